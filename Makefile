@@ -1,0 +1,99 @@
+# medchain build.
+#
+#   make            build build/medchain and the library
+#   make deps       install the Debian packages the build, tests and demo need
+#   make test       unit, simulator and integration tests (Criterion)
+#   make sanitize   the same tests built with ASan+UBSan
+#   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
+#   make bench      benchmarks (each prints its bound measured in the same run)
+#   make demo       start a local node with sample data
+#
+# Sources are found by glob: every src/<layer>/*.c goes into libmedchain.a
+# except the CLI's, every tests/<module>/*.c into the one test binary, every
+# fuzz/fuzz_*.c is a fuzz target, every bench/bench_*.c a benchmark. Extra
+# targets of a subsystem live in mk/<name>.mk.
+
+PKGS      := libsodium sqlite3 libuv libmicrohttpd jansson libqrencode libcurl
+CC        ?= cc
+BUILD     ?= build
+OPT       ?= -O2
+CSTD      := -std=c17 -D_GNU_SOURCE
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
+             -Wno-unused-parameter
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+CFLAGS    ?=
+CFLAGS    += $(CSTD) $(OPT) -g $(WARN) -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS   += $(EXTRA_LDFLAGS)
+
+LIB_SRC   := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_SRC   := $(wildcard src/cli/*.c)
+TEST_SRC  := $(wildcard tests/*/*.c)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+LIB       := $(BUILD)/libmedchain.a
+BIN       := $(BUILD)/medchain
+TEST_BIN  := $(BUILD)/medchain-tests
+
+.PHONY: all deps test unit sanitize fuzz bench demo demo-stop clean
+all: $(BIN)
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS) $(LDFLAGS)
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(PKG_LIBS) -lcriterion $(LDFLAGS)
+
+# Tests find the medchain binary (integration tests run real nodes) and the
+# shared test data through the environment.
+TESTDATA  ?= $(abspath ../shared/testdata)
+TEST_JOBS ?= 2
+TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_TESTDATA=$(TESTDATA) \
+             MEDCHAIN_ROOT=$(CURDIR)
+
+test: $(BIN) $(TEST_BIN)
+	$(TEST_ENV) $(TEST_BIN) --jobs=$(TEST_JOBS) $(TEST_ARGS)
+
+sanitize:
+	$(MAKE) BUILD=build-san OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+
+FUZZ_SECONDS ?= 20
+fuzz:
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(LDFLAGS)
+
+bench: $(BIN) $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do MEDCHAIN_BIN=$(abspath $(BIN)) $$b || exit 1; done
+
+demo: $(BIN)
+	@bash scripts/demo.sh
+
+demo-stop:
+	@bash scripts/demo.sh stop
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include mk/*.mk
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

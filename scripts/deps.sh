@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages medchain needs when any is missing; does
+# nothing (and needs no network) when all are present.
+set -euo pipefail
+pkgs=(build-essential pkg-config clang libclang-rt-14-dev
+      libsodium-dev libsqlite3-dev libuv1-dev libmicrohttpd-dev libjansson-dev
+      libqrencode-dev libcurl4-gnutls-dev libcriterion-dev
+      sqlite3 curl python3)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

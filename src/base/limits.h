@@ -1,0 +1,40 @@
+/* Every size limit of medchain, with the reason for it.
+ *
+ * Anything that arrives from outside (network, client, disk) is checked
+ * against one of these before memory is allocated for it. */
+#ifndef MC_BASE_LIMITS_H
+#define MC_BASE_LIMITS_H
+
+/* Chain ids are short human names ("medchain-demo"). */
+#define MC_CHAIN_ID_MAX 64
+/* Names of organisations, members, validators. */
+#define MC_NAME_MAX 128
+/* A transaction's payload: the largest type (a record anchor with sealed
+ * keys for many recipients) stays well under this. Per-type maxima are
+ * smaller and live with each type. */
+#define MC_TX_PAYLOAD_MAX (64 * 1024)
+/* Encoded transaction: payload plus fixed envelope fields. */
+#define MC_TX_MAX (MC_TX_PAYLOAD_MAX + 512)
+/* Transactions in one block and bytes in one block. */
+#define MC_BLOCK_TXS_MAX 10000
+#define MC_BLOCK_BYTES_MAX (8 * 1024 * 1024)
+/* Validators in one set: a consortium, not a public chain. */
+#define MC_VALIDATORS_MAX 128
+/* Organisations named in genesis or added later. */
+#define MC_ORGS_MAX 1024
+/* HTTP request body (a FHIR Bundle of a whole patient history is ~1 MB). */
+#define MC_HTTP_BODY_MAX (4 * 1024 * 1024)
+/* Pending transactions held by the mempool. */
+#define MC_MEMPOOL_TXS_MAX 50000
+#define MC_MEMPOOL_BYTES_MAX (64 * 1024 * 1024)
+/* Merkle audit paths: 64 levels cover any tree size that fits in u64. */
+#define MC_MERKLE_PATH_MAX 64
+/* Key files are small JSON documents. */
+#define MC_KEYFILE_MAX 4096
+/* Genesis file. */
+#define MC_GENESIS_MAX (1024 * 1024)
+
+_Static_assert(MC_TX_MAX <= MC_BLOCK_BYTES_MAX, "a block must hold a maximal transaction");
+_Static_assert(MC_TX_MAX <= MC_HTTP_BODY_MAX, "a maximal transaction must fit an HTTP body");
+
+#endif

@@ -1,0 +1,22 @@
+/* SHA-256 through libsodium. */
+#include "crypto/hash.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void mc_crypto_init(void) {
+    if (sodium_init() < 0) {
+        fprintf(stderr, "fatal: libsodium failed to initialise\n");
+        abort();
+    }
+}
+
+void mc_sha256(mc_hash *out, const void *in, size_t len) {
+    crypto_hash_sha256(out->b, in, len);
+}
+
+void mc_sha256_init(mc_sha256_ctx *ctx) { crypto_hash_sha256_init(ctx); }
+void mc_sha256_update(mc_sha256_ctx *ctx, const void *in, size_t len) {
+    crypto_hash_sha256_update(ctx, in, len);
+}
+void mc_sha256_final(mc_sha256_ctx *ctx, mc_hash *out) { crypto_hash_sha256_final(ctx, out->b); }

@@ -1,0 +1,33 @@
+/* Key files: one Ed25519 key pair per file, JSON, written with mode 0600.
+ *
+ * Plain form:
+ *   {"medchain_key":1,"public_key":"<hex32>","secret_seed":"<hex32>"}
+ * Passphrase form (Argon2id, crypto_pwhash MODERATE-class limits, the seed
+ * sealed with XChaCha20-Poly1305, the public key as associated data):
+ *   {"medchain_key":1,"public_key":"<hex32>","kdf":"argon2id13",
+ *    "opslimit":N,"memlimit":N,"salt":"<hex16>","nonce":"<hex24>",
+ *    "sealed_seed":"<hex48>"}
+ *
+ * Reading checks that the seed really derives the stated public key. */
+#ifndef MC_CRYPTO_KEYFILE_H
+#define MC_CRYPTO_KEYFILE_H
+
+#include "base/err.h"
+#include "crypto/sign.h"
+
+/* Writes the key; refuses to overwrite an existing file (MC_ERR_EXISTS).
+ * passphrase NULL or "" writes the plain form. */
+MC_MUST_CHECK int mc_keyfile_write(const char *path, const struct mc_keypair *kp,
+                                   const char *passphrase);
+/* Reads a key. An encrypted file without passphrase, or with a wrong one,
+ * gives MC_ERR_PASSPHRASE; a malformed file MC_ERR_MALFORMED; a missing one
+ * MC_ERR_IO. Detail via mc_err_detail(). */
+MC_MUST_CHECK int mc_keyfile_read(struct mc_keypair *kp, const char *path,
+                                  const char *passphrase);
+/* Reads only the public key (no passphrase needed). */
+MC_MUST_CHECK int mc_keyfile_read_public(mc_pubkey *pk, const char *path);
+
+/* KDF cost used when writing; tests lower it to stay fast. */
+void mc_keyfile_set_kdf_limits(unsigned long long opslimit, size_t memlimit);
+
+#endif

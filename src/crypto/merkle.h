@@ -1,0 +1,72 @@
+/* RFC 6962 / RFC 9162 Merkle tree hashing, proofs and verification.
+ *
+ *   leaf hash  = SHA-256(0x00 || leaf data)
+ *   node hash  = SHA-256(0x01 || left || right)
+ *   MTH({})    = SHA-256("")
+ *
+ * Proof generation works over leaf hashes held by the caller, through a
+ * callback so that a store can serve them from disk. Verification follows
+ * RFC 9162 section 2.1.3.2 (inclusion) and 2.1.4.2 (consistency) and rejects
+ * every malformed proof (wrong length, index out of range, size1 > size2).
+ *
+ * The frontier is the compact state needed to append leaves and compute the
+ * root incrementally: one perfect-subtree root per set bit of the size. The
+ * ledger keeps the frontier of its transaction log in the application state
+ * so each block header can carry the log's size and root at O(log n) cost. */
+#ifndef MC_CRYPTO_MERKLE_H
+#define MC_CRYPTO_MERKLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/codec.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "crypto/hash.h"
+
+void mc_merkle_leaf_hash(mc_hash *out, const void *data, size_t len);
+void mc_merkle_node_hash(mc_hash *out, const mc_hash *left, const mc_hash *right);
+
+/* Fetches the hash of leaf i (0-based). Returns 0 or an error. */
+typedef int (*mc_merkle_leaf_fn)(void *ctx, uint64_t index, mc_hash *out);
+
+/* Root of the tree over leaves [0, size). */
+MC_MUST_CHECK int mc_merkle_root(mc_hash *out, uint64_t size, mc_merkle_leaf_fn leaf, void *ctx);
+/* Convenience over an in-memory array of leaf hashes. */
+void mc_merkle_root_array(mc_hash *out, const mc_hash *leaves, uint64_t size);
+
+/* Audit path for leaf `index` in the tree of `size` leaves. path must hold
+ * MC_MERKLE_PATH_MAX hashes. MC_ERR_INVALID if index >= size. */
+MC_MUST_CHECK int mc_merkle_inclusion_proof(mc_hash *path, size_t *path_len, uint64_t index,
+                                            uint64_t size, mc_merkle_leaf_fn leaf, void *ctx);
+/* Consistency proof between sizes size1 <= size2 (RFC 9162 2.1.4.1). */
+MC_MUST_CHECK int mc_merkle_consistency_proof(mc_hash *path, size_t *path_len, uint64_t size1,
+                                              uint64_t size2, mc_merkle_leaf_fn leaf, void *ctx);
+
+/* 0 if the proof shows leaf_hash at index in the tree of `size` with `root`;
+ * MC_ERR_INVALID for a malformed proof, MC_ERR_TAMPERED for a mismatch. */
+MC_MUST_CHECK int mc_merkle_verify_inclusion(const mc_hash *leaf_hash, uint64_t index,
+                                             uint64_t size, const mc_hash *path, size_t path_len,
+                                             const mc_hash *root);
+MC_MUST_CHECK int mc_merkle_verify_consistency(uint64_t size1, uint64_t size2,
+                                               const mc_hash *root1, const mc_hash *root2,
+                                               const mc_hash *path, size_t path_len);
+
+/* Incremental append-only tree state. */
+struct mc_merkle_frontier {
+    uint64_t size;
+    /* nodes[i] is the root of the perfect subtree of 2^i leaves that is
+     * present when bit i of size is set; others are zero. */
+    mc_hash nodes[64];
+};
+
+void mc_merkle_frontier_init(struct mc_merkle_frontier *f);
+void mc_merkle_frontier_append(struct mc_merkle_frontier *f, const mc_hash *leaf_hash);
+void mc_merkle_frontier_root(const struct mc_merkle_frontier *f, mc_hash *out);
+/* Canonical form: u64 size, then the set-bit nodes from the lowest bit up. */
+void mc_merkle_frontier_encode(struct mc_buf *b, const struct mc_merkle_frontier *f);
+MC_MUST_CHECK int mc_merkle_frontier_decode(struct mc_merkle_frontier *f, const void *p,
+                                            size_t len);
+
+#endif
