@@ -1,0 +1,315 @@
+/* SQLite block store (schema and guarantees in store.h). */
+#include "chain/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "crypto/merkle.h"
+
+struct mc_store {
+    sqlite3 *db;
+    sqlite3_stmt *put_block, *put_tx, *put_log, *get_block, *get_tx, *find_tx, *get_leaf,
+        *height, *meta_get, *meta_put, *log_size;
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS blocks(height INTEGER PRIMARY KEY, hash BLOB NOT NULL,"
+    " header BLOB NOT NULL, last_commit BLOB, commit_cert BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS txs(height INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    " id BLOB NOT NULL, log_index INTEGER NOT NULL, bytes BLOB NOT NULL,"
+    " PRIMARY KEY(height, idx)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS txs_id ON txs(id);"
+    "CREATE TABLE IF NOT EXISTS log(idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS state(key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);";
+
+static int db_err(struct mc_store *s, const char *what) {
+    return mc_err_set(MC_ERR_DB, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int prep(struct mc_store *s, sqlite3_stmt **st, const char *sql) {
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+        return db_err(s, "prepare");
+    return 0;
+}
+
+int mc_store_open(struct mc_store **out, const char *path, bool read_only) {
+    *out = NULL;
+    struct mc_store *s = calloc(1, sizeof *s);
+    if (!s) return MC_ERR_NOMEM;
+    int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    flags |= SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        int rc = mc_err_set(MC_ERR_DB, "open %s: %s", path,
+                            s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        sqlite3_close(s->db);
+        free(s);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_extended_result_codes(s->db, 1);
+    int rc = 0;
+    if (!read_only) {
+        if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+                         NULL) != SQLITE_OK ||
+            sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+            rc = db_err(s, "schema");
+    }
+    if (!rc) rc = prep(s, &s->put_block, "INSERT INTO blocks VALUES(?,?,?,?,?)");
+    if (!rc) rc = prep(s, &s->put_tx, "INSERT INTO txs VALUES(?,?,?,?,?)");
+    if (!rc) rc = prep(s, &s->put_log, "INSERT INTO log VALUES(?,?)");
+    if (!rc) rc = prep(s, &s->get_block,
+                       "SELECT hash, header, last_commit, commit_cert FROM blocks WHERE height=?");
+    if (!rc) rc = prep(s, &s->get_tx, "SELECT bytes, id, log_index FROM txs WHERE height=? AND idx=?");
+    if (!rc) rc = prep(s, &s->find_tx, "SELECT height, idx, log_index FROM txs WHERE id=?");
+    if (!rc) rc = prep(s, &s->get_leaf, "SELECT leaf FROM log WHERE idx=?");
+    if (!rc) rc = prep(s, &s->height, "SELECT coalesce(max(height),0) FROM blocks");
+    if (!rc) rc = prep(s, &s->meta_get, "SELECT value FROM meta WHERE key=?");
+    if (!rc) rc = prep(s, &s->meta_put, "INSERT OR REPLACE INTO meta VALUES(?,?)");
+    if (!rc) rc = prep(s, &s->log_size, "SELECT coalesce(max(idx)+1,0) FROM log");
+    if (rc) {
+        mc_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void mc_store_close(struct mc_store *s) {
+    if (!s) return;
+    sqlite3_stmt *all[] = {s->put_block, s->put_tx, s->put_log, s->get_block, s->get_tx,
+                           s->find_tx, s->get_leaf, s->height, s->meta_get, s->meta_put,
+                           s->log_size};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+sqlite3 *mc_store_db(struct mc_store *s) { return s->db; }
+const char *mc_store_errmsg(struct mc_store *s) { return sqlite3_errmsg(s->db); }
+
+int mc_store_begin(struct mc_store *s) {
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(s, "begin");
+    return 0;
+}
+
+int mc_store_commit(struct mc_store *s) {
+    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        int rc = db_err(s, "commit");
+        mc_store_rollback(s);
+        return rc;
+    }
+    return 0;
+}
+
+void mc_store_rollback(struct mc_store *s) {
+    if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Runs a statement that returns no rows, then resets it. */
+static int step_done(struct mc_store *s, sqlite3_stmt *st, const char *what) {
+    int rc = sqlite3_step(st);
+    int out = rc == SQLITE_DONE ? 0 : db_err(s, what);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return out;
+}
+
+static void buf_put_column(struct mc_buf *out, sqlite3_stmt *st, int col) {
+    if (!out) return;
+    const void *p = sqlite3_column_blob(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    mc_buf_append(out, p, (size_t)n);
+}
+
+int mc_store_meta_get(struct mc_store *s, const char *key, struct mc_buf *out) {
+    sqlite3_stmt *st = s->meta_get;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int ret;
+    if (rc == SQLITE_ROW) {
+        buf_put_column(out, st, 0);
+        ret = out && out->err ? out->err : 0;
+    } else if (rc == SQLITE_DONE) {
+        ret = MC_ERR_NOT_FOUND;
+    } else {
+        ret = db_err(s, "meta get");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+int mc_store_meta_put(struct mc_store *s, const char *key, const void *val, size_t len) {
+    sqlite3_stmt *st = s->meta_put;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_STATIC);
+    return step_done(s, st, "meta put");
+}
+
+static int single_u64(struct mc_store *s, sqlite3_stmt *st, uint64_t *out, const char *what) {
+    int rc = sqlite3_step(st);
+    int ret = 0;
+    if (rc == SQLITE_ROW) *out = (uint64_t)sqlite3_column_int64(st, 0);
+    else ret = db_err(s, what);
+    sqlite3_reset(st);
+    return ret;
+}
+
+int mc_store_height(struct mc_store *s, uint64_t *height) {
+    return single_u64(s, s->height, height, "height");
+}
+
+int mc_store_log_size(struct mc_store *s, uint64_t *size) {
+    return single_u64(s, s->log_size, size, "log size");
+}
+
+static int encode_commit(struct mc_buf *b, const struct mc_commit *c) {
+    mc_buf_init(b, 0);
+    if (c) mc_commit_encode(b, c);
+    return b->err;
+}
+
+int mc_store_put_block(struct mc_store *s, const struct mc_header *header,
+                       const struct mc_tx_ref *txs, uint32_t count,
+                       const struct mc_commit *last_commit, const struct mc_commit *commit,
+                       uint64_t log_start) {
+    struct mc_buf hb, lcb, cb;
+    mc_buf_init(&hb, 0);
+    mc_header_encode(&hb, header);
+    int rc = hb.err;
+    rc = rc ? rc : encode_commit(&lcb, last_commit);
+    rc = rc ? rc : encode_commit(&cb, commit);
+    mc_hash hash;
+    mc_sha256(&hash, hb.data, hb.len);
+    if (!rc) {
+        sqlite3_stmt *st = s->put_block;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)header->height);
+        sqlite3_bind_blob(st, 2, hash.b, 32, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, hb.data, (int)hb.len, SQLITE_STATIC);
+        if (last_commit) sqlite3_bind_blob(st, 4, lcb.data, (int)lcb.len, SQLITE_STATIC);
+        else sqlite3_bind_null(st, 4);
+        sqlite3_bind_blob(st, 5, cb.data, (int)cb.len, SQLITE_STATIC);
+        rc = step_done(s, st, "put block");
+    }
+    for (uint32_t i = 0; i < count && !rc; i++) {
+        mc_hash id, leaf;
+        mc_tx_id(&id, txs[i].bytes, txs[i].len);
+        mc_merkle_leaf_hash(&leaf, txs[i].bytes, txs[i].len);
+        sqlite3_stmt *st = s->put_tx;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)header->height);
+        sqlite3_bind_int64(st, 2, i);
+        sqlite3_bind_blob(st, 3, id.b, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)(log_start + i));
+        sqlite3_bind_blob(st, 5, txs[i].bytes, (int)txs[i].len, SQLITE_STATIC);
+        rc = step_done(s, st, "put tx");
+        if (rc) break;
+        st = s->put_log;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)(log_start + i));
+        sqlite3_bind_blob(st, 2, leaf.b, 32, SQLITE_STATIC);
+        rc = step_done(s, st, "put log");
+    }
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&lcb);
+    mc_buf_deinit(&cb);
+    return rc;
+}
+
+int mc_store_get_block_raw(struct mc_store *s, uint64_t height, mc_hash *hash,
+                           struct mc_buf *header, struct mc_buf *last_commit,
+                           struct mc_buf *commit) {
+    sqlite3_stmt *st = s->get_block;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)height);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) {
+        if (hash) {
+            if (sqlite3_column_bytes(st, 0) == 32) memcpy(hash->b, sqlite3_column_blob(st, 0), 32);
+            else ret = mc_err_set(MC_ERR_TAMPERED, "block %llu: stored hash has wrong length",
+                                  (unsigned long long)height);
+        }
+        buf_put_column(header, st, 1);
+        buf_put_column(last_commit, st, 2);
+        buf_put_column(commit, st, 3);
+    } else if (rc == SQLITE_DONE) {
+        ret = MC_ERR_NOT_FOUND;
+    } else {
+        ret = db_err(s, "get block");
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int mc_store_get_header(struct mc_store *s, uint64_t height, struct mc_header *h, mc_hash *hash) {
+    struct mc_buf hb;
+    mc_buf_init(&hb, 0);
+    int rc = mc_store_get_block_raw(s, height, hash, &hb, NULL, NULL);
+    if (!rc) rc = hb.err ? hb.err : mc_header_decode(h, hb.data, hb.len);
+    mc_buf_deinit(&hb);
+    return rc;
+}
+
+int mc_store_get_commit(struct mc_store *s, uint64_t height, struct mc_commit *c) {
+    struct mc_buf cb;
+    mc_buf_init(&cb, 0);
+    int rc = mc_store_get_block_raw(s, height, NULL, NULL, NULL, &cb);
+    if (!rc) rc = cb.err ? cb.err : mc_commit_decode(c, cb.data, cb.len);
+    mc_buf_deinit(&cb);
+    return rc;
+}
+
+int mc_store_get_tx(struct mc_store *s, uint64_t height, uint32_t index, struct mc_buf *out,
+                    mc_hash *id, uint64_t *log_index) {
+    sqlite3_stmt *st = s->get_tx;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)height);
+    sqlite3_bind_int64(st, 2, index);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) {
+        buf_put_column(out, st, 0);
+        if (id) {
+            if (sqlite3_column_bytes(st, 1) == 32) memcpy(id->b, sqlite3_column_blob(st, 1), 32);
+            else memset(id->b, 0, 32);
+        }
+        if (log_index) *log_index = (uint64_t)sqlite3_column_int64(st, 2);
+        if (out && out->err) ret = out->err;
+    } else if (rc == SQLITE_DONE) {
+        ret = MC_ERR_NOT_FOUND;
+    } else {
+        ret = db_err(s, "get tx");
+    }
+    sqlite3_reset(st);
+    return ret;
+}
+
+int mc_store_find_tx(struct mc_store *s, const mc_hash *id, uint64_t *height, uint32_t *index,
+                     uint64_t *log_index) {
+    sqlite3_stmt *st = s->find_tx;
+    sqlite3_bind_blob(st, 1, id->b, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) {
+        *height = (uint64_t)sqlite3_column_int64(st, 0);
+        *index = (uint32_t)sqlite3_column_int64(st, 1);
+        if (log_index) *log_index = (uint64_t)sqlite3_column_int64(st, 2);
+    } else if (rc == SQLITE_DONE) {
+        ret = MC_ERR_NOT_FOUND;
+    } else {
+        ret = db_err(s, "find tx");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+int mc_store_log_leaf(void *store, uint64_t index, mc_hash *out) {
+    struct mc_store *s = store;
+    sqlite3_stmt *st = s->get_leaf;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) memcpy(out->b, sqlite3_column_blob(st, 0), 32);
+    else if (rc == SQLITE_ROW) ret = mc_err_set(MC_ERR_TAMPERED, "log leaf %llu has wrong length", (unsigned long long)index);
+    else if (rc == SQLITE_DONE) ret = MC_ERR_NOT_FOUND;
+    else ret = db_err(s, "log leaf");
+    sqlite3_reset(st);
+    return ret;
+}

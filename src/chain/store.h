@@ -1,0 +1,83 @@
+/* The node's SQLite store: blocks, transactions, the ledger log, the
+ * application state and node metadata, in one database file.
+ *
+ * The database runs in WAL mode with synchronous=FULL. A block, its
+ * transactions, its log entries and its state changes are written between
+ * mc_store_begin and mc_store_commit: one SQL transaction, so a crash leaves
+ * the node at the previous block or the new one, never between.
+ *
+ * Tables:
+ *   blocks(height PK, hash, header, body_commit, commit)  header and the
+ *          previous block's certificate as stored in the body, and this
+ *          block's own certificate
+ *   txs(height, idx, id, log_index, bytes)                 PK (height, idx)
+ *   log(idx PK, leaf)                                      RFC 6962 leaf hashes
+ *   state(key PK, value)                                   application state
+ *   meta(key PK, value)                                    genesis, node data
+ *
+ * A store handle is used by one thread at a time; the caller serialises. */
+#ifndef MC_CHAIN_STORE_H
+#define MC_CHAIN_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/codec.h"
+#include "chain/block.h"
+#include "chain/commit.h"
+#include "crypto/hash.h"
+
+struct mc_store;
+
+/* Opens (creating when absent unless read_only) the database at path. */
+MC_MUST_CHECK int mc_store_open(struct mc_store **out, const char *path, bool read_only);
+void mc_store_close(struct mc_store *s);
+sqlite3 *mc_store_db(struct mc_store *s);
+
+MC_MUST_CHECK int mc_store_begin(struct mc_store *s);
+MC_MUST_CHECK int mc_store_commit(struct mc_store *s);
+void mc_store_rollback(struct mc_store *s);
+
+/* Metadata: small named blobs. MC_ERR_NOT_FOUND when absent. */
+MC_MUST_CHECK int mc_store_meta_get(struct mc_store *s, const char *key, struct mc_buf *out);
+MC_MUST_CHECK int mc_store_meta_put(struct mc_store *s, const char *key, const void *val,
+                                    size_t len);
+
+/* Latest stored height, 0 when no block is stored. */
+MC_MUST_CHECK int mc_store_height(struct mc_store *s, uint64_t *height);
+
+/* Appends block `header->height` (must be latest + 1) with its txs, log
+ * entries (starting at log index log_start) and certificate. Must be inside
+ * begin/commit. */
+MC_MUST_CHECK int mc_store_put_block(struct mc_store *s, const struct mc_header *header,
+                                     const struct mc_tx_ref *txs, uint32_t count,
+                                     const struct mc_commit *last_commit,
+                                     const struct mc_commit *commit, uint64_t log_start);
+
+/* Raw stored rows of one block (out buffers appended to; any may be NULL). */
+MC_MUST_CHECK int mc_store_get_block_raw(struct mc_store *s, uint64_t height, mc_hash *hash,
+                                         struct mc_buf *header, struct mc_buf *last_commit,
+                                         struct mc_buf *commit);
+/* Decoded header and stored hash. */
+MC_MUST_CHECK int mc_store_get_header(struct mc_store *s, uint64_t height, struct mc_header *h,
+                                      mc_hash *hash);
+MC_MUST_CHECK int mc_store_get_commit(struct mc_store *s, uint64_t height, struct mc_commit *c);
+
+/* Transaction `index` of block `height`: bytes appended to out. */
+MC_MUST_CHECK int mc_store_get_tx(struct mc_store *s, uint64_t height, uint32_t index,
+                                  struct mc_buf *out, mc_hash *id, uint64_t *log_index);
+/* Finds a committed transaction by id. */
+MC_MUST_CHECK int mc_store_find_tx(struct mc_store *s, const mc_hash *id, uint64_t *height,
+                                   uint32_t *index, uint64_t *log_index);
+
+/* Ledger log leaf i (for proofs); usable as an mc_merkle_leaf_fn with the
+ * store as context. */
+int mc_store_log_leaf(void *store, uint64_t index, mc_hash *out);
+/* Number of log leaves stored. */
+MC_MUST_CHECK int mc_store_log_size(struct mc_store *s, uint64_t *size);
+
+/* Detail of the last SQLite error on this handle. */
+const char *mc_store_errmsg(struct mc_store *s);
+
+#endif
