@@ -1,0 +1,265 @@
+/* The ledger application: envelope checks, the sender/nonce rules shared by
+ * every transaction, dispatch to the module that owns the type, and the
+ * block life cycle (see app.h). */
+#include "app/app.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/txtypes.h"
+
+static const uint8_t LOG_KEY[] = "m/log";
+
+struct mc_app {
+    struct mc_store *store;
+    struct mc_state *st;
+    struct mc_genesis genesis;
+    uint64_t height;                       /* last committed */
+    mc_hash state_hash;                    /* after `height` */
+    struct mc_merkle_frontier log;         /* after `height` */
+    bool in_block;
+    uint64_t block_height, block_time_ms;
+    struct mc_merkle_frontier block_log;   /* log while the block is open */
+    mc_hash block_state_hash;
+};
+
+const struct mc_genesis *mc_app_genesis(const struct mc_app *app) { return &app->genesis; }
+struct mc_state *mc_app_state(struct mc_app *app) { return app->st; }
+uint64_t mc_app_height(const struct mc_app *app) { return app->height; }
+void mc_app_state_hash(const struct mc_app *app, mc_hash *out) { *out = app->state_hash; }
+
+void mc_app_log(const struct mc_app *app, uint64_t *size, mc_hash *root) {
+    *size = app->log.size;
+    mc_merkle_frontier_root(&app->log, root);
+}
+
+/* Writes the genesis organisations, admins and validator node accounts. */
+static int write_genesis(struct mc_app *app) {
+    const struct mc_genesis *g = &app->genesis;
+    int rc = 0;
+    for (uint32_t i = 0; i < g->org_count && !rc; i++) {
+        const struct mc_org *o = &g->orgs[i];
+        rc = mc_identity_put_org(app->st, o);
+        struct mc_account admin = {.key = o->admin, .role = MC_ROLE_ADMIN,
+                                   .status = MC_ACCOUNT_ACTIVE, .org = o->id};
+        snprintf(admin.name, sizeof admin.name, "admin of %s", o->name);
+        if (!rc) rc = mc_identity_put_account(app->st, &admin);
+    }
+    for (uint32_t i = 0; i < g->valset.count && !rc; i++) {
+        struct mc_account node = {.key = g->valset.v[i].pk, .role = MC_ROLE_NODE,
+                                  .status = MC_ACCOUNT_ACTIVE, .org = g->validator_org[i]};
+        snprintf(node.name, sizeof node.name, "%s", g->valset.v[i].name);
+        rc = mc_identity_put_account(app->st, &node);
+    }
+    struct mc_merkle_frontier empty;
+    mc_merkle_frontier_init(&empty);
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    mc_merkle_frontier_encode(&b, &empty);
+    if (!rc) rc = b.err ? b.err : mc_state_put(app->st, LOG_KEY, sizeof LOG_KEY - 1, b.data, b.len);
+    mc_buf_deinit(&b);
+    return rc;
+}
+
+static int load_log(struct mc_app *app) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    int rc = mc_state_get(app->st, LOG_KEY, sizeof LOG_KEY - 1, &b);
+    if (!rc) rc = mc_merkle_frontier_decode(&app->log, b.data, b.len);
+    if (rc) rc = mc_err_set(MC_ERR_TAMPERED, "ledger log frontier missing or corrupt in state");
+    mc_buf_deinit(&b);
+    return rc;
+}
+
+int mc_app_open(struct mc_app **out, struct mc_store *store, const struct mc_genesis *g) {
+    *out = NULL;
+    struct mc_app *app = calloc(1, sizeof *app);
+    if (!app) return MC_ERR_NOMEM;
+    app->store = store;
+    app->genesis = *g;
+    int rc = mc_state_create(&app->st, mc_store_db(store));
+    if (!rc) rc = mc_store_height(store, &app->height);
+    if (!rc && app->height == 0) {
+        /* Genesis state, written once; S_0 hashes it at height 0. */
+        struct mc_buf probe;
+        mc_buf_init(&probe, 0);
+        int have = mc_state_get(app->st, LOG_KEY, sizeof LOG_KEY - 1, &probe);
+        mc_buf_deinit(&probe);
+        mc_hash zero = {{0}};
+        if (have == MC_ERR_NOT_FOUND) {
+            rc = write_genesis(app);
+            if (!rc) {
+                mc_state_tx_commit(app->st);
+                mc_state_block_hash(app->st, &zero, 0, &app->state_hash);
+                rc = mc_store_begin(store);
+                if (!rc) rc = mc_state_block_flush(app->st);
+                if (!rc) rc = mc_store_meta_put(store, "genesis_state_hash", app->state_hash.b, 32);
+                if (!rc) rc = mc_store_commit(store);
+                else mc_store_rollback(store);
+            }
+        } else if (have == 0) {
+            struct mc_buf h;
+            mc_buf_init(&h, 0);
+            rc = mc_store_meta_get(store, "genesis_state_hash", &h);
+            if (!rc && h.len == 32) memcpy(app->state_hash.b, h.data, 32);
+            else rc = mc_err_set(MC_ERR_TAMPERED, "genesis state hash missing");
+            mc_buf_deinit(&h);
+        } else {
+            rc = have;
+        }
+    } else if (!rc) {
+        struct mc_header h;
+        rc = mc_store_get_header(store, app->height, &h, NULL);
+        if (!rc) app->state_hash = h.state_hash;
+    }
+    if (!rc) rc = load_log(app);
+    if (rc) {
+        mc_app_close(app);
+        return rc;
+    }
+    *out = app;
+    return 0;
+}
+
+void mc_app_close(struct mc_app *app) {
+    if (!app) return;
+    mc_state_destroy(app->st);
+    free(app);
+}
+
+int mc_app_check_envelope(const struct mc_app *app, const struct mc_tx *tx, const uint8_t *bytes,
+                          size_t len, bool verify_sig) {
+    if (strcmp(tx->chain_id, app->genesis.chain_id) != 0)
+        return mc_err_set(MC_ERR_WRONG_CHAIN, "transaction is for chain '%s', this is '%s'",
+                          tx->chain_id, app->genesis.chain_id);
+    size_t max = mc_tx_type_payload_max(tx->type);
+    if (max == 0) return mc_err_set(MC_ERR_INVALID, "unknown transaction type %u", tx->type);
+    if (tx->payload_len > max)
+        return mc_err_set(MC_ERR_TOO_LARGE, "%s payload is %zu bytes, the maximum is %zu",
+                          mc_tx_type_name(tx->type), tx->payload_len, max);
+    if (tx->nonce == 0) return mc_err_set(MC_ERR_BAD_NONCE, "nonce must start at 1");
+    if (verify_sig && mc_tx_verify_signature(tx, bytes, len))
+        return mc_err_set(MC_ERR_BAD_SIGNATURE, "transaction signature does not verify");
+    return 0;
+}
+
+/* Sender and nonce rules, then the type's handler. Leaves its writes in the
+ * tx overlay; the caller commits or aborts them. */
+static int execute(struct mc_app *app, struct mc_exec *ex) {
+    int rc = mc_identity_get_account(app->st, &ex->tx->sender, &ex->sender);
+    if (rc == MC_ERR_NOT_FOUND)
+        return mc_err_set(MC_ERR_UNKNOWN_ACCOUNT, "sender is not an account on this ledger");
+    if (rc) return rc;
+    if (ex->sender.status == MC_ACCOUNT_REVOKED)
+        return mc_err_set(MC_ERR_REVOKED, "sender's account was revoked at height %llu",
+                          (unsigned long long)ex->sender.since_height);
+    if (ex->sender.status == MC_ACCOUNT_ROTATED)
+        return mc_err_set(MC_ERR_REVOKED, "sender's key was rotated away at height %llu",
+                          (unsigned long long)ex->sender.since_height);
+    if (ex->tx->nonce <= ex->sender.nonce)
+        return mc_err_set(MC_ERR_BAD_NONCE, "nonce %llu already used (replay); next is %llu",
+                          (unsigned long long)ex->tx->nonce,
+                          (unsigned long long)ex->sender.nonce + 1);
+    if (ex->tx->nonce != ex->sender.nonce + 1)
+        return mc_err_set(MC_ERR_BAD_NONCE, "nonce %llu is ahead; next is %llu",
+                          (unsigned long long)ex->tx->nonce,
+                          (unsigned long long)ex->sender.nonce + 1);
+    ex->sender.nonce = ex->tx->nonce;
+    if ((rc = mc_identity_put_account(app->st, &ex->sender))) return rc;
+    switch (ex->tx->type) {
+    case MC_TX_ENROLL_MEMBER:
+    case MC_TX_REVOKE_MEMBER:
+    case MC_TX_REGISTER_PATIENT:
+    case MC_TX_ROTATE_KEY: return mc_identity_execute(ex);
+    default: return mc_err_set(MC_ERR_INVALID, "unknown transaction type %u", ex->tx->type);
+    }
+}
+
+int mc_app_check_tx(struct mc_app *app, const struct mc_tx *tx, const uint8_t *bytes, size_t len,
+                    uint64_t *next_nonce) {
+    if (app->in_block) return MC_ERR_STATE;
+    struct mc_exec ex = {.st = app->st, .chain_id = app->genesis.chain_id,
+                         .height = app->height + 1, .time_ms = 0, .tx = tx,
+                         .tx_bytes = bytes, .tx_len = len};
+    mc_tx_id(&ex.tx_id, bytes, len);
+    int rc = mc_identity_get_account(app->st, &tx->sender, &ex.sender);
+    if (rc == MC_ERR_NOT_FOUND)
+        return mc_err_set(MC_ERR_UNKNOWN_ACCOUNT, "sender is not an account on this ledger");
+    if (rc) return rc;
+    *next_nonce = ex.sender.nonce + 1;
+    if (tx->nonce < *next_nonce)
+        return mc_err_set(MC_ERR_BAD_NONCE, "nonce %llu already used (replay); next is %llu",
+                          (unsigned long long)tx->nonce, (unsigned long long)*next_nonce);
+    /* A transaction ahead of the committed nonce waits in the mempool for its
+     * predecessors; only the next one can be run against committed state. */
+    if (tx->nonce != *next_nonce) {
+        if (ex.sender.status != MC_ACCOUNT_ACTIVE)
+            return mc_err_set(MC_ERR_REVOKED, "sender's account is %s",
+                              mc_account_status_name(ex.sender.status));
+        return 0;
+    }
+    rc = execute(app, &ex);
+    mc_state_tx_abort(app->st);
+    return rc;
+}
+
+int mc_app_begin_block(struct mc_app *app, uint64_t height, uint64_t time_ms) {
+    if (app->in_block || height != app->height + 1) return MC_ERR_STATE;
+    app->in_block = true;
+    app->block_height = height;
+    app->block_time_ms = time_ms;
+    app->block_log = app->log;
+    return 0;
+}
+
+int mc_app_deliver(struct mc_app *app, const uint8_t *bytes, size_t len, bool verify_sig) {
+    if (!app->in_block) return MC_ERR_STATE;
+    struct mc_tx tx;
+    int rc = mc_tx_decode(&tx, bytes, len);
+    if (rc) return mc_err_set(rc, "transaction does not decode (%s)", mc_err_name(rc));
+    if ((rc = mc_app_check_envelope(app, &tx, bytes, len, verify_sig))) return rc;
+    struct mc_exec ex = {.st = app->st, .chain_id = app->genesis.chain_id,
+                         .height = app->block_height, .time_ms = app->block_time_ms, .tx = &tx,
+                         .tx_bytes = bytes, .tx_len = len};
+    mc_tx_id(&ex.tx_id, bytes, len);
+    rc = execute(app, &ex);
+    if (rc) {
+        mc_state_tx_abort(app->st);
+        return rc;
+    }
+    mc_state_tx_commit(app->st);
+    mc_hash leaf;
+    mc_merkle_leaf_hash(&leaf, bytes, len);
+    mc_merkle_frontier_append(&app->block_log, &leaf);
+    return 0;
+}
+
+void mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
+                      mc_hash *log_root) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    mc_merkle_frontier_encode(&b, &app->block_log);
+    if (b.err || mc_state_put(app->st, LOG_KEY, sizeof LOG_KEY - 1, b.data, b.len)) abort();
+    mc_buf_deinit(&b);
+    mc_state_tx_commit(app->st);
+    mc_state_block_hash(app->st, &app->state_hash, app->block_height, &app->block_state_hash);
+    *state_hash = app->block_state_hash;
+    *log_size = app->block_log.size;
+    mc_merkle_frontier_root(&app->block_log, log_root);
+}
+
+int mc_app_commit_block(struct mc_app *app) {
+    if (!app->in_block) return MC_ERR_STATE;
+    int rc = mc_state_block_flush(app->st);
+    if (rc) return rc;
+    app->in_block = false;
+    app->height = app->block_height;
+    app->state_hash = app->block_state_hash;
+    app->log = app->block_log;
+    return 0;
+}
+
+void mc_app_abort_block(struct mc_app *app) {
+    mc_state_block_abort(app->st);
+    app->in_block = false;
+}

@@ -1,0 +1,79 @@
+/* The deterministic ledger application.
+ *
+ * The application turns committed transactions into state. It is pure: the
+ * block height and time come in as inputs, there is no clock, randomness or
+ * unordered iteration in anything that reaches the state or its hash.
+ *
+ * Block life cycle (the caller holds the store's SQL transaction around
+ * commit):
+ *   mc_app_begin_block(h, time) -> mc_app_deliver(tx)* -> mc_app_end_block()
+ *     -> mc_app_commit_block()  or  mc_app_abort_block()
+ *
+ * mc_app_deliver either applies a transaction completely or not at all and
+ * returns an error naming the reason (mc_err_detail()). Committed
+ * transactions are appended to the ledger-wide log, whose frontier lives in
+ * the state under "m/log". */
+#ifndef MC_APP_APP_H
+#define MC_APP_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app/genesis.h"
+#include "app/identity.h"
+#include "app/state.h"
+#include "chain/store.h"
+#include "chain/tx.h"
+#include "crypto/merkle.h"
+
+/* Context handed to each transaction handler. */
+struct mc_exec {
+    struct mc_state *st;
+    const char *chain_id;
+    uint64_t height;
+    uint64_t time_ms;
+    const struct mc_tx *tx;
+    const uint8_t *tx_bytes;
+    size_t tx_len;
+    mc_hash tx_id;
+    struct mc_account sender; /* loaded and checked before the handler runs */
+};
+
+struct mc_app;
+
+/* Opens the application over the store. On an empty store, writes the
+ * genesis state (the caller need not hold a transaction). */
+MC_MUST_CHECK int mc_app_open(struct mc_app **out, struct mc_store *store,
+                              const struct mc_genesis *g);
+void mc_app_close(struct mc_app *app);
+
+const struct mc_genesis *mc_app_genesis(const struct mc_app *app);
+struct mc_state *mc_app_state(struct mc_app *app);
+/* Last committed height and its state hash / log. */
+uint64_t mc_app_height(const struct mc_app *app);
+void mc_app_state_hash(const struct mc_app *app, mc_hash *out);
+void mc_app_log(const struct mc_app *app, uint64_t *size, mc_hash *root);
+
+/* Stateless checks: chain id, known type, payload size, signature (when
+ * verify_sig). */
+MC_MUST_CHECK int mc_app_check_envelope(const struct mc_app *app, const struct mc_tx *tx,
+                                        const uint8_t *bytes, size_t len, bool verify_sig);
+/* Stateful admission check against committed state, without writing:
+ * sender known and active, nonce not already used; *next_nonce receives the
+ * next nonce the ledger expects from the sender. Runs the handler in a
+ * throw-away overlay so a transaction that would fail is refused now. Only
+ * valid between blocks (not while a block is open). */
+MC_MUST_CHECK int mc_app_check_tx(struct mc_app *app, const struct mc_tx *tx,
+                                  const uint8_t *bytes, size_t len, uint64_t *next_nonce);
+
+MC_MUST_CHECK int mc_app_begin_block(struct mc_app *app, uint64_t height, uint64_t time_ms);
+MC_MUST_CHECK int mc_app_deliver(struct mc_app *app, const uint8_t *bytes, size_t len,
+                                 bool verify_sig);
+/* Finishes the block: computes the state hash and the log after it. */
+void mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
+                      mc_hash *log_root);
+/* Writes the block's state (inside the caller's SQL transaction). */
+MC_MUST_CHECK int mc_app_commit_block(struct mc_app *app);
+void mc_app_abort_block(struct mc_app *app);
+
+#endif

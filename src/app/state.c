@@ -1,0 +1,266 @@
+/* Application state with transaction and block overlays (see state.h). */
+#include "app/state.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct entry {
+    uint8_t *key; /* key and value in one allocation */
+    size_t klen;
+    uint8_t *val;
+    size_t vlen;
+    int present; /* 0 = deletion */
+};
+
+/* Open-addressing map from key bytes to the latest write. Iteration order
+ * is never observable: everything hashed or written is sorted first. */
+struct overlay {
+    struct entry *slots;
+    size_t cap; /* power of two */
+    size_t used;
+};
+
+struct mc_state {
+    sqlite3 *db;
+    sqlite3_stmt *get, *put, *del;
+    struct overlay tx, block;
+    uint8_t hkey[crypto_shorthash_KEYBYTES];
+};
+
+static uint64_t key_hash(const struct mc_state *st, const void *k, size_t n) {
+    uint8_t out[8];
+    crypto_shorthash(out, k, n, st->hkey);
+    uint64_t h;
+    memcpy(&h, out, 8);
+    return h;
+}
+
+static void overlay_clear(struct overlay *o) {
+    for (size_t i = 0; i < o->cap; i++) free(o->slots[i].key);
+    free(o->slots);
+    memset(o, 0, sizeof *o);
+}
+
+static struct entry *overlay_find(const struct mc_state *st, const struct overlay *o,
+                                  const void *k, size_t n) {
+    if (!o->cap) return NULL;
+    size_t i = key_hash(st, k, n) & (o->cap - 1);
+    while (o->slots[i].key) {
+        struct entry *e = &o->slots[i];
+        if (e->klen == n && memcmp(e->key, k, n) == 0) return e;
+        i = (i + 1) & (o->cap - 1);
+    }
+    return NULL;
+}
+
+static int overlay_grow(const struct mc_state *st, struct overlay *o) {
+    size_t cap = o->cap ? o->cap * 2 : 64;
+    struct entry *slots = calloc(cap, sizeof *slots);
+    if (!slots) return MC_ERR_NOMEM;
+    for (size_t j = 0; j < o->cap; j++) {
+        if (!o->slots[j].key) continue;
+        size_t i = key_hash(st, o->slots[j].key, o->slots[j].klen) & (cap - 1);
+        while (slots[i].key) i = (i + 1) & (cap - 1);
+        slots[i] = o->slots[j];
+    }
+    free(o->slots);
+    o->slots = slots;
+    o->cap = cap;
+    return 0;
+}
+
+static int overlay_set(const struct mc_state *st, struct overlay *o, const void *k, size_t kn,
+                       const void *v, size_t vn, int present) {
+    uint8_t *mem = malloc(kn + vn + 1);
+    if (!mem) return MC_ERR_NOMEM;
+    memcpy(mem, k, kn);
+    if (vn) memcpy(mem + kn, v, vn);
+    struct entry *e = overlay_find(st, o, k, kn);
+    if (!e) {
+        if ((o->used + 1) * 4 > o->cap * 3 && overlay_grow(st, o)) {
+            free(mem);
+            return MC_ERR_NOMEM;
+        }
+        size_t i = key_hash(st, k, kn) & (o->cap - 1);
+        while (o->slots[i].key) i = (i + 1) & (o->cap - 1);
+        e = &o->slots[i];
+        o->used++;
+    } else {
+        free(e->key);
+    }
+    e->key = mem;
+    e->klen = kn;
+    e->val = mem + kn;
+    e->vlen = vn;
+    e->present = present;
+    return 0;
+}
+
+int mc_state_create(struct mc_state **out, sqlite3 *db) {
+    struct mc_state *st = calloc(1, sizeof *st);
+    if (!st) return MC_ERR_NOMEM;
+    st->db = db;
+    randombytes_buf(st->hkey, sizeof st->hkey);
+    if (sqlite3_prepare_v3(db, "SELECT value FROM state WHERE key=?", -1,
+                           SQLITE_PREPARE_PERSISTENT, &st->get, NULL) ||
+        sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO state VALUES(?,?)", -1,
+                           SQLITE_PREPARE_PERSISTENT, &st->put, NULL) ||
+        sqlite3_prepare_v3(db, "DELETE FROM state WHERE key=?", -1, SQLITE_PREPARE_PERSISTENT,
+                           &st->del, NULL)) {
+        int rc = mc_err_set(MC_ERR_DB, "state: %s", sqlite3_errmsg(db));
+        mc_state_destroy(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+void mc_state_destroy(struct mc_state *st) {
+    if (!st) return;
+    overlay_clear(&st->tx);
+    overlay_clear(&st->block);
+    sqlite3_finalize(st->get);
+    sqlite3_finalize(st->put);
+    sqlite3_finalize(st->del);
+    free(st);
+}
+
+int mc_state_get(struct mc_state *st, const void *key, size_t klen, struct mc_buf *out) {
+    if (klen > MC_STATE_KEY_MAX) return MC_ERR_TOO_LARGE;
+    const struct entry *e = overlay_find(st, &st->tx, key, klen);
+    if (!e) e = overlay_find(st, &st->block, key, klen);
+    if (e) {
+        if (!e->present) return MC_ERR_NOT_FOUND;
+        mc_buf_append(out, e->val, e->vlen);
+        return out->err;
+    }
+    sqlite3_bind_blob(st->get, 1, key, (int)klen, SQLITE_STATIC);
+    int rc = sqlite3_step(st->get), ret;
+    if (rc == SQLITE_ROW) {
+        mc_buf_append(out, sqlite3_column_blob(st->get, 0),
+                      (size_t)sqlite3_column_bytes(st->get, 0));
+        ret = out->err;
+    } else if (rc == SQLITE_DONE) {
+        ret = MC_ERR_NOT_FOUND;
+    } else {
+        ret = mc_err_set(MC_ERR_DB, "state get: %s", sqlite3_errmsg(st->db));
+    }
+    sqlite3_reset(st->get);
+    sqlite3_clear_bindings(st->get);
+    return ret;
+}
+
+int mc_state_put(struct mc_state *st, const void *key, size_t klen, const void *val,
+                 size_t vlen) {
+    if (klen == 0 || klen > MC_STATE_KEY_MAX || vlen > MC_STATE_VALUE_MAX) return MC_ERR_TOO_LARGE;
+    return overlay_set(st, &st->tx, key, klen, val, vlen, 1);
+}
+
+int mc_state_del(struct mc_state *st, const void *key, size_t klen) {
+    if (klen == 0 || klen > MC_STATE_KEY_MAX) return MC_ERR_TOO_LARGE;
+    return overlay_set(st, &st->tx, key, klen, NULL, 0, 0);
+}
+
+void mc_state_tx_commit(struct mc_state *st) {
+    for (size_t i = 0; i < st->tx.cap; i++) {
+        struct entry *e = &st->tx.slots[i];
+        if (!e->key) continue;
+        /* Out of memory here would lose a committed write: treat as fatal. */
+        if (overlay_set(st, &st->block, e->key, e->klen, e->val, e->vlen, e->present)) abort();
+    }
+    overlay_clear(&st->tx);
+}
+
+void mc_state_tx_abort(struct mc_state *st) { overlay_clear(&st->tx); }
+
+static int cmp_entry(const void *a, const void *b) {
+    const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+    if (c) return c;
+    return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+/* The block overlay's entries sorted by key; caller frees the array. */
+static struct entry **sorted_block(struct mc_state *st, size_t *n_out) {
+    struct entry **v = malloc((st->block.used + 1) * sizeof *v);
+    if (!v) abort();
+    size_t n = 0;
+    for (size_t i = 0; i < st->block.cap; i++)
+        if (st->block.slots[i].key) v[n++] = &st->block.slots[i];
+    qsort(v, n, sizeof *v, cmp_entry);
+    *n_out = n;
+    return v;
+}
+
+void mc_state_block_hash(struct mc_state *st, const mc_hash *prev, uint64_t height,
+                         mc_hash *out) {
+    size_t n;
+    struct entry **v = sorted_block(st, &n);
+    mc_sha256_ctx ctx;
+    mc_sha256_init(&ctx);
+    mc_sha256_update(&ctx, "medchain/v1/state", 17);
+    mc_sha256_update(&ctx, prev->b, 32);
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    mc_enc_u64(&b, height);
+    for (size_t i = 0; i < n; i++) {
+        mc_enc_bytes16(&b, v[i]->key, v[i]->klen);
+        mc_enc_bool(&b, v[i]->present);
+        if (v[i]->present) mc_enc_bytes32(&b, v[i]->val, v[i]->vlen);
+        if (b.len > 65536) {
+            mc_sha256_update(&ctx, b.data, b.len);
+            b.len = 0;
+        }
+    }
+    if (b.err) abort();
+    mc_sha256_update(&ctx, b.data, b.len);
+    mc_sha256_final(&ctx, out);
+    mc_buf_deinit(&b);
+    free(v);
+}
+
+int mc_state_block_flush(struct mc_state *st) {
+    size_t n;
+    struct entry **v = sorted_block(st, &n);
+    int ret = 0;
+    for (size_t i = 0; i < n && !ret; i++) {
+        sqlite3_stmt *s = v[i]->present ? st->put : st->del;
+        sqlite3_bind_blob(s, 1, v[i]->key, (int)v[i]->klen, SQLITE_STATIC);
+        if (v[i]->present) sqlite3_bind_blob(s, 2, v[i]->val, (int)v[i]->vlen, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            ret = mc_err_set(MC_ERR_DB, "state write: %s", sqlite3_errmsg(st->db));
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    }
+    free(v);
+    if (!ret) overlay_clear(&st->block);
+    return ret;
+}
+
+void mc_state_block_abort(struct mc_state *st) {
+    overlay_clear(&st->tx);
+    overlay_clear(&st->block);
+}
+
+int mc_state_scan(struct mc_state *st, const void *prefix, size_t plen,
+                  int (*fn)(void *, const uint8_t *, size_t, const uint8_t *, size_t),
+                  void *ctx) {
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT key, value FROM state WHERE key >= ? ORDER BY key",
+                           -1, &s, NULL))
+        return mc_err_set(MC_ERR_DB, "state scan: %s", sqlite3_errmsg(st->db));
+    sqlite3_bind_blob(s, 1, prefix, (int)plen, SQLITE_STATIC);
+    int ret = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const uint8_t *k = sqlite3_column_blob(s, 0);
+        size_t kn = (size_t)sqlite3_column_bytes(s, 0);
+        if (kn < plen || memcmp(k, prefix, plen) != 0) break;
+        if (fn(ctx, k, kn, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1))) break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        ret = mc_err_set(MC_ERR_DB, "state scan: %s", sqlite3_errmsg(st->db));
+    sqlite3_finalize(s);
+    return ret;
+}

@@ -1,0 +1,25 @@
+/* Transaction types, their names and maximum payload sizes.
+ *
+ * Payload layouts are documented where each type is executed
+ * (identity.c for the identity types). */
+#ifndef MC_APP_TXTYPES_H
+#define MC_APP_TXTYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum mc_tx_type {
+    MC_TX_ENROLL_MEMBER = 1,    /* org admin enrolls a member with a role */
+    MC_TX_REVOKE_MEMBER = 2,    /* org admin revokes a member */
+    MC_TX_REGISTER_PATIENT = 3, /* provider member registers a patient (patient co-signs) */
+    MC_TX_ROTATE_KEY = 4,       /* account moves to a new key (signed by old and new) */
+};
+
+/* Name ("enroll_member") or NULL for an unknown type. */
+const char *mc_tx_type_name(uint16_t type);
+/* Type for a name, or 0. */
+uint16_t mc_tx_type_from_name(const char *name);
+/* Maximum payload bytes for the type, 0 for an unknown type. */
+size_t mc_tx_type_payload_max(uint16_t type);
+
+#endif
