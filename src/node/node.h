@@ -1,0 +1,97 @@
+/* The running node: home folder, store, application, mempool and the block
+ * producer, with a thread-safe interface for the HTTP API.
+ *
+ * Home folder layout (written by mc_node_init_home):
+ *   DIR/genesis.json        the consortium's genesis
+ *   DIR/node_key.json       this node's Ed25519 key (0600)
+ *   DIR/admin_key.json      the genesis organisation's admin key (init only)
+ *   DIR/config.json         {"api": "127.0.0.1:7700", "block_interval_ms": 100}
+ *   DIR/data/chain.db       the SQLite store
+ *
+ * Threads: mc_node_run drives block production on the calling thread (a
+ * libuv loop with a timer); the HTTP server's threads call the mc_node_*
+ * query and submit functions, which take the node lock around store access.
+ * Signature checks of submitted transactions run outside the lock so they
+ * use every core. */
+#ifndef MC_NODE_NODE_H
+#define MC_NODE_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "base/codec.h"
+#include "chain/store.h"
+#include "crypto/hash.h"
+
+struct mc_node;
+
+struct mc_init_options {
+    const char *home;
+    const char *chain_id;      /* default "medchain-local" */
+    const char *org_name;      /* default "Local Hospital" */
+    const char *org_kind;      /* default "hospital" */
+    const char *gln;           /* optional, 13 digits */
+    const char *api;           /* default "127.0.0.1:7700" */
+    const char *passphrase;    /* protects the admin key when set */
+    uint64_t genesis_time_ms;  /* 0: now */
+};
+
+/* Creates a single-validator home folder. Prints nothing; paths are
+ * derivable from home. MC_ERR_EXISTS if genesis.json is already there. */
+MC_MUST_CHECK int mc_node_init_home(const struct mc_init_options *opt);
+
+/* Opens a node from its home folder. */
+MC_MUST_CHECK int mc_node_open(struct mc_node **out, const char *home);
+void mc_node_close(struct mc_node *n);
+
+/* Serves the API on host:port (NULL: from config.json) and produces blocks
+ * until SIGINT or SIGTERM. Returns 0 on a clean stop. */
+MC_MUST_CHECK int mc_node_run(struct mc_node *n, const char *api_addr);
+
+/* --- thread-safe interface used by the API --- */
+
+enum mc_tx_state { MC_TX_UNKNOWN = 0, MC_TX_PENDING, MC_TX_COMMITTED, MC_TX_REJECTED };
+
+struct mc_tx_status {
+    enum mc_tx_state state;
+    uint64_t height;       /* committed: block height */
+    uint32_t index;        /* committed: position in the block */
+    uint64_t log_index;    /* committed: position in the ledger log */
+    int err;               /* rejected: error code */
+    char reason[256];      /* rejected: why */
+};
+
+/* Verifies and admits a transaction to the mempool. On refusal returns the
+ * error code with the reason in mc_err_detail() (this thread). A verbatim
+ * resubmission of a pending or committed transaction returns MC_ERR_EXISTS. */
+MC_MUST_CHECK int mc_node_submit(struct mc_node *n, const uint8_t *bytes, size_t len,
+                                 mc_hash *id_out);
+/* Status of a transaction; its bytes appended to tx_bytes when known. */
+MC_MUST_CHECK int mc_node_tx_status(struct mc_node *n, const mc_hash *id,
+                                    struct mc_tx_status *out, struct mc_buf *tx_bytes);
+
+struct mc_node_status {
+    char chain_id[MC_CHAIN_ID_MAX + 1];
+    uint64_t height;
+    mc_hash latest_hash;
+    uint64_t latest_time_ms;
+    uint32_t peers;
+    bool is_validator;
+    mc_pubkey node_key;
+    uint32_t mempool_size;
+    uint64_t log_size;
+    mc_hash log_root;
+    uint64_t txs_committed;
+};
+void mc_node_status(struct mc_node *n, struct mc_node_status *out);
+
+/* Runs fn with the node lock held and the store and app available, for
+ * read-only queries (blocks, proofs, accounts). fn must not write. */
+int mc_node_query(struct mc_node *n, int (*fn)(void *ctx, struct mc_store *store,
+                                                struct mc_app *app),
+                  void *ctx);
+
+const struct mc_genesis *mc_node_genesis(const struct mc_node *n);
+
+#endif
