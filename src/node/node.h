@@ -45,9 +45,18 @@ MC_MUST_CHECK int mc_node_init_home(const struct mc_init_options *opt);
 MC_MUST_CHECK int mc_node_open(struct mc_node **out, const char *home);
 void mc_node_close(struct mc_node *n);
 
-/* Serves the API on host:port (NULL: from config.json) and produces blocks
- * until SIGINT or SIGTERM. Returns 0 on a clean stop. */
-MC_MUST_CHECK int mc_node_run(struct mc_node *n, const char *api_addr);
+/* Produces blocks until SIGINT or SIGTERM (or mc_node_stop). Returns 0 on a
+ * clean stop. The node layer does not serve HTTP (api/ sits below node/ in
+ * the layering): the `medchain node` command starts the API with
+ * mc_api_start(node, host, port) before calling this, using
+ * mc_node_api_addr() unless --api overrides it, and stops it after. */
+MC_MUST_CHECK int mc_node_run(struct mc_node *n);
+/* Asks a running node to stop (async-signal-safe). */
+void mc_node_stop(struct mc_node *n);
+/* The API address from config.json ("127.0.0.1:7700"). */
+const char *mc_node_api_addr(const struct mc_node *n);
+/* The node's home folder. */
+const char *mc_node_home(const struct mc_node *n);
 
 /* --- thread-safe interface used by the API --- */
 

@@ -1,0 +1,170 @@
+/* Mempool (contract in mempool.h). Pending transactions sit in an array
+ * kept in arrival order; lookups by id and by (sender, nonce) are linear
+ * scans over at most MC_MEMPOOL_TXS_MAX entries guarded by a small id
+ * index. */
+#include "node/mempool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/limits.h"
+
+#define REJECT_RING 4096
+#define INDEX_BITS 17 /* 131072 slots >= 2 * MC_MEMPOOL_TXS_MAX */
+
+_Static_assert((1u << INDEX_BITS) >= 2 * MC_MEMPOOL_TXS_MAX, "index must stay half empty");
+
+struct rejection {
+    mc_hash id;
+    int err;
+    char reason[200];
+    bool used;
+};
+
+struct mc_mempool {
+    struct mc_mempool_tx *txs;
+    uint32_t count;
+    size_t bytes;
+    uint64_t next_seq;
+    /* open-addressing set of ids: slot holds index+1 into txs, 0 = empty */
+    uint32_t *index;
+    struct rejection *rejected;
+    uint32_t rejected_next;
+};
+
+static uint32_t slot_of(const mc_hash *id) {
+    uint32_t h;
+    memcpy(&h, id->b, 4); /* ids are SHA-256 outputs: uniformly distributed */
+    return h & ((1u << INDEX_BITS) - 1);
+}
+
+static void index_rebuild(struct mc_mempool *mp) {
+    memset(mp->index, 0, sizeof(uint32_t) << INDEX_BITS);
+    for (uint32_t i = 0; i < mp->count; i++) {
+        uint32_t s = slot_of(&mp->txs[i].id);
+        while (mp->index[s]) s = (s + 1) & ((1u << INDEX_BITS) - 1);
+        mp->index[s] = i + 1;
+    }
+}
+
+static int find(const struct mc_mempool *mp, const mc_hash *id) {
+    uint32_t s = slot_of(id);
+    while (mp->index[s]) {
+        uint32_t i = mp->index[s] - 1;
+        if (memcmp(mp->txs[i].id.b, id->b, 32) == 0) return (int)i;
+        s = (s + 1) & ((1u << INDEX_BITS) - 1);
+    }
+    return -1;
+}
+
+int mc_mempool_create(struct mc_mempool **out) {
+    struct mc_mempool *mp = calloc(1, sizeof *mp);
+    if (!mp) return MC_ERR_NOMEM;
+    mp->txs = calloc(MC_MEMPOOL_TXS_MAX, sizeof *mp->txs);
+    mp->index = calloc(1u << INDEX_BITS, sizeof *mp->index);
+    mp->rejected = calloc(REJECT_RING, sizeof *mp->rejected);
+    if (!mp->txs || !mp->index || !mp->rejected) {
+        mc_mempool_destroy(mp);
+        return MC_ERR_NOMEM;
+    }
+    *out = mp;
+    return 0;
+}
+
+void mc_mempool_destroy(struct mc_mempool *mp) {
+    if (!mp) return;
+    for (uint32_t i = 0; i < mp->count; i++) free(mp->txs[i].bytes);
+    free(mp->txs);
+    free(mp->index);
+    free(mp->rejected);
+    free(mp);
+}
+
+int mc_mempool_add(struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *sender,
+                   uint64_t nonce, const uint8_t *bytes, size_t len) {
+    if (find(mp, id) >= 0) return mc_err_set(MC_ERR_EXISTS, "transaction is already pending");
+    for (uint32_t i = 0; i < mp->count; i++)
+        if (!mp->txs[i].dead && mp->txs[i].nonce == nonce && memcmp(mp->txs[i].sender.b, sender->b, 32) == 0)
+            return mc_err_set(MC_ERR_BAD_NONCE, "another transaction with nonce %llu from this sender is pending",
+                              (unsigned long long)nonce);
+    if (mp->count >= MC_MEMPOOL_TXS_MAX || mp->bytes + len > MC_MEMPOOL_BYTES_MAX)
+        return mc_err_set(MC_ERR_FULL, "mempool is full; retry shortly");
+    uint8_t *copy = malloc(len);
+    if (!copy) return MC_ERR_NOMEM;
+    memcpy(copy, bytes, len);
+    struct mc_mempool_tx *t = &mp->txs[mp->count];
+    t->id = *id;
+    t->sender = *sender;
+    t->nonce = nonce;
+    t->seq = mp->next_seq++;
+    t->bytes = copy;
+    t->len = len;
+    t->dead = false;
+    uint32_t s = slot_of(id);
+    while (mp->index[s]) s = (s + 1) & ((1u << INDEX_BITS) - 1);
+    mp->index[s] = mp->count + 1;
+    mp->count++;
+    mp->bytes += len;
+    return 0;
+}
+
+bool mc_mempool_contains(const struct mc_mempool *mp, const mc_hash *id) {
+    int i = find(mp, id);
+    return i >= 0 && !mp->txs[i].dead;
+}
+const struct mc_mempool_tx *mc_mempool_get(const struct mc_mempool *mp, const mc_hash *id) {
+    int i = find(mp, id);
+    return i >= 0 && !mp->txs[i].dead ? &mp->txs[i] : NULL;
+}
+
+uint32_t mc_mempool_size(const struct mc_mempool *mp) { return mp->count; }
+
+uint32_t mc_mempool_peek(const struct mc_mempool *mp, const struct mc_mempool_tx **out,
+                         uint32_t max) {
+    uint32_t n = mp->count < max ? mp->count : max;
+    for (uint32_t i = 0; i < n; i++) out[i] = &mp->txs[i];
+    return n;
+}
+
+void mc_mempool_remove(struct mc_mempool *mp, const mc_hash *id) {
+    int i = find(mp, id);
+    if (i >= 0) mp->txs[i].dead = true;
+}
+
+void mc_mempool_compact(struct mc_mempool *mp) {
+    uint32_t w = 0;
+    for (uint32_t r = 0; r < mp->count; r++) {
+        if (mp->txs[r].dead) {
+            mp->bytes -= mp->txs[r].len;
+            free(mp->txs[r].bytes);
+            continue;
+        }
+        mp->txs[w++] = mp->txs[r];
+    }
+    if (w == mp->count) return;
+    mp->count = w;
+    index_rebuild(mp);
+}
+
+void mc_mempool_note_rejected(struct mc_mempool *mp, const mc_hash *id, int err,
+                              const char *reason) {
+    struct rejection *r = &mp->rejected[mp->rejected_next++ % REJECT_RING];
+    r->id = *id;
+    r->err = err;
+    r->used = true;
+    snprintf(r->reason, sizeof r->reason, "%s", reason);
+}
+
+int mc_mempool_rejected(const struct mc_mempool *mp, const mc_hash *id, int *err, char *reason,
+                        size_t reason_size) {
+    for (uint32_t i = 0; i < REJECT_RING; i++) {
+        const struct rejection *r = &mp->rejected[i];
+        if (r->used && memcmp(r->id.b, id->b, 32) == 0) {
+            *err = r->err;
+            snprintf(reason, reason_size, "%s", r->reason);
+            return 0;
+        }
+    }
+    return MC_ERR_NOT_FOUND;
+}

@@ -1,0 +1,468 @@
+/* The running single-validator node: opens the home folder, admits
+ * transactions, and cuts a block whenever transactions are pending (at most
+ * every block_interval_ms), committing it with its own certificate.
+ *
+ * Commit path for block h (all under the node lock):
+ *   1. take pending transactions in arrival order, execute each against the
+ *      application (a failing one is rejected and dropped, nothing else
+ *      changes);
+ *   2. build the header (log size/root and state hash after the block),
+ *      sign a precommit for its hash: the certificate of h;
+ *   3. one SQL transaction: state rows, block, transactions, log leaves.
+ * A crash before 3 commits loses nothing that was reported committed; a
+ * failure of the store is fatal for the process (the node restarts from
+ * the last committed block rather than run with memory that disagrees with
+ * its disk). */
+#include "node/node.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <uv.h>
+
+#include "base/hex.h"
+#include "base/log.h"
+#include "chain/block.h"
+#include "crypto/keyfile.h"
+#include "node/mempool.h"
+
+struct mc_node {
+    char home[PATH_MAX];
+    char api_addr[128];
+    uint32_t block_interval_ms;
+    struct mc_genesis genesis;
+    mc_hash genesis_hash;
+    struct mc_keypair node_key;
+    int validator_index;
+    struct mc_store *store;
+    struct mc_app *app;
+    struct mc_mempool *pool;
+    pthread_mutex_t lock;
+    /* latest committed block */
+    mc_hash latest_hash;
+    uint64_t latest_time_ms;
+    bool has_last_commit;
+    struct mc_commit last_commit;
+    uint64_t txs_committed;
+    /* event loop */
+    uv_loop_t loop;
+    uv_timer_t timer;
+    uv_signal_t sigint, sigterm;
+    uv_async_t stop_async;
+    bool running;
+    int fatal;
+};
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int path_join(char *out, size_t n, const char *home, const char *name) {
+    int k = snprintf(out, n, "%s/%s", home, name);
+    return k < 0 || (size_t)k >= n ? mc_err_set(MC_ERR_TOO_LARGE, "path too long") : 0;
+}
+
+static int write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "wx");
+    if (!f) return mc_err_set(errno == EEXIST ? MC_ERR_EXISTS : MC_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+    size_t n = strlen(text);
+    int rc = fwrite(text, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : MC_ERR_IO;
+    fclose(f);
+    return rc ? mc_err_set(rc, "cannot write %s", path) : 0;
+}
+
+int mc_node_init_home(const struct mc_init_options *opt) {
+    char p[PATH_MAX];
+    if (mkdir(opt->home, 0700) != 0 && errno != EEXIST)
+        return mc_err_set(MC_ERR_IO, "cannot create %s: %s", opt->home, strerror(errno));
+    int rc = path_join(p, sizeof p, opt->home, "genesis.json");
+    if (rc) return rc;
+    struct stat sb;
+    if (stat(p, &sb) == 0) return mc_err_set(MC_ERR_EXISTS, "%s already holds a node (genesis.json exists)", opt->home);
+
+    struct mc_keypair admin, node;
+    mc_keypair_generate(&admin);
+    mc_keypair_generate(&node);
+    struct mc_genesis g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.chain_id, sizeof g.chain_id, "%s", opt->chain_id ? opt->chain_id : "medchain-local");
+    g.time_ms = opt->genesis_time_ms ? opt->genesis_time_ms : now_ms();
+    g.org_count = 1;
+    struct mc_org *o = &g.orgs[0];
+    o->id = 1;
+    snprintf(o->name, sizeof o->name, "%s", opt->org_name ? opt->org_name : "Local Hospital");
+    o->kind = mc_org_kind_from_name(opt->org_kind ? opt->org_kind : "hospital");
+    if (!o->kind) return mc_err_set(MC_ERR_INVALID, "unknown organisation kind '%s'", opt->org_kind);
+    if (opt->gln) snprintf(o->gln, sizeof o->gln, "%s", opt->gln);
+    o->admin = admin.pk;
+    if ((rc = mc_valset_add(&g.valset, &node.pk, 10, "node0"))) return rc;
+    g.validator_org[0] = 1;
+
+    /* Round-trip through the parser so init can never write a genesis that
+     * the node would refuse to load. */
+    char *json = mc_genesis_to_json(&g);
+    if (!json) return MC_ERR_NOMEM;
+    struct mc_genesis check;
+    rc = mc_genesis_parse(&check, json, strlen(json));
+    if (!rc) rc = write_file(p, json);
+    free(json);
+    if (rc) return rc;
+
+    char kp[PATH_MAX];
+    if ((rc = path_join(kp, sizeof kp, opt->home, "node_key.json"))) return rc;
+    if ((rc = mc_keyfile_write(kp, &node, NULL))) return rc;
+    if ((rc = path_join(kp, sizeof kp, opt->home, "admin_key.json"))) return rc;
+    if ((rc = mc_keyfile_write(kp, &admin, opt->passphrase))) return rc;
+    sodium_memzero(&admin, sizeof admin);
+    sodium_memzero(&node, sizeof node);
+
+    json_t *cfg = json_object();
+    json_object_set_new(cfg, "api", json_string(opt->api ? opt->api : "127.0.0.1:7700"));
+    json_object_set_new(cfg, "block_interval_ms", json_integer(100));
+    char *cfgs = json_dumps(cfg, JSON_INDENT(2));
+    json_decref(cfg);
+    if ((rc = path_join(kp, sizeof kp, opt->home, "config.json"))) { free(cfgs); return rc; }
+    rc = write_file(kp, cfgs);
+    free(cfgs);
+    if (rc) return rc;
+    if ((rc = path_join(kp, sizeof kp, opt->home, "data"))) return rc;
+    if (mkdir(kp, 0700) != 0 && errno != EEXIST) return mc_err_set(MC_ERR_IO, "cannot create %s", kp);
+    return 0;
+}
+
+static int load_config(struct mc_node *n) {
+    char p[PATH_MAX];
+    int rc = path_join(p, sizeof p, n->home, "config.json");
+    if (rc) return rc;
+    snprintf(n->api_addr, sizeof n->api_addr, "127.0.0.1:7700");
+    n->block_interval_ms = 100;
+    json_error_t jerr;
+    json_t *cfg = json_load_file(p, JSON_REJECT_DUPLICATES, &jerr);
+    if (!cfg) return 0; /* optional: defaults */
+    const char *api = json_string_value(json_object_get(cfg, "api"));
+    if (api) snprintf(n->api_addr, sizeof n->api_addr, "%s", api);
+    json_t *iv = json_object_get(cfg, "block_interval_ms");
+    if (json_is_integer(iv) && json_integer_value(iv) >= 10 && json_integer_value(iv) <= 60000)
+        n->block_interval_ms = (uint32_t)json_integer_value(iv);
+    json_decref(cfg);
+    return 0;
+}
+
+/* Restores the in-memory view of the latest block from the store. */
+static int load_head(struct mc_node *n) {
+    uint64_t h = mc_app_height(n->app);
+    if (h == 0) {
+        n->latest_hash = n->genesis_hash;
+        n->latest_time_ms = n->genesis.time_ms;
+        n->has_last_commit = false;
+        return 0;
+    }
+    struct mc_header hd;
+    int rc = mc_store_get_header(n->store, h, &hd, &n->latest_hash);
+    if (!rc) rc = mc_store_get_commit(n->store, h, &n->last_commit);
+    if (rc) return mc_err_set(rc, "cannot load block %llu: %s", (unsigned long long)h, mc_err_detail());
+    n->latest_time_ms = hd.time_ms;
+    n->has_last_commit = true;
+    uint64_t logsize;
+    if (!mc_store_log_size(n->store, &logsize)) n->txs_committed = logsize;
+    return 0;
+}
+
+int mc_node_open(struct mc_node **out, const char *home) {
+    *out = NULL;
+    struct mc_node *n = calloc(1, sizeof *n);
+    if (!n) return MC_ERR_NOMEM;
+    snprintf(n->home, sizeof n->home, "%s", home);
+    pthread_mutex_init(&n->lock, NULL);
+    char p[PATH_MAX];
+    int rc = load_config(n);
+    if (!rc) rc = path_join(p, sizeof p, home, "genesis.json");
+    if (!rc) rc = mc_genesis_load(&n->genesis, p);
+    if (!rc) rc = path_join(p, sizeof p, home, "node_key.json");
+    if (!rc) rc = mc_keyfile_read(&n->node_key, p, NULL);
+    if (!rc) {
+        mc_genesis_hash(&n->genesis, &n->genesis_hash);
+        n->validator_index = mc_valset_find(&n->genesis.valset, &n->node_key.pk);
+        rc = path_join(p, sizeof p, home, "data");
+    }
+    if (!rc && mkdir(p, 0700) != 0 && errno != EEXIST) rc = mc_err_set(MC_ERR_IO, "cannot create %s", p);
+    if (!rc) rc = path_join(p, sizeof p, home, "data/chain.db");
+    if (!rc) rc = mc_store_open(&n->store, p, false);
+    if (!rc) {
+        /* The store must belong to this genesis. */
+        struct mc_buf gh;
+        mc_buf_init(&gh, 0);
+        int have = mc_store_meta_get(n->store, "genesis_hash", &gh);
+        if (have == MC_ERR_NOT_FOUND) rc = mc_store_meta_put(n->store, "genesis_hash", n->genesis_hash.b, 32);
+        else if (have) rc = have;
+        else if (gh.len != 32 || memcmp(gh.data, n->genesis_hash.b, 32) != 0)
+            rc = mc_err_set(MC_ERR_WRONG_CHAIN, "the database belongs to another genesis");
+        mc_buf_deinit(&gh);
+    }
+    if (!rc) rc = mc_app_open(&n->app, n->store, &n->genesis);
+    if (!rc) rc = mc_mempool_create(&n->pool);
+    if (!rc) rc = load_head(n);
+    if (rc) {
+        mc_node_close(n);
+        return rc;
+    }
+    *out = n;
+    return 0;
+}
+
+void mc_node_close(struct mc_node *n) {
+    if (!n) return;
+    mc_app_close(n->app);
+    mc_store_close(n->store);
+    mc_mempool_destroy(n->pool);
+    sodium_memzero(&n->node_key, sizeof n->node_key);
+    pthread_mutex_destroy(&n->lock);
+    free(n);
+}
+
+const struct mc_genesis *mc_node_genesis(const struct mc_node *n) { return &n->genesis; }
+const char *mc_node_api_addr(const struct mc_node *n) { return n->api_addr; }
+const char *mc_node_home(const struct mc_node *n) { return n->home; }
+
+int mc_node_submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *id_out) {
+    struct mc_tx tx;
+    if (len > MC_TX_MAX) return mc_err_set(MC_ERR_TOO_LARGE, "transaction is %zu bytes, the maximum is %d", len, MC_TX_MAX);
+    int rc = mc_tx_decode(&tx, bytes, len);
+    if (rc) return mc_err_set(rc, "transaction does not decode: %s", mc_strerror(rc));
+    /* Stateless checks, including the signature, outside the lock. */
+    if ((rc = mc_app_check_envelope(n->app, &tx, bytes, len, true))) return rc;
+    mc_hash id;
+    mc_tx_id(&id, bytes, len);
+    if (id_out) *id_out = id;
+    pthread_mutex_lock(&n->lock);
+    uint64_t h;
+    uint32_t idx;
+    uint64_t next_nonce = 0;
+    if (mc_store_find_tx(n->store, &id, &h, &idx, NULL) == 0)
+        rc = mc_err_set(MC_ERR_EXISTS, "transaction already committed at height %llu", (unsigned long long)h);
+    else if (mc_mempool_contains(n->pool, &id))
+        rc = mc_err_set(MC_ERR_EXISTS, "transaction is already pending");
+    else if (!(rc = mc_app_check_tx(n->app, &tx, bytes, len, &next_nonce))) {
+        if (tx.nonce > next_nonce + 1000)
+            rc = mc_err_set(MC_ERR_BAD_NONCE, "nonce %llu is too far ahead (next is %llu)",
+                            (unsigned long long)tx.nonce, (unsigned long long)next_nonce);
+        else
+            rc = mc_mempool_add(n->pool, &id, &tx.sender, tx.nonce, bytes, len);
+    }
+    pthread_mutex_unlock(&n->lock);
+    return rc;
+}
+
+int mc_node_tx_status(struct mc_node *n, const mc_hash *id, struct mc_tx_status *out,
+                      struct mc_buf *tx_bytes) {
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&n->lock);
+    int rc = mc_store_find_tx(n->store, id, &out->height, &out->index, &out->log_index);
+    if (rc == 0) {
+        out->state = MC_TX_COMMITTED;
+        if (tx_bytes) rc = mc_store_get_tx(n->store, out->height, out->index, tx_bytes, NULL, NULL);
+    } else if (rc == MC_ERR_NOT_FOUND) {
+        rc = 0;
+        const struct mc_mempool_tx *p = mc_mempool_get(n->pool, id);
+        if (p) {
+            out->state = MC_TX_PENDING;
+            if (tx_bytes) mc_buf_append(tx_bytes, p->bytes, p->len);
+        } else if (mc_mempool_rejected(n->pool, id, &out->err, out->reason, sizeof out->reason) == 0) {
+            out->state = MC_TX_REJECTED;
+        } else {
+            out->state = MC_TX_UNKNOWN;
+        }
+    }
+    pthread_mutex_unlock(&n->lock);
+    return rc;
+}
+
+void mc_node_status(struct mc_node *n, struct mc_node_status *out) {
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&n->lock);
+    snprintf(out->chain_id, sizeof out->chain_id, "%s", n->genesis.chain_id);
+    out->height = mc_app_height(n->app);
+    out->latest_hash = n->latest_hash;
+    out->latest_time_ms = n->latest_time_ms;
+    out->peers = 0;
+    out->is_validator = n->validator_index >= 0;
+    out->node_key = n->node_key.pk;
+    out->mempool_size = mc_mempool_size(n->pool);
+    mc_app_log(n->app, &out->log_size, &out->log_root);
+    out->txs_committed = n->txs_committed;
+    pthread_mutex_unlock(&n->lock);
+}
+
+int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct mc_app *),
+                  void *ctx) {
+    pthread_mutex_lock(&n->lock);
+    int rc = fn(ctx, n->store, n->app);
+    pthread_mutex_unlock(&n->lock);
+    return rc;
+}
+
+/* Builds, certifies and stores the next block from pending transactions.
+ * Called with the lock held. Returns 0 (also when nothing was pending) or
+ * a store error, which is fatal for the process. */
+static int produce_block(struct mc_node *n) {
+    mc_mempool_compact(n->pool);
+    uint32_t pending = mc_mempool_size(n->pool);
+    if (pending == 0) return 0;
+    uint32_t max = pending < MC_BLOCK_TXS_MAX ? pending : MC_BLOCK_TXS_MAX;
+    const struct mc_mempool_tx **cand = malloc(max * sizeof *cand);
+    struct mc_tx_ref *txs = malloc(max * sizeof *txs);
+    bool *done = calloc(max, sizeof *done);
+    if (!cand || !txs || !done) {
+        free(cand); free(txs); free(done);
+        return MC_ERR_NOMEM;
+    }
+    uint32_t ncand = mc_mempool_peek(n->pool, cand, max);
+    uint64_t height = mc_app_height(n->app) + 1;
+    uint64_t t = now_ms();
+    if (t <= n->latest_time_ms) t = n->latest_time_ms + 1;
+    int rc = mc_app_begin_block(n->app, height, t);
+    if (rc) goto out;
+    uint32_t count = 0;
+    size_t bytes = 0;
+    /* Two passes: a transaction whose nonce is ahead gets a second chance
+     * after the transactions that arrived after it but precede it. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < ncand; i++) {
+            if (done[i]) continue;
+            if (bytes + cand[i]->len > MC_BLOCK_BYTES_MAX - 4096) break;
+            int err = mc_app_deliver(n->app, cand[i]->bytes, cand[i]->len, false);
+            if (err == 0) {
+                done[i] = true;
+                txs[count].bytes = cand[i]->bytes;
+                txs[count].len = cand[i]->len;
+                count++;
+                bytes += cand[i]->len;
+            } else if (err == MC_ERR_BAD_NONCE && strstr(mc_err_detail(), "ahead")) {
+                /* wait: its predecessor may come in this block or later */
+            } else {
+                done[i] = true;
+                mc_log_info("node", "rejected tx at height %llu: %s", (unsigned long long)height, mc_err_detail());
+                mc_mempool_note_rejected(n->pool, &cand[i]->id, err, mc_err_detail());
+                mc_mempool_remove(n->pool, &cand[i]->id);
+            }
+        }
+    }
+    struct mc_header h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.chain_id, sizeof h.chain_id, "%s", n->genesis.chain_id);
+    h.height = height;
+    h.time_ms = t;
+    h.prev = n->latest_hash;
+    mc_block_tx_root(&h.tx_root, txs, count);
+    h.tx_count = count;
+    mc_app_end_block(n->app, &h.state_hash, &h.log_size, &h.log_root);
+    mc_valset_hash(&n->genesis.valset, &h.valset_hash);
+    h.proposer = n->node_key.pk;
+    if (n->has_last_commit) mc_commit_hash(&n->last_commit, &h.last_commit_hash);
+    mc_hash hash;
+    mc_header_hash(&h, &hash);
+
+    /* Single validator: its own precommit is the certificate. */
+    struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = height, .round = 0,
+                        .has_block = true, .block_hash = hash,
+                        .validator = (uint16_t)n->validator_index};
+    mc_vote_sign(&v, &n->node_key, n->genesis.chain_id);
+    struct mc_commit cert;
+    mc_commit_init(&cert, height, 0, &hash);
+    if ((rc = mc_commit_add(&cert, &v))) goto abort;
+    if ((rc = mc_commit_verify(&cert, &n->genesis.valset, n->genesis.chain_id, height, &hash))) {
+        mc_log_error("node", "own certificate does not verify: %s", mc_err_detail());
+        goto abort;
+    }
+    uint64_t log_start = h.log_size - count;
+    if ((rc = mc_store_begin(n->store))) goto abort;
+    rc = mc_app_commit_block(n->app);
+    if (!rc) rc = mc_store_put_block(n->store, &h, txs, count, n->has_last_commit ? &n->last_commit : NULL,
+                                     &cert, log_start);
+    if (!rc) rc = mc_store_commit(n->store);
+    else mc_store_rollback(n->store);
+    if (rc) {
+        mc_log_error("node", "storing block %llu failed: %s", (unsigned long long)height, mc_err_detail());
+        goto out; /* memory now disagrees with disk: the caller stops the node */
+    }
+    for (uint32_t i = 0; i < ncand; i++)
+        if (done[i]) mc_mempool_remove(n->pool, &cand[i]->id);
+    mc_mempool_compact(n->pool);
+    n->latest_hash = hash;
+    n->latest_time_ms = t;
+    n->last_commit = cert;
+    n->has_last_commit = true;
+    n->txs_committed += count;
+    char hx[65];
+    mc_hex_encode(hx, hash.b, 32);
+    mc_log_info("node", "committed block %llu: %u txs, hash %.16s, log size %llu",
+                (unsigned long long)height, count, hx, (unsigned long long)h.log_size);
+    goto out;
+abort:
+    mc_app_abort_block(n->app);
+out:
+    free(cand);
+    free(txs);
+    free(done);
+    return rc;
+}
+
+static void on_timer(uv_timer_t *t) {
+    struct mc_node *n = t->data;
+    pthread_mutex_lock(&n->lock);
+    int rc = produce_block(n);
+    pthread_mutex_unlock(&n->lock);
+    if (rc) {
+        n->fatal = rc;
+        uv_stop(&n->loop);
+    }
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+    struct mc_node *n = s->data;
+    mc_log_info("node", "signal %d: stopping", signum);
+    uv_stop(&n->loop);
+}
+
+static void on_stop(uv_async_t *a) { uv_stop(a->loop); }
+
+void mc_node_stop(struct mc_node *n) {
+    if (n->running) uv_async_send(&n->stop_async);
+}
+
+static void close_cb(uv_handle_t *h, void *arg) {
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+int mc_node_run(struct mc_node *n) {
+    if (uv_loop_init(&n->loop)) return mc_err_set(MC_ERR_IO, "cannot start event loop");
+    uv_timer_init(&n->loop, &n->timer);
+    uv_signal_init(&n->loop, &n->sigint);
+    uv_signal_init(&n->loop, &n->sigterm);
+    uv_async_init(&n->loop, &n->stop_async, on_stop);
+    n->timer.data = n->sigint.data = n->sigterm.data = n->stop_async.data = n;
+    uv_timer_start(&n->timer, on_timer, n->block_interval_ms, n->block_interval_ms);
+    uv_signal_start(&n->sigint, on_signal, SIGINT);
+    uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+    n->running = true;
+    char hx[65];
+    mc_hex_encode(hx, n->node_key.pk.b, 32);
+    mc_log_info("node", "chain %s at height %llu, node key %.16s, %s", n->genesis.chain_id,
+                (unsigned long long)mc_app_height(n->app), hx,
+                n->validator_index >= 0 ? "validator" : "not a validator");
+    uv_run(&n->loop, UV_RUN_DEFAULT);
+    n->running = false;
+    uv_walk(&n->loop, close_cb, NULL);
+    uv_run(&n->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&n->loop);
+    if (n->fatal) return mc_err_set(n->fatal, "node stopped after a store failure");
+    return 0;
+}

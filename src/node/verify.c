@@ -1,0 +1,247 @@
+/* Full-chain verification (contract in verify.h). */
+#include "node/verify.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "base/hex.h"
+#include "chain/block.h"
+#include "crypto/merkle.h"
+
+static int bad(struct mc_verify_report *r, uint64_t height, const char *object,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int bad(struct mc_verify_report *r, uint64_t height, const char *object, const char *fmt,
+               ...) {
+    r->ok = 0;
+    r->bad_height = height;
+    snprintf(r->object, sizeof r->object, "%s", object);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->detail, sizeof r->detail, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+static int64_t count_rows(sqlite3 *db, const char *sql, int64_t arg) {
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    if (arg >= 0) sqlite3_bind_int64(st, 1, arg);
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Compares the stored state table with the re-executed one, row by row. */
+static int compare_state(sqlite3 *a, sqlite3 *b, struct mc_verify_report *r, uint64_t height) {
+    sqlite3_stmt *sa, *sb;
+    const char *q = "SELECT key, value FROM state ORDER BY key";
+    if (sqlite3_prepare_v2(a, q, -1, &sa, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_prepare_v2(b, q, -1, &sb, NULL) != SQLITE_OK) { sqlite3_finalize(sa); return -1; }
+    int verdict = 0;
+    for (;;) {
+        int ra = sqlite3_step(sa), rb = sqlite3_step(sb);
+        if (ra == SQLITE_DONE && rb == SQLITE_DONE) break;
+        if (ra != SQLITE_ROW || rb != SQLITE_ROW) {
+            verdict = bad(r, height, "state row", ra == SQLITE_ROW ? "stored state has a row that re-execution does not produce"
+                                                              : "stored state lacks a row that re-execution produces");
+            break;
+        }
+        r->state_rows_checked++;
+        int ka = sqlite3_column_bytes(sa, 0), kb = sqlite3_column_bytes(sb, 0);
+        int va = sqlite3_column_bytes(sa, 1), vb = sqlite3_column_bytes(sb, 1);
+        const void *pka = sqlite3_column_blob(sa, 0), *pkb = sqlite3_column_blob(sb, 0);
+        if (ka != kb || memcmp(pka, pkb, (size_t)ka) != 0 || va != vb ||
+            memcmp(sqlite3_column_blob(sa, 1), sqlite3_column_blob(sb, 1), (size_t)va) != 0) {
+            char hx[129];
+            int kn = ka < 64 ? ka : 64;
+            mc_hex_encode(hx, pka, (size_t)kn);
+            verdict = bad(r, height, "state row", "stored row with key %s differs from the re-executed state", hx);
+            break;
+        }
+    }
+    sqlite3_finalize(sa);
+    sqlite3_finalize(sb);
+    return verdict;
+}
+
+/* Checks block h; returns 1 on a mismatch (report filled), -1 on an error
+ * that stops verification, 0 when the block is good. */
+static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_app *app,
+                       const struct mc_genesis *g, uint64_t h, mc_hash *prev_hash,
+                       uint64_t *prev_time, struct mc_verify_report *r) {
+    struct mc_buf hb, lcb, cb, txb;
+    mc_buf_init(&hb, 0);
+    mc_buf_init(&lcb, 0);
+    mc_buf_init(&cb, 0);
+    mc_buf_init(&txb, 0);
+    mc_hash stored_hash, hash;
+    struct mc_header hd;
+    struct mc_commit cert, last;
+    struct mc_tx_ref *txs = NULL;
+    uint8_t **owned = NULL;
+    int v = 0;
+    uint32_t n = 0;
+    int rc = mc_store_get_block_raw(s, h, &stored_hash, &hb, &lcb, &cb);
+    if (rc == MC_ERR_NOT_FOUND) { v = bad(r, h, "block", "block is missing"); goto out; }
+    if (rc) { v = bad(r, h, "block", "cannot read block: %s", mc_err_detail()); goto out; }
+    if (mc_header_decode(&hd, hb.data, hb.len)) { v = bad(r, h, "header", "header does not decode"); goto out; }
+    mc_sha256(&hash, hb.data, hb.len);
+    if (memcmp(hash.b, stored_hash.b, 32)) { v = bad(r, h, "block hash", "stored block hash does not match the header"); goto out; }
+    if (hd.height != h || strcmp(hd.chain_id, g->chain_id)) { v = bad(r, h, "header", "header names height %llu of chain '%s'", (unsigned long long)hd.height, hd.chain_id); goto out; }
+    if (memcmp(hd.prev.b, prev_hash->b, 32)) { v = bad(r, h, "prev link", "header's previous-block hash does not match block %llu", (unsigned long long)h - 1); goto out; }
+    if (hd.time_ms <= *prev_time) { v = bad(r, h, "header", "block time does not increase"); goto out; }
+    mc_hash vh;
+    mc_valset_hash(&g->valset, &vh);
+    if (memcmp(vh.b, hd.valset_hash.b, 32)) { v = bad(r, h, "header", "validator set hash does not match genesis"); goto out; }
+    if (mc_valset_find(&g->valset, &hd.proposer) < 0) { v = bad(r, h, "header", "proposer is not a validator"); goto out; }
+    if (mc_commit_decode(&cert, cb.data, cb.len)) { v = bad(r, h, "certificate", "certificate does not decode"); goto out; }
+    if (mc_commit_verify(&cert, &g->valset, g->chain_id, h, &hash)) { v = bad(r, h, "certificate", "%s", mc_err_detail()); goto out; }
+    if (h == 1) {
+        static const uint8_t zero[32];
+        if (lcb.len || memcmp(hd.last_commit_hash.b, zero, 32)) { v = bad(r, h, "previous certificate", "block 1 carries a previous certificate"); goto out; }
+    } else {
+        mc_hash lh;
+        if (mc_commit_decode(&last, lcb.data, lcb.len)) { v = bad(r, h, "previous certificate", "carried certificate does not decode"); goto out; }
+        mc_commit_hash(&last, &lh);
+        if (memcmp(lh.b, hd.last_commit_hash.b, 32)) { v = bad(r, h, "previous certificate", "carried certificate does not match the header"); goto out; }
+        if (mc_commit_verify(&last, &g->valset, g->chain_id, h - 1, prev_hash)) { v = bad(r, h, "previous certificate", "%s", mc_err_detail()); goto out; }
+    }
+    int64_t rows = count_rows(mc_store_db(s), "SELECT count(*) FROM txs WHERE height=?", (int64_t)h);
+    if (rows != hd.tx_count) { v = bad(r, h, "transactions", "%lld transaction rows, header says %u", (long long)rows, hd.tx_count); goto out; }
+    n = hd.tx_count;
+    txs = calloc(n ? n : 1, sizeof *txs);
+    owned = calloc(n ? n : 1, sizeof *owned);
+    if (!txs || !owned) { v = -1; goto out; }
+    uint64_t log_start = hd.log_size - n;
+    if (hd.log_size < n) { v = bad(r, h, "header", "log size smaller than the block's transactions"); goto out; }
+    for (uint32_t i = 0; i < n; i++) {
+        char obj[32];
+        snprintf(obj, sizeof obj, "tx %u", i);
+        mc_hash id, want;
+        uint64_t li;
+        mc_buf_reset(&txb);
+        if (mc_store_get_tx(s, h, i, &txb, &id, &li)) { v = bad(r, h, obj, "transaction is missing"); goto out; }
+        mc_tx_id(&want, txb.data, txb.len);
+        if (memcmp(id.b, want.b, 32)) { v = bad(r, h, obj, "stored transaction id does not match its bytes"); goto out; }
+        if (li != log_start + i) { v = bad(r, h, obj, "log index %llu, expected %llu", (unsigned long long)li, (unsigned long long)(log_start + i)); goto out; }
+        struct mc_tx tx;
+        if (mc_tx_decode(&tx, txb.data, txb.len)) { v = bad(r, h, obj, "transaction does not decode"); goto out; }
+        if (mc_app_check_envelope(app, &tx, txb.data, txb.len, true)) { v = bad(r, h, obj, "%s", mc_err_detail()); goto out; }
+        mc_hash leaf, stored_leaf;
+        mc_merkle_leaf_hash(&leaf, txb.data, txb.len);
+        if (mc_store_log_leaf(s, li, &stored_leaf) || memcmp(leaf.b, stored_leaf.b, 32)) {
+            v = bad(r, h, "log leaf", "ledger log leaf %llu does not match transaction %u", (unsigned long long)li, i);
+            goto out;
+        }
+        owned[i] = malloc(txb.len ? txb.len : 1);
+        if (!owned[i]) { v = -1; goto out; }
+        memcpy(owned[i], txb.data, txb.len);
+        txs[i].bytes = owned[i];
+        txs[i].len = txb.len;
+        r->txs_checked++;
+    }
+    mc_hash root;
+    mc_block_tx_root(&root, txs, n);
+    if (memcmp(root.b, hd.tx_root.b, 32)) { v = bad(r, h, "tx root", "transactions do not hash to the header's root"); goto out; }
+    /* Re-execute. */
+    if (mc_app_begin_block(app, h, hd.time_ms)) { v = -1; goto out; }
+    for (uint32_t i = 0; i < n; i++) {
+        if (mc_app_deliver(app, txs[i].bytes, txs[i].len, false)) {
+            char obj[32];
+            snprintf(obj, sizeof obj, "tx %u", i);
+            v = bad(r, h, obj, "re-execution refuses it: %s", mc_err_detail());
+            mc_app_abort_block(app);
+            goto out;
+        }
+    }
+    mc_hash state_hash, log_root;
+    uint64_t log_size;
+    mc_app_end_block(app, &state_hash, &log_size, &log_root);
+    if (log_size != hd.log_size || memcmp(log_root.b, hd.log_root.b, 32)) {
+        v = bad(r, h, "log root", "ledger log after the block does not match the header");
+        mc_app_abort_block(app);
+        goto out;
+    }
+    if (memcmp(state_hash.b, hd.state_hash.b, 32)) {
+        v = bad(r, h, "state hash", "re-executed state hash differs from the header's");
+        mc_app_abort_block(app);
+        goto out;
+    }
+    if (mc_store_begin(scratch) || mc_app_commit_block(app) || mc_store_commit(scratch)) { v = -1; goto out; }
+    *prev_hash = hash;
+    *prev_time = hd.time_ms;
+out:
+    if (owned)
+        for (uint32_t i = 0; i < n; i++) free(owned[i]);
+    free(owned);
+    free(txs);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&lcb);
+    mc_buf_deinit(&cb);
+    mc_buf_deinit(&txb);
+    return v;
+}
+
+int mc_verify_chain(struct mc_store *s, const struct mc_genesis *g, struct mc_verify_report *r) {
+    memset(r, 0, sizeof *r);
+    r->ok = 1;
+    mc_hash gh;
+    mc_genesis_hash(g, &gh);
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    int have = mc_store_meta_get(s, "genesis_hash", &b);
+    if (have || b.len != 32 || memcmp(b.data, gh.b, 32)) {
+        mc_buf_deinit(&b);
+        bad(r, 0, "genesis", "the database does not belong to this genesis");
+        return 0;
+    }
+    mc_buf_deinit(&b);
+
+    struct mc_store *scratch = NULL;
+    struct mc_app *app = NULL;
+    int rc = mc_store_open(&scratch, ":memory:", false);
+    if (!rc) rc = mc_app_open(&app, scratch, g);
+    if (rc) {
+        mc_app_close(app);
+        mc_store_close(scratch);
+        return rc;
+    }
+    mc_buf_init(&b, 0);
+    mc_hash s0;
+    mc_app_state_hash(app, &s0);
+    if (mc_store_meta_get(s, "genesis_state_hash", &b) || b.len != 32 || memcmp(b.data, s0.b, 32))
+        bad(r, 0, "genesis state", "stored genesis state hash does not match genesis");
+    mc_buf_deinit(&b);
+
+    uint64_t height = 0;
+    if (r->ok && (rc = mc_store_height(s, &height)) == 0) {
+        int64_t nblocks = count_rows(mc_store_db(s), "SELECT count(*) FROM blocks", -1);
+        if (nblocks != (int64_t)height)
+            bad(r, 0, "blocks", "%lld block rows for height %llu: a block is missing", (long long)nblocks, (unsigned long long)height);
+    }
+    mc_hash prev = gh;
+    uint64_t prev_time = 0;
+    for (uint64_t h = 1; r->ok && !rc && h <= height; h++) {
+        int v = check_block(s, scratch, app, g, h, &prev, &prev_time, r);
+        if (v < 0) rc = mc_err_set(MC_ERR_DB, "verification stopped at height %llu: %s", (unsigned long long)h, mc_err_detail());
+        if (v == 0) r->heights_checked++;
+    }
+    if (r->ok && !rc) {
+        int64_t txrows = count_rows(mc_store_db(s), "SELECT count(*) FROM txs", -1);
+        int64_t logrows = count_rows(mc_store_db(s), "SELECT count(*) FROM log", -1);
+        if (txrows != (int64_t)r->txs_checked) bad(r, height, "transactions", "%lld transaction rows outside any block", (long long)(txrows - (int64_t)r->txs_checked));
+        else if (logrows != (int64_t)r->txs_checked) bad(r, height, "log", "%lld ledger log rows for %llu transactions", (long long)logrows, (unsigned long long)r->txs_checked);
+    }
+    if (r->ok && !rc) {
+        int v = compare_state(mc_store_db(s), mc_store_db(scratch), r, height);
+        if (v < 0) rc = mc_err_set(MC_ERR_DB, "state comparison failed");
+    }
+    mc_app_close(app);
+    mc_store_close(scratch);
+    return rc;
+}
