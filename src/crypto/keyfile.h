@@ -2,8 +2,9 @@
  *
  * Plain form:
  *   {"medchain_key":1,"public_key":"<hex32>","secret_seed":"<hex32>"}
- * Passphrase form (Argon2id, crypto_pwhash MODERATE-class limits, the seed
- * sealed with XChaCha20-Poly1305, the public key as associated data):
+ * Passphrase form (Argon2id; INTERACTIVE limits unless
+ * mc_keyfile_set_kdf_limits says otherwise; the seed sealed with
+ * XChaCha20-Poly1305, the public key as associated data):
  *   {"medchain_key":1,"public_key":"<hex32>","kdf":"argon2id13",
  *    "opslimit":N,"memlimit":N,"salt":"<hex16>","nonce":"<hex24>",
  *    "sealed_seed":"<hex48>"}
@@ -21,13 +22,19 @@ MC_MUST_CHECK int mc_keyfile_write(const char *path, const struct mc_keypair *kp
                                    const char *passphrase);
 /* Reads a key. An encrypted file without passphrase, or with a wrong one,
  * gives MC_ERR_PASSPHRASE; a malformed file MC_ERR_MALFORMED; a missing one
- * MC_ERR_IO. Detail via mc_err_detail(). */
+ * MC_ERR_IO; one over MC_KEYFILE_MAX bytes MC_ERR_TOO_LARGE; a seed that
+ * does not derive the stated public key MC_ERR_TAMPERED (in the encrypted
+ * form an altered public key fails authentication: MC_ERR_PASSPHRASE).
+ * On failure kp is zeroed. Detail via mc_err_detail(). */
 MC_MUST_CHECK int mc_keyfile_read(struct mc_keypair *kp, const char *path,
                                   const char *passphrase);
 /* Reads only the public key (no passphrase needed). */
 MC_MUST_CHECK int mc_keyfile_read_public(mc_pubkey *pk, const char *path);
 
-/* KDF cost used when writing; tests lower it to stay fast. */
+/* KDF cost used when writing; tests lower it to stay fast. Not
+ * thread-safe: set it at start-up. Aborts (misuse) outside the bounds that
+ * reading enforces: crypto_pwhash_*_MIN up to 4 x OPSLIMIT_SENSITIVE and
+ * MEMLIMIT_SENSITIVE. */
 void mc_keyfile_set_kdf_limits(unsigned long long opslimit, size_t memlimit);
 
 #endif
