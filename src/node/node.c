@@ -355,6 +355,13 @@ static int produce_block(struct mc_node *n) {
             }
         }
     }
+    if (count == 0) {
+        /* Everything pending was rejected or waits for a predecessor: no
+         * empty block. */
+        mc_app_abort_block(n->app);
+        mc_mempool_compact(n->pool);
+        goto out;
+    }
     struct mc_header h;
     memset(&h, 0, sizeof h);
     snprintf(h.chain_id, sizeof h.chain_id, "%s", n->genesis.chain_id);
@@ -412,6 +419,13 @@ out:
     free(cand);
     free(txs);
     free(done);
+    return rc;
+}
+
+int mc_node_commit_pending(struct mc_node *n) {
+    pthread_mutex_lock(&n->lock);
+    int rc = produce_block(n);
+    pthread_mutex_unlock(&n->lock);
     return rc;
 }
 

@@ -51,6 +51,9 @@ void mc_node_close(struct mc_node *n);
  * mc_api_start(node, host, port) before calling this, using
  * mc_node_api_addr() unless --api overrides it, and stops it after. */
 MC_MUST_CHECK int mc_node_run(struct mc_node *n);
+/* Cuts a block from the pending transactions now (what the timer does).
+ * For tests and tools that drive a node without its event loop. */
+MC_MUST_CHECK int mc_node_commit_pending(struct mc_node *n);
 /* Asks a running node to stop (async-signal-safe). */
 void mc_node_stop(struct mc_node *n);
 /* The API address from config.json ("127.0.0.1:7700"). */

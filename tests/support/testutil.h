@@ -1,0 +1,39 @@
+/* Helpers shared by the tests: temporary folders, a node driven in-process,
+ * transaction builders. */
+#ifndef MC_TESTS_TESTUTIL_H
+#define MC_TESTS_TESTUTIL_H
+
+#include <stdint.h>
+
+#include "app/txtypes.h"
+#include "chain/tx.h"
+#include "crypto/sign.h"
+#include "node/node.h"
+
+/* mkdtemp under /tmp; returns a static-lifetime malloc'd path. */
+char *tu_tmpdir(const char *tag);
+/* Path join into a malloc'd string. */
+char *tu_path(const char *dir, const char *name);
+
+/* Builds and signs a transaction; returns malloc'd bytes. */
+uint8_t *tu_tx(size_t *len, const char *chain_id, uint16_t type, const struct mc_keypair *kp,
+               uint64_t nonce, const void *payload, size_t payload_len);
+/* Payload builders. */
+size_t tu_enroll_payload(uint8_t *out, const mc_pubkey *member, uint8_t role, const char *name);
+size_t tu_revoke_payload(uint8_t *out, const mc_pubkey *member, const char *reason);
+
+/* An in-process node with its admin key loaded. */
+struct tu_node {
+    char *home;
+    struct mc_node *node;
+    struct mc_keypair admin;
+    char chain_id[MC_CHAIN_ID_MAX + 1];
+};
+void tu_node_start(struct tu_node *t, const char *tag);
+void tu_node_stop(struct tu_node *t);
+/* Submits and asserts acceptance; returns the id. */
+mc_hash tu_submit_ok(struct tu_node *t, const uint8_t *bytes, size_t len);
+void tu_commit(struct tu_node *t);
+uint64_t tu_height(struct tu_node *t);
+
+#endif
