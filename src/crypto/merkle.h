@@ -40,12 +40,18 @@ void mc_merkle_root_array(mc_hash *out, const mc_hash *leaves, uint64_t size);
  * MC_MERKLE_PATH_MAX hashes. MC_ERR_INVALID if index >= size. */
 MC_MUST_CHECK int mc_merkle_inclusion_proof(mc_hash *path, size_t *path_len, uint64_t index,
                                             uint64_t size, mc_merkle_leaf_fn leaf, void *ctx);
-/* Consistency proof between sizes size1 <= size2 (RFC 9162 2.1.4.1). */
+/* Consistency proof between sizes 0 < size1 <= size2 (RFC 9162 2.1.4.1);
+ * empty when size1 == size2. MC_ERR_INVALID for size1 == 0 (a proof from
+ * the empty tree proves nothing) or size1 > size2. Generation costs
+ * O(size2) leaf fetches and hashes, as does the inclusion proof. */
 MC_MUST_CHECK int mc_merkle_consistency_proof(mc_hash *path, size_t *path_len, uint64_t size1,
                                               uint64_t size2, mc_merkle_leaf_fn leaf, void *ctx);
 
 /* 0 if the proof shows leaf_hash at index in the tree of `size` with `root`;
- * MC_ERR_INVALID for a malformed proof, MC_ERR_TAMPERED for a mismatch. */
+ * MC_ERR_INVALID for a malformed proof, MC_ERR_TAMPERED for a mismatch.
+ * The consistency verifier likewise rejects size1 == 0, and for
+ * size1 == size2 accepts only an empty proof with root1 == root2. Both are
+ * safe on arbitrary input (any path_len, including > MC_MERKLE_PATH_MAX). */
 MC_MUST_CHECK int mc_merkle_verify_inclusion(const mc_hash *leaf_hash, uint64_t index,
                                              uint64_t size, const mc_hash *path, size_t path_len,
                                              const mc_hash *root);
