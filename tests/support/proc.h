@@ -1,0 +1,34 @@
+/* Helpers for integration tests that drive real medchain processes:
+ * spawning and killing, free loopback ports, HTTP via libcurl, running the
+ * CLI and capturing its output. */
+#ifndef MC_TESTS_PROC_H
+#define MC_TESTS_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Path of the medchain binary under test ($MEDCHAIN_BIN). */
+const char *tp_bin(void);
+/* A currently free TCP port on 127.0.0.1. */
+int tp_free_port(void);
+/* Starts `medchain node --home HOME --api 127.0.0.1:PORT`, output appended
+ * to HOME/node.log; waits until /v1/status answers (asserts within 10 s). */
+pid_t tp_node_start(const char *home, int port);
+/* Sends sig and reaps the process. */
+void tp_kill(pid_t pid, int sig);
+
+struct tp_resp {
+    long status;   /* HTTP status, 0 when the request failed */
+    char *body;    /* NUL-terminated, malloc'd */
+    size_t len;
+};
+/* One HTTP request; body may be NULL. content_type NULL means JSON. */
+struct tp_resp tp_http(const char *method, const char *url, const void *body, size_t len,
+                       const char *content_type);
+void tp_resp_free(struct tp_resp *r);
+
+/* Runs a shell command line, capturing stdout+stderr (malloc'd into *out);
+ * returns the exit status (or -1). */
+int tp_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
