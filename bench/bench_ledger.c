@@ -1,0 +1,229 @@
+/* Ledger benchmark (issue 2): prints, in one run,
+ *   - Ed25519 verifications per second on this machine, all cores (the bound);
+ *   - committed transactions per second of one validator node (a real
+ *     process) under many concurrent HTTP clients;
+ *   - the ratio of the two.
+ * Each admitted transaction costs one signature verification, so the bound
+ * is the verification rate. Figures are rates measured in this run, never
+ * bare absolute times. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/genesis.h"
+#include "app/identity.h"
+#include "app/txtypes.h"
+#include "base/codec.h"
+#include "base/hex.h"
+#include "chain/tx.h"
+#include "crypto/keyfile.h"
+#include "node/node.h"
+
+#define CLIENTS 16
+#define WINDOW 48
+#define SECONDS 6
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static atomic_uint_fast64_t verified;
+static atomic_int verify_stop;
+
+static void *verify_worker(void *arg) {
+    struct mc_keypair kp;
+    mc_keypair_generate(&kp);
+    uint8_t msg[200] = {1, 2, 3}, sig[64];
+    mc_sign(sig, &kp, MC_SIGN_TX, "medchain-bench", msg, sizeof msg);
+    uint64_t n = 0;
+    while (!atomic_load_explicit(&verify_stop, memory_order_relaxed)) {
+        if (mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-bench", msg, sizeof msg) != 0) abort();
+        n++;
+    }
+    atomic_fetch_add(&verified, n);
+    return NULL;
+}
+
+static double ed25519_verify_rate(void) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) cores = 1;
+    pthread_t th[64];
+    atomic_store(&verified, 0);
+    atomic_store(&verify_stop, 0);
+    double t0 = now_s();
+    for (long i = 0; i < cores && i < 64; i++) pthread_create(&th[i], NULL, verify_worker, NULL);
+    usleep(2000000);
+    atomic_store(&verify_stop, 1);
+    for (long i = 0; i < cores && i < 64; i++) pthread_join(th[i], NULL);
+    return (double)atomic_load(&verified) / (now_s() - t0);
+}
+
+struct client {
+    int id;
+    char url[96];
+    const char *chain_id;
+    struct mc_keypair admin;
+    uint64_t nonce;
+    uint64_t accepted, refused;
+};
+
+static atomic_int load_stop;
+
+static size_t sink(char *p, size_t s, size_t n, void *u) { return s * n; }
+
+static void *client_main(void *arg) {
+    struct client *c = arg;
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+    hdr = curl_slist_append(hdr, "Expect:");
+    char url[160];
+    snprintf(url, sizeof url, "%s/v1/tx", c->url);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    while (!atomic_load(&load_stop)) {
+        struct mc_keypair m;
+        uint8_t seed[32] = {0};
+        memcpy(seed, &c->nonce, 8);
+        seed[8] = (uint8_t)c->id;
+        seed[9] = 0x5a;
+        mc_keypair_from_seed(&m, seed);
+        struct mc_buf p;
+        mc_buf_init(&p, 0);
+        mc_enc_fixed(&p, m.pk.b, 32);
+        mc_enc_u8(&p, MC_ROLE_AUDITOR);
+        mc_enc_str8(&p, "bench auditor");
+        struct mc_tx tx = {.type = MC_TX_ENROLL_MEMBER, .sender = c->admin.pk,
+                           .nonce = c->nonce + 1, .payload = p.data, .payload_len = p.len};
+        snprintf(tx.chain_id, sizeof tx.chain_id, "%s", c->chain_id);
+        mc_tx_sign(&tx, &c->admin);
+        struct mc_buf b;
+        mc_buf_init(&b, 0);
+        mc_tx_encode(&b, &tx);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, b.data);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)b.len);
+        long status = 0;
+        if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 202) {
+            c->accepted++;
+            c->nonce++;
+        } else {
+            c->refused++;
+            if (status == 503) usleep(2000); /* mempool full: back off */
+            else if (status == 409) c->nonce++;
+        }
+        mc_buf_deinit(&b);
+        mc_buf_deinit(&p);
+    }
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+static json_t *get_status(const char *base) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "curl -s %s/v1/status", base);
+    FILE *p = popen(cmd, "r");
+    if (!p) return NULL;
+    json_t *j = json_loadf(p, 0, NULL);
+    pclose(p);
+    return j;
+}
+
+int main(void) {
+    mc_crypto_init();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const char *bin = getenv("MEDCHAIN_BIN") ? getenv("MEDCHAIN_BIN") : "build/medchain";
+    double bound = ed25519_verify_rate();
+
+    /* A node whose genesis has one organisation per client, so every client
+     * has its own admin key and nonce stream. */
+    char dir[] = "/tmp/medchain-bench-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    char home[256];
+    snprintf(home, sizeof home, "%s/node", dir);
+    struct mc_init_options opt = {.home = home, .chain_id = "medchain-bench"};
+    if (mc_node_init_home(&opt)) { fprintf(stderr, "init: %s\n", mc_err_detail()); return 1; }
+    char gpath[300];
+    snprintf(gpath, sizeof gpath, "%s/genesis.json", home);
+    struct mc_genesis g;
+    if (mc_genesis_load(&g, gpath)) return 1;
+    static struct client clients[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        mc_keypair_generate(&clients[i].admin);
+        struct mc_org *o = &g.orgs[g.org_count++];
+        memset(o, 0, sizeof *o);
+        o->id = (uint32_t)(100 + i);
+        snprintf(o->name, sizeof o->name, "Bench Hospital %d", i);
+        o->kind = MC_ORG_HOSPITAL;
+        o->admin = clients[i].admin.pk;
+    }
+    char *json = mc_genesis_to_json(&g);
+    FILE *f = fopen(gpath, "w");
+    fputs(json, f);
+    fclose(f);
+    free(json);
+
+    int port = 17000 + (int)(getpid() % 20000);
+    char api[64], base[96];
+    snprintf(api, sizeof api, "127.0.0.1:%d", port);
+    snprintf(base, sizeof base, "http://%s", api);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char log[300];
+        snprintf(log, sizeof log, "%s/node.log", home);
+        if (!freopen(log, "w", stderr)) _exit(126);
+        execl(bin, bin, "node", "--home", home, "--api", api, (char *)NULL);
+        _exit(127);
+    }
+    json_t *st = NULL;
+    for (int i = 0; i < 100 && !st; i++) {
+        usleep(100000);
+        st = get_status(base);
+    }
+    if (!st) { fprintf(stderr, "bench: node did not start\n"); kill(pid, SIGKILL); return 1; }
+    json_decref(st);
+
+    pthread_t th[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        clients[i].id = i;
+        snprintf(clients[i].url, sizeof clients[i].url, "%s", base);
+        clients[i].chain_id = "medchain-bench";
+        pthread_create(&th[i], NULL, client_main, &clients[i]);
+    }
+    usleep(1000000); /* warm up */
+    st = get_status(base);
+    uint64_t c0 = (uint64_t)json_integer_value(json_object_get(st, "txs_committed"));
+    json_decref(st);
+    double t0 = now_s();
+    usleep(SECONDS * 1000000);
+    st = get_status(base);
+    uint64_t c1 = (uint64_t)json_integer_value(json_object_get(st, "txs_committed"));
+    json_decref(st);
+    double t1 = now_s();
+    atomic_store(&load_stop, 1);
+    for (int i = 0; i < CLIENTS; i++) pthread_join(th[i], NULL);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    double tps = (double)(c1 - c0) / (t1 - t0);
+    printf("bench ledger: ed25519 verifications/s (all %ld cores): %.0f\n",
+           sysconf(_SC_NPROCESSORS_ONLN), bound);
+    printf("bench ledger: committed tx/s, 1 validator, %d HTTP clients: %.0f\n", CLIENTS, tps);
+    printf("bench ledger: ratio committed/verification bound: %.1f%%\n", 100.0 * tps / bound);
+    char rm[300];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    if (system(rm) != 0) fprintf(stderr, "bench: could not remove %s\n", dir);
+    return 0;
+}
