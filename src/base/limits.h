@@ -27,6 +27,9 @@
 /* Pending transactions held by the mempool. */
 #define MC_MEMPOOL_TXS_MAX 50000
 #define MC_MEMPOOL_BYTES_MAX (64 * 1024 * 1024)
+/* Pending transactions of one sender: one account cannot fill the pool
+ * (with nonces far ahead that never become executable). */
+#define MC_MEMPOOL_PER_SENDER_MAX 1024
 /* Merkle audit paths: 64 levels cover any tree size that fits in u64. */
 #define MC_MERKLE_PATH_MAX 64
 /* Key files are small JSON documents. */

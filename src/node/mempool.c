@@ -84,10 +84,17 @@ void mc_mempool_destroy(struct mc_mempool *mp) {
 int mc_mempool_add(struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *sender,
                    uint64_t nonce, const uint8_t *bytes, size_t len) {
     if (find(mp, id) >= 0) return mc_err_set(MC_ERR_EXISTS, "transaction is already pending");
-    for (uint32_t i = 0; i < mp->count; i++)
-        if (!mp->txs[i].dead && mp->txs[i].nonce == nonce && memcmp(mp->txs[i].sender.b, sender->b, 32) == 0)
+    uint32_t from_sender = 0;
+    for (uint32_t i = 0; i < mp->count; i++) {
+        if (mp->txs[i].dead || memcmp(mp->txs[i].sender.b, sender->b, 32) != 0) continue;
+        if (mp->txs[i].nonce == nonce)
             return mc_err_set(MC_ERR_BAD_NONCE, "another transaction with nonce %llu from this sender is pending",
                               (unsigned long long)nonce);
+        from_sender++;
+    }
+    if (from_sender >= MC_MEMPOOL_PER_SENDER_MAX)
+        return mc_err_set(MC_ERR_FULL, "this sender already has %u transactions pending; retry after they commit",
+                          from_sender);
     if (mp->count >= MC_MEMPOOL_TXS_MAX || mp->bytes + len > MC_MEMPOOL_BYTES_MAX)
         return mc_err_set(MC_ERR_FULL, "mempool is full; retry shortly");
     uint8_t *copy = malloc(len);

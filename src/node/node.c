@@ -251,7 +251,7 @@ int mc_node_submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash 
     else if (mc_mempool_contains(n->pool, &id))
         rc = mc_err_set(MC_ERR_EXISTS, "transaction is already pending");
     else if (!(rc = mc_app_check_tx(n->app, &tx, bytes, len, &next_nonce))) {
-        if (tx.nonce > next_nonce + 1000)
+        if (tx.nonce >= next_nonce + MC_MEMPOOL_PER_SENDER_MAX)
             rc = mc_err_set(MC_ERR_BAD_NONCE, "nonce %llu is too far ahead (next is %llu)",
                             (unsigned long long)tx.nonce, (unsigned long long)next_nonce);
         else

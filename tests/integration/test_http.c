@@ -117,6 +117,7 @@ Test(http, bad_transactions_are_refused_and_change_nothing, .timeout = 60) {
     size_t pl = tu_enroll_payload(p, &doc.pk, MC_ROLE_CLINICIAN, "Dr Good");
     size_t len;
     uint8_t *tx = tu_tx(&len, l.chain_id, MC_TX_ENROLL_MEMBER, &l.admin, 1, p, pl);
+    size_t tx_len = len;
     char *id = submit_ok(&l, tx, len);
     wait_committed(&l, id);
     uint64_t h0 = height_of(&l);
@@ -142,7 +143,7 @@ Test(http, bad_transactions_are_refused_and_change_nothing, .timeout = 60) {
     c[n++] = (struct http_case){"unknown account", 401, "unknown_account", t6, len};
     uint8_t *t7 = tu_tx(&len, l.chain_id, MC_TX_ENROLL_MEMBER, &l.admin, 1, p, pl);
     c[n++] = (struct http_case){"replay", 409, "bad_nonce", t7, len};
-    c[n++] = (struct http_case){"verbatim resubmission", 409, "exists", tx, len};
+    c[n++] = (struct http_case){"verbatim resubmission", 409, "exists", tx, tx_len};
     uint8_t *t8 = tu_tx(&len, l.chain_id, MC_TX_ENROLL_MEMBER, &doc, 1, p, pl);
     c[n++] = (struct http_case){"clinician enrolls", 403, "forbidden", t8, len};
     for (int i = 0; i < n; i++) {

@@ -1,0 +1,68 @@
+/* Private to src/api: the route table of the JSON API and its handlers.
+ *
+ * The routes know nothing of libmicrohttpd: server.c hands them a request
+ * (method, path, query accessor, bounded body) and sends the response they
+ * fill in. Routing happens in two steps so that the server can refuse a
+ * request (404, 405, 414, 413) from its headers alone, before it reads or
+ * buffers any of the body. */
+#ifndef MC_API_ROUTES_H
+#define MC_API_ROUTES_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/json_view.h"
+#include "base/limits.h"
+#include "node/node.h"
+
+/* Largest body a POST /v1/tx accepts: a maximal transaction as JSON
+ * {"tx": "<hex>"} (two characters a byte) with room for whitespace.
+ * Routes that take no body accept none; MC_HTTP_BODY_MAX stays the bound
+ * on any single request (FHIR routes will need it). Keeping each route's
+ * bound tight keeps the memory of many concurrent clients small. */
+#define MC__API_TX_BODY_MAX (2 * MC_TX_MAX + 1024)
+_Static_assert(MC__API_TX_BODY_MAX <= MC_HTTP_BODY_MAX, "a tx body must fit the HTTP bound");
+
+/* Longest request path the router looks at. */
+#define MC__API_PATH_MAX 512
+
+struct mc__api_request {
+    const char *method;
+    const char *path;
+    const char *content_type;   /* NULL when absent */
+    const uint8_t *body;        /* NULL when none */
+    size_t body_len;
+    /* Query argument by name, NULL when absent. */
+    const char *(*arg)(void *ctx, const char *name);
+    void *arg_ctx;
+};
+
+struct mc__api_response {
+    unsigned status;
+    json_t *body;         /* owned; NULL means "out of memory" to the sender */
+    const char *allow;    /* Allow header for 405, static */
+};
+
+typedef void (*mc__api_handler)(struct mc_node *node, const char *param,
+                                const struct mc__api_request *req,
+                                struct mc__api_response *res);
+
+struct mc__api_match {
+    mc__api_handler handler;
+    size_t body_max;      /* 0: the route takes no body */
+    char param[MC_API_SEGMENT_MAX + 1];
+};
+
+/* Finds the route for method and path. Returns 0 with m filled, or a
+ * negative mc_err code with res holding the error response (404 unknown
+ * route, 405 wrong method with Allow, 414 overlong path or segment). */
+int mc__api_lookup(struct mc__api_match *m, struct mc__api_response *res, const char *method,
+                   const char *path);
+
+/* Fills res with an error response: status from mc_api_http_status(err)
+ * unless status is non-zero, message from the printf-style detail. */
+void mc__api_fail(struct mc__api_response *res, unsigned status, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

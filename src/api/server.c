@@ -1,0 +1,282 @@
+/* HTTP server of the JSON API over libmicrohttpd; see server.h.
+ *
+ * Request life cycle (libmicrohttpd calls on_request several times):
+ *   1. headers read: route the request (404/405/414 answered at once), and
+ *      refuse a declared Content-Length above the route's bound with 413
+ *      before any body byte is read;
+ *   2. body chunks: appended to a buffer capped at the route's bound; a
+ *      chunked body that grows past it is counted but no longer stored
+ *      (answered 413 at the end), and one that passes MC_HTTP_BODY_MAX
+ *      drops the connection;
+ *   3. end of request: the route's handler runs and its JSON is sent.
+ * Memory per connection is thus at most the route's body bound plus
+ * libmicrohttpd's per-connection pool (MEMORY_PER_CONNECTION). */
+#include "api/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/json_view.h"
+#include "api/routes.h"
+#include "base/log.h"
+
+/* Request line and headers of one connection (libmicrohttpd answers 414
+ * or 431 itself beyond it). */
+#define MEMORY_PER_CONNECTION (64 * 1024)
+/* Threads: the handlers block on the node (signature checks run outside
+ * its lock), so use the cores, within reason. */
+#define THREADS_MIN 8
+#define THREADS_MAX 32
+
+struct mc_api {
+    struct MHD_Daemon *daemon;
+    struct mc_node *node;
+    uint16_t port;
+};
+
+struct request {
+    struct mc__api_match match;
+    struct mc_buf body;
+    uint64_t received;      /* body bytes seen, stored or not */
+    bool too_large;         /* the body passed the route's bound */
+    unsigned status;        /* sent status, for the log */
+    struct timespec start;
+    char method[12];
+    char path[100];         /* truncated, printable copy for the log */
+};
+
+static const char oom_body[] = "{\"error\":\"nomem\",\"message\":\"Out of memory.\"}\n";
+
+static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
+                                 struct mc__api_response *res) {
+    unsigned status = res->status ? res->status : 500;
+    char *text = res->body ? json_dumps(res->body, JSON_COMPACT) : NULL;
+    json_decref(res->body);
+    res->body = NULL;
+    struct MHD_Response *resp = NULL;
+    if (text) {
+        size_t n = strlen(text);
+        char *t = realloc(text, n + 2);
+        if (t) {
+            text = t;
+            text[n++] = '\n';
+            text[n] = 0;
+        }
+        resp = MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE);
+        if (!resp) free(text);
+    }
+    if (!resp) {
+        status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        resp = MHD_create_response_from_buffer(sizeof oom_body - 1, (void *)oom_body,
+                                               MHD_RESPMEM_PERSISTENT);
+        if (!resp) return MHD_NO;
+    }
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (res->allow) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, res->allow);
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    if (r) r->status = status;
+    return ret;
+}
+
+static const char *query_arg(void *ctx, const char *name) {
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void copy_printable(char *out, size_t size, const char *in) {
+    size_t i = 0;
+    for (; in && in[i] && i + 1 < size; i++)
+        out[i] = (in[i] > 0x20 && in[i] < 0x7f) ? in[i] : '?';
+    out[i] = 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls) {
+    struct mc_api *api = cls;
+    struct request *r = *req_cls;
+    struct mc__api_response res = {0};
+
+    if (!r) { /* 1. headers */
+        r = calloc(1, sizeof *r);
+        if (!r) return MHD_NO;
+        *req_cls = r;
+        clock_gettime(CLOCK_MONOTONIC, &r->start);
+        copy_printable(r->method, sizeof r->method, method);
+        copy_printable(r->path, sizeof r->path, url);
+        if (mc__api_lookup(&r->match, &res, method, url)) return send_json(r, conn, &res);
+        if (r->match.body_max) {
+            const char *cl =
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            uint64_t declared;
+            if (cl && (mc_api_parse_u64(&declared, cl) || declared > r->match.body_max)) {
+                mc__api_fail(&res, 0, MC_ERR_TOO_LARGE, "the body exceeds %zu bytes",
+                             r->match.body_max);
+                return send_json(r, conn, &res);
+            }
+            mc_buf_init(&r->body, r->match.body_max);
+        }
+        return MHD_YES;
+    }
+
+    if (*upload_data_size) { /* 2. body */
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        r->received += n;
+        if (r->received > MC_HTTP_BODY_MAX) return MHD_NO;
+        if (!r->match.body_max || r->too_large) return MHD_YES;
+        if (n > r->match.body_max - r->body.len) {
+            r->too_large = true;
+            mc_buf_deinit(&r->body);
+            return MHD_YES;
+        }
+        mc_buf_append(&r->body, upload_data, n);
+        return MHD_YES;
+    }
+
+    /* 3. complete */
+    if (r->too_large) {
+        mc__api_fail(&res, 0, MC_ERR_TOO_LARGE, "the body exceeds %zu bytes", r->match.body_max);
+        return send_json(r, conn, &res);
+    }
+    if (r->body.err) {
+        mc__api_fail(&res, 0, r->body.err, "cannot hold the body");
+        return send_json(r, conn, &res);
+    }
+    struct mc__api_request req = {
+        .method = method,
+        .path = url,
+        .content_type =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .body = r->body.len ? r->body.data : NULL,
+        .body_len = r->body.len,
+        .arg = query_arg,
+        .arg_ctx = conn,
+    };
+    r->match.handler(api->node, r->match.param, &req, &res);
+    return send_json(r, conn, &res);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    struct request *r = *req_cls;
+    if (!r) return;
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    long long us = (long long)(end.tv_sec - r->start.tv_sec) * 1000000 +
+                   (end.tv_nsec - r->start.tv_nsec) / 1000;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        mc_log_debug("api", "%s %s %u %lld us", r->method, r->path, r->status, us);
+    else
+        mc_log_debug("api", "%s %s %u aborted (%d) after %lld us", r->method, r->path, r->status,
+                     (int)toe, us);
+    mc_buf_deinit(&r->body);
+    free(r);
+    *req_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+    char line[256];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
+    mc_log_warn("api", "%s", line);
+}
+
+/* Parses an IPv4 or IPv6 literal (IPv6 optionally in brackets). */
+static int parse_host(struct sockaddr_storage *ss, socklen_t *len, bool *v6, const char *host,
+                      uint16_t port) {
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(port);
+        *len = sizeof *a4;
+        *v6 = false;
+        return 0;
+    }
+    char buf[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof buf) {
+        memcpy(buf, host + 1, n - 2);
+        buf[n - 2] = 0;
+        host = buf;
+    }
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        *len = sizeof *a6;
+        *v6 = true;
+        return 0;
+    }
+    return MC_ERR_INVALID;
+}
+
+int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, uint16_t port) {
+    *out = NULL;
+    struct sockaddr_storage ss;
+    socklen_t ss_len;
+    bool v6;
+    if (!host || parse_host(&ss, &ss_len, &v6, host, port))
+        return mc_err_set(MC_ERR_INVALID, "API host '%.64s' is not an IPv4 or IPv6 address",
+                          host ? host : "(null)");
+    struct mc_api *api = calloc(1, sizeof *api);
+    if (!api) return mc_err_set(MC_ERR_NOMEM, "out of memory starting the API");
+    api->node = node;
+
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cpus < THREADS_MIN ? THREADS_MIN
+                       : cpus > THREADS_MAX ? THREADS_MAX
+                                            : (unsigned)cpus;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    if (v6) flags |= MHD_USE_IPv6;
+    errno = 0;
+    api->daemon = MHD_start_daemon(
+        flags, port, NULL, NULL, on_request, api,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api, /* first, so it sees every message */
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)MC_API_CONNECTIONS_MAX,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MC_API_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_PER_CONNECTION,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+        MHD_OPTION_END);
+    if (!api->daemon) {
+        int e = errno;
+        free(api);
+        return mc_err_set(MC_ERR_IO, "cannot serve the API on %s:%u%s%s", host, (unsigned)port,
+                          e ? ": " : " (address in use or not local?)", e ? strerror(e) : "");
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    api->port = info && info->port ? info->port : port;
+    char shown[INET6_ADDRSTRLEN] = "?";
+    if (v6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, shown, sizeof shown);
+    else inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, shown, sizeof shown);
+    mc_log_info("api", "serving the JSON API on http://%s%s%s:%u/ (%u threads)", v6 ? "[" : "",
+                shown, v6 ? "]" : "", (unsigned)api->port, threads);
+    *out = api;
+    return 0;
+}
+
+uint16_t mc_api_port(const struct mc_api *api) { return api ? api->port : 0; }
+
+void mc_api_stop(struct mc_api *api) {
+    if (!api) return;
+    if (api->daemon) MHD_stop_daemon(api->daemon);
+    free(api);
+}

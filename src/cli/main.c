@@ -1,0 +1,153 @@
+/* The `medchain` command: command table, usage and dispatch.
+ *
+ * A command is one or two words ("init", "member enroll"); the handler gets
+ * the arguments after them. See cli.h for the output and exit-code rules. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cli/cli.h"
+#include "crypto/hash.h"
+
+#define CLIENT_OPTS                                                                          \
+    "  --node URL             node API (default $MEDCHAIN_NODE or " MC_CLI_DEFAULT_NODE ")\n"
+#define SIGNER_OPTS                                                                          \
+    CLIENT_OPTS                                                                              \
+    "  --passphrase-file F    passphrase of --key (default $MEDCHAIN_PASSPHRASE)\n"          \
+    "  --nonce N              use nonce N instead of the account's next one\n"               \
+    "  --no-wait              print the id and return once the node accepted it\n"           \
+    "  --timeout S            seconds to wait for the commit (default 10)\n"
+
+struct command {
+    const char *words;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+    const char *usage;
+};
+
+static const struct command commands[] = {
+    {"init", mc_cli_cmd_init, "create a single-validator node home folder",
+     "medchain init --home DIR [--chain-id ID] [--org NAME] [--kind KIND] [--gln GLN]\n"
+     "              [--api HOST:PORT] [--passphrase-file F]\n"
+     "  Creates DIR with genesis.json, node_key.json, admin_key.json and config.json.\n"
+     "  --kind is hospital, clinic, laboratory, pharmacy, manufacturer, distributor,\n"
+     "  research or regulator (default hospital); --passphrase-file protects the admin key.\n"},
+    {"node", mc_cli_cmd_node, "run a node",
+     "medchain node --home DIR [--api HOST:PORT]\n"
+     "  Serves the HTTP API (default from DIR/config.json) and commits blocks until\n"
+     "  SIGINT or SIGTERM.\n"},
+    {"keygen", mc_cli_cmd_keygen, "create a key file",
+     "medchain keygen --out FILE [--passphrase-file F]\n"
+     "  Writes a new Ed25519 key (mode 0600, encrypted when a passphrase is given,\n"
+     "  also from $MEDCHAIN_PASSPHRASE) and prints its public key in hex.\n"},
+    {"verify", mc_cli_cmd_verify, "re-check a node's chain on disk",
+     "medchain verify --home DIR\n"
+     "  Re-checks every block, certificate, signature, Merkle root and state row.\n"
+     "  Exit 0: verified; 1: a mismatch (height and object printed); 3: could not run.\n"},
+    {"member enroll", mc_cli_cmd_member_enroll, "enroll a member (organisation admin)",
+     "medchain member enroll --key ADMIN_KEY (--member-key FILE | --member-pub HEX)\n"
+     "                       --role ROLE --name NAME [options]\n"
+     "  ROLE: clinician, pharmacist, researcher, auditor, manufacturer, distributor,\n"
+     "  pharmacy or regulator.\n" SIGNER_OPTS},
+    {"member revoke", mc_cli_cmd_member_revoke, "revoke a member (organisation admin)",
+     "medchain member revoke --key ADMIN_KEY (--member-pub HEX | --member-key FILE)\n"
+     "                       [--reason TEXT] [options]\n" SIGNER_OPTS},
+    {"patient register", mc_cli_cmd_patient_register, "register a patient's key (clinician)",
+     "medchain patient register --key CLINICIAN_KEY --patient-key FILE\n"
+     "                          [--patient-passphrase-file F] [options]\n"
+     "  The patient's key signs its consent to be registered by this clinician.\n"
+     SIGNER_OPTS},
+    {"key rotate", mc_cli_cmd_key_rotate, "move an account to a new key",
+     "medchain key rotate --key OLD_KEY --new-key FILE [--new-passphrase-file F] [options]\n"
+     SIGNER_OPTS},
+    {"tx submit", mc_cli_cmd_tx_submit, "submit a signed transaction from a file",
+     "medchain tx submit --file F [--raw] [--node URL] [--no-wait] [--timeout S]\n"
+     "  F holds the transaction as raw bytes or hex. It is posted as JSON {\"tx\": hex},\n"
+     "  or as application/octet-stream with --raw.\n"},
+    {"tx build", mc_cli_cmd_tx_build, "build and sign a transaction without submitting it",
+     "medchain tx build --type NAME|NUMBER (--payload-hex HEX | --payload-file F)\n"
+     "                  --key FILE --out F [--nonce N] [--chain-id ID]\n"
+     "                  [--passphrase-file F] [--node URL]\n"
+     "  Writes the signed transaction in hex to F and prints its id. The node is asked\n"
+     "  for the chain id and nonce only when --chain-id or --nonce is missing.\n"},
+    {"tx show", mc_cli_cmd_tx_show, "show a transaction and its status",
+     "medchain tx show ID [--node URL]\n"},
+    {"block show", mc_cli_cmd_block_show, "show a block",
+     "medchain block show HEIGHT|latest [--node URL]\n"},
+    {"account show", mc_cli_cmd_account_show, "show an account",
+     "medchain account show (HEX | --key FILE) [--node URL]\n"},
+    {"status", mc_cli_cmd_status, "show the node's status", "medchain status [--node URL]\n"},
+    {"proof", mc_cli_cmd_proof, "fetch and verify a transaction's inclusion proof",
+     "medchain proof ID [--height H] [--node URL]\n"
+     "  Prints the RFC 6962 inclusion proof against the ledger log at height H (default\n"
+     "  latest) and verifies it locally against the returned root.\n"},
+};
+
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+static void print_overview(FILE *out) {
+    fprintf(out, "usage: medchain <command> [options]   (medchain <command> --help for more)\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        fprintf(out, "  %-18s %s\n", commands[i].words, commands[i].summary);
+}
+
+void mc_cli_usage(const char *words) {
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        if (strcmp(commands[i].words, words) == 0) {
+            fprintf(stdout, "usage: %s", commands[i].usage);
+            return;
+        }
+    }
+    print_overview(stdout);
+}
+
+/* Whether argv starts with the words of a command; *n gets how many. */
+static bool matches(const char *words, int argc, char **argv, int *n) {
+    const char *space = strchr(words, ' ');
+    if (!space) {
+        *n = 1;
+        return argc >= 1 && strcmp(argv[0], words) == 0;
+    }
+    size_t first = (size_t)(space - words);
+    *n = 2;
+    return argc >= 2 && strlen(argv[0]) == first && strncmp(argv[0], words, first) == 0 &&
+           strcmp(argv[1], space + 1) == 0;
+}
+
+int main(int argc, char **argv) {
+    mc_crypto_init();
+    mc_log_set_level(MC_LOG_WARN);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        if (argc < 2) return mc_cli_error(MC_CLI_USAGE, "missing command (see 'medchain --help')");
+        print_overview(stdout);
+        return MC_CLI_OK;
+    }
+    int rest = argc - 1;
+    char **args = argv + 1;
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        int n;
+        if (matches(commands[i].words, rest, args, &n))
+            return commands[i].run(rest - n, args + n);
+    }
+    /* A known group word with a missing or unknown sub-command. */
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        const char *space = strchr(commands[i].words, ' ');
+        if (space && strlen(args[0]) == (size_t)(space - commands[i].words) &&
+            strncmp(args[0], commands[i].words, (size_t)(space - commands[i].words)) == 0) {
+            if (rest >= 2 && (strcmp(args[1], "--help") == 0 || strcmp(args[1], "-h") == 0)) {
+                fprintf(stdout, "usage:\n");
+                for (size_t k = 0; k < COMMAND_COUNT; k++)
+                    if (strncmp(commands[k].words, commands[i].words,
+                                (size_t)(space - commands[i].words) + 1) == 0)
+                        fprintf(stdout, "  medchain %-18s %s\n", commands[k].words,
+                                commands[k].summary);
+                return MC_CLI_OK;
+            }
+            return mc_cli_error(MC_CLI_USAGE, "'%s' needs a sub-command%s%s (see 'medchain --help')",
+                                args[0], rest >= 2 ? ", not " : "", rest >= 2 ? args[1] : "");
+        }
+    }
+    return mc_cli_error(MC_CLI_USAGE, "unknown command '%s' (see 'medchain --help')", args[0]);
+}
