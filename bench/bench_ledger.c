@@ -6,7 +6,10 @@
  * Each admitted transaction costs one signature verification, so the bound
  * is the verification rate. Figures are rates measured in this run, never
  * bare absolute times. */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -132,6 +135,20 @@ static void *client_main(void *arg) {
     return NULL;
 }
 
+/* A port the kernel reports free on loopback right now. */
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t l = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &l)) {
+        perror("bench: free port");
+        exit(1);
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
 static json_t *get_status(const char *base) {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "curl -s %s/v1/status", base);
@@ -176,7 +193,7 @@ int main(void) {
     fclose(f);
     free(json);
 
-    int port = 17000 + (int)(getpid() % 20000);
+    int port = free_port();
     char api[64], base[96];
     snprintf(api, sizeof api, "127.0.0.1:%d", port);
     snprintf(base, sizeof base, "http://%s", api);
