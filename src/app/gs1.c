@@ -401,10 +401,13 @@ static int parse_raw(struct parser *p, size_t pos, bool top);
 
 /* A variable-length value at value_start runs len > max characters: if the
  * rest parses as element data from some point within the allowed length, a
- * GS was left out there. Returns that point or 0. */
+ * GS was left out there. Returns that point or 0. Splits before AIs 90-99
+ * are not considered: those take any text, so they would "explain" almost
+ * every overlong value. */
 static size_t missing_separator_at(const struct parser *p, const struct ai_def *d,
                                    size_t value_start) {
     for (size_t split = d->min ? d->min : 1; split <= d->max; split++) {
+        if (p->in[value_start + split] == '9') continue;
         struct mc_gs1_id scratch_id;
         struct mc_gs1_error scratch_err;
         struct parser q;
@@ -449,7 +452,7 @@ static int parse_raw(struct parser *p, size_t pos, bool top) {
         memcpy(ai, in + pos, ai_len);
         if (!d) {
             if (ai_len < 2)
-                return fail_err(p->err, MC_GS1_FAULT_BAD_AI, ai, pos,
+                return fail_err(p->err, MC_GS1_FAULT_BAD_AI, "", pos,
                                 "an AI of at least two digits was expected at offset %zu", pos);
             return fail_err(p->err, MC_GS1_FAULT_UNKNOWN_AI, ai, pos,
                             "unknown AI %s at offset %zu (no GS1 Application Identifier "
@@ -516,7 +519,7 @@ static int parse_bracketed(struct parser *p, size_t pos) {
         const struct ai_def *d = ai_lookup_exact(ai, k);
         if (!d)
             return fail_err(p->err, MC_GS1_FAULT_UNKNOWN_AI, ai, pos + 1,
-                            "unknown AI (%s) at offset %zu", ai, pos + 1);
+                            "unknown AI %s (in parentheses) at offset %zu", ai, pos + 1);
         size_t vstart = pos + k + 2, vend = vstart;
         while (vend < n && !bracket_ai_at(in, n, vend)) vend++;
         size_t vlen = vend - vstart;
@@ -611,7 +614,8 @@ static int percent_decode(struct parser *p, const char *ai, size_t start, size_t
             int lo = i + 2 < end ? hex_value((unsigned char)p->in[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return fail_err(p->err, MC_GS1_FAULT_BAD_PERCENT, ai, i,
-                                "'%%' at offset %zu is not followed by two hex digits", i);
+                                "AI %s: '%%' at offset %zu is not followed by two hex digits",
+                                ai, i);
             c = (unsigned char)(hi * 16 + lo);
             i += 3;
         } else {
@@ -844,7 +848,8 @@ int mc_gs1_parse_digital_link(struct mc_gs1_id *out, struct mc_gs1_error *err, c
     }
     if (rc != MC_OK)
         return finish(&p, fail_err(p.err, MC_GS1_FAULT_NO_PRIMARY_KEY, "01", path_start,
-                                   "the path does not end in /01/{gtin} and key qualifiers%s",
+                                   "the path does not end in the GTIN primary key (AI 01: /01/{gtin}) and its key "
+                                   "qualifiers%s",
                                    any_01 ? " (after /01/ comes an odd number of segments)"
                                           : ""));
     return finish(&p, parse_query(&p, query_start, query_end));
