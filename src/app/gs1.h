@@ -38,8 +38,8 @@
 #include "base/err.h"
 
 /* A GTIN is always held as GTIN-14: GTIN-8/12/13 are left-padded with
- * zeros, which keeps their check digit valid (GS1 General Specifications
- * 3.3.2). */
+ * zeros, which keeps their check digit valid (the weights run from the
+ * right). */
 #define MC_GS1_GTIN_LEN 14
 /* Lot (AI 10), serial (AI 21) and consumer product variant (AI 22) are
  * 1..20 characters of GS1 AI encodable character set 82. */
