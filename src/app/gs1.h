@@ -153,7 +153,8 @@ uint32_t mc_gs1_date_yyyymmdd(const struct mc_gs1_date *date);
 
 /* Parses a GS1 element string (n bytes, not necessarily NUL-terminated) as
  * scanned: see the top of this file. reference_year (e.g. the year of the
- * block's time) resolves two-digit years. AI 01 is required; AIs 10, 11,
+ * block's time) resolves two-digit years; it must be 1000..9899 (contract:
+ * anything else is a bug in the caller and aborts). AI 01 is required; AIs 10, 11,
  * 15, 16, 17, 21 and 22 are kept in out; other AIs of the GS1 table are
  * checked against their format and then not kept; AIs outside the table are
  * an error (their length cannot be known). err may be NULL.

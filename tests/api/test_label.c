@@ -47,8 +47,8 @@ static void run_capture(const char *cmd, char *out, size_t out_size) {
 static const char *const links[] = {
     "https://id.example/01/09506000134352/10/ABC/21/123?17=201225",
     "https://id.gs1.org/01/09521234543213",
-    "https://example.com/products/01/04006381333931/22/2A/10/AB%2FC%25"
-    "/21/a%26b%3Dc%3Fd%28e%29_-.?11=200100&15=261130&16=261031&17=261231",
+    ("https://example.com/products/01/04006381333931/22/2A/10/AB%2FC%25"
+     "/21/a%26b%3Dc%3Fd%28e%29_-.?11=200100&15=261130&16=261031&17=261231"),
 };
 
 Test(label, png_decodes_to_the_same_digital_link) {
