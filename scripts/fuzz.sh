@@ -64,13 +64,15 @@ for t in "${targets[@]}"; do
   work="$OUT/corpus/$name"
   arts="$OUT/artifacts/$name"
   mkdir -p "$work" "$arts"
+  extra=()
+  [ -f "fuzz/$name.dict" ] && extra+=("-dict=fuzz/$name.dict")
   dirs=("$work")
   [ -d "$seeds" ] && dirs+=("$seeds")
   echo "fuzz: running $name for ${secs}s"
   if ! ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
        UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
        "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-              -artifact_prefix="$arts/" -print_final_stats=1 "${dirs[@]}" \
+              -artifact_prefix="$arts/" -print_final_stats=1 "${extra[@]}" "${dirs[@]}" \
               >"$OUT/$name.log" 2>&1; then
     tail -n 40 "$OUT/$name.log" >&2
     failed+=("$name")
