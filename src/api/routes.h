@@ -16,13 +16,6 @@
 #include "base/limits.h"
 #include "node/node.h"
 
-/* Largest body a POST /v1/tx accepts: a maximal transaction as JSON
- * {"tx": "<hex>"} (two characters a byte) with room for whitespace.
- * Routes that take no body accept none; MC_HTTP_BODY_MAX stays the bound
- * on any single request (FHIR routes will need it). Keeping each route's
- * bound tight keeps the memory of many concurrent clients small. */
-#define MC__API_TX_BODY_MAX (2 * MC_TX_MAX + 1024)
-_Static_assert(MC__API_TX_BODY_MAX <= MC_HTTP_BODY_MAX, "a tx body must fit the HTTP bound");
 
 /* Longest request path the router looks at. */
 #define MC__API_PATH_MAX 512

@@ -203,6 +203,66 @@ out:
     json_decref(doc);
 }
 
+/* --- POST /v1/txs ---
+ *
+ * A batch for clients that submit many transactions: the body
+ * (application/octet-stream) is | u32 count | count x (u32 len | tx) |,
+ * at most MC_HTTP_BATCH_TXS_MAX transactions. Each transaction is admitted
+ * or refused on its own (a batch is not atomic); the answer lists, in
+ * order, each one's id and status or error. A body that does not decode as
+ * a batch is refused whole and nothing is submitted. */
+static void h_submit_batch(struct mc_node *node, const char *param,
+                           const struct mc__api_request *req, struct mc__api_response *res) {
+    if (!media_is(req->content_type, "application/octet-stream")) {
+        mc__api_fail(res, 415, MC_ERR_INVALID, "send the batch as application/octet-stream: "
+                     "u32 count, then each transaction as u32 length and bytes");
+        return;
+    }
+    struct mc_dec d;
+    mc_dec_init(&d, req->body, req->body_len);
+    uint32_t count = mc_dec_u32(&d);
+    if (d.err || count == 0 || count > MC_HTTP_BATCH_TXS_MAX) {
+        mc__api_fail(res, 0, d.err ? MC_ERR_MALFORMED : MC_ERR_TOO_LARGE,
+                     "a batch holds 1 to %d transactions", MC_HTTP_BATCH_TXS_MAX);
+        return;
+    }
+    struct mc_tx_ref *txs = calloc(count, sizeof *txs);
+    if (!txs) {
+        mc__api_fail(res, 0, MC_ERR_NOMEM, NULL);
+        return;
+    }
+    for (uint32_t i = 0; i < count && !d.err; i++)
+        txs[i].bytes = mc_dec_bytes32(&d, &txs[i].len, MC_TX_MAX);
+    if (mc_dec_finish(&d)) {
+        mc__api_fail(res, 0, MC_ERR_MALFORMED, "the batch does not decode (truncated, an "
+                     "oversized transaction, or trailing bytes)");
+        free(txs);
+        return;
+    }
+    json_t *results = json_array();
+    uint32_t accepted = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        mc_hash id;
+        mc_tx_id(&id, txs[i].bytes, txs[i].len);
+        mc_err_clear();
+        int rc = mc_node_submit(node, txs[i].bytes, txs[i].len, NULL);
+        json_t *r;
+        if (rc == 0) {
+            accepted++;
+            r = json_pack("{s:o, s:s}", "id", mc_api_json_hash(&id), "status", "pending");
+        } else {
+            const char *detail = mc_err_detail();
+            r = json_pack("{s:o, s:s, s:s, s:s}", "id", mc_api_json_hash(&id), "status",
+                          "refused", "error", mc_err_name(rc), "message",
+                          detail && detail[0] ? detail : mc_strerror(rc));
+        }
+        json_array_append_new(results, r);
+    }
+    free(txs);
+    ok(res, 200, json_pack("{s:I, s:I, s:o}", "accepted", (json_int_t)accepted, "refused",
+                           (json_int_t)(count - accepted), "results", results));
+}
+
 /* --- GET /v1/tx/{id} --- */
 
 static const char *tx_state_name(enum mc_tx_state s) {
@@ -925,8 +985,10 @@ static const struct route {
 } routes[] = {
     {"GET", {NULL}, h_index, 0, "/", "this index"},
     {"GET", {"v1", "status"}, h_status, 0, "/v1/status", "node status"},
-    {"POST", {"v1", "tx"}, h_submit, MC__API_TX_BODY_MAX, "/v1/tx",
+    {"POST", {"v1", "tx"}, h_submit, MC_HTTP_TX_BODY_MAX, "/v1/tx",
      "submit a transaction: raw bytes (application/octet-stream) or {\"tx\": \"<hex>\"}"},
+    {"POST", {"v1", "txs"}, h_submit_batch, MC_HTTP_BODY_MAX, "/v1/txs",
+     "submit a batch of transactions (octet-stream: u32 count, u32-length-prefixed txs)"},
     {"GET", {"v1", "tx", P}, h_tx, 0, "/v1/tx/{id}", "transaction and its status"},
     {"GET", {"v1", "block", P}, h_block, 0, "/v1/block/{height|latest}",
      "block header, transaction ids and certificates"},

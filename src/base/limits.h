@@ -24,6 +24,13 @@
 #define MC_ORGS_MAX 1024
 /* HTTP request body (a FHIR Bundle of a whole patient history is ~1 MB). */
 #define MC_HTTP_BODY_MAX (4 * 1024 * 1024)
+/* Body of POST /v1/tx: a maximal transaction as JSON {"tx": "<hex>"}
+ * (two characters a byte) with room for whitespace. Each route's bound is
+ * kept tight so many concurrent clients need little memory. */
+#define MC_HTTP_TX_BODY_MAX (2 * MC_TX_MAX + 1024)
+/* POST /v1/txs: at most this many transactions in one batch, and the body
+ * within MC_HTTP_BODY_MAX. */
+#define MC_HTTP_BATCH_TXS_MAX 1000
 /* Pending transactions held by the mempool. */
 #define MC_MEMPOOL_TXS_MAX 50000
 #define MC_MEMPOOL_BYTES_MAX (64 * 1024 * 1024)
@@ -39,5 +46,6 @@
 
 _Static_assert(MC_TX_MAX <= MC_BLOCK_BYTES_MAX, "a block must hold a maximal transaction");
 _Static_assert(MC_TX_MAX <= MC_HTTP_BODY_MAX, "a maximal transaction must fit an HTTP body");
+_Static_assert(MC_HTTP_TX_BODY_MAX <= MC_HTTP_BODY_MAX, "a tx body must fit the HTTP bound");
 
 #endif

@@ -27,8 +27,11 @@ struct mc_mempool {
     uint32_t count;
     size_t bytes;
     uint64_t next_seq;
-    /* open-addressing set of ids: slot holds index+1 into txs, 0 = empty */
-    uint32_t *index;
+    /* open-addressing sets: slot holds index+1 into txs, 0 = empty */
+    uint32_t *index;        /* by id */
+    uint32_t *sn_index;     /* by (sender, nonce) */
+    /* pending count per sender */
+    struct sender_count { mc_pubkey pk; uint32_t count; } *senders;
     struct rejection *rejected;
     uint32_t rejected_next;
 };
@@ -39,13 +42,52 @@ static uint32_t slot_of(const mc_hash *id) {
     return h & ((1u << INDEX_BITS) - 1);
 }
 
+#define MASK ((1u << INDEX_BITS) - 1)
+
+/* Keys are Ed25519 public keys: their bytes are as good as random. */
+static uint32_t sn_slot(const mc_pubkey *pk, uint64_t nonce) {
+    uint64_t h;
+    memcpy(&h, pk->b, 8);
+    h ^= nonce * 0x9E3779B97F4A7C15ULL;
+    return (uint32_t)(h ^ (h >> 32)) & MASK;
+}
+
+static uint32_t sender_slot(const struct mc_mempool *mp, const mc_pubkey *pk) {
+    uint32_t h;
+    memcpy(&h, pk->b + 8, 4);
+    uint32_t s = h & MASK;
+    while (mp->senders[s].count && memcmp(mp->senders[s].pk.b, pk->b, 32) != 0) s = (s + 1) & MASK;
+    return s;
+}
+
+static void index_insert(struct mc_mempool *mp, uint32_t i) {
+    uint32_t s = slot_of(&mp->txs[i].id);
+    while (mp->index[s]) s = (s + 1) & MASK;
+    mp->index[s] = i + 1;
+    s = sn_slot(&mp->txs[i].sender, mp->txs[i].nonce);
+    while (mp->sn_index[s]) s = (s + 1) & MASK;
+    mp->sn_index[s] = i + 1;
+    uint32_t k = sender_slot(mp, &mp->txs[i].sender);
+    mp->senders[k].pk = mp->txs[i].sender;
+    mp->senders[k].count++;
+}
+
 static void index_rebuild(struct mc_mempool *mp) {
     memset(mp->index, 0, sizeof(uint32_t) << INDEX_BITS);
-    for (uint32_t i = 0; i < mp->count; i++) {
-        uint32_t s = slot_of(&mp->txs[i].id);
-        while (mp->index[s]) s = (s + 1) & ((1u << INDEX_BITS) - 1);
-        mp->index[s] = i + 1;
+    memset(mp->sn_index, 0, sizeof(uint32_t) << INDEX_BITS);
+    memset(mp->senders, 0, sizeof(*mp->senders) << INDEX_BITS);
+    for (uint32_t i = 0; i < mp->count; i++) index_insert(mp, i);
+}
+
+static int find_sender_nonce(const struct mc_mempool *mp, const mc_pubkey *pk, uint64_t nonce) {
+    uint32_t s = sn_slot(pk, nonce);
+    while (mp->sn_index[s]) {
+        const struct mc_mempool_tx *t = &mp->txs[mp->sn_index[s] - 1];
+        if (t->nonce == nonce && memcmp(t->sender.b, pk->b, 32) == 0 && !t->dead)
+            return (int)(mp->sn_index[s] - 1);
+        s = (s + 1) & MASK;
     }
+    return -1;
 }
 
 static int find(const struct mc_mempool *mp, const mc_hash *id) {
@@ -63,8 +105,10 @@ int mc_mempool_create(struct mc_mempool **out) {
     if (!mp) return MC_ERR_NOMEM;
     mp->txs = calloc(MC_MEMPOOL_TXS_MAX, sizeof *mp->txs);
     mp->index = calloc(1u << INDEX_BITS, sizeof *mp->index);
+    mp->sn_index = calloc(1u << INDEX_BITS, sizeof *mp->sn_index);
+    mp->senders = calloc(1u << INDEX_BITS, sizeof *mp->senders);
     mp->rejected = calloc(REJECT_RING, sizeof *mp->rejected);
-    if (!mp->txs || !mp->index || !mp->rejected) {
+    if (!mp->txs || !mp->index || !mp->sn_index || !mp->senders || !mp->rejected) {
         mc_mempool_destroy(mp);
         return MC_ERR_NOMEM;
     }
@@ -77,6 +121,8 @@ void mc_mempool_destroy(struct mc_mempool *mp) {
     for (uint32_t i = 0; i < mp->count; i++) free(mp->txs[i].bytes);
     free(mp->txs);
     free(mp->index);
+    free(mp->sn_index);
+    free(mp->senders);
     free(mp->rejected);
     free(mp);
 }
@@ -84,14 +130,12 @@ void mc_mempool_destroy(struct mc_mempool *mp) {
 int mc_mempool_add(struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *sender,
                    uint64_t nonce, const uint8_t *bytes, size_t len) {
     if (find(mp, id) >= 0) return mc_err_set(MC_ERR_EXISTS, "transaction is already pending");
-    uint32_t from_sender = 0;
-    for (uint32_t i = 0; i < mp->count; i++) {
-        if (mp->txs[i].dead || memcmp(mp->txs[i].sender.b, sender->b, 32) != 0) continue;
-        if (mp->txs[i].nonce == nonce)
-            return mc_err_set(MC_ERR_BAD_NONCE, "another transaction with nonce %llu from this sender is pending",
-                              (unsigned long long)nonce);
-        from_sender++;
-    }
+    if (find_sender_nonce(mp, sender, nonce) >= 0)
+        return mc_err_set(MC_ERR_BAD_NONCE, "another transaction with nonce %llu from this sender is pending",
+                          (unsigned long long)nonce);
+    /* Counts include entries removed but not yet compacted: a slight
+     * overestimate, corrected at the next compaction. */
+    uint32_t from_sender = mp->senders[sender_slot(mp, sender)].count;
     if (from_sender >= MC_MEMPOOL_PER_SENDER_MAX)
         return mc_err_set(MC_ERR_FULL, "this sender already has %u transactions pending; retry after they commit",
                           from_sender);
@@ -108,9 +152,7 @@ int mc_mempool_add(struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *se
     t->bytes = copy;
     t->len = len;
     t->dead = false;
-    uint32_t s = slot_of(id);
-    while (mp->index[s]) s = (s + 1) & ((1u << INDEX_BITS) - 1);
-    mp->index[s] = mp->count + 1;
+    index_insert(mp, mp->count);
     mp->count++;
     mp->bytes += len;
     return 0;

@@ -450,7 +450,7 @@ Test(api_json, router) {
     cr_assert_eq(m.body_max, 0);
 
     cr_assert_eq(lookup(&m, &res, "POST", "/v1/tx"), 0);
-    cr_assert_eq(m.body_max, MC__API_TX_BODY_MAX);
+    cr_assert_eq(m.body_max, MC_HTTP_TX_BODY_MAX);
     cr_assert_leq(m.body_max, MC_HTTP_BODY_MAX);
 
     cr_assert_eq(lookup(&m, &res, "GET", "/v1/block/latest"), 0);
