@@ -233,6 +233,7 @@ const char *mc_node_api_addr(const struct mc_node *n) { return n->api_addr; }
 const char *mc_node_home(const struct mc_node *n) { return n->home; }
 
 int mc_node_submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *id_out) {
+    mc_err_clear();
     struct mc_tx tx;
     if (len > MC_TX_MAX) return mc_err_set(MC_ERR_TOO_LARGE, "transaction is %zu bytes, the maximum is %d", len, MC_TX_MAX);
     int rc = mc_tx_decode(&tx, bytes, len);

@@ -99,7 +99,9 @@ struct mc_node_status {
 void mc_node_status(struct mc_node *n, struct mc_node_status *out);
 
 /* Runs fn with the node lock held and the store and app available, for
- * read-only queries (blocks, proofs, accounts). fn must not write. */
+ * read-only queries (blocks, proofs, accounts), and returns fn's result.
+ * fn must not write and must not call other mc_node_* functions (the lock
+ * is not recursive). */
 int mc_node_query(struct mc_node *n, int (*fn)(void *ctx, struct mc_store *store,
                                                 struct mc_app *app),
                   void *ctx);

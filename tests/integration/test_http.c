@@ -326,3 +326,60 @@ Test(http, inclusion_proofs_check_out_independently, .timeout = 60) {
     free(out);
     live_stop(&l);
 }
+
+/* POST /v1/txs: each transaction admitted or refused on its own, a batch
+ * that does not decode refused whole. */
+Test(http, batch_submission, .timeout = 60) {
+    struct live l;
+    live_start(&l, "http-batch");
+    struct mc_buf body;
+    mc_buf_init(&body, 0);
+    mc_enc_u32(&body, 3);
+    uint8_t *txs[3];
+    size_t lens[3];
+    for (int i = 0; i < 3; i++) {
+        struct mc_keypair m;
+        mc_keypair_generate(&m);
+        uint8_t p[256];
+        size_t pl = tu_enroll_payload(p, &m.pk, MC_ROLE_AUDITOR, "Batch");
+        /* the third reuses nonce 2: refused as a duplicate nonce */
+        txs[i] = tu_tx(&lens[i], l.chain_id, MC_TX_ENROLL_MEMBER, &l.admin, i < 2 ? (uint64_t)i + 1 : 2, p, pl);
+        mc_enc_bytes32(&body, txs[i], lens[i]);
+    }
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1/txs", l.url);
+    struct tp_resp r = tp_http("POST", url, body.data, body.len, "application/octet-stream");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *j = json_loads(r.body, 0, NULL);
+    cr_assert_eq(json_integer_value(json_object_get(j, "accepted")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(j, "refused")), 1);
+    json_t *res = json_object_get(j, "results");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 2), "error")), "bad_nonce");
+    char *id1 = strdup(json_string_value(json_object_get(json_array_get(res, 1), "id")));
+    json_decref(j);
+    tp_resp_free(&r);
+    wait_committed(&l, id1);
+    uint64_t h = height_of(&l);
+    /* Truncated batch: refused whole, nothing submitted. */
+    struct mc_keypair m;
+    mc_keypair_generate(&m);
+    uint8_t p[256];
+    size_t pl = tu_enroll_payload(p, &m.pk, MC_ROLE_AUDITOR, "Never");
+    size_t len;
+    uint8_t *good = tu_tx(&len, l.chain_id, MC_TX_ENROLL_MEMBER, &l.admin, 3, p, pl);
+    mc_buf_reset(&body);
+    mc_enc_u32(&body, 2);
+    mc_enc_bytes32(&body, good, len);
+    mc_enc_u32(&body, 500); /* declares 500 bytes that are not there */
+    r = tp_http("POST", url, body.data, body.len, "application/octet-stream");
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    tp_resp_free(&r);
+    sleep(1);
+    cr_assert_eq(height_of(&l), h);
+    char hx[65], path[128];
+    mc_hex_encode(hx, m.pk.b, 32);
+    snprintf(path, sizeof path, "/v1/account/%s", hx);
+    json_decref(get_json(&l, path, 404));
+    mc_buf_deinit(&body);
+    live_stop(&l);
+}
