@@ -197,14 +197,25 @@ static struct mc_consensus_round *slot_get(struct mc_consensus *c, uint32_t roun
 
 /* ---- tallies ------------------------------------------------------------ */
 
+static bool value_is(const struct mc_consensus_vote_value *x, bool has_block,
+                     const mc_hash *hash) {
+    if (!x->present || x->has_block != has_block) return false;
+    return !has_block || memcmp(x->block_hash.b, hash->b, MC_HASH_BYTES) == 0;
+}
+
+/* The stored vote of an entry for a value (nil when has_block is false). */
+static const struct mc_consensus_vote_value *entry_match(const struct mc_consensus_vote_entry *e,
+                                                         bool has_block, const mc_hash *hash) {
+    if (value_is(&e->first, has_block, hash)) return &e->first;
+    if (value_is(&e->alt, has_block, hash)) return &e->alt;
+    return NULL;
+}
+
 static uint64_t power_for(const struct mc_consensus *c, const struct mc_consensus_vote_entry *e,
                           bool has_block, const mc_hash *hash) {
     uint64_t power = 0;
-    for (uint32_t i = 0; i < c->vs->count; i++) {
-        if (!e[i].present || e[i].has_block != has_block) continue;
-        if (has_block && memcmp(e[i].block_hash.b, hash->b, MC_HASH_BYTES) != 0) continue;
-        power += c->vs->v[i].power;
-    }
+    for (uint32_t i = 0; i < c->vs->count; i++)
+        if (entry_match(&e[i], has_block, hash)) power += c->vs->v[i].power;
     return power;
 }
 
@@ -302,7 +313,7 @@ static int guarded_sign(struct mc_consensus *c, uint8_t sig[MC_SIG_BYTES], const
 
 static void vote_from_entry(struct mc_vote *v, const struct mc_consensus *c, uint8_t type,
                             uint32_t round, uint16_t validator,
-                            const struct mc_consensus_vote_entry *e) {
+                            const struct mc_consensus_vote_value *e) {
     memset(v, 0, sizeof *v);
     v->type = type;
     v->height = c->height;
@@ -311,6 +322,13 @@ static void vote_from_entry(struct mc_vote *v, const struct mc_consensus *c, uin
     if (e->has_block) v->block_hash = e->block_hash;
     v->validator = validator;
     memcpy(v->sig, e->sig, MC_SIG_BYTES);
+}
+
+static void value_set(struct mc_consensus_vote_value *x, const struct mc_vote *v) {
+    x->present = true;
+    x->has_block = v->has_block;
+    x->block_hash = v->block_hash;
+    memcpy(x->sig, v->sig, MC_SIG_BYTES);
 }
 
 /* Adds a vote for the current height. verify = false only for our own. */
@@ -323,21 +341,25 @@ static int add_vote(struct mc_consensus *c, struct mc_consensus_output *out,
     if (s) {
         struct mc_consensus_vote_entry *e =
             v->type == MC_VOTE_PREVOTE ? &s->prevotes[v->validator] : &s->precommits[v->validator];
-        if (e->present) {
-            bool same_value = e->has_block == v->has_block &&
-                              (!v->has_block || hash_eq(&e->block_hash, &v->block_hash));
-            if (same_value) return 0; /* duplicate (Ed25519 signatures are unique) */
-            if (e->equivocated) return 0;
+        if (e->first.present) {
+            /* a duplicate (Ed25519 signatures are unique per message) */
+            if (entry_match(e, v->has_block, &v->block_hash)) return 0;
             if (verify) {
                 int rc = mc_vote_verify(v, c->vs, c->cfg.chain_id);
                 if (rc) return rc;
             }
-            struct mc_vote first;
-            vote_from_entry(&first, c, v->type, v->round, v->validator, e);
-            struct mc_consensus_action *a = push(out, MC_CONSENSUS_OUT_EVIDENCE);
-            if (mc_evidence_init(&a->u.evidence, &first, v) != 0) abort(); /* they conflict */
-            e->equivocated = true;
-            c->stats.evidence_emitted++;
+            if (!e->equivocated) {
+                struct mc_vote first;
+                vote_from_entry(&first, c, v->type, v->round, v->validator, &e->first);
+                struct mc_consensus_action *a = push(out, MC_CONSENSUS_OUT_EVIDENCE);
+                if (mc_evidence_init(&a->u.evidence, &first, v) != 0) abort(); /* they conflict */
+                e->equivocated = true;
+                c->stats.evidence_emitted++;
+            }
+            const mc_hash *ph = s->has_proposal ? &s->proposal.block_hash : NULL;
+            bool for_proposal = ph && v->has_block && hash_eq(&v->block_hash, ph);
+            bool alt_for_proposal = ph && value_is(&e->alt, true, ph);
+            if (!e->alt.present || (for_proposal && !alt_for_proposal)) value_set(&e->alt, v);
             return 0;
         }
     }
@@ -352,10 +374,7 @@ static int add_vote(struct mc_consensus *c, struct mc_consensus_output *out,
     }
     struct mc_consensus_vote_entry *e =
         v->type == MC_VOTE_PREVOTE ? &s->prevotes[v->validator] : &s->precommits[v->validator];
-    e->present = true;
-    e->has_block = v->has_block;
-    e->block_hash = v->block_hash;
-    memcpy(e->sig, v->sig, MC_SIG_BYTES);
+    value_set(&e->first, v);
     if (v->type == MC_VOTE_PREVOTE) s->prevote_power += c->vs->v[v->validator].power;
     else s->precommit_power += c->vs->v[v->validator].power;
     mark_seen(c, s, v->validator);
@@ -501,8 +520,8 @@ static bool rule_decide(struct mc_consensus *c, struct mc_consensus_output *out)
         if (!quorum(c, power_for(c, s->precommits, true, h))) continue;
         mc_commit_init(&out->commit, c->height, s->round, h);
         for (uint32_t v = 0; v < c->vs->count; v++) {
-            const struct mc_consensus_vote_entry *e = &s->precommits[v];
-            if (!e->present || !e->has_block || !hash_eq(&e->block_hash, h)) continue;
+            const struct mc_consensus_vote_value *e = entry_match(&s->precommits[v], true, h);
+            if (!e) continue;
             struct mc_vote vote;
             vote_from_entry(&vote, c, MC_VOTE_PRECOMMIT, s->round, (uint16_t)v, e);
             if (mc_commit_add(&out->commit, &vote) != 0) abort();
@@ -658,6 +677,21 @@ static int on_timeout(struct mc_consensus *c, struct mc_consensus_output *out,
     default:
         return MC_ERR_INVALID;
     }
+}
+
+uint32_t mc_consensus_pol_votes(const struct mc_consensus *c, struct mc_vote *out, uint32_t max) {
+    if (!c->has_valid) return 0;
+    const struct mc_consensus_round *s = NULL;
+    for (int i = 0; i < MC_CONSENSUS_ROUND_SLOTS; i++)
+        if (c->rounds[i].used && c->rounds[i].round == c->valid_round) s = &c->rounds[i];
+    if (!s) return 0;
+    uint32_t n = 0;
+    for (uint32_t v = 0; v < c->vs->count && n < max; v++) {
+        const struct mc_consensus_vote_value *e = entry_match(&s->prevotes[v], true, &c->valid_value);
+        if (!e) continue;
+        vote_from_entry(&out[n++], c, MC_VOTE_PREVOTE, s->round, (uint16_t)v, e);
+    }
+    return n;
 }
 
 /* ---- public entry points -------------------------------------------------- */

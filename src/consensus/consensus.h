@@ -213,12 +213,21 @@ struct mc_consensus_output {
 };
 
 /* Private state; callers read it only through the accessors below. */
-struct mc_consensus_vote_entry {
+struct mc_consensus_vote_value {
     bool present;
     bool has_block;
-    bool equivocated; /* evidence already emitted for this slot */
     mc_hash block_hash;
     uint8_t sig[MC_SIG_BYTES];
+};
+
+/* One validator's vote of one type in one round. An equivocating validator
+ * signed several; each signed vote counts for its value (the paper counts
+ * messages per value), but only the first and one conflicting vote are kept
+ * (bounded memory): the conflicting one is replaced by a later vote for the
+ * round's proposal, the value that matters for progress. */
+struct mc_consensus_vote_entry {
+    struct mc_consensus_vote_value first, alt;
+    bool equivocated; /* evidence already emitted */
 };
 
 struct mc_consensus_round {
@@ -289,6 +298,15 @@ MC_MUST_CHECK int mc_consensus_next_height(struct mc_consensus *c, struct mc_con
  * MC_ERR_IO persistence failed); a rejected input changes nothing. */
 MC_MUST_CHECK int mc_consensus_step(struct mc_consensus *c, struct mc_consensus_output *out,
                                     const struct mc_consensus_input *in);
+
+/* Gossip helper: copies into out (at most max) the stored prevotes of this
+ * height's valid round for the valid value, i.e. the proof-of-lock a
+ * proposal with pol_round = valid round relies on. A peer that missed those
+ * prevotes (it crashed, or they were lost) cannot accept such a proposal
+ * until it gets them, so the caller re-gossips them with its own messages.
+ * Returns the count (0 when there is no valid value or its round was
+ * forgotten). */
+uint32_t mc_consensus_pol_votes(const struct mc_consensus *c, struct mc_vote *out, uint32_t max);
 
 /* Proposer of (height, round) in vs: weighted round robin with integer
  * priorities (each turn every validator gains its power, the highest

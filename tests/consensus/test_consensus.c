@@ -709,7 +709,27 @@ Test(consensus, equivocation_produces_evidence_once) {
     cr_assert_eq(eng->rounds[0].precommit_power, 1);
     struct mc_vote forged = y;
     forged.block_hash = value(3);
-    cr_assert_eq(feed_vote(&forged), 0, "already reported");
+    cr_assert_eq(feed_vote(&forged), MC_ERR_BAD_SIGNATURE, "conflicting votes are verified too");
+}
+
+Test(consensus, an_equivocator_counts_for_each_value_it_signed) {
+    int me = non_proposer(1, 0);
+    start(me, 1);
+    mc_hash a = value(1);
+    struct mc_proposal p = proposal(1, 0, &a, -1);
+    cr_assert_eq(feed_proposal(&p), 0);
+    cr_assert_eq(feed_validity(1, &a, true), 0); /* we prevote a */
+    int bad = other(me, 0);
+    struct mc_vote nil = vote(bad, MC_VOTE_PREVOTE, 1, 0, NULL);
+    struct mc_vote for_a = vote(bad, MC_VOTE_PREVOTE, 1, 0, &a);
+    struct mc_vote honest = vote(other(me, 1), MC_VOTE_PREVOTE, 1, 0, &a);
+    cr_assert_eq(feed_vote(&nil), 0);
+    cr_assert_eq(feed_vote(&honest), 0);
+    cr_assert_null(find_vote(MC_VOTE_PRECOMMIT), "me + honest: 2 of 4 for a");
+    cr_assert_eq(feed_vote(&for_a), 0);
+    cr_assert_geq(find(MC_CONSENSUS_OUT_EVIDENCE), 0);
+    const struct mc_vote *pc = find_vote(MC_VOTE_PRECOMMIT);
+    cr_assert(pc && pc->has_block, "its signed prevote for a completes the polka (paper counts messages)");
 }
 
 Test(consensus, commit_input_decides_a_lagging_node) {
