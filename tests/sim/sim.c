@@ -115,6 +115,26 @@ struct signed_record { /* the checker's view of each honest validator's last sig
     mc_hash msg_hash;
 };
 
+/* The omniscient view: every vote signed by anyone (honest or not) at the
+ * recent heights, to check quorum-level invariants no single node sees. */
+#define REG_HEIGHTS 4
+#define REG_ROUNDS 32
+#define REG_VALUES 8
+
+struct reg_key {
+    uint64_t height; /* 0 = unused */
+    bool overflow;   /* someone signed more than REG_VALUES values: skip checks */
+    uint8_t count[NODES_MAX];
+    bool has_block[NODES_MAX][REG_VALUES];
+    mc_hash value[NODES_MAX][REG_VALUES];
+};
+
+struct reg_commit {
+    uint64_t height;
+    uint32_t round;
+    mc_hash value;
+};
+
 struct sim {
     const struct sim_config *cfg;
     struct sim_result *res;
@@ -141,6 +161,8 @@ struct sim {
     uint64_t faults_end_ms;
     uint64_t target_height;
     bool stop;
+    struct reg_key reg[REG_HEIGHTS][REG_ROUNDS][2];
+    struct reg_commit reg_commit[REG_HEIGHTS];
     /* event heap */
     struct event *heap;
     uint32_t heap_len;
@@ -349,6 +371,123 @@ static void check_decision(struct sim *s, uint16_t who, const struct mc_commit *
     }
 }
 
+/* ---- quorum-level invariants -------------------------------------------- */
+
+static struct reg_key *reg_get(struct sim *s, uint64_t h, uint32_t r, uint8_t type, bool make) {
+    if (r >= REG_ROUNDS) return NULL;
+    struct reg_key *k = &s->reg[h % REG_HEIGHTS][r][type - 1];
+    if (k->height == h) return k;
+    if (!make || k->height > h) return NULL;
+    memset(k, 0, sizeof *k);
+    k->height = h;
+    return k;
+}
+
+static uint64_t reg_power(const struct sim *s, const struct reg_key *k, const mc_hash *v) {
+    uint64_t p = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        for (uint8_t j = 0; j < k->count[i]; j++)
+            if (k->has_block[i][j] && memcmp(k->value[i][j].b, v->b, 32) == 0) {
+                p += s->vs.v[i].power;
+                break;
+            }
+    return p;
+}
+
+/* Quorum intersection: once 2/3+ precommitted v in round r, no other value
+ * may gather 2/3+ prevotes in a later round (nor 2/3+ precommits in any). */
+static void reg_check_commit(struct sim *s, uint64_t h) {
+    struct reg_commit *c = &s->reg_commit[h % REG_HEIGHTS];
+    if (c->height != h) return;
+    for (uint32_t r = 0; r < REG_ROUNDS; r++) {
+        for (uint8_t type = 1; type <= 2; type++) {
+            if (type == MC_VOTE_PREVOTE && r <= c->round) continue;
+            struct reg_key *k = reg_get(s, h, r, type, false);
+            if (!k || k->overflow) continue;
+            for (uint32_t i = 0; i < s->n; i++)
+                for (uint8_t j = 0; j < k->count[i]; j++) {
+                    const mc_hash *v = &k->value[i][j];
+                    if (!k->has_block[i][j] || memcmp(v->b, c->value.b, 32) == 0) continue;
+                    if (mc_valset_is_quorum(&s->vs, reg_power(s, k, v))) {
+                        violation(s, "quorum safety: h=%llu: 2/3+ precommitted a block in round "
+                                     "%u, yet another block has 2/3+ %s in round %u",
+                                  (unsigned long long)h, c->round,
+                                  type == MC_VOTE_PREVOTE ? "prevotes" : "precommits", r);
+                        return;
+                    }
+                }
+        }
+    }
+}
+
+static void reg_vote(struct sim *s, const struct mc_vote *v) {
+    struct reg_key *k = reg_get(s, v->height, v->round, v->type, true);
+    if (!k) return;
+    uint16_t i = v->validator;
+    for (uint8_t j = 0; j < k->count[i]; j++)
+        if (k->has_block[i][j] == v->has_block &&
+            (!v->has_block || memcmp(k->value[i][j].b, v->block_hash.b, 32) == 0))
+            return;
+    if (k->count[i] == REG_VALUES) {
+        k->overflow = true;
+        return;
+    }
+    k->has_block[i][k->count[i]] = v->has_block;
+    k->value[i][k->count[i]] = v->block_hash;
+    k->count[i]++;
+    if (!v->has_block) return;
+    if (v->type == MC_VOTE_PREVOTE && s->nodes[i].behaviour == HONEST) {
+        /* The lock: an honest validator that precommitted block b in round r
+         * prevotes another block in a later round only on a polka for it in
+         * a round in [r, now) (L22/L28). Its lock is its latest precommit. */
+        int lock_round = -1;
+        mc_hash lock;
+        for (uint32_t r = 0; r < v->round; r++) {
+            const struct reg_key *pc = &s->reg[v->height % REG_HEIGHTS][r][1];
+            if (pc->height != v->height) continue;
+            for (uint8_t j = 0; j < pc->count[i]; j++)
+                if (pc->has_block[i][j]) lock_round = (int)r, lock = pc->value[i][j];
+        }
+        if (lock_round >= 0 && memcmp(lock.b, v->block_hash.b, 32) != 0) {
+            bool justified = false;
+            for (uint32_t r = (uint32_t)lock_round; r < v->round && !justified; r++) {
+                const struct reg_key *pv = &s->reg[v->height % REG_HEIGHTS][r][0];
+                if (pv->height != v->height || pv->overflow) {
+                    justified = true; /* not tracked: give the benefit of the doubt */
+                    break;
+                }
+                justified = mc_valset_is_quorum(&s->vs, reg_power(s, pv, &v->block_hash));
+            }
+            if (!justified) {
+                violation(s, "lock: honest validator %u locked in round %d prevoted another "
+                             "block at h=%llu r=%u without a later polka for it",
+                          i, lock_round, (unsigned long long)v->height, v->round);
+                return;
+            }
+        }
+    }
+    if (v->type == MC_VOTE_PRECOMMIT) {
+        /* an honest precommit needs a polka: 2/3+ prevotes signed for it in its round */
+        const struct reg_key *pk = &s->reg[v->height % REG_HEIGHTS][v->round][0];
+        bool tracked = pk->height == v->height && !pk->overflow; /* else: forgotten */
+        if (s->nodes[i].behaviour == HONEST && tracked &&
+            !mc_valset_is_quorum(&s->vs, reg_power(s, pk, &v->block_hash))) {
+            violation(s, "polka: honest validator %u precommitted at h=%llu r=%u without 2/3+ "
+                         "prevotes for the block",
+                      i, (unsigned long long)v->height, v->round);
+            return;
+        }
+        struct reg_commit *c = &s->reg_commit[v->height % REG_HEIGHTS];
+        if (c->height != v->height && !k->overflow &&
+            mc_valset_is_quorum(&s->vs, reg_power(s, k, &v->block_hash))) {
+            c->height = v->height;
+            c->round = v->round;
+            c->value = v->block_hash;
+        }
+    }
+    reg_check_commit(s, v->height);
+}
+
 /* ---- Byzantine behaviour ------------------------------------------------ */
 
 /* A Byzantine equivocator signs whatever it likes, bypassing its guard. */
@@ -363,6 +502,7 @@ static void byz_vote(struct sim *s, uint16_t who, uint8_t type, uint64_t h, uint
     if (value) v.block_hash = *value;
     v.validator = who;
     mc_vote_sign(&v, &s->keys[who], CHAIN);
+    reg_vote(s, &v);
     struct msg m;
     msg_from_vote(&m, &v);
     for (uint16_t j = 0; j < s->n; j++)
@@ -387,9 +527,16 @@ static void byz_send(struct sim *s, uint16_t who, const struct mc_consensus_acti
         msg_from_proposal(&mp, &p);
         msg_from_proposal(&mq, &q);
         for (uint16_t j = 0; j < s->n; j++) send_one(s, who, j, (j % 2) == side ? &mp : &mq);
-        /* and vote for both everywhere */
-        byz_vote(s, who, MC_VOTE_PREVOTE, p.height, p.round, &q.block_hash, 0, true);
-        byz_vote(s, who, MC_VOTE_PRECOMMIT, p.height, p.round, &q.block_hash, 0, true);
+        /* the Byzantine validators collude: each side gets prevotes and
+         * precommits from all of them for the block that side was shown */
+        for (uint16_t k = 0; k < s->n; k++) {
+            if (s->nodes[k].behaviour != BYZ_EQUIVOCATE) continue;
+            for (uint8_t type = MC_VOTE_PREVOTE; type <= MC_VOTE_PRECOMMIT; type++) {
+                byz_vote(s, k, type, p.height, p.round, &p.block_hash, side, false);
+                byz_vote(s, k, type, p.height, p.round, &q.block_hash, (uint16_t)(1 - side),
+                         false);
+            }
+        }
         return;
     }
     if (a->kind == MC_CONSENSUS_OUT_VOTE) {
@@ -415,8 +562,12 @@ static void byz_on_proposal(struct sim *s, uint16_t who, const struct mc_proposa
     for (int i = 0; i < 16; i++)
         if (memcmp(nd->byz_voted[i].b, key.b, 32) == 0) return;
     nd->byz_voted[nd->byz_voted_next++ % 16] = key;
+    /* prevote it to everyone, but precommit it to one side only: some honest
+     * nodes may then decide while the others move to the next round, the
+     * situation in which locks matter */
     byz_vote(s, who, MC_VOTE_PREVOTE, p->height, p->round, &p->block_hash, 0, true);
-    byz_vote(s, who, MC_VOTE_PRECOMMIT, p->height, p->round, &p->block_hash, 0, true);
+    byz_vote(s, who, MC_VOTE_PRECOMMIT, p->height, p->round, &p->block_hash,
+             (uint16_t)rng_below(&s->rng, 2), s->cfg->too_many_byzantine);
 }
 
 /* ---- driving a node ------------------------------------------------------ */
@@ -527,6 +678,8 @@ static void handle_output(struct sim *s, uint16_t who, struct mc_consensus_outpu
                          a->u.vote.type == MC_VOTE_PREVOTE ? MC_CONSENSUS_STEP_PREVOTE
                                                            : MC_CONSENSUS_STEP_PRECOMMIT,
                          sb, sizeof sb);
+            reg_vote(s, &a->u.vote);
+            if (s->stop) break;
             if (nd->behaviour != HONEST) {
                 byz_send(s, who, a);
                 break;
@@ -712,7 +865,8 @@ const char *sim_mix_name(int mix) {
 }
 
 void sim_replay_command(char *buf, size_t size, const struct sim_config *cfg) {
-    int n = snprintf(buf, size, "build/sim/medchain-sim --seed %llu",
+    int n = snprintf(buf, size, "%s --seed %llu",
+                     cfg->program ? cfg->program : "build/sim/medchain-sim",
                      (unsigned long long)cfg->seed);
     if (n < 0 || (size_t)n >= size) return;
     if (cfg->n) n += snprintf(buf + n, size - (size_t)n, " --n %u", cfg->n);

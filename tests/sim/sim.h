@@ -49,6 +49,7 @@ struct sim_config {
     uint64_t liveness_ms;    /* bound after the faults; 0 = 120 s */
     FILE *trace;             /* optional human-readable trace */
     bool quiet;              /* no report on stderr */
+    const char *program;     /* binary named in the replay line; NULL = medchain-sim */
 };
 
 struct sim_result {

@@ -27,6 +27,7 @@ int main(int argc, char **argv) {
     memset(&cfg, 0, sizeof cfg);
     cfg.mix = -1;
     cfg.weighted = -1;
+    cfg.program = argv[0];
     uint64_t first = 1, seeds = 0;
     bool one = false, expect = false, stop_on = false;
     const char *trace_path = NULL;
