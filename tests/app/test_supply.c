@@ -88,7 +88,7 @@ static void world_start(struct world *w, const char *tag) {
     char *gp = tu_path(w->t.home, "genesis.json");
     struct mc_genesis *g = malloc(sizeof *g);
     cr_assert_eq(mc_genesis_load(g, gp), 0);
-    add_org(g, &w->admin[ORG_MFR], ORG_MFR, "Acme Pharma", MC_ORG_MANUFACTURER, "0950600000008");
+    add_org(g, &w->admin[ORG_MFR], ORG_MFR, "Acme Pharma", MC_ORG_MANUFACTURER, "0950600000002");
     add_org(g, &w->admin[ORG_DIST], ORG_DIST, "MedDistrib", MC_ORG_DISTRIBUTOR, "4012345000009");
     add_org(g, &w->admin[ORG_PHARM], ORG_PHARM, "Corner Pharmacy", MC_ORG_PHARMACY, "5412345000020");
     add_org(g, &w->admin[ORG_PHARM2], ORG_PHARM2, "Second Pharmacy", MC_ORG_PHARMACY, "5412345000037");
