@@ -418,6 +418,7 @@ void mc__api_supply_resolve(struct mc_node *node, const char *param,
     mc_enc_str8(&p, q->id.gtin);
     mc_enc_str8(&p, q->id.serial);
     mc_enc_u8(&p, q->verdict);
+    mc_enc_u8(&p, q->v.unit_found ? q->v.unit.c.status : 0);
     bool recorded = !p.err && mc_node_submit_local(node, MC_TX_DRUG_SCAN, p.data, p.len) == 0;
     mc_buf_deinit(&p);
     json_object_set_new(q->out, "scan_recorded", json_boolean(recorded));

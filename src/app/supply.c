@@ -1019,7 +1019,10 @@ static int scan(struct mc_exec *ex, struct mc_dec *d) {
     mc_dec_str8(d, gtin, sizeof gtin);
     mc_dec_str8(d, serial, sizeof serial);
     uint8_t verdict = mc_dec_u8(d);
+    uint8_t seen = mc_dec_u8(d);
     if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "drug_scan payload does not decode");
+    if (seen > MC_SUPPLY_DECOMMISSIONED)
+        return mc_err_set(MC_ERR_INVALID, "status %u is unknown", seen);
     if (verdict < 1 || verdict > MC_VERDICT_MAX)
         return mc_err_set(MC_ERR_INVALID, "verdict %u is unknown", verdict);
     if (ex->sender.role != MC_ROLE_NODE)
@@ -1039,7 +1042,9 @@ static int scan(struct mc_exec *ex, struct mc_dec *d) {
         return add_alert(ex, MC_SUPPLY_ALERT_UNKNOWN_SERIAL, gtin, serial, "", owner, 0, 1);
     }
     if (rc) return rc;
-    if (u.c.status != MC_SUPPLY_DISPENSED) return 0;
+    /* Only a scan that saw the pack dispensed counts: a scan made before
+     * the dispensing may land in the same block after it. */
+    if (u.c.status != MC_SUPPLY_DISPENSED || seen != MC_SUPPLY_DISPENSED) return 0;
     /* The first scan after dispensing is the patient's own check; every
      * further one means the code is being read elsewhere: a possible clone. */
     u.scans_after_dispense++;
@@ -1125,6 +1130,7 @@ int mc_supply_payload_check(uint16_t type, const uint8_t *p, size_t len) {
     case MC_TX_DRUG_SCAN:
         mc_dec_str8(&d, b, MC_GS1_GTIN_LEN + 1);
         mc_dec_str8(&d, b, sizeof b);
+        (void)mc_dec_u8(&d);
         (void)mc_dec_u8(&d);
         break;
     default: return MC_ERR_INVALID;

@@ -39,7 +39,7 @@
  *   decommission:  | u8 reason | str8 gtin | str8 serial |
  *   recall:        | str8 gtin | str8 lot | str8 reason |
  *   flag:          | str8 gtin | str8 serial | u8 flag (0 clear) | str8 reason |
- *   scan:          | str8 gtin | str8 serial | u8 verdict seen |
+ *   scan:          | str8 gtin | str8 serial | u8 verdict seen | u8 status seen (0 unknown) |
  *
  * State keys and records (all integers big-endian):
  *

@@ -21,7 +21,7 @@ static const struct { uint16_t type; const char *name; size_t payload_max; } typ
     {MC_TX_DRUG_DECOMMISSION, "drug_decommission", 1 + 15 + 21},
     {MC_TX_DRUG_RECALL, "drug_recall", 15 + 21 + 1 + MC_SUPPLY_REASON_MAX},
     {MC_TX_DRUG_FLAG, "drug_flag", 15 + 21 + 1 + 1 + MC_SUPPLY_REASON_MAX},
-    {MC_TX_DRUG_SCAN, "drug_scan", 15 + 21 + 1},
+    {MC_TX_DRUG_SCAN, "drug_scan", 15 + 21 + 1 + 1},
 };
 
 const char *mc_tx_type_name(uint16_t type) {

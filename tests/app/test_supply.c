@@ -215,10 +215,11 @@ static void expect_events(struct world *w, const char *serial, const uint8_t *ty
                      mc_supply_event_name(q->ev[i].type), mc_supply_event_name(types[i]));
 }
 
-static void scan(struct world *w, const char *gtin, const char *serial) {
+static void scan(struct world *w, const char *gtin, const char *serial, uint8_t seen) {
     struct mc_buf p;
     p_pair(&p, gtin, serial);
     mc_enc_u8(&p, MC_VERDICT_GENUINE);
+    mc_enc_u8(&p, seen);
     cr_assert_eq(mc_node_submit_local(w->t.node, MC_TX_DRUG_SCAN, p.data, p.len), 0);
     mc_buf_deinit(&p);
     tu_commit(&w->t);
@@ -281,15 +282,18 @@ Test(supply, journey_manufacturer_to_patient, .timeout = 30) {
     cr_assert_eq(q->ev[5].org, ORG_PHARM);
     cr_assert(q->ev[5].height > q->ev[0].height);
 
+    /* A scan made before the dispensing that lands after it does not count. */
+    scan(&w, GTIN, "S0", MC_SUPPLY_IN_STOCK);
+    expect_verdict(&w, link, MC_VERDICT_GENUINE);
     /* Scans: the first after dispensing is the patient's; the next one
      * reports a possible clone and raises an alert for the manufacturer
      * and the regulator, not for the distributor. */
-    scan(&w, GTIN, "S0");
+    scan(&w, GTIN, "S0", MC_SUPPLY_DISPENSED);
     expect_verdict(&w, link, MC_VERDICT_ALREADY_DISPENSED);
     struct aq a = {.org = ORG_MFR};
     cr_assert_eq(mc_node_query(w.t.node, q_alerts, &a), 0);
     cr_assert_eq(a.n, 0);
-    scan(&w, GTIN, "S0");
+    scan(&w, GTIN, "S0", MC_SUPPLY_DISPENSED);
     cr_assert_eq(mc_node_query(w.t.node, q_alerts, &a), 0);
     cr_assert_eq(a.n, 1);
     cr_assert_eq(a.a[0].kind, MC_SUPPLY_ALERT_CLONE);
@@ -302,7 +306,7 @@ Test(supply, journey_manufacturer_to_patient, .timeout = 30) {
     cr_assert_eq(mc_node_query(w.t.node, q_alerts, &d), 0);
     cr_assert_eq(d.n, 0);
     /* An unknown serial of Acme's GTIN alerts Acme. */
-    scan(&w, GTIN, "FAKE1");
+    scan(&w, GTIN, "FAKE1", 0);
     cr_assert_eq(mc_node_query(w.t.node, q_alerts, &a), 0);
     cr_assert_eq(a.n, 2);
     cr_assert_eq(a.a[0].kind, MC_SUPPLY_ALERT_UNKNOWN_SERIAL, "newest first");
