@@ -378,7 +378,8 @@ void mc__api_supply_resolve(struct mc_node *node, const char *param,
     }
     q->node = node;
     const char *pr = req->arg ? req->arg(req->arg_ctx, "proofs") : NULL;
-    q->proofs = !(pr && strcmp(pr, "0") == 0);
+    /* The page for a phone shows no proofs, so it does not pay for them. */
+    q->proofs = !html && !(pr && strcmp(pr, "0") == 0);
     struct mc_gs1_error gerr;
     mc_err_clear();
     int rc = mc_gs1_parse_digital_link(&q->id, &gerr, uri, strlen(uri), reference_year(node));
