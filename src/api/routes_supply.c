@@ -602,9 +602,9 @@ void mc__api_supply_vrs(struct mc_node *node, const char *param,
         return;
     }
     if (strcmp(gln, auth.org.gln) != 0) {
-        json_decref(doc);
         mc__api_fail(res, 403, MC_ERR_FORBIDDEN, "requestorGLN %.20s is not the GLN of the "
                      "requester's organisation", gln);
+        json_decref(doc);
         return;
     }
     /* The four identifiers as the element string a scanner would send, so

@@ -708,8 +708,9 @@ static int decode_items(struct mc_dec *d, struct item **out, uint16_t *n, const 
         for (uint16_t j = 0; j < i; j++)
             if (items[i].kind == items[j].kind && strcmp(items[i].gtin, items[j].gtin) == 0 &&
                 strcmp(items[i].id, items[j].id) == 0) {
+                rc = mc_err_set(MC_ERR_INVALID, "%s names %s twice", type, items[i].id);
                 free(items);
-                return mc_err_set(MC_ERR_INVALID, "%s names %s twice", type, items[i].id);
+                return rc;
             }
     *out = items;
     return 0;

@@ -517,7 +517,7 @@ Test(supply, cases_and_pallets, .timeout = 30) {
     mc_enc_str8(&p, SSCC);
     mc_enc_u16(&p, 3);
     for (int i = 0; i < 3; i++) {
-        char s[8];
+        char s[16];
         snprintf(s, sizeof s, "S%d", i);
         mc_supply_encode_item(&p, MC_SUPPLY_ITEM_UNIT, GTIN, s);
     }
