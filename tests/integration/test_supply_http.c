@@ -48,6 +48,10 @@ static void cli_ok(struct net *n, const char *fmt, const char *a, const char *b)
     free(cli(n, 0, "%s", full));
 }
 
+/* The node of the running test, stopped by fini even when an assertion
+ * ends the test early. */
+static pid_t live_pid;
+
 static void net_start(struct net *n) {
     mc_crypto_init();
     memset(n, 0, sizeof *n);
@@ -65,6 +69,7 @@ static void net_start(struct net *n) {
     int port = tp_free_port();
     snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d", port);
     n->pid = tp_node_start(n->home, port);
+    live_pid = n->pid;
     const char *who[][4] = {{"mfr", "mfr_admin", "manufacturer", "Line One Operator"},
                             {"dist", "dist_admin", "distributor", "Depot Clerk Jones"},
                             {"ph", "ph_admin", "pharmacist", "Pharmacist Alice Smith"},
@@ -77,7 +82,14 @@ static void net_start(struct net *n) {
     }
 }
 
-static void net_stop(struct net *n) { tp_kill(n->pid, SIGTERM); }
+static void net_stop(struct net *n) {
+    tp_kill(n->pid, SIGTERM);
+    live_pid = 0;
+}
+
+static void net_fini(void) {
+    if (live_pid > 0) tp_kill(live_pid, SIGKILL);
+}
 
 static json_t *get(struct net *n, const char *path, const char *accept, long want, char **ctype) {
     char *out;
@@ -155,7 +167,7 @@ static void expect(struct net *n, const char *path, const char *verdict, size_t 
 
 static const char *LINK = "/01/" GTIN "/10/LOT7/21/P1?17=300630";
 
-Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120) {
+Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120, .fini = net_fini) {
     struct net n;
     net_start(&n);
     cli_ok(&n, "drug commission --key mfr.json --gtin %s --lot LOT7 --expiry 2030-06-30 --count 4 --prefix %s",
@@ -322,7 +334,7 @@ Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120) {
     net_stop(&n);
 }
 
-Test(supply_http, refusals_over_http, .timeout = 60) {
+Test(supply_http, refusals_over_http, .timeout = 60, .fini = net_fini) {
     struct net n;
     net_start(&n);
     cli_ok(&n, "drug commission --key mfr.json --gtin %s --lot L1 --expiry 2030-01-31 --serials %s",
