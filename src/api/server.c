@@ -45,6 +45,8 @@ struct mc_api {
 };
 
 struct request {
+    bool started;           /* headers seen and routed */
+    char *raw_uri;          /* as sent, before percent-decoding (or NULL) */
     struct mc__api_match match;
     struct mc_buf body;
     uint64_t received;      /* body bytes seen, stored or not */
@@ -57,8 +59,35 @@ struct request {
 
 static const char oom_body[] = "{\"error\":\"nomem\",\"message\":\"Out of memory.\"}\n";
 
+static enum MHD_Result send_raw(struct request *r, struct MHD_Connection *conn,
+                                struct mc__api_response *res) {
+    unsigned status = res->status ? res->status : 500;
+    json_decref(res->body);
+    res->body = NULL;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(res->raw_len, res->raw, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(res->raw);
+        res->raw = NULL;
+        return MHD_NO;
+    }
+    res->raw = NULL;
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, res->raw_type);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* Pages carry no scripts and load nothing from elsewhere. */
+    (void)MHD_add_response_header(resp, "Content-Security-Policy",
+                                  "default-src 'none'; style-src 'unsafe-inline'");
+    if (res->vary_accept) (void)MHD_add_response_header(resp, "Vary", "Accept");
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    if (r) r->status = status;
+    return ret;
+}
+
 static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
                                  struct mc__api_response *res) {
+    if (res->raw) return send_raw(r, conn, res);
     unsigned status = res->status ? res->status : 500;
     char *text = res->body ? json_dumps(res->body, JSON_COMPACT) : NULL;
     json_decref(res->body);
@@ -85,6 +114,7 @@ static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (res->allow) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, res->allow);
+    if (res->vary_accept) (void)MHD_add_response_header(resp, "Vary", "Accept");
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     if (r) r->status = status;
@@ -93,6 +123,19 @@ static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
 
 static const char *query_arg(void *ctx, const char *name) {
     return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static const char *header_value(void *ctx, const char *name) {
+    return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+/* Called once per request before anything else, with the request target
+ * as sent: keep it (bounded) for handlers that must see it undecoded. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+    struct request *r = calloc(1, sizeof *r);
+    if (r && uri && strnlen(uri, MC__API_RAW_URI_MAX + 1) <= MC__API_RAW_URI_MAX)
+        r->raw_uri = strdup(uri);
+    return r;
 }
 
 static void copy_printable(char *out, size_t size, const char *in) {
@@ -110,10 +153,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *r = *req_cls;
     struct mc__api_response res = {0};
 
-    if (!r) { /* 1. headers */
-        r = calloc(1, sizeof *r);
+    if (!r || !r->started) { /* 1. headers */
+        if (!r) r = calloc(1, sizeof *r);
         if (!r) return MHD_NO;
         *req_cls = r;
+        r->started = true;
         clock_gettime(CLOCK_MONOTONIC, &r->start);
         copy_printable(r->method, sizeof r->method, method);
         copy_printable(r->path, sizeof r->path, url);
@@ -165,6 +209,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body_len = r->body.len,
         .arg = query_arg,
         .arg_ctx = conn,
+        .raw_uri = r->raw_uri,
+        .header = header_value,
+        .header_ctx = conn,
     };
     r->match.handler(api->node, r->match.param, &req, &res);
     return send_json(r, conn, &res);
@@ -184,6 +231,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         mc_log_debug("api", "%s %s %u aborted (%d) after %lld us", r->method, r->path, r->status,
                      (int)toe, us);
     mc_buf_deinit(&r->body);
+    free(r->raw_uri);
     free(r);
     *req_cls = NULL;
 }
@@ -255,6 +303,7 @@ int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, ui
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_PER_CONNECTION,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, api,
         MHD_OPTION_END);
     if (!api->daemon) {
         int e = errno;

@@ -108,4 +108,16 @@ int mc_node_query(struct mc_node *n, int (*fn)(void *ctx, struct mc_store *store
 
 const struct mc_genesis *mc_node_genesis(const struct mc_node *n);
 
+/* Transactions the node sends itself (scan records of the public verify
+ * endpoint), signed with the node key, whose account has role node.
+ * mc_node_submit_local queues a copy of the payload; the next block
+ * production signs the queued transactions with consecutive nonces (the
+ * node tracks its own) and admits them ahead of the block, so they commit
+ * in that block. At most MC_NODE_OUTBOX_MAX wait; beyond that MC_ERR_FULL
+ * (the caller drops the record: the node never queues without bound).
+ * MC_ERR_TOO_LARGE for a payload above the type's maximum. Thread-safe. */
+#define MC_NODE_OUTBOX_MAX 1024
+MC_MUST_CHECK int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payload,
+                                       size_t len);
+
 #endif
