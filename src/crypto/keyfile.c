@@ -336,7 +336,7 @@ out:
 }
 
 static int read_file(struct keyfile *kf, struct secrets *s, const char *path) {
-    size_t len;
+    size_t len = 0;
     int rc = load_text(s, &len, path);
     return rc ? rc : parse(kf, s, len, path);
 }

@@ -229,7 +229,7 @@ static void on_auth(struct conn *c, const uint8_t *m, size_t len) {
 static void on_frames(struct conn *c) {
     struct mc_buf msg;
     mc_buf_init(&msg, 0);
-    int rc;
+    int rc = 0;
     while (c->state != C_CLOSING && (rc = mc_frame_reader_next(&c->reader, &c->recv, &msg)) == 1) {
         if (c->state == C_AUTH) {
             on_auth(c, msg.data, msg.len);

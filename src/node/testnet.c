@@ -105,7 +105,7 @@ int mc_testnet_create(const struct mc_testnet_options *opt, struct mc_testnet *o
         make_gln(o->gln, i + 1);
         o->admin = admins[i].pk;
         snprintf(tn->org, sizeof tn->org, "%s", o->name);
-        snprintf(tn->home, sizeof tn->home, "%s/%s", opt->dir, tn->name);
+        snprintf(tn->home, sizeof tn->home, "%s/node%u", opt->dir, i);
         snprintf(tn->api, sizeof tn->api, "%s:%u", host, api0 + i);
         snprintf(tn->p2p, sizeof tn->p2p, "%s:%u", host, p2p0 + i);
     }
