@@ -9,6 +9,7 @@
 #define MC_API_ROUTES_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,12 +30,25 @@ struct mc__api_request {
     /* Query argument by name, NULL when absent. */
     const char *(*arg)(void *ctx, const char *name);
     void *arg_ctx;
+    /* Request header by name (case-insensitive), NULL when absent. */
+    const char *(*header)(void *ctx, const char *name);
+    void *header_ctx;
+    /* The absolute target URI as the client addressed it
+     * (scheme://Host/path?query), for RFC 9421 @target-uri. */
+    const char *target_uri;
+    /* The connection is TLS, or its peer is on loopback: private data may
+     * be served (DESIGN: private data only over TLS except on loopback). */
+    bool secure;
 };
 
 struct mc__api_response {
     unsigned status;
     json_t *body;         /* owned; NULL means "out of memory" to the sender */
     const char *allow;    /* Allow header for 405, static */
+    const char *content_type; /* static; NULL means application/json */
+    char location[192];   /* Location header when non-empty */
+    char etag[32];        /* ETag header when non-empty */
+    char access_tx[65];   /* X-Medchain-Access-Tx: the access entry logged */
 };
 
 typedef void (*mc__api_handler)(struct mc_node *node, const char *param,
@@ -57,5 +71,25 @@ int mc__api_lookup(struct mc__api_match *m, struct mc__api_response *res, const 
  * unless status is non-zero, message from the printf-style detail. */
 void mc__api_fail(struct mc__api_response *res, unsigned status, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* --- records and the FHIR facade (routes_records.c) --- */
+void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                       struct mc__api_response *res);
+void mc__api_fhir_metadata(struct mc_node *node, const char *param,
+                           const struct mc__api_request *req, struct mc__api_response *res);
+/* param is the rest of the path after /fhir/ ("Observation/abc/_history/2"). */
+void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                      struct mc__api_response *res);
+void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                       struct mc__api_response *res);
+void mc__api_fhir_put(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                      struct mc__api_response *res);
+/* GET /v1/records?patient=HEX: signed; metadata of the patient's records
+ * with their sealed batch keys (what the patient's client reseals). */
+void mc__api_records_list(struct mc_node *node, const char *param,
+                          const struct mc__api_request *req, struct mc__api_response *res);
+/* GET /v1/breakglass: signed by an auditor; open and closed break-glass accesses. */
+void mc__api_records_break_glass(struct mc_node *node, const char *param,
+                                 const struct mc__api_request *req, struct mc__api_response *res);
 
 #endif

@@ -42,9 +42,17 @@ struct mc_api {
     struct MHD_Daemon *daemon;
     struct mc_node *node;
     uint16_t port;
+    bool tls;
 };
 
+/* Longest request target kept for RFC 9421 @target-uri (the router refuses
+ * paths beyond MC__API_PATH_MAX anyway; the query adds to it). */
+#define RAW_URI_MAX 2048
+
 struct request {
+    bool started;           /* headers seen and routed */
+    char *raw_uri;          /* the request target as received (path?query) */
+    char *target_uri;       /* scheme://Host + raw_uri */
     struct mc__api_match match;
     struct mc_buf body;
     uint64_t received;      /* body bytes seen, stored or not */
@@ -81,7 +89,11 @@ static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
                                                MHD_RESPMEM_PERSISTENT);
         if (!resp) return MHD_NO;
     }
-    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                  res->content_type ? res->content_type : "application/json");
+    if (res->location[0]) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, res->location);
+    if (res->etag[0]) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, res->etag);
+    if (res->access_tx[0]) (void)MHD_add_response_header(resp, "X-Medchain-Access-Tx", res->access_tx);
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (res->allow) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, res->allow);
@@ -93,6 +105,35 @@ static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
 
 static const char *query_arg(void *ctx, const char *name) {
     return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static const char *header_value(void *ctx, const char *name) {
+    return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+/* Allocates the request state when libmicrohttpd first sees the request
+ * target, so the raw target (with its query) is kept for signatures. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+    struct request *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    size_t n = uri ? strnlen(uri, RAW_URI_MAX + 1) : 0;
+    if (n <= RAW_URI_MAX) r->raw_uri = strndup(uri ? uri : "", n);
+    return r;
+}
+
+static bool peer_is_loopback(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr) return false;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a)) return true;
+        if (IN6_IS_ADDR_V4MAPPED(a)) return a->s6_addr[12] == 127;
+    }
+    return false;
 }
 
 static void copy_printable(char *out, size_t size, const char *in) {
@@ -110,10 +151,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *r = *req_cls;
     struct mc__api_response res = {0};
 
-    if (!r) { /* 1. headers */
-        r = calloc(1, sizeof *r);
-        if (!r) return MHD_NO;
-        *req_cls = r;
+    if (!r) return MHD_NO; /* on_uri could not allocate */
+    if (!r->started) { /* 1. headers */
+        r->started = true;
         clock_gettime(CLOCK_MONOTONIC, &r->start);
         copy_printable(r->method, sizeof r->method, method);
         copy_printable(r->path, sizeof r->path, url);
@@ -156,7 +196,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         mc__api_fail(&res, 0, r->body.err, "cannot hold the body");
         return send_json(r, conn, &res);
     }
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (r->raw_uri && host && strlen(host) < 256) {
+        size_t n = strlen(r->raw_uri) + strlen(host) + 16;
+        r->target_uri = malloc(n);
+        if (r->target_uri)
+            snprintf(r->target_uri, n, "%s://%s%s", api->tls ? "https" : "http", host, r->raw_uri);
+    }
     struct mc__api_request req = {
+        .header = header_value,
+        .header_ctx = conn,
+        .target_uri = r->target_uri,
+        .secure = api->tls || peer_is_loopback(conn),
         .method = method,
         .path = url,
         .content_type =
@@ -184,6 +235,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         mc_log_debug("api", "%s %s %u aborted (%d) after %lld us", r->method, r->path, r->status,
                      (int)toe, us);
     mc_buf_deinit(&r->body);
+    free(r->raw_uri);
+    free(r->target_uri);
     free(r);
     *req_cls = NULL;
 }
@@ -227,7 +280,17 @@ static int parse_host(struct sockaddr_storage *ss, socklen_t *len, bool *v6, con
 }
 
 int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, uint16_t port) {
+    return mc_api_start_tls(out, node, host, port, NULL, NULL);
+}
+
+int mc_api_start_tls(struct mc_api **out, struct mc_node *node, const char *host, uint16_t port,
+                     const char *cert_pem, const char *key_pem) {
     *out = NULL;
+    bool tls = cert_pem && key_pem;
+    if ((cert_pem != NULL) != (key_pem != NULL))
+        return mc_err_set(MC_ERR_INVALID, "TLS needs both a certificate and a key");
+    if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return mc_err_set(MC_ERR_INVALID, "this libmicrohttpd has no TLS support");
     struct sockaddr_storage ss;
     socklen_t ss_len;
     bool v6;
@@ -237,6 +300,7 @@ int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, ui
     struct mc_api *api = calloc(1, sizeof *api);
     if (!api) return mc_err_set(MC_ERR_NOMEM, "out of memory starting the API");
     api->node = node;
+    api->tls = tls;
 
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cpus < THREADS_MIN ? THREADS_MIN
@@ -244,10 +308,20 @@ int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, ui
                                             : (unsigned)cpus;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (v6) flags |= MHD_USE_IPv6;
+    if (tls) flags |= MHD_USE_TLS;
     errno = 0;
+    /* TLS key and certificate (PEM in memory) ride in an option array,
+     * empty without TLS. */
+    struct MHD_OptionItem tls_opts[3] = {
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
     api->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, api,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api, /* first, so it sees every message */
+        MHD_OPTION_ARRAY, tls ? tls_opts : &tls_opts[2],
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, api,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)MC_API_CONNECTIONS_MAX,
@@ -267,7 +341,7 @@ int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, ui
     char shown[INET6_ADDRSTRLEN] = "?";
     if (v6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, shown, sizeof shown);
     else inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, shown, sizeof shown);
-    mc_log_info("api", "serving the JSON API on http://%s%s%s:%u/ (%u threads)", v6 ? "[" : "",
+    mc_log_info("api", "serving the JSON API on %s://%s%s%s:%u/ (%u threads)", tls ? "https" : "http", v6 ? "[" : "",
                 shown, v6 ? "]" : "", (unsigned)api->port, threads);
     *out = api;
     return 0;
