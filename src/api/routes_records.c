@@ -1109,6 +1109,7 @@ static void fhir_write(struct mc_node *node, const struct fhir_path *fp, bool up
     a.patient = &patient;
     a.outcome = MC_OUTCOME_REFUSED;
     if (q.rc) {
+        if (q.rc == MC_ERR_INVALID) a.status = 422;
         refuse(node, res, &s, &a, true, q.rc, q.why);
         goto out;
     }
@@ -1321,6 +1322,7 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
     a.patient = &patient;
     a.outcome = MC_OUTCOME_REFUSED;
     if (q.rc) {
+        if (q.rc == MC_ERR_INVALID) a.status = 422;
         refuse(node, res, &s, &a, true, q.rc, q.why);
         goto out;
     }
