@@ -79,6 +79,16 @@ static void need_reference(struct v *v, const char *elem) {
     if (!json_is_string(r) || json_string_length(r) == 0) fail(v, elem, "must be a Reference with a reference");
 }
 
+/* A Reference that may identify its target by reference, identifier or
+ * display only (R4 allows each). */
+static void need_any_reference(struct v *v, const char *elem) {
+    const json_t *e = need(v, elem);
+    if (!e || v->err) return;
+    if (!json_is_object(e) || !(json_object_get(e, "reference") || json_object_get(e, "identifier") ||
+                                json_object_get(e, "display")))
+        fail(v, elem, "must be a Reference");
+}
+
 static void need_choice(struct v *v, const char *elem, const char *const *names) {
     for (size_t i = 0; names[i]; i++)
         if (json_object_get(v->res, names[i])) return;
@@ -157,7 +167,7 @@ int mc_fhir_validate(const json_t *res, uint16_t *type, char *why, size_t why_si
         need_code(&v, "use", CLAIM_USE);
         need_reference(&v, "patient");
         need_string(&v, "created");
-        need_reference(&v, "provider");
+        need_any_reference(&v, "provider");
         need_object(&v, "priority");
         need_array(&v, "insurance");
         break;
@@ -167,8 +177,8 @@ int mc_fhir_validate(const json_t *res, uint16_t *type, char *why, size_t why_si
         need_code(&v, "use", CLAIM_USE);
         need_reference(&v, "patient");
         need_string(&v, "created");
-        need_reference(&v, "insurer");
-        need_reference(&v, "provider");
+        need_any_reference(&v, "insurer");
+        need_any_reference(&v, "provider");
         need_code(&v, "outcome", EOB_OUTCOME);
         need_array(&v, "insurance");
         break;

@@ -1265,26 +1265,19 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
             fhir_fail(res, 422, MC_ERR_INVALID, "Bundle.entry[%zu]: %s", i, why);
             goto out;
         }
-        const char *rid = json_string_value(json_object_get(r, "id"));
-        const char *full = json_string_value(json_object_get(e, "fullUrl"));
-        if (rid) snprintf(recs[i].id, sizeof recs[i].id, "%s", rid);
-        else if (full && strncmp(full, "urn:uuid:", 9) == 0 && mc_record_id_valid(full + 9))
-            snprintf(recs[i].id, sizeof recs[i].id, "%s", full + 9);
-        else random_id(recs[i].id);
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(recs[k].id, recs[i].id) == 0) {
-                fhir_fail(res, 422, MC_ERR_INVALID, "Bundle.entry[%zu]: id %s appears twice", i, recs[i].id);
-                goto out;
-            }
+        /* POST entries get server-assigned ids (FHIR transaction rules);
+         * the client's ids often are identifiers (Synthea's are the
+         * patient's UUID) and must not become on-chain record ids. */
+        random_id(recs[i].id);
         json_object_set_new(r, "id", json_string(recs[i].id));
         recs[i].version = 1;
         if (recs[i].type == MC_FHIR_PATIENT) patient_ids[npat++] = recs[i].id;
     }
-    /* 2. resolve urn:uuid references to Type/id */
+    /* 2. resolve fullUrl references (urn:uuid:...) to Type/id */
     for (size_t i = 0; i < n; i++) {
         json_t *e = json_array_get(entries, i);
         const char *full = json_string_value(json_object_get(e, "fullUrl"));
-        if (!full || strncmp(full, "urn:", 4) != 0) continue;
+        if (!full || !full[0]) continue;
         char to[120];
         snprintf(to, sizeof to, "%s/%s", mc_fhir_type_name(recs[i].type), recs[i].id);
         for (size_t k = 0; k < n; k++)
