@@ -64,7 +64,7 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB)
 TESTDATA  ?= $(abspath ../shared/testdata)
 TEST_JOBS ?= 2
 TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_TESTDATA=$(TESTDATA) \
-             MEDCHAIN_ROOT=$(CURDIR)
+             MEDCHAIN_ROOT=$(CURDIR) $(TEST_ENV_EXTRA)
 
 test: $(BIN) $(TEST_BIN)
 	$(TEST_ENV) $(TEST_BIN) --jobs=$(TEST_JOBS) $(TEST_ARGS)
@@ -72,7 +72,8 @@ test: $(BIN) $(TEST_BIN)
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" \
+	  TEST_ENV_EXTRA="LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1" test
 
 FUZZ_SECONDS ?= 20
 fuzz:

@@ -52,6 +52,12 @@ static int write_genesis(struct mc_app *app) {
         snprintf(node.name, sizeof node.name, "%s", g->valset.v[i].name);
         rc = mc_identity_put_account(app->st, &node);
     }
+    for (uint32_t i = 0; i < g->node_count && !rc; i++) {
+        struct mc_account node = {.key = g->nodes[i].key, .role = MC_ROLE_NODE,
+                                  .status = MC_ACCOUNT_ACTIVE, .org = g->nodes[i].org};
+        snprintf(node.name, sizeof node.name, "%s", g->nodes[i].name);
+        rc = mc_identity_put_account(app->st, &node);
+    }
     struct mc_merkle_frontier empty;
     mc_merkle_frontier_init(&empty);
     struct mc_buf b;

@@ -86,6 +86,26 @@ int mc_genesis_parse(struct mc_genesis *g, const char *text, size_t len) {
         if (mc_valset_add(&g->valset, &pk, (uint64_t)json_integer_value(power), name)) { rc = fail("duplicate validator key"); goto out; }
         g->validator_org[i] = oid;
     }
+    json_t *nodes = json_object_get(root, "nodes");
+    if (nodes && (!json_is_array(nodes) || json_array_size(nodes) > MC_GENESIS_NODES_MAX)) { rc = fail("nodes must be an array (at most 64)"); goto out; }
+    json_array_foreach(nodes, i, o) {
+        struct mc_genesis_node *nd = &g->nodes[i];
+        const char *name = json_string_value(json_object_get(o, "name"));
+        json_t *org = json_object_get(o, "org");
+        if (!name || !*name || strlen(name) >= MC_NAME_MAX) { rc = fail("node name missing or too long"); goto out; }
+        snprintf(nd->name, sizeof nd->name, "%s", name);
+        if ((rc = get_key(&nd->key, o, "node_key"))) goto out;
+        if (!json_is_integer(org)) { rc = fail("node org must be an organisation id"); goto out; }
+        nd->org = (uint32_t)json_integer_value(org);
+        bool found = false;
+        for (uint32_t j = 0; j < g->org_count; j++) {
+            if (g->orgs[j].id == nd->org) found = true;
+            if (memcmp(g->orgs[j].admin.b, nd->key.b, 32) == 0) { rc = fail("a node key must differ from admin keys"); goto out; }
+        }
+        if (!found) { rc = fail("node names an unknown organisation"); goto out; }
+        if (mc_genesis_is_node(g, &nd->key)) { rc = fail("duplicate node key"); goto out; }
+        g->node_count++;
+    }
 out:
     json_decref(root);
     return rc;
@@ -119,6 +139,18 @@ char *mc_genesis_to_json(const struct mc_genesis *g) {
     }
     json_object_set_new(root, "organisations", orgs);
     json_object_set_new(root, "validators", vals);
+    if (g->node_count) {
+        json_t *nodes = json_array();
+        for (uint32_t i = 0; i < g->node_count; i++) {
+            json_t *jn = json_object();
+            json_object_set_new(jn, "name", json_string(g->nodes[i].name));
+            json_object_set_new(jn, "org", json_integer(g->nodes[i].org));
+            mc_hex_encode(hex, g->nodes[i].key.b, 32);
+            json_object_set_new(jn, "node_key", json_string(hex));
+            json_array_append_new(nodes, jn);
+        }
+        json_object_set_new(root, "nodes", nodes);
+    }
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     return s;
@@ -134,9 +166,22 @@ void mc_genesis_hash(const struct mc_genesis *g, mc_hash *out) {
     mc_valset_encode(&b, &g->valset);
     mc_enc_u16(&b, (uint16_t)g->valset.count);
     for (uint32_t i = 0; i < g->valset.count; i++) mc_enc_u32(&b, g->validator_org[i]);
+    mc_enc_u16(&b, (uint16_t)g->node_count);
+    for (uint32_t i = 0; i < g->node_count; i++) {
+        mc_enc_fixed(&b, g->nodes[i].key.b, 32);
+        mc_enc_str8(&b, g->nodes[i].name);
+        mc_enc_u32(&b, g->nodes[i].org);
+    }
     if (b.err) abort();
     mc_sha256(out, b.data, b.len);
     mc_buf_deinit(&b);
+}
+
+bool mc_genesis_is_node(const struct mc_genesis *g, const mc_pubkey *key) {
+    if (mc_valset_find(&g->valset, key) >= 0) return true;
+    for (uint32_t i = 0; i < g->node_count; i++)
+        if (memcmp(g->nodes[i].key.b, key->b, 32) == 0) return true;
+    return false;
 }
 
 int mc_genesis_load(struct mc_genesis *g, const char *path) {

@@ -43,6 +43,15 @@ void mc_buf_append(struct mc_buf *b, const void *p, size_t n) {
     b->data[b->len] = 0;
 }
 
+uint8_t *mc_buf_extend(struct mc_buf *b, size_t n) {
+    if (reserve(b, n)) return NULL;
+    uint8_t *p = b->data + b->len;
+    memset(p, 0, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return p;
+}
+
 void mc_buf_printf(struct mc_buf *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -31,6 +31,9 @@ void mc_buf_init(struct mc_buf *b, size_t max);
 void mc_buf_deinit(struct mc_buf *b);
 void mc_buf_reset(struct mc_buf *b);
 void mc_buf_append(struct mc_buf *b, const void *p, size_t n);
+/* Appends n bytes of room and returns a pointer to them (zeroed), or NULL
+ * when the buffer has failed. The pointer is valid until the next append. */
+uint8_t *mc_buf_extend(struct mc_buf *b, size_t n);
 void mc_buf_printf(struct mc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands ownership of the bytes to the caller (NUL-terminated). */
 uint8_t *mc_buf_take(struct mc_buf *b, size_t *len_out);

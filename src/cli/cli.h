@@ -114,6 +114,7 @@ int mc_cli_api_error(int rc, const char *context);
 /* Command handlers: argv starts after the command words. */
 int mc_cli_cmd_init(int argc, char **argv);
 int mc_cli_cmd_node(int argc, char **argv);
+int mc_cli_cmd_testnet(int argc, char **argv);
 int mc_cli_cmd_keygen(int argc, char **argv);
 int mc_cli_cmd_verify(int argc, char **argv);
 

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "crypto/keyfile.h"
 #include "node/node.h"
+#include "node/testnet.h"
 #include "node/verify.h"
 
 #define PATH_BYTES 4096
@@ -259,5 +260,44 @@ int mc_cli_cmd_verify(int argc, char **argv) {
     printf("verify: OK \u2014 %llu blocks, %llu transactions, %llu state rows checked\n",
            (unsigned long long)report.heights_checked, (unsigned long long)report.txs_checked,
            (unsigned long long)report.state_rows_checked);
+    return MC_CLI_OK;
+}
+
+int mc_cli_cmd_testnet(int argc, char **argv) {
+    static const struct mc_cli_opt spec[] = {
+        {"validators", true}, {"dir", true}, {"members", false}, {"chain-id", true},
+        {"api-port", true},   {"p2p-port", true},
+    };
+    struct mc_cli_args a;
+    MC_CLI_PARSE_OR_RETURN(&a, "testnet", spec, 0, argc, argv);
+    if (mc_cli_require(&a, "testnet", "validators") || mc_cli_require(&a, "testnet", "dir"))
+        return MC_CLI_USAGE;
+    char *end;
+    unsigned long v = strtoul(mc_cli_arg(&a, "validators"), &end, 10);
+    if (*end || v < 1 || v > 16) return mc_cli_error(MC_CLI_USAGE, "--validators must be 1 to 16");
+    unsigned long api = 7700, p2p = 26600;
+    if (mc_cli_arg(&a, "api-port")) {
+        api = strtoul(mc_cli_arg(&a, "api-port"), &end, 10);
+        if (*end || api < 1 || api > 65000) return mc_cli_error(MC_CLI_USAGE, "--api-port must be 1 to 65000");
+    }
+    if (mc_cli_arg(&a, "p2p-port")) {
+        p2p = strtoul(mc_cli_arg(&a, "p2p-port"), &end, 10);
+        if (*end || p2p < 1 || p2p > 65000) return mc_cli_error(MC_CLI_USAGE, "--p2p-port must be 1 to 65000");
+    }
+    struct mc_testnet_options opt = {.dir = mc_cli_arg(&a, "dir"), .validators = (uint32_t)v,
+                                     .members = mc_cli_flag(&a, "members"),
+                                     .chain_id = mc_cli_arg(&a, "chain-id"),
+                                     .api_port = (uint16_t)api, .p2p_port = (uint16_t)p2p};
+    static struct mc_testnet tn;
+    mc_err_clear();
+    int rc = mc_testnet_create(&opt, &tn);
+    if (rc) return mc_cli_error(MC_CLI_FAIL, "cannot create the testnet: %s", mc_cli_detail(rc));
+    printf("testnet: %s (%u nodes)\n", opt.dir, tn.count);
+    printf("genesis: %s/genesis.json\n", opt.dir);
+    for (uint32_t i = 0; i < tn.count; i++)
+        printf("%s: %-32s %-9s api http://%s  p2p %s\n   start: medchain node --home %s\n",
+               tn.nodes[i].name, tn.nodes[i].org, tn.nodes[i].validator ? "validator" : "member",
+               tn.nodes[i].api, tn.nodes[i].p2p, tn.nodes[i].home);
+    printf("Each node's organisation admin key is in its home as admin_key.json.\n");
     return MC_CLI_OK;
 }

@@ -376,6 +376,40 @@ int mc_cli_cmd_member_revoke(int argc, char **argv) {
     return rc;
 }
 
+/* Both patient registration and key rotation carry a second key's
+ * signature: load that key, build the payload with it, submit, and print
+ * the second key's public half under `label`. */
+typedef int (*second_key_builder)(struct mc_buf *payload, const struct mc_keypair *second,
+                                  const char *chain_id, const mc_pubkey *sender);
+
+static int submit_with_second_key(struct mc_cli_args *a, const char *words, const char *key_opt,
+                                  const char *pass_opt, const char *role, uint16_t type,
+                                  second_key_builder build, const char *label) {
+    if (mc_cli_require(a, words, key_opt)) return MC_CLI_USAGE;
+    struct signer s;
+    int rc = signer_open(&s, a, words);
+    if (rc) return rc;
+    struct mc_keypair *second = NULL;
+    if ((rc = mc_cli_key_load(&second, mc_cli_arg(a, key_opt), mc_cli_arg(a, pass_opt), role))) {
+        signer_deinit(&s);
+        return rc;
+    }
+    struct mc_buf payload;
+    mc_buf_init(&payload, 0);
+    if (build(&payload, second, s.chain_id, &s.kp->pk)) {
+        rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the %s", mc_tx_type_name(type));
+    } else {
+        char hex[2 * MC_PUBKEY_BYTES + 1];
+        mc_hex_encode(hex, second->pk.b, MC_PUBKEY_BYTES);
+        rc = sign_and_submit(&s, type, &payload);
+        if (rc == MC_CLI_OK) printf("%s: %s\n", label, hex);
+    }
+    mc_buf_deinit(&payload);
+    mc_cli_key_free(second);
+    signer_deinit(&s);
+    return rc;
+}
+
 int mc_cli_cmd_patient_register(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {
         SIGNER_SPEC, {"patient-key", true}, {"patient-passphrase-file", true},
@@ -383,30 +417,8 @@ int mc_cli_cmd_patient_register(int argc, char **argv) {
     static const char words[] = "patient register";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
-    if (mc_cli_require(&a, words, "patient-key")) return MC_CLI_USAGE;
-    struct signer s;
-    int rc = signer_open(&s, &a, words);
-    if (rc) return rc;
-    struct mc_keypair *patient = NULL;
-    if ((rc = mc_cli_key_load(&patient, mc_cli_arg(&a, "patient-key"),
-                              mc_cli_arg(&a, "patient-passphrase-file"), "patient"))) {
-        signer_deinit(&s);
-        return rc;
-    }
-    struct mc_buf payload;
-    mc_buf_init(&payload, 0);
-    if (mc_txbuild_register_patient(&payload, patient, s.chain_id, &s.kp->pk)) {
-        rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the registration");
-    } else {
-        char hex[2 * MC_PUBKEY_BYTES + 1];
-        mc_hex_encode(hex, patient->pk.b, MC_PUBKEY_BYTES);
-        rc = sign_and_submit(&s, MC_TX_REGISTER_PATIENT, &payload);
-        if (rc == MC_CLI_OK) printf("patient: %s\n", hex);
-    }
-    mc_buf_deinit(&payload);
-    mc_cli_key_free(patient);
-    signer_deinit(&s);
-    return rc;
+    return submit_with_second_key(&a, words, "patient-key", "patient-passphrase-file", "patient",
+                                  MC_TX_REGISTER_PATIENT, mc_txbuild_register_patient, "patient");
 }
 
 int mc_cli_cmd_key_rotate(int argc, char **argv) {
@@ -416,30 +428,8 @@ int mc_cli_cmd_key_rotate(int argc, char **argv) {
     static const char words[] = "key rotate";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
-    if (mc_cli_require(&a, words, "new-key")) return MC_CLI_USAGE;
-    struct signer s;
-    int rc = signer_open(&s, &a, words);
-    if (rc) return rc;
-    struct mc_keypair *new_key = NULL;
-    if ((rc = mc_cli_key_load(&new_key, mc_cli_arg(&a, "new-key"),
-                              mc_cli_arg(&a, "new-passphrase-file"), "new"))) {
-        signer_deinit(&s);
-        return rc;
-    }
-    struct mc_buf payload;
-    mc_buf_init(&payload, 0);
-    if (mc_txbuild_rotate_key(&payload, new_key, s.chain_id, &s.kp->pk)) {
-        rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the rotation");
-    } else {
-        char hex[2 * MC_PUBKEY_BYTES + 1];
-        mc_hex_encode(hex, new_key->pk.b, MC_PUBKEY_BYTES);
-        rc = sign_and_submit(&s, MC_TX_ROTATE_KEY, &payload);
-        if (rc == MC_CLI_OK) printf("new_key: %s\n", hex);
-    }
-    mc_buf_deinit(&payload);
-    mc_cli_key_free(new_key);
-    signer_deinit(&s);
-    return rc;
+    return submit_with_second_key(&a, words, "new-key", "new-passphrase-file", "new",
+                                  MC_TX_ROTATE_KEY, mc_txbuild_rotate_key, "new_key");
 }
 
 /* Whether the whole text (ignoring surrounding whitespace) is hex. */

@@ -37,6 +37,13 @@ static const struct command commands[] = {
      "  Serves the HTTP API (default from DIR/config.json) and commits blocks until\n"
      "  SIGINT or SIGTERM. With --tls-cert/--tls-key the API is served over HTTPS;\n"
      "  without, records (private data) are served to loopback clients only.\n"},
+    {"testnet", mc_cli_cmd_testnet, "write a ready local consortium (genesis and node homes)",
+     "medchain testnet --validators N --dir DIR [--members] [--chain-id ID]\n"
+     "                 [--api-port P] [--p2p-port P]\n"
+     "  Writes DIR/genesis.json and DIR/node0 ... with keys and configs: two hospitals, a\n"
+     "  manufacturer and a regulator as the first validators; --members adds a pharmacy,\n"
+     "  a research institute and a distributor with non-voting nodes. Node I serves its\n"
+     "  API on port P+I (default 7700+I) and peers on 26600+I. Prints how to start each.\n"},
     {"keygen", mc_cli_cmd_keygen, "create a key file",
      "medchain keygen --out FILE [--passphrase-file F]\n"
      "  Writes a new Ed25519 key (mode 0600, encrypted when a passphrase is given,\n"

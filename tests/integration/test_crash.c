@@ -118,10 +118,10 @@ Test(crash, kill9_under_load_loses_nothing_committed, .timeout = 240) {
     char *out;
     cr_assert_eq(tp_run(&out, "%s init --home %s --chain-id medchain-crash", tp_bin(), home), 0, "%s", out);
     free(out);
-    struct loader *L = calloc(1, sizeof *L);
-    L->committed = calloc(MAX_IDS, 65);
-    L->committed_height = calloc(MAX_IDS, sizeof(uint64_t));
-    L->pending = calloc(MAX_IDS, 65);
+    struct loader *L = tu_keep(calloc(1, sizeof *L));
+    L->committed = tu_keep(calloc(MAX_IDS, 65));
+    L->committed_height = tu_keep(calloc(MAX_IDS, sizeof(uint64_t)));
+    L->pending = tu_keep(calloc(MAX_IDS, 65));
     char *kp = tu_path(home, "admin_key.json");
     cr_assert_eq(mc_keyfile_read(&L->admin, kp, NULL), 0);
     snprintf(L->chain_id, sizeof L->chain_id, "medchain-crash");

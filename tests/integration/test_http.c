@@ -97,7 +97,7 @@ static char *submit_ok(struct live *l, const uint8_t *tx, size_t len) {
     struct tp_resp r = post_tx(l, tx, len);
     cr_assert_eq(r.status, 202, "submit: %ld %s", r.status, r.body);
     json_t *j = json_loads(r.body, 0, NULL);
-    char *id = strdup(json_string_value(json_object_get(j, "id")));
+    char *id = tu_keep(strdup(json_string_value(json_object_get(j, "id"))));
     json_decref(j);
     tp_resp_free(&r);
     return id;
@@ -189,7 +189,7 @@ Test(http, bad_transactions_are_refused_and_change_nothing, .timeout = 60) {
 
     /* The CLI refuses the same way: one line, non-zero exit. */
     char *f = tu_path(l.home, "bad.tx");
-    char *hex = malloc(2 * c[3].len + 1);
+    char *hex = tu_keep(malloc(2 * c[3].len + 1));
     mc_hex_encode(hex, c[3].tx, c[3].len);
     FILE *fp = fopen(f, "w");
     fputs(hex, fp);
@@ -355,7 +355,7 @@ Test(http, batch_submission, .timeout = 60) {
     cr_assert_eq(json_integer_value(json_object_get(j, "refused")), 1);
     json_t *res = json_object_get(j, "results");
     cr_assert_str_eq(json_string_value(json_object_get(json_array_get(res, 2), "error")), "bad_nonce");
-    char *id1 = strdup(json_string_value(json_object_get(json_array_get(res, 1), "id")));
+    char *id1 = tu_keep(strdup(json_string_value(json_object_get(json_array_get(res, 1), "id"))));
     json_decref(j);
     tp_resp_free(&r);
     wait_committed(&l, id1);

@@ -20,7 +20,7 @@ static struct mc_genesis genesis;
 static void build_chain(void) {
     struct tu_node t;
     tu_node_start(&t, "tamper");
-    home = strdup(t.home);
+    home = tu_keep(strdup(t.home));
     uint64_t an = 0;
     struct mc_keypair docs[8];
     for (int b = 0; b < 8; b++) {
@@ -203,6 +203,8 @@ Test(tamper, broken_link_is_caught) {
     cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
     mc_store_close(s);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
     struct mc_verify_report r = verify_db(db);
     cr_assert_not(r.ok);
     cr_assert_eq(r.bad_height, 8);

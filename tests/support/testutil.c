@@ -9,17 +9,24 @@
 #include "base/codec.h"
 #include "crypto/keyfile.h"
 
+void *tu_keep(void *p) {
+    static void *kept[4096];
+    static size_t n;
+    if (n < sizeof kept / sizeof kept[0]) kept[n++] = p;
+    return p;
+}
+
 char *tu_tmpdir(const char *tag) {
     char *p = malloc(256);
     snprintf(p, 256, "/tmp/medchain-test-%s-XXXXXX", tag);
     cr_assert_not_null(mkdtemp(p));
-    return p;
+    return tu_keep(p);
 }
 
 char *tu_path(const char *dir, const char *name) {
     char *p = malloc(strlen(dir) + strlen(name) + 2);
     sprintf(p, "%s/%s", dir, name);
-    return p;
+    return tu_keep(p);
 }
 
 uint8_t *tu_tx(size_t *len, const char *chain_id, uint16_t type, const struct mc_keypair *kp,
@@ -32,7 +39,7 @@ uint8_t *tu_tx(size_t *len, const char *chain_id, uint16_t type, const struct mc
     mc_buf_init(&b, 0);
     mc_tx_encode(&b, &tx);
     cr_assert_eq(b.err, 0);
-    return mc_buf_take(&b, len);
+    return tu_keep(mc_buf_take(&b, len));
 }
 
 size_t tu_enroll_payload(uint8_t *out, const mc_pubkey *member, uint8_t role, const char *name) {

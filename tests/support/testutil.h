@@ -10,7 +10,11 @@
 #include "crypto/sign.h"
 #include "node/node.h"
 
-/* mkdtemp under /tmp; returns a static-lifetime malloc'd path. */
+/* Keeps p reachable until the test process exits (so a test need not free
+ * what the helpers below hand out, and LeakSanitizer still sees every leak
+ * of the library under test). Returns p. */
+void *tu_keep(void *p);
+/* mkdtemp under /tmp; returns a malloc'd path kept by tu_keep. */
 char *tu_tmpdir(const char *tag);
 /* Path join into a malloc'd string. */
 char *tu_path(const char *dir, const char *name);
