@@ -46,6 +46,15 @@ if [ ! -f "$HOME_DIR/genesis.json" ]; then
   rm -rf "$DEMO"; mkdir -p "$KEYS"; fresh=1
   "$BIN" init --home "$HOME_DIR" --chain-id medchain-demo --org "St Mary's Hospital" \
          --kind hospital --gln 5412345000013 --api "$API" >/dev/null
+  # The drug supply chain's organisations, in the genesis before the first block.
+  "$BIN" genesis add-org --home "$HOME_DIR" --id 2 --name "Acme Pharma" --kind manufacturer \
+         --gln 0950600000002 --admin-key-out "$KEYS/acme-admin.json" >/dev/null
+  "$BIN" genesis add-org --home "$HOME_DIR" --id 3 --name "MedDistrib" --kind distributor \
+         --gln 4012345000009 --admin-key-out "$KEYS/meddistrib-admin.json" >/dev/null
+  "$BIN" genesis add-org --home "$HOME_DIR" --id 4 --name "Corner Pharmacy" --kind pharmacy \
+         --gln 5412345000020 --admin-key-out "$KEYS/corner-pharmacy-admin.json" >/dev/null
+  "$BIN" genesis add-org --home "$HOME_DIR" --id 5 --name "Medicines Agency" --kind regulator \
+         --gln 5412345000037 --admin-key-out "$KEYS/agency-admin.json" >/dev/null
 fi
 nohup "$BIN" node --home "$HOME_DIR" --api "$API" >"$DEMO/node.log" 2>&1 &
 echo $! >"$DEMO/node.pid"
@@ -78,6 +87,39 @@ if [ $fresh = 1 ]; then
   "$BIN" keygen --out "$KEYS/dr-grace-hopper-2025.json" >/dev/null
   mc key rotate --key "$KEYS/dr-grace-hopper.json" --new-key "$KEYS/dr-grace-hopper-2025.json" >/dev/null
   echo "  Dr Grace Hopper rotated her key"
+
+  # A drug journey: Acme commissions a lot, ships it to MedDistrib, which
+  # ships two packs on to Corner Pharmacy, which dispenses one. Then a
+  # recalled lot, and labels (QR codes) to scan, one of them counterfeit.
+  GTIN=09506000134352
+  for who in "acme-admin:acme-line:manufacturer:Acme packaging line" \
+             "meddistrib-admin:meddistrib-depot:distributor:MedDistrib depot" \
+             "corner-pharmacy-admin:corner-pharmacist:pharmacist:Corner Pharmacy counter" \
+             "agency-admin:agency-inspector:regulator:Agency inspector"; do
+    IFS=: read -r admin member role name <<<"$who"
+    "$BIN" keygen --out "$KEYS/$member.json" >/dev/null
+    mc member enroll --key "$KEYS/$admin.json" --member-key "$KEYS/$member.json" --role "$role" --name "$name" >/dev/null
+  done
+  mc drug commission --key "$KEYS/acme-line.json" --gtin $GTIN --lot LOT2026A --expiry 2028-06-30 \
+     --count 6 --prefix PK >/dev/null
+  mc drug ship --key "$KEYS/acme-line.json" --to 3 --gtin $GTIN --serials PK1,PK2,PK3 >/dev/null
+  mc drug receive --key "$KEYS/meddistrib-depot.json" --gtin $GTIN --serials PK1,PK2,PK3 >/dev/null
+  mc drug ship --key "$KEYS/meddistrib-depot.json" --to 4 --gtin $GTIN --serials PK1,PK2 >/dev/null
+  mc drug receive --key "$KEYS/corner-pharmacist.json" --gtin $GTIN --serials PK1,PK2 >/dev/null
+  mc drug dispense --key "$KEYS/corner-pharmacist.json" --gtin $GTIN --serial PK1 >/dev/null
+  mc drug commission --key "$KEYS/acme-line.json" --gtin $GTIN --lot LOT2025Z --expiry 2027-01-31 \
+     --serials RC1 >/dev/null
+  mc drug recall --key "$KEYS/agency-inspector.json" --gtin $GTIN --lot LOT2025Z \
+     --reason "sterility failure" >/dev/null
+  echo "  drug journey: Acme Pharma -> MedDistrib -> Corner Pharmacy (PK1 dispensed), lot LOT2025Z recalled"
+  mkdir -p "$DEMO/labels"
+  for l in "PK2:LOT2026A:2028-06-30:genuine" "PK1:LOT2026A:2028-06-30:dispensed" \
+           "FAKE42:LOT2026A:2028-06-30:counterfeit" "RC1:LOT2025Z:2027-01-31:recalled"; do
+    IFS=: read -r serial lot exp what <<<"$l"
+    "$BIN" drug label --gtin $GTIN --lot "$lot" --serial "$serial" --expiry "$exp" --base "$URL" \
+       --png "$DEMO/labels/$what-$serial.png" --svg "$DEMO/labels/$what-$serial.svg" >/dev/null
+  done
+  echo "  labels (QR PNG and SVG) in $DEMO/labels/: genuine, dispensed, counterfeit, recalled"
 fi
 
 height=$(curl -s "$URL/v1/status" | sed -n 's/.*"height": *\([0-9]*\).*/\1/p')
@@ -94,6 +136,13 @@ Try:
   curl -s $URL/v1/blocks | head -40
   build/medchain tx show <id> --node $URL ; build/medchain proof <id> --node $URL
   build/medchain verify --home $HOME_DIR      # re-checks every hash, signature and state row
+  # Medicines (scan a label in $DEMO/labels/ with a phone on this machine, or):
+  build/medchain drug verify '$URL/01/09506000134352/10/LOT2026A/21/PK2?17=280630' --node $URL   # genuine
+  build/medchain drug verify '$URL/01/09506000134352/10/LOT2026A/21/FAKE42?17=280630' --node $URL # counterfeit
+  curl -s -H 'Accept: text/html' '$URL/01/09506000134352/10/LOT2025Z/21/RC1?17=270131'   # recalled, as a phone sees it
+  curl -s '$URL/01/09506000134352/10/LOT2026A/21/PK1?17=280630' ; curl -s '$URL/v1/supply/alerts?org=2'
+  build/medchain drug vrs --key $KEYS/meddistrib-depot.json --gtin 09506000134352 --serial PK3 \\
+      --lot LOT2026A --expiry 280630 --gln 4012345000009 --context dscsaSaleableReturn --node $URL
 
 Stop it with:  make demo-stop
 TXT

@@ -20,6 +20,8 @@
 
 /* Longest request path the router looks at. */
 #define MC__API_PATH_MAX 512
+/* Longest raw request target kept for handlers (a Digital Link). */
+#define MC__API_RAW_URI_MAX 4096
 
 struct mc__api_request {
     const char *method;
@@ -30,6 +32,10 @@ struct mc__api_request {
     /* Query argument by name, NULL when absent. */
     const char *(*arg)(void *ctx, const char *name);
     void *arg_ctx;
+    /* The request target as sent, before percent-decoding (NULL when
+     * unknown or longer than MC__API_RAW_URI_MAX): the Digital Link
+     * resolver needs the undecoded path and query. */
+    const char *raw_uri;
     /* Request header by name (case-insensitive), NULL when absent. */
     const char *(*header)(void *ctx, const char *name);
     void *header_ctx;
@@ -45,6 +51,12 @@ struct mc__api_response {
     unsigned status;
     json_t *body;         /* owned; NULL means "out of memory" to the sender */
     const char *allow;    /* Allow header for 405, static */
+    /* A non-JSON answer (HTML): when raw is set it is sent instead of body
+     * with Content-Type raw_type; raw is malloc'd and owned. */
+    char *raw;
+    size_t raw_len;
+    const char *raw_type;
+    bool vary_accept;     /* the answer depends on the Accept header */
     const char *content_type; /* static; NULL means application/json */
     char location[192];   /* Location header when non-empty */
     char etag[32];        /* ETag header when non-empty */
@@ -72,6 +84,26 @@ int mc__api_lookup(struct mc__api_match *m, struct mc__api_response *res, const 
 void mc__api_fail(struct mc__api_response *res, unsigned status, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* RFC 6962 inclusion proof of ledger log leaf log_index against header h,
+ * checked before it is returned: {"leaf_index","tree_size","leaf_hash",
+ * "audit_path","root"}. Returns NULL with *err set (MC_ERR_TAMPERED when
+ * the stored log disagrees with the header, MC_ERR_NOMEM). Call under the
+ * node lock (inside mc_node_query). Shared by GET /v1/proof and the
+ * Digital Link resolver. */
+json_t *mc__api_log_inclusion(struct mc_store *store, uint64_t log_index,
+                              const struct mc_header *h, int *err);
+
+/* Supply chain routes (routes_supply.c). */
+/* GET /01/{gtin}[/22/..][/10/{lot}]/21/{serial}[?17=YYMMDD]: the public
+ * scan-to-verify resolver (JSON or HTML by Accept). */
+void mc__api_supply_resolve(struct mc_node *node, const char *param,
+                            const struct mc__api_request *req, struct mc__api_response *res);
+/* GET /v1/supply/alerts?org=ID */
+void mc__api_supply_alerts(struct mc_node *node, const char *param,
+                           const struct mc__api_request *req, struct mc__api_response *res);
+/* POST /v1/vrs: GS1 Lightweight Messaging verification request. */
+void mc__api_supply_vrs(struct mc_node *node, const char *param,
+                        const struct mc__api_request *req, struct mc__api_response *res);
 /* --- records and the FHIR facade (routes_records.c) --- */
 void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc__api_request *req,
                        struct mc__api_response *res);

@@ -228,7 +228,7 @@ static int log_access(struct mc_node *node, const struct signed_req *s, const st
     size_t bl = s->v.base.len > MC_SIGBASE_MAX ? MC_SIGBASE_MAX : s->v.base.len;
     mc_enc_bytes16(&p, s->v.base.data, bl);
     mc_enc_bytes8(&p, s->v.sig, s->have_sig ? MC_SIG_BYTES : 0);
-    int rc = p.err ? p.err : mc_node_submit_local(node, MC_TX_RECORD_ACCESS, p.data, p.len, txid);
+    int rc = p.err ? p.err : mc_node_submit_signed(node, MC_TX_RECORD_ACCESS, p.data, p.len, txid);
     mc_buf_deinit(&p);
     return rc;
 }
@@ -935,7 +935,7 @@ static int anchor_records(struct mc_node *node, const mc_pubkey *patient,
             mc_enc_fixed(&p, recs[i].ct.b, 32);
             mc_enc_u32(&p, recs[i].size);
         }
-        rc = p.err ? p.err : mc_node_submit_local(node, MC_TX_RECORD_ANCHOR, p.data, p.len, txid);
+        rc = p.err ? p.err : mc_node_submit_signed(node, MC_TX_RECORD_ANCHOR, p.data, p.len, txid);
     }
     mc_buf_deinit(&p);
     if (rc) {

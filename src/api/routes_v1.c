@@ -656,6 +656,39 @@ done:
     return out;
 }
 
+json_t *mc__api_log_inclusion(struct mc_store *store, uint64_t log_index,
+                              const struct mc_header *h, int *err) {
+    mc_hash leaf, path[MC_MERKLE_PATH_MAX];
+    size_t n = 0;
+    if (log_index >= h->log_size) {
+        *err = mc_err_set(MC_ERR_TAMPERED, "log index %llu is outside header %llu's log of %llu",
+                          (unsigned long long)log_index, (unsigned long long)h->height,
+                          (unsigned long long)h->log_size);
+        return NULL;
+    }
+    int rc = mc_store_log_leaf(store, log_index, &leaf);
+    if (!rc) rc = mc_merkle_inclusion_proof(path, &n, log_index, h->log_size, mc_store_log_leaf,
+                                            store);
+    if (rc) {
+        *err = rc == MC_ERR_NOT_FOUND ? MC_ERR_TAMPERED : rc;
+        return NULL;
+    }
+    /* Never hand out a proof that does not check: it would mean the store
+     * no longer matches the header the node signed. */
+    if (mc_merkle_verify_inclusion(&leaf, log_index, h->log_size, path, n, &h->log_root)) {
+        *err = mc_err_set(MC_ERR_TAMPERED,
+                          "the stored ledger log does not match header %llu's log_root",
+                          (unsigned long long)h->height);
+        return NULL;
+    }
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o}", "leaf_index", mc_api_json_u64(log_index),
+                          "tree_size", mc_api_json_u64(h->log_size), "leaf_hash",
+                          mc_api_json_hash(&leaf), "audit_path", mc_api_json_hash_array(path, n),
+                          "root", mc_api_json_hash(&h->log_root));
+    if (!o) *err = MC_ERR_NOMEM;
+    return o;
+}
+
 static int q_proof(void *ctx, struct mc_store *store, struct mc_app *app) {
     struct query *q = ctx;
     struct mc__api_response *res = q->res;
@@ -691,26 +724,24 @@ static int q_proof(void *ctx, struct mc_store *store, struct mc_app *app) {
                      (unsigned long long)h.log_size);
         return 0;
     }
-    mc_hash leaf, path[MC_MERKLE_PATH_MAX];
-    size_t n = 0;
-    rc = mc_store_log_leaf(store, log_index, &leaf);
-    if (!rc) rc = mc_merkle_inclusion_proof(path, &n, log_index, h.log_size, mc_store_log_leaf,
-                                            store);
-    if (rc) {
-        fail_node(res, rc == MC_ERR_NOT_FOUND ? MC_ERR_TAMPERED : rc,
-                  "cannot build the proof from the stored log");
+    mc_hash leaf;
+    int perr = 0;
+    mc_err_clear();
+    json_t *log_proof = mc__api_log_inclusion(store, log_index, &h, &perr);
+    if (!log_proof) {
+        fail_node(res, perr, "cannot build the proof from the stored log");
         return 0;
     }
-    /* Never hand out a proof that does not check: it would mean the store
-     * no longer matches the header the node signed. */
-    if (mc_merkle_verify_inclusion(&leaf, log_index, h.log_size, path, n, &h.log_root)) {
-        mc__api_fail(res, 0, MC_ERR_TAMPERED,
-                     "the stored ledger log does not match header %llu's log_root",
-                     (unsigned long long)height);
+    if (mc_api_parse_hash(&leaf, json_string_value(json_object_get(log_proof, "leaf_hash")))) {
+        json_decref(log_proof);
+        mc__api_fail(res, 0, MC_ERR_NOMEM, NULL);
         return 0;
     }
     json_t *block = block_inclusion(store, res, tx_height, index, &leaf);
-    if (!block) return 0;
+    if (!block) {
+        json_decref(log_proof);
+        return 0;
+    }
     struct mc_buf txb;
     mc_buf_init(&txb, MC_TX_MAX);
     mc_hash id;
@@ -718,19 +749,20 @@ static int q_proof(void *ctx, struct mc_store *store, struct mc_app *app) {
     rc = mc_store_get_tx(store, tx_height, index, &txb, &id, &li);
     if (!rc && txb.err) rc = txb.err;
     if (rc) {
+        json_decref(log_proof);
         json_decref(block);
         mc_buf_deinit(&txb);
         fail_node(res, rc, "cannot read the transaction");
         return 0;
     }
     ok(res, 200,
-       json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:o}",
+       json_pack("{s:o, s:O, s:O, s:O, s:O, s:O, s:{s:o, s:o, s:o, s:o}, s:o, s:o}",
                  "tx_id", mc_api_json_hash(&q->hash),
-                 "leaf_index", mc_api_json_u64(log_index),
-                 "tree_size", mc_api_json_u64(h.log_size),
-                 "leaf_hash", mc_api_json_hash(&leaf),
-                 "audit_path", mc_api_json_hash_array(path, n),
-                 "root", mc_api_json_hash(&h.log_root),
+                 "leaf_index", json_object_get(log_proof, "leaf_index"),
+                 "tree_size", json_object_get(log_proof, "tree_size"),
+                 "leaf_hash", json_object_get(log_proof, "leaf_hash"),
+                 "audit_path", json_object_get(log_proof, "audit_path"),
+                 "root", json_object_get(log_proof, "root"),
                  "header",
                    "height", mc_api_json_u64(height),
                    "hash", mc_api_json_hash(&hash),
@@ -738,6 +770,7 @@ static int q_proof(void *ctx, struct mc_store *store, struct mc_app *app) {
                    "log_root", mc_api_json_hash(&h.log_root),
                  "block", block,
                  "tx_hex", mc_api_json_hex(txb.data, txb.len)));
+    json_decref(log_proof);
     mc_buf_deinit(&txb);
     return 0;
 }
@@ -1019,6 +1052,12 @@ static const struct route {
      "FHIR create (signed)"},
     {"PUT", {"fhir", REST}, mc__api_fhir_put, MC_FHIR_RESOURCE_MAX, "/fhir/{type}/{id}",
      "FHIR update: a new version of the record (signed)"},
+    {"GET", {"01", P}, mc__api_supply_resolve, 0, "/01/{gtin}/10/{lot}/21/{serial}?17=YYMMDD",
+     "GS1 Digital Link: public verification of a medicine pack (JSON, or HTML for Accept: text/html)"},
+    {"GET", {"v1", "supply", "alerts"}, mc__api_supply_alerts, 0, "/v1/supply/alerts?org=ID",
+     "clone and counterfeit alerts concerning an organisation (all for a regulator)"},
+    {"POST", {"v1", "vrs"}, mc__api_supply_vrs, MC_HTTP_VRS_BODY_MAX, "/v1/vrs",
+     "GS1 Lightweight Messaging verification request of an enrolled trading partner (signed)"},
 };
 
 #define ROUTE_COUNT (sizeof routes / sizeof routes[0])
@@ -1055,6 +1094,18 @@ int mc__api_lookup(struct mc__api_match *m, struct mc__api_response *res, const 
         mc__api_fail(res, 414, MC_ERR_TOO_LARGE, "the path exceeds %d characters",
                      MC__API_PATH_MAX);
         return MC_ERR_TOO_LARGE;
+    }
+    /* A GS1 Digital Link (/01/{gtin}/...) has more segments than any
+     * route; its resolver parses the whole path itself. */
+    if (strncmp(path, "/01/", 4) == 0) {
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+            res->allow = "GET, HEAD";
+            mc__api_fail(res, 405, MC_ERR_INVALID, "method %.16s is not allowed here; use GET",
+                         method);
+            return MC_ERR_INVALID;
+        }
+        m->handler = mc__api_supply_resolve;
+        return 0;
     }
     /* Split into segments; one trailing '/' is tolerated. */
     const char *seg[PATH_SEGMENTS_MAX];

@@ -45,14 +45,12 @@ struct mc_api {
     bool tls;
 };
 
-/* Longest request target kept for RFC 9421 @target-uri (the router refuses
- * paths beyond MC__API_PATH_MAX anyway; the query adds to it). */
-#define RAW_URI_MAX 2048
+/* The raw request target is bounded by MC__API_RAW_URI_MAX (routes.h). */
 
 struct request {
     bool started;           /* headers seen and routed */
-    char *raw_uri;          /* the request target as received (path?query) */
-    char *target_uri;       /* scheme://Host + raw_uri */
+    char *raw_uri;          /* as sent, before percent-decoding (or NULL) */
+    char *target_uri;       /* scheme://Host + raw_uri, for RFC 9421 */
     struct mc__api_match match;
     struct mc_buf body;
     uint64_t received;      /* body bytes seen, stored or not */
@@ -65,8 +63,35 @@ struct request {
 
 static const char oom_body[] = "{\"error\":\"nomem\",\"message\":\"Out of memory.\"}\n";
 
+static enum MHD_Result send_raw(struct request *r, struct MHD_Connection *conn,
+                                struct mc__api_response *res) {
+    unsigned status = res->status ? res->status : 500;
+    json_decref(res->body);
+    res->body = NULL;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(res->raw_len, res->raw, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(res->raw);
+        res->raw = NULL;
+        return MHD_NO;
+    }
+    res->raw = NULL;
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, res->raw_type);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* Pages carry no scripts and load nothing from elsewhere. */
+    (void)MHD_add_response_header(resp, "Content-Security-Policy",
+                                  "default-src 'none'; style-src 'unsafe-inline'");
+    if (res->vary_accept) (void)MHD_add_response_header(resp, "Vary", "Accept");
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    if (r) r->status = status;
+    return ret;
+}
+
 static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
                                  struct mc__api_response *res) {
+    if (res->raw) return send_raw(r, conn, res);
     unsigned status = res->status ? res->status : 500;
     char *text = res->body ? json_dumps(res->body, JSON_COMPACT) : NULL;
     json_decref(res->body);
@@ -97,6 +122,7 @@ static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (res->allow) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, res->allow);
+    if (res->vary_accept) (void)MHD_add_response_header(resp, "Vary", "Accept");
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     if (r) r->status = status;
@@ -111,13 +137,12 @@ static const char *header_value(void *ctx, const char *name) {
     return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
 }
 
-/* Allocates the request state when libmicrohttpd first sees the request
- * target, so the raw target (with its query) is kept for signatures. */
+/* Called once per request before anything else, with the request target
+ * as sent: keep it (bounded) for handlers that must see it undecoded. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
     struct request *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
-    size_t n = uri ? strnlen(uri, RAW_URI_MAX + 1) : 0;
-    if (n <= RAW_URI_MAX) r->raw_uri = strndup(uri ? uri : "", n);
+    if (r && uri && strnlen(uri, MC__API_RAW_URI_MAX + 1) <= MC__API_RAW_URI_MAX)
+        r->raw_uri = strdup(uri);
     return r;
 }
 
@@ -151,8 +176,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *r = *req_cls;
     struct mc__api_response res = {0};
 
-    if (!r) return MHD_NO; /* on_uri could not allocate */
-    if (!r->started) { /* 1. headers */
+    if (!r || !r->started) { /* 1. headers */
+        if (!r) r = calloc(1, sizeof *r);
+        if (!r) return MHD_NO;
+        *req_cls = r;
         r->started = true;
         clock_gettime(CLOCK_MONOTONIC, &r->start);
         copy_printable(r->method, sizeof r->method, method);
@@ -216,6 +243,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body_len = r->body.len,
         .arg = query_arg,
         .arg_ctx = conn,
+        .raw_uri = r->raw_uri,
     };
     r->match.handler(api->node, r->match.param, &req, &res);
     return send_json(r, conn, &res);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/records.h"
+#include "app/supply.h"
 #include "app/txtypes.h"
 
 static const uint8_t LOG_KEY[] = "m/log";
@@ -16,6 +17,7 @@ struct mc_app {
     struct mc_state *st;
     struct mc_genesis genesis;
     uint64_t height;                       /* last committed */
+    uint64_t time_ms;                      /* its block time (genesis time at 0) */
     mc_hash state_hash;                    /* after `height` */
     struct mc_merkle_frontier log;         /* after `height` */
     bool in_block;
@@ -84,6 +86,7 @@ int mc_app_open(struct mc_app **out, struct mc_store *store, const struct mc_gen
     if (!app) return MC_ERR_NOMEM;
     app->store = store;
     app->genesis = *g;
+    app->time_ms = g->time_ms;
     int rc = mc_state_create(&app->st, mc_store_db(store));
     if (!rc) rc = mc_store_height(store, &app->height);
     if (!rc && app->height == 0) {
@@ -118,6 +121,7 @@ int mc_app_open(struct mc_app **out, struct mc_store *store, const struct mc_gen
         struct mc_header h;
         rc = mc_store_get_header(store, app->height, &h, NULL);
         if (!rc) app->state_hash = h.state_hash;
+        if (!rc) app->time_ms = h.time_ms;
     }
     if (!rc) rc = load_log(app);
     if (rc) {
@@ -184,6 +188,16 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
     case MC_TX_RECORD_REVOKE:
     case MC_TX_RECORD_ERASE:
     case MC_TX_RECORD_REVIEW: return mc_records_execute(ex);
+    case MC_TX_DRUG_COMMISSION:
+    case MC_TX_DRUG_AGGREGATE:
+    case MC_TX_DRUG_DISAGGREGATE:
+    case MC_TX_DRUG_SHIP:
+    case MC_TX_DRUG_RECEIVE:
+    case MC_TX_DRUG_DISPENSE:
+    case MC_TX_DRUG_DECOMMISSION:
+    case MC_TX_DRUG_RECALL:
+    case MC_TX_DRUG_FLAG:
+    case MC_TX_DRUG_SCAN: return mc_supply_execute(ex);
     default: return mc_err_set(MC_ERR_INVALID, "unknown transaction type %u", ex->tx->type);
     }
 }
@@ -192,7 +206,9 @@ int mc_app_check_tx(struct mc_app *app, const struct mc_tx *tx, const uint8_t *b
                     uint64_t *next_nonce) {
     if (app->in_block) return MC_ERR_STATE;
     struct mc_exec ex = {.st = app->st, .chain_id = app->genesis.chain_id,
-                         .height = app->height + 1, .time_ms = 0, .tx = tx,
+                         /* Admission judges time-dependent rules (expiry)
+                          * at the last block's time; the block re-checks. */
+                         .height = app->height + 1, .time_ms = app->time_ms, .tx = tx,
                          .tx_bytes = bytes, .tx_len = len};
     mc_tx_id(&ex.tx_id, bytes, len);
     int rc = mc_identity_get_account(app->st, &tx->sender, &ex.sender);
@@ -267,6 +283,7 @@ int mc_app_commit_block(struct mc_app *app) {
     if (rc) return rc;
     app->in_block = false;
     app->height = app->block_height;
+    app->time_ms = app->block_time_ms;
     app->state_hash = app->block_state_hash;
     app->log = app->block_log;
     return 0;

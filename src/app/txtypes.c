@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "base/limits.h"
+
 static const struct { uint16_t type; const char *name; size_t payload_max; } types[] = {
     {MC_TX_ENROLL_MEMBER, "enroll_member", 32 + 1 + 1 + 128},
     {MC_TX_REVOKE_MEMBER, "revoke_member", 32 + 1 + 255},
@@ -16,6 +18,18 @@ static const struct { uint16_t type; const char *name; size_t payload_max; } typ
     {MC_TX_RECORD_REVOKE, "record_revoke", 32},
     {MC_TX_RECORD_ERASE, "record_erase", 2 + 512 * 65},
     {MC_TX_RECORD_REVIEW, "record_review", 32 + 256},
+    /* Supply chain: strings are str8 (gtin 15, serial/lot 21, sscc 19 bytes
+     * with their prefixes), items 1 + 15 + 21 bytes. */
+    {MC_TX_DRUG_COMMISSION, "drug_commission", 15 + 21 + 4 + 2 + MC_SUPPLY_SERIALS_PER_TX_MAX * 21},
+    {MC_TX_DRUG_AGGREGATE, "drug_aggregate", 19 + 2 + MC_SUPPLY_ITEMS_PER_TX_MAX * 37},
+    {MC_TX_DRUG_DISAGGREGATE, "drug_disaggregate", 19},
+    {MC_TX_DRUG_SHIP, "drug_ship", 4 + 2 + MC_SUPPLY_ITEMS_PER_TX_MAX * 37},
+    {MC_TX_DRUG_RECEIVE, "drug_receive", 2 + MC_SUPPLY_ITEMS_PER_TX_MAX * 37},
+    {MC_TX_DRUG_DISPENSE, "drug_dispense", 15 + 21},
+    {MC_TX_DRUG_DECOMMISSION, "drug_decommission", 1 + 15 + 21},
+    {MC_TX_DRUG_RECALL, "drug_recall", 15 + 21 + 1 + MC_SUPPLY_REASON_MAX},
+    {MC_TX_DRUG_FLAG, "drug_flag", 15 + 21 + 1 + 1 + MC_SUPPLY_REASON_MAX},
+    {MC_TX_DRUG_SCAN, "drug_scan", 15 + 21 + 1 + 1},
 };
 
 const char *mc_tx_type_name(uint16_t type) {

@@ -20,6 +20,17 @@ enum mc_tx_type {
     MC_TX_RECORD_REVOKE = 53,   /* patient revokes a grant */
     MC_TX_RECORD_ERASE = 54,    /* patient erases records (GDPR Art. 17) */
     MC_TX_RECORD_REVIEW = 55,   /* auditor closes a break-glass access */
+    /* Drug supply chain, 20-49 (payloads in app/supply.h). */
+    MC_TX_DRUG_COMMISSION = 20,   /* manufacturer commissions serials of a lot */
+    MC_TX_DRUG_AGGREGATE = 21,    /* owner packs units/containers into a container */
+    MC_TX_DRUG_DISAGGREGATE = 22, /* owner unpacks a container */
+    MC_TX_DRUG_SHIP = 23,         /* owner ships to a named organisation */
+    MC_TX_DRUG_RECEIVE = 24,      /* consignee takes custody */
+    MC_TX_DRUG_DISPENSE = 25,     /* pharmacy dispenses a pack (once) */
+    MC_TX_DRUG_DECOMMISSION = 26, /* owner: destroyed, stolen, sample, exported */
+    MC_TX_DRUG_RECALL = 27,       /* manufacturer or regulator recalls a lot */
+    MC_TX_DRUG_FLAG = 28,         /* regulator or owner marks suspect/illegitimate, or clears */
+    MC_TX_DRUG_SCAN = 29,         /* node records a public verification */
 };
 
 /* Name ("enroll_member") or NULL for an unknown type. */

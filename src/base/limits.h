@@ -44,8 +44,31 @@
 /* Genesis file. */
 #define MC_GENESIS_MAX (1024 * 1024)
 
+/* Drug supply chain (src/app/supply.h). A commissioning transaction names at
+ * most this many serials (a production run is committed in batches). */
+#define MC_SUPPLY_SERIALS_PER_TX_MAX 1000
+/* Items (units or containers) named by one ship, receive or aggregate. */
+#define MC_SUPPLY_ITEMS_PER_TX_MAX 1000
+/* Units inside one container at every level (a pallet of cases): shipping
+ * a container rewrites each unit inside, so this bounds one transaction's
+ * work and state writes. */
+#define MC_SUPPLY_CONTAINER_UNITS_MAX 2000
+/* Custody events kept per unit; a unit with a full history cannot move. */
+#define MC_SUPPLY_UNIT_EVENTS_MAX 256
+/* Free-text reasons of recalls and flags. */
+#define MC_SUPPLY_REASON_MAX 128
+/* Alerts returned by one GET /v1/supply/alerts. */
+#define MC_SUPPLY_ALERTS_LIST_MAX 100
+/* Body of POST /v1/vrs: a small JSON object. */
+#define MC_HTTP_VRS_BODY_MAX 4096
+
 _Static_assert(MC_TX_MAX <= MC_BLOCK_BYTES_MAX, "a block must hold a maximal transaction");
 _Static_assert(MC_TX_MAX <= MC_HTTP_BODY_MAX, "a maximal transaction must fit an HTTP body");
 _Static_assert(MC_HTTP_TX_BODY_MAX <= MC_HTTP_BODY_MAX, "a tx body must fit the HTTP bound");
+
+_Static_assert(MC_SUPPLY_ITEMS_PER_TX_MAX * 64 + 64 <= MC_TX_PAYLOAD_MAX,
+               "a maximal ship/receive/aggregate payload must fit a transaction");
+_Static_assert(MC_SUPPLY_SERIALS_PER_TX_MAX * 21 + 64 <= MC_TX_PAYLOAD_MAX,
+               "a maximal commissioning payload must fit a transaction");
 
 #endif

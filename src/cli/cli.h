@@ -131,6 +131,29 @@ int mc_cli_cmd_block_show(int argc, char **argv);
 int mc_cli_cmd_account_show(int argc, char **argv);
 int mc_cli_cmd_proof(int argc, char **argv);
 
+/* Signs and submits a payload with the signer options of a command
+ * ("node", "key", "passphrase-file", "nonce", "no-wait", "timeout"), as the
+ * identity commands do (cmd_tx.c). Returns an MC_CLI_* code. */
+struct mc_buf;
+int mc_cli_sign_submit(const struct mc_cli_args *a, const char *words, uint16_t type,
+                       const struct mc_buf *payload);
+
+/* Drug supply chain commands (cmd_drug.c). */
+int mc_cli_cmd_drug_commission(int argc, char **argv);
+int mc_cli_cmd_drug_aggregate(int argc, char **argv);
+int mc_cli_cmd_drug_disaggregate(int argc, char **argv);
+int mc_cli_cmd_drug_ship(int argc, char **argv);
+int mc_cli_cmd_drug_receive(int argc, char **argv);
+int mc_cli_cmd_drug_dispense(int argc, char **argv);
+int mc_cli_cmd_drug_decommission(int argc, char **argv);
+int mc_cli_cmd_drug_recall(int argc, char **argv);
+int mc_cli_cmd_drug_flag(int argc, char **argv);
+int mc_cli_cmd_drug_verify(int argc, char **argv);
+int mc_cli_cmd_drug_label(int argc, char **argv);
+int mc_cli_cmd_drug_alerts(int argc, char **argv);
+int mc_cli_cmd_drug_vrs(int argc, char **argv);
+int mc_cli_cmd_genesis_add_org(int argc, char **argv);
+
 /* Prints a command's usage (from the command table in main.c) to stdout. */
 void mc_cli_usage(const char *command_words);
 

@@ -609,3 +609,17 @@ int mc_cli_cmd_tx_build(int argc, char **argv) {
     printf("out: %s\n", out);
     return MC_CLI_OK;
 }
+
+/* For the other command files (cmd_drug.c): opens the signer of the
+ * command's arguments (which must include the SIGNER_SPEC options), signs
+ * the payload as a transaction of `type`, submits it and waits as the
+ * options say. Returns an MC_CLI_* code (errors printed). */
+int mc_cli_sign_submit(const struct mc_cli_args *a, const char *words, uint16_t type,
+                       const struct mc_buf *payload) {
+    struct signer s;
+    int rc = signer_open(&s, a, words);
+    if (rc) return rc;
+    rc = sign_and_submit(&s, type, payload);
+    signer_deinit(&s);
+    return rc;
+}

@@ -85,6 +85,47 @@ static const struct command commands[] = {
     {"account show", mc_cli_cmd_account_show, "show an account",
      "medchain account show (HEX | --key FILE) [--node URL]\n"},
     {"status", mc_cli_cmd_status, "show the node's status", "medchain status [--node URL]\n"},
+    {"drug commission", mc_cli_cmd_drug_commission, "commission serials of a lot (manufacturer)",
+     "medchain drug commission --key KEY --gtin GTIN --lot LOT --expiry YYYY-MM-DD|YYMMDD\n"
+     "                         (--serials S1,S2,... | --count N [--prefix P]) [options]\n"
+     SIGNER_OPTS},
+    {"drug aggregate", mc_cli_cmd_drug_aggregate, "pack units or cases into a case or pallet",
+     "medchain drug aggregate --key KEY --into SSCC [--gtin GTIN --serials S1,..] [--sscc X,..]\n"
+     SIGNER_OPTS},
+    {"drug disaggregate", mc_cli_cmd_drug_disaggregate, "unpack a case or pallet",
+     "medchain drug disaggregate --key KEY --sscc SSCC [options]\n" SIGNER_OPTS},
+    {"drug ship", mc_cli_cmd_drug_ship, "ship packs or containers to an organisation (owner)",
+     "medchain drug ship --key KEY --to ORG_ID [--gtin GTIN --serials S1,..] [--sscc X,..]\n"
+     SIGNER_OPTS},
+    {"drug receive", mc_cli_cmd_drug_receive, "receive what was shipped to your organisation",
+     "medchain drug receive --key KEY [--gtin GTIN --serials S1,..] [--sscc X,..] [options]\n"
+     SIGNER_OPTS},
+    {"drug dispense", mc_cli_cmd_drug_dispense, "dispense a pack (pharmacy)",
+     "medchain drug dispense --key KEY --gtin GTIN --serial S [options]\n" SIGNER_OPTS},
+    {"drug decommission", mc_cli_cmd_drug_decommission, "take a pack out of the supply chain",
+     "medchain drug decommission --key KEY --gtin GTIN --serial S\n"
+     "                           --reason destroyed|stolen|sample|exported [options]\n" SIGNER_OPTS},
+    {"drug recall", mc_cli_cmd_drug_recall, "recall a lot (manufacturer or regulator)",
+     "medchain drug recall --key KEY --gtin GTIN --lot LOT --reason TEXT [options]\n" SIGNER_OPTS},
+    {"drug flag", mc_cli_cmd_drug_flag, "mark a pack suspect or illegitimate, or clear it",
+     "medchain drug flag --key KEY --gtin GTIN --serial S --flag suspect|illegitimate|clear\n"
+     "                   --reason TEXT [options]\n" SIGNER_OPTS},
+    {"drug verify", mc_cli_cmd_drug_verify, "verify a scanned pack (public, no key)",
+     "medchain drug verify CODE [--node URL] [--json | --html]\n"
+     "  CODE is a GS1 Digital Link or the element string a scanner sends. Exit 0 when\n"
+     "  genuine, 1 for any other verdict.\n"},
+    {"drug label", mc_cli_cmd_drug_label, "write a pack's Digital Link as a QR code (PNG, SVG)",
+     "medchain drug label (--gtin G --lot L --serial S --expiry D | --link URI)\n"
+     "                    [--base https://host] (--png F | --svg F) [--module-px N]\n"},
+    {"drug alerts", mc_cli_cmd_drug_alerts, "clone and counterfeit alerts of an organisation",
+     "medchain drug alerts --org ID [--node URL]\n"},
+    {"drug vrs", mc_cli_cmd_drug_vrs, "signed GS1 LMS verification request (trading partner)",
+     "medchain drug vrs --key KEY --gtin G --serial S --lot L --expiry YYMMDD --gln GLN\n"
+     "                  [--corr ID] [--context dscsaSaleableReturn] [--node URL]\n"},
+    {"genesis add-org", mc_cli_cmd_genesis_add_org, "add an organisation before the first block",
+     "medchain genesis add-org --home DIR --id N --name NAME --kind KIND [--gln GLN]\n"
+     "                         --admin-key-out FILE\n"
+     "  Edits DIR/genesis.json of a node that has not started yet.\n"},
     {"proof", mc_cli_cmd_proof, "fetch and verify a transaction's inclusion proof",
      "medchain proof ID [--height H] [--node URL]\n"
      "  Prints the RFC 6962 inclusion proof against the ledger log at height H (default\n"

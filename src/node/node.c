@@ -33,6 +33,7 @@
 #include "base/log.h"
 #include "chain/block.h"
 #include "crypto/keyfile.h"
+#include "app/txtypes.h"
 #include "node/mempool.h"
 
 struct mc_node {
@@ -47,7 +48,6 @@ struct mc_node {
     struct mc_app *app;
     struct mc_mempool *pool;
     struct mc_blob_store *blobs;
-    uint64_t local_nonce;          /* last nonce used by mc_node_submit_local */
     pthread_mutex_t lock;
     /* latest committed block */
     mc_hash latest_hash;
@@ -62,6 +62,10 @@ struct mc_node {
     uv_async_t stop_async;
     bool running;
     int fatal;
+    /* transactions of the node itself, signed at the next block */
+    struct outbox_tx { uint16_t type; uint8_t *payload; size_t len; } *outbox;
+    uint32_t outbox_count;
+    uint64_t local_nonce; /* last nonce the node signed */
 };
 
 static uint64_t now_ms(void) {
@@ -227,6 +231,8 @@ int mc_node_open(struct mc_node **out, const char *home) {
 
 void mc_node_close(struct mc_node *n) {
     if (!n) return;
+    for (uint32_t i = 0; i < n->outbox_count; i++) free(n->outbox[i].payload);
+    free(n->outbox);
     mc_app_close(n->app);
     mc_blob_close(n->blobs);
     mc_store_close(n->store);
@@ -326,8 +332,8 @@ static int submit_local_locked(struct mc_node *n, uint16_t type, const uint8_t *
     return 0;
 }
 
-int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len,
-                         mc_hash *id_out) {
+int mc_node_submit_signed(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len,
+                          mc_hash *id_out) {
     mc_err_clear();
     pthread_mutex_lock(&n->lock);
     int rc = submit_local_locked(n, type, payload, len, id_out);
@@ -335,7 +341,7 @@ int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payloa
     return rc;
 }
 
-int mc_node_submit_local_many(struct mc_node *n, uint16_t type, const uint8_t *const *payloads,
+int mc_node_submit_signed_many(struct mc_node *n, uint16_t type, const uint8_t *const *payloads,
                               const size_t *lens, size_t count, mc_hash *ids_out, size_t *admitted) {
     mc_err_clear();
     *admitted = 0;
@@ -414,10 +420,80 @@ int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct
     return rc;
 }
 
+int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len) {
+    size_t max = mc_tx_type_payload_max(type);
+    if (max == 0) return mc_err_set(MC_ERR_INVALID, "unknown transaction type %u", type);
+    if (len > max) return mc_err_set(MC_ERR_TOO_LARGE, "payload of %zu bytes exceeds %zu", len, max);
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) return MC_ERR_NOMEM;
+    if (len) memcpy(copy, payload, len);
+    pthread_mutex_lock(&n->lock);
+    int rc = 0;
+    if (!n->outbox) n->outbox = calloc(MC_NODE_OUTBOX_MAX, sizeof *n->outbox);
+    if (!n->outbox) rc = MC_ERR_NOMEM;
+    else if (n->outbox_count >= MC_NODE_OUTBOX_MAX)
+        rc = mc_err_set(MC_ERR_FULL, "the node's own transaction queue is full");
+    else
+        n->outbox[n->outbox_count++] = (struct outbox_tx){type, copy, len};
+    pthread_mutex_unlock(&n->lock);
+    if (rc) free(copy);
+    return rc;
+}
+
+/* Signs the queued local transactions and admits them to the mempool.
+ * Called with the lock held, between blocks. Nonces continue from the
+ * larger of the committed nonce and the last one signed; if nothing the
+ * node signed is pending any more (one was rejected), they restart from
+ * the committed nonce so one failure cannot block the rest. */
+static void flush_outbox(struct mc_node *n) {
+    if (n->outbox_count == 0) return;
+    struct mc_account acc;
+    if (mc_identity_get_account(mc_app_state(n->app), &n->node_key.pk, &acc) ||
+        acc.status != MC_ACCOUNT_ACTIVE) {
+        mc_log_warn("node", "dropping %u local transactions: the node key has no active account",
+                    n->outbox_count);
+        goto drop;
+    }
+    if (n->local_nonce > acc.nonce) {
+        uint32_t size = mc_mempool_size(n->pool);
+        const struct mc_mempool_tx **all = size ? malloc(size * sizeof *all) : NULL;
+        bool pending = false;
+        uint32_t k = all ? mc_mempool_peek(n->pool, all, size) : 0;
+        for (uint32_t i = 0; i < k && !pending; i++)
+            pending = !all[i]->dead && memcmp(all[i]->sender.b, n->node_key.pk.b, 32) == 0;
+        free(all);
+        if (!pending) n->local_nonce = acc.nonce;
+    } else {
+        n->local_nonce = acc.nonce;
+    }
+    for (uint32_t i = 0; i < n->outbox_count; i++) {
+        struct mc_tx tx = {.type = n->outbox[i].type, .sender = n->node_key.pk,
+                           .nonce = n->local_nonce + 1, .payload = n->outbox[i].payload,
+                           .payload_len = n->outbox[i].len};
+        snprintf(tx.chain_id, sizeof tx.chain_id, "%s", n->genesis.chain_id);
+        mc_tx_sign(&tx, &n->node_key);
+        struct mc_buf b;
+        mc_buf_init(&b, MC_TX_MAX);
+        mc_tx_encode(&b, &tx);
+        mc_hash id;
+        mc_tx_id(&id, b.data, b.len);
+        if (!b.err && mc_mempool_add(n->pool, &id, &tx.sender, tx.nonce, b.data, b.len) == 0)
+            n->local_nonce++;
+        else
+            mc_log_warn("node", "dropping a local %s transaction: the mempool refused it",
+                        mc_tx_type_name(tx.type));
+        mc_buf_deinit(&b);
+    }
+drop:
+    for (uint32_t i = 0; i < n->outbox_count; i++) free(n->outbox[i].payload);
+    n->outbox_count = 0;
+}
+
 /* Builds, certifies and stores the next block from pending transactions.
  * Called with the lock held. Returns 0 (also when nothing was pending) or
  * a store error, which is fatal for the process. */
 static int produce_block(struct mc_node *n) {
+    flush_outbox(n);
     mc_mempool_compact(n->pool);
     uint32_t pending = mc_mempool_size(n->pool);
     if (pending == 0) return 0;

@@ -118,18 +118,32 @@ struct mc_blob_store *mc_node_blobs(struct mc_node *n);
  * pointer stays valid until mc_node_close; never copy it to disk. */
 const struct mc_keypair *mc_node_keypair(const struct mc_node *n);
 /* Builds a transaction of the given type signed by the node's key, with
- * the node account's next nonce, and admits it like mc_node_submit (same
- * errors; the detail in mc_err_detail()). The nonce is taken under the node
- * lock, so concurrent callers get consecutive nonces; a refused transaction
- * does not use its nonce. */
-MC_MUST_CHECK int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payload,
-                                       size_t len, mc_hash *id_out);
+ * the node account's next nonce, and admits it now, like mc_node_submit
+ * (same errors; the detail in mc_err_detail()); *id_out gets its id. Unlike
+ * mc_node_submit_local (queued until the next block), the caller learns at
+ * once whether the transaction was admitted: the records API serves a read
+ * only after its access entry is admitted. Shares the node's nonce counter
+ * with the outbox, under the node lock; a refused transaction does not use
+ * its nonce. */
+MC_MUST_CHECK int mc_node_submit_signed(struct mc_node *n, uint16_t type, const uint8_t *payload,
+                                        size_t len, mc_hash *id_out);
 /* Submits several node-signed transactions under one hold of the node lock
  * so that they enter the mempool back to back (and so the same block, up
  * to its limits). Stops at the first refusal, returning its error; ids of
  * the admitted ones are in ids_out[0..*admitted). */
-MC_MUST_CHECK int mc_node_submit_local_many(struct mc_node *n, uint16_t type,
-                                            const uint8_t *const *payloads, const size_t *lens,
-                                            size_t count, mc_hash *ids_out, size_t *admitted);
+MC_MUST_CHECK int mc_node_submit_signed_many(struct mc_node *n, uint16_t type,
+                                             const uint8_t *const *payloads, const size_t *lens,
+                                             size_t count, mc_hash *ids_out, size_t *admitted);
+/* Transactions the node sends itself (scan records of the public verify
+ * endpoint), signed with the node key, whose account has role node.
+ * mc_node_submit_local queues a copy of the payload; the next block
+ * production signs the queued transactions with consecutive nonces (the
+ * node tracks its own) and admits them ahead of the block, so they commit
+ * in that block. At most MC_NODE_OUTBOX_MAX wait; beyond that MC_ERR_FULL
+ * (the caller drops the record: the node never queues without bound).
+ * MC_ERR_TOO_LARGE for a payload above the type's maximum. Thread-safe. */
+#define MC_NODE_OUTBOX_MAX 1024
+MC_MUST_CHECK int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payload,
+                                       size_t len);
 
 #endif
