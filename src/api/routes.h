@@ -39,6 +39,12 @@ struct mc__api_request {
     /* Request header by name (case-insensitive), NULL when absent. */
     const char *(*header)(void *ctx, const char *name);
     void *header_ctx;
+    /* The absolute target URI as the client addressed it
+     * (scheme://Host/path?query), for RFC 9421 @target-uri. */
+    const char *target_uri;
+    /* The connection is TLS, or its peer is on loopback: private data may
+     * be served (DESIGN: private data only over TLS except on loopback). */
+    bool secure;
 };
 
 struct mc__api_response {
@@ -51,6 +57,10 @@ struct mc__api_response {
     size_t raw_len;
     const char *raw_type;
     bool vary_accept;     /* the answer depends on the Accept header */
+    const char *content_type; /* static; NULL means application/json */
+    char location[192];   /* Location header when non-empty */
+    char etag[32];        /* ETag header when non-empty */
+    char access_tx[65];   /* X-Medchain-Access-Tx: the access entry logged */
 };
 
 typedef void (*mc__api_handler)(struct mc_node *node, const char *param,
@@ -94,5 +104,24 @@ void mc__api_supply_alerts(struct mc_node *node, const char *param,
 /* POST /v1/vrs: GS1 Lightweight Messaging verification request. */
 void mc__api_supply_vrs(struct mc_node *node, const char *param,
                         const struct mc__api_request *req, struct mc__api_response *res);
+/* --- records and the FHIR facade (routes_records.c) --- */
+void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                       struct mc__api_response *res);
+void mc__api_fhir_metadata(struct mc_node *node, const char *param,
+                           const struct mc__api_request *req, struct mc__api_response *res);
+/* param is the rest of the path after /fhir/ ("Observation/abc/_history/2"). */
+void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                      struct mc__api_response *res);
+void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                       struct mc__api_response *res);
+void mc__api_fhir_put(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                      struct mc__api_response *res);
+/* GET /v1/records?patient=HEX: signed; metadata of the patient's records
+ * with their sealed batch keys (what the patient's client reseals). */
+void mc__api_records_list(struct mc_node *node, const char *param,
+                          const struct mc__api_request *req, struct mc__api_response *res);
+/* GET /v1/breakglass: signed by an auditor; open and closed break-glass accesses. */
+void mc__api_records_break_glass(struct mc_node *node, const char *param,
+                                 const struct mc__api_request *req, struct mc__api_response *res);
 
 #endif

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/fhir.h"
 #include "app/identity.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
@@ -27,7 +28,7 @@
 
 #define BLOCKS_LIMIT_DEFAULT 20
 #define BLOCKS_LIMIT_MAX 100
-#define PATH_SEGMENTS_MAX 4
+#define PATH_SEGMENTS_MAX 6
 
 /* --- responses --- */
 
@@ -1007,6 +1008,7 @@ static void h_index(struct mc_node *node, const char *param, const struct mc__ap
                     struct mc__api_response *res);
 
 #define P "*" /* a path parameter */
+#define REST "**" /* the rest of the path (one or more segments) as the parameter */
 
 static const struct route {
     const char *method;
@@ -1035,6 +1037,21 @@ static const struct route {
     {"GET", {"v1", "orgs"}, h_orgs, 0, "/v1/orgs", "organisations"},
     {"GET", {"v1", "org", P}, h_org, 0, "/v1/org/{id}", "organisation by id"},
     {"GET", {"v1", "validators"}, h_validators, 0, "/v1/validators", "validator set"},
+    /* Records (docs/RECORDS.md); private routes need RFC 9421 signatures. */
+    {"GET", {"v1", "records"}, mc__api_records_list, 0, "/v1/records?patient=KEY",
+     "the patient's records with sealed batch keys (signed: patient or auditor)"},
+    {"GET", {"v1", "breakglass"}, mc__api_records_break_glass, 0, "/v1/breakglass",
+     "break-glass accesses to review (signed: auditor)"},
+    {"GET", {"fhir", "metadata"}, mc__api_fhir_metadata, 0, "/fhir/metadata",
+     "FHIR R4 CapabilityStatement"},
+    {"POST", {"fhir"}, mc__api_fhir_root, MC_HTTP_BODY_MAX, "/fhir",
+     "FHIR transaction Bundle: every entry becomes a record, atomically (signed)"},
+    {"GET", {"fhir", REST}, mc__api_fhir_get, 0, "/fhir/{type}[/{id}[/_history/{vid}]]",
+     "FHIR read, vread, search (signed)"},
+    {"POST", {"fhir", REST}, mc__api_fhir_post, MC_FHIR_RESOURCE_MAX, "/fhir/{type}",
+     "FHIR create (signed)"},
+    {"PUT", {"fhir", REST}, mc__api_fhir_put, MC_FHIR_RESOURCE_MAX, "/fhir/{type}/{id}",
+     "FHIR update: a new version of the record (signed)"},
     {"GET", {"01", P}, mc__api_supply_resolve, 0, "/01/{gtin}/10/{lot}/21/{serial}?17=YYMMDD",
      "GS1 Digital Link: public verification of a medicine pack (JSON, or HTML for Accept: text/html)"},
     {"GET", {"v1", "supply", "alerts"}, mc__api_supply_alerts, 0, "/v1/supply/alerts?org=ID",
@@ -1113,12 +1130,18 @@ int mc__api_lookup(struct mc__api_match *m, struct mc__api_response *res, const 
     const char *allow = NULL;
     for (size_t i = 0; i < ROUTE_COUNT; i++) {
         const struct route *r = &routes[i];
-        if (seg_count(r) != n) continue;
         const char *param = NULL;
         size_t param_len = 0;
         bool match = true;
-        for (size_t k = 0; k < n && match; k++) {
-            if (strcmp(r->seg[k], P) == 0) {
+        size_t rn = seg_count(r);
+        bool rest = rn > 0 && strcmp(r->seg[rn - 1], REST) == 0;
+        if (rest ? n < rn : rn != n) continue;
+        for (size_t k = 0; k < rn && match; k++) {
+            if (strcmp(r->seg[k], REST) == 0) {
+                param = seg[k];
+                param_len = strlen(seg[k]);
+                if (param_len > MC_API_SEGMENT_MAX) match = false;
+            } else if (strcmp(r->seg[k], P) == 0) {
                 param = seg[k];
                 param_len = seg_len[k];
             } else {

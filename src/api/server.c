@@ -42,11 +42,15 @@ struct mc_api {
     struct MHD_Daemon *daemon;
     struct mc_node *node;
     uint16_t port;
+    bool tls;
 };
+
+/* The raw request target is bounded by MC__API_RAW_URI_MAX (routes.h). */
 
 struct request {
     bool started;           /* headers seen and routed */
     char *raw_uri;          /* as sent, before percent-decoding (or NULL) */
+    char *target_uri;       /* scheme://Host + raw_uri, for RFC 9421 */
     struct mc__api_match match;
     struct mc_buf body;
     uint64_t received;      /* body bytes seen, stored or not */
@@ -110,7 +114,11 @@ static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
                                                MHD_RESPMEM_PERSISTENT);
         if (!resp) return MHD_NO;
     }
-    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                  res->content_type ? res->content_type : "application/json");
+    if (res->location[0]) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, res->location);
+    if (res->etag[0]) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, res->etag);
+    if (res->access_tx[0]) (void)MHD_add_response_header(resp, "X-Medchain-Access-Tx", res->access_tx);
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (res->allow) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, res->allow);
@@ -136,6 +144,21 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
     if (r && uri && strnlen(uri, MC__API_RAW_URI_MAX + 1) <= MC__API_RAW_URI_MAX)
         r->raw_uri = strdup(uri);
     return r;
+}
+
+static bool peer_is_loopback(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr) return false;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a)) return true;
+        if (IN6_IS_ADDR_V4MAPPED(a)) return a->s6_addr[12] == 127;
+    }
+    return false;
 }
 
 static void copy_printable(char *out, size_t size, const char *in) {
@@ -200,7 +223,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         mc__api_fail(&res, 0, r->body.err, "cannot hold the body");
         return send_json(r, conn, &res);
     }
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (r->raw_uri && host && strlen(host) < 256) {
+        size_t n = strlen(r->raw_uri) + strlen(host) + 16;
+        r->target_uri = malloc(n);
+        if (r->target_uri)
+            snprintf(r->target_uri, n, "%s://%s%s", api->tls ? "https" : "http", host, r->raw_uri);
+    }
     struct mc__api_request req = {
+        .header = header_value,
+        .header_ctx = conn,
+        .target_uri = r->target_uri,
+        .secure = api->tls || peer_is_loopback(conn),
         .method = method,
         .path = url,
         .content_type =
@@ -210,8 +244,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .arg = query_arg,
         .arg_ctx = conn,
         .raw_uri = r->raw_uri,
-        .header = header_value,
-        .header_ctx = conn,
     };
     r->match.handler(api->node, r->match.param, &req, &res);
     return send_json(r, conn, &res);
@@ -232,6 +264,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                      (int)toe, us);
     mc_buf_deinit(&r->body);
     free(r->raw_uri);
+    free(r->target_uri);
     free(r);
     *req_cls = NULL;
 }
@@ -275,7 +308,17 @@ static int parse_host(struct sockaddr_storage *ss, socklen_t *len, bool *v6, con
 }
 
 int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, uint16_t port) {
+    return mc_api_start_tls(out, node, host, port, NULL, NULL);
+}
+
+int mc_api_start_tls(struct mc_api **out, struct mc_node *node, const char *host, uint16_t port,
+                     const char *cert_pem, const char *key_pem) {
     *out = NULL;
+    bool tls = cert_pem && key_pem;
+    if ((cert_pem != NULL) != (key_pem != NULL))
+        return mc_err_set(MC_ERR_INVALID, "TLS needs both a certificate and a key");
+    if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return mc_err_set(MC_ERR_INVALID, "this libmicrohttpd has no TLS support");
     struct sockaddr_storage ss;
     socklen_t ss_len;
     bool v6;
@@ -285,6 +328,7 @@ int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, ui
     struct mc_api *api = calloc(1, sizeof *api);
     if (!api) return mc_err_set(MC_ERR_NOMEM, "out of memory starting the API");
     api->node = node;
+    api->tls = tls;
 
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cpus < THREADS_MIN ? THREADS_MIN
@@ -292,10 +336,20 @@ int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, ui
                                             : (unsigned)cpus;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
     if (v6) flags |= MHD_USE_IPv6;
+    if (tls) flags |= MHD_USE_TLS;
     errno = 0;
+    /* TLS key and certificate (PEM in memory) ride in an option array,
+     * empty without TLS. */
+    struct MHD_OptionItem tls_opts[3] = {
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
     api->daemon = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, api,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api, /* first, so it sees every message */
+        MHD_OPTION_ARRAY, tls ? tls_opts : &tls_opts[2],
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, api,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)MC_API_CONNECTIONS_MAX,
@@ -303,7 +357,6 @@ int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, ui
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_PER_CONNECTION,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)256,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, api,
         MHD_OPTION_END);
     if (!api->daemon) {
         int e = errno;
@@ -316,7 +369,7 @@ int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host, ui
     char shown[INET6_ADDRSTRLEN] = "?";
     if (v6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, shown, sizeof shown);
     else inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, shown, sizeof shown);
-    mc_log_info("api", "serving the JSON API on http://%s%s%s:%u/ (%u threads)", v6 ? "[" : "",
+    mc_log_info("api", "serving the JSON API on %s://%s%s%s:%u/ (%u threads)", tls ? "https" : "http", v6 ? "[" : "",
                 shown, v6 ? "]" : "", (unsigned)api->port, threads);
     *out = api;
     return 0;

@@ -33,6 +33,13 @@ struct mc_api;
  * stops with mc_api_stop before closing the node. Call from one thread. */
 MC_MUST_CHECK int mc_api_start(struct mc_api **out, struct mc_node *node, const char *host,
                                uint16_t port);
+/* The same over TLS (libmicrohttpd with GnuTLS): cert_pem and key_pem are
+ * the PEM texts (not paths); both NULL means plain HTTP. The strings must
+ * stay valid until mc_api_stop. Private data (records) is served only over
+ * TLS or to loopback peers. MC_ERR_INVALID when only one is given or the
+ * library lacks TLS; MC_ERR_IO when the key/certificate is refused. */
+MC_MUST_CHECK int mc_api_start_tls(struct mc_api **out, struct mc_node *node, const char *host,
+                                   uint16_t port, const char *cert_pem, const char *key_pem);
 /* The port the server listens on (the chosen one when started with 0). */
 uint16_t mc_api_port(const struct mc_api *api);
 /* Stops accepting, waits for the requests in flight, frees the server.

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/records.h"
 #include "app/supply.h"
 #include "app/txtypes.h"
 
@@ -181,6 +182,12 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
     case MC_TX_REVOKE_MEMBER:
     case MC_TX_REGISTER_PATIENT:
     case MC_TX_ROTATE_KEY: return mc_identity_execute(ex);
+    case MC_TX_RECORD_ANCHOR:
+    case MC_TX_RECORD_ACCESS:
+    case MC_TX_RECORD_GRANT:
+    case MC_TX_RECORD_REVOKE:
+    case MC_TX_RECORD_ERASE:
+    case MC_TX_RECORD_REVIEW: return mc_records_execute(ex);
     case MC_TX_DRUG_COMMISSION:
     case MC_TX_DRUG_AGGREGATE:
     case MC_TX_DRUG_DISAGGREGATE:

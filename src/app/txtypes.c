@@ -10,6 +10,14 @@ static const struct { uint16_t type; const char *name; size_t payload_max; } typ
     {MC_TX_REVOKE_MEMBER, "revoke_member", 32 + 1 + 255},
     {MC_TX_REGISTER_PATIENT, "register_patient", 32 + 64},
     {MC_TX_ROTATE_KEY, "rotate_key", 32 + 64},
+    /* Records: an anchor of MC_RECORDS_BATCH_MAX entries of at most 107
+     * bytes plus its fixed part (keys, signature base, sealed keys). */
+    {MC_TX_RECORD_ANCHOR, "record_anchor", 32 + 32 + 2 + 2048 + 64 + 160 + 2 + 512 * 107},
+    {MC_TX_RECORD_ACCESS, "record_access", 32 + 65 + 4 + 32 + 3 + 2 + 514 + 2 + 2048 + 65},
+    {MC_TX_RECORD_GRANT, "record_grant", 1 + 32 + 4 + 1 + 8 + 2 + 320 * (65 + 4 + 32 + 80)},
+    {MC_TX_RECORD_REVOKE, "record_revoke", 32},
+    {MC_TX_RECORD_ERASE, "record_erase", 2 + 512 * 65},
+    {MC_TX_RECORD_REVIEW, "record_review", 32 + 256},
     /* Supply chain: strings are str8 (gtin 15, serial/lot 21, sscc 19 bytes
      * with their prefixes), items 1 + 15 + 21 bytes. */
     {MC_TX_DRUG_COMMISSION, "drug_commission", 15 + 21 + 4 + 2 + MC_SUPPLY_SERIALS_PER_TX_MAX * 21},

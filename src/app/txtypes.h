@@ -13,6 +13,13 @@ enum mc_tx_type {
     MC_TX_REVOKE_MEMBER = 2,    /* org admin revokes a member */
     MC_TX_REGISTER_PATIENT = 3, /* provider member registers a patient (patient co-signs) */
     MC_TX_ROTATE_KEY = 4,       /* account moves to a new key (signed by old and new) */
+    /* Medical records, 50-89 (layouts in app/records.h). */
+    MC_TX_RECORD_ANCHOR = 50,   /* node anchors encrypted FHIR records for an author */
+    MC_TX_RECORD_ACCESS = 51,   /* node logs a read or a refusal */
+    MC_TX_RECORD_GRANT = 52,    /* patient grants a member or organisation access */
+    MC_TX_RECORD_REVOKE = 53,   /* patient revokes a grant */
+    MC_TX_RECORD_ERASE = 54,    /* patient erases records (GDPR Art. 17) */
+    MC_TX_RECORD_REVIEW = 55,   /* auditor closes a break-glass access */
     /* Drug supply chain, 20-49 (payloads in app/supply.h). */
     MC_TX_DRUG_COMMISSION = 20,   /* manufacturer commissions serials of a lot */
     MC_TX_DRUG_AGGREGATE = 21,    /* owner packs units/containers into a container */

@@ -107,8 +107,25 @@ static int split_host_port(char *host, size_t host_size, uint16_t *port, const c
     return 0;
 }
 
+/* Reads a PEM file (at most 64 kB) into a malloc'd string. */
+static char *read_pem(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(64 * 1024 + 1);
+    size_t n = buf ? fread(buf, 1, 64 * 1024, f) : 0;
+    bool more = buf && fgetc(f) != EOF;
+    fclose(f);
+    if (!buf || n == 0 || more) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
 int mc_cli_cmd_node(int argc, char **argv) {
-    static const struct mc_cli_opt spec[] = {{"home", true}, {"api", true}};
+    static const struct mc_cli_opt spec[] = {{"home", true}, {"api", true}, {"tls-cert", true},
+                                             {"tls-key", true}};
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, "node", spec, 0, argc, argv);
     if (mc_cli_require(&a, "node", "home")) return MC_CLI_USAGE;
@@ -129,20 +146,37 @@ int mc_cli_cmd_node(int argc, char **argv) {
                             addr, home);
     }
     struct mc_api *api = NULL;
+    char *cert = NULL, *key = NULL;
+    const char *cert_path = mc_cli_arg(&a, "tls-cert"), *key_path = mc_cli_arg(&a, "tls-key");
+    if ((cert_path != NULL) != (key_path != NULL)) {
+        mc_node_close(n);
+        return mc_cli_error(MC_CLI_USAGE, "--tls-cert and --tls-key go together");
+    }
+    if (cert_path && (!(cert = read_pem(cert_path)) || !(key = read_pem(key_path)))) {
+        free(cert);
+        mc_node_close(n);
+        return mc_cli_error(MC_CLI_FAIL, "cannot read the TLS certificate or key (PEM, at most 64 kB)");
+    }
     mc_err_clear();
-    rc = mc_api_start(&api, n, host, port);
+    rc = mc_api_start_tls(&api, n, host, port, cert, key);
     if (rc) {
+        free(cert);
+        if (key) sodium_memzero(key, strlen(key));
+        free(key);
         mc_node_close(n);
         return mc_cli_error(MC_CLI_FAIL, "cannot serve the API on %s: %s", addr, mc_cli_detail(rc));
     }
     /* Machine-readable: tests wait for this line (port 0 picks one). */
     printf("node: %s\n", home);
-    printf("api: http://%s%s%s:%u\n", strchr(host, ':') && host[0] != '[' ? "[" : "", host,
+    printf("api: %s://%s%s%s:%u\n", cert ? "https" : "http", strchr(host, ':') && host[0] != '[' ? "[" : "", host,
            strchr(host, ':') && host[0] != '[' ? "]" : "", (unsigned)mc_api_port(api));
     fflush(stdout);
     mc_err_clear();
     rc = mc_node_run(n);
     mc_api_stop(api);
+    free(cert);
+    if (key) sodium_memzero(key, strlen(key));
+    free(key);
     mc_node_close(n);
     if (rc) return mc_cli_error(MC_CLI_FAIL, "node stopped: %s", mc_cli_detail(rc));
     return MC_CLI_OK;

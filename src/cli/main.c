@@ -33,9 +33,10 @@ static const struct command commands[] = {
      "  --kind is hospital, clinic, laboratory, pharmacy, manufacturer, distributor,\n"
      "  research or regulator (default hospital); --passphrase-file protects the admin key.\n"},
     {"node", mc_cli_cmd_node, "run a node",
-     "medchain node --home DIR [--api HOST:PORT]\n"
+     "medchain node --home DIR [--api HOST:PORT] [--tls-cert PEM --tls-key PEM]\n"
      "  Serves the HTTP API (default from DIR/config.json) and commits blocks until\n"
-     "  SIGINT or SIGTERM.\n"},
+     "  SIGINT or SIGTERM. With --tls-cert/--tls-key the API is served over HTTPS;\n"
+     "  without, records (private data) are served to loopback clients only.\n"},
     {"testnet", mc_cli_cmd_testnet, "write a ready local consortium (genesis and node homes)",
      "medchain testnet --validators N --dir DIR [--members] [--chain-id ID]\n"
      "                 [--api-port P] [--p2p-port P]\n"

@@ -26,7 +26,10 @@
 #include <time.h>
 #include <uv.h>
 
+#include "app/records.h"
+#include "app/txtypes.h"
 #include "base/hex.h"
+#include "blob/blob.h"
 #include "base/log.h"
 #include "chain/block.h"
 #include "crypto/keyfile.h"
@@ -44,6 +47,7 @@ struct mc_node {
     struct mc_store *store;
     struct mc_app *app;
     struct mc_mempool *pool;
+    struct mc_blob_store *blobs;
     pthread_mutex_t lock;
     /* latest committed block */
     mc_hash latest_hash;
@@ -213,6 +217,8 @@ int mc_node_open(struct mc_node **out, const char *home) {
         mc_buf_deinit(&gh);
     }
     if (!rc) rc = mc_app_open(&n->app, n->store, &n->genesis);
+    if (!rc) rc = path_join(p, sizeof p, home, "data/chain.db");
+    if (!rc) rc = mc_blob_open(&n->blobs, p);
     if (!rc) rc = mc_mempool_create(&n->pool);
     if (!rc) rc = load_head(n);
     if (rc) {
@@ -228,6 +234,7 @@ void mc_node_close(struct mc_node *n) {
     for (uint32_t i = 0; i < n->outbox_count; i++) free(n->outbox[i].payload);
     free(n->outbox);
     mc_app_close(n->app);
+    mc_blob_close(n->blobs);
     mc_store_close(n->store);
     mc_mempool_destroy(n->pool);
     sodium_memzero(&n->node_key, sizeof n->node_key);
@@ -267,6 +274,102 @@ int mc_node_submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash 
     }
     pthread_mutex_unlock(&n->lock);
     return rc;
+}
+
+struct mc_blob_store *mc_node_blobs(struct mc_node *n) { return n->blobs; }
+const struct mc_keypair *mc_node_keypair(const struct mc_node *n) { return &n->node_key; }
+
+/* Signs and admits one node transaction; called with the lock held. */
+static int submit_local_locked(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len,
+                               mc_hash *id_out) {
+    struct mc_account me;
+    int rc = mc_identity_get_account(mc_app_state(n->app), &n->node_key.pk, &me);
+    if (rc) return mc_err_set(MC_ERR_UNKNOWN_ACCOUNT, "this node has no account on the ledger");
+    /* The next nonce follows the committed one or the last one this node
+     * handed out, whichever is later; if a pending transaction of ours was
+     * dropped, the committed nonce catches up and we reuse from there. */
+    uint64_t nonce = me.nonce + 1;
+    if (n->local_nonce >= nonce) {
+        bool pending = false;
+        /* Our chain of pending nonces is intact iff the next committed
+         * nonce is still pending in the mempool. */
+        uint32_t cnt = mc_mempool_size(n->pool);
+        if (cnt) {
+            const struct mc_mempool_tx **all = malloc(cnt * sizeof *all);
+            if (!all) return MC_ERR_NOMEM;
+            uint32_t k = mc_mempool_peek(n->pool, all, cnt);
+            for (uint32_t i = 0; i < k && !pending; i++)
+                pending = !all[i]->dead && all[i]->nonce == nonce &&
+                          memcmp(all[i]->sender.b, n->node_key.pk.b, 32) == 0;
+            free(all);
+        }
+        if (pending) nonce = n->local_nonce + 1;
+    }
+    struct mc_tx tx = {.type = type, .sender = n->node_key.pk, .nonce = nonce, .payload = payload,
+                       .payload_len = len};
+    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", n->genesis.chain_id);
+    mc_tx_sign(&tx, &n->node_key);
+    struct mc_buf b;
+    mc_buf_init(&b, MC_TX_MAX);
+    mc_tx_encode(&b, &tx);
+    if (b.err) {
+        rc = b.err;
+        mc_buf_deinit(&b);
+        return mc_err_set(rc, "node transaction of %zu bytes does not fit", len);
+    }
+    struct mc_tx dec;
+    rc = mc_tx_decode(&dec, b.data, b.len);
+    if (!rc) rc = mc_app_check_envelope(n->app, &dec, b.data, b.len, false);
+    mc_hash id;
+    mc_tx_id(&id, b.data, b.len);
+    uint64_t next = 0;
+    if (!rc) rc = mc_app_check_tx(n->app, &dec, b.data, b.len, &next);
+    if (!rc) rc = mc_mempool_add(n->pool, &id, &dec.sender, dec.nonce, b.data, b.len);
+    mc_buf_deinit(&b);
+    if (rc) return rc;
+    n->local_nonce = nonce;
+    if (id_out) *id_out = id;
+    return 0;
+}
+
+int mc_node_submit_signed(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len,
+                          mc_hash *id_out) {
+    mc_err_clear();
+    pthread_mutex_lock(&n->lock);
+    int rc = submit_local_locked(n, type, payload, len, id_out);
+    pthread_mutex_unlock(&n->lock);
+    return rc;
+}
+
+int mc_node_submit_signed_many(struct mc_node *n, uint16_t type, const uint8_t *const *payloads,
+                              const size_t *lens, size_t count, mc_hash *ids_out, size_t *admitted) {
+    mc_err_clear();
+    *admitted = 0;
+    int rc = 0;
+    pthread_mutex_lock(&n->lock);
+    for (size_t i = 0; i < count && !rc; i++) {
+        rc = submit_local_locked(n, type, payloads[i], lens[i], &ids_out[i]);
+        if (!rc) (*admitted)++;
+    }
+    pthread_mutex_unlock(&n->lock);
+    return rc;
+}
+
+static void purge_blob(void *ctx, const mc_hash *ct) {
+    struct mc_node *n = ctx;
+    if (mc_blob_purge(n->blobs, ct))
+        mc_log_error("node", "cannot purge an erased blob: %s", mc_err_detail());
+}
+
+/* After a block commits: erasures purge their ciphertext from the blob
+ * store (the ledger keeps the anchors, marked erased). */
+static void after_commit(struct mc_node *n, const struct mc_tx_ref *txs, uint32_t count) {
+    for (uint32_t i = 0; i < count; i++) {
+        struct mc_tx tx;
+        if (mc_tx_decode(&tx, txs[i].bytes, txs[i].len) || tx.type != MC_TX_RECORD_ERASE) continue;
+        if (mc_records_erased_blobs(mc_app_state(n->app), tx.payload, tx.payload_len, purge_blob, n))
+            mc_log_error("node", "erase payload does not decode after commit");
+    }
 }
 
 int mc_node_tx_status(struct mc_node *n, const mc_hash *id, struct mc_tx_status *out,
@@ -478,6 +581,7 @@ static int produce_block(struct mc_node *n) {
         mc_log_error("node", "storing block %llu failed: %s", (unsigned long long)height, mc_err_detail());
         goto out; /* memory now disagrees with disk: the caller stops the node */
     }
+    after_commit(n, txs, count);
     for (uint32_t i = 0; i < ncand; i++)
         if (done[i]) mc_mempool_remove(n->pool, &cand[i]->id);
     mc_mempool_compact(n->pool);

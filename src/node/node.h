@@ -108,6 +108,32 @@ int mc_node_query(struct mc_node *n, int (*fn)(void *ctx, struct mc_store *store
 
 const struct mc_genesis *mc_node_genesis(const struct mc_node *n);
 
+/* --- records support (issue 5) --- */
+
+struct mc_blob_store;
+/* The node's blob store (ciphertext of records, in data/chain.db). Valid
+ * until mc_node_close; thread-safe on its own (no node lock needed). */
+struct mc_blob_store *mc_node_blobs(struct mc_node *n);
+/* The node's own key pair: for opening data keys sealed to this node. The
+ * pointer stays valid until mc_node_close; never copy it to disk. */
+const struct mc_keypair *mc_node_keypair(const struct mc_node *n);
+/* Builds a transaction of the given type signed by the node's key, with
+ * the node account's next nonce, and admits it now, like mc_node_submit
+ * (same errors; the detail in mc_err_detail()); *id_out gets its id. Unlike
+ * mc_node_submit_local (queued until the next block), the caller learns at
+ * once whether the transaction was admitted: the records API serves a read
+ * only after its access entry is admitted. Shares the node's nonce counter
+ * with the outbox, under the node lock; a refused transaction does not use
+ * its nonce. */
+MC_MUST_CHECK int mc_node_submit_signed(struct mc_node *n, uint16_t type, const uint8_t *payload,
+                                        size_t len, mc_hash *id_out);
+/* Submits several node-signed transactions under one hold of the node lock
+ * so that they enter the mempool back to back (and so the same block, up
+ * to its limits). Stops at the first refusal, returning its error; ids of
+ * the admitted ones are in ids_out[0..*admitted). */
+MC_MUST_CHECK int mc_node_submit_signed_many(struct mc_node *n, uint16_t type,
+                                             const uint8_t *const *payloads, const size_t *lens,
+                                             size_t count, mc_hash *ids_out, size_t *admitted);
 /* Transactions the node sends itself (scan records of the public verify
  * endpoint), signed with the node key, whose account has role node.
  * mc_node_submit_local queues a copy of the payload; the next block

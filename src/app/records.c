@@ -1,0 +1,1076 @@
+/* Record transactions, state rows and the read policy (formats and rules in
+ * records.h). Everything here is deterministic: block height and time come
+ * from struct mc_exec, iteration is in key order, no randomness. */
+#include "app/records.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "app/identity.h"
+#include "app/txtypes.h"
+#include "base/hex.h"
+
+/* --- names --- */
+
+static const char *const type_names[] = {NULL,
+                                         "Patient",
+                                         "Encounter",
+                                         "Condition",
+                                         "Observation",
+                                         "AllergyIntolerance",
+                                         "MedicationStatement",
+                                         "DiagnosticReport",
+                                         "DocumentReference",
+                                         "Immunization",
+                                         "Claim",
+                                         "ExplanationOfBenefit",
+                                         "Provenance"};
+static const uint8_t type_category[] = {0,
+                                        MC_CAT_DEMOGRAPHICS,
+                                        MC_CAT_ENCOUNTERS,
+                                        MC_CAT_PROBLEMS,
+                                        MC_CAT_RESULTS,
+                                        MC_CAT_PROBLEMS,
+                                        MC_CAT_MEDICATIONS,
+                                        MC_CAT_RESULTS,
+                                        MC_CAT_DOCUMENTS,
+                                        MC_CAT_MEDICATIONS,
+                                        MC_CAT_FINANCIAL,
+                                        MC_CAT_FINANCIAL,
+                                        MC_CAT_PROVENANCE};
+static const char *const category_names[] = {"demographics", "encounters", "problems", "results",
+                                             "medications", "documents", "financial", "provenance"};
+static const char *const purpose_codes[] = {NULL, "TREAT", "ETREAT", "BTG", "HRESCH", "PATRQT",
+                                            "HOPERAT"};
+static const char *const action_names[] = {NULL, "read", "vread", "search", "export", "audit",
+                                           "create"};
+
+const char *mc_fhir_type_name(uint16_t t) {
+    return t >= 1 && t <= MC_FHIR_TYPE_MAX ? type_names[t] : NULL;
+}
+
+uint16_t mc_fhir_type_from_name(const char *name) {
+    for (uint16_t t = 1; name && t <= MC_FHIR_TYPE_MAX; t++)
+        if (strcmp(type_names[t], name) == 0) return t;
+    return 0;
+}
+
+uint8_t mc_fhir_type_category(uint16_t t) {
+    return t >= 1 && t <= MC_FHIR_TYPE_MAX ? type_category[t] : 0;
+}
+
+const char *mc_category_name(uint8_t bit) {
+    for (int i = 0; i < 8; i++)
+        if (bit == (1u << i)) return category_names[i];
+    return NULL;
+}
+
+uint8_t mc_categories_parse(const char *list) {
+    if (!list || !*list) return 0;
+    uint8_t bits = 0;
+    const char *p = list;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        bool found = false;
+        if (n == 3 && strncmp(p, "all", 3) == 0) {
+            bits = MC_CAT_ALL;
+            found = true;
+        }
+        for (int i = 0; i < 8 && !found; i++) {
+            if (strlen(category_names[i]) == n && strncmp(category_names[i], p, n) == 0) {
+                bits |= (uint8_t)(1u << i);
+                found = true;
+            }
+        }
+        if (!found) return 0;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    return bits;
+}
+
+const char *mc_purpose_code(uint8_t p) {
+    return p >= 1 && p <= MC_PURPOSE_MAX ? purpose_codes[p] : "UNKNOWN";
+}
+
+uint8_t mc_purpose_from_code(const char *code) {
+    for (uint8_t p = 1; code && p <= MC_PURPOSE_MAX; p++)
+        if (strcmp(purpose_codes[p], code) == 0) return p;
+    return 0;
+}
+
+const char *mc_action_name(uint8_t a) {
+    return a >= 1 && a <= MC_ACTION_MAX ? action_names[a] : "unknown";
+}
+
+bool mc_record_id_valid(const char *id) {
+    size_t n = 0;
+    for (; id && id[n]; n++) {
+        char c = id[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.'))
+            return false;
+        if (n >= MC_RECORD_ID_MAX) return false;
+    }
+    return n >= 1;
+}
+
+void mc_record_data_key(uint8_t out[MC_DATAKEY_BYTES], const uint8_t batch_key[MC_DATAKEY_BYTES],
+                        const char *id, uint32_t version) {
+    static const char domain[] = "medchain/v1/record-key";
+    uint8_t ad[69];
+    size_t adn = mc_record_ad(ad, id, version);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, batch_key, MC_DATAKEY_BYTES, MC_DATAKEY_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *)domain, sizeof domain - 1);
+    crypto_generichash_update(&st, ad, adn);
+    crypto_generichash_final(&st, out, MC_DATAKEY_BYTES);
+    sodium_memzero(&st, sizeof st);
+}
+
+size_t mc_record_ad(uint8_t out[69], const char *id, uint32_t version) {
+    size_t n = strnlen(id, MC_RECORD_ID_MAX);
+    out[0] = (uint8_t)n;
+    memcpy(out + 1, id, n);
+    out[1 + n] = (uint8_t)(version >> 24);
+    out[2 + n] = (uint8_t)(version >> 16);
+    out[3 + n] = (uint8_t)(version >> 8);
+    out[4 + n] = (uint8_t)version;
+    return n + 5;
+}
+
+/* --- keys --- */
+
+struct key {
+    uint8_t b[MC_STATE_KEY_MAX];
+    size_t n;
+};
+
+static void key_init(struct key *k, const char *prefix) {
+    k->n = strlen(prefix);
+    memcpy(k->b, prefix, k->n);
+}
+static void key_add(struct key *k, const void *p, size_t n) {
+    if (k->n + n > sizeof k->b) abort(); /* bounded by construction */
+    memcpy(k->b + k->n, p, n);
+    k->n += n;
+}
+static void key_u32(struct key *k, uint32_t v) {
+    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    key_add(k, b, 4);
+}
+static void key_u64(struct key *k, uint64_t v) {
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (56 - 8 * i));
+    key_add(k, b, 8);
+}
+static void key_id(struct key *k, const char *prefix, const char *id) {
+    key_init(k, prefix);
+    key_add(k, id, strlen(id));
+}
+static void key_version(struct key *k, const char *prefix, const char *id, uint32_t v) {
+    key_id(k, prefix, id);
+    uint8_t zero = 0;
+    key_add(k, &zero, 1);
+    key_u32(k, v);
+}
+
+static int put(struct mc_state *st, const struct key *k, struct mc_buf *v) {
+    int rc = v->err ? v->err : mc_state_put(st, k->b, k->n, v->data, v->len);
+    mc_buf_deinit(v);
+    return rc;
+}
+
+/* Loads a row into a decoder-ready buffer. */
+static int get(struct mc_state *st, const struct key *k, struct mc_buf *v) {
+    mc_buf_init(v, 0);
+    int rc = mc_state_get(st, k->b, k->n, v);
+    if (rc) mc_buf_deinit(v);
+    return rc;
+}
+
+static int tampered(struct mc_dec *d, struct mc_buf *v, const char *what) {
+    int rc = mc_dec_finish(d);
+    mc_buf_deinit(v);
+    return rc ? mc_err_set(MC_ERR_TAMPERED, "%s row does not decode", what) : 0;
+}
+
+/* --- rows --- */
+
+static void head_encode(struct mc_buf *b, const struct mc_record_head *h) {
+    mc_enc_u16(b, h->type);
+    mc_enc_u8(b, h->category);
+    mc_enc_fixed(b, h->patient.b, 32);
+    mc_enc_u32(b, h->org);
+    mc_enc_u32(b, h->versions);
+    mc_enc_bool(b, h->erased);
+    mc_enc_u64(b, h->erased_height);
+}
+
+static int head_decode(struct mc_record_head *h, const char *id, const uint8_t *p, size_t n) {
+    struct mc_dec d;
+    mc_dec_init(&d, p, n);
+    memset(h, 0, sizeof *h);
+    snprintf(h->id, sizeof h->id, "%s", id);
+    h->type = mc_dec_u16(&d);
+    h->category = mc_dec_u8(&d);
+    mc_dec_fixed(&d, h->patient.b, 32);
+    h->org = mc_dec_u32(&d);
+    h->versions = mc_dec_u32(&d);
+    h->erased = mc_dec_bool(&d);
+    h->erased_height = mc_dec_u64(&d);
+    if (mc_dec_finish(&d)) return mc_err_set(MC_ERR_TAMPERED, "record head does not decode");
+    return 0;
+}
+
+static int put_head(struct mc_state *st, const struct mc_record_head *h) {
+    struct key k;
+    key_id(&k, "rr/", h->id);
+    struct mc_buf v;
+    mc_buf_init(&v, 0);
+    head_encode(&v, h);
+    return put(st, &k, &v);
+}
+
+int mc_records_get_head(struct mc_state *st, const char *id, struct mc_record_head *out) {
+    if (!mc_record_id_valid(id)) return mc_err_set(MC_ERR_NOT_FOUND, "no such record");
+    struct key k;
+    key_id(&k, "rr/", id);
+    struct mc_buf v;
+    int rc = get(st, &k, &v);
+    if (rc) return rc;
+    rc = head_decode(out, id, v.data, v.len);
+    mc_buf_deinit(&v);
+    return rc;
+}
+
+static int put_version(struct mc_state *st, const char *id, uint32_t ver,
+                       const struct mc_record_version *r) {
+    struct key k;
+    key_version(&k, "rv/", id, ver);
+    struct mc_buf v;
+    mc_buf_init(&v, 0);
+    mc_enc_fixed(&v, r->batch.b, 32);
+    mc_enc_fixed(&v, r->author.b, 32);
+    mc_enc_fixed(&v, r->ciphertext.b, 32);
+    mc_enc_u32(&v, r->size);
+    mc_enc_u64(&v, r->height);
+    mc_enc_u64(&v, r->time_ms);
+    return put(st, &k, &v);
+}
+
+int mc_records_get_version(struct mc_state *st, const char *id, uint32_t ver,
+                           struct mc_record_version *r) {
+    if (!mc_record_id_valid(id)) return mc_err_set(MC_ERR_NOT_FOUND, "no such record");
+    struct key k;
+    key_version(&k, "rv/", id, ver);
+    struct mc_buf v;
+    int rc = get(st, &k, &v);
+    if (rc) return rc;
+    struct mc_dec d;
+    mc_dec_init(&d, v.data, v.len);
+    mc_dec_fixed(&d, r->batch.b, 32);
+    mc_dec_fixed(&d, r->author.b, 32);
+    mc_dec_fixed(&d, r->ciphertext.b, 32);
+    r->size = mc_dec_u32(&d);
+    r->height = mc_dec_u64(&d);
+    r->time_ms = mc_dec_u64(&d);
+    return tampered(&d, &v, "record version");
+}
+
+static int put_batch(struct mc_state *st, const mc_hash *id, const struct mc_record_batch *b) {
+    struct key k;
+    key_init(&k, "rb/");
+    key_add(&k, id->b, 32);
+    struct mc_buf v;
+    mc_buf_init(&v, 0);
+    mc_enc_fixed(&v, b->patient.b, 32);
+    mc_enc_u32(&v, b->org);
+    mc_enc_fixed(&v, b->node.b, 32);
+    mc_enc_bool(&v, b->has_keys);
+    mc_enc_fixed(&v, b->sealed_patient, MC_SEALED_KEY_BYTES);
+    mc_enc_fixed(&v, b->sealed_node, MC_SEALED_KEY_BYTES);
+    mc_enc_u32(&v, b->live);
+    return put(st, &k, &v);
+}
+
+int mc_records_get_batch(struct mc_state *st, const mc_hash *id, struct mc_record_batch *b) {
+    struct key k;
+    key_init(&k, "rb/");
+    key_add(&k, id->b, 32);
+    struct mc_buf v;
+    int rc = get(st, &k, &v);
+    if (rc) return rc;
+    struct mc_dec d;
+    mc_dec_init(&d, v.data, v.len);
+    mc_dec_fixed(&d, b->patient.b, 32);
+    b->org = mc_dec_u32(&d);
+    mc_dec_fixed(&d, b->node.b, 32);
+    b->has_keys = mc_dec_bool(&d);
+    mc_dec_fixed(&d, b->sealed_patient, MC_SEALED_KEY_BYTES);
+    mc_dec_fixed(&d, b->sealed_node, MC_SEALED_KEY_BYTES);
+    b->live = mc_dec_u32(&d);
+    return tampered(&d, &v, "record batch");
+}
+
+static void grant_encode(struct mc_buf *v, const struct mc_grant *g) {
+    mc_enc_u8(v, g->kind);
+    mc_enc_fixed(v, g->member.b, 32);
+    mc_enc_u32(v, g->org);
+    mc_enc_u8(v, g->categories);
+    mc_enc_u64(v, g->expiry_ms);
+    mc_enc_u64(v, g->height);
+    mc_enc_u64(v, g->revoked_height);
+}
+
+static int grant_decode(struct mc_grant *g, const uint8_t *p, size_t n) {
+    struct mc_dec d;
+    mc_dec_init(&d, p, n);
+    g->kind = mc_dec_u8(&d);
+    mc_dec_fixed(&d, g->member.b, 32);
+    g->org = mc_dec_u32(&d);
+    g->categories = mc_dec_u8(&d);
+    g->expiry_ms = mc_dec_u64(&d);
+    g->height = mc_dec_u64(&d);
+    g->revoked_height = mc_dec_u64(&d);
+    return mc_dec_finish(&d) ? mc_err_set(MC_ERR_TAMPERED, "grant row does not decode") : 0;
+}
+
+static void grant_key(struct key *k, const mc_pubkey *patient, const mc_hash *id) {
+    key_init(k, "rg/");
+    key_add(k, patient->b, 32);
+    key_add(k, id->b, 32);
+}
+
+/* Grant keys row: | u8 n | n x (pubkey | sealed80) |. */
+struct grant_keys {
+    uint8_t n;
+    mc_pubkey to[MC_GRANT_KEYS_MAX];
+    uint8_t sealed[MC_GRANT_KEYS_MAX][MC_SEALED_KEY_BYTES];
+};
+
+static int get_grant_keys(struct mc_state *st, const char *id, uint32_t ver, struct grant_keys *gk) {
+    memset(gk, 0, sizeof *gk);
+    struct key k;
+    key_version(&k, "rk/", id, ver);
+    struct mc_buf v;
+    int rc = get(st, &k, &v);
+    if (rc == MC_ERR_NOT_FOUND) return 0;
+    if (rc) return rc;
+    struct mc_dec d;
+    mc_dec_init(&d, v.data, v.len);
+    gk->n = mc_dec_u8(&d);
+    if (gk->n > MC_GRANT_KEYS_MAX) mc_dec_fail(&d, MC_ERR_TOO_LARGE);
+    for (uint8_t i = 0; i < gk->n && !d.err; i++) {
+        mc_dec_fixed(&d, gk->to[i].b, 32);
+        mc_dec_fixed(&d, gk->sealed[i], MC_SEALED_KEY_BYTES);
+    }
+    return tampered(&d, &v, "grant keys");
+}
+
+static int put_grant_keys(struct mc_state *st, const char *id, uint32_t ver,
+                          const struct grant_keys *gk) {
+    struct key k;
+    key_version(&k, "rk/", id, ver);
+    struct mc_buf v;
+    mc_buf_init(&v, 0);
+    mc_enc_u8(&v, gk->n);
+    for (uint8_t i = 0; i < gk->n; i++) {
+        mc_enc_fixed(&v, gk->to[i].b, 32);
+        mc_enc_fixed(&v, gk->sealed[i], MC_SEALED_KEY_BYTES);
+    }
+    return put(st, &k, &v);
+}
+
+int mc_records_get_grant_key(struct mc_state *st, const char *id, uint32_t ver,
+                             const mc_pubkey *recipient, uint8_t sealed[MC_SEALED_KEY_BYTES]) {
+    struct grant_keys gk;
+    int rc = get_grant_keys(st, id, ver, &gk);
+    if (rc) return rc;
+    for (uint8_t i = 0; i < gk.n; i++) {
+        if (memcmp(gk.to[i].b, recipient->b, 32) == 0) {
+            memcpy(sealed, gk.sealed[i], MC_SEALED_KEY_BYTES);
+            return 0;
+        }
+    }
+    return MC_ERR_NOT_FOUND;
+}
+
+static void bg_encode(struct mc_buf *v, const struct mc_break_glass *b) {
+    mc_enc_u32(v, b->org);
+    mc_enc_fixed(v, b->requester.b, 32);
+    mc_enc_fixed(v, b->patient.b, 32);
+    mc_enc_str8(v, b->id);
+    mc_enc_u64(v, b->height);
+    mc_enc_u64(v, b->time_ms);
+    mc_enc_str16(v, b->reason);
+    mc_enc_bool(v, b->open);
+    mc_enc_fixed(v, b->reviewer.b, 32);
+    mc_enc_u64(v, b->closed_height);
+    mc_enc_str8(v, b->note);
+}
+
+static int bg_decode(struct mc_break_glass *b, const uint8_t *p, size_t n) {
+    struct mc_dec d;
+    mc_dec_init(&d, p, n);
+    b->org = mc_dec_u32(&d);
+    mc_dec_fixed(&d, b->requester.b, 32);
+    mc_dec_fixed(&d, b->patient.b, 32);
+    mc_dec_str8(&d, b->id, sizeof b->id);
+    b->height = mc_dec_u64(&d);
+    b->time_ms = mc_dec_u64(&d);
+    mc_dec_str16(&d, b->reason, sizeof b->reason);
+    b->open = mc_dec_bool(&d);
+    mc_dec_fixed(&d, b->reviewer.b, 32);
+    b->closed_height = mc_dec_u64(&d);
+    mc_dec_str8(&d, b->note, sizeof b->note);
+    return mc_dec_finish(&d) ? mc_err_set(MC_ERR_TAMPERED, "break-glass row does not decode") : 0;
+}
+
+int mc_records_get_break_glass(struct mc_state *st, const mc_hash *access_tx,
+                               struct mc_break_glass *out) {
+    struct key k;
+    key_init(&k, "rx/");
+    key_add(&k, access_tx->b, 32);
+    struct mc_buf v;
+    int rc = get(st, &k, &v);
+    if (rc) return rc;
+    memset(out, 0, sizeof *out);
+    out->access_tx = *access_tx;
+    rc = bg_decode(out, v.data, v.len);
+    mc_buf_deinit(&v);
+    return rc;
+}
+
+/* --- scans --- */
+
+struct scan_ctx {
+    struct mc_state *st;
+    const void *fn;
+    void *ctx;
+    size_t prefix_len;
+    int err;
+};
+
+static int scan_patient_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
+    struct scan_ctx *s = c;
+    char id[MC_RECORD_ID_MAX + 1];
+    size_t n = kn - s->prefix_len;
+    if (n == 0 || n > MC_RECORD_ID_MAX) return 0;
+    memcpy(id, k + s->prefix_len, n);
+    id[n] = 0;
+    struct mc_record_head h;
+    if ((s->err = mc_records_get_head(s->st, id, &h))) return 1;
+    int (*fn)(void *, const struct mc_record_head *) = (int (*)(void *, const struct mc_record_head *))s->fn;
+    return fn(s->ctx, &h);
+}
+
+int mc_records_scan_patient(struct mc_state *st, const mc_pubkey *patient,
+                            int (*fn)(void *ctx, const struct mc_record_head *h), void *ctx) {
+    struct key k;
+    key_init(&k, "rp/");
+    key_add(&k, patient->b, 32);
+    struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
+    int rc = mc_state_scan(st, k.b, k.n, scan_patient_row, &s);
+    return rc ? rc : s.err;
+}
+
+static int scan_grant_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
+    struct scan_ctx *s = c;
+    if (kn != 3 + 32 + 32) return 0;
+    mc_pubkey patient;
+    memcpy(patient.b, k + 3, 32);
+    struct mc_grant g;
+    memset(&g, 0, sizeof g);
+    memcpy(g.id.b, k + 35, 32);
+    if ((s->err = grant_decode(&g, v, vn))) return 1;
+    int (*fn)(void *, const mc_pubkey *, const struct mc_grant *) =
+        (int (*)(void *, const mc_pubkey *, const struct mc_grant *))s->fn;
+    return fn(s->ctx, &patient, &g);
+}
+
+int mc_records_scan_grants(struct mc_state *st, const mc_pubkey *patient,
+                           int (*fn)(void *ctx, const mc_pubkey *patient, const struct mc_grant *g),
+                           void *ctx) {
+    struct key k;
+    key_init(&k, "rg/");
+    if (patient) key_add(&k, patient->b, 32);
+    struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
+    int rc = mc_state_scan(st, k.b, k.n, scan_grant_row, &s);
+    return rc ? rc : s.err;
+}
+
+static int access_decode(struct mc_access_entry *e, const uint8_t *p, size_t n) {
+    struct mc_dec d;
+    mc_dec_init(&d, p, n);
+    mc_dec_str8(&d, e->id, sizeof e->id);
+    e->version = mc_dec_u32(&d);
+    mc_dec_fixed(&d, e->requester.b, 32);
+    e->action = mc_dec_u8(&d);
+    e->purpose = mc_dec_u8(&d);
+    e->outcome = mc_dec_u8(&d);
+    e->status = mc_dec_u16(&d);
+    mc_dec_str16(&d, e->reason, sizeof e->reason);
+    e->time_ms = mc_dec_u64(&d);
+    mc_dec_fixed(&d, e->signature_hash.b, 32);
+    return mc_dec_finish(&d) ? mc_err_set(MC_ERR_TAMPERED, "access row does not decode") : 0;
+}
+
+static int scan_access_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
+    struct scan_ctx *s = c;
+    if (kn != 3 + 32 + 8 + 32) return 0;
+    struct mc_access_entry e;
+    memset(&e, 0, sizeof e);
+    memcpy(e.patient.b, k + 3, 32);
+    for (int i = 0; i < 8; i++) e.height = (e.height << 8) | k[35 + i];
+    memcpy(e.tx_id.b, k + 43, 32);
+    if ((s->err = access_decode(&e, v, vn))) return 1;
+    int (*fn)(void *, const struct mc_access_entry *) =
+        (int (*)(void *, const struct mc_access_entry *))s->fn;
+    return fn(s->ctx, &e);
+}
+
+int mc_records_scan_access(struct mc_state *st, const mc_pubkey *patient,
+                           int (*fn)(void *ctx, const struct mc_access_entry *e), void *ctx) {
+    struct key k;
+    key_init(&k, "rl/");
+    if (patient) key_add(&k, patient->b, 32);
+    struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
+    int rc = mc_state_scan(st, k.b, k.n, scan_access_row, &s);
+    return rc ? rc : s.err;
+}
+
+static int scan_bg_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
+    struct scan_ctx *s = c;
+    if (kn != 3 + 32) return 0;
+    struct mc_break_glass b;
+    memset(&b, 0, sizeof b);
+    memcpy(b.access_tx.b, k + 3, 32);
+    if ((s->err = bg_decode(&b, v, vn))) return 1;
+    int (*fn)(void *, const struct mc_break_glass *) =
+        (int (*)(void *, const struct mc_break_glass *))s->fn;
+    return fn(s->ctx, &b);
+}
+
+int mc_records_scan_break_glass(struct mc_state *st,
+                                int (*fn)(void *ctx, const struct mc_break_glass *b), void *ctx) {
+    struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = 3};
+    int rc = mc_state_scan(st, "rx/", 3, scan_bg_row, &s);
+    return rc ? rc : s.err;
+}
+
+/* --- policy --- */
+
+static void refuse(struct mc_access_decision *d, unsigned status, const char *fmt, const char *arg) {
+    d->allowed = false;
+    d->status = status;
+    snprintf(d->reason, sizeof d->reason, fmt, arg ? arg : "");
+}
+
+struct grant_match {
+    const struct mc_account *req;
+    uint8_t category;
+    uint64_t now_ms;
+    bool found;
+};
+
+static int match_grant(void *c, const mc_pubkey *patient, const struct mc_grant *g) {
+    struct grant_match *m = c;
+    if (g->revoked_height) return 0;
+    if (g->expiry_ms && g->expiry_ms <= m->now_ms) return 0;
+    if (!(g->categories & m->category)) return 0;
+    if (g->kind == MC_GRANTEE_MEMBER && memcmp(g->member.b, m->req->key.b, 32) == 0)
+        m->found = true;
+    if (g->kind == MC_GRANTEE_ORG && g->org == m->req->org && m->req->role == MC_ROLE_CLINICIAN)
+        m->found = true;
+    return m->found;
+}
+
+void mc_records_decide(struct mc_state *st, const mc_pubkey *requester,
+                       const struct mc_record_head *rec, uint8_t purpose, const char *btg_reason,
+                       uint64_t now_ms, struct mc_access_decision *out) {
+    memset(out, 0, sizeof *out);
+    out->purpose = purpose ? purpose : MC_PURPOSE_TREAT;
+    struct mc_account a;
+    if (mc_identity_get_account(st, requester, &a)) {
+        refuse(out, 401, "the signer is not an account on this ledger%s", NULL);
+        return;
+    }
+    if (a.status != MC_ACCOUNT_ACTIVE) {
+        refuse(out, 403, "the signer's account is %s", mc_account_status_name(a.status));
+        return;
+    }
+    if (rec->erased) {
+        refuse(out, 410, "the record was erased at the patient's request%s", NULL);
+        return;
+    }
+    if (memcmp(requester->b, rec->patient.b, 32) == 0) {
+        out->allowed = true;
+        out->purpose = MC_PURPOSE_PATRQT;
+        return;
+    }
+    struct mc_record_version v;
+    if (mc_records_get_version(st, rec->id, 1, &v) == 0 &&
+        memcmp(v.author.b, requester->b, 32) == 0) {
+        out->allowed = true;
+        return;
+    }
+    struct grant_match m = {.req = &a, .category = rec->category, .now_ms = now_ms};
+    if (a.role != MC_ROLE_PATIENT && mc_records_scan_grants(st, &rec->patient, match_grant, &m) == 0 &&
+        m.found) {
+        out->allowed = true;
+        if (a.role == MC_ROLE_RESEARCHER && !purpose) out->purpose = MC_PURPOSE_HRESCH;
+        return;
+    }
+    if (btg_reason && btg_reason[0]) {
+        struct mc_org org;
+        if (a.role == MC_ROLE_CLINICIAN && mc_identity_get_org(st, a.org, &org) == 0 &&
+            mc_org_is_provider(org.kind)) {
+            out->allowed = true;
+            out->break_glass = true;
+            out->purpose = MC_PURPOSE_BTG;
+            return;
+        }
+        refuse(out, 403, "break-glass is only for clinicians of provider organisations (signer is %s)",
+               mc_role_name(a.role));
+        return;
+    }
+    refuse(out, 403, "no active grant of the patient covers this %s record for the signer",
+           mc_category_name(rec->category));
+}
+
+void mc_records_decide_patient_view(struct mc_state *st, const mc_pubkey *requester,
+                                    const mc_pubkey *patient, struct mc_access_decision *out) {
+    memset(out, 0, sizeof *out);
+    out->purpose = MC_PURPOSE_PATRQT;
+    struct mc_account a;
+    if (mc_identity_get_account(st, requester, &a)) {
+        refuse(out, 401, "the signer is not an account on this ledger%s", NULL);
+        return;
+    }
+    if (a.status != MC_ACCOUNT_ACTIVE) {
+        refuse(out, 403, "the signer's account is %s", mc_account_status_name(a.status));
+        return;
+    }
+    if (memcmp(requester->b, patient->b, 32) == 0) {
+        out->allowed = true;
+        return;
+    }
+    if (a.role == MC_ROLE_AUDITOR) {
+        out->allowed = true;
+        out->purpose = MC_PURPOSE_HOPERAT;
+        return;
+    }
+    refuse(out, 403, "only the patient and auditors may see a patient's %s", "records and log");
+}
+
+/* --- execution --- */
+
+static int require_role(struct mc_exec *ex, uint8_t role, const char *what) {
+    if (ex->sender.role != role)
+        return mc_err_set(MC_ERR_FORBIDDEN, "%s must be signed by a %s (sender is %s)", what,
+                          mc_role_name(role), mc_role_name(ex->sender.role));
+    return 0;
+}
+
+/* The keyid parameter of the base's @signature-params line must name key. */
+static bool sigbase_names_key(const uint8_t *base, size_t n, const mc_pubkey *key) {
+    static const char tag[] = "\"@signature-params\": ";
+    char want[64 + 10];
+    char hx[65];
+    mc_hex_encode(hx, key->b, 32);
+    snprintf(want, sizeof want, ";keyid=\"%s\"", hx);
+    /* The last line of the base is the @signature-params line. */
+    size_t start = n;
+    while (start > 0 && base[start - 1] != '\n') start--;
+    size_t line = n - start;
+    if (line < sizeof tag - 1 || memcmp(base + start, tag, sizeof tag - 1) != 0) return false;
+    size_t wn = strlen(want);
+    for (size_t i = start; i + wn <= n; i++)
+        if (memcmp(base + i, want, wn) == 0) return true;
+    return false;
+}
+
+static int anchor(struct mc_exec *ex, struct mc_dec *d) {
+    mc_pubkey patient, author;
+    uint8_t sig[MC_SIG_BYTES];
+    struct mc_record_batch batch;
+    memset(&batch, 0, sizeof batch);
+    mc_dec_fixed(d, patient.b, 32);
+    mc_dec_fixed(d, author.b, 32);
+    size_t base_len;
+    const uint8_t *base = mc_dec_bytes16(d, &base_len, MC_SIGBASE_MAX);
+    mc_dec_fixed(d, sig, sizeof sig);
+    mc_dec_fixed(d, batch.sealed_patient, MC_SEALED_KEY_BYTES);
+    mc_dec_fixed(d, batch.sealed_node, MC_SEALED_KEY_BYTES);
+    uint16_t count = mc_dec_u16(d);
+    if (d->err) return mc_err_set(MC_ERR_MALFORMED, "record_anchor payload does not decode");
+    int rc = require_role(ex, MC_ROLE_NODE, "a record anchor");
+    if (rc) return rc;
+    if (count == 0 || count > MC_RECORDS_BATCH_MAX)
+        return mc_err_set(MC_ERR_INVALID, "a record anchor holds 1 to %d records, not %u",
+                          MC_RECORDS_BATCH_MAX, count);
+    struct mc_account au, pa;
+    if (mc_identity_get_account(ex->st, &author, &au) || au.status != MC_ACCOUNT_ACTIVE)
+        return mc_err_set(MC_ERR_FORBIDDEN, "the author is not an active account");
+    struct mc_org org;
+    if (au.role != MC_ROLE_CLINICIAN || mc_identity_get_org(ex->st, au.org, &org) ||
+        !mc_org_is_provider(org.kind))
+        return mc_err_set(MC_ERR_FORBIDDEN,
+                          "only clinicians of provider organisations author records (author is %s)",
+                          mc_role_name(au.role));
+    if (au.org != ex->sender.org)
+        return mc_err_set(MC_ERR_FORBIDDEN, "a node anchors records of its own organisation only");
+    if (mc_identity_get_account(ex->st, &patient, &pa) || pa.role != MC_ROLE_PATIENT ||
+        pa.status != MC_ACCOUNT_ACTIVE)
+        return mc_err_set(MC_ERR_INVALID, "the record's patient is not a registered, active patient");
+    if (!sigbase_names_key(base, base_len, &author) ||
+        mc_ed25519_verify_raw(sig, &author, base, base_len))
+        return mc_err_set(MC_ERR_BAD_SIGNATURE,
+                          "the author's request signature does not verify over the carried base");
+    batch.patient = patient;
+    batch.org = au.org;
+    batch.node = ex->sender.key;
+    batch.has_keys = true;
+    batch.live = count;
+    for (uint16_t i = 0; i < count; i++) {
+        char id[MC_RECORD_ID_MAX + 1];
+        mc_dec_str8(d, id, sizeof id);
+        uint16_t type = mc_dec_u16(d);
+        uint32_t ver = mc_dec_u32(d);
+        struct mc_record_version v = {.batch = ex->tx_id, .author = author, .height = ex->height,
+                                      .time_ms = ex->time_ms};
+        mc_dec_fixed(d, v.ciphertext.b, 32);
+        v.size = mc_dec_u32(d);
+        if (d->err) return mc_err_set(MC_ERR_MALFORMED, "record_anchor entry %u does not decode", i);
+        if (!mc_record_id_valid(id)) return mc_err_set(MC_ERR_INVALID, "record id '%s' is not a FHIR id", id);
+        if (!mc_fhir_type_name(type)) return mc_err_set(MC_ERR_INVALID, "unknown resource type %u", type);
+        if (ver == 0) return mc_err_set(MC_ERR_INVALID, "record versions start at 1");
+        struct mc_record_head h;
+        rc = mc_records_get_head(ex->st, id, &h);
+        if (ver == 1) {
+            if (rc == 0) return mc_err_set(MC_ERR_EXISTS, "record '%s' already exists", id);
+            if (rc != MC_ERR_NOT_FOUND) return rc;
+            memset(&h, 0, sizeof h);
+            snprintf(h.id, sizeof h.id, "%s", id);
+            h.type = type;
+            h.category = mc_fhir_type_category(type);
+            h.patient = patient;
+            h.org = au.org;
+            struct key pk;
+            key_init(&pk, "rp/");
+            key_add(&pk, patient.b, 32);
+            key_add(&pk, id, strlen(id));
+            struct mc_buf pv;
+            mc_buf_init(&pv, 0);
+            mc_enc_u16(&pv, type);
+            if ((rc = put(ex->st, &pk, &pv))) return rc;
+        } else {
+            if (rc == MC_ERR_NOT_FOUND)
+                return mc_err_set(MC_ERR_NOT_FOUND, "amended record '%s' does not exist", id);
+            if (rc) return rc;
+            if (h.erased) return mc_err_set(MC_ERR_STATE, "record '%s' was erased", id);
+            if (memcmp(h.patient.b, patient.b, 32) || h.type != type)
+                return mc_err_set(MC_ERR_INVALID, "an amendment keeps the record's patient and type");
+            if (h.org != au.org)
+                return mc_err_set(MC_ERR_FORBIDDEN, "only the authoring organisation amends a record");
+            if (ver != h.versions + 1)
+                return mc_err_set(MC_ERR_STATE, "record '%s' is at version %u; an amendment is %u",
+                                  id, h.versions, h.versions + 1);
+        }
+        h.versions = ver;
+        if ((rc = put_head(ex->st, &h))) return rc;
+        if ((rc = put_version(ex->st, id, ver, &v))) return rc;
+    }
+    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "record_anchor has trailing bytes");
+    return put_batch(ex->st, &ex->tx_id, &batch);
+}
+
+static int access(struct mc_exec *ex, struct mc_dec *d) {
+    mc_pubkey patient, requester;
+    char id[MC_RECORD_ID_MAX + 1];
+    char reason[MC_REASON_MAX + 1];
+    mc_dec_fixed(d, patient.b, 32);
+    mc_dec_str8(d, id, sizeof id);
+    uint32_t ver = mc_dec_u32(d);
+    mc_dec_fixed(d, requester.b, 32);
+    uint8_t action = mc_dec_u8(d);
+    uint8_t purpose = mc_dec_u8(d);
+    uint8_t outcome = mc_dec_u8(d);
+    uint16_t status = mc_dec_u16(d);
+    mc_dec_str16(d, reason, sizeof reason);
+    size_t base_len, sig_len;
+    const uint8_t *base = mc_dec_bytes16(d, &base_len, MC_SIGBASE_MAX);
+    const uint8_t *sig = mc_dec_bytes8(d, &sig_len, MC_SIG_BYTES);
+    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "access payload does not decode");
+    int rc = require_role(ex, MC_ROLE_NODE, "an access entry");
+    if (rc) return rc;
+    if (action < 1 || action > MC_ACTION_MAX || purpose > MC_PURPOSE_MAX ||
+        (outcome != MC_OUTCOME_SUCCESS && outcome != MC_OUTCOME_REFUSED &&
+         outcome != MC_OUTCOME_SECURITY) ||
+        (sig_len != 0 && sig_len != MC_SIG_BYTES) || (id[0] && !mc_record_id_valid(id)))
+        return mc_err_set(MC_ERR_INVALID, "access entry fields out of range");
+    mc_hash sig_hash = {{0}};
+    if (sig_len) mc_sha256(&sig_hash, sig, sig_len);
+    if (outcome == MC_OUTCOME_SUCCESS) {
+        /* A served request must be provably the requester's, and used once. */
+        struct mc_account a;
+        if (mc_identity_get_account(ex->st, &requester, &a) || a.status != MC_ACCOUNT_ACTIVE)
+            return mc_err_set(MC_ERR_FORBIDDEN, "a successful access needs an active requester");
+        if (sig_len != MC_SIG_BYTES || !sigbase_names_key(base, base_len, &requester) ||
+            mc_ed25519_verify_raw(sig, &requester, base, base_len))
+            return mc_err_set(MC_ERR_BAD_SIGNATURE, "the requester's signature does not verify");
+        struct key sk;
+        key_init(&sk, "rs/");
+        key_add(&sk, sig_hash.b, 32);
+        struct mc_buf probe;
+        rc = get(ex->st, &sk, &probe);
+        if (rc == 0) {
+            mc_buf_deinit(&probe);
+            return mc_err_set(MC_ERR_EXISTS, "this request signature was already used (replay)");
+        }
+        if (rc != MC_ERR_NOT_FOUND) return rc;
+        struct mc_buf sv;
+        mc_buf_init(&sv, 0);
+        mc_enc_u64(&sv, ex->height);
+        if ((rc = put(ex->st, &sk, &sv))) return rc;
+        if (id[0]) {
+            struct mc_record_head h;
+            if (mc_records_get_head(ex->st, id, &h) || memcmp(h.patient.b, patient.b, 32))
+                return mc_err_set(MC_ERR_INVALID, "a successful access names an existing record of the patient");
+        }
+        if (purpose == MC_PURPOSE_BTG) {
+            if (!reason[0]) return mc_err_set(MC_ERR_INVALID, "break-glass needs a reason");
+            struct mc_break_glass b;
+            memset(&b, 0, sizeof b);
+            b.org = a.org;
+            b.requester = requester;
+            b.patient = patient;
+            snprintf(b.id, sizeof b.id, "%s", id);
+            b.height = ex->height;
+            b.time_ms = ex->time_ms;
+            snprintf(b.reason, sizeof b.reason, "%s", reason);
+            b.open = true;
+            struct key bk;
+            key_init(&bk, "rx/");
+            key_add(&bk, ex->tx_id.b, 32);
+            struct mc_buf bv;
+            mc_buf_init(&bv, 0);
+            bg_encode(&bv, &b);
+            if ((rc = put(ex->st, &bk, &bv))) return rc;
+        }
+    }
+    struct key lk;
+    key_init(&lk, "rl/");
+    key_add(&lk, patient.b, 32);
+    key_u64(&lk, ex->height);
+    key_add(&lk, ex->tx_id.b, 32);
+    struct mc_buf lv;
+    mc_buf_init(&lv, 0);
+    mc_enc_str8(&lv, id);
+    mc_enc_u32(&lv, ver);
+    mc_enc_fixed(&lv, requester.b, 32);
+    mc_enc_u8(&lv, action);
+    mc_enc_u8(&lv, purpose);
+    mc_enc_u8(&lv, outcome);
+    mc_enc_u16(&lv, status);
+    mc_enc_str16(&lv, reason);
+    mc_enc_u64(&lv, ex->time_ms);
+    mc_enc_fixed(&lv, sig_hash.b, 32);
+    return put(ex->st, &lk, &lv);
+}
+
+static int grant(struct mc_exec *ex, struct mc_dec *d) {
+    struct mc_grant g;
+    memset(&g, 0, sizeof g);
+    g.kind = mc_dec_u8(d);
+    mc_dec_fixed(d, g.member.b, 32);
+    g.org = mc_dec_u32(d);
+    g.categories = mc_dec_u8(d);
+    g.expiry_ms = mc_dec_u64(d);
+    uint16_t count = mc_dec_u16(d);
+    if (d->err) return mc_err_set(MC_ERR_MALFORMED, "grant payload does not decode");
+    int rc = require_role(ex, MC_ROLE_PATIENT, "a grant");
+    if (rc) return rc;
+    if (g.categories == 0) return mc_err_set(MC_ERR_INVALID, "a grant names at least one category");
+    if (g.expiry_ms && g.expiry_ms <= ex->time_ms)
+        return mc_err_set(MC_ERR_INVALID, "the grant's expiry is already past");
+    if (g.kind == MC_GRANTEE_MEMBER) {
+        struct mc_account m;
+        if (g.org != 0) return mc_err_set(MC_ERR_INVALID, "a member grant names no organisation");
+        if (mc_identity_get_account(ex->st, &g.member, &m) || m.org == 0 ||
+            m.role == MC_ROLE_NODE || m.status != MC_ACCOUNT_ACTIVE)
+            return mc_err_set(MC_ERR_INVALID, "the grantee is not an active member of an organisation");
+    } else if (g.kind == MC_GRANTEE_ORG) {
+        struct mc_org o;
+        static const mc_pubkey zero;
+        if (memcmp(g.member.b, zero.b, 32)) return mc_err_set(MC_ERR_INVALID, "an organisation grant names no member");
+        if (mc_identity_get_org(ex->st, g.org, &o))
+            return mc_err_set(MC_ERR_INVALID, "organisation %u does not exist", g.org);
+    } else {
+        return mc_err_set(MC_ERR_INVALID, "grantee kind %u is unknown", g.kind);
+    }
+    if (count > MC_GRANT_TX_KEYS_MAX) return mc_err_set(MC_ERR_TOO_LARGE, "too many sealed keys");
+    for (uint16_t i = 0; i < count; i++) {
+        char id[MC_RECORD_ID_MAX + 1];
+        mc_dec_str8(d, id, sizeof id);
+        uint32_t ver = mc_dec_u32(d);
+        mc_pubkey to;
+        uint8_t sealed[MC_SEALED_KEY_BYTES];
+        mc_dec_fixed(d, to.b, 32);
+        mc_dec_fixed(d, sealed, sizeof sealed);
+        if (d->err) return mc_err_set(MC_ERR_MALFORMED, "grant key %u does not decode", i);
+        struct mc_record_head h;
+        if (mc_records_get_head(ex->st, id, &h) || memcmp(h.patient.b, ex->sender.key.b, 32))
+            return mc_err_set(MC_ERR_FORBIDDEN, "record '%s' is not one of the patient's", id);
+        if (h.erased) return mc_err_set(MC_ERR_STATE, "record '%s' was erased", id);
+        if (ver < 1 || ver > h.versions) return mc_err_set(MC_ERR_INVALID, "record '%s' has no version %u", id, ver);
+        if (!(h.category & g.categories))
+            return mc_err_set(MC_ERR_INVALID, "record '%s' is outside the granted categories", id);
+        struct grant_keys gk;
+        if ((rc = get_grant_keys(ex->st, id, ver, &gk))) return rc;
+        uint8_t k = 0;
+        while (k < gk.n && memcmp(gk.to[k].b, to.b, 32)) k++;
+        if (k == gk.n) {
+            if (gk.n == MC_GRANT_KEYS_MAX)
+                return mc_err_set(MC_ERR_FULL, "record '%s' has %d grant keys already", id, MC_GRANT_KEYS_MAX);
+            gk.n++;
+        }
+        gk.to[k] = to;
+        memcpy(gk.sealed[k], sealed, sizeof sealed);
+        if ((rc = put_grant_keys(ex->st, id, ver, &gk))) return rc;
+    }
+    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "grant has trailing bytes");
+    g.height = ex->height;
+    struct key k;
+    grant_key(&k, &ex->sender.key, &ex->tx_id);
+    struct mc_buf v;
+    mc_buf_init(&v, 0);
+    grant_encode(&v, &g);
+    return put(ex->st, &k, &v);
+}
+
+static int revoke_grant(struct mc_exec *ex, struct mc_dec *d) {
+    mc_hash id;
+    mc_dec_fixed(d, id.b, 32);
+    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "revoke_grant payload does not decode");
+    int rc = require_role(ex, MC_ROLE_PATIENT, "a revocation");
+    if (rc) return rc;
+    struct key k;
+    grant_key(&k, &ex->sender.key, &id);
+    struct mc_buf v;
+    rc = get(ex->st, &k, &v);
+    if (rc == MC_ERR_NOT_FOUND) return mc_err_set(MC_ERR_NOT_FOUND, "the patient has no such grant");
+    if (rc) return rc;
+    struct mc_grant g;
+    rc = grant_decode(&g, v.data, v.len);
+    mc_buf_deinit(&v);
+    if (rc) return rc;
+    if (g.revoked_height) return mc_err_set(MC_ERR_STATE, "the grant was already revoked");
+    g.revoked_height = ex->height;
+    mc_buf_init(&v, 0);
+    grant_encode(&v, &g);
+    return put(ex->st, &k, &v);
+}
+
+static int erase(struct mc_exec *ex, struct mc_dec *d) {
+    uint16_t count = mc_dec_u16(d);
+    if (d->err) return mc_err_set(MC_ERR_MALFORMED, "erase payload does not decode");
+    int rc = require_role(ex, MC_ROLE_PATIENT, "an erasure");
+    if (rc) return rc;
+    if (count == 0 || count > MC_RECORDS_BATCH_MAX)
+        return mc_err_set(MC_ERR_INVALID, "an erasure names 1 to %d records", MC_RECORDS_BATCH_MAX);
+    for (uint16_t i = 0; i < count; i++) {
+        char id[MC_RECORD_ID_MAX + 1];
+        mc_dec_str8(d, id, sizeof id);
+        if (d->err) return mc_err_set(MC_ERR_MALFORMED, "erase entry %u does not decode", i);
+        struct mc_record_head h;
+        if (mc_records_get_head(ex->st, id, &h) || memcmp(h.patient.b, ex->sender.key.b, 32))
+            return mc_err_set(MC_ERR_FORBIDDEN, "record '%s' is not one of the patient's", id);
+        if (h.erased) return mc_err_set(MC_ERR_STATE, "record '%s' was already erased", id);
+        for (uint32_t ver = 1; ver <= h.versions; ver++) {
+            struct key k;
+            key_version(&k, "rk/", id, ver);
+            if ((rc = mc_state_del(ex->st, k.b, k.n))) return rc;
+            struct mc_record_version v;
+            if ((rc = mc_records_get_version(ex->st, id, ver, &v))) return rc;
+            struct mc_record_batch b;
+            if ((rc = mc_records_get_batch(ex->st, &v.batch, &b))) return rc;
+            if (b.live > 0) b.live--;
+            if (b.live == 0 && b.has_keys) {
+                b.has_keys = false;
+                memset(b.sealed_patient, 0, sizeof b.sealed_patient);
+                memset(b.sealed_node, 0, sizeof b.sealed_node);
+            }
+            if ((rc = put_batch(ex->st, &v.batch, &b))) return rc;
+        }
+        h.erased = true;
+        h.erased_height = ex->height;
+        if ((rc = put_head(ex->st, &h))) return rc;
+    }
+    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "erase has trailing bytes");
+    return 0;
+}
+
+static int review(struct mc_exec *ex, struct mc_dec *d) {
+    mc_hash id;
+    char note[256];
+    mc_dec_fixed(d, id.b, 32);
+    mc_dec_str8(d, note, sizeof note);
+    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "review payload does not decode");
+    int rc = require_role(ex, MC_ROLE_AUDITOR, "a break-glass review");
+    if (rc) return rc;
+    struct mc_break_glass b;
+    rc = mc_records_get_break_glass(ex->st, &id, &b);
+    if (rc == MC_ERR_NOT_FOUND) return mc_err_set(MC_ERR_NOT_FOUND, "no break-glass access with this id");
+    if (rc) return rc;
+    if (b.org != ex->sender.org)
+        return mc_err_set(MC_ERR_FORBIDDEN, "only an auditor of the requester's organisation reviews it");
+    if (!b.open) return mc_err_set(MC_ERR_STATE, "the break-glass access was already reviewed");
+    b.open = false;
+    b.reviewer = ex->sender.key;
+    b.closed_height = ex->height;
+    snprintf(b.note, sizeof b.note, "%s", note);
+    struct key k;
+    key_init(&k, "rx/");
+    key_add(&k, id.b, 32);
+    struct mc_buf v;
+    mc_buf_init(&v, 0);
+    bg_encode(&v, &b);
+    return put(ex->st, &k, &v);
+}
+
+int mc_records_execute(struct mc_exec *ex) {
+    struct mc_dec d;
+    mc_dec_init(&d, ex->tx->payload, ex->tx->payload_len);
+    switch (ex->tx->type) {
+    case MC_TX_RECORD_ANCHOR: return anchor(ex, &d);
+    case MC_TX_RECORD_ACCESS: return access(ex, &d);
+    case MC_TX_RECORD_GRANT: return grant(ex, &d);
+    case MC_TX_RECORD_REVOKE: return revoke_grant(ex, &d);
+    case MC_TX_RECORD_ERASE: return erase(ex, &d);
+    case MC_TX_RECORD_REVIEW: return review(ex, &d);
+    default: return mc_err_set(MC_ERR_INVALID, "not a record transaction");
+    }
+}
+
+int mc_records_erased_blobs(struct mc_state *st, const uint8_t *payload, size_t len,
+                            void (*fn)(void *ctx, const mc_hash *ciphertext), void *ctx) {
+    struct mc_dec d;
+    mc_dec_init(&d, payload, len);
+    uint16_t count = mc_dec_u16(&d);
+    for (uint16_t i = 0; i < count && !d.err; i++) {
+        char id[MC_RECORD_ID_MAX + 1];
+        mc_dec_str8(&d, id, sizeof id);
+        struct mc_record_head h;
+        if (d.err || mc_records_get_head(st, id, &h)) continue;
+        for (uint32_t v = 1; v <= h.versions; v++) {
+            struct mc_record_version rv;
+            if (mc_records_get_version(st, id, v, &rv) == 0) fn(ctx, &rv.ciphertext);
+        }
+    }
+    return d.err;
+}
