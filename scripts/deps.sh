@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libsodium-dev libsqlite3-dev libuv1-dev libmicrohttpd-dev libjansson-dev
       libqrencode-dev libcurl4-gnutls-dev libcriterion-dev
-      sqlite3 curl python3 zbar-tools libxml2-utils)
+      sqlite3 curl python3 zbar-tools libxml2-utils openssl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
