@@ -791,6 +791,8 @@ void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up) {
                 d->peers[i].up = up;
                 if (!up) d->peers[i].height = 0;
             }
+        n->peers_up = 0;
+        for (int i = 0; i < MC_NET_PEERS_MAX; i++) n->peers_up += d->peers[i].up;
         if (up) {
             /* tell the newcomer where we are, and re-send our messages */
             struct mc_buf w;

@@ -409,7 +409,7 @@ void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
     n->txs_committed += c->header.tx_count;
     uint64_t now = now_ms();
     uint64_t latency = now > c->header.time_ms ? now - c->header.time_ms : 0;
-    static const uint64_t bounds[MC_NODE_LATENCY_BUCKETS] = {25, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10000};
+    static const uint64_t bounds[MC_NODE_LATENCY_BUCKETS] = MC_NODE_LATENCY_BOUNDS;
     int b = 0;
     while (b < MC_NODE_LATENCY_BUCKETS && latency > bounds[b]) b++;
     n->latency_buckets[b]++;
@@ -458,13 +458,30 @@ void mc_node_status(struct mc_node *n, struct mc_node_status *out) {
     out->height = mc_app_height(n->app);
     out->latest_hash = n->head.hash;
     out->latest_time_ms = n->head.time_ms;
-    out->peers = n->net ? mc_net_peer_count(n->net) : 0;
+    out->peers = n->peers_up;
     out->is_validator = n->validator_index >= 0;
     out->node_key = n->node_key.pk;
     out->mempool_size = mc_mempool_size(n->pool);
     mc_app_log(n->app, &out->log_size, &out->log_root);
     out->txs_committed = n->txs_committed;
     pthread_mutex_unlock(&n->lock);
+}
+
+void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *m) {
+    memset(m, 0, sizeof *m);
+    pthread_mutex_lock(&n->lock);
+    m->height = n->head.height;
+    m->round = n->round;
+    m->peers = n->peers_up;
+    m->mempool_size = mc_mempool_size(n->pool);
+    m->txs_committed = n->txs_committed;
+    memcpy(m->latency_buckets, n->latency_buckets, sizeof m->latency_buckets);
+    m->latency_sum_ms = n->latency_sum_ms;
+    m->latency_count = n->latency_count;
+    m->evidence_seen = n->evidence_seen;
+    m->is_validator = n->validator_index >= 0;
+    pthread_mutex_unlock(&n->lock);
+    m->signature_verifications = mc_verify_count();
 }
 
 int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct mc_app *),

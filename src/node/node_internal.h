@@ -77,6 +77,8 @@ struct mc_node {
     uint64_t latency_sum_ms, latency_count;
     uint32_t round;
     uint64_t evidence_seen;
+    uint32_t peers_up;             /* kept by the driver under the lock: the
+                                    * transport itself is loop-thread only */
 };
 
 /* driver.c */
