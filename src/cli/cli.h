@@ -115,6 +115,7 @@ int mc_cli_api_error(int rc, const char *context);
 int mc_cli_cmd_init(int argc, char **argv);
 int mc_cli_cmd_node(int argc, char **argv);
 int mc_cli_cmd_testnet(int argc, char **argv);
+int mc_cli_cmd_load(int argc, char **argv);
 int mc_cli_cmd_keygen(int argc, char **argv);
 int mc_cli_cmd_verify(int argc, char **argv);
 

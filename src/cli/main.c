@@ -44,6 +44,12 @@ static const struct command commands[] = {
      "  manufacturer and a regulator as the first validators; --members adds a pharmacy,\n"
      "  a research institute and a distributor with non-voting nodes. Node I serves its\n"
      "  API on port P+I (default 7700+I) and peers on 26600+I. Prints how to start each.\n"},
+    {"load", mc_cli_cmd_load, "drive a consortium with signed transactions and measure it",
+     "medchain load --key ADMIN_KEY --rate TX_PER_S --duration S [--node URL ...]\n"
+     "  Enrolls its own clinicians with the organisation admin key (e.g. a testnet node's\n"
+     "  admin_key.json), then has them register patients at the given total rate for the\n"
+     "  given time, spread over the nodes. Prints committed transactions per second and\n"
+     "  latency percentiles (submission to first seen committed). At most 100000 txs.\n"},
     {"keygen", mc_cli_cmd_keygen, "create a key file",
      "medchain keygen --out FILE [--passphrase-file F]\n"
      "  Writes a new Ed25519 key (mode 0600, encrypted when a passphrase is given,\n"

@@ -43,6 +43,7 @@
 
 struct cand_slot {
     bool used;
+    bool built_here;   /* we built it from the same head: valid by construction */
     struct mc_candidate c;
     uint64_t seq;
 };
@@ -109,15 +110,15 @@ static void send_to(struct mc_node *n, const mc_pubkey *to, const struct mc_buf 
 
 /* ---- own messages of the height: the consensus WAL ---- */
 
-static void own_save(struct mc_node *n) {
+/* Our signed messages of the height, as stored beside the signed state:
+ * | u64 height | (u32 len | wire message)* |. They are written together
+ * with each new signed-state record (one fsync); the newest message is
+ * covered by that record itself, which the engine re-emits after a
+ * restart. Entries of an older height are ignored on replay. */
+static void own_encode(struct mc_node *n, struct mc_buf *b) {
     struct mc_driver *d = n->drv;
-    struct mc_buf b;
-    mc_buf_init(&b, 0);
-    mc_enc_u64(&b, cur_height(n));
-    for (uint32_t i = 0; i < d->own_count; i++) mc_enc_bytes32(&b, d->own[i].data, d->own[i].len);
-    if (b.err || mc_store_meta_put(n->store, "consensus_own", b.data, b.len))
-        mc_log_error("driver", "cannot write our own consensus messages: %s", mc_err_detail());
-    mc_buf_deinit(&b);
+    mc_enc_u64(b, cur_height(n));
+    for (uint32_t i = 0; i < d->own_count; i++) mc_enc_bytes32(b, d->own[i].data, d->own[i].len);
 }
 
 static void own_clear(struct mc_node *n) {
@@ -137,7 +138,6 @@ static void own_add(struct mc_node *n, const struct mc_buf *msg) {
     struct mc_buf *b = &d->own[d->own_count++];
     mc_buf_init(b, 0);
     mc_buf_append(b, msg->data, msg->len);
-    own_save(n);
 }
 
 /* ---- candidates ---- */
@@ -178,6 +178,7 @@ static struct cand_slot *cand_put(struct mc_driver *d, struct mc_candidate *c) {
     }
     if (victim->used) mc_candidate_deinit(&victim->c);
     victim->used = true;
+    victim->built_here = false;
     victim->c = *c;
     victim->seq = ++d->cand_seq;
     return victim;
@@ -229,6 +230,9 @@ static void on_timer(uv_timer_t *t) {
     s->armed = false;
     struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_TIMEOUT};
     in.u.timeout = s->to;
+    static const char *const kinds[] = {"", "propose", "prevote", "precommit"};
+    mc_log_debug("driver", "%s timeout at height %llu round %u", s->to.kind <= 3 ? kinds[s->to.kind] : "?",
+                 (unsigned long long)s->to.height, s->to.round);
     pthread_mutex_lock(&n->lock);
     if (n->drv && n->drv->started) feed(n, &in);
     pthread_mutex_unlock(&n->lock);
@@ -296,7 +300,9 @@ static void build_value(struct mc_node *n) {
         return;
     }
     mc_hash h = c.hash;
-    if (!cand_put(d, &c)) return;
+    struct cand_slot *slot = cand_put(d, &c);
+    if (!slot) return;
+    slot->built_here = true;
     d->waiting_value = false;
     struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_VALUE};
     in.u.value.height = d->wv_height;
@@ -355,7 +361,6 @@ static void on_decided(struct mc_node *n, const struct mc_commit *cert) {
     }
     mc_node__after_commit(n, &s->c);
     own_clear(n);
-    own_save(n);
     cand_clear(d);
     d->waiting_value = false;
     d->paused = true;
@@ -436,8 +441,8 @@ static void process_output(struct mc_node *n) {
             break;
         case MC_CONSENSUS_OUT_VALIDATE: {
             struct cand_slot *s = cand_find(d, &a->u.validate.block_hash);
-            bool valid = false;
-            if (s) {
+            bool valid = s && s->built_here;
+            if (s && !valid) {
                 int rc = mc_block_validate(n->app, &n->genesis, &n->head, &s->c, mc_node__now_ms(),
                                            mc_node__verified, n);
                 valid = rc == 0;
@@ -466,13 +471,25 @@ static void process_output(struct mc_node *n) {
 
 /* ---- persistence hook ---- */
 
+/* The engine's persistence hook: the record (and our messages so far) in
+ * one durable SQL transaction before anything is signed. */
 static int save_signed(void *ctx, const struct mc_consensus_signed_state *s) {
     struct mc_node *n = ctx;
-    struct mc_buf b;
+    struct mc_buf b, own;
     mc_buf_init(&b, 0);
+    mc_buf_init(&own, 0);
     mc_consensus_signed_state_encode(&b, s);
-    int rc = b.err ? b.err : mc_store_meta_put(n->store, "consensus_signed", b.data, b.len);
+    own_encode(n, &own);
+    int rc = b.err ? b.err : own.err;
+    if (!rc) rc = mc_store_begin(n->store);
+    if (!rc) {
+        rc = mc_store_meta_put(n->store, "consensus_signed", b.data, b.len);
+        if (!rc) rc = mc_store_meta_put(n->store, "consensus_own", own.data, own.len);
+        if (!rc) rc = mc_store_commit(n->store);
+        else mc_store_rollback(n->store);
+    }
     mc_buf_deinit(&b);
+    mc_buf_deinit(&own);
     return rc;
 }
 
@@ -659,7 +676,6 @@ static void on_block(struct mc_node *n, const mc_pubkey *from, const struct mc_w
     mc_node__after_commit(n, &c);
     mc_candidate_deinit(&c);
     own_clear(n);
-    own_save(n);
     cand_clear(d);
     for (uint32_t i = 0; i < TIMERS_MAX; i++) {
         uv_timer_stop(&d->timers[i].t);
