@@ -218,7 +218,8 @@ static int write_file(const char *path, const char *text) {
 
 /* --- record add / import --- */
 
-static int post_records(const struct mc_cli_args *a, const char *words, bool bundle) {
+static int post_records(const struct mc_cli_args *a, const char *words, bool bundle,
+                        const char *amend_ref) {
     struct session s;
     int rc = session_open(&s, a, words, "clinician");
     if (rc) return rc;
@@ -237,8 +238,9 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
     if ((rc = mc_cli_file_read(&body, &len, file, RECORD_FILE_MAX))) goto out;
     json_error_t jerr;
     json_t *doc = json_loadb((const char *)body, len, 0, &jerr);
-    const char *type = jstr(doc, "resourceType");
-    if (!type) {
+    char type[40];
+    snprintf(type, sizeof type, "%s", jstr(doc, "resourceType") ? jstr(doc, "resourceType") : "");
+    if (!type[0]) {
         rc = mc_cli_error(MC_CLI_FAIL, "%s is not a FHIR resource (JSON with resourceType)%s%s", file,
                           doc ? "" : ": ", doc ? "" : jerr.text);
         json_decref(doc);
@@ -254,8 +256,32 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
     }
     char phex[65], path[200];
     mc_hex_encode(phex, patient.b, 32);
-    if (bundle) snprintf(path, sizeof path, "/fhir?patient=%s", phex);
-    else snprintf(path, sizeof path, "/fhir/%s?patient=%s", type, phex);
+    if (amend_ref) {
+        /* An amendment names the record: TYPE/ID, its id set in the body. */
+        const char *slash = strchr(amend_ref, '/');
+        const char *aid = slash ? slash + 1 : amend_ref;
+        if (!mc_record_id_valid(aid) || (slash && ((size_t)(slash - amend_ref) != strlen(type) ||
+                                                   strncmp(amend_ref, type, strlen(type))))) {
+            rc = mc_cli_error(MC_CLI_USAGE, "'%s' is not a %s record id", amend_ref, type);
+            json_decref(doc);
+            free(body);
+            goto out;
+        }
+        json_object_set_new(doc, "id", json_string(aid));
+        free(body);
+        body = (uint8_t *)json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        len = body ? strlen((char *)body) : 0;
+        if (!body) {
+            rc = mc_cli_error(MC_CLI_FAIL, "out of memory");
+            json_decref(doc);
+            goto out;
+        }
+        snprintf(path, sizeof path, "/fhir/%s/%s?patient=%s", type, aid, phex);
+    } else if (bundle) {
+        snprintf(path, sizeof path, "/fhir?patient=%s", phex);
+    } else {
+        snprintf(path, sizeof path, "/fhir/%s?patient=%s", type, phex);
+    }
     struct mc_client_header extra[1];
     size_t nextra = 0;
     const char *purpose = mc_cli_arg(a, "purpose");
@@ -269,7 +295,7 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
         extra[nextra++] = (struct mc_client_header){"x-purpose-of-use", purpose};
     }
     struct mc_client_response r;
-    rc = signed_call(&s.client, s.kp, "POST", path, body, len, extra, nextra, &r,
+    rc = signed_call(&s.client, s.kp, amend_ref ? "PUT" : "POST", path, body, len, extra, nextra, &r,
                      bundle ? "the Bundle was refused" : "the record was refused");
     free(body);
     json_decref(doc);
@@ -312,14 +338,23 @@ int mc_cli_cmd_record_add(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {WRITE_SPEC, {"file", true}};
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, "record add", spec, 0, argc, argv);
-    return post_records(&a, "record add", false);
+    return post_records(&a, "record add", false, NULL);
+}
+
+int mc_cli_cmd_record_amend(int argc, char **argv) {
+    static const struct mc_cli_opt spec[] = {WRITE_SPEC, {"file", true}};
+    struct mc_cli_args a;
+    MC_CLI_PARSE_OR_RETURN(&a, "record amend", spec, 1, argc, argv);
+    if (a.positional_count != 1)
+        return mc_cli_error(MC_CLI_USAGE, "give the record as TYPE/ID (see 'medchain record amend --help')");
+    return post_records(&a, "record amend", false, a.positional[0]);
 }
 
 int mc_cli_cmd_record_import(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {WRITE_SPEC, {"bundle", true}};
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, "record import", spec, 0, argc, argv);
-    return post_records(&a, "record import", true);
+    return post_records(&a, "record import", true, NULL);
 }
 
 /* --- record get --- */
@@ -522,7 +557,8 @@ out:
 
 int mc_cli_cmd_access_log(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {READER_SPEC, {"patient", true}, {"patient-key", true},
-                                             {"agent", true}, {"date", true}, {"all", false}};
+                                             {"agent", true}, {"date", true}, {"all", false},
+                                             {"json", false}};
     static const char words[] = "access log";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
@@ -554,6 +590,13 @@ int mc_cli_cmd_access_log(int argc, char **argv) {
     if ((rc = signed_call(&s.client, s.kp, "GET", path, NULL, 0, NULL, 0, &r, "the access log was refused")))
         goto out;
     json_t *entries = json_object_get(r.json, "entry");
+    if (mc_cli_flag(&a, "json")) {
+        char *text = json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text) printf("%s\n", text);
+        free(text);
+        mc_client_response_deinit(&r);
+        goto out;
+    }
     for (size_t i = 0; i < json_array_size(entries); i++) {
         json_t *ev = json_object_get(json_array_get(entries, i), "resource");
         json_t *agent0 = json_array_get(json_object_get(ev, "agent"), 0);
@@ -908,7 +951,8 @@ out:
 }
 
 int mc_cli_cmd_grant_list(int argc, char **argv) {
-    static const struct mc_cli_opt spec[] = {READER_SPEC, {"patient", true}, {"patient-key", true}};
+    static const struct mc_cli_opt spec[] = {READER_SPEC, {"patient", true}, {"patient-key", true},
+                                             {"json", false}};
     static const char words[] = "grant list";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
@@ -924,6 +968,13 @@ int mc_cli_cmd_grant_list(int argc, char **argv) {
     if ((rc = signed_call(&s.client, s.kp, "GET", path, NULL, 0, NULL, 0, &r, "the grants were refused")))
         goto out;
     json_t *entries = json_object_get(r.json, "entry");
+    if (mc_cli_flag(&a, "json")) {
+        char *text = json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text) printf("%s\n", text);
+        free(text);
+        mc_client_response_deinit(&r);
+        goto out;
+    }
     for (size_t i = 0; i < json_array_size(entries); i++) {
         json_t *c = json_object_get(json_array_get(entries, i), "resource");
         json_t *prov = json_object_get(c, "provision");
@@ -942,6 +993,49 @@ int mc_cli_cmd_grant_list(int argc, char **argv) {
                jstr(json_object_get(prov, "period"), "end") ?: "-");
     }
     printf("grants: %zu\n", json_array_size(entries));
+    mc_client_response_deinit(&r);
+out:
+    session_close(&s);
+    return rc;
+}
+
+/* --- provenance --- */
+
+int mc_cli_cmd_record_provenance(int argc, char **argv) {
+    static const struct mc_cli_opt spec[] = {READER_SPEC, {"json", false}};
+    static const char words[] = "record provenance";
+    struct mc_cli_args a;
+    MC_CLI_PARSE_OR_RETURN(&a, words, spec, 1, argc, argv);
+    if (a.positional_count != 1)
+        return mc_cli_error(MC_CLI_USAGE, "give the record as TYPE/ID[/_history/V] (see 'medchain %s --help')", words);
+    const char *target = a.positional[0];
+    if (strlen(target) > 150 || strspn(target, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-./_") != strlen(target))
+        return mc_cli_error(MC_CLI_USAGE, "'%s' is not a record reference", target);
+    struct session s;
+    int rc = session_open(&s, &a, words, "reader");
+    if (rc) return rc;
+    char path[220];
+    snprintf(path, sizeof path, "/fhir/Provenance?target=%s", target);
+    struct mc_client_response r;
+    if ((rc = signed_call(&s.client, s.kp, "GET", path, NULL, 0, NULL, 0, &r, "provenance refused")))
+        goto out;
+    json_t *entries = json_object_get(r.json, "entry");
+    if (mc_cli_flag(&a, "json")) {
+        char *text = json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text) printf("%s\n", text);
+        free(text);
+    } else {
+        for (size_t i = 0; i < json_array_size(entries); i++) {
+            json_t *p = json_object_get(json_array_get(entries, i), "resource");
+            json_t *ag = json_array_get(json_object_get(p, "agent"), 0);
+            printf("provenance: %s %s %s target=%s author=%s\n", jstr(p, "id") ?: "?",
+                   jstr(p, "recorded") ?: "?",
+                   jstr(json_array_get(json_object_get(json_object_get(p, "activity"), "coding"), 0), "code") ?: "?",
+                   jstr(json_array_get(json_object_get(p, "target"), 0), "reference") ?: "?",
+                   jstr(json_object_get(json_object_get(ag, "who"), "identifier"), "value") ?: "?");
+        }
+        printf("versions: %zu\n", json_array_size(entries));
+    }
     mc_client_response_deinit(&r);
 out:
     session_close(&s);

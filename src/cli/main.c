@@ -136,6 +136,10 @@ static const struct command commands[] = {
      "                    [--purpose TREAT] [--no-wait] [--timeout S]" READ_OPTS
      "  Signs the request (RFC 9421); the node validates, encrypts and anchors it. Prints\n"
      "  id, type, version, anchor and, once committed, status and height.\n"},
+    {"record amend", mc_cli_cmd_record_amend, "amend a record: a new version (clinician)",
+     "medchain record amend TYPE/ID --key CLINICIAN_KEY (--patient HEX | --patient-key F)\n"
+     "                      --file RESOURCE.json [--no-wait] [--timeout S]" READ_OPTS
+     "  The previous versions stay readable (record get --version N).\n"},
     {"record import", mc_cli_cmd_record_import, "import a FHIR transaction Bundle (clinician)",
      "medchain record import --key CLINICIAN_KEY (--patient HEX | --patient-key F) --bundle F\n"
      "                       [--no-wait] [--timeout S]" READ_OPTS
@@ -154,6 +158,10 @@ static const struct command commands[] = {
     {"record export", mc_cli_cmd_record_export, "export all your records as a FHIR Bundle (patient)",
      "medchain record export --key PATIENT_KEY --out BUNDLE.json" READ_OPTS
      "  Patient/$everything: every record plus its Provenance (authorship, amendments).\n"},
+    {"record provenance", mc_cli_cmd_record_provenance, "who authored and amended a record",
+     "medchain record provenance TYPE/ID[/_history/V] --key READER_KEY [--json]" READ_OPTS
+     "  FHIR Provenance from the record's anchors, one line per version:\n"
+     "  'provenance: ID RECORDED CREATE|UPDATE target=REF author=KEY'.\n"},
     {"record erase", mc_cli_cmd_record_erase, "erase records (patient, GDPR Art. 17)",
      "medchain record erase ID [ID ...] --key PATIENT_KEY --yes [options]\n"
      "  Purges the ciphertext; later reads answer 410; the access log stays.\n" SIGNER_OPTS
