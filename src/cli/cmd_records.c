@@ -605,6 +605,7 @@ int mc_cli_cmd_access_log(int argc, char **argv) {
                                        json_object_get(agent0, "purposeOfUse"), 0), "coding"), 0), "code");
         json_t *ent0 = json_array_get(json_object_get(ev, "entity"), 0);
         const char *what = jstr(json_object_get(json_object_get(ent0, "what"), "identifier"), "value");
+        if (what && strcmp(what, "(none)") == 0) what = NULL;
         const char *oc = jstr(ev, "outcome");
         const char *verdict = !oc ? "?" : strcmp(oc, "0") == 0 ? "allowed" : strcmp(oc, "4") == 0 ? "refused" : "security";
         const char *action = jstr(json_array_get(json_object_get(ev, "subtype"), 0), "code");
