@@ -517,7 +517,8 @@ out:
 /* --- record export --- */
 
 int mc_cli_cmd_record_export(int argc, char **argv) {
-    static const struct mc_cli_opt spec[] = {READER_SPEC, {"out", true}};
+    static const struct mc_cli_opt spec[] = {READER_SPEC, {"out", true}, {"patient", true},
+                                             {"patient-key", true}};
     static const char words[] = "record export";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
@@ -525,8 +526,11 @@ int mc_cli_cmd_record_export(int argc, char **argv) {
     struct session s;
     int rc = session_open(&s, &a, words, "patient");
     if (rc) return rc;
+    /* Only the patient may export; --patient names whom (default: the signer). */
+    mc_pubkey patient;
+    if ((rc = patient_arg(&patient, &a, words, s.kp))) goto out;
     char phex[65], path[160];
-    mc_hex_encode(phex, s.kp->pk.b, 32);
+    mc_hex_encode(phex, patient.b, 32);
     snprintf(path, sizeof path, "/fhir/Patient/%s/$everything", phex);
     struct mc_client_response r;
     if ((rc = signed_call(&s.client, s.kp, "GET", path, NULL, 0, NULL, 0, &r, "export refused")))
