@@ -607,8 +607,9 @@ static int parse_target(const char *ref, char type[40], char id[MC_RECORD_ID_MAX
     char *rest = buf, *slash = strchr(buf, '/');
     if (slash) {
         *slash = 0;
-        if (strlen(buf) >= 40) return MC_ERR_MALFORMED;
-        snprintf(type, 40, "%s", buf);
+        size_t tn = strlen(buf);
+        if (tn >= 40) return MC_ERR_MALFORMED;
+        memcpy(type, buf, tn + 1);
         rest = slash + 1;
     }
     char *hist = strstr(rest, "/_history/");
@@ -619,7 +620,7 @@ static int parse_target(const char *ref, char type[40], char id[MC_RECORD_ID_MAX
         *version = (uint32_t)v;
     }
     if (!mc_record_id_valid(rest)) return MC_ERR_MALFORMED;
-    snprintf(id, MC_RECORD_ID_MAX + 1, "%s", rest);
+    memcpy(id, rest, strlen(rest) + 1); /* valid ids are at most MC_RECORD_ID_MAX */
     return 0;
 }
 
