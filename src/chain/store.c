@@ -10,7 +10,7 @@
 struct mc_store {
     sqlite3 *db;
     sqlite3_stmt *put_block, *put_tx, *put_log, *get_block, *get_tx, *find_tx, *get_leaf,
-        *height, *meta_get, *meta_put, *log_size, *put_node, *get_node;
+        *height, *meta_get, *meta_put, *log_size, *put_node, *get_node, *read_begin, *read_end;
     /* False only for a read-only handle on a database written before the
      * log_nodes table existed: mc_store_log_node then reports it absent. */
     bool have_nodes;
@@ -94,6 +94,8 @@ int mc_store_open(struct mc_store **out, const char *path, bool read_only) {
         rc = prep(s, &s->put_node, "INSERT INTO log_nodes VALUES(?,?,?)");
         if (!rc) rc = prep(s, &s->get_node, "SELECT hash FROM log_nodes WHERE level=? AND idx=?");
     }
+    if (!rc) rc = prep(s, &s->read_begin, "SAVEPOINT mc_read");
+    if (!rc) rc = prep(s, &s->read_end, "RELEASE mc_read");
     if (!rc && !read_only) rc = log_nodes_sync(s);
     if (rc) {
         mc_store_close(s);
@@ -107,7 +109,7 @@ void mc_store_close(struct mc_store *s) {
     if (!s) return;
     sqlite3_stmt *all[] = {s->put_block, s->put_tx, s->put_log, s->get_block, s->get_tx,
                            s->find_tx, s->get_leaf, s->height, s->meta_get, s->meta_put,
-                           s->log_size, s->put_node, s->get_node};
+                           s->log_size, s->put_node, s->get_node, s->read_begin, s->read_end};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     sqlite3_close(s->db);
     free(s);
@@ -133,6 +135,23 @@ int mc_store_commit(struct mc_store *s) {
 
 void mc_store_rollback(struct mc_store *s) {
     if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* A savepoint outside a transaction opens a deferred one, so the reads up
+ * to its release share one snapshot and take the WAL read lock once
+ * instead of once per statement; inside a transaction it only nests. */
+int mc_store_read_begin(struct mc_store *s) {
+    int rc = sqlite3_step(s->read_begin);
+    sqlite3_reset(s->read_begin);
+    return rc == SQLITE_DONE ? 0 : db_err(s, "read begin");
+}
+
+void mc_store_read_end(struct mc_store *s) {
+    /* Releasing a read-only savepoint cannot fail in a way the reader
+     * could act on; a failure leaves it open until the next release. */
+    if (sqlite3_step(s->read_end) != SQLITE_DONE)
+        mc_log_warn("store", "read end: %s", sqlite3_errmsg(s->db));
+    sqlite3_reset(s->read_end);
 }
 
 /* Runs a statement that returns no rows, then resets it. */

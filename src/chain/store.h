@@ -42,6 +42,13 @@ MC_MUST_CHECK int mc_store_begin(struct mc_store *s);
 MC_MUST_CHECK int mc_store_commit(struct mc_store *s);
 void mc_store_rollback(struct mc_store *s);
 
+/* Brackets a group of reads (a proof, a lookup) so they share one snapshot
+ * and one acquisition of the database's read lock instead of one per
+ * statement. Nests inside begin/commit and inside itself; every successful
+ * read_begin must be matched by one read_end. */
+MC_MUST_CHECK int mc_store_read_begin(struct mc_store *s);
+void mc_store_read_end(struct mc_store *s);
+
 /* Metadata: small named blobs. MC_ERR_NOT_FOUND when absent. */
 MC_MUST_CHECK int mc_store_meta_get(struct mc_store *s, const char *key, struct mc_buf *out);
 MC_MUST_CHECK int mc_store_meta_put(struct mc_store *s, const char *key, const void *val,
