@@ -417,9 +417,9 @@ void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
     n->latency_count++;
     char hx[65];
     mc_hex_encode(hx, c->hash.b, 32);
-    mc_log_info("node", "committed block %llu: %u txs, hash %.16s, log size %llu, %llu ms after its proposal",
+    mc_log_info("node", "committed block %llu: %u txs, hash %.16s, log size %llu, %llu ms after its proposal, round %u",
                 (unsigned long long)c->header.height, c->header.tx_count, hx,
-                (unsigned long long)c->header.log_size, (unsigned long long)latency);
+                (unsigned long long)c->header.log_size, (unsigned long long)latency, n->round);
 }
 
 bool mc_node__verified(void *ctx, const mc_hash *tx_id) {
