@@ -667,9 +667,15 @@ json_t *mc__api_log_inclusion(struct mc_store *store, uint64_t log_index,
                           (unsigned long long)h->log_size);
         return NULL;
     }
-    int rc = mc_store_log_leaf(store, log_index, &leaf);
-    if (!rc) rc = mc_merkle_inclusion_proof(path, &n, log_index, h->log_size, mc_store_log_leaf,
-                                            store);
+    /* O(log n) reads, in one read transaction: perfect subtrees come
+     * whole from the store's cache (log_nodes). */
+    int rc = mc_store_read_begin(store);
+    if (!rc) {
+        rc = mc_store_log_leaf(store, log_index, &leaf);
+        if (!rc) rc = mc_merkle_inclusion_proof_nodes(path, &n, log_index, h->log_size,
+                                                      mc_store_log_node, store);
+        mc_store_read_end(store);
+    }
     if (rc) {
         *err = rc == MC_ERR_NOT_FOUND ? MC_ERR_TAMPERED : rc;
         return NULL;
@@ -825,8 +831,12 @@ static int q_consistency(void *ctx, struct mc_store *store, struct mc_app *app) 
      * defines proofs for 0 < size1 only). */
     if (a.log_size > 0) {
         mc_err_clear();
-        int rc = mc_merkle_consistency_proof(path, &n, a.log_size, b.log_size, mc_store_log_leaf,
-                                             store);
+        int rc = mc_store_read_begin(store);
+        if (!rc) {
+            rc = mc_merkle_consistency_proof_nodes(path, &n, a.log_size, b.log_size,
+                                                   mc_store_log_node, store);
+            mc_store_read_end(store);
+        }
         if (rc) {
             fail_node(res, rc == MC_ERR_NOT_FOUND ? MC_ERR_TAMPERED : rc,
                       "cannot build the proof from the stored log");

@@ -10,7 +10,10 @@
 struct mc_store {
     sqlite3 *db;
     sqlite3_stmt *put_block, *put_tx, *put_log, *get_block, *get_tx, *find_tx, *get_leaf,
-        *height, *meta_get, *meta_put, *log_size;
+        *height, *meta_get, *meta_put, *log_size, *put_node, *get_node, *read_begin, *read_end;
+    /* False only for a read-only handle on a database written before the
+     * log_nodes table existed: mc_store_log_node then reports it absent. */
+    bool have_nodes;
 };
 
 static const char schema[] =
@@ -21,6 +24,8 @@ static const char schema[] =
     " PRIMARY KEY(height, idx)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS txs_id ON txs(id);"
     "CREATE TABLE IF NOT EXISTS log(idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS log_nodes(level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    " hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS state(key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);";
 
@@ -33,6 +38,22 @@ static int prep(struct mc_store *s, sqlite3_stmt **st, const char *sql) {
         return db_err(s, "prepare");
     return 0;
 }
+
+static int has_table(struct mc_store *s, const char *name, bool *out) {
+    sqlite3_stmt *st;
+    *out = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, "schema lookup");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW;
+    int ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(s, "schema lookup");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int log_nodes_sync(struct mc_store *s);
 
 int mc_store_open(struct mc_store **out, const char *path, bool read_only) {
     *out = NULL;
@@ -68,6 +89,14 @@ int mc_store_open(struct mc_store **out, const char *path, bool read_only) {
     if (!rc) rc = prep(s, &s->meta_get, "SELECT value FROM meta WHERE key=?");
     if (!rc) rc = prep(s, &s->meta_put, "INSERT OR REPLACE INTO meta VALUES(?,?)");
     if (!rc) rc = prep(s, &s->log_size, "SELECT coalesce(max(idx)+1,0) FROM log");
+    if (!rc) rc = has_table(s, "log_nodes", &s->have_nodes);
+    if (!rc && s->have_nodes) {
+        rc = prep(s, &s->put_node, "INSERT INTO log_nodes VALUES(?,?,?)");
+        if (!rc) rc = prep(s, &s->get_node, "SELECT hash FROM log_nodes WHERE level=? AND idx=?");
+    }
+    if (!rc) rc = prep(s, &s->read_begin, "SAVEPOINT mc_read");
+    if (!rc) rc = prep(s, &s->read_end, "RELEASE mc_read");
+    if (!rc && !read_only) rc = log_nodes_sync(s);
     if (rc) {
         mc_store_close(s);
         return rc;
@@ -80,7 +109,7 @@ void mc_store_close(struct mc_store *s) {
     if (!s) return;
     sqlite3_stmt *all[] = {s->put_block, s->put_tx, s->put_log, s->get_block, s->get_tx,
                            s->find_tx, s->get_leaf, s->height, s->meta_get, s->meta_put,
-                           s->log_size};
+                           s->log_size, s->put_node, s->get_node, s->read_begin, s->read_end};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     sqlite3_close(s->db);
     free(s);
@@ -106,6 +135,23 @@ int mc_store_commit(struct mc_store *s) {
 
 void mc_store_rollback(struct mc_store *s) {
     if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* A savepoint outside a transaction opens a deferred one, so the reads up
+ * to its release share one snapshot and take the WAL read lock once
+ * instead of once per statement; inside a transaction it only nests. */
+int mc_store_read_begin(struct mc_store *s) {
+    int rc = sqlite3_step(s->read_begin);
+    sqlite3_reset(s->read_begin);
+    return rc == SQLITE_DONE ? 0 : db_err(s, "read begin");
+}
+
+void mc_store_read_end(struct mc_store *s) {
+    /* Releasing a read-only savepoint cannot fail in a way the reader
+     * could act on; a failure leaves it open until the next release. */
+    if (sqlite3_step(s->read_end) != SQLITE_DONE)
+        mc_log_warn("store", "read end: %s", sqlite3_errmsg(s->db));
+    sqlite3_reset(s->read_end);
 }
 
 /* Runs a statement that returns no rows, then resets it. */
@@ -166,6 +212,126 @@ int mc_store_log_size(struct mc_store *s, uint64_t *size) {
     return single_u64(s, s->log_size, size, "log size");
 }
 
+/* ---- perfect-subtree cache of the ledger log ----------------------------
+ *
+ * log_nodes(level, idx, hash) holds, for every level >= 1, the hash of each
+ * complete subtree of 2^level leaves: the one covering leaves
+ * [idx << level, (idx + 1) << level). Level 0 is the log table itself. A
+ * log of n leaves has exactly n - popcount(n) rows: leaf i closes one
+ * subtree per trailing one bit of i, so appending costs amortised one row,
+ * one read and one hash per leaf. Rows are derived data: they are written
+ * in the block's SQL transaction, checked against the leaves by `medchain
+ * verify`, and rebuilt from the leaves when a read-write open finds the
+ * wrong number of them (a database from before the table existed). */
+
+static int put_node(struct mc_store *s, unsigned level, uint64_t index, const mc_hash *hash) {
+    sqlite3_stmt *st = s->put_node;
+    sqlite3_bind_int(st, 1, (int)level);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+    sqlite3_bind_blob(st, 3, hash->b, MC_HASH_BYTES, SQLITE_STATIC);
+    return step_done(s, st, "put log node");
+}
+
+int mc_store_log_node(void *store, unsigned level, uint64_t index, mc_hash *out) {
+    struct mc_store *s = store;
+    if (level == 0) return mc_store_log_leaf(s, index, out);
+    if (!s->have_nodes)
+        return mc_err_set(MC_ERR_NOT_FOUND, "the database has no log_nodes table yet");
+    sqlite3_stmt *st = s->get_node;
+    sqlite3_bind_int(st, 1, (int)level);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == MC_HASH_BYTES)
+        memcpy(out->b, sqlite3_column_blob(st, 0), MC_HASH_BYTES);
+    else if (rc == SQLITE_ROW)
+        ret = mc_err_set(MC_ERR_TAMPERED, "log node (%u, %llu) has the wrong length", level,
+                         (unsigned long long)index);
+    else if (rc == SQLITE_DONE)
+        ret = mc_err_set(MC_ERR_NOT_FOUND, "no log node (%u, %llu)", level,
+                         (unsigned long long)index);
+    else
+        ret = db_err(s, "log node");
+    sqlite3_reset(st);
+    return ret;
+}
+
+/* Writes the subtrees that leaf `index` completes: one per trailing one
+ * bit, each the hash of its left sibling (already stored) and the carry. */
+static int log_nodes_close(struct mc_store *s, uint64_t index, const mc_hash *leaf) {
+    if (!s->have_nodes) return mc_err_set(MC_ERR_STATE, "read-only store");
+    mc_hash carry = *leaf;
+    for (unsigned level = 0; level < 63 && (index >> level & 1); level++) {
+        mc_hash left;
+        int rc = mc_store_log_node(s, level, (index >> level) - 1, &left);
+        if (rc == MC_ERR_NOT_FOUND)
+            rc = mc_err_set(MC_ERR_STATE, "log leaf %llu lands after a gap in the log",
+                            (unsigned long long)index);
+        if (rc) return rc;
+        mc_merkle_node_hash(&carry, &left, &carry);
+        rc = put_node(s, level + 1, index >> (level + 1), &carry);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static uint64_t log_nodes_expected(uint64_t size) {
+    return size - (uint64_t)__builtin_popcountll(size);
+}
+
+/* Rebuilds log_nodes from the leaves when its row count is not the one the
+ * log's size implies. O(n) once; a matching count costs one count(*). */
+static int log_nodes_sync(struct mc_store *s) {
+    uint64_t size = 0;
+    int rc = mc_store_log_size(s, &size);
+    if (rc) return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM log_nodes", -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, "count log nodes");
+    uint64_t have = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (have == log_nodes_expected(size)) return 0;
+    mc_log_warn("store", "rebuilding log_nodes: %llu rows for a log of %llu leaves",
+                (unsigned long long)have, (unsigned long long)size);
+    rc = mc_store_begin(s);
+    if (rc) return rc;
+    if (sqlite3_exec(s->db, "DELETE FROM log_nodes", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_err(s, "clear log nodes");
+    if (!rc && sqlite3_prepare_v2(s->db, "SELECT idx, leaf FROM log ORDER BY idx", -1, &st,
+                                  NULL) != SQLITE_OK)
+        rc = db_err(s, "read log");
+    if (!rc) {
+        /* The frontier: stack[l] is the pending left subtree of 2^l leaves. */
+        mc_hash stack[64];
+        uint64_t i = 0;
+        int step = SQLITE_DONE;
+        while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            if ((uint64_t)sqlite3_column_int64(st, 0) != i ||
+                sqlite3_column_bytes(st, 1) != MC_HASH_BYTES) {
+                rc = mc_err_set(MC_ERR_TAMPERED, "ledger log row %llu is missing or malformed",
+                                (unsigned long long)i);
+                break;
+            }
+            mc_hash carry;
+            memcpy(carry.b, sqlite3_column_blob(st, 1), MC_HASH_BYTES);
+            unsigned level = 0;
+            for (; level < 63 && (i >> level & 1); level++) {
+                mc_merkle_node_hash(&carry, &stack[level], &carry);
+                rc = put_node(s, level + 1, i >> (level + 1), &carry);
+                if (rc) break;
+            }
+            stack[level] = carry;
+            i++;
+        }
+        if (!rc && step != SQLITE_DONE) rc = db_err(s, "read log");
+        sqlite3_finalize(st);
+    }
+    if (rc) {
+        mc_store_rollback(s);
+        return rc;
+    }
+    return mc_store_commit(s);
+}
+
 static int encode_commit(struct mc_buf *b, const struct mc_commit *c) {
     mc_buf_init(b, 0);
     if (c) mc_commit_encode(b, c);
@@ -210,6 +376,7 @@ int mc_store_put_block(struct mc_store *s, const struct mc_header *header,
         sqlite3_bind_int64(st, 1, (sqlite3_int64)(log_start + i));
         sqlite3_bind_blob(st, 2, leaf.b, 32, SQLITE_STATIC);
         rc = step_done(s, st, "put log");
+        if (!rc) rc = log_nodes_close(s, log_start + i, &leaf);
     }
     mc_buf_deinit(&hb);
     mc_buf_deinit(&lcb);

@@ -12,6 +12,9 @@
  *          block's own certificate
  *   txs(height, idx, id, log_index, bytes)                 PK (height, idx)
  *   log(idx PK, leaf)                                      RFC 6962 leaf hashes
+ *   log_nodes(level, idx, hash)                            PK (level, idx): the
+ *          hash of every complete subtree of 2^level leaves (level >= 1) at
+ *          position idx, written with the leaf that completes it
  *   state(key PK, value)                                   application state
  *   meta(key PK, value)                                    genesis, node data
  *
@@ -38,6 +41,13 @@ sqlite3 *mc_store_db(struct mc_store *s);
 MC_MUST_CHECK int mc_store_begin(struct mc_store *s);
 MC_MUST_CHECK int mc_store_commit(struct mc_store *s);
 void mc_store_rollback(struct mc_store *s);
+
+/* Brackets a group of reads (a proof, a lookup) so they share one snapshot
+ * and one acquisition of the database's read lock instead of one per
+ * statement. Nests inside begin/commit and inside itself; every successful
+ * read_begin must be matched by one read_end. */
+MC_MUST_CHECK int mc_store_read_begin(struct mc_store *s);
+void mc_store_read_end(struct mc_store *s);
 
 /* Metadata: small named blobs. MC_ERR_NOT_FOUND when absent. */
 MC_MUST_CHECK int mc_store_meta_get(struct mc_store *s, const char *key, struct mc_buf *out);
@@ -74,6 +84,13 @@ MC_MUST_CHECK int mc_store_find_tx(struct mc_store *s, const mc_hash *id, uint64
 /* Ledger log leaf i (for proofs); usable as an mc_merkle_leaf_fn with the
  * store as context. */
 int mc_store_log_leaf(void *store, uint64_t index, mc_hash *out);
+/* Hash of the complete subtree of 2^level leaves of the ledger log at
+ * position index (level 0: the leaf); usable as an mc_merkle_node_fn with
+ * the store as context, which makes proofs and roots O(log n) reads.
+ * MC_ERR_NOT_FOUND when the subtree is not complete in the stored log (or,
+ * on a read-only handle of a database written before log_nodes existed,
+ * for any level > 0); MC_ERR_TAMPERED for a row of the wrong length. */
+int mc_store_log_node(void *store, unsigned level, uint64_t index, mc_hash *out);
 /* Number of log leaves stored. */
 MC_MUST_CHECK int mc_store_log_size(struct mc_store *s, uint64_t *size);
 

@@ -8,10 +8,13 @@
  *  - The verifiers never read past path_len, never loop more than path_len
  *    times, and reject (never assert on) any input: they are safe on bytes
  *    from the network.
- *  - Generation fetches each needed leaf hash through the caller's callback
- *    and propagates the callback's error unchanged. Its cost is O(size) leaf
- *    fetches and hashes (each sibling subtree is recomputed from leaves);
- *    a store that caches interior nodes can do better behind the same API.
+ *  - Generation fetches what it needs through the caller's callback and
+ *    propagates the callback's error unchanged. With a leaf callback it
+ *    costs O(size) leaf fetches and hashes (each sibling subtree is
+ *    recomputed from leaves); with a node callback, which serves perfect
+ *    subtrees whole, O(log size) fetches and hashes. Both walk the same
+ *    RFC 9162 recursion (inclusion_walk, consistency_walk), so they return
+ *    the same proofs.
  *
  * Consistency proofs are defined for 0 < size1 <= size2 (RFC 9162 2.1.4):
  * a proof from the empty tree proves nothing, so size1 == 0 is rejected by
@@ -117,8 +120,57 @@ static int range_root(mc_hash *out, uint64_t lo, uint64_t hi, mc_merkle_leaf_fn 
     return 0;
 }
 
+/* MTH of leaves [lo, hi) from perfect-subtree hashes. The range must be
+ * aligned as every range of the RFC 9162 recursion is: lo a multiple of
+ * the largest power of two <= hi - lo. Then MTH(D[lo:hi]) is the fold,
+ * right to left, of one aligned perfect subtree per set bit of hi - lo
+ * (largest on the left), exactly as for the frontier; each is one fetch. */
+static int range_root_nodes(mc_hash *out, uint64_t lo, uint64_t hi, mc_merkle_node_fn node,
+                            void *ctx) {
+    uint64_t n = hi - lo;
+    if (n == 0) {
+        empty_root(out);
+        return 0;
+    }
+    unsigned top = 63u - (unsigned)__builtin_clzll(n);
+    /* Broken invariant of the walks below, never input. */
+    if (hi < lo || (lo & (((uint64_t)1 << top) - 1)) != 0) abort();
+    bool have = false;
+    mc_hash r = {{0}};
+    for (unsigned b = 0; b <= top; b++) {
+        if (!(n >> b & 1)) continue;
+        /* The subtree for bit b follows all the larger ones. */
+        uint64_t start = lo + (b == 63 ? 0 : (n >> (b + 1)) << (b + 1));
+        mc_hash h;
+        int rc = node(ctx, b, start >> b, &h);
+        if (rc) return rc < 0 ? rc : MC_ERR_INVALID;
+        if (!have) r = h;
+        else mc_merkle_node_hash(&r, &h, &r);
+        have = true;
+    }
+    *out = r;
+    return 0;
+}
+
+/* Where the hashes come from: exactly one of leaf and node is set. The
+ * proof walks are shared, so both sources give identical proofs. */
+struct source {
+    mc_merkle_leaf_fn leaf;
+    mc_merkle_node_fn node;
+    void *ctx;
+};
+
+static int source_root(const struct source *src, mc_hash *out, uint64_t lo, uint64_t hi) {
+    if (src->node) return range_root_nodes(out, lo, hi, src->node, src->ctx);
+    return range_root(out, lo, hi, src->leaf, src->ctx);
+}
+
 int mc_merkle_root(mc_hash *out, uint64_t size, mc_merkle_leaf_fn leaf, void *ctx) {
     return range_root(out, 0, size, leaf, ctx);
+}
+
+int mc_merkle_root_nodes(mc_hash *out, uint64_t size, mc_merkle_node_fn node, void *ctx) {
+    return range_root_nodes(out, 0, size, node, ctx);
 }
 
 static int array_leaf(void *ctx, uint64_t index, mc_hash *out) {
@@ -140,8 +192,13 @@ static void reverse_into(mc_hash *path, size_t *path_len, const mc_hash *top_dow
     *path_len = n;
 }
 
-int mc_merkle_inclusion_proof(mc_hash *path, size_t *path_len, uint64_t index, uint64_t size,
-                              mc_merkle_leaf_fn leaf, void *ctx) {
+/* Every range below is [lo, lo + n) with lo a multiple of a power of two
+ * >= n (true of [0, size); a left half is a perfect subtree, a right half
+ * starts at lo + k with n - k <= k), so range_root_nodes accepts it. Each
+ * walk meets at most one incomplete sibling: after stepping left, n is a
+ * power of two and every later sibling is perfect. */
+static int inclusion_walk(mc_hash *path, size_t *path_len, uint64_t index, uint64_t size,
+                          const struct source *src) {
     *path_len = 0;
     if (index >= size)
         return mc_err_set(MC_ERR_INVALID, "leaf %llu is outside a tree of %llu",
@@ -155,10 +212,10 @@ int mc_merkle_inclusion_proof(mc_hash *path, size_t *path_len, uint64_t index, u
         uint64_t k = split_point(n);
         int rc;
         if (m < k) {
-            rc = range_root(&nodes[count], lo + k, lo + n, leaf, ctx);
+            rc = source_root(src, &nodes[count], lo + k, lo + n);
             n = k;
         } else {
-            rc = range_root(&nodes[count], lo, lo + k, leaf, ctx);
+            rc = source_root(src, &nodes[count], lo, lo + k);
             lo += k;
             m -= k;
             n -= k;
@@ -170,8 +227,20 @@ int mc_merkle_inclusion_proof(mc_hash *path, size_t *path_len, uint64_t index, u
     return 0;
 }
 
-int mc_merkle_consistency_proof(mc_hash *path, size_t *path_len, uint64_t size1, uint64_t size2,
-                                mc_merkle_leaf_fn leaf, void *ctx) {
+int mc_merkle_inclusion_proof(mc_hash *path, size_t *path_len, uint64_t index, uint64_t size,
+                              mc_merkle_leaf_fn leaf, void *ctx) {
+    const struct source src = {.leaf = leaf, .ctx = ctx};
+    return inclusion_walk(path, path_len, index, size, &src);
+}
+
+int mc_merkle_inclusion_proof_nodes(mc_hash *path, size_t *path_len, uint64_t index,
+                                    uint64_t size, mc_merkle_node_fn node, void *ctx) {
+    const struct source src = {.node = node, .ctx = ctx};
+    return inclusion_walk(path, path_len, index, size, &src);
+}
+
+static int consistency_walk(mc_hash *path, size_t *path_len, uint64_t size1, uint64_t size2,
+                            const struct source *src) {
     *path_len = 0;
     if (size1 == 0 || size1 > size2)
         return mc_err_set(MC_ERR_INVALID, "no consistency proof from size %llu to %llu",
@@ -188,10 +257,10 @@ int mc_merkle_consistency_proof(mc_hash *path, size_t *path_len, uint64_t size1,
         uint64_t k = split_point(n);
         int rc;
         if (m <= k) {
-            rc = range_root(&nodes[count], lo + k, lo + n, leaf, ctx);
+            rc = source_root(src, &nodes[count], lo + k, lo + n);
             n = k;
         } else {
-            rc = range_root(&nodes[count], lo, lo + k, leaf, ctx);
+            rc = source_root(src, &nodes[count], lo, lo + k);
             lo += k;
             m -= k;
             n -= k;
@@ -201,7 +270,7 @@ int mc_merkle_consistency_proof(mc_hash *path, size_t *path_len, uint64_t size1,
         count++;
     }
     if (!whole) {
-        int rc = range_root(&nodes[count], lo, lo + n, leaf, ctx);
+        int rc = source_root(src, &nodes[count], lo, lo + n);
         if (rc) return rc;
         count++;
     }
@@ -210,6 +279,18 @@ int mc_merkle_consistency_proof(mc_hash *path, size_t *path_len, uint64_t size1,
                           MC_MERKLE_PATH_MAX);
     reverse_into(path, path_len, nodes, count);
     return 0;
+}
+
+int mc_merkle_consistency_proof(mc_hash *path, size_t *path_len, uint64_t size1, uint64_t size2,
+                                mc_merkle_leaf_fn leaf, void *ctx) {
+    const struct source src = {.leaf = leaf, .ctx = ctx};
+    return consistency_walk(path, path_len, size1, size2, &src);
+}
+
+int mc_merkle_consistency_proof_nodes(mc_hash *path, size_t *path_len, uint64_t size1,
+                                      uint64_t size2, mc_merkle_node_fn node, void *ctx) {
+    const struct source src = {.node = node, .ctx = ctx};
+    return consistency_walk(path, path_len, size1, size2, &src);
 }
 
 /* ---- verification ------------------------------------------------------ */

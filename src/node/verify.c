@@ -69,6 +69,64 @@ static int compare_state(sqlite3 *a, sqlite3 *b, struct mc_verify_report *r, uin
     return verdict;
 }
 
+/* The block holding ledger log leaf `index`, for the report (0 if none). */
+static uint64_t height_of_leaf(sqlite3 *db, uint64_t index) {
+    int64_t h = count_rows(db, "SELECT coalesce(max(height),0) FROM txs WHERE log_index=?",
+                           (int64_t)index);
+    return h > 0 ? (uint64_t)h : 0;
+}
+
+/* Checks the cached perfect-subtree hashes (log_nodes, see store.c)
+ * against the ledger log's leaves, which check_block has already matched
+ * to the transactions: each cached hash is recomputed by streaming the
+ * leaves through a frontier, and the table must hold exactly the
+ * n - popcount(n) subtrees of a log of n leaves. Proofs served by the API
+ * come from this cache. Returns 1 on a mismatch, -1 on an error, 0 when
+ * every row matched (or the table predates the cache and is absent: a
+ * read-write open rebuilds it from the leaves). */
+static int check_log_nodes(struct mc_store *s, struct mc_verify_report *r, uint64_t height) {
+    sqlite3 *db = mc_store_db(s);
+    int64_t rows = count_rows(db, "SELECT count(*) FROM log_nodes", -1);
+    if (rows < 0) return 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT leaf FROM log ORDER BY idx", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    mc_hash stack[64];
+    uint64_t i = 0;
+    int v = 0, step;
+    while (!v && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        mc_hash carry;
+        if (sqlite3_column_bytes(st, 0) != 32) {
+            v = bad(r, height_of_leaf(db, i), "log leaf", "ledger log leaf %llu has the wrong length", (unsigned long long)i);
+            break;
+        }
+        memcpy(carry.b, sqlite3_column_blob(st, 0), 32);
+        unsigned level = 0;
+        for (; level < 63 && (i >> level & 1); level++) {
+            mc_merkle_node_hash(&carry, &stack[level], &carry);
+            mc_hash stored;
+            uint64_t index = i >> (level + 1);
+            int rc = mc_store_log_node(s, level + 1, index, &stored);
+            if (rc == MC_ERR_NOT_FOUND || rc == MC_ERR_TAMPERED || (!rc && memcmp(stored.b, carry.b, 32))) {
+                v = bad(r, height_of_leaf(db, i), "log node", "cached subtree (level %u, index %llu) %s the ledger log's leaves",
+                        level + 1, (unsigned long long)index, rc ? "is missing or malformed, unlike" : "does not match");
+                break;
+            }
+            if (rc) { v = -1; break; }
+            r->log_nodes_checked++;
+        }
+        stack[level] = carry;
+        i++;
+    }
+    if (!v && step != SQLITE_DONE) v = -1;
+    sqlite3_finalize(st);
+    uint64_t expected = i - (uint64_t)__builtin_popcountll(i);
+    if (!v && rows != (int64_t)expected)
+        v = bad(r, height, "log nodes", "%lld cached subtree rows for a log of %llu leaves, expected %llu",
+                (long long)rows, (unsigned long long)i, (unsigned long long)expected);
+    return v;
+}
+
 /* Checks block h; returns 1 on a mismatch (report filled), -1 on an error
  * that stops verification, 0 when the block is good. */
 static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_app *app,
@@ -236,6 +294,10 @@ int mc_verify_chain(struct mc_store *s, const struct mc_genesis *g, struct mc_ve
         int64_t logrows = count_rows(mc_store_db(s), "SELECT count(*) FROM log", -1);
         if (txrows != (int64_t)r->txs_checked) bad(r, height, "transactions", "%lld transaction rows outside any block", (long long)(txrows - (int64_t)r->txs_checked));
         else if (logrows != (int64_t)r->txs_checked) bad(r, height, "log", "%lld ledger log rows for %llu transactions", (long long)logrows, (unsigned long long)r->txs_checked);
+    }
+    if (r->ok && !rc) {
+        int v = check_log_nodes(s, r, height);
+        if (v < 0) rc = mc_err_set(MC_ERR_DB, "log node check failed: %s", mc_err_detail());
     }
     if (r->ok && !rc) {
         int v = compare_state(mc_store_db(s), mc_store_db(scratch), r, height);

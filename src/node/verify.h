@@ -4,7 +4,9 @@
  * to its stored hash, every prev link, every certificate (against the
  * validator set), the previous certificate each block carries, every
  * transaction's id, signature and Merkle root, every ledger log leaf and
- * the log size/root of each header; re-executes the application from
+ * the log size/root of each header, and every cached perfect-subtree hash
+ * of the log (the log_nodes table proofs are served from) against the
+ * leaves; re-executes the application from
  * genesis into a scratch database and compares each header's state hash,
  * and at the end compares the scratch state with the stored state row by
  * row. Stops at the first mismatch and reports its height and object. */
@@ -20,6 +22,7 @@ struct mc_verify_report {
     uint64_t heights_checked;
     uint64_t txs_checked;
     uint64_t state_rows_checked;
+    uint64_t log_nodes_checked; /* cached subtree hashes recomputed from leaves */
     int ok;                 /* 1 when everything matched */
     uint64_t bad_height;    /* first height that failed (0: genesis/state) */
     char object[64];        /* "header", "certificate", "tx 3", "state row", ... */

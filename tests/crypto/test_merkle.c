@@ -446,3 +446,220 @@ Test(merkle, frontier_rejects_node_count_mismatch) {
     cr_assert_eq(mc_merkle_frontier_decode(&g, buf, 0), MC_ERR_MALFORMED);
     cr_assert_eq(mc_merkle_frontier_decode(&g, buf, 7), MC_ERR_MALFORMED);
 }
+
+/* ---- perfect-subtree (node) callbacks ----------------------------------
+ *
+ * The _nodes generators must return exactly what the leaf generators
+ * return, and fetch O(log n) nodes. The node table here is built by pairing
+ * leaves level by level, independently of the library's walks. */
+
+#define NODES_MAX 5000
+
+struct node_table {
+    mc_hash *level[14];    /* level[l][j]: subtree of 2^l leaves at j; 2^13 > 5000 */
+    uint64_t count[14];
+    uint64_t size;         /* the tree being proved: fetches must lie inside it */
+    uint64_t fetches;
+};
+
+static void node_table_init(struct node_table *t, const mc_hash *leaves, uint64_t n) {
+    memset(t, 0, sizeof *t);
+    t->level[0] = malloc(sizeof(mc_hash) * n);
+    memcpy(t->level[0], leaves, sizeof(mc_hash) * n);
+    t->count[0] = n;
+    for (unsigned l = 1; l < 14; l++) {
+        t->count[l] = t->count[l - 1] / 2;
+        t->level[l] = malloc(sizeof(mc_hash) * (t->count[l] ? t->count[l] : 1));
+        for (uint64_t j = 0; j < t->count[l]; j++)
+            mc_merkle_node_hash(&t->level[l][j], &t->level[l - 1][2 * j],
+                                &t->level[l - 1][2 * j + 1]);
+    }
+}
+
+static void node_table_deinit(struct node_table *t) {
+    for (unsigned l = 0; l < 14; l++) free(t->level[l]);
+}
+
+static int table_node(void *ctx, unsigned level, uint64_t index, mc_hash *out) {
+    struct node_table *t = ctx;
+    /* The documented contract: only subtrees wholly inside the tree. */
+    cr_assert(level < 14 && ((index + 1) << level) <= t->size,
+              "fetch (%u, %llu) outside a tree of %llu", level, (unsigned long long)index,
+              (unsigned long long)t->size);
+    t->fetches++;
+    *out = t->level[level][index];
+    return 0;
+}
+
+/* At most two fetches per level of the tree, plus one: one per perfect
+ * sibling and, once per walk, the set bits of the incomplete right edge. */
+static uint64_t fetch_bound(uint64_t size) {
+    return 2 * (uint64_t)(64 - __builtin_clzll(size)) + 1;
+}
+
+static void check_inclusion_same(struct node_table *t, const mc_hash *leaves,
+                                 const mc_hash *root, uint64_t i, uint64_t size) {
+    mc_hash slow[MC_MERKLE_PATH_MAX], fast[MC_MERKLE_PATH_MAX];
+    size_t slow_len, fast_len;
+    cr_assert_eq(mc_merkle_inclusion_proof(slow, &slow_len, i, size, array_leaf,
+                                           (void *)leaves), 0);
+    t->size = size;
+    t->fetches = 0;
+    cr_assert_eq(mc_merkle_inclusion_proof_nodes(fast, &fast_len, i, size, table_node, t), 0);
+    cr_assert_leq(t->fetches, fetch_bound(size), "%llu fetches for leaf %llu of %llu",
+                  (unsigned long long)t->fetches, (unsigned long long)i,
+                  (unsigned long long)size);
+    cr_assert_eq(fast_len, slow_len);
+    cr_assert_eq(memcmp(fast, slow, sizeof(mc_hash) * slow_len), 0, "leaf %llu of %llu",
+                 (unsigned long long)i, (unsigned long long)size);
+    cr_assert_eq(mc_merkle_verify_inclusion(&leaves[i], i, size, fast, fast_len, root), 0);
+}
+
+static void check_consistency_same(struct node_table *t, const mc_hash *leaves,
+                                   const mc_hash *r1, const mc_hash *r2, uint64_t s1,
+                                   uint64_t s2) {
+    mc_hash slow[MC_MERKLE_PATH_MAX], fast[MC_MERKLE_PATH_MAX];
+    size_t slow_len, fast_len;
+    cr_assert_eq(mc_merkle_consistency_proof(slow, &slow_len, s1, s2, array_leaf,
+                                             (void *)leaves), 0);
+    t->size = s2;
+    t->fetches = 0;
+    cr_assert_eq(mc_merkle_consistency_proof_nodes(fast, &fast_len, s1, s2, table_node, t), 0);
+    cr_assert_leq(t->fetches, fetch_bound(s2), "%llu fetches for %llu -> %llu",
+                  (unsigned long long)t->fetches, (unsigned long long)s1,
+                  (unsigned long long)s2);
+    cr_assert_eq(fast_len, slow_len);
+    cr_assert_eq(memcmp(fast, slow, sizeof(mc_hash) * slow_len), 0, "%llu -> %llu",
+                 (unsigned long long)s1, (unsigned long long)s2);
+    cr_assert_eq(mc_merkle_verify_consistency(s1, s2, r1, r2, fast, fast_len), 0);
+}
+
+#define SMALL_MAX 300
+#define RANDOM_TREES 100
+
+/* xorshift64*: the test's own seeded generator, so a failure replays. */
+static uint64_t rng_state;
+static void rng_seed(uint64_t seed) { rng_state = seed; }
+static uint64_t rng_next(void) {
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ULL;
+}
+
+Test(merkle, nodes_root_equals_leaf_root) {
+    mc_hash *leaves = malloc(sizeof(mc_hash) * NODES_MAX);
+    gen_leaves(leaves, NODES_MAX);
+    struct node_table t;
+    node_table_init(&t, leaves, NODES_MAX);
+    /* The frontier is the reference for every size (it equals the leaf
+     * callback root, see frontier_matches_full_root); the leaf callback
+     * itself for the sizes up to SMALL_MAX. */
+    struct mc_merkle_frontier f;
+    mc_merkle_frontier_init(&f);
+    for (uint64_t n = 0; n <= NODES_MAX; n++) {
+        mc_hash want, got;
+        mc_merkle_frontier_root(&f, &want);
+        if (n <= SMALL_MAX) {
+            cr_assert_eq(mc_merkle_root(&got, n, array_leaf, leaves), 0);
+            cr_assert(eq(&want, &got), "leaf root of size %llu", (unsigned long long)n);
+        }
+        t.size = n;
+        t.fetches = 0;
+        cr_assert_eq(mc_merkle_root_nodes(&got, n, table_node, &t), 0);
+        cr_assert(eq(&want, &got), "size %llu", (unsigned long long)n);
+        cr_assert_eq(t.fetches, (uint64_t)__builtin_popcountll(n));
+        if (n < NODES_MAX) mc_merkle_frontier_append(&f, &leaves[n]);
+    }
+    node_table_deinit(&t);
+    free(leaves);
+}
+
+Test(merkle, nodes_inclusion_equals_leaf_inclusion, .timeout = 30) {
+    mc_hash *leaves = malloc(sizeof(mc_hash) * NODES_MAX);
+    mc_hash *roots = malloc(sizeof(mc_hash) * (NODES_MAX + 1));
+    gen_leaves(leaves, NODES_MAX);
+    struct mc_merkle_frontier f;
+    mc_merkle_frontier_init(&f);
+    for (uint64_t n = 0; n <= NODES_MAX; n++) {
+        mc_merkle_frontier_root(&f, &roots[n]);
+        if (n < NODES_MAX) mc_merkle_frontier_append(&f, &leaves[n]);
+    }
+    struct node_table t;
+    node_table_init(&t, leaves, NODES_MAX);
+    /* Every leaf of every tree up to SMALL_MAX. */
+    for (uint64_t size = 1; size <= SMALL_MAX; size++)
+        for (uint64_t i = 0; i < size; i++)
+            check_inclusion_same(&t, leaves, &roots[size], i, size);
+    /* Random trees up to NODES_MAX, seeded so a failure replays. */
+    rng_seed(0x6d65726b6c65ULL);
+    for (int k = 0; k < RANDOM_TREES; k++) {
+        uint64_t size = 1 + rng_next() % NODES_MAX, i = rng_next() % size;
+        check_inclusion_same(&t, leaves, &roots[size], i, size);
+        /* The edges: first and last leaf. */
+        check_inclusion_same(&t, leaves, &roots[size], 0, size);
+        check_inclusion_same(&t, leaves, &roots[size], size - 1, size);
+    }
+    size_t len;
+    mc_hash path[MC_MERKLE_PATH_MAX];
+    t.size = 10;
+    cr_assert_eq(mc_merkle_inclusion_proof_nodes(path, &len, 10, 10, table_node, &t),
+                 MC_ERR_INVALID);
+    cr_assert_eq(len, 0);
+    node_table_deinit(&t);
+    free(roots);
+    free(leaves);
+}
+
+Test(merkle, nodes_consistency_equals_leaf_consistency, .timeout = 30) {
+    mc_hash *leaves = malloc(sizeof(mc_hash) * NODES_MAX);
+    mc_hash *roots = malloc(sizeof(mc_hash) * (NODES_MAX + 1));
+    gen_leaves(leaves, NODES_MAX);
+    struct mc_merkle_frontier f;
+    mc_merkle_frontier_init(&f);
+    for (uint64_t n = 0; n <= NODES_MAX; n++) {
+        mc_merkle_frontier_root(&f, &roots[n]);
+        if (n < NODES_MAX) mc_merkle_frontier_append(&f, &leaves[n]);
+    }
+    struct node_table t;
+    node_table_init(&t, leaves, NODES_MAX);
+    for (uint64_t s2 = 1; s2 <= SMALL_MAX; s2++)
+        for (uint64_t s1 = 1; s1 <= s2; s1++)
+            check_consistency_same(&t, leaves, &roots[s1], &roots[s2], s1, s2);
+    rng_seed(0x636f6e73697374ULL);
+    for (int k = 0; k < RANDOM_TREES; k++) {
+        uint64_t s2 = 1 + rng_next() % NODES_MAX, s1 = 1 + rng_next() % s2;
+        check_consistency_same(&t, leaves, &roots[s1], &roots[s2], s1, s2);
+        check_consistency_same(&t, leaves, &roots[1], &roots[s2], 1, s2);
+        check_consistency_same(&t, leaves, &roots[s2], &roots[s2], s2, s2);
+    }
+    size_t len;
+    mc_hash path[MC_MERKLE_PATH_MAX];
+    t.size = 5;
+    cr_assert_eq(mc_merkle_consistency_proof_nodes(path, &len, 0, 5, table_node, &t),
+                 MC_ERR_INVALID);
+    cr_assert_eq(mc_merkle_consistency_proof_nodes(path, &len, 6, 5, table_node, &t),
+                 MC_ERR_INVALID);
+    node_table_deinit(&t);
+    free(roots);
+    free(leaves);
+}
+
+static int failing_node(void *ctx, unsigned level, uint64_t index, mc_hash *out) {
+    if (level == 1 && index == *(uint64_t *)ctx) return MC_ERR_IO;
+    memset(out, 0, sizeof *out);
+    return 0;
+}
+
+Test(merkle, node_callback_errors_propagate) {
+    uint64_t bad = 1; /* the subtree of leaves 2 and 3 */
+    mc_hash root, path[MC_MERKLE_PATH_MAX];
+    size_t len;
+    cr_assert_eq(mc_merkle_root_nodes(&root, 7, failing_node, &bad), 0); /* 4 + 2 + 1 */
+    cr_assert_eq(mc_merkle_inclusion_proof_nodes(path, &len, 0, 4, failing_node, &bad),
+                 MC_ERR_IO);
+    cr_assert_eq(mc_merkle_consistency_proof_nodes(path, &len, 2, 4, failing_node, &bad),
+                 MC_ERR_IO);
+    cr_assert_eq(mc_merkle_root_nodes(&root, 6, failing_node, &bad), 0);
+    cr_assert_eq(mc_merkle_inclusion_proof_nodes(path, &len, 5, 6, failing_node, &bad), 0);
+}

@@ -1,5 +1,6 @@
 /* Tamper detection: `medchain verify` must catch a single flipped byte in
- * any stored block, certificate, transaction, log leaf or state row, and a
+ * any stored block, certificate, transaction, log leaf, cached log subtree
+ * hash or state row, and a
  * chain whose link is broken even when everything else (hash, certificate)
  * was made consistent by someone holding the validator key. */
 #include <criterion/criterion.h>
@@ -94,8 +95,8 @@ static const struct target targets[] = {
     {"blocks", "hash", "height"},   {"blocks", "header", "height"},
     {"blocks", "last_commit", "height"}, {"blocks", "commit_cert", "height"},
     {"txs", "bytes", "height*100000+idx"}, {"txs", "id", "height*100000+idx"},
-    {"log", "leaf", "idx"},         {"state", "key", "key"},
-    {"state", "value", "key"},
+    {"log", "leaf", "idx"},         {"log_nodes", "hash", "level*4294967296+idx"},
+    {"state", "key", "key"},        {"state", "value", "key"},
 };
 
 /* Flips one random byte of one random non-null blob in the target column.
@@ -143,6 +144,7 @@ Test(tamper, every_flipped_byte_is_caught, .timeout = 120) {
     cr_assert(r.ok, "pristine chain verifies: %s %s", r.object, r.detail);
     cr_assert_eq(r.heights_checked, 8);
     cr_assert_eq(r.txs_checked, 15);
+    cr_assert_eq(r.log_nodes_checked, 15 - 4); /* n - popcount(n) subtrees of 15 leaves */
     size_t n;
     uint8_t *pristine = read_all(db, &n);
     char *copy = tu_path(home, "tampered.db");
