@@ -87,7 +87,7 @@ _Static_assert(MC_SUPPLY_SERIALS_PER_TX_MAX * 21 + 64 <= MC_TX_PAYLOAD_MAX,
 /* Patients and de-identified records in one dataset response: bounds the
  * node's work and memory for one query (larger studies page by purpose). */
 #define MC_RESEARCH_DATASET_PATIENTS_MAX 10000
-#define MC_RESEARCH_DATASET_RECORDS_MAX 100000
+#define MC_RESEARCH_DATASET_RECORDS_MAX 20000
 /* Issues listed by one trial verification. */
 #define MC_RESEARCH_FINDINGS_MAX 256
 
