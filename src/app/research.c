@@ -925,6 +925,153 @@ int mc_research_execute(struct mc_exec *ex) {
     return rc;
 }
 
+/* --- structural codec --- */
+
+static void enc_outcomes(struct mc_buf *b, const struct mc_research_payload *p) {
+    mc_enc_u8(b, p->outcome_count);
+    for (uint8_t i = 0; i < p->outcome_count && i < MC_RESEARCH_OUTCOMES_MAX; i++) {
+        mc_enc_u8(b, p->outcomes[i].kind);
+        mc_enc_str8(b, p->outcomes[i].text);
+    }
+}
+
+void mc_research_encode(struct mc_buf *b, const struct mc_research_payload *p) {
+    switch (p->type) {
+    case MC_TX_STUDY_REGISTER:
+        mc_enc_str8(b, p->study);
+        mc_enc_str8(b, p->title);
+        mc_enc_str8(b, p->sponsor);
+        mc_enc_str8(b, p->registry_id);
+        mc_enc_fixed(b, p->hash.b, 32);
+        mc_enc_str8(b, p->purpose);
+        mc_enc_u8(b, p->categories);
+        mc_enc_u16(b, p->k);
+        enc_outcomes(b, p);
+        mc_enc_u8(b, p->researcher_count);
+        for (uint8_t i = 0; i < p->researcher_count && i < MC_RESEARCH_RESEARCHERS_MAX; i++)
+            mc_enc_fixed(b, p->researchers[i].b, 32);
+        break;
+    case MC_TX_RESEARCH_CONSENT:
+        mc_enc_u8(b, p->scope);
+        mc_enc_str8(b, p->study);
+        mc_enc_u32(b, p->version);
+        mc_enc_u8(b, p->action);
+        mc_enc_u8(b, p->categories);
+        mc_enc_u64(b, p->expiry_ms);
+        break;
+    case MC_TX_RESEARCH_QUERY:
+        mc_enc_str8(b, p->study);
+        mc_enc_fixed(b, p->requester.b, 32);
+        mc_enc_u8(b, p->outcome);
+        mc_enc_u16(b, p->status);
+        mc_enc_str16(b, p->reason);
+        mc_enc_fixed(b, p->hash.b, 32);
+        mc_enc_u32(b, p->patients);
+        mc_enc_u32(b, p->records);
+        mc_enc_u64(b, p->as_of_height);
+        mc_enc_bytes16(b, p->base, p->base_len);
+        mc_enc_bytes8(b, p->sig, p->sig_len);
+        break;
+    case MC_TX_TRIAL_ENROL:
+        mc_enc_str8(b, p->study);
+        mc_enc_fixed(b, p->patient.b, 32);
+        break;
+    case MC_TX_TRIAL_AMEND:
+        mc_enc_str8(b, p->study);
+        mc_enc_fixed(b, p->hash.b, 32);
+        mc_enc_str16(b, p->reason);
+        enc_outcomes(b, p);
+        break;
+    case MC_TX_TRIAL_CLOSE: mc_enc_str8(b, p->study); break;
+    case MC_TX_TRIAL_LOCK:
+        mc_enc_str8(b, p->study);
+        mc_enc_fixed(b, p->hash.b, 32);
+        break;
+    case MC_TX_TRIAL_RESULTS:
+        mc_enc_str8(b, p->study);
+        mc_enc_fixed(b, p->hash.b, 32);
+        enc_outcomes(b, p);
+        break;
+    default: b->err = MC_ERR_INVALID; break;
+    }
+}
+
+static void dec_outcomes(struct mc_dec *d, struct mc_research_payload *p) {
+    p->outcome_count = mc_dec_u8(d);
+    if (p->outcome_count > MC_RESEARCH_OUTCOMES_MAX) mc_dec_fail(d, MC_ERR_TOO_LARGE);
+    for (uint8_t i = 0; i < p->outcome_count && !d->err; i++) {
+        p->outcomes[i].kind = mc_dec_u8(d);
+        mc_dec_str8(d, p->outcomes[i].text, sizeof p->outcomes[i].text);
+    }
+}
+
+int mc_research_decode(struct mc_research_payload *p, uint16_t type, const uint8_t *bytes, size_t n) {
+    memset(p, 0, sizeof *p);
+    p->type = type;
+    struct mc_dec d;
+    mc_dec_init(&d, bytes, n);
+    switch (type) {
+    case MC_TX_STUDY_REGISTER:
+        mc_dec_str8(&d, p->study, sizeof p->study);
+        mc_dec_str8(&d, p->title, sizeof p->title);
+        mc_dec_str8(&d, p->sponsor, sizeof p->sponsor);
+        mc_dec_str8(&d, p->registry_id, sizeof p->registry_id);
+        mc_dec_fixed(&d, p->hash.b, 32);
+        mc_dec_str8(&d, p->purpose, sizeof p->purpose);
+        p->categories = mc_dec_u8(&d);
+        p->k = mc_dec_u16(&d);
+        dec_outcomes(&d, p);
+        p->researcher_count = mc_dec_u8(&d);
+        if (p->researcher_count > MC_RESEARCH_RESEARCHERS_MAX) mc_dec_fail(&d, MC_ERR_TOO_LARGE);
+        for (uint8_t i = 0; i < p->researcher_count && !d.err; i++) mc_dec_fixed(&d, p->researchers[i].b, 32);
+        break;
+    case MC_TX_RESEARCH_CONSENT:
+        p->scope = mc_dec_u8(&d);
+        mc_dec_str8(&d, p->study, sizeof p->study);
+        p->version = mc_dec_u32(&d);
+        p->action = mc_dec_u8(&d);
+        p->categories = mc_dec_u8(&d);
+        p->expiry_ms = mc_dec_u64(&d);
+        break;
+    case MC_TX_RESEARCH_QUERY:
+        mc_dec_str8(&d, p->study, sizeof p->study);
+        mc_dec_fixed(&d, p->requester.b, 32);
+        p->outcome = mc_dec_u8(&d);
+        p->status = mc_dec_u16(&d);
+        mc_dec_str16(&d, p->reason, sizeof p->reason);
+        mc_dec_fixed(&d, p->hash.b, 32);
+        p->patients = mc_dec_u32(&d);
+        p->records = mc_dec_u32(&d);
+        p->as_of_height = mc_dec_u64(&d);
+        p->base = mc_dec_bytes16(&d, &p->base_len, MC_SIGBASE_MAX);
+        p->sig = mc_dec_bytes8(&d, &p->sig_len, MC_SIG_BYTES);
+        break;
+    case MC_TX_TRIAL_ENROL:
+        mc_dec_str8(&d, p->study, sizeof p->study);
+        mc_dec_fixed(&d, p->patient.b, 32);
+        break;
+    case MC_TX_TRIAL_AMEND:
+        mc_dec_str8(&d, p->study, sizeof p->study);
+        mc_dec_fixed(&d, p->hash.b, 32);
+        mc_dec_str16(&d, p->reason, sizeof p->reason);
+        dec_outcomes(&d, p);
+        break;
+    case MC_TX_TRIAL_CLOSE: mc_dec_str8(&d, p->study, sizeof p->study); break;
+    case MC_TX_TRIAL_LOCK:
+        mc_dec_str8(&d, p->study, sizeof p->study);
+        mc_dec_fixed(&d, p->hash.b, 32);
+        break;
+    case MC_TX_TRIAL_RESULTS:
+        mc_dec_str8(&d, p->study, sizeof p->study);
+        mc_dec_fixed(&d, p->hash.b, 32);
+        dec_outcomes(&d, p);
+        break;
+    default: return mc_err_set(MC_ERR_INVALID, "type %u is not a research transaction", type);
+    }
+    int rc = mc_dec_finish(&d);
+    return rc ? mc_err_set(rc, "%s payload does not decode", mc_tx_type_name(type)) : 0;
+}
+
 /* --- trial verification --- */
 
 static void finding(struct mc_trial_report *r, uint8_t kind, const char *text, const mc_pubkey *patient) {

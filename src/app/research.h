@@ -238,6 +238,45 @@ struct mc_trial_report {
 MC_MUST_CHECK int mc_trial_verify(struct mc_state *st, const char *study,
                                   struct mc_trial_report *report);
 
+/* Structural form of every research payload (fields by type, see the
+ * layouts above), for builders (CLI, tests) and the fuzz target. */
+struct mc_research_payload {
+    uint16_t type;
+    char study[MC_STUDY_ID_MAX + 1];      /* study id; the consent's target */
+    char title[MC_RESEARCH_TEXT_MAX + 1], sponsor[MC_RESEARCH_TEXT_MAX + 1];
+    char registry_id[MC_RESEARCH_TEXT_MAX + 1];
+    char purpose[MC_PURPOSE_TOKEN_MAX + 1];
+    mc_hash hash;                         /* protocol, locked or results dataset, query dataset */
+    uint8_t categories;
+    uint16_t k;
+    uint8_t outcome_count;
+    struct mc_study_outcome outcomes[MC_RESEARCH_OUTCOMES_MAX];
+    uint8_t researcher_count;
+    mc_pubkey researchers[MC_RESEARCH_RESEARCHERS_MAX];
+    uint8_t scope, action;                /* consent */
+    uint32_t version;
+    uint64_t expiry_ms;
+    mc_pubkey patient;                    /* enrol */
+    char reason[MC_RESEARCH_REASON_MAX + 1]; /* amend, query */
+    mc_pubkey requester;                  /* query */
+    uint8_t outcome;
+    uint16_t status;
+    uint32_t patients, records;
+    uint64_t as_of_height;
+    const uint8_t *base;                  /* query: points into the decoded bytes */
+    size_t base_len;
+    const uint8_t *sig;
+    size_t sig_len;
+};
+
+/* Canonical bytes of p (by p->type) appended to b; b->err on failure. */
+void mc_research_encode(struct mc_buf *b, const struct mc_research_payload *p);
+/* Strict structural decode (lengths, counts, no trailing bytes; values are
+ * judged by execution). MC_ERR_MALFORMED / MC_ERR_TOO_LARGE / MC_ERR_INVALID
+ * (not a research type). out is large: heap it. */
+MC_MUST_CHECK int mc_research_decode(struct mc_research_payload *out, uint16_t type,
+                                     const uint8_t *p, size_t n);
+
 struct mc_exec;
 /* Executes research transactions (types 90-97). See app.h for the contract. */
 MC_MUST_CHECK int mc_research_execute(struct mc_exec *ex);
