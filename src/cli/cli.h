@@ -154,6 +154,17 @@ int mc_cli_cmd_drug_alerts(int argc, char **argv);
 int mc_cli_cmd_drug_vrs(int argc, char **argv);
 int mc_cli_cmd_genesis_add_org(int argc, char **argv);
 
+/* Research consent and trials (cmd_research.c). */
+int mc_cli_cmd_study_register(int argc, char **argv);
+int mc_cli_cmd_research_consent(int argc, char **argv);
+int mc_cli_cmd_research_withdraw(int argc, char **argv);
+int mc_cli_cmd_trial_enrol(int argc, char **argv);
+int mc_cli_cmd_trial_amend(int argc, char **argv);
+int mc_cli_cmd_trial_close(int argc, char **argv);
+int mc_cli_cmd_trial_lock(int argc, char **argv);
+int mc_cli_cmd_trial_results(int argc, char **argv);
+int mc_cli_cmd_trial_verify(int argc, char **argv);
+
 /* Prints a command's usage (from the command table in main.c) to stdout. */
 void mc_cli_usage(const char *command_words);
 

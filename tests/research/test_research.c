@@ -456,6 +456,24 @@ Test(research, trial_verify_clean_and_each_violation, .timeout = 60) {
     cr_assert_eq(findings(rep, "enrolled_without_consent"), 0);
     json_decref(rep);
 
+    /* the same through the command line */
+    const char *bin = getenv("MEDCHAIN_BIN");
+    if (bin) {
+        char cmd[1024], out[4096];
+        snprintf(cmd, sizeof cmd, "%s trial verify clean --node http://127.0.0.1:%u 2>&1", bin, (unsigned)e.port);
+        FILE *f = popen(cmd, "r");
+        size_t n = fread(out, 1, sizeof out - 1, f);
+        out[n] = 0;
+        cr_assert_eq(pclose(f), 0, "%s", out);
+        cr_assert_not_null(strstr(out, "verdict: clean"), "%s", out);
+        snprintf(cmd, sizeof cmd, "%s trial verify dirty --node http://127.0.0.1:%u 2>&1", bin, (unsigned)e.port);
+        f = popen(cmd, "r");
+        n = fread(out, 1, sizeof out - 1, f);
+        out[n] = 0;
+        cr_assert_neq(pclose(f), 0, "%s", out);
+        cr_assert_not_null(strstr(out, "finding: unregistered_outcome: fasting glucose at 12 weeks"), "%s", out);
+    }
+
     /* Enrolment without consent: the ledger refuses it (above), so it can
      * only come from a state written around the rules (faulty software, an
      * edited database). Verify re-derives consent from the history rows and
