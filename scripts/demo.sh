@@ -156,6 +156,33 @@ if [ $fresh = 1 ]; then
        --png "$DEMO/labels/$what-$serial.png" --svg "$DEMO/labels/$what-$serial.svg" >/dev/null
   done
   echo "  labels (QR PNG and SVG) in $DEMO/labels/: genuine, dispensed, counterfeit, recalled"
+
+  # Research: Dr Rosalind Franklin registers a study with pre-specified
+  # outcomes; every Synthea patient consents to "hiv-research"; one is
+  # enrolled; enrolment closes, the database is locked, results are posted
+  # and the trial verifies clean (docs/RESEARCH.md).
+  RES=$KEYS/dr-rosalind-franklin.json
+  RES_PUB=$(sed -n 's/.*"public_key": *"\([0-9a-f]*\)".*/\1/p' "$RES")
+  echo "protocol of HIV-VL-1, version 1" >"$DEMO/protocol.txt"
+  mc study register --key "$RES" --id HIV-VL-1 --title "Viral load under ART" --sponsor "St Mary's Research" \
+     --registry-id NCT09999999 --protocol-file "$DEMO/protocol.txt" --purpose hiv-research \
+     --categories all --k 1 --primary "viral load at 48 weeks" --secondary "CD4 count at 48 weeks" \
+     --researchers "$RES_PUB" >/dev/null
+  for f in "$KEYS"/patient-*.json; do
+    [ -f "$f" ] || continue
+    mc research consent --key "$f" --purpose hiv-research --version 1 --categories all >/dev/null
+  done
+  first=$(ls "$KEYS"/patient-*.json 2>/dev/null | awk 'NR == 1' || true)
+  if [ -n "$first" ]; then
+    mc trial enrol --key "$RES" --study HIV-VL-1 \
+       --patient "$(sed -n 's/.*"public_key": *"\([0-9a-f]*\)".*/\1/p' "$first")" >/dev/null
+  fi
+  echo "locked dataset of HIV-VL-1" >"$DEMO/locked.txt"
+  mc trial close --key "$RES" --study HIV-VL-1 >/dev/null
+  mc trial lock --key "$RES" --study HIV-VL-1 --dataset-file "$DEMO/locked.txt" >/dev/null
+  mc trial results --key "$RES" --study HIV-VL-1 --dataset-file "$DEMO/locked.txt" \
+     --primary "viral load at 48 weeks" --secondary "CD4 count at 48 weeks" >/dev/null
+  echo "  research: study HIV-VL-1 registered, patients consented, 1 enrolled, locked, results posted: $(mc trial verify HIV-VL-1 | sed -n 's/^verdict: //p')"
 fi
 
 PAT=$(ls "$KEYS"/patient-*.json 2>/dev/null | awk 'NR == 1' || true)
@@ -191,6 +218,11 @@ cat <<TXT
   build/medchain record get Observation/<id> --key $KEYS/dr-grace-hopper-2025.json --node $URL
 TXT
 fi
+cat <<TXT
+  # Research: the trial's report, the study with its dataset query log
+  build/medchain trial verify HIV-VL-1 --node $URL
+  curl -s $URL/v1/research/study/HIV-VL-1
+TXT
 cat <<TXT
 
 Stop it with:  make demo-stop

@@ -124,4 +124,18 @@ void mc__api_records_list(struct mc_node *node, const char *param,
 void mc__api_records_break_glass(struct mc_node *node, const char *param,
                                  const struct mc__api_request *req, struct mc__api_response *res);
 
+/* --- research consent and trials (routes_research.c) --- */
+/* GET /v1/research/study/{id}: the study and its dataset query log. */
+void mc__api_research_study(struct mc_node *node, const char *param,
+                            const struct mc__api_request *req, struct mc__api_response *res);
+/* GET /v1/research/dataset/{id}: signed by a researcher of the study. */
+void mc__api_research_dataset(struct mc_node *node, const char *param,
+                              const struct mc__api_request *req, struct mc__api_response *res);
+/* GET /v1/research/consents?patient=KEY: signed by the patient or an auditor. */
+void mc__api_research_consents(struct mc_node *node, const char *param,
+                               const struct mc__api_request *req, struct mc__api_response *res);
+/* GET /v1/research/verify/{id}: the trial verification report. */
+void mc__api_research_verify(struct mc_node *node, const char *param,
+                             const struct mc__api_request *req, struct mc__api_response *res);
+
 #endif

@@ -1157,6 +1157,15 @@ static const struct route {
      "clone and counterfeit alerts concerning an organisation (all for a regulator)"},
     {"POST", {"v1", "vrs"}, mc__api_supply_vrs, MC_HTTP_VRS_BODY_MAX, "/v1/vrs",
      "GS1 Lightweight Messaging verification request of an enrolled trading partner (signed)"},
+    /* Research consent and trials (docs/RESEARCH.md). */
+    {"GET", {"v1", "research", "study", P}, mc__api_research_study, 0, "/v1/research/study/{id}",
+     "a registered study (ResearchStudy), its outcomes, phase and dataset query log"},
+    {"GET", {"v1", "research", "dataset", P}, mc__api_research_dataset, 0, "/v1/research/dataset/{id}",
+     "de-identified dataset of consenting patients (signed: a researcher of the study)"},
+    {"GET", {"v1", "research", "consents"}, mc__api_research_consents, 0, "/v1/research/consents?patient=KEY",
+     "a patient's research consent history as FHIR Consent (signed: patient or auditor)"},
+    {"GET", {"v1", "research", "verify", P}, mc__api_research_verify, 0, "/v1/research/verify/{id}",
+     "trial verification: outcome switching, dataset changes, enrolment without consent"},
 };
 
 #define ROUTE_COUNT (sizeof routes / sizeof routes[0])

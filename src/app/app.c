@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/records.h"
+#include "app/research.h"
 #include "app/supply.h"
 #include "app/evidence.h"
 #include "app/txtypes.h"
@@ -200,6 +201,14 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
     case MC_TX_DRUG_RECALL:
     case MC_TX_DRUG_FLAG:
     case MC_TX_DRUG_SCAN: return mc_supply_execute(ex);
+    case MC_TX_STUDY_REGISTER:
+    case MC_TX_RESEARCH_CONSENT:
+    case MC_TX_RESEARCH_QUERY:
+    case MC_TX_TRIAL_ENROL:
+    case MC_TX_TRIAL_AMEND:
+    case MC_TX_TRIAL_CLOSE:
+    case MC_TX_TRIAL_LOCK:
+    case MC_TX_TRIAL_RESULTS: return mc_research_execute(ex);
     default: return mc_err_set(MC_ERR_INVALID, "unknown transaction type %u", ex->tx->type);
     }
 }

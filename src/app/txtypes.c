@@ -33,6 +33,21 @@ static const struct { uint16_t type; const char *name; size_t payload_max; } typ
     {MC_TX_DRUG_RECALL, "drug_recall", 15 + 21 + 1 + MC_SUPPLY_REASON_MAX},
     {MC_TX_DRUG_FLAG, "drug_flag", 15 + 21 + 1 + 1 + MC_SUPPLY_REASON_MAX},
     {MC_TX_DRUG_SCAN, "drug_scan", 15 + 21 + 1 + 1},
+    /* Research (app/research.h): str8 texts of at most MC_RESEARCH_TEXT_MAX
+     * bytes, ids and purposes of at most 64. */
+    {MC_TX_STUDY_REGISTER, "study_register",
+     65 + 3 * (1 + MC_RESEARCH_TEXT_MAX) + 32 + 65 + 1 + 2 +
+         1 + MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) + 1 + MC_RESEARCH_RESEARCHERS_MAX * 32},
+    {MC_TX_RESEARCH_CONSENT, "research_consent", 1 + 65 + 4 + 1 + 1 + 8},
+    {MC_TX_RESEARCH_QUERY, "research_query",
+     65 + 32 + 1 + 2 + 2 + MC_RESEARCH_REASON_MAX + 32 + 4 + 4 + 8 + 2 + 2048 + 65},
+    {MC_TX_TRIAL_ENROL, "trial_enrol", 65 + 32},
+    {MC_TX_TRIAL_AMEND, "trial_amend",
+     65 + 32 + 2 + MC_RESEARCH_REASON_MAX + 1 + MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX)},
+    {MC_TX_TRIAL_CLOSE, "trial_close", 65},
+    {MC_TX_TRIAL_LOCK, "trial_lock", 65 + 32},
+    {MC_TX_TRIAL_RESULTS, "trial_results",
+     65 + 32 + 1 + MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX)},
 };
 
 const char *mc_tx_type_name(uint16_t type) {

@@ -32,6 +32,15 @@ enum mc_tx_type {
     MC_TX_DRUG_RECALL = 27,       /* manufacturer or regulator recalls a lot */
     MC_TX_DRUG_FLAG = 28,         /* regulator or owner marks suspect/illegitimate, or clears */
     MC_TX_DRUG_SCAN = 29,         /* node records a public verification */
+    /* Research consent and clinical trials, 90-119 (layouts in app/research.h). */
+    MC_TX_STUDY_REGISTER = 90,    /* organisation registers a study (ResearchStudy) */
+    MC_TX_RESEARCH_CONSENT = 91,  /* patient consents to research use, or withdraws */
+    MC_TX_RESEARCH_QUERY = 92,    /* node logs a dataset query with its result hash */
+    MC_TX_TRIAL_ENROL = 93,       /* study team enrols a consenting patient (ResearchSubject) */
+    MC_TX_TRIAL_AMEND = 94,       /* protocol amendment: new hash, reason, added outcomes */
+    MC_TX_TRIAL_CLOSE = 95,       /* enrolment closed */
+    MC_TX_TRIAL_LOCK = 96,        /* database lock: the dataset's hash */
+    MC_TX_TRIAL_RESULTS = 97,     /* results posted: reported outcomes, results dataset hash */
 };
 
 /* Name ("enroll_member") or NULL for an unknown type. */

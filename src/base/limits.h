@@ -71,4 +71,28 @@ _Static_assert(MC_SUPPLY_ITEMS_PER_TX_MAX * 64 + 64 <= MC_TX_PAYLOAD_MAX,
 _Static_assert(MC_SUPPLY_SERIALS_PER_TX_MAX * 21 + 64 <= MC_TX_PAYLOAD_MAX,
                "a maximal commissioning payload must fit a transaction");
 
+
+/* Research consent and clinical trials (src/app/research.h). Outcome
+ * texts, titles and sponsors are short registry-style strings (str8). */
+#define MC_RESEARCH_TEXT_MAX 200
+/* Pre-specified outcomes of one study, registered and amended together:
+ * ClinicalTrials.gov records rarely list more than a few dozen. */
+#define MC_RESEARCH_OUTCOMES_MAX 64
+/* Researchers allowed to query one study (a study team, not a population). */
+#define MC_RESEARCH_RESEARCHERS_MAX 64
+/* Amendment reasons. */
+#define MC_RESEARCH_REASON_MAX 512
+/* Largest k of small-cell suppression (k-anonymity threshold). */
+#define MC_RESEARCH_K_MAX 1000
+/* Patients and de-identified records in one dataset response: bounds the
+ * node's work and memory for one query (larger studies page by purpose). */
+#define MC_RESEARCH_DATASET_PATIENTS_MAX 10000
+#define MC_RESEARCH_DATASET_RECORDS_MAX 20000
+/* Issues listed by one trial verification. */
+#define MC_RESEARCH_FINDINGS_MAX 256
+
+_Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
+                   MC_RESEARCH_RESEARCHERS_MAX * 32 + 2048 <= MC_TX_PAYLOAD_MAX,
+               "a maximal study registration must fit a transaction");
+
 #endif

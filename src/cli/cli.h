@@ -155,6 +155,16 @@ int mc_cli_cmd_drug_alerts(int argc, char **argv);
 int mc_cli_cmd_drug_vrs(int argc, char **argv);
 int mc_cli_cmd_genesis_add_org(int argc, char **argv);
 
+/* Research consent and trials (cmd_research.c). */
+int mc_cli_cmd_study_register(int argc, char **argv);
+int mc_cli_cmd_research_consent(int argc, char **argv);
+int mc_cli_cmd_research_withdraw(int argc, char **argv);
+int mc_cli_cmd_trial_enrol(int argc, char **argv);
+int mc_cli_cmd_trial_amend(int argc, char **argv);
+int mc_cli_cmd_trial_close(int argc, char **argv);
+int mc_cli_cmd_trial_lock(int argc, char **argv);
+int mc_cli_cmd_trial_results(int argc, char **argv);
+int mc_cli_cmd_trial_verify(int argc, char **argv);
 /* Medical-record commands (cmd_records.c). */
 int mc_cli_cmd_record_add(int argc, char **argv);
 int mc_cli_cmd_record_import(int argc, char **argv);

@@ -137,6 +137,37 @@ static const struct command commands[] = {
      "medchain genesis add-org --home DIR --id N --name NAME --kind KIND [--gln GLN]\n"
      "                         --admin-key-out FILE\n"
      "  Edits DIR/genesis.json of a node that has not started yet.\n"},
+    {"study register", mc_cli_cmd_study_register, "register a research study (admin or researcher)",
+     "medchain study register --key KEY --id ID --title T --sponsor S --registry-id R\n"
+     "                        (--protocol-file F | --protocol-hash HEX) --categories LIST\n"
+     "                        --primary \"O1;O2\" [--secondary \"O3\"] [--purpose TOKEN] [--k N]\n"
+     "                        [--researchers HEX,HEX] [options]\n"
+     "  Pre-registers the outcomes; LIST as for grants (results,problems or all).\n" SIGNER_OPTS},
+    {"research consent", mc_cli_cmd_research_consent, "consent to research use (patient)",
+     "medchain research consent --key PATIENT_KEY (--study ID | --purpose TOKEN) --version N\n"
+     "                          --categories LIST [--expiry-ms MS] [options]\n"
+     "  N is the next version for that study or purpose (1 for the first).\n" SIGNER_OPTS},
+    {"research withdraw", mc_cli_cmd_research_withdraw, "withdraw a research consent (patient)",
+     "medchain research withdraw --key PATIENT_KEY (--study ID | --purpose TOKEN) --version N\n"
+     "                           [options]\n" SIGNER_OPTS},
+    {"trial enrol", mc_cli_cmd_trial_enrol, "enrol a consenting patient (study team)",
+     "medchain trial enrol --key KEY --study ID --patient HEX [options]\n" SIGNER_OPTS},
+    {"trial amend", mc_cli_cmd_trial_amend, "record a protocol amendment (study team)",
+     "medchain trial amend --key KEY --study ID (--protocol-file F | --protocol-hash HEX)\n"
+     "                     --reason TEXT [--primary \"O\"] [--secondary \"O\"] [options]\n" SIGNER_OPTS},
+    {"trial close", mc_cli_cmd_trial_close, "close enrolment (study team)",
+     "medchain trial close --key KEY --study ID [options]\n" SIGNER_OPTS},
+    {"trial lock", mc_cli_cmd_trial_lock, "lock the database: anchor the dataset's hash (study team)",
+     "medchain trial lock --key KEY --study ID (--dataset-file F | --dataset-hash HEX) [options]\n"
+     SIGNER_OPTS},
+    {"trial results", mc_cli_cmd_trial_results, "post results: reported outcomes and dataset hash",
+     "medchain trial results --key KEY --study ID (--dataset-file F | --dataset-hash HEX)\n"
+     "                       --primary \"O1\" [--secondary \"O2;O3\"] [options]\n" SIGNER_OPTS},
+    {"trial verify", mc_cli_cmd_trial_verify, "check a trial for outcome switching and altered data",
+     "medchain trial verify STUDY [--json] [--node URL]\n"
+     "  Reports outcomes reported but never registered or amended in, registered outcomes\n"
+     "  never reported, a results dataset whose hash differs from the locked one, and\n"
+     "  subjects enrolled without consent. Exit 0: clean; 1: findings or failure.\n"},
     {"record add", mc_cli_cmd_record_add, "add a FHIR resource about a patient (clinician)",
      "medchain record add --key CLINICIAN_KEY (--patient HEX | --patient-key F) --file RESOURCE.json\n"
      "                    [--purpose TREAT] [--no-wait] [--timeout S]" READ_OPTS
