@@ -1037,6 +1037,8 @@ static const struct route {
     {"GET", {"v1", "orgs"}, h_orgs, 0, "/v1/orgs", "organisations"},
     {"GET", {"v1", "org", P}, h_org, 0, "/v1/org/{id}", "organisation by id"},
     {"GET", {"v1", "validators"}, h_validators, 0, "/v1/validators", "validator set"},
+    {"GET", {"v1", "verify"}, mc__api_chain_verify, 0, "/v1/verify",
+     "full-chain verification of this node's files (medchain verify), at most every 30 s"},
     /* Records (docs/RECORDS.md); private routes need RFC 9421 signatures. */
     {"GET", {"v1", "records"}, mc__api_records_list, 0, "/v1/records?patient=KEY",
      "the patient's records with sealed batch keys (signed: patient or auditor)"},
