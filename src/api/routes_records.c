@@ -627,7 +627,7 @@ static json_t *audit_event(const struct mc_access_entry *e, const mc_pubkey *nod
     json_object_del(json_object_get(json_array_get(json_object_get(ev, "agent"), 0), "who"), "reference");
     json_object_del(json_object_get(json_object_get(ev, "source"), "observer"), "reference");
     json_t *entity = json_array();
-    json_t *ent = json_pack("{s:{s:s, s:s}, s:[{s:s, s:s}]}", "what", "identifier", "system",
+    json_t *ent = json_pack("{s:{s:{s:s, s:s}}, s:[{s:s, s:s}]}", "what", "identifier", "system",
                             "urn:medchain:record", "value", what[0] ? what : "(none)", "detail",
                             "type", "ledger-transaction", "valueString", tx);
     if (ent) json_array_append_new(entity, ent);
@@ -691,7 +691,7 @@ static json_t *consent(const mc_pubkey *patient, const struct mc_grant *g, uint6
     char pref[80];
     snprintf(pref, sizeof pref, "Patient/%s", pat);
     json_t *c = json_pack(
-        "{s:s, s:s, s:s, s:{s:s}, s:[{s:[{s:s, s:s}]}], s:{s:s}, s:{s:s, s:{s:[{s:{s:s, s:s}}]}}}",
+        "{s:s, s:s, s:s, s:{s:s}, s:[{s:[{s:s, s:s}]}], s:{s:s}, s:{s:s, s:[{s:{s:{s:s, s:s}}}]}}",
         "resourceType", "Consent", "id", id, "status", active ? "active" : "inactive",
         "scope", "text", "patient-privacy", "category", "coding", "system", "http://loinc.org",
         "code", "59284-0", "patient", "reference", pref,

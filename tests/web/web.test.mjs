@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { GTIN, startConsortium } from './consortium.mjs';
 
@@ -41,6 +41,10 @@ after(async () => {
   if (net) await net.stop();
 });
 
+afterEach(async (t) => {
+  if (t.passed === false || process.exitCode) await failShots(t);
+});
+
 // A fresh browser context (its own storage), pages failing on script errors.
 async function newPage(viewport = { width: 1100, height: 900 }) {
   const ctx = await browser.newContext({ baseURL: net.url, viewport });
@@ -53,8 +57,27 @@ async function newPage(viewport = { width: 1100, height: 900 }) {
   return page;
 }
 
+// On a failure, every open page is photographed (build/screenshots/failed-*).
+async function failShots(t) {
+  let i = 0;
+  for (const c of contexts) for (const p of c.pages()) await shot(p, `failed-${t.name.slice(0, 20).replace(/\W+/g, '-')}-${i++}`).catch(() => {});
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// Access-log entries are committed in the block after the access: refresh
+// until the entry shows (at most ~10 s).
+async function refreshUntil(page, button, locator) {
+  for (let i = 0; i < 20; i++) {
+    await page.click(button);
+    try {
+      await locator.waitFor({ timeout: 500 });
+      return;
+    } catch { /* not yet */ }
+  }
+  await locator.waitFor({ timeout: 1 });
 }
 
 async function loadKey(page, who) {
@@ -92,4 +115,116 @@ test('explorer: an altered proof fails the check', async () => {
   await page.locator('#proof-verdict[data-ok="false"]').waitFor();
   assert.match(await page.locator('#proof-verdict').innerText(), /FAILED/);
   await shot(page, 'explorer-altered-proof');
+});
+
+test('verify a medicine: a pharmacist scans a genuine pack and a counterfeit one, and dispenses', async () => {
+  const page = await newPage({ width: 390, height: 844 }); // a phone
+  await page.goto('/verify');
+  // The genuine pack: a photo of its QR label, decoded in the page.
+  await page.locator('#code-image').setInputFiles(join(net.dir, 'genuine.png'));
+  await page.locator('#verdict[data-verdict="genuine"]').waitFor();
+  assert.match(await page.locator('#verdict .big').innerText(), /Genuine/);
+  await page.getByText(/proven in the ledger/).waitFor();
+  await shot(page, 'verify-genuine');
+  // A counterfeit: a serial nobody commissioned, typed as an element string.
+  await page.fill('#code', `(01)${GTIN}(17)300630(10)LOT2026A(21)FAKE42`);
+  await page.click('#code-form button[type=submit]');
+  await page.locator('#verdict[data-verdict="unknown_serial"]').waitFor();
+  assert.match(await page.locator('#verdict .big').innerText(), /Counterfeit/);
+  await shot(page, 'verify-counterfeit');
+  // The pharmacist signs in and dispenses PK3 (a transaction built and signed in the page).
+  await loadKey(page, 'ph');
+  assert.match(await page.locator('.keypanel .who').innerText(), /Pharmacist Pat/);
+  await page.selectOption('#act', 'dispense');
+  await page.fill('#act-gtin', GTIN);
+  await page.fill('#act-serials', 'PK3');
+  await page.fill('#code', `${net.url}/01/${GTIN}/10/LOT2026A/21/PK3?17=300630`);
+  await page.click('#act-go');
+  await page.locator('#act-done').waitFor();
+  await page.locator('#verdict[data-verdict="genuine"]').waitFor();
+  assert.match(await page.locator('#result').innerText(), /dispensed/);
+  assert.deepEqual(page.errors, []);
+});
+
+test('records: grant, read, the read in the patient\'s log; revoke, refusal shown; break-glass reviewed', async () => {
+  const patient = net.pub('patient');
+  // Dr Ada writes an allergy record from the form.
+  const ada = await newPage();
+  await ada.goto('/clinician');
+  await loadKey(ada, 'ada');
+  await ada.fill('#patient', patient);
+  await ada.selectOption('#add-type', 'AllergyIntolerance');
+  await ada.fill('#add-text', 'Penicillin');
+  await ada.click('#add-go');
+  await ada.locator('#added').waitFor();
+
+  // Dr Bob has no grant yet: refused.
+  const bob = await newPage();
+  await bob.goto('/clinician');
+  await loadKey(bob, 'bob');
+  await bob.fill('#patient', patient);
+  await bob.selectOption('#rtype', 'AllergyIntolerance');
+  await bob.click('#read');
+  await bob.locator('#refused').waitFor();
+
+  // The patient sees the record and grants Dr Bob their problem list.
+  const pat = await newPage();
+  await pat.goto('/patient');
+  await loadKey(pat, 'patient');
+  await pat.getByText('Allergy: Penicillin').waitFor();
+  await pat.fill('#grant-member', net.pub('bob'));
+  await pat.check('#cat-problems');
+  await pat.click('#grant-go');
+  await pat.locator('#grant-done').waitFor();
+  assert.match(await pat.locator('#grant-done').innerText(), /[1-9]\d* record keys sealed/);
+  await pat.locator('#grant-list').getByText('Dr Bob Marley').waitFor();
+
+  // Dr Bob reads it now.
+  await bob.click('#read');
+  await bob.locator('#read-list').getByText('Allergy: Penicillin').waitFor();
+  await bob.locator('#read-list button[data-open]').first().click();
+  await bob.locator('#read-list .opened').waitFor();
+  await shot(bob, 'clinician');
+
+  // The patient sees that read in plain words.
+  await refreshUntil(pat, '#refresh-log', pat.locator('#access-log li:not(.refused)',
+    { hasText: /Dr Bob Marley at St Mary's Hospital read your allergy list for treatment/ }).first());
+
+  // Revoked: Dr Bob is refused, and the patient sees the refusal.
+  await pat.locator('#grant-list button[data-grant]').first().click();
+  await pat.getByText('Access revoked').waitFor();
+  await bob.click('#read');
+  await bob.locator('#refused').waitFor();
+  assert.match(await bob.locator('#refused').innerText(), /Refused \(403\)/);
+  await shot(bob, 'clinician-refused');
+
+  // Emergency: Dr Bob breaks the glass with a reason.
+  await bob.locator('#btg summary').click();
+  await bob.fill('#btg-reason', 'unconscious in the emergency department');
+  await bob.click('#read');
+  await bob.locator('#read-list').getByText('Allergy: Penicillin').waitFor();
+  await bob.locator('#read-list button[data-open]').first().click();
+  await bob.locator('#read-list .opened').waitFor();
+
+  await refreshUntil(pat, '#refresh-log', pat.locator('#access-log li.btg', { hasText: /EMERGENCY/ }).first());
+  await pat.locator('#access-log li.refused', { hasText: /Dr Bob Marley at St Mary's Hospital was REFUSED/ }).first().waitFor();
+  await shot(pat, 'patient');
+
+  // The auditor reviews the break-glass access.
+  const aud = await newPage();
+  await aud.goto('/auditor');
+  await loadKey(aud, 'aud');
+  await aud.locator('#bg-open li', { hasText: 'unconscious in the emergency department' }).waitFor();
+  await aud.locator('#audit-table').waitFor();
+  await shot(aud, 'auditor');
+  // Close every open access (the search and the read of the emergency).
+  for (let i = 0; i < 5 && await aud.locator('#bg-open li').count(); i++) {
+    const n = await aud.locator('#bg-open li').count();
+    await aud.locator('#bg-open input').first().fill('justified: patient unconscious');
+    await aud.locator('#bg-open button').first().click();
+    await aud.waitForFunction((k) => document.querySelectorAll('#bg-open li').length < k, n);
+  }
+  await aud.locator('#bg-none').waitFor();
+  await aud.locator('#bg-closed li', { hasText: 'justified: patient unconscious' }).first().waitFor({ state: 'attached' });
+  for (const p of [ada, bob, pat, aud]) assert.deepEqual(p.errors.filter((e) => !/status of 403/.test(e)), []);
 });

@@ -58,3 +58,15 @@ export async function orgName(id) {
   const o = list.find((x) => x.id === Number(id));
   return o ? o.name : `organisation ${id}`;
 }
+
+// The node's route index (GET / as JSON): which optional parts of the API
+// (research) this node has.
+let routesCache;
+export async function routes() {
+  if (!routesCache) routesCache = get('/').then((r) => (r.routes || []).map((x) => `${x.method} ${x.path}`));
+  return routesCache;
+}
+
+export async function hasRoute(prefix) {
+  return (await routes()).some((r) => r.includes(prefix));
+}
