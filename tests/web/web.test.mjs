@@ -228,3 +228,13 @@ test('records: grant, read, the read in the patient\'s log; revoke, refusal show
   await aud.locator('#bg-closed li', { hasText: 'justified: patient unconscious' }).first().waitFor({ state: 'attached' });
   for (const p of [ada, bob, pat, aud]) assert.deepEqual(p.errors.filter((e) => !/status of 403/.test(e)), []);
 });
+
+test('every main page loads without script errors, on a phone too', async () => {
+  for (const [path, name] of [['/', 'home'], ['/research', 'research'], ['/patient', 'patient-signed-out']]) {
+    const page = await newPage({ width: 390, height: 844 });
+    await page.goto(path);
+    await page.locator('footer.site').getByText(/Chain medchain-web/).waitFor();
+    await shot(page, name);
+    assert.deepEqual(page.errors, [], `${path}: ${page.errors.join('; ')}`);
+  }
+});
