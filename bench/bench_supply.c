@@ -32,6 +32,7 @@
 #include "chain/tx.h"
 #include "crypto/keyfile.h"
 #include "node/node.h"
+#include "bench_bound.h"
 
 #define GTIN "09506000134352"
 #define LOTS 20           /* commissioning transactions */
@@ -46,36 +47,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static atomic_uint_fast64_t verified;
-static atomic_int verify_stop;
-
-static void *verify_worker(void *arg) {
-    struct mc_keypair kp;
-    mc_keypair_generate(&kp);
-    uint8_t msg[200] = {1, 2, 3}, sig[64];
-    mc_sign(sig, &kp, MC_SIGN_TX, "medchain-bench", msg, sizeof msg);
-    uint64_t n = 0;
-    while (!atomic_load_explicit(&verify_stop, memory_order_relaxed)) {
-        if (mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-bench", msg, sizeof msg) != 0) abort();
-        n++;
-    }
-    atomic_fetch_add(&verified, n);
-    return NULL;
-}
-
-static double ed25519_verify_rate(void) {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1) cores = 1;
-    pthread_t th[64];
-    atomic_store(&verified, 0);
-    atomic_store(&verify_stop, 0);
-    double t0 = now_s();
-    for (long i = 0; i < cores && i < 64; i++) pthread_create(&th[i], NULL, verify_worker, NULL);
-    usleep(2000000);
-    atomic_store(&verify_stop, 1);
-    for (long i = 0; i < cores && i < 64; i++) pthread_join(th[i], NULL);
-    return (double)atomic_load(&verified) / (now_s() - t0);
-}
 
 static int free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -232,7 +203,7 @@ int main(void) {
     mc_crypto_init();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const char *bin = getenv("MEDCHAIN_BIN") ? getenv("MEDCHAIN_BIN") : "build/medchain";
-    double bound = ed25519_verify_rate();
+    double bound = bench_ed25519_bound(0);
 
     char dir[] = "/tmp/medchain-bench-supply-XXXXXX";
     if (!mkdtemp(dir)) return 1;

@@ -88,6 +88,42 @@ if [ $fresh = 1 ]; then
   mc key rotate --key "$KEYS/dr-grace-hopper.json" --new-key "$KEYS/dr-grace-hopper-2025.json" >/dev/null
   echo "  Dr Grace Hopper rotated her key"
 
+  # Medical records: each Synthea patient's history is imported by a
+  # clinician (one transaction Bundle, one anchor each); the first patient
+  # grants Dr Grace Hopper (her current key, after the rotation) access;
+  # she reads, a clinician without a grant is refused, then reads with
+  # break-glass. Every read and refusal is on the patient's access log.
+  for who in "clinician:Dr Ignaz Semmelweis" "clinician:Dr Virginia Apgar"; do
+    role=${who%%:*}; name=${who#*:}; f=$KEYS/$(echo "$name" | tr ' A-Z' '-a-z' | tr -cd 'a-z-').json
+    "$BIN" keygen --out "$f" >/dev/null
+    mc member enroll --key "$ADMIN" --member-key "$f" --role "$role" --name "$name" >/dev/null
+  done
+  for bundle in "$SYNTHEA"/*.json; do
+    [ -f "$bundle" ] || continue
+    base=$(basename "$bundle" .json); first=${base%%_*}
+    f=$KEYS/patient-$(echo "$first" | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9').json
+    count=$(mc record import --key "$KEYS/dr-ignaz-semmelweis.json" --patient-key "$f" --bundle "$bundle" \
+            | sed -n 's/^imported: //p')
+    echo "  imported $count FHIR resources of $first (encrypted, one anchor) by Dr Ignaz Semmelweis"
+  done
+  pat=$(ls "$KEYS"/patient-*.json 2>/dev/null | awk 'NR == 1' || true)
+  if [ -n "$pat" ]; then
+    grant=$(mc grant add --key "$pat" --to-member-key "$KEYS/dr-grace-hopper-2025.json" \
+            --categories problems,results,medications,encounters | awk '/^id:/ && !g {g=$2} END {print g}')
+    echo "  $(basename "$pat" .json) granted Dr Grace Hopper (rotated key) problems, results, medications, encounters: grant $grant"
+    rec=$(mc record list --key "$pat" --type Observation | awk '/^record:/ && !r {r=$2} END {print r}')
+    mc record get "Observation/$rec" --key "$KEYS/dr-grace-hopper-2025.json" --purpose TREAT \
+       --out "$DEMO/read-by-grace.json" >/dev/null
+    echo "  Dr Grace Hopper read Observation/$rec (granted; saved in $DEMO/read-by-grace.json)"
+    if mc record get "Observation/$rec" --key "$KEYS/dr-virginia-apgar.json" >/dev/null 2>"$DEMO/refused.txt"; then
+      echo "demo: a read without a grant was allowed" >&2; exit 1
+    fi
+    echo "  Dr Virginia Apgar was refused (no grant): $(sed 's/^medchain: error: //' "$DEMO/refused.txt")"
+    mc record get "Observation/$rec" --key "$KEYS/dr-virginia-apgar.json" \
+       --break-glass "unconscious patient in the emergency room" --out "$DEMO/read-break-glass.json" >/dev/null
+    echo "  Dr Virginia Apgar read it with break-glass (flagged, listed for the auditor's review)"
+  fi
+
   # A drug journey: Acme commissions a lot, ships it to MedDistrib, which
   # ships two packs on to Corner Pharmacy, which dispenses one. Then a
   # recalled lot, and labels (QR codes) to scan, one of them counterfeit.
@@ -122,6 +158,7 @@ if [ $fresh = 1 ]; then
   echo "  labels (QR PNG and SVG) in $DEMO/labels/: genuine, dispensed, counterfeit, recalled"
 fi
 
+PAT=$(ls "$KEYS"/patient-*.json 2>/dev/null | awk 'NR == 1' || true)
 height=$(curl -s "$URL/v1/status" | sed -n 's/.*"height": *\([0-9]*\).*/\1/p')
 cat <<TXT
 
@@ -143,6 +180,18 @@ Try:
   curl -s '$URL/01/09506000134352/10/LOT2026A/21/PK1?17=280630' ; curl -s '$URL/v1/supply/alerts?org=2'
   build/medchain drug vrs --key $KEYS/meddistrib-depot.json --gtin 09506000134352 --serial PK3 \\
       --lot LOT2026A --expiry 280630 --gln 4012345000009 --context dscsaSaleableReturn --node $URL
+TXT
+if [ -n "$PAT" ]; then
+cat <<TXT
+  # Medical records (FHIR R4, encrypted, every access on the ledger); patient key $PAT:
+  build/medchain record list --key $PAT --node $URL
+  build/medchain access log --key $PAT --node $URL          # every read and refusal, break-glass flagged
+  build/medchain record export --key $PAT --out /tmp/export.json --node $URL   # FHIR Bundle + Provenance
+  build/medchain grant list --key $PAT --node $URL ; build/medchain breakglass list --key $KEYS/ada-audit.json --node $URL
+  build/medchain record get Observation/<id> --key $KEYS/dr-grace-hopper-2025.json --node $URL
+TXT
+fi
+cat <<TXT
 
 Stop it with:  make demo-stop
 TXT

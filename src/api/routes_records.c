@@ -498,13 +498,229 @@ static json_t *bundle(const char *type) {
                      (json_int_t)0, "entry");
 }
 
-static void bundle_add(json_t *b, json_t *res, const char *type, const char *id) {
+static void bundle_add_mode(json_t *b, json_t *res, const char *type, const char *id,
+                            const char *mode) {
     char url[160];
     snprintf(url, sizeof url, "%s/%s", type, id);
     json_array_append_new(json_object_get(b, "entry"),
                           json_pack("{s:s, s:o, s:{s:s}}", "fullUrl", url, "resource", res, "search",
-                                    "mode", "match"));
+                                    "mode", mode));
     json_object_set_new(b, "total", json_integer((json_int_t)json_array_size(json_object_get(b, "entry"))));
+}
+
+static void bundle_add(json_t *b, json_t *res, const char *type, const char *id) {
+    bundle_add_mode(b, res, type, id, "match");
+}
+
+/* --- Provenance generated from the anchors ---
+ *
+ * Every record version has an anchor on the chain: who authored it (the
+ * author's key, whose RFC 9421 signature the anchor carries), for which
+ * organisation, which node encrypted and anchored it, when (block time),
+ * and which version it amends. Each version is served as a Provenance
+ * resource with the id "<record id>.<version>" (record ids carry no '.'),
+ * readable at /fhir/Provenance/<id>.<v> and found with
+ * /fhir/Provenance?target=Type/id[/_history/v]; $everything includes them.
+ * The policy is that of the target record. */
+
+static json_t *provenance(const struct mc_record_head *h, uint32_t v,
+                          const struct mc_record_version *rv, const mc_pubkey *node) {
+    const char *type = mc_fhir_type_name(h->type);
+    char id[MC_RECORD_ID_MAX + 16], target[160], t[32], author[65], batch[65], org[16];
+    snprintf(id, sizeof id, "%s.%u", h->id, v);
+    snprintf(target, sizeof target, "%s/%s/_history/%u", type, h->id, v);
+    mc_fhir_instant(t, rv->time_ms);
+    mc_hex_encode(author, rv->author.b, 32);
+    mc_hex_encode(batch, rv->batch.b, 32);
+    snprintf(org, sizeof org, "%u", h->org);
+    json_t *p = json_pack(
+        "{s:s, s:s, s:[{s:s}], s:s, s:{s:[{s:s, s:s, s:s}]},"
+        " s:[{s:{s:[{s:s, s:s}]}, s:{s:{s:s, s:s}}, s:{s:{s:s, s:s}}}],"
+        " s:[{s:s, s:{s:{s:s, s:s}}}]}",
+        "resourceType", "Provenance", "id", id, "target", "reference", target, "recorded", t,
+        "activity", "coding", "system", "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+        "code", v == 1 ? "CREATE" : "UPDATE", "display", v == 1 ? "create" : "revise",
+        "agent", "type", "coding", "system",
+        "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code", "author",
+        "who", "identifier", "system", "urn:medchain:account", "value", author,
+        "onBehalfOf", "identifier", "system", "urn:medchain:org", "value", org,
+        "entity", "role", "source", "what", "identifier", "system",
+        "urn:medchain:ledger-transaction", "value", batch);
+    if (!p) return NULL;
+    static const mc_pubkey zero;
+    if (memcmp(node->b, zero.b, 32) != 0) {
+        char nk[65];
+        mc_hex_encode(nk, node->b, 32);
+        json_array_append_new(json_object_get(p, "agent"),
+                              json_pack("{s:{s:[{s:s, s:s}]}, s:{s:{s:s, s:s}}}", "type", "coding",
+                                        "system", "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                                        "code", "custodian", "who", "identifier", "system",
+                                        "urn:medchain:node", "value", nk));
+    }
+    if (v > 1) {
+        char prev[160];
+        snprintf(prev, sizeof prev, "%s/%s/_history/%u", type, h->id, v - 1);
+        json_array_append_new(json_object_get(p, "entity"),
+                              json_pack("{s:s, s:{s:s}}", "role", "revision", "what", "reference", prev));
+    }
+    return p;
+}
+
+struct q_prov {
+    const char *id;
+    uint32_t version;   /* 0: every version */
+    json_t *list;       /* Provenance resources out */
+    int rc;
+};
+
+static int q_prov(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_prov *q = ctx;
+    struct mc_state *st = mc_app_state(app);
+    struct mc_record_head h;
+    if ((q->rc = mc_records_get_head(st, q->id, &h))) return 0;
+    uint32_t from = q->version ? q->version : 1, to = q->version ? q->version : h.versions;
+    if (to > h.versions) {
+        q->rc = MC_ERR_NOT_FOUND;
+        return 0;
+    }
+    for (uint32_t v = from; v <= to; v++) {
+        struct mc_record_version rv;
+        if ((q->rc = mc_records_get_version(st, q->id, v, &rv))) return 0;
+        struct mc_record_batch b;
+        mc_pubkey node;
+        memset(&node, 0, sizeof node);
+        if (mc_records_get_batch(st, &rv.batch, &b) == 0) node = b.node;
+        json_t *p = provenance(&h, v, &rv, &node);
+        if (p) json_array_append_new(q->list, p);
+    }
+    return 0;
+}
+
+/* Splits "[Type/]id[/_history/v]" or a generated Provenance id "id.v". */
+static int parse_target(const char *ref, char type[40], char id[MC_RECORD_ID_MAX + 1],
+                        uint32_t *version) {
+    type[0] = 0;
+    *version = 0;
+    char buf[200];
+    if (!ref || strlen(ref) >= sizeof buf) return MC_ERR_MALFORMED;
+    snprintf(buf, sizeof buf, "%s", ref);
+    char *rest = buf, *slash = strchr(buf, '/');
+    if (slash) {
+        *slash = 0;
+        size_t tn = strlen(buf);
+        if (tn >= 40) return MC_ERR_MALFORMED;
+        memcpy(type, buf, tn + 1);
+        rest = slash + 1;
+    }
+    char *hist = strstr(rest, "/_history/");
+    if (hist) {
+        *hist = 0;
+        uint64_t v;
+        if (mc_api_parse_u64(&v, hist + 10) || v == 0 || v > UINT32_MAX) return MC_ERR_MALFORMED;
+        *version = (uint32_t)v;
+    }
+    if (!mc_record_id_valid(rest)) return MC_ERR_MALFORMED;
+    memcpy(id, rest, strlen(rest) + 1); /* valid ids are at most MC_RECORD_ID_MAX */
+    return 0;
+}
+
+/* GET /fhir/Provenance?target=... (search) or /fhir/Provenance/<id>.<v>
+ * (read, by_id): the anchors' provenance of one record. */
+static void fhir_provenance(struct mc_node *node, const char *target, bool by_id,
+                            const struct mc__api_request *req, struct mc__api_response *res) {
+    char type[40], id[MC_RECORD_ID_MAX + 1];
+    uint32_t version = 0;
+    int prc = 0;
+    if (by_id) {
+        /* "<record id>.<version>" */
+        const char *dot = strrchr(target, '.');
+        uint64_t v = 0;
+        type[0] = 0;
+        if (!dot || (size_t)(dot - target) > MC_RECORD_ID_MAX || mc_api_parse_u64(&v, dot + 1) ||
+            v == 0 || v > UINT32_MAX) {
+            prc = MC_ERR_NOT_FOUND;
+        } else {
+            memcpy(id, target, (size_t)(dot - target));
+            id[dot - target] = 0;
+            version = (uint32_t)v;
+            if (!mc_record_id_valid(id)) prc = MC_ERR_NOT_FOUND;
+        }
+    } else {
+        prc = parse_target(target, type, id, &version);
+    }
+    if (prc) {
+        if (by_id) fhir_fail(res, 404, MC_ERR_NOT_FOUND, "no such Provenance");
+        else fhir_fail(res, 400, MC_ERR_MALFORMED, "target must be Type/id, Type/id/_history/v or id");
+        return;
+    }
+    if (type[0] && !mc_fhir_type_from_name(type)) {
+        fhir_fail(res, 400, MC_ERR_MALFORMED, "target names an unsupported resource type '%s'", type);
+        return;
+    }
+    struct signed_req s;
+    verify_request(req, &s);
+    struct rec_read r = {.id = id, .version = version, .requester = &s.v.key,
+                         .purpose = requested_purpose(req), .btg = hdr(req, "x-break-glass-reason"),
+                         .now_ms = block_time_ms(node), .node_key = &mc_node_keypair(node)->pk,
+                         .skip_policy = s.rc != 0};
+    (void)mc_node_query(node, q_rec, &r);
+    bool found = r.rc == 0 && (!type[0] || mc_fhir_type_from_name(type) == r.head.type);
+    struct access_log a = {.patient = found ? &r.head.patient : NULL, .id = id, .version = version,
+                           .action = by_id ? MC_ACTION_READ : MC_ACTION_SEARCH, .purpose = r.purpose,
+                           .outcome = MC_OUTCOME_SECURITY};
+    json_t *b = NULL;
+    if (s.rc) {
+        refuse(node, res, &s, &a, true, s.rc, s.why);
+        goto out;
+    }
+    a.outcome = MC_OUTCOME_REFUSED;
+    if (!found && by_id) {
+        a.status = 404;
+        refuse(node, res, &s, &a, true, MC_ERR_NOT_FOUND, "no such Provenance");
+        goto out;
+    }
+    if (found && !r.d.allowed) {
+        a.purpose = r.d.purpose;
+        a.status = (uint16_t)r.d.status;
+        refuse(node, res, &s, &a, true, r.d.status == 410 ? MC_ERR_STATE : MC_ERR_FORBIDDEN, r.d.reason);
+        goto out;
+    }
+    struct q_prov q = {.id = id, .version = version, .list = json_array()};
+    if (found) (void)mc_node_query(node, q_prov, &q);
+    if (by_id && (q.rc || json_array_size(q.list) != 1)) {
+        json_decref(q.list);
+        a.status = 404;
+        refuse(node, res, &s, &a, true, MC_ERR_NOT_FOUND, "no such Provenance");
+        goto out;
+    }
+    if (found) a.purpose = r.d.purpose;
+    a.outcome = MC_OUTCOME_SUCCESS;
+    a.status = 200;
+    char why[160];
+    snprintf(why, sizeof why, "provenance of %zu record version(s) served", json_array_size(q.list));
+    a.reason = why;
+    mc_hash txid;
+    int rc = log_access(node, &s, &a, &txid);
+    if (rc) {
+        json_decref(q.list);
+        fhir_fail(res, 503, rc, "the access could not be logged, so nothing is served: %s", mc_err_detail());
+        goto out;
+    }
+    mc_hex_encode(res->access_tx, txid.b, 32);
+    if (by_id) {
+        set_body(res, 200, json_incref(json_array_get(q.list, 0)));
+        json_decref(q.list);
+        goto out;
+    }
+    b = bundle("searchset");
+    for (size_t i = 0; i < json_array_size(q.list); i++) {
+        json_t *p = json_array_get(q.list, i);
+        bundle_add(b, json_incref(p), "Provenance", json_string_value(json_object_get(p, "id")));
+    }
+    json_decref(q.list);
+    set_body(res, 200, b);
+out:
+    mc_buf_deinit(&s.v.base);
 }
 
 /* Search (type != 0) or $everything export (type 0, patient only). */
@@ -551,6 +767,16 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
             if (one) {
                 bundle_add(b, one, mc_fhir_type_name(r.head.type), r.id);
                 allowed++;
+                if (export) {
+                    struct q_prov qp = {.id = r.id, .list = json_array()};
+                    (void)mc_node_query(node, q_prov, &qp);
+                    for (size_t k = 0; k < json_array_size(qp.list); k++) {
+                        json_t *p = json_array_get(qp.list, k);
+                        bundle_add_mode(b, json_incref(p), "Provenance",
+                                        json_string_value(json_object_get(p, "id")), "include");
+                    }
+                    json_decref(qp.list);
+                }
             }
         }
         sodium_memzero(plain.data, plain.cap);
@@ -691,13 +917,23 @@ static json_t *consent(const mc_pubkey *patient, const struct mc_grant *g, uint6
     char pref[80];
     snprintf(pref, sizeof pref, "Patient/%s", pat);
     json_t *c = json_pack(
-        "{s:s, s:s, s:s, s:{s:s}, s:[{s:[{s:s, s:s}]}], s:{s:s}, s:{s:s, s:[{s:{s:{s:s, s:s}}}]}}",
+        "{s:s, s:s, s:s, s:{s:s}, s:[{s:[{s:s, s:s}]}], s:{s:s}, s:{s:s, s:{s:{s:{s:s, s:s}}}}}",
         "resourceType", "Consent", "id", id, "status", active ? "active" : "inactive",
         "scope", "text", "patient-privacy", "category", "coding", "system", "http://loinc.org",
         "code", "59284-0", "patient", "reference", pref,
         "provision", "type", "permit", "actor", "reference", "identifier",
         "system", g->kind == MC_GRANTEE_MEMBER ? "urn:medchain:account" : "urn:medchain:org",
         "value", who);
+    /* provision.actor is a list of {role, reference}; R4 requires a policy
+     * or policyRule (ppc-1): the patient opted in. */
+    if (c) {
+        json_object_set_new(c, "policyRule",
+                            json_pack("{s:[{s:s, s:s}]}", "coding", "system",
+                                      "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code", "OPTIN"));
+        json_t *pv = json_object_get(c, "provision");
+        json_t *one = json_object_get(pv, "actor");
+        json_object_set_new(pv, "actor", json_pack("[O]", one));
+    }
     if (!c) return NULL;
     json_t *prov = json_object_get(c, "provision");
     json_t *actor = json_object_get(json_array_get(json_object_get(prov, "actor"), 0), "reference");
@@ -840,6 +1076,14 @@ void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__
     uint16_t type = mc_fhir_type_from_name(fp.type);
     if (!type) {
         fhir_fail(res, 404, MC_ERR_NOT_FOUND, "resource type '%s' is not supported here (see /fhir/metadata)", fp.type);
+        return;
+    }
+    if (type == MC_FHIR_PROVENANCE && fp.parts == 1 && req->arg && req->arg(req->arg_ctx, "target")) {
+        fhir_provenance(node, req->arg(req->arg_ctx, "target"), false, req, res);
+        return;
+    }
+    if (type == MC_FHIR_PROVENANCE && fp.parts == 2 && strchr(fp.id, '.')) {
+        fhir_provenance(node, fp.id, true, req, res);
         return;
     }
     if (fp.parts == 1) {
@@ -1381,6 +1625,18 @@ void mc__api_fhir_metadata(struct mc_node *node, const char *param,
         json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:[{s:s, s:s}]}", "type", mc_fhir_type_name(t),
                               "interaction", inter, "versioning", "versioned", "readHistory", 1,
                               "searchParam", "name", "patient", "type", "reference");
+        if (t == MC_FHIR_PROVENANCE) {
+            json_array_append_new(json_object_get(r, "searchParam"),
+                                  json_pack("{s:s, s:s, s:s}", "name", "target", "type", "reference",
+                                            "documentation",
+                                            "Type/id or Type/id/_history/v: the ledger's provenance of "
+                                            "each version (authorship, amendments), id <record id>.<version>"));
+            json_object_set_new(r, "documentation",
+                                json_string("Stored Provenance (from transaction Bundles) is read, "
+                                            "vread and searched by patient; Provenance generated from "
+                                            "the record anchors is read as Provenance/<record id>.<version> "
+                                            "and searched by target, and included in Patient/$everything."));
+        }
         if (t == MC_FHIR_PATIENT)
             json_object_set_new(r, "operation", json_pack("[{s:s, s:s}]", "name", "everything", "definition",
                                                           "http://hl7.org/fhir/OperationDefinition/Patient-everything"));

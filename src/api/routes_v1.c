@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "api/fhir.h"
+#include "app/evidence.h"
 #include "app/identity.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
@@ -1002,6 +1003,92 @@ static void h_validators(struct mc_node *node, const char *param,
                  mc_api_json_u64(g->valset.total_power), "validators", list));
 }
 
+/* --- GET /metrics (Prometheus text format 0.0.4) --- */
+
+static void h_metrics(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                      struct mc__api_response *res) {
+    struct mc_node_metrics m;
+    mc_node_metrics(node, &m);
+    static const uint64_t bounds[] = MC_NODE_LATENCY_BOUNDS;
+    struct mc_buf b;
+    mc_buf_init(&b, 65536);
+    mc_buf_printf(&b, "# HELP medchain_height Height of the latest committed block.\n"
+                      "# TYPE medchain_height gauge\nmedchain_height %llu\n",
+                  (unsigned long long)m.height);
+    mc_buf_printf(&b, "# HELP medchain_round Consensus round of the height in progress.\n"
+                      "# TYPE medchain_round gauge\nmedchain_round %u\n", m.round);
+    mc_buf_printf(&b, "# HELP medchain_peers Connected, authenticated peers.\n"
+                      "# TYPE medchain_peers gauge\nmedchain_peers %u\n", m.peers);
+    mc_buf_printf(&b, "# HELP medchain_mempool_size Transactions waiting in the mempool.\n"
+                      "# TYPE medchain_mempool_size gauge\nmedchain_mempool_size %u\n",
+                  m.mempool_size);
+    mc_buf_printf(&b, "# HELP medchain_transactions_committed_total Transactions in the ledger log.\n"
+                      "# TYPE medchain_transactions_committed_total counter\n"
+                      "medchain_transactions_committed_total %llu\n",
+                  (unsigned long long)m.txs_committed);
+    mc_buf_printf(&b, "# HELP medchain_signature_verifications_total Ed25519 verifications by this process.\n"
+                      "# TYPE medchain_signature_verifications_total counter\n"
+                      "medchain_signature_verifications_total %llu\n",
+                  (unsigned long long)m.signature_verifications);
+    mc_buf_printf(&b, "# HELP medchain_evidence_total Equivocations this node has seen.\n"
+                      "# TYPE medchain_evidence_total counter\nmedchain_evidence_total %llu\n",
+                  (unsigned long long)m.evidence_seen);
+    mc_buf_printf(&b, "# HELP medchain_commit_latency_seconds Time from a block's proposal to its commit here.\n"
+                      "# TYPE medchain_commit_latency_seconds histogram\n");
+    uint64_t cum = 0;
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+        cum += m.latency_buckets[i];
+        mc_buf_printf(&b, "medchain_commit_latency_seconds_bucket{le=\"%llu.%03llu\"} %llu\n",
+                      (unsigned long long)(bounds[i] / 1000), (unsigned long long)(bounds[i] % 1000),
+                      (unsigned long long)cum);
+    }
+    cum += m.latency_buckets[sizeof bounds / sizeof bounds[0]];
+    mc_buf_printf(&b, "medchain_commit_latency_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+    mc_buf_printf(&b, "medchain_commit_latency_seconds_sum %llu.%03llu\n",
+                  (unsigned long long)(m.latency_sum_ms / 1000), (unsigned long long)(m.latency_sum_ms % 1000));
+    mc_buf_printf(&b, "medchain_commit_latency_seconds_count %llu\n", (unsigned long long)m.latency_count);
+    if (b.err) {
+        mc_buf_deinit(&b);
+        mc__api_fail(res, 0, MC_ERR_NOMEM, NULL);
+        return;
+    }
+    size_t len;
+    res->raw = (char *)mc_buf_take(&b, &len);
+    res->raw_len = len;
+    res->raw_type = "text/plain; version=0.0.4; charset=utf-8";
+    res->status = 200;
+}
+
+/* --- GET /v1/evidence: equivocations recorded on the ledger --- */
+
+static int evidence_row(void *ctx, const struct mc_evidence_record *r) {
+    json_t *list = ctx;
+    json_array_append_new(list, json_pack("{s:I, s:o, s:o, s:I, s:s, s:o, s:o}", "validator",
+                                          (json_int_t)r->validator, "validator_key",
+                                          mc_api_json_pubkey(&r->validator_key), "height",
+                                          mc_api_json_u64(r->height), "round", (json_int_t)r->round,
+                                          "vote_type", r->type == MC_VOTE_PREVOTE ? "prevote" : "precommit",
+                                          "reported_by", mc_api_json_pubkey(&r->reporter),
+                                          "recorded_at_height", mc_api_json_u64(r->recorded_height)));
+    return 0;
+}
+
+static int q_evidence(void *ctx, struct mc_store *store, struct mc_app *app) {
+    return mc_evidence_list(mc_app_state(app), evidence_row, ctx);
+}
+
+static void h_evidence(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                       struct mc__api_response *res) {
+    json_t *list = json_array();
+    int rc = mc_node_query(node, q_evidence, list);
+    if (rc) {
+        json_decref(list);
+        mc__api_fail(res, 0, rc, "cannot list evidence");
+        return;
+    }
+    ok(res, 200, json_pack("{s:o}", "evidence", list));
+}
+
 /* --- route table --- */
 
 static void h_index(struct mc_node *node, const char *param, const struct mc__api_request *req,
@@ -1037,6 +1124,8 @@ static const struct route {
     {"GET", {"v1", "orgs"}, h_orgs, 0, "/v1/orgs", "organisations"},
     {"GET", {"v1", "org", P}, h_org, 0, "/v1/org/{id}", "organisation by id"},
     {"GET", {"v1", "validators"}, h_validators, 0, "/v1/validators", "validator set"},
+    {"GET", {"v1", "evidence"}, h_evidence, 0, "/v1/evidence", "equivocations recorded on the ledger"},
+    {"GET", {"metrics"}, h_metrics, 0, "/metrics", "Prometheus metrics"},
     {"GET", {"v1", "verify"}, mc__api_chain_verify, 0, "/v1/verify",
      "full-chain verification of this node's files (medchain verify), at most every 30 s"},
     /* Records (docs/RECORDS.md); private routes need RFC 9421 signatures. */

@@ -8,6 +8,7 @@
 
 #include "app/records.h"
 #include "app/supply.h"
+#include "app/evidence.h"
 #include "app/txtypes.h"
 
 static const uint8_t LOG_KEY[] = "m/log";
@@ -182,6 +183,7 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
     case MC_TX_REVOKE_MEMBER:
     case MC_TX_REGISTER_PATIENT:
     case MC_TX_ROTATE_KEY: return mc_identity_execute(ex);
+    case MC_TX_EVIDENCE: return mc_evidence_execute(ex);
     case MC_TX_RECORD_ANCHOR:
     case MC_TX_RECORD_ACCESS:
     case MC_TX_RECORD_GRANT:
@@ -205,7 +207,7 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
 int mc_app_check_tx(struct mc_app *app, const struct mc_tx *tx, const uint8_t *bytes, size_t len,
                     uint64_t *next_nonce) {
     if (app->in_block) return MC_ERR_STATE;
-    struct mc_exec ex = {.st = app->st, .chain_id = app->genesis.chain_id,
+    struct mc_exec ex = {.st = app->st, .genesis = &app->genesis, .chain_id = app->genesis.chain_id,
                          /* Admission judges time-dependent rules (expiry)
                           * at the last block's time; the block re-checks. */
                          .height = app->height + 1, .time_ms = app->time_ms, .tx = tx,
@@ -247,7 +249,7 @@ int mc_app_deliver(struct mc_app *app, const uint8_t *bytes, size_t len, bool ve
     int rc = mc_tx_decode(&tx, bytes, len);
     if (rc) return mc_err_set(rc, "transaction does not decode (%s)", mc_err_name(rc));
     if ((rc = mc_app_check_envelope(app, &tx, bytes, len, verify_sig))) return rc;
-    struct mc_exec ex = {.st = app->st, .chain_id = app->genesis.chain_id,
+    struct mc_exec ex = {.st = app->st, .genesis = &app->genesis, .chain_id = app->genesis.chain_id,
                          .height = app->block_height, .time_ms = app->block_time_ms, .tx = &tx,
                          .tx_bytes = bytes, .tx_len = len};
     mc_tx_id(&ex.tx_id, bytes, len);

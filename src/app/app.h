@@ -29,6 +29,7 @@
 /* Context handed to each transaction handler. */
 struct mc_exec {
     struct mc_state *st;
+    const struct mc_genesis *genesis;
     const char *chain_id;
     uint64_t height;
     uint64_t time_ms;

@@ -1,6 +1,8 @@
 /* Transaction type table. */
 #include "app/txtypes.h"
 
+#include "consensus/evidence.h"
+
 #include <string.h>
 
 #include "base/limits.h"
@@ -10,6 +12,7 @@ static const struct { uint16_t type; const char *name; size_t payload_max; } typ
     {MC_TX_REVOKE_MEMBER, "revoke_member", 32 + 1 + 255},
     {MC_TX_REGISTER_PATIENT, "register_patient", 32 + 64},
     {MC_TX_ROTATE_KEY, "rotate_key", 32 + 64},
+    {MC_TX_EVIDENCE, "evidence", MC_EVIDENCE_WIRE_BYTES},
     /* Records: an anchor of MC_RECORDS_BATCH_MAX entries of at most 107
      * bytes plus its fixed part (keys, signature base, sealed keys). */
     {MC_TX_RECORD_ANCHOR, "record_anchor", 32 + 32 + 2 + 2048 + 64 + 160 + 2 + 512 * 107},

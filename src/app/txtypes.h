@@ -13,6 +13,7 @@ enum mc_tx_type {
     MC_TX_REVOKE_MEMBER = 2,    /* org admin revokes a member */
     MC_TX_REGISTER_PATIENT = 3, /* provider member registers a patient (patient co-signs) */
     MC_TX_ROTATE_KEY = 4,       /* account moves to a new key (signed by old and new) */
+    MC_TX_EVIDENCE = 5,         /* a node records a validator's equivocation */
     /* Medical records, 50-89 (layouts in app/records.h). */
     MC_TX_RECORD_ANCHOR = 50,   /* node anchors encrypted FHIR records for an author */
     MC_TX_RECORD_ACCESS = 51,   /* node logs a read or a refusal */

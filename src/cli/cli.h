@@ -115,6 +115,7 @@ int mc_cli_api_error(int rc, const char *context);
 int mc_cli_cmd_init(int argc, char **argv);
 int mc_cli_cmd_node(int argc, char **argv);
 int mc_cli_cmd_testnet(int argc, char **argv);
+int mc_cli_cmd_load(int argc, char **argv);
 int mc_cli_cmd_keygen(int argc, char **argv);
 int mc_cli_cmd_verify(int argc, char **argv);
 
@@ -153,6 +154,22 @@ int mc_cli_cmd_drug_label(int argc, char **argv);
 int mc_cli_cmd_drug_alerts(int argc, char **argv);
 int mc_cli_cmd_drug_vrs(int argc, char **argv);
 int mc_cli_cmd_genesis_add_org(int argc, char **argv);
+
+/* Medical-record commands (cmd_records.c). */
+int mc_cli_cmd_record_add(int argc, char **argv);
+int mc_cli_cmd_record_import(int argc, char **argv);
+int mc_cli_cmd_record_amend(int argc, char **argv);
+int mc_cli_cmd_record_get(int argc, char **argv);
+int mc_cli_cmd_record_list(int argc, char **argv);
+int mc_cli_cmd_record_export(int argc, char **argv);
+int mc_cli_cmd_record_erase(int argc, char **argv);
+int mc_cli_cmd_record_provenance(int argc, char **argv);
+int mc_cli_cmd_grant_add(int argc, char **argv);
+int mc_cli_cmd_grant_revoke(int argc, char **argv);
+int mc_cli_cmd_grant_list(int argc, char **argv);
+int mc_cli_cmd_access_log(int argc, char **argv);
+int mc_cli_cmd_breakglass_list(int argc, char **argv);
+int mc_cli_cmd_breakglass_close(int argc, char **argv);
 
 /* Prints a command's usage (from the command table in main.c) to stdout. */
 void mc_cli_usage(const char *command_words);

@@ -6,6 +6,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sodium.h>
+#include <time.h>
+
+#include "api/httpsig.h"
+#include "base/hex.h"
+#include "crypto/sign.h"
 
 _Static_assert(sizeof(((struct mc_client *)0)->errbuf) >= CURL_ERROR_SIZE,
                "errbuf must hold a curl error message");
@@ -50,9 +57,116 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx) {
     return b->err ? 0 : n; /* 0 aborts the transfer: body too large */
 }
 
+/* Keeps the headers of the answer a caller may want (access tx, Location). */
+static size_t on_header(char *p, size_t size, size_t n, void *ctx) {
+    struct mc_client_response *r = ctx;
+    size_t len = n * size;
+    struct {
+        const char *name;
+        char *dst;
+        size_t cap;
+    } keep[] = {{"x-medchain-access-tx:", r->access_tx, sizeof r->access_tx},
+                {"location:", r->location, sizeof r->location}};
+    for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++) {
+        size_t nl = strlen(keep[k].name);
+        if (len <= nl || strncasecmp(p, keep[k].name, nl) != 0) continue;
+        size_t i = nl, end = len;
+        while (i < end && (p[i] == ' ' || p[i] == '\t')) i++;
+        while (end > i && (p[end - 1] == '\r' || p[end - 1] == '\n' || p[end - 1] == ' ')) end--;
+        size_t vn = end - i < keep[k].cap - 1 ? end - i : keep[k].cap - 1;
+        memcpy(keep[k].dst, p + i, vn);
+        keep[k].dst[vn] = 0;
+    }
+    return len;
+}
+
+static int perform(struct mc_client *c, const char *method, const char *path,
+                   const char *content_type, const void *body, size_t body_len,
+                   struct curl_slist *extra_lines, struct mc_client_response *r);
+
 int mc_client_request(struct mc_client *c, const char *method, const char *path,
                       const char *content_type, const void *body, size_t body_len,
                       struct mc_client_response *r) {
+    return perform(c, method, path, content_type, body, body_len, NULL, r);
+}
+
+int mc_client_set_cacert(struct mc_client *c, const char *path) {
+    if (strlen(path) >= sizeof c->cacert)
+        return mc_err_set(MC_ERR_INVALID, "CA certificate path is too long");
+    FILE *f = fopen(path, "rb");
+    if (!f) return mc_err_set(MC_ERR_IO, "cannot open CA certificate %s: %s", path, strerror(errno));
+    fclose(f);
+    snprintf(c->cacert, sizeof c->cacert, "%s", path);
+    return MC_OK;
+}
+
+/* Header values of a signed request, by lower-case name. */
+struct signed_headers {
+    const struct mc_client_header *h;
+    size_t n;
+};
+
+static const char *signed_header(void *ctx, const char *name) {
+    const struct signed_headers *s = ctx;
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->h[i].name, name) == 0) return s->h[i].value;
+    return NULL;
+}
+
+int mc_client_request_signed(struct mc_client *c, const char *method, const char *path,
+                             const char *content_type, const void *body, size_t body_len,
+                             const struct mc_keypair *kp, const struct mc_client_header *extra,
+                             size_t nextra, struct mc_client_response *r) {
+    memset(r, 0, sizeof *r);
+    mc_buf_init(&r->body, MC_CLIENT_BODY_MAX);
+    if (nextra > MC_CLIENT_SIGNED_HEADERS_MAX)
+        return mc_err_set(MC_ERR_TOO_LARGE, "too many signed headers");
+    const char *names[MC_CLIENT_SIGNED_HEADERS_MAX];
+    for (size_t i = 0; i < nextra; i++) {
+        for (const char *p = extra[i].value; *p; p++)
+            if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+                return mc_err_set(MC_ERR_INVALID, "header %s must be printable ASCII on one line",
+                                  extra[i].name);
+        for (const char *p = extra[i].name; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+                return mc_err_set(MC_ERR_INVALID, "header name %s must be lower-case", extra[i].name);
+        names[i] = extra[i].name;
+    }
+    char url[MC_CLIENT_URL_MAX + 512];
+    int un = snprintf(url, sizeof url, "%s%s", c->base, path);
+    if (un < 0 || (size_t)un >= sizeof url) return mc_err_set(MC_ERR_INVALID, "URL too long");
+    uint8_t rnd[16];
+    char nonce[33];
+    randombytes_buf(rnd, sizeof rnd);
+    mc_hex_encode(nonce, rnd, sizeof rnd);
+    struct signed_headers sh = {.h = extra, .n = nextra};
+    struct mc_httpsig_message m = {.method = method, .target_uri = url, .header = signed_header,
+                                   .header_ctx = &sh};
+    struct mc_httpsig_signed sig;
+    int rc = mc_httpsig_sign_request(&sig, kp, &m, body ? body : "", body ? body_len : 0, names,
+                                     nextra, (int64_t)time(NULL), nonce);
+    if (rc) return mc_err_set(rc, "cannot sign the request (%s)", mc_strerror(rc));
+    struct curl_slist *lines = NULL;
+    char line[MC_HTTPSIG_HEADER_MAX + 64];
+    snprintf(line, sizeof line, "Signature-Input: %s", sig.signature_input);
+    lines = curl_slist_append(lines, line);
+    snprintf(line, sizeof line, "Signature: %s", sig.signature);
+    lines = curl_slist_append(lines, line);
+    snprintf(line, sizeof line, "Content-Digest: %s", sig.content_digest);
+    lines = curl_slist_append(lines, line);
+    for (size_t i = 0; i < nextra; i++) {
+        snprintf(line, sizeof line, "%s: %s", extra[i].name, extra[i].value);
+        lines = curl_slist_append(lines, line);
+    }
+    mc_buf_deinit(&r->body);
+    rc = perform(c, method, path, content_type, body, body_len, lines, r);
+    curl_slist_free_all(lines);
+    return rc;
+}
+
+static int perform(struct mc_client *c, const char *method, const char *path,
+                   const char *content_type, const void *body, size_t body_len,
+                   struct curl_slist *extra_lines, struct mc_client_response *r) {
     memset(r, 0, sizeof *r);
     mc_buf_init(&r->body, MC_CLIENT_BODY_MAX);
     char url[MC_CLIENT_URL_MAX + 512];
@@ -73,10 +187,16 @@ int mc_client_request(struct mc_client *c, const char *method, const char *path,
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &r->body);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "medchain-cli/1");
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    if (c->cacert[0]) curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
 
     struct curl_slist *headers = curl_slist_append(NULL, "Accept: application/json");
+    for (struct curl_slist *l = extra_lines; l; l = l->next)
+        headers = curl_slist_append(headers, l->data);
     char ct[128];
-    if (strcmp(method, "POST") == 0) {
+    if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+        if (strcmp(method, "PUT") == 0) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
         snprintf(ct, sizeof ct, "Content-Type: %s", content_type ? content_type
                                                                   : "application/octet-stream");
         headers = curl_slist_append(headers, ct);

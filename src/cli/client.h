@@ -21,17 +21,22 @@
 #define MC_CLIENT_CONNECT_TIMEOUT_MS 5000L
 #define MC_CLIENT_TIMEOUT_MS 30000L
 #define MC_CLIENT_URL_MAX 512
+/* Extra headers one signed request covers (besides the three of the profile). */
+#define MC_CLIENT_SIGNED_HEADERS_MAX 4
 
 struct mc_client {
     void *curl;                      /* CURL * */
     char base[MC_CLIENT_URL_MAX];    /* scheme://host:port, no trailing '/' */
     char errbuf[256];                /* CURL_ERROR_SIZE */
+    char cacert[MC_CLIENT_URL_MAX];  /* PEM file trusted for https:// ("" = system CAs) */
 };
 
 struct mc_client_response {
     long status;          /* HTTP status */
     struct mc_buf body;   /* raw body, NUL-terminated */
     json_t *json;         /* parsed body when it is JSON, else NULL (owned) */
+    char access_tx[65];   /* X-Medchain-Access-Tx of the answer, "" when absent */
+    char location[256];   /* Location of the answer, "" when absent */
 };
 
 /* base_url must start with http:// or https://. MC_ERR_INVALID otherwise. */
@@ -46,6 +51,30 @@ MC_MUST_CHECK int mc_client_request(struct mc_client *c, const char *method, con
                                     const char *content_type, const void *body, size_t body_len,
                                     struct mc_client_response *r);
 void mc_client_response_deinit(struct mc_client_response *r);
+
+/* Trusts the CA certificate(s) in the PEM file path for https:// nodes
+ * (a self-signed test node), instead of the system's CAs. */
+MC_MUST_CHECK int mc_client_set_cacert(struct mc_client *c, const char *path);
+
+/* One extra request header of a signed request. name is lower-case (it is
+ * covered by the signature under that name); value is one line of
+ * printable ASCII. */
+struct mc_client_header {
+    const char *name;
+    const char *value;
+};
+
+struct mc_keypair;
+/* Like mc_client_request, but signed by kp per RFC 9421 under medchain's
+ * profile (api/httpsig.h): Content-Digest of the body, Signature-Input and
+ * Signature covering @method, @target-uri, content-digest and every extra
+ * header, created now, a fresh random nonce. method is GET, POST or PUT. */
+MC_MUST_CHECK int mc_client_request_signed(struct mc_client *c, const char *method,
+                                           const char *path, const char *content_type,
+                                           const void *body, size_t body_len,
+                                           const struct mc_keypair *kp,
+                                           const struct mc_client_header *extra, size_t nextra,
+                                           struct mc_client_response *r);
 
 /* The server's explanation of a failed response: its "message" (with the
  * "error" name in front when there is one), else the start of the body,

@@ -2,6 +2,7 @@
  * `medchain init`, `node`, `keygen` and `verify`. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include "api/server.h"
 #include "app/genesis.h"
 #include "base/hex.h"
+#include "base/log.h"
 #include "chain/store.h"
 #include "cli/cli.h"
 #include "crypto/keyfile.h"
@@ -129,6 +131,12 @@ int mc_cli_cmd_node(int argc, char **argv) {
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, "node", spec, 0, argc, argv);
     if (mc_cli_require(&a, "node", "home")) return MC_CLI_USAGE;
+    /* A running node logs a line per committed block; MEDCHAIN_LOG=debug
+     * or warn changes how much. */
+    const char *lvl = getenv("MEDCHAIN_LOG");
+    mc_log_set_level(lvl && strcmp(lvl, "debug") == 0  ? MC_LOG_DEBUG
+                     : lvl && strcmp(lvl, "warn") == 0 ? MC_LOG_WARN
+                                                       : MC_LOG_INFO);
     const char *home = mc_cli_arg(&a, "home");
     const char *api_arg = mc_cli_arg(&a, "api");
     char host[256];

@@ -18,6 +18,11 @@
     "  --no-wait              print the id and return once the node accepted it\n"           \
     "  --timeout S            seconds to wait for the commit (default 10)\n"
 
+#define READ_OPTS                                                                            \
+    "\n" CLIENT_OPTS                                                                          \
+    "  --cacert F             trust F's CA for an https:// node (default $MEDCHAIN_CACERT)\n" \
+    "  --passphrase-file F    passphrase of --key (default $MEDCHAIN_PASSPHRASE)\n"
+
 struct command {
     const char *words;
     int (*run)(int argc, char **argv);
@@ -44,6 +49,12 @@ static const struct command commands[] = {
      "  manufacturer and a regulator as the first validators; --members adds a pharmacy,\n"
      "  a research institute and a distributor with non-voting nodes. Node I serves its\n"
      "  API on port P+I (default 7700+I) and peers on 26600+I. Prints how to start each.\n"},
+    {"load", mc_cli_cmd_load, "drive a consortium with signed transactions and measure it",
+     "medchain load --key ADMIN_KEY --rate TX_PER_S --duration S [--node URL ...]\n"
+     "  Enrolls its own clinicians with the organisation admin key (e.g. a testnet node's\n"
+     "  admin_key.json), then has them register patients at the given total rate for the\n"
+     "  given time, spread over the nodes. Prints committed transactions per second and\n"
+     "  latency percentiles (submission to first seen committed). At most 100000 txs.\n"},
     {"keygen", mc_cli_cmd_keygen, "create a key file",
      "medchain keygen --out FILE [--passphrase-file F]\n"
      "  Writes a new Ed25519 key (mode 0600, encrypted when a passphrase is given,\n"
@@ -126,6 +137,64 @@ static const struct command commands[] = {
      "medchain genesis add-org --home DIR --id N --name NAME --kind KIND [--gln GLN]\n"
      "                         --admin-key-out FILE\n"
      "  Edits DIR/genesis.json of a node that has not started yet.\n"},
+    {"record add", mc_cli_cmd_record_add, "add a FHIR resource about a patient (clinician)",
+     "medchain record add --key CLINICIAN_KEY (--patient HEX | --patient-key F) --file RESOURCE.json\n"
+     "                    [--purpose TREAT] [--no-wait] [--timeout S]" READ_OPTS
+     "  Signs the request (RFC 9421); the node validates, encrypts and anchors it. Prints\n"
+     "  id, type, version, anchor and, once committed, status and height.\n"},
+    {"record amend", mc_cli_cmd_record_amend, "amend a record: a new version (clinician)",
+     "medchain record amend TYPE/ID --key CLINICIAN_KEY (--patient HEX | --patient-key F)\n"
+     "                      --file RESOURCE.json [--no-wait] [--timeout S]" READ_OPTS
+     "  The previous versions stay readable (record get --version N).\n"},
+    {"record import", mc_cli_cmd_record_import, "import a FHIR transaction Bundle (clinician)",
+     "medchain record import --key CLINICIAN_KEY (--patient HEX | --patient-key F) --bundle F\n"
+     "                       [--no-wait] [--timeout S]" READ_OPTS
+     "  Every entry becomes a record in one anchor (all or nothing). Prints one\n"
+     "  'record: Type/id/_history/1' line each, imported, anchor, status, height.\n"},
+    {"record get", mc_cli_cmd_record_get, "read a record (signed, logged)",
+     "medchain record get TYPE/ID|ID --key READER_KEY [--version N] [--purpose P]\n"
+     "                    [--break-glass REASON] [--out F] [--patient HEX]" READ_OPTS
+     "  P: TREAT, ETREAT, BTG, HRESCH, PATRQT, HOPERAT. A bare ID is looked up in the\n"
+     "  patient's list (the signer's own, or --patient's when an auditor). Prints the\n"
+     "  resource as JSON; with --out writes it and prints id, version, access_tx.\n"
+     "  --break-glass: emergency access without a grant, flagged for review.\n"},
+    {"record list", mc_cli_cmd_record_list, "list a patient's records (patient or auditor)",
+     "medchain record list --key KEY [--patient HEX | --patient-key F] [--type T]" READ_OPTS
+     "  One line each: 'record: ID TYPE CATEGORY versions=N live|erased author=KEY'.\n"},
+    {"record export", mc_cli_cmd_record_export, "export all your records as a FHIR Bundle (patient)",
+     "medchain record export --key PATIENT_KEY --out BUNDLE.json" READ_OPTS
+     "  Patient/$everything: every record plus its Provenance (authorship, amendments).\n"},
+    {"record provenance", mc_cli_cmd_record_provenance, "who authored and amended a record",
+     "medchain record provenance TYPE/ID[/_history/V] --key READER_KEY [--json]" READ_OPTS
+     "  FHIR Provenance from the record's anchors, one line per version:\n"
+     "  'provenance: ID RECORDED CREATE|UPDATE target=REF author=KEY'.\n"},
+    {"record erase", mc_cli_cmd_record_erase, "erase records (patient, GDPR Art. 17)",
+     "medchain record erase ID [ID ...] --key PATIENT_KEY --yes [options]\n"
+     "  Purges the ciphertext; later reads answer 410; the access log stays.\n" SIGNER_OPTS
+     "  --cacert F             trust F's CA for an https:// node\n"},
+    {"grant add", mc_cli_cmd_grant_add, "grant a member or organisation access (patient)",
+     "medchain grant add --key PATIENT_KEY (--to-org ID | --to-member HEX | --to-member-key F)\n"
+     "                   [--categories a,b] [--until TIME] [--no-keys] [options]\n"
+     "  Categories: demographics, encounters, problems, results, medications, documents,\n"
+     "  financial, provenance (default all). TIME: YYYY-MM-DD[THH:MM[:SS]Z] or +N(s|m|h|d).\n"
+     "  Reseals the covered records' data keys to the grantee and its organisation's\n"
+     "  nodes; prints keys, then the grant transaction's id (revoke with that id).\n"
+     SIGNER_OPTS "  --cacert F             trust F's CA for an https:// node\n"},
+    {"grant revoke", mc_cli_cmd_grant_revoke, "revoke a grant (patient)",
+     "medchain grant revoke GRANT_ID --key PATIENT_KEY [options]\n" SIGNER_OPTS
+     "  --cacert F             trust F's CA for an https:// node\n"},
+    {"grant list", mc_cli_cmd_grant_list, "list a patient's grants (patient or auditor)",
+     "medchain grant list --key KEY [--patient HEX | --patient-key F]" READ_OPTS},
+    {"access log", mc_cli_cmd_access_log, "a patient's access log (patient or auditor)",
+     "medchain access log --key PATIENT|AUDITOR [--patient HEX | --patient-key F | --all]\n"
+     "                    [--agent HEX] [--date [ge|lt]YYYY[-MM[-DD]]]" READ_OPTS
+     "  One line per read or refusal: 'access: TIME allowed|refused|security PURPOSE\n"
+     "  ACTION record=ID by=KEY tx=ID reason=...'. --all: every patient's (auditors).\n"},
+    {"breakglass list", mc_cli_cmd_breakglass_list, "break-glass accesses to review (auditor)",
+     "medchain breakglass list --key AUDITOR_KEY [--open]" READ_OPTS},
+    {"breakglass close", mc_cli_cmd_breakglass_close, "close a break-glass access after review",
+     "medchain breakglass close ACCESS_TX --key AUDITOR_KEY --note TEXT [options]\n" SIGNER_OPTS
+     "  --cacert F             trust F's CA for an https:// node\n"},
     {"proof", mc_cli_cmd_proof, "fetch and verify a transaction's inclusion proof",
      "medchain proof ID [--height H] [--node URL]\n"
      "  Prints the RFC 6962 inclusion proof against the ledger log at height H (default\n"

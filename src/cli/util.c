@@ -175,6 +175,19 @@ int mc_cli_client_open(struct mc_client *c, const struct mc_cli_args *a) {
         return mc_cli_error(rc == MC_ERR_INVALID ? MC_CLI_USAGE : MC_CLI_FAIL, "%s",
                             mc_cli_detail(rc));
     }
+    /* --cacert FILE (commands whose spec has it), else $MEDCHAIN_CACERT. */
+    const char *ca = NULL;
+    for (size_t i = 0; i < a->spec_count; i++)
+        if (strcmp(a->spec[i].name, "cacert") == 0) ca = a->value[i];
+    if (!ca) ca = getenv("MEDCHAIN_CACERT");
+    if (ca && *ca) {
+        mc_err_clear();
+        rc = mc_client_set_cacert(c, ca);
+        if (rc) {
+            mc_client_deinit(c);
+            return mc_cli_error(MC_CLI_FAIL, "%s", mc_cli_detail(rc));
+        }
+    }
     return MC_CLI_OK;
 }
 

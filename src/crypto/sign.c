@@ -1,7 +1,9 @@
 /* Domain-separated Ed25519 (see sign.h for the signed message layout). */
 #include "crypto/sign.h"
 
+#include <pthread.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,29 @@ void mc_sign(uint8_t sig[MC_SIG_BYTES], const struct mc_keypair *kp, const char 
     if (buf != stack) free(buf);
 }
 
+/* Cache of successful verifications. A signature is checked once at
+ * admission, again when the block is validated, executed and committed;
+ * the outcome is a pure function of (message, signature, key), so a node
+ * remembers the SHA-256 of what verified and answers repeats from memory.
+ * Only successes are remembered; the table is direct-mapped and bounded. */
+#define VCACHE_BITS 16
+static uint8_t vcache[1u << VCACHE_BITS][32];
+static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void vcache_key(uint8_t out[32], const uint8_t *sig, const mc_pubkey *pk,
+                       const uint8_t *m, size_t n) {
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, sig, MC_SIG_BYTES);
+    crypto_hash_sha256_update(&st, pk->b, MC_PUBKEY_BYTES);
+    crypto_hash_sha256_update(&st, m, n);
+    crypto_hash_sha256_final(&st, out);
+}
+
+static size_t vcache_slot(const uint8_t key[32]) {
+    return ((size_t)key[0] << 8 | key[1]) & ((1u << VCACHE_BITS) - 1);
+}
+
 int mc_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk, const char *purpose,
               const char *chain_id, const void *msg, size_t len) {
     uint8_t stack[STACK_MSG + 128];
@@ -65,7 +90,18 @@ int mc_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk, const char *
     if (!buf) return MC_ERR_NOMEM;
     size_t n = domain(buf, 128, purpose, chain_id);
     if (len) memcpy(buf + n, msg, len);
-    int rc = mc_ed25519_verify_raw(sig, pk, buf, n + len);
+    uint8_t key[32];
+    vcache_key(key, sig, pk, buf, n + len);
+    size_t slot = vcache_slot(key);
+    pthread_mutex_lock(&vcache_lock);
+    bool hit = memcmp(vcache[slot], key, 32) == 0;
+    pthread_mutex_unlock(&vcache_lock);
+    int rc = hit ? 0 : mc_ed25519_verify_raw(sig, pk, buf, n + len);
+    if (!hit && rc == 0) {
+        pthread_mutex_lock(&vcache_lock);
+        memcpy(vcache[slot], key, 32);
+        pthread_mutex_unlock(&vcache_lock);
+    }
     if (buf != stack) free(buf);
     return rc;
 }

@@ -49,14 +49,18 @@ MC_MUST_CHECK int mc_ed25519_verify_raw(const uint8_t sig[MC_SIG_BYTES], const m
 
 /* Domain-separated sign/verify. chain_id may be "" for chain-independent
  * purposes; it must be at most MC_CHAIN_ID_MAX bytes. Verify returns
- * MC_ERR_BAD_SIGNATURE on mismatch. */
+ * MC_ERR_BAD_SIGNATURE on mismatch. Successful verifications are
+ * remembered (by SHA-256 of message, signature and key, in a bounded
+ * table) so the same signature checked again, as a node does at admission,
+ * validation and commit, costs a hash. Thread-safe. */
 void mc_sign(uint8_t sig[MC_SIG_BYTES], const struct mc_keypair *kp, const char *purpose,
              const char *chain_id, const void *msg, size_t len);
 MC_MUST_CHECK int mc_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk,
                             const char *purpose, const char *chain_id, const void *msg,
                             size_t len);
 
-/* Counter of successful+failed verifications in this process (metrics). */
+/* Ed25519 verifications actually computed in this process (metrics; cache
+ * hits are not counted). */
 uint64_t mc_verify_count(void);
 
 #endif

@@ -147,13 +147,22 @@ static void on_conn_handle_closed(uv_handle_t *h) {
     maybe_free_net(n);
 }
 
+/* Is another connection to the same peer ready? Then closing this one
+ * (a duplicate) does not take the peer down. */
+static bool other_ready(const struct conn *c) {
+    for (const struct conn *o = c->net->conns; o; o = o->next)
+        if (o != c && o->state == C_READY && memcmp(o->peer.b, c->peer.b, 32) == 0) return true;
+    return false;
+}
+
 static void conn_close(struct conn *c, const char *why) {
     if (c->state == C_CLOSING) return;
     bool was_ready = c->state == C_READY;
     c->state = C_CLOSING;
     mc_hs_wipe(&c->hs);
     if (why) mc_log_info("net", "closing %s: %s", c->addr, why);
-    if (was_ready && c->net->cfg.on_peer && !c->net->stopping) c->net->cfg.on_peer(c->net->cfg.ctx, &c->peer, false);
+    if (was_ready && c->net->cfg.on_peer && !c->net->stopping && !other_ready(c))
+        c->net->cfg.on_peer(c->net->cfg.ctx, &c->peer, false);
     if (c->dialer) {
         /* A connection that held for a while resets the backoff; one that is
          * refused or dropped at once keeps backing off. */

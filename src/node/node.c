@@ -33,46 +33,16 @@
 #include "base/log.h"
 #include "chain/block.h"
 #include "crypto/keyfile.h"
-#include "app/txtypes.h"
 #include "node/mempool.h"
+#include "node/node_internal.h"
+#include "consensus/consensus.h"
 
-struct mc_node {
-    char home[PATH_MAX];
-    char api_addr[128];
-    uint32_t block_interval_ms;
-    struct mc_genesis genesis;
-    mc_hash genesis_hash;
-    struct mc_keypair node_key;
-    int validator_index;
-    struct mc_store *store;
-    struct mc_app *app;
-    struct mc_mempool *pool;
-    struct mc_blob_store *blobs;
-    pthread_mutex_t lock;
-    /* latest committed block */
-    mc_hash latest_hash;
-    uint64_t latest_time_ms;
-    bool has_last_commit;
-    struct mc_commit last_commit;
-    uint64_t txs_committed;
-    /* event loop */
-    uv_loop_t loop;
-    uv_timer_t timer;
-    uv_signal_t sigint, sigterm;
-    uv_async_t stop_async;
-    bool running;
-    int fatal;
-    /* transactions of the node itself, signed at the next block */
-    struct outbox_tx { uint16_t type; uint8_t *payload; size_t len; } *outbox;
-    uint32_t outbox_count;
-    uint64_t local_nonce; /* last nonce the node signed */
-};
-
-static uint64_t now_ms(void) {
+uint64_t mc_node__now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+#define now_ms mc_node__now_ms
 
 static int path_join(char *out, size_t n, const char *home, const char *name) {
     int k = snprintf(out, n, "%s/%s", home, name);
@@ -147,39 +117,63 @@ int mc_node_init_home(const struct mc_init_options *opt) {
     return 0;
 }
 
+/* "host:port" with an IPv4 literal host. */
+static int split_addr(const char *addr, char *host, size_t host_size, uint16_t *port) {
+    const char *colon = strrchr(addr, ':');
+    if (!colon || (size_t)(colon - addr) >= host_size || colon == addr)
+        return mc_err_set(MC_ERR_INVALID, "address '%s' is not HOST:PORT", addr);
+    char *end;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (*end || p == 0 || p > 65535) return mc_err_set(MC_ERR_INVALID, "address '%s' has a bad port", addr);
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = 0;
+    *port = (uint16_t)p;
+    return 0;
+}
+
 static int load_config(struct mc_node *n) {
     char p[PATH_MAX];
     int rc = path_join(p, sizeof p, n->home, "config.json");
     if (rc) return rc;
     snprintf(n->api_addr, sizeof n->api_addr, "127.0.0.1:7700");
     n->block_interval_ms = 100;
+    n->empty_block_ms = 1000;
     json_error_t jerr;
     json_t *cfg = json_load_file(p, JSON_REJECT_DUPLICATES, &jerr);
     if (!cfg) return 0; /* optional: defaults */
     const char *api = json_string_value(json_object_get(cfg, "api"));
     if (api) snprintf(n->api_addr, sizeof n->api_addr, "%s", api);
+    rc = 0;
+    const char *p2p = json_string_value(json_object_get(cfg, "p2p"));
+    if (p2p && (rc = split_addr(p2p, n->p2p_host, sizeof n->p2p_host, &n->p2p_port)) == 0)
+        n->has_p2p = true;
+    json_t *peers = json_object_get(cfg, "peers"), *pe;
+    size_t i;
+    json_array_foreach(peers, i, pe) {
+        if (rc || n->peer_count_cfg >= MC_NET_PEERS_MAX) break;
+        struct mc_node_peer *np = &n->peers[n->peer_count_cfg];
+        const char *addr = json_string_value(json_object_get(pe, "addr"));
+        const char *key = json_string_value(json_object_get(pe, "node_key"));
+        if (!addr || !key || split_addr(addr, np->host, sizeof np->host, &np->port) ||
+            mc_hex_decode(np->key.b, 32, key))
+            rc = mc_err_set(MC_ERR_INVALID, "config.json: each peer needs \"addr\": \"HOST:PORT\" and a 64-hex \"node_key\"");
+        else
+            n->peer_count_cfg++;
+    }
+    json_t *eb = json_object_get(cfg, "empty_block_ms");
+    if (json_is_integer(eb) && json_integer_value(eb) >= 100 && json_integer_value(eb) <= 60000)
+        n->empty_block_ms = (uint32_t)json_integer_value(eb);
     json_t *iv = json_object_get(cfg, "block_interval_ms");
     if (json_is_integer(iv) && json_integer_value(iv) >= 10 && json_integer_value(iv) <= 60000)
         n->block_interval_ms = (uint32_t)json_integer_value(iv);
     json_decref(cfg);
-    return 0;
+    return rc;
 }
 
 /* Restores the in-memory view of the latest block from the store. */
 static int load_head(struct mc_node *n) {
-    uint64_t h = mc_app_height(n->app);
-    if (h == 0) {
-        n->latest_hash = n->genesis_hash;
-        n->latest_time_ms = n->genesis.time_ms;
-        n->has_last_commit = false;
-        return 0;
-    }
-    struct mc_header hd;
-    int rc = mc_store_get_header(n->store, h, &hd, &n->latest_hash);
-    if (!rc) rc = mc_store_get_commit(n->store, h, &n->last_commit);
-    if (rc) return mc_err_set(rc, "cannot load block %llu: %s", (unsigned long long)h, mc_err_detail());
-    n->latest_time_ms = hd.time_ms;
-    n->has_last_commit = true;
+    int rc = mc_chain_head_load(&n->head, n->store, &n->genesis);
+    if (rc) return mc_err_set(rc, "cannot load the chain head: %s", mc_err_detail());
     uint64_t logsize;
     if (!mc_store_log_size(n->store, &logsize)) n->txs_committed = logsize;
     return 0;
@@ -191,6 +185,12 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!n) return MC_ERR_NOMEM;
     snprintf(n->home, sizeof n->home, "%s", home);
     pthread_mutex_init(&n->lock, NULL);
+    pthread_mutex_init(&n->gossip_lock, NULL);
+    mc_buf_init(&n->gossip, 16 * 1024 * 1024);
+    if (uv_loop_init(&n->loop)) {
+        free(n);
+        return mc_err_set(MC_ERR_IO, "cannot create an event loop");
+    }
     char p[PATH_MAX];
     int rc = load_config(n);
     if (!rc) rc = path_join(p, sizeof p, home, "genesis.json");
@@ -221,6 +221,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = mc_blob_open(&n->blobs, p);
     if (!rc) rc = mc_mempool_create(&n->pool);
     if (!rc) rc = load_head(n);
+    if (!rc) rc = mc_driver_create(n);
     if (rc) {
         mc_node_close(n);
         return rc;
@@ -229,8 +230,18 @@ int mc_node_open(struct mc_node **out, const char *home) {
     return 0;
 }
 
+static void close_handle(uv_handle_t *h, void *arg) {
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
 void mc_node_close(struct mc_node *n) {
     if (!n) return;
+    mc_driver_destroy(n);
+    uv_walk(&n->loop, close_handle, NULL);
+    uv_run(&n->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&n->loop);
+    mc_buf_deinit(&n->gossip);
+    pthread_mutex_destroy(&n->gossip_lock);
     for (uint32_t i = 0; i < n->outbox_count; i++) free(n->outbox[i].payload);
     free(n->outbox);
     mc_app_close(n->app);
@@ -246,7 +257,21 @@ const struct mc_genesis *mc_node_genesis(const struct mc_node *n) { return &n->g
 const char *mc_node_api_addr(const struct mc_node *n) { return n->api_addr; }
 const char *mc_node_home(const struct mc_node *n) { return n->home; }
 
+static void gossip_queue(struct mc_node *n, const uint8_t *tx, size_t len);
+
+static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *id_out, bool gossip);
+
 int mc_node_submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *id_out) {
+    return submit(n, bytes, len, id_out, true);
+}
+
+/* A transaction gossiped by a peer: every node is connected to every other,
+ * so it is not passed on. */
+int mc_node__submit_from_peer(struct mc_node *n, const uint8_t *bytes, size_t len) {
+    return submit(n, bytes, len, NULL, false);
+}
+
+static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *id_out, bool gossip) {
     mc_err_clear();
     struct mc_tx tx;
     if (len > MC_TX_MAX) return mc_err_set(MC_ERR_TOO_LARGE, "transaction is %zu bytes, the maximum is %d", len, MC_TX_MAX);
@@ -273,6 +298,7 @@ int mc_node_submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash 
             rc = mc_mempool_add(n->pool, &id, &tx.sender, tx.nonce, bytes, len);
     }
     pthread_mutex_unlock(&n->lock);
+    if (rc == 0 && gossip) gossip_queue(n, bytes, len);
     return rc;
 }
 
@@ -325,6 +351,7 @@ static int submit_local_locked(struct mc_node *n, uint16_t type, const uint8_t *
     uint64_t next = 0;
     if (!rc) rc = mc_app_check_tx(n->app, &dec, b.data, b.len, &next);
     if (!rc) rc = mc_mempool_add(n->pool, &id, &dec.sender, dec.nonce, b.data, b.len);
+    if (!rc) gossip_queue(n, b.data, b.len);
     mc_buf_deinit(&b);
     if (rc) return rc;
     n->local_nonce = nonce;
@@ -361,15 +388,43 @@ static void purge_blob(void *ctx, const mc_hash *ct) {
         mc_log_error("node", "cannot purge an erased blob: %s", mc_err_detail());
 }
 
-/* After a block commits: erasures purge their ciphertext from the blob
- * store (the ledger keeps the anchors, marked erased). */
-static void after_commit(struct mc_node *n, const struct mc_tx_ref *txs, uint32_t count) {
-    for (uint32_t i = 0; i < count; i++) {
-        struct mc_tx tx;
-        if (mc_tx_decode(&tx, txs[i].bytes, txs[i].len) || tx.type != MC_TX_RECORD_ERASE) continue;
-        if (mc_records_erased_blobs(mc_app_state(n->app), tx.payload, tx.payload_len, purge_blob, n))
-            mc_log_error("node", "erase payload does not decode after commit");
+/* After a block commits (lock held): its transactions leave the mempool,
+ * erasures purge their ciphertext from the blob store (the ledger keeps the
+ * anchors, marked erased), metrics and the log line. */
+void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
+    struct mc_block_body body;
+    if (mc_block_body_decode(&body, c->body_bytes.data, c->body_bytes.len) == 0) {
+        for (uint32_t i = 0; i < body.count; i++) {
+            mc_hash id;
+            mc_tx_id(&id, body.txs[i].bytes, body.txs[i].len);
+            mc_mempool_remove(n->pool, &id);
+            struct mc_tx tx;
+            if (mc_tx_decode(&tx, body.txs[i].bytes, body.txs[i].len) || tx.type != MC_TX_RECORD_ERASE) continue;
+            if (mc_records_erased_blobs(mc_app_state(n->app), tx.payload, tx.payload_len, purge_blob, n))
+                mc_log_error("node", "erase payload does not decode after commit");
+        }
+        mc_block_body_deinit(&body);
     }
+    mc_mempool_compact(n->pool);
+    n->txs_committed += c->header.tx_count;
+    uint64_t now = now_ms();
+    uint64_t latency = now > c->header.time_ms ? now - c->header.time_ms : 0;
+    static const uint64_t bounds[MC_NODE_LATENCY_BUCKETS] = MC_NODE_LATENCY_BOUNDS;
+    int b = 0;
+    while (b < MC_NODE_LATENCY_BUCKETS && latency > bounds[b]) b++;
+    n->latency_buckets[b]++;
+    n->latency_sum_ms += latency;
+    n->latency_count++;
+    char hx[65];
+    mc_hex_encode(hx, c->hash.b, 32);
+    mc_log_info("node", "committed block %llu: %u txs, hash %.16s, log size %llu, %llu ms after its proposal, round %u",
+                (unsigned long long)c->header.height, c->header.tx_count, hx,
+                (unsigned long long)c->header.log_size, (unsigned long long)latency, n->round);
+}
+
+bool mc_node__verified(void *ctx, const mc_hash *tx_id) {
+    struct mc_node *n = ctx;
+    return mc_mempool_contains(n->pool, tx_id);
 }
 
 int mc_node_tx_status(struct mc_node *n, const mc_hash *id, struct mc_tx_status *out,
@@ -401,15 +456,32 @@ void mc_node_status(struct mc_node *n, struct mc_node_status *out) {
     pthread_mutex_lock(&n->lock);
     snprintf(out->chain_id, sizeof out->chain_id, "%s", n->genesis.chain_id);
     out->height = mc_app_height(n->app);
-    out->latest_hash = n->latest_hash;
-    out->latest_time_ms = n->latest_time_ms;
-    out->peers = 0;
+    out->latest_hash = n->head.hash;
+    out->latest_time_ms = n->head.time_ms;
+    out->peers = n->peers_up;
     out->is_validator = n->validator_index >= 0;
     out->node_key = n->node_key.pk;
     out->mempool_size = mc_mempool_size(n->pool);
     mc_app_log(n->app, &out->log_size, &out->log_root);
     out->txs_committed = n->txs_committed;
     pthread_mutex_unlock(&n->lock);
+}
+
+void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *m) {
+    memset(m, 0, sizeof *m);
+    pthread_mutex_lock(&n->lock);
+    m->height = n->head.height;
+    m->round = n->round;
+    m->peers = n->peers_up;
+    m->mempool_size = mc_mempool_size(n->pool);
+    m->txs_committed = n->txs_committed;
+    memcpy(m->latency_buckets, n->latency_buckets, sizeof m->latency_buckets);
+    m->latency_sum_ms = n->latency_sum_ms;
+    m->latency_count = n->latency_count;
+    m->evidence_seen = n->evidence_seen;
+    m->is_validator = n->validator_index >= 0;
+    pthread_mutex_unlock(&n->lock);
+    m->signature_verifications = mc_verify_count();
 }
 
 int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct mc_app *),
@@ -445,7 +517,7 @@ int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payloa
  * larger of the committed nonce and the last one signed; if nothing the
  * node signed is pending any more (one was rejected), they restart from
  * the committed nonce so one failure cannot block the rest. */
-static void flush_outbox(struct mc_node *n) {
+void mc_node__flush_outbox(struct mc_node *n) {
     if (n->outbox_count == 0) return;
     struct mc_account acc;
     if (mc_identity_get_account(mc_app_state(n->app), &n->node_key.pk, &acc) ||
@@ -477,8 +549,10 @@ static void flush_outbox(struct mc_node *n) {
         mc_tx_encode(&b, &tx);
         mc_hash id;
         mc_tx_id(&id, b.data, b.len);
-        if (!b.err && mc_mempool_add(n->pool, &id, &tx.sender, tx.nonce, b.data, b.len) == 0)
+        if (!b.err && mc_mempool_add(n->pool, &id, &tx.sender, tx.nonce, b.data, b.len) == 0) {
             n->local_nonce++;
+            gossip_queue(n, b.data, b.len);
+        }
         else
             mc_log_warn("node", "dropping a local %s transaction: the mempool refused it",
                         mc_tx_type_name(tx.type));
@@ -489,119 +563,56 @@ drop:
     n->outbox_count = 0;
 }
 
-/* Builds, certifies and stores the next block from pending transactions.
- * Called with the lock held. Returns 0 (also when nothing was pending) or
- * a store error, which is fatal for the process. */
+/* Tests and tools drive a single validator without its event loop: cut a
+ * block from what is pending now, certify it with our own precommit and
+ * commit it. No block when nothing pending can go in. */
 static int produce_block(struct mc_node *n) {
-    flush_outbox(n);
+    if (n->validator_index < 0 || n->genesis.valset.count != 1)
+        return mc_err_set(MC_ERR_STATE, "only a single validator cuts blocks on its own");
+    mc_node__flush_outbox(n);
     mc_mempool_compact(n->pool);
     uint32_t pending = mc_mempool_size(n->pool);
     if (pending == 0) return 0;
     uint32_t max = pending < MC_BLOCK_TXS_MAX ? pending : MC_BLOCK_TXS_MAX;
     const struct mc_mempool_tx **cand = malloc(max * sizeof *cand);
     struct mc_tx_ref *txs = malloc(max * sizeof *txs);
-    bool *done = calloc(max, sizeof *done);
-    if (!cand || !txs || !done) {
-        free(cand); free(txs); free(done);
+    if (!cand || !txs) {
+        free(cand);
+        free(txs);
         return MC_ERR_NOMEM;
     }
-    uint32_t ncand = mc_mempool_peek(n->pool, cand, max);
-    uint64_t height = mc_app_height(n->app) + 1;
-    uint64_t t = now_ms();
-    if (t <= n->latest_time_ms) t = n->latest_time_ms + 1;
-    int rc = mc_app_begin_block(n->app, height, t);
-    if (rc) goto out;
-    uint32_t count = 0;
-    size_t bytes = 0;
-    /* Two passes: a transaction whose nonce is ahead gets a second chance
-     * after the transactions that arrived after it but precede it. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (uint32_t i = 0; i < ncand; i++) {
-            if (done[i]) continue;
-            if (bytes + cand[i]->len > MC_BLOCK_BYTES_MAX - 4096) break;
-            int err = mc_app_deliver(n->app, cand[i]->bytes, cand[i]->len, false);
-            if (err == 0) {
-                done[i] = true;
-                txs[count].bytes = cand[i]->bytes;
-                txs[count].len = cand[i]->len;
-                count++;
-                bytes += cand[i]->len;
-            } else if (err == MC_ERR_BAD_NONCE && strstr(mc_err_detail(), "ahead")) {
-                /* wait: its predecessor may come in this block or later */
-            } else {
-                done[i] = true;
-                mc_log_info("node", "rejected tx at height %llu: %s", (unsigned long long)height, mc_err_detail());
-                mc_mempool_note_rejected(n->pool, &cand[i]->id, err, mc_err_detail());
-                mc_mempool_remove(n->pool, &cand[i]->id);
-            }
-        }
-    }
-    if (count == 0) {
-        /* Everything pending was rejected or waits for a predecessor: no
-         * empty block. */
-        mc_app_abort_block(n->app);
+    uint32_t k = mc_mempool_peek(n->pool, cand, max);
+    for (uint32_t i = 0; i < k; i++) txs[i] = (struct mc_tx_ref){cand[i]->bytes, cand[i]->len};
+    struct { struct mc_node *n; const struct mc_mempool_tx **cand; } bc = {n, cand};
+    struct mc_candidate c;
+    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key.pk, now_ms(), txs, k,
+                            mc_node__rejected, &bc, &c);
+    free(txs);
+    free(cand);
+    if (rc) return rc;
+    if (c.header.tx_count == 0) {
         mc_mempool_compact(n->pool);
-        goto out;
+        mc_candidate_deinit(&c);
+        return 0;
     }
-    struct mc_header h;
-    memset(&h, 0, sizeof h);
-    snprintf(h.chain_id, sizeof h.chain_id, "%s", n->genesis.chain_id);
-    h.height = height;
-    h.time_ms = t;
-    h.prev = n->latest_hash;
-    mc_block_tx_root(&h.tx_root, txs, count);
-    h.tx_count = count;
-    mc_app_end_block(n->app, &h.state_hash, &h.log_size, &h.log_root);
-    mc_valset_hash(&n->genesis.valset, &h.valset_hash);
-    h.proposer = n->node_key.pk;
-    if (n->has_last_commit) mc_commit_hash(&n->last_commit, &h.last_commit_hash);
-    mc_hash hash;
-    mc_header_hash(&h, &hash);
-
-    /* Single validator: its own precommit is the certificate. */
-    struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = height, .round = 0,
-                        .has_block = true, .block_hash = hash,
+    struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = c.header.height, .round = 0,
+                        .has_block = true, .block_hash = c.hash,
                         .validator = (uint16_t)n->validator_index};
     mc_vote_sign(&v, &n->node_key, n->genesis.chain_id);
     struct mc_commit cert;
-    mc_commit_init(&cert, height, 0, &hash);
-    if ((rc = mc_commit_add(&cert, &v))) goto abort;
-    if ((rc = mc_commit_verify(&cert, &n->genesis.valset, n->genesis.chain_id, height, &hash))) {
-        mc_log_error("node", "own certificate does not verify: %s", mc_err_detail());
-        goto abort;
-    }
-    uint64_t log_start = h.log_size - count;
-    if ((rc = mc_store_begin(n->store))) goto abort;
-    rc = mc_app_commit_block(n->app);
-    if (!rc) rc = mc_store_put_block(n->store, &h, txs, count, n->has_last_commit ? &n->last_commit : NULL,
-                                     &cert, log_start);
-    if (!rc) rc = mc_store_commit(n->store);
-    else mc_store_rollback(n->store);
-    if (rc) {
-        mc_log_error("node", "storing block %llu failed: %s", (unsigned long long)height, mc_err_detail());
-        goto out; /* memory now disagrees with disk: the caller stops the node */
-    }
-    after_commit(n, txs, count);
-    for (uint32_t i = 0; i < ncand; i++)
-        if (done[i]) mc_mempool_remove(n->pool, &cand[i]->id);
-    mc_mempool_compact(n->pool);
-    n->latest_hash = hash;
-    n->latest_time_ms = t;
-    n->last_commit = cert;
-    n->has_last_commit = true;
-    n->txs_committed += count;
-    char hx[65];
-    mc_hex_encode(hx, hash.b, 32);
-    mc_log_info("node", "committed block %llu: %u txs, hash %.16s, log size %llu",
-                (unsigned long long)height, count, hx, (unsigned long long)h.log_size);
-    goto out;
-abort:
-    mc_app_abort_block(n->app);
-out:
-    free(cand);
-    free(txs);
-    free(done);
+    mc_commit_init(&cert, c.header.height, 0, &c.hash);
+    rc = mc_commit_add(&cert, &v);
+    if (!rc) rc = mc_block_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
+    if (!rc) mc_node__after_commit(n, &c);
+    mc_candidate_deinit(&c);
     return rc;
+}
+
+void mc_node__rejected(void *ctx, uint32_t index, int err, const char *reason) {
+    struct { struct mc_node *n; const struct mc_mempool_tx **cand; } *bc = ctx;
+    mc_log_info("node", "left out a transaction: %s", reason);
+    mc_mempool_note_rejected(bc->n->pool, &bc->cand[index]->id, err, reason);
+    mc_mempool_remove(bc->n->pool, &bc->cand[index]->id);
 }
 
 int mc_node_commit_pending(struct mc_node *n) {
@@ -611,15 +622,48 @@ int mc_node_commit_pending(struct mc_node *n) {
     return rc;
 }
 
-static void on_timer(uv_timer_t *t) {
+static void on_tick(uv_timer_t *t) {
     struct mc_node *n = t->data;
-    pthread_mutex_lock(&n->lock);
-    int rc = produce_block(n);
-    pthread_mutex_unlock(&n->lock);
-    if (rc) {
-        n->fatal = rc;
-        uv_stop(&n->loop);
+    mc_driver_tick(n);
+    if (n->fatal) uv_stop(&n->loop);
+}
+
+/* API threads queue admitted transactions for gossip; the loop sends them. */
+static void gossip_queue(struct mc_node *n, const uint8_t *tx, size_t len) {
+    if (!n->running || !n->net) return;
+    pthread_mutex_lock(&n->gossip_lock);
+    if (n->gossip_count < MC_MEMPOOL_TXS_MAX) {
+        mc_enc_bytes32(&n->gossip, tx, len);
+        if (!n->gossip.err) n->gossip_count++;
+        else n->gossip.err = 0; /* full: the transaction still commits here */
     }
+    pthread_mutex_unlock(&n->gossip_lock);
+    uv_async_send(&n->wake_async);
+}
+
+static void on_wake(uv_async_t *a) {
+    struct mc_node *n = a->data;
+    pthread_mutex_lock(&n->gossip_lock);
+    struct mc_buf q = n->gossip;
+    mc_buf_init(&n->gossip, 16 * 1024 * 1024);
+    n->gossip_count = 0;
+    pthread_mutex_unlock(&n->gossip_lock);
+    struct mc_dec d;
+    mc_dec_init(&d, q.data, q.len);
+    struct mc_buf w;
+    mc_buf_init(&w, 0);
+    while (n->net && d.pos < d.len && !d.err) {
+        size_t len;
+        const uint8_t *tx = mc_dec_bytes32(&d, &len, MC_TX_MAX);
+        if (!tx) break;
+        mc_buf_reset(&w);
+        mc_enc_u8(&w, 3 /* MC_WIRE_TX */);
+        mc_enc_fixed(&w, tx, len);
+        if (!w.err) mc_net_broadcast(n->net, w.data, w.len);
+    }
+    mc_buf_deinit(&w);
+    mc_buf_deinit(&q);
+    mc_driver_tick(n); /* a waiting proposer may build now */
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -634,31 +678,50 @@ void mc_node_stop(struct mc_node *n) {
     if (n->running) uv_async_send(&n->stop_async);
 }
 
-static void close_cb(uv_handle_t *h, void *arg) {
-    if (!uv_is_closing(h)) uv_close(h, NULL);
-}
-
 int mc_node_run(struct mc_node *n) {
-    if (uv_loop_init(&n->loop)) return mc_err_set(MC_ERR_IO, "cannot start event loop");
-    uv_timer_init(&n->loop, &n->timer);
+    uv_timer_init(&n->loop, &n->tick);
     uv_signal_init(&n->loop, &n->sigint);
     uv_signal_init(&n->loop, &n->sigterm);
     uv_async_init(&n->loop, &n->stop_async, on_stop);
-    n->timer.data = n->sigint.data = n->sigterm.data = n->stop_async.data = n;
-    uv_timer_start(&n->timer, on_timer, n->block_interval_ms, n->block_interval_ms);
+    uv_async_init(&n->loop, &n->wake_async, on_wake);
+    n->tick.data = n->sigint.data = n->sigterm.data = n->stop_async.data = n->wake_async.data = n;
     uv_signal_start(&n->sigint, on_signal, SIGINT);
     uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+    int rc = 0;
+    if (n->has_p2p) {
+        struct mc_net_config cfg = {.chain_id = n->genesis.chain_id, .node_key = &n->node_key,
+                                    .listen_host = n->p2p_host, .listen_port = n->p2p_port,
+                                    .is_member = mc_driver_is_member,
+                                    .on_message = mc_driver_on_message,
+                                    .on_peer = mc_driver_on_peer, .ctx = n};
+        rc = mc_net_start(&n->net, &n->loop, &cfg);
+        for (uint32_t i = 0; !rc && i < n->peer_count_cfg; i++)
+            rc = mc_net_dial(n->net, n->peers[i].host, n->peers[i].port);
+    }
     n->running = true;
-    char hx[65];
-    mc_hex_encode(hx, n->node_key.pk.b, 32);
-    mc_log_info("node", "chain %s at height %llu, node key %.16s, %s", n->genesis.chain_id,
-                (unsigned long long)mc_app_height(n->app), hx,
-                n->validator_index >= 0 ? "validator" : "not a validator");
-    uv_run(&n->loop, UV_RUN_DEFAULT);
+    if (!rc) {
+        pthread_mutex_lock(&n->lock);
+        rc = mc_driver_start(n);
+        pthread_mutex_unlock(&n->lock);
+    }
+    if (!rc) {
+        uv_timer_start(&n->tick, on_tick, 20, 20);
+        char hx[65];
+        mc_hex_encode(hx, n->node_key.pk.b, 32);
+        mc_log_info("node", "chain %s at height %llu, node key %.16s, %s, %u peers configured%s%s",
+                    n->genesis.chain_id, (unsigned long long)n->head.height, hx,
+                    n->validator_index >= 0 ? "validator" : "not a validator", n->peer_count_cfg,
+                    n->has_p2p ? ", peer port " : "", n->has_p2p ? n->p2p_host : "");
+        uv_run(&n->loop, UV_RUN_DEFAULT);
+    }
     n->running = false;
-    uv_walk(&n->loop, close_cb, NULL);
-    uv_run(&n->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&n->loop);
+    if (n->net) {
+        mc_net_stop(n->net);
+        n->net = NULL;
+    }
+    uv_timer_stop(&n->tick);
+    uv_run(&n->loop, UV_RUN_NOWAIT);
+    if (rc) return rc;
     if (n->fatal) return mc_err_set(n->fatal, "node stopped after a store failure");
     return 0;
 }

@@ -108,6 +108,23 @@ int mc_node_query(struct mc_node *n, int (*fn)(void *ctx, struct mc_store *store
 
 const struct mc_genesis *mc_node_genesis(const struct mc_node *n);
 
+/* Counters for /metrics. Commit latency is the time from a block's
+ * proposal (its header time) to its commit on this node. */
+#define MC_NODE_LATENCY_BOUNDS {25, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10000}
+struct mc_node_metrics {
+    uint64_t height;
+    uint32_t round;
+    uint32_t peers;
+    uint32_t mempool_size;
+    uint64_t txs_committed;
+    uint64_t latency_buckets[11];  /* per bound above, last = +Inf (not cumulative) */
+    uint64_t latency_sum_ms, latency_count;
+    uint64_t signature_verifications;
+    uint64_t evidence_seen;
+    bool is_validator;
+};
+void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *out);
+
 /* --- records support (issue 5) --- */
 
 struct mc_blob_store;

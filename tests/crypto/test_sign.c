@@ -163,3 +163,29 @@ Test(sign, deterministic_keys_and_verify_counter) {
     cr_assert_eq(mc_verify(sig, &a.pk, MC_SIGN_TX, "c", "y", 1), MC_ERR_BAD_SIGNATURE);
     cr_assert_eq(mc_verify_count(), before + 2);
 }
+
+/* The verification cache remembers only successes: after a signature
+ * verified (and was cached), any change to it, its message, key, purpose
+ * or chain still fails. */
+Test(sign, cache_never_accepts_what_did_not_verify) {
+    mc_crypto_init();
+    struct mc_keypair kp, other;
+    mc_keypair_generate(&kp);
+    mc_keypair_generate(&other);
+    uint8_t msg[64] = "prescription 42", sig[MC_SIG_BYTES];
+    mc_sign(sig, &kp, MC_SIGN_TX, "medchain-c", msg, sizeof msg);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), 0);
+    uint8_t bad[MC_SIG_BYTES];
+    memcpy(bad, sig, sizeof bad);
+    bad[5] ^= 1;
+    cr_assert_eq(mc_verify(bad, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_verify(bad, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    msg[0] ^= 1;
+    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    msg[0] ^= 1;
+    cr_assert_eq(mc_verify(sig, &other.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_VOTE, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-d", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), 0);
+}

@@ -144,8 +144,18 @@ Test(synthea, import_export_round_trip_no_plaintext, .timeout = 120) {
         snprintf(url, sizeof url, "/fhir/Patient/%s/$everything", hx);
         r = env_req(&e, &pat, "GET", url, NULL, NULL);
         cr_assert_eq(r.status, 200, "%.300s", r.body);
-        json_t *got = json_object_get(r.json, "entry");
+        /* The export holds every record ("match") and, for each, the
+         * Provenance generated from its anchor ("include"). */
+        json_t *all = json_object_get(r.json, "entry"), *got = json_array();
+        size_t provenance = 0;
+        for (size_t i = 0; i < json_array_size(all); i++) {
+            json_t *en = json_array_get(all, i);
+            const char *mode = json_string_value(json_object_get(json_object_get(en, "search"), "mode"));
+            if (mode && strcmp(mode, "include") == 0) provenance++;
+            else json_array_append(got, en);
+        }
         cr_assert_eq(json_array_size(got), json_array_size(entries), "%s", de->d_name);
+        cr_assert_eq(provenance, json_array_size(entries), "one generated Provenance per record");
         for (size_t i = 0; i < json_array_size(entries); i++) {
             json_t *en = json_array_get(entries, i);
             json_t *res = json_object_get(en, "resource");
@@ -172,6 +182,7 @@ Test(synthea, import_export_round_trip_no_plaintext, .timeout = 120) {
             json_decref(back);
         }
         json_decref(by_id);
+        json_decref(got);
         json_decref(map);
         json_decref(newid);
         rq_free(&r);

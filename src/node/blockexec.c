@@ -1,0 +1,289 @@
+/* Building, validating and committing blocks (rules in blockexec.h). */
+#include "node/blockexec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "crypto/merkle.h"
+
+void mc_candidate_deinit(struct mc_candidate *c) {
+    mc_buf_deinit(&c->header_bytes);
+    mc_buf_deinit(&c->body_bytes);
+}
+
+int mc_candidate_from_bytes(struct mc_candidate *c, const uint8_t *header, size_t header_len,
+                            const uint8_t *body, size_t body_len) {
+    memset(c, 0, sizeof *c);
+    if (mc_header_decode(&c->header, header, header_len))
+        return mc_err_set(MC_ERR_MALFORMED, "block header does not decode");
+    mc_sha256(&c->hash, header, header_len);
+    mc_buf_init(&c->header_bytes, 0);
+    mc_buf_init(&c->body_bytes, MC_BLOCK_BYTES_MAX);
+    mc_buf_append(&c->header_bytes, header, header_len);
+    mc_buf_append(&c->body_bytes, body, body_len);
+    int rc = c->header_bytes.err ? c->header_bytes.err : c->body_bytes.err;
+    if (rc) mc_candidate_deinit(c);
+    return rc;
+}
+
+int mc_chain_head_load(struct mc_chain_head *head, struct mc_store *store,
+                       const struct mc_genesis *g) {
+    memset(head, 0, sizeof *head);
+    int rc = mc_store_height(store, &head->height);
+    if (rc) return rc;
+    if (head->height == 0) {
+        mc_genesis_hash(g, &head->hash);
+        head->time_ms = g->time_ms;
+        return 0;
+    }
+    struct mc_header h;
+    if ((rc = mc_store_get_header(store, head->height, &h, &head->hash))) return rc;
+    head->time_ms = h.time_ms;
+    if ((rc = mc_store_get_commit(store, head->height, &head->commit))) return rc;
+    head->has_commit = true;
+    return 0;
+}
+
+/* Executes txs on top of the head in the app's block overlay and fills the
+ * header fields that depend on execution. The overlay stays open: the
+ * caller commits or aborts it. */
+static int execute(struct mc_app *app, uint64_t height, uint64_t time_ms,
+                   const struct mc_tx_ref *txs, uint32_t count, mc_verified_fn verified,
+                   void *ctx, struct mc_header *h) {
+    int rc = mc_app_begin_block(app, height, time_ms);
+    if (rc) return mc_err_set(rc, "the application cannot open block %llu", (unsigned long long)height);
+    for (uint32_t i = 0; i < count; i++) {
+        mc_hash id;
+        mc_tx_id(&id, txs[i].bytes, txs[i].len);
+        bool known = verified && verified(ctx, &id);
+        if ((rc = mc_app_deliver(app, txs[i].bytes, txs[i].len, !known))) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", mc_err_detail());
+            mc_app_abort_block(app);
+            return mc_err_set(rc, "transaction %u of block %llu: %s", i, (unsigned long long)height, why);
+        }
+    }
+    mc_app_end_block(app, &h->state_hash, &h->log_size, &h->log_root);
+    return 0;
+}
+
+int mc_block_build(struct mc_app *app, const struct mc_genesis *g,
+                   const struct mc_chain_head *head, const mc_pubkey *proposer, uint64_t time_ms,
+                   const struct mc_tx_ref *txs, uint32_t count,
+                   void (*rejected)(void *, uint32_t, int, const char *), void *ctx,
+                   struct mc_candidate *out) {
+    memset(out, 0, sizeof *out);
+    uint64_t height = head->height + 1;
+    if (time_ms <= head->time_ms) time_ms = head->time_ms + 1;
+    int rc = mc_app_begin_block(app, height, time_ms);
+    if (rc) return mc_err_set(rc, "the application cannot open block %llu", (unsigned long long)height);
+    struct mc_tx_ref *kept = malloc((count ? count : 1) * sizeof *kept);
+    bool *done = calloc(count ? count : 1, sizeof *done);
+    if (!kept || !done) {
+        free(kept);
+        free(done);
+        mc_app_abort_block(app);
+        return MC_ERR_NOMEM;
+    }
+    uint32_t n = 0;
+    size_t bytes = 0;
+    /* Two passes: a transaction whose nonce is ahead gets a second chance
+     * after the ones that arrived later but precede it. Signatures were
+     * checked when the transactions were admitted. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < count && n < MC_BLOCK_TXS_MAX; i++) {
+            if (done[i]) continue;
+            if (bytes + txs[i].len + 4 > MC_BLOCK_BYTES_MAX - 4096) break;
+            int err = mc_app_deliver(app, txs[i].bytes, txs[i].len, false);
+            if (err == 0) {
+                done[i] = true;
+                kept[n++] = txs[i];
+                bytes += txs[i].len + 4;
+            } else if (!(err == MC_ERR_BAD_NONCE && strstr(mc_err_detail(), "ahead"))) {
+                done[i] = true;
+                if (rejected) rejected(ctx, i, err, mc_err_detail());
+            }
+        }
+    }
+    struct mc_header *h = &out->header;
+    snprintf(h->chain_id, sizeof h->chain_id, "%s", g->chain_id);
+    h->height = height;
+    h->time_ms = time_ms;
+    h->prev = head->hash;
+    mc_block_tx_root(&h->tx_root, kept, n);
+    h->tx_count = n;
+    mc_app_end_block(app, &h->state_hash, &h->log_size, &h->log_root);
+    mc_app_abort_block(app); /* committed only once decided */
+    mc_valset_hash(&g->valset, &h->valset_hash);
+    h->proposer = *proposer;
+    if (head->has_commit) mc_commit_hash(&head->commit, &h->last_commit_hash);
+    mc_buf_init(&out->header_bytes, 0);
+    mc_buf_init(&out->body_bytes, MC_BLOCK_BYTES_MAX);
+    mc_header_encode(&out->header_bytes, h);
+    mc_block_body_encode(&out->body_bytes, kept, n, head->has_commit ? &head->commit : NULL);
+    rc = out->header_bytes.err ? out->header_bytes.err : out->body_bytes.err;
+    if (!rc) mc_sha256(&out->hash, out->header_bytes.data, out->header_bytes.len);
+    else mc_candidate_deinit(out);
+    free(kept);
+    free(done);
+    return rc;
+}
+
+/* Structural checks of the rules in blockexec.h (everything but execution). */
+static int check_structure(const struct mc_genesis *g, const struct mc_chain_head *head,
+                           const struct mc_candidate *c, uint64_t now_ms,
+                           struct mc_block_body *body) {
+    const struct mc_header *h = &c->header;
+    if (strcmp(h->chain_id, g->chain_id) != 0)
+        return mc_err_set(MC_ERR_WRONG_CHAIN, "block of chain '%s'", h->chain_id);
+    if (h->height != head->height + 1)
+        return mc_err_set(MC_ERR_INVALID, "block height %llu, expected %llu",
+                          (unsigned long long)h->height, (unsigned long long)head->height + 1);
+    if (memcmp(h->prev.b, head->hash.b, 32) != 0)
+        return mc_err_set(MC_ERR_INVALID, "block does not extend the chain head");
+    if (h->time_ms <= head->time_ms) return mc_err_set(MC_ERR_INVALID, "block time does not increase");
+    if (now_ms && h->time_ms > now_ms + 60000)
+        return mc_err_set(MC_ERR_INVALID, "block time is more than 60 s in the future");
+    mc_hash vh;
+    mc_valset_hash(&g->valset, &vh);
+    if (memcmp(vh.b, h->valset_hash.b, 32) != 0)
+        return mc_err_set(MC_ERR_INVALID, "block names another validator set");
+    if (mc_valset_find(&g->valset, &h->proposer) < 0)
+        return mc_err_set(MC_ERR_INVALID, "block proposer is not a validator");
+    int rc = mc_block_body_decode(body, c->body_bytes.data, c->body_bytes.len);
+    if (rc) return mc_err_set(rc, "block body does not decode");
+    if (body->count != h->tx_count) {
+        mc_block_body_deinit(body);
+        return mc_err_set(MC_ERR_INVALID, "block body holds %u transactions, header says %u",
+                          body->count, h->tx_count);
+    }
+    mc_hash root;
+    mc_block_tx_root(&root, body->txs, body->count);
+    if (memcmp(root.b, h->tx_root.b, 32) != 0) {
+        mc_block_body_deinit(body);
+        return mc_err_set(MC_ERR_INVALID, "transactions do not hash to the header's root");
+    }
+    if (h->height == 1) {
+        static const uint8_t zero[32];
+        if (body->has_last_commit || memcmp(h->last_commit_hash.b, zero, 32) != 0) {
+            mc_block_body_deinit(body);
+            return mc_err_set(MC_ERR_INVALID, "block 1 carries a previous certificate");
+        }
+        return 0;
+    }
+    mc_hash lh;
+    if (!body->has_last_commit) {
+        mc_block_body_deinit(body);
+        return mc_err_set(MC_ERR_INVALID, "block lacks the previous block's certificate");
+    }
+    mc_commit_hash(&body->last_commit, &lh);
+    if (memcmp(lh.b, h->last_commit_hash.b, 32) != 0 ||
+        mc_commit_verify(&body->last_commit, &g->valset, g->chain_id, head->height, &head->hash)) {
+        mc_block_body_deinit(body);
+        return mc_err_set(MC_ERR_INVALID, "the previous block's certificate in the block is not valid");
+    }
+    return 0;
+}
+
+static int compare(const struct mc_header *want, const struct mc_header *got) {
+    if (memcmp(want->state_hash.b, got->state_hash.b, 32) != 0)
+        return mc_err_set(MC_ERR_INVALID, "executing the block gives another state hash");
+    if (want->log_size != got->log_size || memcmp(want->log_root.b, got->log_root.b, 32) != 0)
+        return mc_err_set(MC_ERR_INVALID, "executing the block gives another ledger log");
+    return 0;
+}
+
+int mc_block_validate(struct mc_app *app, const struct mc_genesis *g,
+                      const struct mc_chain_head *head, const struct mc_candidate *c,
+                      uint64_t now_ms, mc_verified_fn verified, void *ctx) {
+    struct mc_block_body body;
+    int rc = check_structure(g, head, c, now_ms, &body);
+    if (rc) return rc;
+    struct mc_header got = c->header;
+    rc = execute(app, c->header.height, c->header.time_ms, body.txs, body.count, verified, ctx, &got);
+    if (!rc) {
+        rc = compare(&c->header, &got);
+        mc_app_abort_block(app);
+    }
+    mc_block_body_deinit(&body);
+    return rc;
+}
+
+int mc_block_commit(struct mc_store *store, struct mc_app *app, const struct mc_genesis *g,
+                    struct mc_chain_head *head, const struct mc_candidate *c,
+                    const struct mc_commit *cert, mc_verified_fn verified, void *ctx) {
+    int rc = mc_commit_verify(cert, &g->valset, g->chain_id, c->header.height, &c->hash);
+    if (rc) return mc_err_set(MC_ERR_INVALID, "certificate: %s", mc_err_detail());
+    struct mc_block_body body;
+    if ((rc = check_structure(g, head, c, 0, &body))) return rc;
+    struct mc_header got = c->header;
+    rc = execute(app, c->header.height, c->header.time_ms, body.txs, body.count, verified, ctx, &got);
+    if (rc) goto out;
+    if ((rc = compare(&c->header, &got))) {
+        mc_app_abort_block(app);
+        goto out;
+    }
+    if ((rc = mc_store_begin(store))) {
+        mc_app_abort_block(app);
+        goto out;
+    }
+    rc = mc_app_commit_block(app);
+    if (!rc) rc = mc_store_put_block(store, &c->header, body.txs, body.count,
+                                     body.has_last_commit ? &body.last_commit : NULL, cert,
+                                     c->header.log_size - body.count);
+    if (!rc) rc = mc_store_commit(store);
+    else mc_store_rollback(store);
+    if (rc) {
+        rc = mc_err_set(MC_ERR_DB, "storing block %llu failed: %s",
+                        (unsigned long long)c->header.height, mc_err_detail());
+        goto out;
+    }
+    head->height = c->header.height;
+    head->hash = c->hash;
+    head->time_ms = c->header.time_ms;
+    head->commit = *cert;
+    head->has_commit = true;
+out:
+    mc_block_body_deinit(&body);
+    return rc;
+}
+
+int mc_block_load(struct mc_store *store, uint64_t height, struct mc_buf *header,
+                  struct mc_buf *body, struct mc_buf *commit) {
+    struct mc_buf lc;
+    mc_buf_init(&lc, 0);
+    int rc = mc_store_get_block_raw(store, height, NULL, header, &lc, commit);
+    if (rc) {
+        mc_buf_deinit(&lc);
+        return rc;
+    }
+    struct mc_header h;
+    if ((rc = mc_header_decode(&h, header->data, header->len))) {
+        mc_buf_deinit(&lc);
+        return mc_err_set(MC_ERR_TAMPERED, "stored header of block %llu does not decode", (unsigned long long)height);
+    }
+    struct mc_tx_ref *txs = calloc(h.tx_count ? h.tx_count : 1, sizeof *txs);
+    struct mc_buf *bufs = calloc(h.tx_count ? h.tx_count : 1, sizeof *bufs);
+    if (!txs || !bufs) rc = MC_ERR_NOMEM;
+    for (uint32_t i = 0; !rc && i < h.tx_count; i++) {
+        mc_buf_init(&bufs[i], 0);
+        rc = mc_store_get_tx(store, height, i, &bufs[i], NULL, NULL);
+        txs[i].bytes = bufs[i].data;
+        txs[i].len = bufs[i].len;
+    }
+    struct mc_commit last;
+    bool has_last = lc.len > 0;
+    if (!rc && has_last && mc_commit_decode(&last, lc.data, lc.len))
+        rc = mc_err_set(MC_ERR_TAMPERED, "stored certificate in block %llu does not decode", (unsigned long long)height);
+    if (!rc) {
+        mc_block_body_encode(body, txs, h.tx_count, has_last ? &last : NULL);
+        rc = body->err;
+    }
+    for (uint32_t i = 0; bufs && i < h.tx_count; i++) mc_buf_deinit(&bufs[i]);
+    free(bufs);
+    free(txs);
+    mc_buf_deinit(&lc);
+    return rc;
+}

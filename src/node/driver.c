@@ -1,0 +1,876 @@
+/* The consensus driver: runs the Tendermint engine (consensus/consensus.h)
+ * for the node on its libuv loop, with real timers and the peer transport.
+ *
+ *   engine outputs          what the driver does
+ *   PROPOSAL / VOTE         broadcast, remember as our own message of the
+ *                           height (WAL in the store, re-gossiped every
+ *                           second), and feed back into our own engine
+ *   TIMEOUT                 arm a libuv timer that feeds IN_TIMEOUT
+ *   GET_VALUE               build a block from the mempool as soon as it
+ *                           holds transactions, or an empty block after
+ *                           empty_block_ms, and feed IN_VALUE
+ *   VALIDATE                validate the proposed block against the
+ *                           application (blockexec.h) and feed IN_VALIDITY
+ *   EVIDENCE                gossip it and record it on the ledger
+ *   decided                 commit the block with its certificate, then
+ *                           start the next height after block_interval_ms
+ *
+ * Block sync: every node gossips STATUS (height, hash) each second; a node
+ * that sees a peer ahead asks it for the next block, checks its
+ * certificate and re-executes it (blockexec.h), and carries on until it is
+ * level, then rejoins consensus at the new height. A peer that serves a bad
+ * block is dropped.
+ *
+ * Everything here runs on the loop thread with the node lock held around
+ * any use of the engine, store, application or mempool. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/hex.h"
+#include "base/log.h"
+#include "consensus/consensus.h"
+#include "node/node_internal.h"
+#include "node/wire.h"
+#include "app/txtypes.h"
+
+#define CANDIDATES_MAX 8
+#define TIMERS_MAX 24
+#define OWN_MSGS_MAX 64
+#define FUTURE_MAX 512
+#define QUEUE_MAX 128
+#define GOSSIP_EVERY_MS 1000
+#define SYNC_TIMEOUT_MS 5000
+
+struct cand_slot {
+    bool used;
+    bool built_here;   /* we built it from the same head: valid by construction */
+    struct mc_candidate c;
+    uint64_t seq;
+};
+
+struct timer_slot {
+    uv_timer_t t;
+    bool armed;
+    struct mc_consensus_timeout to;
+    struct mc_node *n;
+};
+
+struct future_msg {
+    uint8_t *bytes;
+    size_t len;
+};
+
+struct peer_state {
+    mc_pubkey key;
+    bool up;
+    uint64_t height;
+};
+
+struct mc_driver {
+    struct mc_consensus *cs;
+    struct mc_consensus_config cfg;
+    struct mc_consensus_output out;
+    bool started;
+    bool paused;               /* decided; next height pending */
+    uint64_t next_height_at_ms;
+    bool waiting_value;
+    uint64_t wv_height;
+    uint32_t wv_round;
+    uint64_t wv_since_ms;
+    struct cand_slot cands[CANDIDATES_MAX];
+    uint64_t cand_seq;
+    struct timer_slot timers[TIMERS_MAX];
+    struct mc_buf own[OWN_MSGS_MAX];
+    uint32_t own_count;
+    struct future_msg future[FUTURE_MAX];
+    uint32_t future_count;
+    struct mc_consensus_input queue[QUEUE_MAX];
+    uint32_t q_head, q_len;
+    struct peer_state peers[MC_NET_PEERS_MAX];
+    bool syncing;
+    uint64_t sync_height, sync_deadline_ms;
+    mc_pubkey sync_peer;
+    uint64_t last_gossip_ms;
+    mc_hash evidence_seen[64];
+    uint32_t evidence_n;
+};
+
+static uint64_t cur_height(const struct mc_node *n) { return n->head.height + 1; }
+
+/* ---- sending ---- */
+
+static void broadcast(struct mc_node *n, const struct mc_buf *b) {
+    if (n->net && !b->err) mc_net_broadcast(n->net, b->data, b->len);
+}
+
+static void send_to(struct mc_node *n, const mc_pubkey *to, const struct mc_buf *b) {
+    if (n->net && !b->err && mc_net_send(n->net, to, b->data, b->len) != 0)
+        mc_log_debug("driver", "send failed: peer gone or queue full");
+}
+
+/* ---- own messages of the height: the consensus WAL ---- */
+
+/* Our signed messages of the height, as stored beside the signed state:
+ * | u64 height | (u32 len | wire message)* |. They are written together
+ * with each new signed-state record (one fsync); the newest message is
+ * covered by that record itself, which the engine re-emits after a
+ * restart. Entries of an older height are ignored on replay. */
+static void own_encode(struct mc_node *n, struct mc_buf *b) {
+    struct mc_driver *d = n->drv;
+    mc_enc_u64(b, cur_height(n));
+    for (uint32_t i = 0; i < d->own_count; i++) mc_enc_bytes32(b, d->own[i].data, d->own[i].len);
+}
+
+static void own_clear(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    for (uint32_t i = 0; i < d->own_count; i++) mc_buf_deinit(&d->own[i]);
+    d->own_count = 0;
+}
+
+static void own_add(struct mc_node *n, const struct mc_buf *msg) {
+    struct mc_driver *d = n->drv;
+    if (d->own_count == OWN_MSGS_MAX) {
+        /* keep the newest: the oldest rounds matter least for progress */
+        mc_buf_deinit(&d->own[0]);
+        memmove(&d->own[0], &d->own[1], (OWN_MSGS_MAX - 1) * sizeof d->own[0]);
+        d->own_count--;
+    }
+    struct mc_buf *b = &d->own[d->own_count++];
+    mc_buf_init(b, 0);
+    mc_buf_append(b, msg->data, msg->len);
+}
+
+/* ---- candidates ---- */
+
+static struct cand_slot *cand_find(struct mc_driver *d, const mc_hash *h) {
+    for (int i = 0; i < CANDIDATES_MAX; i++)
+        if (d->cands[i].used && memcmp(d->cands[i].c.hash.b, h->b, 32) == 0) return &d->cands[i];
+    return NULL;
+}
+
+static void cand_clear(struct mc_driver *d) {
+    for (int i = 0; i < CANDIDATES_MAX; i++)
+        if (d->cands[i].used) {
+            mc_candidate_deinit(&d->cands[i].c);
+            d->cands[i].used = false;
+        }
+}
+
+/* Takes ownership of c. Evicts the oldest candidate that is neither the
+ * locked nor the valid value when full. */
+static struct cand_slot *cand_put(struct mc_driver *d, struct mc_candidate *c) {
+    struct cand_slot *s = cand_find(d, &c->hash);
+    if (s) {
+        mc_candidate_deinit(c);
+        return s;
+    }
+    struct cand_slot *victim = NULL;
+    for (int i = 0; i < CANDIDATES_MAX; i++) {
+        struct cand_slot *x = &d->cands[i];
+        if (!x->used) { victim = x; break; }
+        bool keep = (d->cs->has_locked && memcmp(x->c.hash.b, d->cs->locked_value.b, 32) == 0) ||
+                    (d->cs->has_valid && memcmp(x->c.hash.b, d->cs->valid_value.b, 32) == 0);
+        if (!keep && (!victim || x->seq < victim->seq)) victim = x;
+    }
+    if (!victim) {
+        mc_candidate_deinit(c);
+        return NULL;
+    }
+    if (victim->used) mc_candidate_deinit(&victim->c);
+    victim->used = true;
+    victim->built_here = false;
+    victim->c = *c;
+    victim->seq = ++d->cand_seq;
+    return victim;
+}
+
+/* ---- engine input queue ---- */
+
+static void enqueue(struct mc_driver *d, const struct mc_consensus_input *in) {
+    if (d->q_len == QUEUE_MAX) {
+        mc_log_warn("driver", "consensus input queue full; dropping an input");
+        return;
+    }
+    d->queue[(d->q_head + d->q_len++) % QUEUE_MAX] = *in;
+}
+
+static void process_output(struct mc_node *n);
+
+/* Runs queued inputs through the engine until none is left. */
+static void drain(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    while (d->q_len > 0 && !n->fatal) {
+        struct mc_consensus_input in = d->queue[d->q_head];
+        d->q_head = (d->q_head + 1) % QUEUE_MAX;
+        d->q_len--;
+        if (d->paused) continue; /* decided: inputs wait for the next height */
+        int rc = mc_consensus_step(d->cs, &d->out, &in);
+        if (rc && rc != MC_ERR_STATE && rc != MC_ERR_EXISTS)
+            mc_log_debug("driver", "engine refused input %d: %s", in.kind, mc_err_name(rc));
+        if (rc == MC_ERR_IO) {
+            mc_log_error("driver", "cannot persist what we sign: stopping");
+            n->fatal = MC_ERR_IO;
+            uv_stop(&n->loop);
+            return;
+        }
+        process_output(n);
+    }
+}
+
+static void feed(struct mc_node *n, const struct mc_consensus_input *in) {
+    enqueue(n->drv, in);
+    drain(n);
+}
+
+/* ---- timers ---- */
+
+static void on_timer(uv_timer_t *t) {
+    struct timer_slot *s = t->data;
+    struct mc_node *n = s->n;
+    s->armed = false;
+    struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_TIMEOUT};
+    in.u.timeout = s->to;
+    static const char *const kinds[] = {"", "propose", "prevote", "precommit"};
+    mc_log_debug("driver", "%s timeout at height %llu round %u", s->to.kind <= 3 ? kinds[s->to.kind] : "?",
+                 (unsigned long long)s->to.height, s->to.round);
+    pthread_mutex_lock(&n->lock);
+    if (n->drv && n->drv->started) feed(n, &in);
+    pthread_mutex_unlock(&n->lock);
+}
+
+static void arm_timer(struct mc_node *n, const struct mc_consensus_timeout *to, uint64_t ms) {
+    struct mc_driver *d = n->drv;
+    struct timer_slot *s = NULL;
+    for (int i = 0; i < TIMERS_MAX && !s; i++)
+        if (!d->timers[i].armed) s = &d->timers[i];
+    if (!s) {
+        /* all busy: the oldest-height/round timer is the stalest */
+        s = &d->timers[0];
+        for (int i = 1; i < TIMERS_MAX; i++) {
+            const struct mc_consensus_timeout *a = &d->timers[i].to, *b = &s->to;
+            if (a->height < b->height || (a->height == b->height && a->round < b->round)) s = &d->timers[i];
+        }
+        uv_timer_stop(&s->t);
+    }
+    s->armed = true;
+    s->to = *to;
+    uv_timer_start(&s->t, on_timer, ms, 0);
+}
+
+/* ---- building a value ---- */
+
+struct build_ctx {
+    struct mc_node *n;
+    const struct mc_mempool_tx **cand;
+};
+
+static void on_rejected(void *ctx, uint32_t index, int err, const char *reason) {
+    struct build_ctx *b = ctx;
+    mc_log_info("driver", "left out a transaction: %s", reason);
+    mc_mempool_note_rejected(b->n->pool, &b->cand[index]->id, err, reason);
+    mc_mempool_remove(b->n->pool, &b->cand[index]->id);
+}
+
+static void build_value(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    mc_node__flush_outbox(n);
+    mc_mempool_compact(n->pool);
+    uint32_t pending = mc_mempool_size(n->pool);
+    uint32_t max = pending < MC_BLOCK_TXS_MAX ? pending : MC_BLOCK_TXS_MAX;
+    const struct mc_mempool_tx **cand = malloc((max ? max : 1) * sizeof *cand);
+    struct mc_tx_ref *txs = malloc((max ? max : 1) * sizeof *txs);
+    if (!cand || !txs) {
+        free(cand);
+        free(txs);
+        return;
+    }
+    uint32_t k = mc_mempool_peek(n->pool, cand, max);
+    for (uint32_t i = 0; i < k; i++) {
+        txs[i].bytes = cand[i]->bytes;
+        txs[i].len = cand[i]->len;
+    }
+    struct build_ctx bc = {n, cand};
+    struct mc_candidate c;
+    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key.pk, mc_node__now_ms(), txs,
+                            k, on_rejected, &bc, &c);
+    free(txs);
+    free(cand);
+    if (rc) {
+        mc_log_error("driver", "cannot build a block: %s", mc_err_detail());
+        return;
+    }
+    mc_hash h = c.hash;
+    struct cand_slot *slot = cand_put(d, &c);
+    if (!slot) return;
+    slot->built_here = true;
+    d->waiting_value = false;
+    struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_VALUE};
+    in.u.value.height = d->wv_height;
+    in.u.value.round = d->wv_round;
+    in.u.value.block_hash = h;
+    feed(n, &in);
+}
+
+/* ---- engine outputs ---- */
+
+static void submit_evidence(struct mc_node *n, const struct mc_evidence *e) {
+    struct mc_driver *d = n->drv;
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    mc_evidence_encode(&b, e);
+    mc_hash h;
+    mc_sha256(&h, b.data, b.len);
+    for (uint32_t i = 0; i < d->evidence_n; i++)
+        if (memcmp(d->evidence_seen[i].b, h.b, 32) == 0) {
+            mc_buf_deinit(&b);
+            return;
+        }
+    d->evidence_seen[d->evidence_n++ % 64] = h;
+    if (d->evidence_n > 64) d->evidence_n = 64;
+    n->evidence_seen++;
+    mc_log_warn("driver", "validator %u equivocated at height %llu round %u: recording evidence",
+                e->a.validator, (unsigned long long)e->a.height, e->a.round);
+    struct mc_buf w;
+    mc_buf_init(&w, 0);
+    mc_wire_encode_evidence(&w, e);
+    broadcast(n, &w);
+    mc_buf_deinit(&w);
+    if (mc_node_submit_local(n, MC_TX_EVIDENCE, b.data, b.len) != 0)
+        mc_log_warn("driver", "cannot queue the evidence transaction: %s", mc_err_detail());
+    mc_buf_deinit(&b);
+}
+
+static void on_decided(struct mc_node *n, const struct mc_commit *cert) {
+    struct mc_driver *d = n->drv;
+    struct cand_slot *s = cand_find(d, &cert->block_hash);
+    if (!s) {
+        mc_log_error("driver", "decided block %llu is not held here; waiting for sync",
+                     (unsigned long long)cert->height);
+        d->paused = true;
+        d->next_height_at_ms = UINT64_MAX;
+        return;
+    }
+    int rc = mc_block_commit(n->store, n->app, &n->genesis, &n->head, &s->c, cert,
+                             mc_node__verified, n);
+    if (rc) {
+        mc_log_error("driver", "cannot commit decided block %llu: %s", (unsigned long long)cert->height,
+                     mc_err_detail());
+        n->fatal = rc;
+        uv_stop(&n->loop);
+        return;
+    }
+    mc_node__after_commit(n, &s->c);
+    own_clear(n);
+    cand_clear(d);
+    d->waiting_value = false;
+    d->paused = true;
+    d->next_height_at_ms = mc_node__now_ms() + n->block_interval_ms;
+    struct mc_buf st;
+    mc_buf_init(&st, 0);
+    mc_wire_encode_status(&st, n->head.height, &n->head.hash);
+    broadcast(n, &st);
+    mc_buf_deinit(&st);
+}
+
+static void process_output(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    struct mc_consensus_output *out = &d->out;
+    /* Copy: feeding our own messages back queues inputs; out is reused. */
+    uint32_t count = out->count;
+    for (uint32_t i = 0; i < count; i++) {
+        const struct mc_consensus_action *a = &out->actions[i];
+        switch (a->kind) {
+        case MC_CONSENSUS_OUT_PROPOSAL: {
+            struct cand_slot *s = cand_find(d, &a->u.proposal.block_hash);
+            if (!s) {
+                mc_log_error("driver", "proposing a block we do not hold");
+                break;
+            }
+            struct mc_wire_block blk = {s->c.header_bytes.data, s->c.header_bytes.len,
+                                        s->c.body_bytes.data, s->c.body_bytes.len};
+            struct mc_buf w;
+            mc_buf_init(&w, 0);
+            mc_wire_encode_proposal(&w, &a->u.proposal, &blk);
+            broadcast(n, &w);
+            own_add(n, &w);
+            mc_buf_deinit(&w);
+            struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_PROPOSAL};
+            in.u.proposal = a->u.proposal;
+            enqueue(d, &in);
+            n->round = a->u.proposal.round;
+            break;
+        }
+        case MC_CONSENSUS_OUT_VOTE: {
+            struct mc_buf w;
+            mc_buf_init(&w, 0);
+            mc_wire_encode_vote(&w, &a->u.vote);
+            broadcast(n, &w);
+            own_add(n, &w);
+            mc_buf_deinit(&w);
+#ifdef MC_TEST_EQUIVOCATE
+            /* Test build only: a second, conflicting prevote signed
+             * directly (past the engine's guard), so honest nodes must
+             * catch this validator. */
+            if (a->u.vote.type == MC_VOTE_PREVOTE && getenv("MEDCHAIN_TEST_EQUIVOCATE")) {
+                struct mc_vote evil = a->u.vote;
+                evil.has_block = !evil.has_block;
+                if (evil.has_block) memset(evil.block_hash.b, 0xEE, 32);
+                else memset(evil.block_hash.b, 0, 32);
+                mc_vote_sign(&evil, &n->node_key, n->genesis.chain_id);
+                struct mc_buf e;
+                mc_buf_init(&e, 0);
+                mc_wire_encode_vote(&e, &evil);
+                broadcast(n, &e);
+                mc_buf_deinit(&e);
+            }
+#endif
+            struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_VOTE};
+            in.u.vote = a->u.vote;
+            enqueue(d, &in);
+            n->round = a->u.vote.round;
+            break;
+        }
+        case MC_CONSENSUS_OUT_TIMEOUT:
+            arm_timer(n, &a->u.timer.timeout, a->u.timer.duration_ms);
+            break;
+        case MC_CONSENSUS_OUT_GET_VALUE:
+            d->waiting_value = true;
+            d->wv_height = a->u.get_value.height;
+            d->wv_round = a->u.get_value.round;
+            d->wv_since_ms = mc_node__now_ms();
+            break;
+        case MC_CONSENSUS_OUT_VALIDATE: {
+            struct cand_slot *s = cand_find(d, &a->u.validate.block_hash);
+            bool valid = s && s->built_here;
+            if (s && !valid) {
+                int rc = mc_block_validate(n->app, &n->genesis, &n->head, &s->c, mc_node__now_ms(),
+                                           mc_node__verified, n);
+                valid = rc == 0;
+                if (rc) mc_log_warn("driver", "proposed block %llu is invalid: %s",
+                                    (unsigned long long)s->c.header.height, mc_err_detail());
+            }
+            struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_VALIDITY};
+            in.u.validity.height = a->u.validate.height;
+            in.u.validity.block_hash = a->u.validate.block_hash;
+            in.u.validity.valid = valid;
+            enqueue(d, &in);
+            break;
+        }
+        case MC_CONSENSUS_OUT_EVIDENCE:
+            submit_evidence(n, &a->u.evidence);
+            break;
+        default:
+            break;
+        }
+    }
+    if (out->decided) {
+        struct mc_commit cert = out->commit;
+        on_decided(n, &cert);
+    }
+}
+
+/* ---- persistence hook ---- */
+
+/* The engine's persistence hook: the record (and our messages so far) in
+ * one durable SQL transaction before anything is signed. */
+static int save_signed(void *ctx, const struct mc_consensus_signed_state *s) {
+    struct mc_node *n = ctx;
+    struct mc_buf b, own;
+    mc_buf_init(&b, 0);
+    mc_buf_init(&own, 0);
+    mc_consensus_signed_state_encode(&b, s);
+    own_encode(n, &own);
+    int rc = b.err ? b.err : own.err;
+    if (!rc) rc = mc_store_begin(n->store);
+    if (!rc) {
+        rc = mc_store_meta_put(n->store, "consensus_signed", b.data, b.len);
+        if (!rc) rc = mc_store_meta_put(n->store, "consensus_own", own.data, own.len);
+        if (!rc) rc = mc_store_commit(n->store);
+        else mc_store_rollback(n->store);
+    }
+    mc_buf_deinit(&b);
+    mc_buf_deinit(&own);
+    return rc;
+}
+
+/* ---- life cycle ---- */
+
+int mc_driver_create(struct mc_node *n) {
+    struct mc_driver *d = calloc(1, sizeof *d);
+    if (!d) return MC_ERR_NOMEM;
+    d->cs = calloc(1, sizeof *d->cs);
+    if (!d->cs) {
+        free(d);
+        return MC_ERR_NOMEM;
+    }
+    mc_consensus_config_default(&d->cfg, n->genesis.chain_id);
+    for (int i = 0; i < TIMERS_MAX; i++) {
+        uv_timer_init(&n->loop, &d->timers[i].t);
+        d->timers[i].t.data = &d->timers[i];
+        d->timers[i].n = n;
+    }
+    for (uint32_t i = 0; i < n->peer_count_cfg && i < MC_NET_PEERS_MAX; i++) d->peers[i].key = n->peers[i].key;
+    n->drv = d;
+    return 0;
+}
+
+static void close_timer(uv_handle_t *h) { (void)h; }
+
+void mc_driver_destroy(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    if (!d) return;
+    for (int i = 0; i < TIMERS_MAX; i++)
+        if (!uv_is_closing((uv_handle_t *)&d->timers[i].t)) uv_close((uv_handle_t *)&d->timers[i].t, close_timer);
+    cand_clear(d);
+    own_clear(n);
+    for (uint32_t i = 0; i < d->future_count; i++) free(d->future[i].bytes);
+    free(d->cs);
+    free(d);
+    n->drv = NULL;
+}
+
+static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *msg, size_t len,
+                        bool from_future);
+
+static void replay_future(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    uint32_t count = d->future_count;
+    struct future_msg *msgs = malloc((count ? count : 1) * sizeof *msgs);
+    if (!msgs) return;
+    memcpy(msgs, d->future, count * sizeof *msgs);
+    d->future_count = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        handle_wire(n, NULL, msgs[i].bytes, msgs[i].len, true);
+        free(msgs[i].bytes);
+    }
+    free(msgs);
+}
+
+/* (Re)starts the engine at head.height + 1 from the persisted record. */
+static int engine_start(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    struct mc_consensus_signed_state restored, *rp = NULL;
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    if (mc_store_meta_get(n->store, "consensus_signed", &b) == 0 &&
+        mc_consensus_signed_state_decode(&restored, b.data, b.len) == 0 &&
+        restored.height <= cur_height(n))
+        rp = &restored;
+    mc_buf_deinit(&b);
+    struct mc_consensus_persist persist = {save_signed, n};
+    memset(d->cs, 0, sizeof *d->cs);
+    int rc = mc_consensus_init(d->cs, &d->cfg, &n->genesis.valset,
+                               n->validator_index >= 0 ? &n->node_key : NULL, cur_height(n), rp,
+                               &persist);
+    if (rc) return mc_err_set(rc, "consensus cannot start at height %llu", (unsigned long long)cur_height(n));
+    d->started = true;
+    d->paused = false;
+    d->waiting_value = false;
+    d->q_len = 0;
+    if ((rc = mc_consensus_start(d->cs, &d->out))) return rc;
+    process_output(n);
+    drain(n);
+    return 0;
+}
+
+int mc_driver_start(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    int rc = engine_start(n);
+    if (rc) return rc;
+    /* WAL replay: our own messages of this height go back into the engine
+     * (it cannot count votes it no longer holds) and are re-gossiped. */
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    if (mc_store_meta_get(n->store, "consensus_own", &b) == 0) {
+        struct mc_dec dec;
+        mc_dec_init(&dec, b.data, b.len);
+        uint64_t h = mc_dec_u64(&dec);
+        while (!dec.err && h == cur_height(n) && dec.pos < dec.len) {
+            size_t len;
+            const uint8_t *p = mc_dec_bytes32(&dec, &len, MC_NET_MESSAGE_MAX);
+            if (!p) break;
+            struct mc_buf m;
+            mc_buf_init(&m, 0);
+            mc_buf_append(&m, p, len);
+            if (d->own_count < OWN_MSGS_MAX) d->own[d->own_count++] = m;
+            else mc_buf_deinit(&m);
+            handle_wire(n, NULL, p, len, false);
+        }
+        if (d->own_count) mc_log_info("driver", "replayed %u of our own messages at height %llu",
+                                      d->own_count, (unsigned long long)cur_height(n));
+    }
+    mc_buf_deinit(&b);
+    return 0;
+}
+
+static void next_height(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    d->paused = false;
+    d->q_len = 0;
+    int rc = mc_consensus_next_height(d->cs, &d->out, &n->genesis.valset);
+    if (rc && rc != MC_ERR_IO) {
+        mc_log_warn("driver", "engine would not move on (%s); restarting it", mc_err_name(rc));
+        if (engine_start(n)) return;
+    } else {
+        process_output(n);
+        drain(n);
+    }
+    replay_future(n);
+}
+
+/* ---- block sync ---- */
+
+static struct peer_state *peer_of(struct mc_driver *d, const mc_pubkey *k) {
+    for (int i = 0; i < MC_NET_PEERS_MAX; i++)
+        if (d->peers[i].up && memcmp(d->peers[i].key.b, k->b, 32) == 0) return &d->peers[i];
+    return NULL;
+}
+
+static void sync_request(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    if (d->syncing && mc_node__now_ms() < d->sync_deadline_ms) return;
+    d->syncing = false;
+    for (int i = 0; i < MC_NET_PEERS_MAX; i++) {
+        struct peer_state *p = &d->peers[i];
+        if (!p->up || p->height <= n->head.height) continue;
+        struct mc_buf w;
+        mc_buf_init(&w, 0);
+        mc_wire_encode_get_block(&w, n->head.height + 1);
+        send_to(n, &p->key, &w);
+        mc_buf_deinit(&w);
+        d->syncing = true;
+        d->sync_height = n->head.height + 1;
+        d->sync_peer = p->key;
+        d->sync_deadline_ms = mc_node__now_ms() + SYNC_TIMEOUT_MS;
+        return;
+    }
+}
+
+static void on_block(struct mc_node *n, const mc_pubkey *from, const struct mc_wire_msg *m) {
+    struct mc_driver *d = n->drv;
+    if (!d->syncing || m->height != n->head.height + 1 || memcmp(from->b, d->sync_peer.b, 32) != 0)
+        return;
+    d->syncing = false;
+    struct mc_candidate c;
+    struct mc_commit cert;
+    int rc = mc_candidate_from_bytes(&c, m->block.header, m->block.header_len, m->block.body,
+                                     m->block.body_len);
+    if (rc) goto bad;
+    if (mc_commit_decode(&cert, m->bytes, m->len)) {
+        mc_candidate_deinit(&c);
+        rc = mc_err_set(MC_ERR_MALFORMED, "certificate does not decode");
+        goto bad;
+    }
+    rc = mc_block_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
+    if (rc == MC_ERR_DB || rc == MC_ERR_IO) {
+        mc_candidate_deinit(&c);
+        n->fatal = rc;
+        uv_stop(&n->loop);
+        return;
+    }
+    if (rc) {
+        mc_candidate_deinit(&c);
+        goto bad;
+    }
+    mc_log_info("driver", "synced block %llu from a peer", (unsigned long long)n->head.height);
+    mc_node__after_commit(n, &c);
+    mc_candidate_deinit(&c);
+    own_clear(n);
+    cand_clear(d);
+    for (uint32_t i = 0; i < TIMERS_MAX; i++) {
+        uv_timer_stop(&d->timers[i].t);
+        d->timers[i].armed = false;
+    }
+    /* drop buffered messages of heights now behind us */
+    for (uint32_t i = 0; i < d->future_count; i++) free(d->future[i].bytes);
+    d->future_count = 0;
+    if (engine_start(n)) mc_log_error("driver", "cannot restart consensus: %s", mc_err_detail());
+    sync_request(n);
+    return;
+bad:
+    mc_log_warn("driver", "peer served a bad block %llu (%s): dropping it",
+                (unsigned long long)m->height, mc_err_detail());
+    if (n->net) mc_net_drop(n->net, from, "served a bad block");
+}
+
+/* ---- incoming messages ---- */
+
+static void buffer_future(struct mc_driver *d, const uint8_t *msg, size_t len) {
+    if (d->future_count == FUTURE_MAX) return;
+    uint8_t *copy = malloc(len);
+    if (!copy) return;
+    memcpy(copy, msg, len);
+    d->future[d->future_count++] = (struct future_msg){copy, len};
+}
+
+/* Called with the lock held. from is NULL for our own replayed messages. */
+static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *msg, size_t len,
+                        bool from_future) {
+    struct mc_driver *d = n->drv;
+    struct mc_wire_msg m;
+    if (mc_wire_decode(&m, msg, len) != 0) {
+        if (from && n->net) mc_net_drop(n->net, from, "malformed message");
+        return;
+    }
+    uint64_t h = cur_height(n);
+    switch (m.type) {
+    case MC_WIRE_PROPOSAL: {
+        if (m.proposal.height == h + 1 || (m.proposal.height == h && d->paused)) {
+            if (!from_future) buffer_future(d, msg, len);
+            return;
+        }
+        if (m.proposal.height != h) return;
+        struct mc_candidate c;
+        if (mc_candidate_from_bytes(&c, m.block.header, m.block.header_len, m.block.body, m.block.body_len) != 0)
+            return;
+        if (memcmp(c.hash.b, m.proposal.block_hash.b, 32) != 0) {
+            mc_candidate_deinit(&c);
+            if (from && n->net) mc_net_drop(n->net, from, "proposal's block does not match its hash");
+            return;
+        }
+        if (!cand_put(d, &c)) return;
+        struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_PROPOSAL};
+        in.u.proposal = m.proposal;
+        feed(n, &in);
+        return;
+    }
+    case MC_WIRE_VOTE: {
+        if (m.vote.height == h + 1 || (m.vote.height == h && d->paused)) {
+            if (!from_future) buffer_future(d, msg, len);
+            return;
+        }
+        if (m.vote.height != h) return;
+        struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_VOTE};
+        in.u.vote = m.vote;
+        feed(n, &in);
+        return;
+    }
+    case MC_WIRE_STATUS: {
+        struct peer_state *p = from ? peer_of(d, from) : NULL;
+        if (p) p->height = m.height;
+        if (m.height > n->head.height) sync_request(n);
+        return;
+    }
+    case MC_WIRE_GET_BLOCK: {
+        struct mc_buf hb, bb, cb, w;
+        mc_buf_init(&hb, 0);
+        mc_buf_init(&bb, MC_BLOCK_BYTES_MAX);
+        mc_buf_init(&cb, 0);
+        mc_buf_init(&w, 0);
+        if (m.height >= 1 && m.height <= n->head.height && mc_block_load(n->store, m.height, &hb, &bb, &cb) == 0) {
+            struct mc_wire_block blk = {hb.data, hb.len, bb.data, bb.len};
+            mc_wire_encode_block(&w, m.height, &blk, cb.data, cb.len);
+        } else {
+            mc_wire_encode_no_block(&w, m.height);
+        }
+        if (from) send_to(n, from, &w);
+        mc_buf_deinit(&hb);
+        mc_buf_deinit(&bb);
+        mc_buf_deinit(&cb);
+        mc_buf_deinit(&w);
+        return;
+    }
+    case MC_WIRE_BLOCK:
+        if (from) on_block(n, from, &m);
+        return;
+    case MC_WIRE_NO_BLOCK:
+        if (from && d->syncing && memcmp(from->b, d->sync_peer.b, 32) == 0) d->syncing = false;
+        return;
+    case MC_WIRE_EVIDENCE:
+        if (mc_evidence_verify(&m.evidence, &n->genesis.valset, n->genesis.chain_id) == 0)
+            submit_evidence(n, &m.evidence);
+        return;
+    default:
+        return;
+    }
+}
+
+void mc_driver_on_message(void *ctx, const mc_pubkey *from, const uint8_t *msg, size_t len) {
+    struct mc_node *n = ctx;
+    if (len >= 1 && msg[0] == MC_WIRE_TX) {
+        /* admission takes the lock itself; gossip is one hop (full mesh) */
+        if (mc_node__submit_from_peer(n, msg + 1, len - 1) == 0) mc_driver_tx_arrived(n);
+        return;
+    }
+    pthread_mutex_lock(&n->lock);
+    if (n->drv && n->drv->started) handle_wire(n, from, msg, len, false);
+    pthread_mutex_unlock(&n->lock);
+}
+
+void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up) {
+    struct mc_node *n = ctx;
+    pthread_mutex_lock(&n->lock);
+    struct mc_driver *d = n->drv;
+    if (d) {
+        for (int i = 0; i < MC_NET_PEERS_MAX; i++)
+            if (memcmp(d->peers[i].key.b, key->b, 32) == 0) {
+                d->peers[i].up = up;
+                if (!up) d->peers[i].height = 0;
+            }
+        n->peers_up = 0;
+        for (int i = 0; i < MC_NET_PEERS_MAX; i++) n->peers_up += d->peers[i].up;
+        if (up) {
+            /* tell the newcomer where we are, and re-send our messages */
+            struct mc_buf w;
+            mc_buf_init(&w, 0);
+            mc_wire_encode_status(&w, n->head.height, &n->head.hash);
+            send_to(n, key, &w);
+            mc_buf_deinit(&w);
+            for (uint32_t i = 0; i < d->own_count; i++) send_to(n, key, &d->own[i]);
+        }
+    }
+    char hx[17];
+    mc_hex_encode(hx, key->b, 8);
+    mc_log_info("driver", "peer %s %s", hx, up ? "connected" : "disconnected");
+    pthread_mutex_unlock(&n->lock);
+}
+
+bool mc_driver_is_member(void *ctx, const mc_pubkey *key) {
+    struct mc_node *n = ctx;
+    return mc_genesis_is_node(&n->genesis, key);
+}
+
+void mc_driver_tx_arrived(struct mc_node *n) { uv_async_send(&n->wake_async); }
+
+void mc_driver_tick(struct mc_node *n) {
+    pthread_mutex_lock(&n->lock);
+    struct mc_driver *d = n->drv;
+    uint64_t now = mc_node__now_ms();
+    if (d && d->started && !n->fatal) {
+        if (d->paused && now >= d->next_height_at_ms) next_height(n);
+        if (d->waiting_value && !d->paused) {
+            mc_node__flush_outbox(n);
+            if (mc_mempool_size(n->pool) > 0 || now - d->wv_since_ms >= n->empty_block_ms)
+                build_value(n);
+        }
+        if (now - d->last_gossip_ms >= GOSSIP_EVERY_MS) {
+            d->last_gossip_ms = now;
+            if (!d->paused) {
+                for (uint32_t i = 0; i < d->own_count; i++) broadcast(n, &d->own[i]);
+                struct mc_vote pol[MC_VALIDATORS_MAX];
+                uint32_t k = mc_consensus_pol_votes(d->cs, pol, MC_VALIDATORS_MAX);
+                for (uint32_t i = 0; i < k; i++) {
+                    struct mc_buf w;
+                    mc_buf_init(&w, 0);
+                    mc_wire_encode_vote(&w, &pol[i]);
+                    broadcast(n, &w);
+                    mc_buf_deinit(&w);
+                }
+            }
+            struct mc_buf st;
+            mc_buf_init(&st, 0);
+            mc_wire_encode_status(&st, n->head.height, &n->head.hash);
+            broadcast(n, &st);
+            mc_buf_deinit(&st);
+        }
+        if (d->syncing && now >= d->sync_deadline_ms) d->syncing = false;
+        if (!d->syncing) {
+            for (int i = 0; i < MC_NET_PEERS_MAX; i++)
+                if (d->peers[i].up && d->peers[i].height > n->head.height) {
+                    sync_request(n);
+                    break;
+                }
+        }
+    }
+    pthread_mutex_unlock(&n->lock);
+}

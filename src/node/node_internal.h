@@ -1,0 +1,107 @@
+/* Private to src/node: the node structure shared by node.c (life cycle and
+ * the thread-safe API) and driver.c (consensus, peers, sync). */
+#ifndef MC_NODE_INTERNAL_H
+#define MC_NODE_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "app/app.h"
+#include "blob/blob.h"
+#include "chain/store.h"
+#include "net/transport.h"
+#include "node/blockexec.h"
+#include "node/mempool.h"
+#include "node/node.h"
+
+struct mc_driver;
+
+struct mc_node_peer {
+    char host[64];
+    uint16_t port;
+    mc_pubkey key;
+};
+
+/* Commit latency histogram buckets (ms, upper bounds). */
+#define MC_NODE_LATENCY_BUCKETS 10
+
+struct mc_node {
+    char home[PATH_MAX];
+    char api_addr[128];
+    char p2p_host[64];
+    uint16_t p2p_port;
+    bool has_p2p;
+    uint32_t block_interval_ms;   /* pause between a commit and the next height */
+    uint32_t empty_block_ms;      /* how long a proposer waits for transactions */
+    uint32_t peer_count_cfg;
+    struct mc_node_peer peers[MC_NET_PEERS_MAX];
+
+    struct mc_genesis genesis;
+    mc_hash genesis_hash;
+    struct mc_keypair node_key;
+    int validator_index;
+
+    struct mc_store *store;
+    struct mc_app *app;
+    struct mc_mempool *pool;
+    struct mc_blob_store *blobs;
+    pthread_mutex_t lock;          /* store, app, mempool, head, driver */
+    struct mc_chain_head head;
+    uint64_t txs_committed;
+
+    /* the node's own transactions (queued by mc_node_submit_local) */
+    struct outbox_tx { uint16_t type; uint8_t *payload; size_t len; } *outbox;
+    uint32_t outbox_count;
+    uint64_t local_nonce;
+
+    /* transactions admitted through the API, to be gossiped by the loop */
+    pthread_mutex_t gossip_lock;
+    struct mc_buf gossip;          /* | u32 len | tx |* */
+    uint32_t gossip_count;
+
+    /* event loop */
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    uv_async_t stop_async, wake_async;
+    uv_timer_t tick;
+    bool running;
+    int fatal;
+    struct mc_net *net;
+    struct mc_driver *drv;
+
+    /* metrics */
+    uint64_t latency_buckets[MC_NODE_LATENCY_BUCKETS + 1];
+    uint64_t latency_sum_ms, latency_count;
+    uint32_t round;
+    uint64_t evidence_seen;
+    uint32_t peers_up;             /* kept by the driver under the lock: the
+                                    * transport itself is loop-thread only */
+};
+
+/* driver.c */
+MC_MUST_CHECK int mc_driver_create(struct mc_node *n);
+void mc_driver_destroy(struct mc_node *n);
+/* Starts consensus at head.height + 1 (lock held). */
+MC_MUST_CHECK int mc_driver_start(struct mc_node *n);
+/* Periodic work on the loop thread (lock not held). */
+void mc_driver_tick(struct mc_node *n);
+/* Transport callbacks (loop thread, lock not held). */
+void mc_driver_on_message(void *ctx, const mc_pubkey *from, const uint8_t *msg, size_t len);
+void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up);
+bool mc_driver_is_member(void *ctx, const mc_pubkey *key);
+/* A transaction was admitted: a waiting proposer may build now. */
+void mc_driver_tx_arrived(struct mc_node *n);
+
+/* node.c, used by the driver (lock held) */
+void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c);
+void mc_node__flush_outbox(struct mc_node *n);
+bool mc_node__verified(void *ctx, const mc_hash *tx_id);
+void mc_node__rejected(void *ctx, uint32_t index, int err, const char *reason);
+uint64_t mc_node__now_ms(void);
+/* Admits a transaction gossiped by a peer (lock not held; no re-gossip). */
+int mc_node__submit_from_peer(struct mc_node *n, const uint8_t *bytes, size_t len);
+
+#endif
