@@ -5,13 +5,30 @@ set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libsodium-dev libsqlite3-dev libuv1-dev libmicrohttpd-dev libjansson-dev
       libqrencode-dev libcurl4-gnutls-dev libcriterion-dev
-      sqlite3 curl python3 zbar-tools libxml2-utils openssl)
+      sqlite3 curl python3 zbar-tools libxml2-utils openssl chromium nodejs)
+# npm ships inside some nodejs builds (NodeSource); Debian's is separate.
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+
+# The web application's npm packages (web/package-lock.json): installed and
+# their browser builds copied into web/vendor/ when the lock file changed.
+web_npm() {
+  local web; web="$(cd "$(dirname "$0")/../web" && pwd)"
+  if cmp -s "$web/package-lock.json" "$web/node_modules/.medchain-lock.json" &&
+     [ -f "$web/vendor/libsodium-wrappers.mjs" ]; then
+    echo "deps: web npm packages present"
+    return 0
+  fi
+  echo "deps: npm ci in web/"
+  (cd "$web" && npm ci --no-audit --no-fund && node vendor.mjs &&
+   cp package-lock.json node_modules/.medchain-lock.json)
+}
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#pkgs[@]} packages present"
+  web_npm
   exit 0
 fi
 echo "deps: installing ${missing[*]}"
@@ -20,3 +37,4 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+web_npm

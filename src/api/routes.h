@@ -138,4 +138,9 @@ void mc__api_research_consents(struct mc_node *node, const char *param,
 void mc__api_research_verify(struct mc_node *node, const char *param,
                              const struct mc__api_request *req, struct mc__api_response *res);
 
+/* GET /v1/verify: the node's full-chain verification report, run on
+ * demand at a bounded rate (routes_web.c). */
+void mc__api_chain_verify(struct mc_node *node, const char *param,
+                          const struct mc__api_request *req, struct mc__api_response *res);
+
 #endif

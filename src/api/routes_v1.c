@@ -1136,6 +1136,8 @@ static const struct route {
     {"GET", {"v1", "validators"}, h_validators, 0, "/v1/validators", "validator set"},
     {"GET", {"v1", "evidence"}, h_evidence, 0, "/v1/evidence", "equivocations recorded on the ledger"},
     {"GET", {"metrics"}, h_metrics, 0, "/metrics", "Prometheus metrics"},
+    {"GET", {"v1", "verify"}, mc__api_chain_verify, 0, "/v1/verify",
+     "full-chain verification of this node's files (medchain verify), at most every 30 s"},
     /* Records (docs/RECORDS.md); private routes need RFC 9421 signatures. */
     {"GET", {"v1", "records"}, mc__api_records_list, 0, "/v1/records?patient=KEY",
      "the patient's records with sealed batch keys (signed: patient or auditor)"},

@@ -28,6 +28,7 @@
 
 #include "api/json_view.h"
 #include "api/routes.h"
+#include "api/static.h"
 #include "base/log.h"
 
 /* Request line and headers of one connection (libmicrohttpd answers 414
@@ -43,6 +44,7 @@ struct mc_api {
     struct mc_node *node;
     uint16_t port;
     bool tls;
+    struct mc_static *web;  /* the web application (web/), NULL when absent */
 };
 
 /* The raw request target is bounded by MC__API_RAW_URI_MAX (routes.h). */
@@ -129,6 +131,48 @@ static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
     return ret;
 }
 
+/* A file of the web application (static.h): immutable memory owned by the
+ * API, with its caching and security headers; 304 when the client's copy
+ * is current. */
+static enum MHD_Result send_static(struct request *r, struct MHD_Connection *conn,
+                                   const struct mc_static_file *f) {
+    const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                  MHD_HTTP_HEADER_IF_NONE_MATCH);
+    bool fresh = mc_static_not_modified(f, inm);
+    unsigned status = fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        fresh ? 0 : f->len, fresh ? NULL : (void *)f->data, MHD_RESPMEM_PERSISTENT);
+    if (!resp) return MHD_NO;
+    if (!fresh) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, f->content_type);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, f->etag);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, f->cache_control);
+    (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    (void)MHD_add_response_header(resp, "Content-Security-Policy", MC_STATIC_CSP);
+    (void)MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    (void)MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    (void)MHD_add_response_header(resp, "Permissions-Policy", "camera=(self), microphone=()");
+    if (strcmp(r->path, "/") == 0) (void)MHD_add_response_header(resp, "Vary", "Accept");
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    r->status = status;
+    return ret;
+}
+
+/* The web file for a GET/HEAD, or NULL: never for the API's own prefixes,
+ * and "/" only for a client that asks for HTML (the JSON route index stays
+ * at "/" for everyone else). */
+static const struct mc_static_file *web_file(const struct mc_api *api, struct MHD_Connection *conn,
+                                             const char *method, const char *url) {
+    if (!api->web || !url) return NULL;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) return NULL;
+    if (strncmp(url, "/v1/", 4) == 0 || strncmp(url, "/fhir", 5) == 0 || strncmp(url, "/01/", 4) == 0)
+        return NULL;
+    if (strcmp(url, "/") == 0 &&
+        !mc_static_wants_html(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT)))
+        return NULL;
+    return mc_static_find(api->web, url);
+}
+
 static const char *query_arg(void *ctx, const char *name) {
     return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
@@ -184,6 +228,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         clock_gettime(CLOCK_MONOTONIC, &r->start);
         copy_printable(r->method, sizeof r->method, method);
         copy_printable(r->path, sizeof r->path, url);
+        const struct mc_static_file *sf = web_file(api, conn, method, url);
+        if (sf) return send_static(r, conn, sf);
         if (mc__api_lookup(&r->match, &res, method, url)) return send_json(r, conn, &res);
         if (r->match.body_max) {
             const char *cl =
@@ -329,6 +375,13 @@ int mc_api_start_tls(struct mc_api **out, struct mc_node *node, const char *host
     if (!api) return mc_err_set(MC_ERR_NOMEM, "out of memory starting the API");
     api->node = node;
     api->tls = tls;
+    char web_root[512];
+    if (mc_static_default_root(web_root, sizeof web_root) == 0 &&
+        mc_static_load(&api->web, web_root) == 0)
+        mc_log_info("api", "serving the web application from %s (%zu files)", web_root,
+                    mc_static_count(api->web));
+    else
+        mc_log_info("api", "no web application found (%s); set MEDCHAIN_WEB_ROOT", web_root);
 
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cpus < THREADS_MIN ? THREADS_MIN
@@ -360,6 +413,7 @@ int mc_api_start_tls(struct mc_api **out, struct mc_node *node, const char *host
         MHD_OPTION_END);
     if (!api->daemon) {
         int e = errno;
+        mc_static_destroy(api->web);
         free(api);
         return mc_err_set(MC_ERR_IO, "cannot serve the API on %s:%u%s%s", host, (unsigned)port,
                           e ? ": " : " (address in use or not local?)", e ? strerror(e) : "");
@@ -380,5 +434,6 @@ uint16_t mc_api_port(const struct mc_api *api) { return api ? api->port : 0; }
 void mc_api_stop(struct mc_api *api) {
     if (!api) return;
     if (api->daemon) MHD_stop_daemon(api->daemon);
+    mc_static_destroy(api->web);
     free(api);
 }

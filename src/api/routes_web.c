@@ -1,0 +1,115 @@
+/* GET /v1/verify: the node's own full-chain verification, for the explorer.
+ *
+ * Runs `medchain verify` (mc_verify_chain) over the node's database through
+ * a separate read-only connection, inside one read transaction so that the
+ * blocks committed meanwhile are not seen half-way (WAL gives the snapshot).
+ * The node lock is not taken: block production goes on.
+ *
+ * Bounded rate: at most one verification runs at a time in the process, and
+ * a new one starts only when the last is older than VERIFY_INTERVAL_S
+ * seconds; otherwise the last report is answered with "cached": true. A
+ * verification re-executes the chain from genesis, so its cost grows with
+ * the chain: the interval keeps a client from turning it into a denial of
+ * service, and the answer says when it ran and how long it took. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/routes.h"
+#include "node/verify.h"
+
+#define VERIFY_INTERVAL_S 30
+
+static pthread_mutex_t verify_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    const struct mc_node *node; /* whose report this is (tests run several) */
+    bool have;
+    struct mc_verify_report report;
+    uint64_t height;            /* the chain height when it started */
+    int64_t ran_at_ms;          /* wall clock, for the reader */
+    struct timespec ran_mono;
+    int64_t duration_ms;
+} last;
+
+static int64_t mono_ms_since(const struct timespec *t) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+static json_t *report_view(bool cached) {
+    const struct mc_verify_report *r = &last.report;
+    return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:b, s:I}",
+                     "ok", r->ok == 1, "height", (json_int_t)last.height,
+                     "heights_checked", (json_int_t)r->heights_checked,
+                     "txs_checked", (json_int_t)r->txs_checked,
+                     "state_rows_checked", (json_int_t)r->state_rows_checked,
+                     "bad_height", (json_int_t)r->bad_height, "object", r->object,
+                     "detail", r->detail, "checked_at_ms", (json_int_t)last.ran_at_ms,
+                     "duration_ms", (json_int_t)last.duration_ms, "cached", cached,
+                     "interval_s", (json_int_t)VERIFY_INTERVAL_S);
+}
+
+/* Runs the verification; called with verify_lock held. */
+static int run_verify(struct mc_node *node, struct mc__api_response *res) {
+    const char *home = mc_node_home(node);
+    const struct mc_genesis *g = mc_node_genesis(node);
+    if (!home || !home[0] || !g) {
+        mc__api_fail(res, 503, MC_ERR_STATE, "this node has no files to verify");
+        return MC_ERR_STATE;
+    }
+    char db_path[1024];
+    if ((size_t)snprintf(db_path, sizeof db_path, "%s/data/chain.db", home) >= sizeof db_path) {
+        mc__api_fail(res, 500, MC_ERR_TOO_LARGE, "the node's home path is too long");
+        return MC_ERR_TOO_LARGE;
+    }
+    struct mc_store *store = NULL;
+    mc_err_clear();
+    int rc = mc_store_open(&store, db_path, true);
+    if (rc) {
+        mc__api_fail(res, 500, rc, "cannot open the chain database: %s", mc_err_detail());
+        return rc;
+    }
+    struct mc_verify_report report;
+    memset(&report, 0, sizeof report);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    uint64_t height = 0;
+    rc = sqlite3_exec(mc_store_db(store), "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : MC_ERR_IO;
+    if (!rc) rc = mc_store_height(store, &height);
+    if (!rc) rc = mc_verify_chain(store, g, &report);
+    (void)sqlite3_exec(mc_store_db(store), "COMMIT", NULL, NULL, NULL);
+    mc_store_close(store);
+    if (rc) {
+        mc__api_fail(res, 500, rc, "the verification could not run: %s", mc_err_detail());
+        return rc;
+    }
+    last.node = node;
+    last.have = true;
+    last.report = report;
+    last.report.object[sizeof last.report.object - 1] = 0;
+    last.report.detail[sizeof last.report.detail - 1] = 0;
+    last.height = height;
+    last.ran_mono = start;
+    last.ran_at_ms = (int64_t)time(NULL) * 1000;
+    last.duration_ms = mono_ms_since(&start);
+    return 0;
+}
+
+void mc__api_chain_verify(struct mc_node *node, const char *param,
+                          const struct mc__api_request *req, struct mc__api_response *res) {
+    if (pthread_mutex_trylock(&verify_lock) != 0) {
+        mc__api_fail(res, 503, MC_ERR_FULL, "a verification is running; retry in a moment");
+        return;
+    }
+    bool fresh = last.have && last.node == node &&
+                 mono_ms_since(&last.ran_mono) < VERIFY_INTERVAL_S * 1000;
+    if (fresh || run_verify(node, res) == 0) {
+        json_decref(res->body);
+        res->status = 200;
+        res->body = report_view(fresh);
+    }
+    pthread_mutex_unlock(&verify_lock);
+}

@@ -1,0 +1,240 @@
+// Browser tests of the web application: playwright-core driving Debian's
+// chromium (headless) against a real local node (consortium.mjs).
+//
+//   node --test tests/web/        (make test runs it through tests/web/test_web.c)
+//
+// Screenshots of each main page go to $MEDCHAIN_SCREENSHOTS (default
+// build/screenshots).
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { after, afterEach, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { GTIN, startConsortium } from './consortium.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(join(root, 'web/package.json'));
+const { chromium } = require('playwright-core');
+const BIN = process.env.MEDCHAIN_BIN || join(root, 'build/medchain');
+const CHROMIUM = process.env.MEDCHAIN_CHROMIUM || '/usr/bin/chromium';
+const SHOTS = process.env.MEDCHAIN_SCREENSHOTS || join(root, 'build/screenshots');
+
+let net, browser;
+const contexts = [];
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  net = await startConsortium(BIN);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // playwright gives the browser a fresh temporary --user-data-dir itself.
+  });
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  if (browser) await browser.close().catch(() => {});
+  if (net) await net.stop();
+});
+
+afterEach(async (t) => {
+  if (t.passed === false || process.exitCode) await failShots(t);
+});
+
+// A fresh browser context (its own storage), pages failing on script errors.
+async function newPage(viewport = { width: 1100, height: 900 }) {
+  const ctx = await browser.newContext({ baseURL: net.url, viewport });
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  page.setDefaultTimeout(15000);
+  return page;
+}
+
+// On a failure, every open page is photographed (build/screenshots/failed-*).
+async function failShots(t) {
+  let i = 0;
+  for (const c of contexts) for (const p of c.pages()) await shot(p, `failed-${t.name.slice(0, 20).replace(/\W+/g, '-')}-${i++}`).catch(() => {});
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+// Access-log entries are committed in the block after the access: refresh
+// until the entry shows (at most ~10 s).
+async function refreshUntil(page, button, locator) {
+  for (let i = 0; i < 20; i++) {
+    await page.click(button);
+    try {
+      await locator.waitFor({ timeout: 500 });
+      return;
+    } catch { /* not yet */ }
+  }
+  await locator.waitFor({ timeout: 1 });
+}
+
+async function loadKey(page, who) {
+  await page.locator('#key-file').setInputFiles(net.keyFile(who));
+  await page.locator('.keypanel .who').waitFor();
+}
+
+test('explorer: the chain verifies, and a proof passes in the browser', async () => {
+  const page = await newPage();
+  await page.goto('/explorer');
+  await assert.doesNotReject(page.locator('#verify-verdict[data-ok="true"]').waitFor());
+  const tx = await (await fetch(`${net.url}/v1/block/2`)).json();
+  const id = tx.txs[0];
+  await page.fill('#tx-id', id);
+  await page.click('#tx-form button[type=submit]');
+  await page.locator('#proof-verdict[data-ok="true"]').waitFor();
+  await shot(page, 'explorer');
+  assert.deepEqual(page.errors, []);
+});
+
+test('explorer: an altered proof fails the check', async () => {
+  const page = await newPage();
+  // The first transaction of the log has an audit path as long as the tree is deep.
+  const b = await (await fetch(`${net.url}/v1/block/1`)).json();
+  const id = b.txs[0];
+  await page.route('**/v1/proof/**', async (route) => {
+    const res = await route.fetch();
+    const proof = await res.json();
+    assert.ok(proof.audit_path.length > 0, 'the proof has an audit path to alter');
+    const p = proof.audit_path[0];
+    proof.audit_path[0] = (p[0] === '0' ? '1' : '0') + p.slice(1);
+    await route.fulfill({ response: res, json: proof });
+  });
+  await page.goto(`/explorer#tx=${id}`);
+  await page.locator('#proof-verdict[data-ok="false"]').waitFor();
+  assert.match(await page.locator('#proof-verdict').innerText(), /FAILED/);
+  await shot(page, 'explorer-altered-proof');
+});
+
+test('verify a medicine: a pharmacist scans a genuine pack and a counterfeit one, and dispenses', async () => {
+  const page = await newPage({ width: 390, height: 844 }); // a phone
+  await page.goto('/verify');
+  // The genuine pack: a photo of its QR label, decoded in the page.
+  await page.locator('#code-image').setInputFiles(join(net.dir, 'genuine.png'));
+  await page.locator('#verdict[data-verdict="genuine"]').waitFor();
+  assert.match(await page.locator('#verdict .big').innerText(), /Genuine/);
+  await page.getByText(/proven in the ledger/).waitFor();
+  await shot(page, 'verify-genuine');
+  // A counterfeit: a serial nobody commissioned, typed as an element string.
+  await page.fill('#code', `(01)${GTIN}(17)300630(10)LOT2026A(21)FAKE42`);
+  await page.click('#code-form button[type=submit]');
+  await page.locator('#verdict[data-verdict="unknown_serial"]').waitFor();
+  assert.match(await page.locator('#verdict .big').innerText(), /Counterfeit/);
+  await shot(page, 'verify-counterfeit');
+  // The pharmacist signs in and dispenses PK3 (a transaction built and signed in the page).
+  await loadKey(page, 'ph');
+  assert.match(await page.locator('.keypanel .who').innerText(), /Pharmacist Pat/);
+  await page.selectOption('#act', 'dispense');
+  await page.fill('#act-gtin', GTIN);
+  await page.fill('#act-serials', 'PK3');
+  await page.fill('#code', `${net.url}/01/${GTIN}/10/LOT2026A/21/PK3?17=300630`);
+  await page.click('#act-go');
+  await page.locator('#act-done').waitFor();
+  await page.locator('#verdict[data-verdict="genuine"]').waitFor();
+  assert.match(await page.locator('#result').innerText(), /dispensed/);
+  assert.deepEqual(page.errors, []);
+});
+
+test('records: grant, read, the read in the patient\'s log; revoke, refusal shown; break-glass reviewed', async () => {
+  const patient = net.pub('patient');
+  // Dr Ada writes an allergy record from the form.
+  const ada = await newPage();
+  await ada.goto('/clinician');
+  await loadKey(ada, 'ada');
+  await ada.fill('#patient', patient);
+  await ada.selectOption('#add-type', 'AllergyIntolerance');
+  await ada.fill('#add-text', 'Penicillin');
+  await ada.click('#add-go');
+  await ada.locator('#added').waitFor();
+
+  // Dr Bob has no grant yet: refused.
+  const bob = await newPage();
+  await bob.goto('/clinician');
+  await loadKey(bob, 'bob');
+  await bob.fill('#patient', patient);
+  await bob.selectOption('#rtype', 'AllergyIntolerance');
+  await bob.click('#read');
+  await bob.locator('#refused').waitFor();
+
+  // The patient sees the record and grants Dr Bob their problem list.
+  const pat = await newPage();
+  await pat.goto('/patient');
+  await loadKey(pat, 'patient');
+  await pat.getByText('Allergy: Penicillin').waitFor();
+  await pat.fill('#grant-member', net.pub('bob'));
+  await pat.check('#cat-problems');
+  await pat.click('#grant-go');
+  await pat.locator('#grant-done').waitFor();
+  assert.match(await pat.locator('#grant-done').innerText(), /[1-9]\d* record keys sealed/);
+  await pat.locator('#grant-list').getByText('Dr Bob Marley').waitFor();
+
+  // Dr Bob reads it now.
+  await bob.click('#read');
+  await bob.locator('#read-list').getByText('Allergy: Penicillin').waitFor();
+  await bob.locator('#read-list button[data-open]').first().click();
+  await bob.locator('#read-list .opened').waitFor();
+  await shot(bob, 'clinician');
+
+  // The patient sees that read in plain words.
+  await refreshUntil(pat, '#refresh-log', pat.locator('#access-log li:not(.refused)',
+    { hasText: /Dr Bob Marley at St Mary's Hospital read your allergy list for treatment/ }).first());
+
+  // Revoked: Dr Bob is refused, and the patient sees the refusal.
+  await pat.locator('#grant-list button[data-grant]').first().click();
+  await pat.getByText('Access revoked').waitFor();
+  await bob.click('#read');
+  await bob.locator('#refused').waitFor();
+  assert.match(await bob.locator('#refused').innerText(), /Refused \(403\)/);
+  await shot(bob, 'clinician-refused');
+
+  // Emergency: Dr Bob breaks the glass with a reason.
+  await bob.locator('#btg summary').click();
+  await bob.fill('#btg-reason', 'unconscious in the emergency department');
+  await bob.click('#read');
+  await bob.locator('#read-list').getByText('Allergy: Penicillin').waitFor();
+  await bob.locator('#read-list button[data-open]').first().click();
+  await bob.locator('#read-list .opened').waitFor();
+
+  await refreshUntil(pat, '#refresh-log', pat.locator('#access-log li.btg', { hasText: /EMERGENCY/ }).first());
+  await pat.locator('#access-log li.refused', { hasText: /Dr Bob Marley at St Mary's Hospital was REFUSED/ }).first().waitFor();
+  await shot(pat, 'patient');
+
+  // The auditor reviews the break-glass access.
+  const aud = await newPage();
+  await aud.goto('/auditor');
+  await loadKey(aud, 'aud');
+  await aud.locator('#bg-open li', { hasText: 'unconscious in the emergency department' }).waitFor();
+  await aud.locator('#audit-table').waitFor();
+  await shot(aud, 'auditor');
+  // Close every open access (the search and the read of the emergency).
+  for (let i = 0; i < 5 && await aud.locator('#bg-open li').count(); i++) {
+    const n = await aud.locator('#bg-open li').count();
+    await aud.locator('#bg-open input').first().fill('justified: patient unconscious');
+    await aud.locator('#bg-open button').first().click();
+    await aud.waitForFunction((k) => document.querySelectorAll('#bg-open li').length < k, n);
+  }
+  await aud.locator('#bg-none').waitFor();
+  await aud.locator('#bg-closed li', { hasText: 'justified: patient unconscious' }).first().waitFor({ state: 'attached' });
+  for (const p of [ada, bob, pat, aud]) assert.deepEqual(p.errors.filter((e) => !/status of 403/.test(e)), []);
+});
+
+test('every main page loads without script errors, on a phone too', async () => {
+  for (const [path, name] of [['/', 'home'], ['/research', 'research'], ['/patient', 'patient-signed-out']]) {
+    const page = await newPage({ width: 390, height: 844 });
+    await page.goto(path);
+    await page.locator('footer.site').getByText(/Chain medchain-web/).waitFor();
+    await shot(page, name);
+    assert.deepEqual(page.errors, [], `${path}: ${page.errors.join('; ')}`);
+  }
+});

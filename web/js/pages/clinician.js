@@ -1,0 +1,149 @@
+// Clinician view: read a patient's records with a purpose of use (signed
+// FHIR searches; every read or refusal is logged on the ledger), emergency
+// break-glass access with a reason, and new records from a simple form,
+// stored as FHIR R4.
+import { layout } from '../layout.js';
+import { keyPanel } from '../keypanel.js';
+import { signedFetch } from '../httpsig.js';
+import { TYPES, TYPE_WORDS, recordDate, summary } from '../records.js';
+import { $, h, note, show, when } from '../util.js';
+
+layout();
+let me = null;
+
+keyPanel('#keys', {
+  title: 'Your key',
+  onKey: (k) => {
+    me = k;
+    const ok = k && k.account && k.account.role === 'clinician' && k.account.status === 'active';
+    $('#work').classList.toggle('hidden', !ok);
+    if (k && !ok) show('#read-out', note('warn', 'This key is not an active clinician.'));
+  },
+});
+
+show('#rtype', TYPES.filter((t) => t !== 'Claim' && t !== 'ExplanationOfBenefit').map((t) =>
+  h('option', { value: t }, TYPE_WORDS[t][0].toUpperCase() + TYPE_WORDS[t].slice(1))));
+
+function patientKey() {
+  const k = $('#patient').value.trim().toLowerCase().replace(/^patient\//, '');
+  if (!/^[0-9a-f]{64}$/.test(k)) throw new Error('a patient identifier is their key: 64 hex digits');
+  return k;
+}
+
+$('#find-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const out = $('#read-out');
+  const btn = $('#read');
+  btn.disabled = true;
+  try {
+    const pk = patientKey();
+    const type = $('#rtype').value;
+    const reason = $('#btg').open ? $('#btg-reason').value.trim() : '';
+    if ($('#btg').open && !reason) throw new Error('emergency access needs a reason');
+    show(out, h('p.muted', 'Asking…'));
+    const res = await signedFetch(me.key, `/fhir/${type}?patient=${pk}`, {
+      purpose: reason ? 'ETREAT' : $('#purpose').value, breakGlass: reason || undefined, raw: true });
+    const body = await res.json().catch(() => ({}));
+    const logged = res.headers.get('X-Medchain-Access-Tx');
+    const trace = logged ? h('p.muted', 'This access is on the ledger: ', h('a', { href: `/explorer#tx=${logged}` }, 'entry')) : null;
+    if (!res.ok) {
+      const why = body.issue && body.issue[0] ? body.issue[0].diagnostics : body.message;
+      show(out, h('div.note.bad#refused', { role: 'alert' }, h('strong', `Refused (${res.status}). `), why || ''), trace);
+      return;
+    }
+    const rs = (body.entry || []).map((e) => e.resource);
+    show(out,
+      reason ? note('warn', 'Emergency access: recorded, reviewed by an auditor, and shown to the patient.') : null,
+      h('h3', `${TYPE_WORDS[type]}: ${rs.length}`),
+      rs.length ? h('ul.log#read-list', rs.map((r) => {
+        const full = h('div');
+        const open = h('button.secondary', { type: 'button', 'data-open': r.id }, 'Open');
+        open.addEventListener('click', () => openRecord(r.resourceType, r.id, reason, full).catch((e) => show(full, note('bad', e.message))));
+        return h('li', h('strong', summary(r)), ' ', h('span.muted', `${recordDate(r) ? when(recordDate(r)) : ''} `), open, full);
+      })) : h('p', 'None.'),
+      trace);
+  } catch (e) {
+    show(out, note('bad', e.message));
+  } finally {
+    btn.disabled = false;
+  }
+});
+
+// Reads one record (its own signed request, logged as a read of that
+// record) and shows it whole.
+async function openRecord(type, id, reason, out) {
+  const res = await signedFetch(me.key, `/fhir/${type}/${id}`, {
+    purpose: reason ? 'ETREAT' : $('#purpose').value, breakGlass: reason || undefined, raw: true });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const why = body.issue && body.issue[0] ? body.issue[0].diagnostics : body.message;
+    show(out, h('div.note.bad.refused-open', { role: 'alert' }, `Refused (${res.status}): ${why || ''}`));
+    return;
+  }
+  show(out, h('div.opened', h('dl.kv', h('dt', 'Record'), h('dd.mono', `${type}/${id}`),
+    h('dt', 'Version'), h('dd', (body.meta && body.meta.versionId) || '1'),
+    body.note ? [h('dt', 'Note'), h('dd', body.note.map((n) => n.text).join(' '))] : null),
+  h('details', h('summary', 'FHIR'), h('pre', JSON.stringify(body, null, 1)))));
+}
+
+function addFields() {
+  const t = $('#add-type').value;
+  $('#f-value').classList.toggle('hidden', t !== 'Observation');
+  $('#f-crit').classList.toggle('hidden', t !== 'AllergyIntolerance');
+}
+$('#add-type').addEventListener('change', addFields);
+addFields();
+
+// The FHIR R4 resource for the form (the elements fhir.h requires).
+function resource(pk) {
+  const type = $('#add-type').value;
+  const text = $('#add-text').value.trim();
+  if (!text) throw new Error('say what the record is about');
+  const note_ = $('#add-note').value.trim();
+  const ref = { reference: `Patient/${pk}` };
+  const now = new Date().toISOString();
+  const base = { resourceType: type };
+  if (note_) base.note = [{ text: note_ }];
+  switch (type) {
+    case 'AllergyIntolerance':
+      return { ...base, clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+        criticality: $('#add-crit').value, code: { text }, patient: ref, recordedDate: now };
+    case 'Condition':
+      return { ...base, clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+        code: { text }, subject: ref, recordedDate: now };
+    case 'Observation': {
+      const m = /^\s*(-?\d+(?:\.\d+)?)\s*(.*)$/.exec($('#add-value').value);
+      const o = { ...base, status: 'final', code: { text }, subject: ref, effectiveDateTime: now };
+      if (m) o.valueQuantity = { value: Number(m[1]), unit: m[2] || undefined };
+      else if ($('#add-value').value.trim()) o.valueString = $('#add-value').value.trim();
+      return o;
+    }
+    default:
+      return { ...base, status: 'active', medicationCodeableConcept: { text }, subject: ref, effectiveDateTime: now };
+  }
+}
+
+$('#add-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const out = $('#add-out');
+  const btn = $('#add-go');
+  btn.disabled = true;
+  try {
+    const pk = patientKey();
+    const r = resource(pk);
+    const res = await signedFetch(me.key, `/fhir/${r.resourceType}`, { method: 'POST', body: JSON.stringify(r), raw: true });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) {
+      const why = body.issue && body.issue[0] ? body.issue[0].diagnostics : body.message;
+      throw new Error(`not stored (${res.status}): ${why || ''}`);
+    }
+    show(out, h('p.note.ok#added', `Stored as ${body.resourceType}/${body.id}, encrypted, and anchored on the ledger.`));
+    $('#add-text').value = '';
+    $('#add-value').value = '';
+    $('#add-note').value = '';
+  } catch (e) {
+    show(out, note('bad', e.message));
+  } finally {
+    btn.disabled = false;
+  }
+});

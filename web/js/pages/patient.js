@@ -1,0 +1,201 @@
+// Patient portal: records (read through the signed FHIR API), the access
+// log in plain words, grants and revocations (signed transactions with data
+// keys resealed in the page), export, erasure, research consents.
+import { layout } from '../layout.js';
+import { get, hasRoute, orgs } from '../api.js';
+import { keyPanel } from '../keypanel.js';
+import { TX, submit } from '../tx.js';
+import { Writer } from '../codec.js';
+import { CATEGORIES, TYPE_WORDS, accessLog, consents, describeAccess, everything, grantPayload, orgNodeKeys,
+  recordDate, recordList, summary, whoIs } from '../records.js';
+import { $, action, download, h, note, show, unhex, when } from '../util.js';
+
+layout();
+let me = null;
+let list = { records: [], batches: {} };
+const typeOf = new Map();
+
+keyPanel('#keys', {
+  title: 'Your key', allowCreate: true,
+  onKey: async (k) => {
+    me = k;
+    $('#portal').classList.add('hidden');
+    $('#unregistered').classList.add('hidden');
+    if (!k) return;
+    if (!k.account || k.account.role !== 'patient') {
+      show('#unregistered', note('warn', k.account ? `This key belongs to a ${k.account.role}, not a patient.`
+        : `This key is not registered yet. Ask your clinician to register it: give them your key ${k.key.pkHex} (it reveals nothing about you).`));
+      $('#unregistered').classList.remove('hidden');
+      return;
+    }
+    $('#portal').classList.remove('hidden');
+    await Promise.all([loadRecords(), loadGrants(), research()]);
+    await loadLog();
+  },
+});
+
+async function loadRecords() {
+  const out = $('#records');
+  show(out, h('p.muted', 'Opening your records…'));
+  try {
+    list = await recordList(me.key);
+    for (const r of list.records) typeOf.set(r.id, r.type);
+    const bundle = await everything(me.key);
+    const entries = (bundle.entry || []).map((e) => e.resource);
+    const erased = list.records.filter((r) => r.erased);
+    if (!entries.length && !erased.length) {
+      show(out, h('p', 'No records about you yet.'));
+      return;
+    }
+    show(out, h('ul.log#record-list', entries.map((r) => h('li',
+      h('label.inline', h('input', { type: 'checkbox', name: 'erase', value: r.id, 'data-type': r.resourceType }),
+        h('span', h('strong', summary(r)), ' ', h('span.muted', `· ${TYPE_WORDS[r.resourceType] || r.resourceType}` +
+          `${recordDate(r) ? ` · ${when(recordDate(r))}` : ''} · version ${(r.meta && r.meta.versionId) || 1}`))))),
+      erased.map((r) => h('li.muted', `An erased record (${TYPE_WORDS[r.type] || r.type}); its contents are gone.`))),
+    h('p.muted', `${entries.length} records, each encrypted under its own key; the ledger holds only their fingerprints.`));
+  } catch (e) {
+    show(out, note('bad', e.message));
+  }
+}
+
+async function loadLog() {
+  const out = $('#log');
+  try {
+    const b = await accessLog(me.key, me.key.pkHex);
+    const evs = (b.entry || []).map((e) => e.resource);
+    evs.sort((a, c) => (a.recorded < c.recorded ? 1 : -1));
+    const items = await Promise.all(evs.map((ev) => describeAccess(ev, me.key.pkHex, (id) => typeOf.get(id))));
+    const others = items.filter((i) => i.who !== me.key.pkHex);
+    const mine = items.length - others.length;
+    show(out, others.length ? h('ul.log#access-log', others.map((i) => h(`li${i.btg ? '.btg' : ''}${i.ok ? '' : '.refused'}`,
+      i.btg ? h('span.badge.warn', 'EMERGENCY') : null, i.ok ? null : h('span.badge.bad', 'refused'), ' ', i.sentence, ' ',
+      h('a.muted', { href: `/explorer#tx=${i.tx}`, 'aria-label': 'ledger entry' }, 'ledger entry'))))
+      : h('p', 'Nobody else has looked at your records.'),
+    mine ? h('p.muted', `Your own ${mine} views are logged too.`) : null);
+  } catch (e) {
+    show(out, note('bad', e.message));
+  }
+}
+
+// provision.actor[0].reference.identifier per FHIR R4; the node currently
+// nests it as provision.actor.reference[0].identifier (reported), so both
+// shapes are read.
+function consentActor(c) {
+  const a = Array.isArray(c.provision.actor) ? c.provision.actor[0] : c.provision.actor;
+  const r = Array.isArray(a.reference) ? a.reference[0] : a.reference;
+  return r.identifier;
+}
+
+async function loadGrants() {
+  const out = $('#grants');
+  try {
+    const b = await consents(me.key);
+    const cs = (b.entry || []).map((e) => e.resource);
+    const active = cs.filter((c) => c.status === 'active');
+    if (!active.length) {
+      show(out, h('p', 'Only you, the clinicians who wrote your records, and emergency access can read them.'));
+      return;
+    }
+    const rows = await Promise.all(active.map(async (c) => {
+      const actor = consentActor(c);
+      const who = actor.system === 'urn:medchain:org' ? `Everyone treating you at ${(await orgs()).find((o) => String(o.id) === actor.value)?.name || `organisation ${actor.value}`}`
+        : await whoIs(actor.value, me.key.pkHex);
+      const what = (c.provision.class || []).map((x) => CATEGORIES.find((k) => k[1] === x.code)?.[2] || x.code).join(', ');
+      const until = c.provision.period && c.provision.period.end ? ` until ${when(c.provision.period.end)}` : '';
+      const btn = h('button.danger', { type: 'button', 'data-grant': c.id }, 'Revoke');
+      action(btn, out, async () => {
+        const t = await submit(me.key, TX.record_revoke, new Writer().fixed(unhex(c.id), 32).bytes());
+        show('#grant-msg', note('ok', `Access revoked (block ${t.height}).`));
+        await loadGrants();
+      });
+      return h('li', h('strong', who), ` may read: ${what}${until}. `, btn);
+    }));
+    show(out, h('ul.log#grant-list', rows));
+  } catch (e) {
+    show(out, note('bad', e.message));
+  }
+}
+
+async function research() {
+  const out = $('#research');
+  if (!(await hasRoute('/v1/research/'))) {
+    show(out, h('p.muted', 'This node does not offer research consent yet.'));
+    return;
+  }
+  show(out, h('p', h('a', { href: '/research' }, 'See the studies and your consents')));
+}
+
+// --- grant form ---
+show('#cats', h('legend', 'What they may read'), CATEGORIES.map(([bit, name, words]) =>
+  h('label.inline', h('input', { type: 'checkbox', id: `cat-${name}`, value: String(bit) }), words)));
+orgs().then((l) => show('#grant-org', l.map((o) => h('option', { value: o.id }, `${o.name} (${o.kind})`))));
+for (const r of document.querySelectorAll('input[name=kind]')) {
+  r.addEventListener('change', () => {
+    const m = $('#kind-member').checked;
+    $('#g-member').classList.toggle('hidden', !m);
+    $('#g-org').classList.toggle('hidden', m);
+  });
+}
+
+$('#grant-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const btn = $('#grant-go');
+  btn.disabled = true;
+  try {
+    const categories = [...document.querySelectorAll('#cats input:checked')].reduce((a, c) => a | Number(c.value), 0);
+    if (!categories) throw new Error('tick at least one kind of record');
+    const exp = $('#grant-expiry').value;
+    const expiryMs = exp ? new Date(`${exp}T23:59:59`).getTime() : 0;
+    let kind, member, org, recipients;
+    if ($('#kind-member').checked) {
+      const k = $('#grant-member').value.trim().toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(k)) throw new Error('a key is 64 hex digits');
+      const acct = await get(`/v1/account/${k}`).catch(() => null);
+      if (!acct || !acct.org) throw new Error('this key is not a member of any organisation');
+      kind = 1; member = unhex(k); org = 0;
+      recipients = [member, ...(await orgNodeKeys(acct.org))];
+    } else {
+      kind = 2; org = Number($('#grant-org').value);
+      recipients = await orgNodeKeys(org);
+    }
+    show('#grant-msg', h('p.muted', 'Sealing the keys of your records to them and signing…'));
+    list = await recordList(me.key);
+    const { payload, keys } = await grantPayload(me.key, list, { kind, member, org, categories, expiryMs, recipients });
+    const t = await submit(me.key, TX.record_grant, payload);
+    show('#grant-msg', h('p.note.ok#grant-done', `Access given (block ${t.height}); ${keys} record keys sealed to them in your browser.`));
+    await loadGrants();
+  } catch (e) {
+    show('#grant-msg', note('bad', e.message));
+  } finally {
+    btn.disabled = false;
+  }
+});
+
+action($('#refresh-records'), $('#records'), loadRecords);
+action($('#refresh-log'), $('#log'), loadLog);
+action($('#export'), $('#records'), async () => {
+  const b = await everything(me.key);
+  download(`medchain-records-${me.key.pkHex.slice(0, 8)}.json`, JSON.stringify(b, null, 2), 'application/fhir+json');
+});
+
+// --- erasure ---
+function ticked() { return [...document.querySelectorAll('#record-list input[name=erase]:checked')].map((c) => c.value); }
+$('#erase-start').addEventListener('click', () => {
+  const ids = ticked();
+  if (!ids.length) { show('#erase-msg', note('warn', 'Tick the records to erase first.')); return; }
+  $('#erase-q').textContent = `Erase ${ids.length} record${ids.length > 1 ? 's' : ''} for good? Nobody, not even you, will be able to read ${ids.length > 1 ? 'them' : 'it'} again.`;
+  $('#erase-confirm').classList.remove('hidden');
+  $('#erase-word').focus();
+});
+$('#erase-cancel').addEventListener('click', () => $('#erase-confirm').classList.add('hidden'));
+action($('#erase-go'), $('#erase-msg'), async () => {
+  if ($('#erase-word').value.trim() !== 'ERASE') throw new Error('type ERASE to confirm');
+  const ids = ticked();
+  const w = new Writer().u16(ids.length);
+  for (const id of ids) w.str8(id);
+  const t = await submit(me.key, TX.record_erase, w.bytes());
+  $('#erase-confirm').classList.add('hidden');
+  $('#erase-word').value = '';
+  show('#erase-msg', note('ok', `Erased (block ${t.height}). The contents are being purged.`));
+  await loadRecords();
+});

@@ -1,0 +1,156 @@
+// Medical records in plain words, and the patient's side of the key model
+// (docs/RECORDS.md): opening the batch keys sealed to the patient, deriving
+// each record version's data key, and resealing data keys to a grantee.
+import { Writer } from './codec.js';
+import { account, get, orgName } from './api.js';
+import { signedFetch } from './httpsig.js';
+import { sodium } from './sodium.js';
+import { enc, unhex, when } from './util.js';
+
+export const TYPES = ['AllergyIntolerance', 'Condition', 'Observation', 'MedicationStatement', 'Immunization',
+  'Encounter', 'DiagnosticReport', 'DocumentReference', 'Patient', 'Claim', 'ExplanationOfBenefit'];
+
+export const TYPE_WORDS = {
+  Patient: 'personal details', Encounter: 'visits', Condition: 'conditions', AllergyIntolerance: 'allergy list',
+  Observation: 'test results', DiagnosticReport: 'reports', MedicationStatement: 'medicines',
+  Immunization: 'vaccinations', DocumentReference: 'documents', Claim: 'insurance claims',
+  ExplanationOfBenefit: 'insurance statements', Provenance: 'record history',
+};
+
+export const CATEGORIES = [
+  [1, 'demographics', 'Personal details'], [2, 'encounters', 'Visits'], [4, 'problems', 'Conditions and allergies'],
+  [8, 'results', 'Test results and reports'], [16, 'medications', 'Medicines and vaccinations'],
+  [32, 'documents', 'Documents'], [64, 'financial', 'Insurance and billing'], [128, 'provenance', 'Record history'],
+];
+export const CATEGORY_BIT = Object.fromEntries(CATEGORIES.map(([b, n]) => [n, b]));
+
+export const PURPOSE_WORDS = {
+  TREAT: 'for treatment', ETREAT: 'for emergency treatment', BTG: 'in an EMERGENCY (break-glass)',
+  HRESCH: 'for research', PATRQT: 'at your request', HOPERAT: 'for hospital operations',
+};
+
+// A short human summary of a FHIR resource.
+export function summary(r) {
+  const text = (cc) => cc && (cc.text || (cc.coding && cc.coding[0] && (cc.coding[0].display || cc.coding[0].code)));
+  switch (r.resourceType) {
+    case 'AllergyIntolerance': return `Allergy: ${text(r.code) || 'unspecified'}${r.criticality ? ` (${r.criticality} risk)` : ''}`;
+    case 'Condition': return `Condition: ${text(r.code) || 'unspecified'}`;
+    case 'Observation': {
+      const v = r.valueQuantity ? `${r.valueQuantity.value} ${r.valueQuantity.unit || ''}` : r.valueString || text(r.valueCodeableConcept) || '';
+      return `${text(r.code) || 'Observation'}${v ? `: ${v}` : ''}`;
+    }
+    case 'MedicationStatement': return `Medicine: ${text(r.medicationCodeableConcept) || 'unspecified'}`;
+    case 'Immunization': return `Vaccination: ${text(r.vaccineCode) || 'unspecified'}`;
+    case 'Encounter': return `Visit${r.type ? `: ${text(r.type[0])}` : ''}`;
+    case 'Patient': return `Personal details${r.name && r.name[0] ? `: ${[...(r.name[0].given || []), r.name[0].family].filter(Boolean).join(' ')}` : ''}`;
+    default: return r.resourceType;
+  }
+}
+
+export function recordDate(r) {
+  return r.recordedDate || r.effectiveDateTime || r.onsetDateTime || r.occurrenceDateTime || r.issued ||
+    (r.period && r.period.start) || (r.meta && r.meta.lastUpdated) || '';
+}
+
+// "Dr Bob Marley at St Mary's Hospital" for an account key, cached.
+const names = new Map();
+export async function whoIs(keyHex, selfHex) {
+  if (keyHex === selfHex) return 'You';
+  if (!names.has(keyHex)) {
+    names.set(keyHex, (async () => {
+      const a = await account(keyHex).catch(() => null);
+      if (!a) return `An unknown key (${keyHex.slice(0, 8)}…)`;
+      const org = a.org ? await orgName(a.org) : null;
+      return `${a.name || a.role}${org ? ` at ${org}` : ''}`;
+    })());
+  }
+  return names.get(keyHex);
+}
+
+// One access-log entry (AuditEvent) in plain words.
+export async function describeAccess(ev, selfHex, typeOfRecord) {
+  const agent = ev.agent && ev.agent[0];
+  const who = agent && agent.who && agent.who.identifier ? agent.who.identifier.value : '';
+  const purpose = agent && agent.purposeOfUse && agent.purposeOfUse[0] && agent.purposeOfUse[0].coding[0].code;
+  const what = ev.entity && ev.entity[0] && ev.entity[0].what && ev.entity[0].what.identifier &&
+    ev.entity[0].what.identifier.value;
+  const type = typeOfRecord(what);
+  const sub = ev.subtype && ev.subtype[0] && ev.subtype[0].code;
+  const thing = what && what !== '(none)' ? `your ${TYPE_WORDS[type] || 'record'}`
+    : sub === 'search-type' ? 'a list of your records' : 'your records';
+  const name = await whoIs(who, selfHex);
+  const ok = ev.outcome === '0';
+  const verb = sub === 'create' ? 'added to' : 'read';
+  const pw = PURPOSE_WORDS[purpose] || '';
+  const search = sub === 'search-type' && !(what && what !== '(none)');
+  const sentence = ok && search
+    ? `${name} searched your records${pw ? ` ${pw}` : ''} on ${when(ev.recorded)}${ev.outcomeDesc ? `: ${ev.outcomeDesc}` : ''}.`
+    : ok
+    ? `${name} ${verb} ${thing}${pw ? ` ${pw}` : ''} on ${when(ev.recorded)}.`
+    : `${name} was REFUSED access to ${thing} on ${when(ev.recorded)}: ${ev.outcomeDesc || 'not permitted'}.`;
+  return { sentence, ok, btg: purpose === 'BTG', who, tx: ev.id };
+}
+
+export async function everything(key) {
+  return signedFetch(key, `/fhir/Patient/${key.pkHex}/$everything`, { purpose: 'PATRQT' });
+}
+
+export async function recordList(key, patientHex = key.pkHex) {
+  return signedFetch(key, `/v1/records?patient=${patientHex}`);
+}
+
+export async function accessLog(key, patientHex) {
+  const q = patientHex ? `?patient=${patientHex}` : '';
+  return signedFetch(key, `/fhir/AuditEvent${q}`);
+}
+
+export async function consents(key) {
+  return signedFetch(key, `/fhir/Consent?patient=${key.pkHex}`);
+}
+
+// The data key of one record version: BLAKE2b-256 keyed by the batch key
+// over "medchain/v1/record-key" || str8 id || u32 version.
+export async function dataKey(batchKey, id, version) {
+  const s = await sodium();
+  const msg = new Writer().push(enc.encode('medchain/v1/record-key')).str8(id).u32(version).bytes();
+  return s.crypto_generichash(32, msg, batchKey);
+}
+
+// Grant payload (app/records.h):
+// | u8 kind | pubkey member | u32 org | u8 categories | u64 expiry_ms |
+// | u16 count | count x (str8 id | u32 version | pubkey recipient | sealed80) |
+// The patient opens each batch key sealed to them and seals every covered
+// record version's data key to each recipient (the member, and the node
+// keys of the grantee's organisation that serve reads).
+export async function grantPayload(key, list, { kind, member, org, categories, expiryMs, recipients }) {
+  const s = await sodium();
+  const { publicKey, privateKey } = await key.x25519();
+  const batchKeys = new Map();
+  const entries = [];
+  for (const r of list.records) {
+    if (r.erased || !(CATEGORY_BIT[r.category] & categories)) continue;
+    for (const v of r.history) {
+      const b = list.batches[v.batch];
+      if (!b || !b.has_keys) continue;
+      if (!batchKeys.has(v.batch)) {
+        batchKeys.set(v.batch, s.crypto_box_seal_open(unhex(b.sealed_patient), publicKey, privateKey));
+      }
+      const dk = await dataKey(batchKeys.get(v.batch), r.id, v.version);
+      for (const to of recipients) {
+        if (entries.length >= 320) break;
+        const xpk = s.crypto_sign_ed25519_pk_to_curve25519(to);
+        entries.push({ id: r.id, version: v.version, to, sealed: s.crypto_box_seal(dk, xpk) });
+      }
+    }
+  }
+  const w = new Writer().u8(kind).fixed(member || new Uint8Array(32), 32).u32(org || 0).u8(categories)
+    .u64(expiryMs || 0).u16(entries.length);
+  for (const e of entries) w.str8(e.id).u32(e.version).fixed(e.to, 32).fixed(e.sealed, 80);
+  return { payload: w.bytes(), keys: entries.length };
+}
+
+// Node keys of an organisation's validators (the nodes that serve reads).
+export async function orgNodeKeys(orgId) {
+  const v = await get('/v1/validators');
+  return v.validators.filter((x) => x.org === Number(orgId)).map((x) => unhex(x.node_key));
+}
