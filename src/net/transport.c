@@ -47,6 +47,8 @@ struct dialer {
     struct mc_net *net;
     char host[64];
     uint16_t port;
+    bool knows_key;   /* the key answered at this address last time */
+    mc_pubkey key;
     uint32_t backoff_ms;
     uv_timer_t timer;
     struct conn *conn;
@@ -228,6 +230,10 @@ static void on_auth(struct conn *c, const uint8_t *m, size_t len) {
         return;
     }
     c->state = C_READY;
+    if (c->dialer) {
+        c->dialer->knows_key = true;
+        c->dialer->key = c->peer;
+    }
     c->reader.max_plain = MC_NET_MESSAGE_MAX + 1;
     c->reader.in.max = MC_NET_MESSAGE_MAX + 1 + MC_FRAME_TAG_BYTES + 2 * MC_FRAME_HEADER_BYTES + 65536;
     c->ready_ms = now_ms(n);
@@ -394,9 +400,18 @@ static void on_connected(uv_connect_t *req, int status) {
     conn_begin(c);
 }
 
+static struct conn *ready_conn(struct mc_net *n, const mc_pubkey *key);
+static void on_dial_timer_fwd(uv_timer_t *t);
+
 static void dial_now(struct dialer *d) {
     struct mc_net *n = d->net;
     if (d->closing || n->stopping || d->conn) return;
+    /* Already connected to that node the other way round (it dialed us and
+     * that connection won): look again later instead of churning. */
+    if (d->knows_key && ready_conn(n, &d->key)) {
+        uv_timer_start(&d->timer, on_dial_timer_fwd, 5000, 0);
+        return;
+    }
     struct sockaddr_in addr;
     if (uv_ip4_addr(d->host, d->port, &addr) != 0) return;
     struct conn *c = conn_new(n, true);
@@ -417,6 +432,7 @@ static void dial_now(struct dialer *d) {
 }
 
 static void on_dial_timer(uv_timer_t *t) { dial_now(t->data); }
+static void on_dial_timer_fwd(uv_timer_t *t) { on_dial_timer(t); }
 
 static void dialer_schedule(struct dialer *d) {
     if (d->closing || d->net->stopping) return;

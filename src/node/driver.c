@@ -335,7 +335,7 @@ static void submit_evidence(struct mc_node *n, const struct mc_evidence *e) {
     mc_wire_encode_evidence(&w, e);
     broadcast(n, &w);
     mc_buf_deinit(&w);
-    if (mc_node_submit_local(n, MC_TX_EVIDENCE, b.data, b.len) != 0)
+    if (mc_node__queue_local(n, MC_TX_EVIDENCE, b.data, b.len) != 0)
         mc_log_warn("driver", "cannot queue the evidence transaction: %s", mc_err_detail());
     mc_buf_deinit(&b);
 }

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,23 +493,25 @@ int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct
     return rc;
 }
 
-int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len) {
+int mc_node__queue_local(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len) {
     size_t max = mc_tx_type_payload_max(type);
     if (max == 0) return mc_err_set(MC_ERR_INVALID, "unknown transaction type %u", type);
     if (len > max) return mc_err_set(MC_ERR_TOO_LARGE, "payload of %zu bytes exceeds %zu", len, max);
+    if (!n->outbox) n->outbox = calloc(MC_NODE_OUTBOX_MAX, sizeof *n->outbox);
+    if (!n->outbox) return MC_ERR_NOMEM;
+    if (n->outbox_count >= MC_NODE_OUTBOX_MAX)
+        return mc_err_set(MC_ERR_FULL, "the node's own transaction queue is full");
     uint8_t *copy = malloc(len ? len : 1);
     if (!copy) return MC_ERR_NOMEM;
     if (len) memcpy(copy, payload, len);
+    n->outbox[n->outbox_count++] = (struct outbox_tx){type, copy, len};
+    return 0;
+}
+
+int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len) {
     pthread_mutex_lock(&n->lock);
-    int rc = 0;
-    if (!n->outbox) n->outbox = calloc(MC_NODE_OUTBOX_MAX, sizeof *n->outbox);
-    if (!n->outbox) rc = MC_ERR_NOMEM;
-    else if (n->outbox_count >= MC_NODE_OUTBOX_MAX)
-        rc = mc_err_set(MC_ERR_FULL, "the node's own transaction queue is full");
-    else
-        n->outbox[n->outbox_count++] = (struct outbox_tx){type, copy, len};
+    int rc = mc_node__queue_local(n, type, payload, len);
     pthread_mutex_unlock(&n->lock);
-    if (rc) free(copy);
     return rc;
 }
 
@@ -679,6 +682,9 @@ void mc_node_stop(struct mc_node *n) {
 }
 
 int mc_node_run(struct mc_node *n) {
+    /* A peer that vanishes mid-write must not kill the node: libuv writes
+     * to sockets with write(2), so a closed peer raises SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     uv_timer_init(&n->loop, &n->tick);
     uv_signal_init(&n->loop, &n->sigint);
     uv_signal_init(&n->loop, &n->sigterm);

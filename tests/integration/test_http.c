@@ -62,6 +62,14 @@ static uint64_t height_of(struct live *l) {
     return h;
 }
 
+/* Transactions committed so far (the ledger log's size). */
+static uint64_t log_size_of(struct live *l) {
+    json_t *j = get_json(l, "/v1/status", 200);
+    uint64_t n = (uint64_t)json_integer_value(json_object_get(j, "log_size"));
+    json_decref(j);
+    return n;
+}
+
 static struct tp_resp post_tx(struct live *l, const uint8_t *tx, size_t len) {
     char *hex = malloc(2 * len + 1);
     mc_hex_encode(hex, tx, len);
@@ -120,7 +128,7 @@ Test(http, bad_transactions_are_refused_and_change_nothing, .timeout = 60) {
     size_t tx_len = len;
     char *id = submit_ok(&l, tx, len);
     wait_committed(&l, id);
-    uint64_t h0 = height_of(&l);
+    uint64_t log0 = log_size_of(&l);
 
     pl = tu_enroll_payload(p, &newm.pk, MC_ROLE_CLINICIAN, "New");
     struct http_case c[12];
@@ -178,8 +186,8 @@ Test(http, bad_transactions_are_refused_and_change_nothing, .timeout = 60) {
     tp_resp_free(&r);
     free(huge);
 
-    sleep(1); /* several block intervals */
-    cr_assert_eq(height_of(&l), h0, "nothing was committed from refused input");
+    sleep(1); /* several block intervals (empty blocks may come and go) */
+    cr_assert_eq(log_size_of(&l), log0, "nothing was committed from refused input");
     json_t *acct_j;
     char hx[65], path[128];
     mc_hex_encode(hx, newm.pk.b, 32);
@@ -359,7 +367,7 @@ Test(http, batch_submission, .timeout = 60) {
     json_decref(j);
     tp_resp_free(&r);
     wait_committed(&l, id1);
-    uint64_t h = height_of(&l);
+    uint64_t h = log_size_of(&l);
     /* Truncated batch: refused whole, nothing submitted. */
     struct mc_keypair m;
     mc_keypair_generate(&m);
@@ -375,7 +383,7 @@ Test(http, batch_submission, .timeout = 60) {
     cr_assert_eq(r.status, 400, "%s", r.body);
     tp_resp_free(&r);
     sleep(1);
-    cr_assert_eq(height_of(&l), h);
+    cr_assert_eq(log_size_of(&l), h, "a refused batch commits nothing");
     char hx[65], path[128];
     mc_hex_encode(hx, m.pk.b, 32);
     snprintf(path, sizeof path, "/v1/account/%s", hx);
