@@ -1,66 +1,94 @@
 #!/usr/bin/env bash
-# make demo: starts a local medchain node with sample data and says what to
-# try next. `make demo-stop` (or `scripts/demo.sh stop`) stops it.
+# make demo: starts a local medchain consortium with sample data and says
+# what to try next. `make demo-stop` (or `scripts/demo.sh stop`) stops it.
 #
-# Until the consortium network exists this is a single validator; the data
-# is loaded only through the public interfaces (the medchain CLI over HTTP).
+# The consortium (medchain testnet --validators 4 --members): St Mary's
+# Hospital, City General Hospital, Acme Pharmaceuticals (manufacturer) and
+# the National Medicines Agency (regulator) run the four validators; Corner
+# Pharmacy, the Institute for Clinical Research and MedDistrib Wholesale
+# run member nodes that follow the chain. Every node listens on its own
+# loopback ports; the data is loaded only through the public interfaces
+# (the medchain CLI over HTTP).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=$ROOT/build/medchain
 DEMO=$ROOT/demo
-HOME_DIR=$DEMO/node
+NET=$DEMO/net
 KEYS=$DEMO/keys
-API=${MEDCHAIN_DEMO_API:-127.0.0.1:7700}
-URL=http://$API
+API_PORT=${MEDCHAIN_DEMO_API_PORT:-7700}
+P2P_PORT=${MEDCHAIN_DEMO_P2P_PORT:-26700}
+NODES=7
+URL=http://127.0.0.1:$API_PORT
+HOME_DIR=$NET/node0
 SYNTHEA=${MEDCHAIN_TESTDATA:-$ROOT/../shared/testdata}/synthea
 
-running_pid() {
-  [ -f "$DEMO/node.pid" ] || return 1
-  local pid; pid=$(cat "$DEMO/node.pid")
-  kill -0 "$pid" 2>/dev/null && echo "$pid"
+running_pids() {
+  local any=1
+  for f in "$DEMO"/pids/node*.pid; do
+    [ -f "$f" ] || continue
+    local pid; pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then echo "$pid"; any=0; fi
+  done
+  return $any
 }
 
 if [ "${1:-}" = "stop" ]; then
-  if pid=$(running_pid); then
-    kill "$pid"; for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$DEMO/node.pid"; echo "demo: node (pid $pid) stopped; data kept in $DEMO (rm -rf demo to start over)"
+  if pids=$(running_pids); then
+    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+    for pid in $pids; do for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; done
+    rm -f "$DEMO"/pids/node*.pid
+    echo "demo: the consortium's $(echo $pids | wc -w) nodes stopped; data kept in $DEMO (rm -rf demo to start over)"
   else
-    echo "demo: no demo node is running"
+    echo "demo: no demo consortium is running"
   fi
   exit 0
 fi
 
-if pid=$(running_pid); then
-  echo "demo: a demo node is already running (pid $pid, API $URL)."
+if pids=$(running_pids); then
+  echo "demo: a demo consortium is already running (pids $(echo $pids | tr '\n' ' '); API $URL)."
   echo "demo: stop it with 'make demo-stop', or remove the demo/ folder after stopping to start afresh."
   exit 0
 fi
-if curl -s -o /dev/null "$URL/v1/status"; then
-  echo "demo: something else already answers on $API; set MEDCHAIN_DEMO_API=127.0.0.1:PORT to use another port." >&2
-  exit 1
-fi
+for i in $(seq 0 $((NODES - 1))); do
+  if curl -s -o /dev/null "http://127.0.0.1:$((API_PORT + i))/v1/status"; then
+    echo "demo: something else already answers on 127.0.0.1:$((API_PORT + i)); set MEDCHAIN_DEMO_API_PORT" \
+         "and MEDCHAIN_DEMO_P2P_PORT to use other ports." >&2
+    exit 1
+  fi
+done
 
 fresh=0
-if [ ! -f "$HOME_DIR/genesis.json" ]; then
-  rm -rf "$DEMO"; mkdir -p "$KEYS"; fresh=1
-  "$BIN" init --home "$HOME_DIR" --chain-id medchain-demo --org "St Mary's Hospital" \
-         --kind hospital --gln 5412345000013 --api "$API" >/dev/null
-  # The drug supply chain's organisations, in the genesis before the first block.
-  "$BIN" genesis add-org --home "$HOME_DIR" --id 2 --name "Acme Pharma" --kind manufacturer \
-         --gln 0950600000002 --admin-key-out "$KEYS/acme-admin.json" >/dev/null
-  "$BIN" genesis add-org --home "$HOME_DIR" --id 3 --name "MedDistrib" --kind distributor \
-         --gln 4012345000009 --admin-key-out "$KEYS/meddistrib-admin.json" >/dev/null
-  "$BIN" genesis add-org --home "$HOME_DIR" --id 4 --name "Corner Pharmacy" --kind pharmacy \
-         --gln 5412345000020 --admin-key-out "$KEYS/corner-pharmacy-admin.json" >/dev/null
-  "$BIN" genesis add-org --home "$HOME_DIR" --id 5 --name "Medicines Agency" --kind regulator \
-         --gln 5412345000037 --admin-key-out "$KEYS/agency-admin.json" >/dev/null
+if [ ! -f "$NET/genesis.json" ]; then
+  rm -rf "$DEMO"; mkdir -p "$KEYS" "$DEMO/pids"; fresh=1
+  "$BIN" testnet --validators 4 --members --dir "$NET" --chain-id medchain-demo \
+         --api-port "$API_PORT" --p2p-port "$P2P_PORT" >"$DEMO/testnet.txt"
 fi
-nohup "$BIN" node --home "$HOME_DIR" --api "$API" >"$DEMO/node.log" 2>&1 &
-echo $! >"$DEMO/node.pid"
-for _ in $(seq 100); do curl -s -o /dev/null "$URL/v1/status" && break; sleep 0.1; done
-curl -s -o /dev/null "$URL/v1/status" || { echo "demo: node did not start, see $DEMO/node.log" >&2; exit 1; }
+mkdir -p "$DEMO/pids"
+for i in $(seq 0 $((NODES - 1))); do
+  nohup "$BIN" node --home "$NET/node$i" >"$NET/node$i/node.log" 2>&1 &
+  echo $! >"$DEMO/pids/node$i.pid"
+done
+for i in $(seq 0 $((NODES - 1))); do
+  u=http://127.0.0.1:$((API_PORT + i))
+  for _ in $(seq 100); do curl -s -o /dev/null "$u/v1/status" && break; sleep 0.1; done
+  curl -s -o /dev/null "$u/v1/status" || { echo "demo: node$i did not start, see $NET/node$i/node.log" >&2; exit 1; }
+done
+# wait for the validators to commit their first block together
+for _ in $(seq 100); do
+  h=$(curl -s "$URL/v1/status" | sed -n 's/.*"height": *\([0-9]*\).*/\1/p')
+  [ "${h:-0}" -ge 1 ] && break; sleep 0.1
+done
 
+# Organisation admin keys as the testnet wrote them (node homes), by name.
+if [ $fresh = 1 ]; then
+  cp "$NET/node2/admin_key.json" "$KEYS/acme-admin.json"
+  cp "$NET/node3/admin_key.json" "$KEYS/agency-admin.json"
+  cp "$NET/node4/admin_key.json" "$KEYS/corner-pharmacy-admin.json"
+  cp "$NET/node6/admin_key.json" "$KEYS/meddistrib-admin.json"
+fi
+ACME_ORG=3 AGENCY_ORG=4 PHARMACY_ORG=5 DISTRIBUTOR_ORG=7
+DISTRIBUTOR_GLN=$(curl -s "$URL/v1/org/$DISTRIBUTOR_ORG" | sed -n 's/.*"gln": *"\([0-9]*\)".*/\1/p')
 ADMIN=$HOME_DIR/admin_key.json
 mc() { "$BIN" "$@" --node "$URL"; }
 if [ $fresh = 1 ]; then
@@ -138,16 +166,16 @@ if [ $fresh = 1 ]; then
   done
   mc drug commission --key "$KEYS/acme-line.json" --gtin $GTIN --lot LOT2026A --expiry 2028-06-30 \
      --count 6 --prefix PK >/dev/null
-  mc drug ship --key "$KEYS/acme-line.json" --to 3 --gtin $GTIN --serials PK1,PK2,PK3 >/dev/null
+  mc drug ship --key "$KEYS/acme-line.json" --to $DISTRIBUTOR_ORG --gtin $GTIN --serials PK1,PK2,PK3 >/dev/null
   mc drug receive --key "$KEYS/meddistrib-depot.json" --gtin $GTIN --serials PK1,PK2,PK3 >/dev/null
-  mc drug ship --key "$KEYS/meddistrib-depot.json" --to 4 --gtin $GTIN --serials PK1,PK2 >/dev/null
+  mc drug ship --key "$KEYS/meddistrib-depot.json" --to $PHARMACY_ORG --gtin $GTIN --serials PK1,PK2 >/dev/null
   mc drug receive --key "$KEYS/corner-pharmacist.json" --gtin $GTIN --serials PK1,PK2 >/dev/null
   mc drug dispense --key "$KEYS/corner-pharmacist.json" --gtin $GTIN --serial PK1 >/dev/null
   mc drug commission --key "$KEYS/acme-line.json" --gtin $GTIN --lot LOT2025Z --expiry 2027-01-31 \
      --serials RC1 >/dev/null
   mc drug recall --key "$KEYS/agency-inspector.json" --gtin $GTIN --lot LOT2025Z \
      --reason "sterility failure" >/dev/null
-  echo "  drug journey: Acme Pharma -> MedDistrib -> Corner Pharmacy (PK1 dispensed), lot LOT2025Z recalled"
+  echo "  drug journey: Acme Pharmaceuticals -> MedDistrib Wholesale -> Corner Pharmacy (PK1 dispensed), lot LOT2025Z recalled by the agency"
   mkdir -p "$DEMO/labels"
   for l in "PK2:LOT2026A:2028-06-30:genuine" "PK1:LOT2026A:2028-06-30:dispensed" \
            "FAKE42:LOT2026A:2028-06-30:counterfeit" "RC1:LOT2025Z:2027-01-31:recalled"; do
@@ -189,13 +217,17 @@ PAT=$(ls "$KEYS"/patient-*.json 2>/dev/null | awk 'NR == 1' || true)
 height=$(curl -s "$URL/v1/status" | sed -n 's/.*"height": *\([0-9]*\).*/\1/p')
 cat <<TXT
 
-medchain demo is running: one validator (St Mary's Hospital), chain medchain-demo, height $height.
-  API     $URL          log  $DEMO/node.log
-  keys    $KEYS          (admin key: $ADMIN)
+medchain demo is running: a consortium of $NODES nodes, chain medchain-demo, height $height.
+$(sed -n 's/^\(node[0-9]*\): *\(.*\) api \(http[^ ]*\).*/  \1  \3  \2/p' "$DEMO/testnet.txt")
+  logs    $NET/nodeI/node.log     keys  $KEYS  (St Mary's admin: $ADMIN)
+  web     $URL/  (patient portal, clinician, verify a medicine, research, explorer)
 
 Try:
-  build/medchain status --node $URL
-  build/medchain block show latest --node $URL
+  build/medchain status --node $URL ; curl -s $URL/v1/validators ; curl -s $URL/metrics | head
+  build/medchain block show latest --node http://127.0.0.1:$((API_PORT + 5))   # same block on a member node
+  build/medchain load --key $ADMIN --rate 200 --duration 10 --node $URL --node http://127.0.0.1:$((API_PORT + 1))
+  kill -9 \$(cat $DEMO/pids/node3.pid)   # the other three validators go on; restart it with:
+  build/medchain node --home $NET/node3 >>$NET/node3/node.log 2>&1 &   # it catches up
   build/medchain account show --key $KEYS/dr-john-snow.json --node $URL      # revoked
   curl -s $URL/v1/blocks | head -40
   build/medchain tx show <id> --node $URL ; build/medchain proof <id> --node $URL
@@ -204,9 +236,9 @@ Try:
   build/medchain drug verify '$URL/01/09506000134352/10/LOT2026A/21/PK2?17=280630' --node $URL   # genuine
   build/medchain drug verify '$URL/01/09506000134352/10/LOT2026A/21/FAKE42?17=280630' --node $URL # counterfeit
   curl -s -H 'Accept: text/html' '$URL/01/09506000134352/10/LOT2025Z/21/RC1?17=270131'   # recalled, as a phone sees it
-  curl -s '$URL/01/09506000134352/10/LOT2026A/21/PK1?17=280630' ; curl -s '$URL/v1/supply/alerts?org=2'
+  curl -s '$URL/01/09506000134352/10/LOT2026A/21/PK1?17=280630' ; curl -s '$URL/v1/supply/alerts?org=$ACME_ORG'
   build/medchain drug vrs --key $KEYS/meddistrib-depot.json --gtin 09506000134352 --serial PK3 \\
-      --lot LOT2026A --expiry 280630 --gln 4012345000009 --context dscsaSaleableReturn --node $URL
+      --lot LOT2026A --expiry 280630 --gln $DISTRIBUTOR_GLN --context dscsaSaleableReturn --node $URL
 TXT
 if [ -n "$PAT" ]; then
 cat <<TXT
