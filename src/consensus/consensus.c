@@ -297,6 +297,8 @@ static int guarded_sign(struct mc_consensus *c, uint8_t sig[MC_SIG_BYTES], const
     if (c->has_locked) next.locked_round = c->locked_round, next.locked_value = c->locked_value;
     next.has_valid = c->has_valid;
     if (c->has_valid) next.valid_round = c->valid_round, next.valid_value = c->valid_value;
+    next.signed_bytes = msg;
+    next.signed_len = len;
     if (c->persist.save) {
         int rc = c->persist.save(c->persist.ctx, &next);
         if (rc) {
@@ -304,6 +306,8 @@ static int guarded_sign(struct mc_consensus *c, uint8_t sig[MC_SIG_BYTES], const
             return MC_ERR_IO;
         }
     }
+    next.signed_bytes = NULL;
+    next.signed_len = 0;
     c->signed_state = next;
     memcpy(sig, next.sig, MC_SIG_BYTES);
     return 1;

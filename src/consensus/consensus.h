@@ -126,6 +126,11 @@ struct mc_consensus_signed_state {
     bool has_valid;
     uint32_t valid_round;
     mc_hash valid_value;
+    /* Transient, not encoded: the bytes being signed (a vote's or a
+     * proposal's signed bytes) while save() runs, so the caller can keep
+     * the whole message in the same durable write. NULL otherwise. */
+    const uint8_t *signed_bytes;
+    size_t signed_len;
 };
 
 #define MC_CONSENSUS_SIGNED_STATE_BYTES (8 + 4 + 1 + 32 + 64 + 2 * (1 + 4 + 32))

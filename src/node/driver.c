@@ -91,6 +91,12 @@ struct mc_driver {
     uint64_t sync_height, sync_deadline_ms;
     mc_pubkey sync_peer;
     uint64_t last_gossip_ms;
+    /* the value we last fed for (height, round): persisted with the signed
+     * state so a restarted proposer re-proposes the same block */
+    bool has_value;
+    uint64_t value_height;
+    uint32_t value_round;
+    mc_hash value_hash;
     mc_hash evidence_seen[64];
     uint32_t evidence_n;
 };
@@ -129,6 +135,8 @@ static void own_clear(struct mc_node *n) {
 
 static void own_add(struct mc_node *n, const struct mc_buf *msg) {
     struct mc_driver *d = n->drv;
+    for (uint32_t i = 0; i < d->own_count; i++)
+        if (d->own[i].len == msg->len && memcmp(d->own[i].data, msg->data, msg->len) == 0) return;
     if (d->own_count == OWN_MSGS_MAX) {
         /* keep the newest: the oldest rounds matter least for progress */
         mc_buf_deinit(&d->own[0]);
@@ -303,6 +311,10 @@ static void build_value(struct mc_node *n) {
     struct cand_slot *slot = cand_put(d, &c);
     if (!slot) return;
     slot->built_here = true;
+    d->has_value = true;
+    d->value_height = d->wv_height;
+    d->value_round = d->wv_round;
+    d->value_hash = h;
     d->waiting_value = false;
     struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_VALUE};
     in.u.value.height = d->wv_height;
@@ -433,12 +445,24 @@ static void process_output(struct mc_node *n) {
         case MC_CONSENSUS_OUT_TIMEOUT:
             arm_timer(n, &a->u.timer.timeout, a->u.timer.duration_ms);
             break;
-        case MC_CONSENSUS_OUT_GET_VALUE:
-            d->waiting_value = true;
+        case MC_CONSENSUS_OUT_GET_VALUE: {
             d->wv_height = a->u.get_value.height;
             d->wv_round = a->u.get_value.round;
             d->wv_since_ms = mc_node__now_ms();
+            /* After a restart, the block we already signed a proposal for
+             * in this round: propose it again, identically. */
+            if (d->has_value && d->value_height == d->wv_height && d->value_round == d->wv_round &&
+                cand_find(d, &d->value_hash)) {
+                struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_VALUE};
+                in.u.value.height = d->wv_height;
+                in.u.value.round = d->wv_round;
+                in.u.value.block_hash = d->value_hash;
+                enqueue(d, &in);
+                break;
+            }
+            d->waiting_value = true;
             break;
+        }
         case MC_CONSENSUS_OUT_VALIDATE: {
             struct cand_slot *s = cand_find(d, &a->u.validate.block_hash);
             bool valid = s && s->built_here;
@@ -475,22 +499,94 @@ static void process_output(struct mc_node *n) {
  * one durable SQL transaction before anything is signed. */
 static int save_signed(void *ctx, const struct mc_consensus_signed_state *s) {
     struct mc_node *n = ctx;
+    /* The message being signed joins our messages first, so one write
+     * holds the record and every message it covers: a restart replays
+     * them all even when the engine signed several in one step. */
+    if (s->signed_bytes && s->signed_len == MC_VOTE_SIGNED_BYTES) {
+        struct mc_buf w;
+        mc_buf_init(&w, 0);
+        mc_enc_u8(&w, MC_WIRE_VOTE);
+        mc_enc_fixed(&w, s->signed_bytes, s->signed_len);
+        mc_enc_u16(&w, (uint16_t)n->validator_index);
+        mc_enc_fixed(&w, s->sig, MC_SIG_BYTES);
+        own_add(n, &w);
+        mc_buf_deinit(&w);
+    } else if (s->signed_bytes && s->signed_len == MC_PROPOSAL_SIGNED_BYTES) {
+        mc_hash bh;
+        memcpy(bh.b, s->signed_bytes + 17, 32);
+        struct cand_slot *cs = cand_find(n->drv, &bh);
+        uint8_t wire[MC_PROPOSAL_WIRE_BYTES];
+        memcpy(wire, s->signed_bytes, s->signed_len);
+        memcpy(wire + s->signed_len, s->sig, MC_SIG_BYTES);
+        struct mc_proposal p;
+        if (cs && mc_proposal_decode(&p, wire, sizeof wire) == 0) {
+            struct mc_wire_block blk = {cs->c.header_bytes.data, cs->c.header_bytes.len,
+                                        cs->c.body_bytes.data, cs->c.body_bytes.len};
+            struct mc_buf w;
+            mc_buf_init(&w, 0);
+            mc_wire_encode_proposal(&w, &p, &blk);
+            own_add(n, &w);
+            mc_buf_deinit(&w);
+        }
+    }
     struct mc_buf b, own;
     mc_buf_init(&b, 0);
     mc_buf_init(&own, 0);
     mc_consensus_signed_state_encode(&b, s);
     own_encode(n, &own);
-    int rc = b.err ? b.err : own.err;
+    struct mc_buf val;
+    mc_buf_init(&val, 0);
+    struct mc_driver *d = n->drv;
+    struct cand_slot *vs = d->has_value && d->value_height == s->height ? cand_find(d, &d->value_hash) : NULL;
+    if (s->step == MC_CONSENSUS_STEP_PROPOSE && vs) {
+        mc_enc_u64(&val, d->value_height);
+        mc_enc_u32(&val, d->value_round);
+        mc_enc_bytes32(&val, vs->c.header_bytes.data, vs->c.header_bytes.len);
+        mc_enc_bytes32(&val, vs->c.body_bytes.data, vs->c.body_bytes.len);
+    }
+    int rc = b.err ? b.err : own.err ? own.err : val.err;
     if (!rc) rc = mc_store_begin(n->store);
     if (!rc) {
         rc = mc_store_meta_put(n->store, "consensus_signed", b.data, b.len);
         if (!rc) rc = mc_store_meta_put(n->store, "consensus_own", own.data, own.len);
+        if (!rc && val.len) rc = mc_store_meta_put(n->store, "consensus_value", val.data, val.len);
         if (!rc) rc = mc_store_commit(n->store);
         else mc_store_rollback(n->store);
     }
     mc_buf_deinit(&b);
     mc_buf_deinit(&own);
+    mc_buf_deinit(&val);
     return rc;
+}
+
+/* Restores the value we proposed at this height before a restart. */
+static void restore_value(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    if (mc_store_meta_get(n->store, "consensus_value", &b) == 0) {
+        struct mc_dec dec;
+        mc_dec_init(&dec, b.data, b.len);
+        uint64_t h = mc_dec_u64(&dec);
+        uint32_t r = mc_dec_u32(&dec);
+        size_t hl, bl;
+        const uint8_t *hp = mc_dec_bytes32(&dec, &hl, 4096);
+        const uint8_t *bp = mc_dec_bytes32(&dec, &bl, MC_BLOCK_BYTES_MAX);
+        struct mc_candidate c;
+        if (mc_dec_finish(&dec) == 0 && h == cur_height(n) &&
+            mc_candidate_from_bytes(&c, hp, hl, bp, bl) == 0) {
+            mc_hash hash = c.hash;
+            struct cand_slot *slot = cand_put(d, &c);
+            if (slot) {
+                slot->built_here = true;
+                d->has_value = true;
+                d->value_height = h;
+                d->value_round = r;
+                d->value_hash = hash;
+            }
+        }
+    }
+    mc_buf_deinit(&b);
 }
 
 /* ---- life cycle ---- */
@@ -575,6 +671,7 @@ static int engine_start(struct mc_node *n) {
 
 int mc_driver_start(struct mc_node *n) {
     struct mc_driver *d = n->drv;
+    restore_value(n);
     int rc = engine_start(n);
     if (rc) return rc;
     /* WAL replay: our own messages of this height go back into the engine

@@ -169,7 +169,7 @@ Test(crash, kill9_under_load_loses_nothing_committed, .timeout = 240) {
     cr_assert_eq(post_enroll(L, id), 202);
     L->n_pending = 0;
     memcpy(L->pending[L->n_pending++], id, 65);
-    for (int i = 0; i < 100 && L->n_pending; i++) {
+    for (int i = 0; i < 200 && L->n_pending; i++) {
         poll_pending(L);
         usleep(50000);
     }
