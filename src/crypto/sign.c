@@ -68,6 +68,9 @@ void mc_sign(uint8_t sig[MC_SIG_BYTES], const struct mc_keypair *kp, const char 
 #define VCACHE_BITS 16
 static uint8_t vcache[1u << VCACHE_BITS][32];
 static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool vcache_on = true;
+
+void mc_verify_cache_enable(bool on) { atomic_store(&vcache_on, on); }
 
 static void vcache_key(uint8_t out[32], const uint8_t *sig, const mc_pubkey *pk,
                        const uint8_t *m, size_t n) {
@@ -90,14 +93,19 @@ int mc_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk, const char *
     if (!buf) return MC_ERR_NOMEM;
     size_t n = domain(buf, 128, purpose, chain_id);
     if (len) memcpy(buf + n, msg, len);
+    bool use_cache = atomic_load(&vcache_on);
     uint8_t key[32];
-    vcache_key(key, sig, pk, buf, n + len);
-    size_t slot = vcache_slot(key);
-    pthread_mutex_lock(&vcache_lock);
-    bool hit = memcmp(vcache[slot], key, 32) == 0;
-    pthread_mutex_unlock(&vcache_lock);
+    size_t slot = 0;
+    bool hit = false;
+    if (use_cache) {
+        vcache_key(key, sig, pk, buf, n + len);
+        slot = vcache_slot(key);
+        pthread_mutex_lock(&vcache_lock);
+        hit = memcmp(vcache[slot], key, 32) == 0;
+        pthread_mutex_unlock(&vcache_lock);
+    }
     int rc = hit ? 0 : mc_ed25519_verify_raw(sig, pk, buf, n + len);
-    if (!hit && rc == 0) {
+    if (use_cache && !hit && rc == 0) {
         pthread_mutex_lock(&vcache_lock);
         memcpy(vcache[slot], key, 32);
         pthread_mutex_unlock(&vcache_lock);

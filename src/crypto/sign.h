@@ -10,6 +10,7 @@
 #ifndef MC_CRYPTO_SIGN_H
 #define MC_CRYPTO_SIGN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "base/err.h"
@@ -58,6 +59,11 @@ void mc_sign(uint8_t sig[MC_SIG_BYTES], const struct mc_keypair *kp, const char 
 MC_MUST_CHECK int mc_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk,
                             const char *purpose, const char *chain_id, const void *msg,
                             size_t len);
+
+/* Turns the verification cache on (the default) or off. Benchmarks and
+ * the in-process consensus simulator (many nodes in one process, which
+ * must not share what each one verified) turn it off. */
+void mc_verify_cache_enable(bool on);
 
 /* Ed25519 verifications actually computed in this process (metrics; cache
  * hits are not counted). */
