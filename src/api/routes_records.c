@@ -357,12 +357,16 @@ static int open_record(struct mc_node *node, const struct rec_read *r, struct mc
     mc_buf_init(&ct, 0);
     int rc = mc_blob_get(bs, &r->ver.ciphertext, &ct);
     if (rc == MC_ERR_TAMPERED || rc == MC_ERR_NOT_FOUND) {
+        /* Not served now; the loop fetches a good copy from a peer (hash
+         * checked against the anchor) and replaces this one, so a later
+         * read succeeds. */
         int first = rc;
         char why[200];
         snprintf(why, sizeof why, "%s", mc_err_detail());
-        if (mc_blob_fetch_from_peer(bs, &r->ver.ciphertext) == 0)
-            rc = mc_blob_get(bs, &r->ver.ciphertext, &ct);
-        if (rc) rc = mc_err_set(first, "%s; a good copy could not be fetched (%s)", why, mc_err_detail());
+        if (mc_node_request_blob(node, r->id, r->version, &r->ver.ciphertext) == 0)
+            rc = mc_err_set(first, "%s; a good copy is being fetched from a peer (retry shortly)", why);
+        else
+            rc = mc_err_set(first, "%s; a good copy cannot be fetched (%s)", why, mc_err_detail());
     }
     if (rc) {
         mc_buf_deinit(&ct);

@@ -1057,6 +1057,33 @@ int mc_records_execute(struct mc_exec *ex) {
     }
 }
 
+int mc_records_anchored_blobs(const uint8_t *payload, size_t len,
+                              void (*fn)(void *ctx, const char *id, uint32_t version,
+                                         const mc_hash *ciphertext, uint32_t size),
+                              void *ctx) {
+    struct mc_dec d;
+    mc_dec_init(&d, payload, len);
+    uint8_t skip[2 * MC_SEALED_KEY_BYTES];
+    mc_dec_fixed(&d, skip, 64); /* patient, author */
+    size_t base_len;
+    (void)mc_dec_bytes16(&d, &base_len, MC_SIGBASE_MAX);
+    mc_dec_fixed(&d, skip, MC_SIG_BYTES);
+    mc_dec_fixed(&d, skip, 2 * MC_SEALED_KEY_BYTES);
+    uint16_t count = mc_dec_u16(&d);
+    for (uint16_t i = 0; i < count && !d.err; i++) {
+        char id[MC_RECORD_ID_MAX + 1];
+        mc_dec_str8(&d, id, sizeof id);
+        (void)mc_dec_u16(&d);
+        uint32_t ver = mc_dec_u32(&d);
+        mc_hash ct;
+        mc_dec_fixed(&d, ct.b, 32);
+        uint32_t size = mc_dec_u32(&d);
+        if (!d.err) fn(ctx, id, ver, &ct, size);
+    }
+    if (d.err || mc_dec_finish(&d)) return mc_err_set(MC_ERR_MALFORMED, "record_anchor payload does not decode");
+    return 0;
+}
+
 int mc_records_erased_blobs(struct mc_state *st, const uint8_t *payload, size_t len,
                             void (*fn)(void *ctx, const mc_hash *ciphertext), void *ctx) {
     struct mc_dec d;

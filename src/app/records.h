@@ -306,6 +306,15 @@ MC_MUST_CHECK int mc_records_erased_blobs(struct mc_state *st, const uint8_t *pa
                                           void (*fn)(void *ctx, const mc_hash *ciphertext),
                                           void *ctx);
 
+/* For an anchor transaction's payload (pure decoding, no state): calls fn
+ * with the record id, version, ciphertext hash (the blob id) and size of
+ * every entry. MC_ERR_MALFORMED when the payload does not decode (entries
+ * before the fault were reported). */
+MC_MUST_CHECK int mc_records_anchored_blobs(const uint8_t *payload, size_t len,
+                                            void (*fn)(void *ctx, const char *id, uint32_t version,
+                                                       const mc_hash *ciphertext, uint32_t size),
+                                            void *ctx);
+
 struct mc_exec;
 /* Executes record transactions (types 50-55). See app.h for the contract. */
 MC_MUST_CHECK int mc_records_execute(struct mc_exec *ex);

@@ -171,12 +171,6 @@ out:
     return rc;
 }
 
-int mc_blob_fetch_from_peer(struct mc_blob_store *bs, const mc_hash *id) {
-    (void)bs;
-    (void)id;
-    return mc_err_set(MC_ERR_NOT_FOUND, "no peer holds this blob (no peer network yet)");
-}
-
 int mc_blob_count(struct mc_blob_store *bs, uint64_t *live, uint64_t *purged) {
     *live = *purged = 0;
     pthread_mutex_lock(&bs->lock);

@@ -54,10 +54,8 @@ MC_MUST_CHECK int mc_blob_get(struct mc_blob_store *bs, const mc_hash *id, struc
  * tombstone anyway (a later replication must not bring it back). */
 MC_MUST_CHECK int mc_blob_purge(struct mc_blob_store *bs, const mc_hash *id);
 
-/* Replication seam: fetches a missing or damaged blob from a peer, checks
- * its hash and stores it. There is no peer network yet, so this reports
- * MC_ERR_NOT_FOUND ("no peer holds it"); the network issue fills it in. */
-MC_MUST_CHECK int mc_blob_fetch_from_peer(struct mc_blob_store *bs, const mc_hash *id);
+/* Replication (fetching missing or damaged blobs from peers, hash
+ * checked, then mc_blob_put) lives in the node: src/node/replicate.c. */
 
 /* Counts for status and tests: live blobs and purged tombstones. */
 MC_MUST_CHECK int mc_blob_count(struct mc_blob_store *bs, uint64_t *live, uint64_t *purged);

@@ -873,6 +873,12 @@ static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t 
     case MC_WIRE_NO_BLOCK:
         if (from && d->syncing && memcmp(from->b, d->sync_peer.b, 32) == 0) d->syncing = false;
         return;
+    case MC_WIRE_GET_BLOB:
+        if (from) mc_repl_on_get_blob(n, from, &m.hash);
+        return;
+    case MC_WIRE_BLOB:
+        if (from) mc_repl_on_blob(n, from, &m.hash, m.bytes, m.len);
+        return;
     case MC_WIRE_EVIDENCE:
         if (mc_evidence_verify(&m.evidence, &n->genesis.valset, n->genesis.chain_id) == 0)
             submit_evidence(n, &m.evidence);
@@ -906,6 +912,7 @@ void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up) {
             }
         n->peers_up = 0;
         for (int i = 0; i < MC_NET_PEERS_MAX; i++) n->peers_up += d->peers[i].up;
+        mc_repl_on_peer(n, key, up);
         if (up) {
             /* tell the newcomer where we are, and re-send our messages */
             struct mc_buf w;
@@ -969,5 +976,6 @@ void mc_driver_tick(struct mc_node *n) {
                 }
         }
     }
+    if (!n->fatal) mc_repl_tick(n);
     pthread_mutex_unlock(&n->lock);
 }

@@ -223,6 +223,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = mc_mempool_create(&n->pool);
     if (!rc) rc = load_head(n);
     if (!rc) rc = mc_driver_create(n);
+    if (!rc) rc = mc_repl_create(n);
     if (rc) {
         mc_node_close(n);
         return rc;
@@ -238,6 +239,7 @@ static void close_handle(uv_handle_t *h, void *arg) {
 void mc_node_close(struct mc_node *n) {
     if (!n) return;
     mc_driver_destroy(n);
+    mc_repl_destroy(n);
     uv_walk(&n->loop, close_handle, NULL);
     uv_run(&n->loop, UV_RUN_DEFAULT);
     uv_loop_close(&n->loop);
@@ -387,6 +389,7 @@ static void purge_blob(void *ctx, const mc_hash *ct) {
     struct mc_node *n = ctx;
     if (mc_blob_purge(n->blobs, ct))
         mc_log_error("node", "cannot purge an erased blob: %s", mc_err_detail());
+    mc_repl_forget(n, ct);
 }
 
 /* After a block commits (lock held): its transactions leave the mempool,
@@ -400,7 +403,9 @@ void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
             mc_tx_id(&id, body.txs[i].bytes, body.txs[i].len);
             mc_mempool_remove(n->pool, &id);
             struct mc_tx tx;
-            if (mc_tx_decode(&tx, body.txs[i].bytes, body.txs[i].len) || tx.type != MC_TX_RECORD_ERASE) continue;
+            if (mc_tx_decode(&tx, body.txs[i].bytes, body.txs[i].len)) continue;
+            mc_repl_after_commit_tx(n, &tx);
+            if (tx.type != MC_TX_RECORD_ERASE) continue;
             if (mc_records_erased_blobs(mc_app_state(n->app), tx.payload, tx.payload_len, purge_blob, n))
                 mc_log_error("node", "erase payload does not decode after commit");
         }

@@ -131,6 +131,14 @@ struct mc_blob_store;
 /* The node's blob store (ciphertext of records, in data/chain.db). Valid
  * until mc_node_close; thread-safe on its own (no node lock needed). */
 struct mc_blob_store *mc_node_blobs(struct mc_node *n);
+/* Asks the node to fetch a good copy of a record version's ciphertext from
+ * a peer (its stored copy is missing or altered). Thread-safe and
+ * non-blocking: the request is queued for the loop, which asks the peers;
+ * the good copy (hash checked against the anchor) replaces the bad one when
+ * it arrives, so a later read succeeds. MC_ERR_NOT_FOUND when the node has
+ * no peer network; MC_ERR_FULL when too many repairs are waiting. */
+MC_MUST_CHECK int mc_node_request_blob(struct mc_node *n, const char *record_id, uint32_t version,
+                                       const mc_hash *ciphertext);
 /* The node's own key pair: for opening data keys sealed to this node. The
  * pointer stays valid until mc_node_close; never copy it to disk. */
 const struct mc_keypair *mc_node_keypair(const struct mc_node *n);

@@ -18,6 +18,8 @@
 #include "node/node.h"
 
 struct mc_driver;
+struct mc_repl;
+struct mc_tx;
 
 struct mc_node_peer {
     char host[64];
@@ -71,6 +73,7 @@ struct mc_node {
     int fatal;
     struct mc_net *net;
     struct mc_driver *drv;
+    struct mc_repl *repl;          /* blob replication (replicate.c) */
 
     /* metrics */
     uint64_t latency_buckets[MC_NODE_LATENCY_BUCKETS + 1];
@@ -94,6 +97,22 @@ void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up);
 bool mc_driver_is_member(void *ctx, const mc_pubkey *key);
 /* A transaction was admitted: a waiting proposer may build now. */
 void mc_driver_tx_arrived(struct mc_node *n);
+
+/* replicate.c: ciphertext of anchored records fetched from peers. All but
+ * mc_node_request_blob (node.h) run on the loop thread with the lock held. */
+MC_MUST_CHECK int mc_repl_create(struct mc_node *n);
+void mc_repl_destroy(struct mc_node *n);
+/* A committed transaction: the blobs its anchors name that this node lacks
+ * (or holds damaged) are wanted. */
+void mc_repl_after_commit_tx(struct mc_node *n, const struct mc_tx *tx);
+/* The blob was purged (erasure): stop wanting it. */
+void mc_repl_forget(struct mc_node *n, const mc_hash *ct);
+void mc_repl_on_peer(struct mc_node *n, const mc_pubkey *key, bool up);
+/* Repair requests in, timeouts, requests out. */
+void mc_repl_tick(struct mc_node *n);
+void mc_repl_on_get_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id);
+void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id,
+                     const uint8_t *bytes, size_t len);
 
 /* node.c, used by the driver (lock held) */
 void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/limits.h"
+#include "blob/blob.h"
 
 #define COMMIT_MAX (8 + 4 + 32 + 2 + MC_VALIDATORS_MAX * (2 + 64))
 #define HEADER_MAX 1024
@@ -73,6 +74,14 @@ int mc_wire_decode(struct mc_wire_msg *m, const void *p, size_t len) {
         if (!d.err && mc_evidence_decode(&m->evidence, eb, sizeof eb)) mc_dec_fail(&d, MC_ERR_MALFORMED);
         break;
     }
+    case MC_WIRE_GET_BLOB:
+        mc_dec_fixed(&d, m->hash.b, 32);
+        break;
+    case MC_WIRE_BLOB:
+        mc_dec_fixed(&d, m->hash.b, 32);
+        m->bytes = mc_dec_bytes32(&d, &m->len, MC_BLOB_MAX);
+        if (!d.err && m->len == 0) mc_dec_fail(&d, MC_ERR_MALFORMED);
+        break;
     default:
         mc_dec_fail(&d, MC_ERR_MALFORMED);
     }
@@ -123,4 +132,15 @@ void mc_wire_encode_block(struct mc_buf *b, uint64_t height, const struct mc_wir
 void mc_wire_encode_evidence(struct mc_buf *b, const struct mc_evidence *e) {
     mc_enc_u8(b, MC_WIRE_EVIDENCE);
     mc_evidence_encode(b, e);
+}
+
+void mc_wire_encode_get_blob(struct mc_buf *b, const mc_hash *id) {
+    mc_enc_u8(b, MC_WIRE_GET_BLOB);
+    mc_enc_fixed(b, id->b, 32);
+}
+
+void mc_wire_encode_blob(struct mc_buf *b, const mc_hash *id, const uint8_t *bytes, size_t len) {
+    mc_enc_u8(b, MC_WIRE_BLOB);
+    mc_enc_fixed(b, id->b, 32);
+    mc_enc_bytes32(b, bytes, len);
 }

@@ -10,6 +10,8 @@
  *   BLOCK     6  | u64 height | u32 len | block | u32 len | commit certificate |
  *   EVIDENCE  7  | evidence (MC_EVIDENCE_WIRE_BYTES) |
  *   NO_BLOCK  8  | u64 height |                      (answer: not stored here)
+ *   GET_BLOB  9  | blob id 32 |                        (ask for a record's ciphertext)
+ *   BLOB     10  | blob id 32 | u32 len | ciphertext | (1..MC_BLOB_MAX bytes)
  *
  * where block is | u32 len | header | u32 len | body | (chain/block.h). */
 #ifndef MC_NODE_WIRE_H
@@ -31,6 +33,8 @@ enum mc_wire_type {
     MC_WIRE_BLOCK = 6,
     MC_WIRE_EVIDENCE = 7,
     MC_WIRE_NO_BLOCK = 8,
+    MC_WIRE_GET_BLOB = 9,
+    MC_WIRE_BLOB = 10,
 };
 
 /* A block as exchanged: header and body bytes (borrowed when decoded). */
@@ -47,9 +51,9 @@ struct mc_wire_msg {
     struct mc_vote vote;           /* VOTE */
     struct mc_evidence evidence;   /* EVIDENCE */
     uint64_t height;               /* STATUS, GET_BLOCK, BLOCK, NO_BLOCK */
-    mc_hash hash;                  /* STATUS */
+    mc_hash hash;                  /* STATUS; the blob id of GET_BLOB, BLOB */
     struct mc_wire_block block;    /* PROPOSAL, BLOCK */
-    const uint8_t *bytes;          /* TX bytes, BLOCK commit bytes */
+    const uint8_t *bytes;          /* TX bytes, BLOCK commit bytes, BLOB ciphertext */
     size_t len;
 };
 
@@ -67,5 +71,7 @@ void mc_wire_encode_no_block(struct mc_buf *b, uint64_t height);
 void mc_wire_encode_block(struct mc_buf *b, uint64_t height, const struct mc_wire_block *blk,
                           const uint8_t *commit, size_t commit_len);
 void mc_wire_encode_evidence(struct mc_buf *b, const struct mc_evidence *e);
+void mc_wire_encode_get_blob(struct mc_buf *b, const mc_hash *id);
+void mc_wire_encode_blob(struct mc_buf *b, const mc_hash *id, const uint8_t *bytes, size_t len);
 
 #endif

@@ -1,0 +1,335 @@
+/* Replication of record ciphertext between the nodes of the consortium.
+ *
+ * After a block commits, every record anchor in it names blobs (ciphertext
+ * hash and size); a node that does not hold one (or holds a copy that no
+ * longer hashes to its id) puts it on a bounded list of wanted blobs and
+ * asks one peer at a time with GET_BLOB: first the node that anchored the
+ * record (it stored the ciphertext), then the other connected peers in turn,
+ * each for REPL_TIMEOUT_MS; after REPL_TRIES_MAX tries the blob is given up
+ * and logged. A BLOB answer is stored only when SHA-256(bytes) is the id,
+ * its length is the anchored size and the anchor on the chain still names
+ * it and is not erased; a peer whose answer does not hash to the id asked
+ * for is dropped. Peers are served from the local blob store, which never
+ * returns a purged blob or bytes that do not hash to their id.
+ *
+ * Repair: an API thread that finds a stored copy altered calls
+ * mc_node_request_blob, which queues the request under repl->qlock and
+ * wakes the loop (wake_async); the loop moves it to the wanted list, and the
+ * good copy replaces the bad one when it arrives.
+ *
+ * Everything but the repair queue runs on the loop thread with the node
+ * lock held. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/records.h"
+#include "base/hex.h"
+#include "base/log.h"
+#include "app/txtypes.h"
+#include "chain/tx.h"
+#include "node/node_internal.h"
+#include "node/wire.h"
+
+#include <sodium.h>
+
+#define REPL_WANT_MAX 4096      /* wanted blobs (a resync of a long chain overflows: logged) */
+#define REPL_REPAIR_MAX 256     /* repair requests waiting for the loop */
+#define REPL_IN_FLIGHT_MAX 16   /* GET_BLOB outstanding at once */
+#define REPL_TIMEOUT_MS 1500    /* a peer that has not answered: ask the next */
+#define REPL_TRIES_MAX 8        /* requests before a blob is given up */
+
+struct want {
+    mc_hash ct;
+    char id[MC_RECORD_ID_MAX + 1];
+    uint32_t version;
+    uint32_t size;             /* 0: unknown (a repair: taken from the chain on arrival) */
+    mc_pubkey origin;          /* the anchoring node: asked first */
+    bool has_origin;
+    bool in_flight;
+    mc_pubkey asked;
+    uint64_t deadline_ms;
+    uint32_t tries;
+    uint32_t next_peer;        /* round-robin position among connected peers */
+};
+
+struct repair_req {
+    mc_hash ct;
+    char id[MC_RECORD_ID_MAX + 1];
+    uint32_t version;
+};
+
+struct mc_repl {
+    struct want *want;
+    uint32_t count;
+    uint32_t in_flight;
+    mc_pubkey peers[MC_NET_PEERS_MAX];
+    uint32_t peer_count;
+    bool overflow_logged;
+
+    pthread_mutex_t qlock;
+    struct repair_req repair[REPL_REPAIR_MAX];
+    uint32_t repair_count;
+
+    uint64_t fetched, given_up, served, bad_peers;
+};
+
+int mc_repl_create(struct mc_node *n) {
+    struct mc_repl *r = calloc(1, sizeof *r);
+    if (!r) return MC_ERR_NOMEM;
+    r->want = calloc(REPL_WANT_MAX, sizeof *r->want);
+    if (!r->want) {
+        free(r);
+        return MC_ERR_NOMEM;
+    }
+    pthread_mutex_init(&r->qlock, NULL);
+    n->repl = r;
+    return 0;
+}
+
+void mc_repl_destroy(struct mc_node *n) {
+    struct mc_repl *r = n->repl;
+    if (!r) return;
+    pthread_mutex_destroy(&r->qlock);
+    free(r->want);
+    free(r);
+    n->repl = NULL;
+}
+
+static void short_hex(char out[17], const mc_hash *h) { mc_hex_encode(out, h->b, 8); }
+
+static struct want *find(struct mc_repl *r, const mc_hash *ct) {
+    for (uint32_t i = 0; i < r->count; i++)
+        if (memcmp(r->want[i].ct.b, ct->b, 32) == 0) return &r->want[i];
+    return NULL;
+}
+
+static void remove_want(struct mc_repl *r, struct want *w) {
+    if (w->in_flight && r->in_flight) r->in_flight--;
+    *w = r->want[--r->count];
+}
+
+static void add_want(struct mc_node *n, const mc_hash *ct, const char *id, uint32_t version,
+                     uint32_t size, const mc_pubkey *origin) {
+    struct mc_repl *r = n->repl;
+    if (find(r, ct)) return;
+    if (r->count == REPL_WANT_MAX) {
+        if (!r->overflow_logged)
+            mc_log_warn("repl", "too many blobs wanted (%d): later ones are not fetched", REPL_WANT_MAX);
+        r->overflow_logged = true;
+        return;
+    }
+    struct want *w = &r->want[r->count++];
+    memset(w, 0, sizeof *w);
+    w->ct = *ct;
+    snprintf(w->id, sizeof w->id, "%s", id);
+    w->version = version;
+    w->size = size;
+    if (origin && memcmp(origin->b, n->node_key.pk.b, 32) != 0) {
+        w->origin = *origin;
+        w->has_origin = true;
+    }
+}
+
+/* Does this node need the blob? Missing or damaged: yes; held or purged: no. */
+static bool needed(struct mc_node *n, const mc_hash *ct) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    int rc = mc_blob_get(n->blobs, ct, &b);
+    mc_buf_deinit(&b);
+    return rc == MC_ERR_NOT_FOUND || rc == MC_ERR_TAMPERED;
+}
+
+struct anchor_ctx {
+    struct mc_node *n;
+    const mc_pubkey *sender;
+};
+
+static void on_anchored(void *ctx, const char *id, uint32_t version, const mc_hash *ct, uint32_t size) {
+    struct anchor_ctx *a = ctx;
+    if (size == 0 || size > MC_BLOB_MAX || !needed(a->n, ct)) return;
+    add_want(a->n, ct, id, version, size, a->sender);
+}
+
+void mc_repl_after_commit_tx(struct mc_node *n, const struct mc_tx *tx) {
+    if (!n->repl || !n->has_p2p) return;
+    if (tx->type == MC_TX_RECORD_ANCHOR) {
+        struct anchor_ctx a = {n, &tx->sender};
+        if (mc_records_anchored_blobs(tx->payload, tx->payload_len, on_anchored, &a))
+            mc_log_warn("repl", "a committed anchor does not decode: %s", mc_err_detail());
+    }
+}
+
+void mc_repl_forget(struct mc_node *n, const mc_hash *ct) {
+    if (!n->repl) return;
+    struct want *w = find(n->repl, ct);
+    if (w) remove_want(n->repl, w);
+}
+
+void mc_repl_on_peer(struct mc_node *n, const mc_pubkey *key, bool up) {
+    struct mc_repl *r = n->repl;
+    if (!r) return;
+    for (uint32_t i = 0; i < r->peer_count; i++)
+        if (memcmp(r->peers[i].b, key->b, 32) == 0) {
+            if (!up) r->peers[i] = r->peers[--r->peer_count];
+            goto asked;
+        }
+    if (up && r->peer_count < MC_NET_PEERS_MAX) r->peers[r->peer_count++] = *key;
+asked:
+    if (!up) /* whatever we asked it will not come: ask someone else now */
+        for (uint32_t i = 0; i < r->count; i++)
+            if (r->want[i].in_flight && memcmp(r->want[i].asked.b, key->b, 32) == 0)
+                r->want[i].deadline_ms = 0;
+}
+
+static bool peer_up(const struct mc_repl *r, const mc_pubkey *k) {
+    for (uint32_t i = 0; i < r->peer_count; i++)
+        if (memcmp(r->peers[i].b, k->b, 32) == 0) return true;
+    return false;
+}
+
+static void ask(struct mc_node *n, struct want *w) {
+    struct mc_repl *r = n->repl;
+    if (r->peer_count == 0 || !n->net) return;
+    mc_pubkey to;
+    if (w->tries == 0 && w->has_origin && peer_up(r, &w->origin)) {
+        to = w->origin;
+    } else {
+        to = r->peers[w->next_peer++ % r->peer_count];
+        /* not the same peer twice in a row when there is another */
+        if (w->tries > 0 && r->peer_count > 1 && memcmp(to.b, w->asked.b, 32) == 0)
+            to = r->peers[w->next_peer++ % r->peer_count];
+    }
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    mc_wire_encode_get_blob(&b, &w->ct);
+    if (!b.err && mc_net_send(n->net, &to, b.data, b.len) != 0) {
+        /* the peer is gone or its queue is full: the timeout moves on */
+    }
+    mc_buf_deinit(&b);
+    w->asked = to;
+    w->in_flight = true;
+    w->tries++;
+    w->deadline_ms = mc_node__now_ms() + REPL_TIMEOUT_MS;
+    r->in_flight++;
+}
+
+void mc_repl_tick(struct mc_node *n) {
+    struct mc_repl *r = n->repl;
+    if (!r) return;
+    /* repair requests from the API threads */
+    struct repair_req q[REPL_REPAIR_MAX];
+    pthread_mutex_lock(&r->qlock);
+    uint32_t qn = r->repair_count;
+    memcpy(q, r->repair, qn * sizeof q[0]);
+    r->repair_count = 0;
+    pthread_mutex_unlock(&r->qlock);
+    for (uint32_t i = 0; i < qn; i++) {
+        if (!needed(n, &q[i].ct)) continue;
+        char hx[17];
+        short_hex(hx, &q[i].ct);
+        mc_log_info("repl", "fetching a good copy of blob %s (record %s v%u) from a peer", hx, q[i].id,
+                    q[i].version);
+        add_want(n, &q[i].ct, q[i].id, q[i].version, 0, NULL);
+    }
+    uint64_t now = mc_node__now_ms();
+    for (uint32_t i = 0; i < r->count;) {
+        struct want *w = &r->want[i];
+        if (w->in_flight && now >= w->deadline_ms) {
+            w->in_flight = false;
+            r->in_flight--;
+            if (w->tries >= REPL_TRIES_MAX) {
+                char hx[17];
+                short_hex(hx, &w->ct);
+                mc_log_warn("repl", "giving up blob %s (record %s v%u) after %u requests: no peer served it",
+                            hx, w->id, w->version, w->tries);
+                r->given_up++;
+                remove_want(r, w);
+                continue;
+            }
+        }
+        if (!w->in_flight && r->in_flight < REPL_IN_FLIGHT_MAX) ask(n, w);
+        i++;
+    }
+}
+
+void mc_repl_on_get_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id) {
+    struct mc_buf ct, w;
+    mc_buf_init(&ct, 0);
+    mc_buf_init(&w, 0);
+    /* mc_blob_get refuses purged blobs and bytes that do not hash to id:
+     * neither is ever served. Unknown blobs get no answer (the asker tries
+     * another peer after its timeout). */
+    if (mc_blob_get(n->blobs, id, &ct) == 0) {
+        mc_wire_encode_blob(&w, id, ct.data, ct.len);
+        if (!w.err && n->net && mc_net_send(n->net, from, w.data, w.len) == 0 && n->repl)
+            n->repl->served++;
+    }
+    mc_buf_deinit(&ct);
+    mc_buf_deinit(&w);
+}
+
+void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id,
+                     const uint8_t *bytes, size_t len) {
+    struct mc_repl *r = n->repl;
+    if (!r) return;
+    struct want *w = find(r, id);
+    if (!w) return; /* not wanted (a late answer to a request already served) */
+    char hx[17];
+    short_hex(hx, id);
+    mc_hash h;
+    mc_sha256(&h, bytes, len);
+    if (sodium_memcmp(h.b, id->b, 32) != 0) {
+        mc_log_warn("repl", "peer sent bytes that do not hash to blob %s: dropping it", hx);
+        r->bad_peers++;
+        if (w->in_flight) {
+            w->in_flight = false;
+            r->in_flight--;
+        }
+        if (n->net) mc_net_drop(n->net, from, "sent a blob that does not match its hash");
+        return;
+    }
+    /* the chain must still name it: the anchor exists, is this blob, and is
+     * not erased (an erasure may have committed since it was asked for) */
+    struct mc_state *st = mc_app_state(n->app);
+    struct mc_record_head head;
+    struct mc_record_version v;
+    if (mc_records_get_head(st, w->id, &head) || head.erased ||
+        mc_records_get_version(st, w->id, w->version, &v) ||
+        memcmp(v.ciphertext.b, id->b, 32) != 0 || v.size != len) {
+        mc_log_info("repl", "blob %s is no longer anchored live (record %s erased?): not stored", hx, w->id);
+        remove_want(r, w);
+        return;
+    }
+    mc_hash stored;
+    int rc = mc_blob_put(n->blobs, &stored, bytes, len);
+    if (rc) {
+        mc_log_warn("repl", "cannot store blob %s: %s", hx, mc_err_detail());
+    } else {
+        r->fetched++;
+        mc_log_info("repl", "stored blob %s (record %s v%u, %zu bytes) from a peer", hx, w->id,
+                    w->version, len);
+    }
+    remove_want(r, w);
+}
+
+int mc_node_request_blob(struct mc_node *n, const char *record_id, uint32_t version,
+                         const mc_hash *ct) {
+    struct mc_repl *r = n->repl;
+    if (!r || !n->has_p2p || !n->running)
+        return mc_err_set(MC_ERR_NOT_FOUND, "this node has no peers to fetch a good copy from");
+    pthread_mutex_lock(&r->qlock);
+    bool queued = false;
+    for (uint32_t i = 0; i < r->repair_count; i++)
+        if (memcmp(r->repair[i].ct.b, ct->b, 32) == 0) queued = true;
+    if (!queued && r->repair_count < REPL_REPAIR_MAX) {
+        struct repair_req *q = &r->repair[r->repair_count++];
+        q->ct = *ct;
+        snprintf(q->id, sizeof q->id, "%s", record_id);
+        q->version = version;
+        queued = true;
+    }
+    pthread_mutex_unlock(&r->qlock);
+    if (!queued) return mc_err_set(MC_ERR_FULL, "too many repairs waiting");
+    uv_async_send(&n->wake_async);
+    return 0;
+}
