@@ -82,7 +82,7 @@ function datasetView(d) {
   const ds = d.dataset || {};
   const pts = ds.patients || [];
   return [
-    note('ok', `Dataset received: ${pts.length} patients, ${d.records} records, as of block ${d.as_of_height}` +
+    note('ok', `Dataset received: ${pts.length} patient${pts.length === 1 ? '' : 's'}, ${d.records} record${d.records === 1 ? '' : 's'}, as of block ${d.as_of_height}` +
       `${d.suppressed_patients ? `; ${d.suppressed_patients} patients withheld in groups smaller than ${ds.k}` : ''}` +
       `${d.records_unavailable ? `; ${d.records_unavailable} records this node cannot decrypt` : ''}. This request is on the ledger.`),
     h('p.muted', `SHA-256 ${d.dataset_sha256}, committed by transaction `, h('a', { href: `/explorer#tx=${d.query_tx}` }, short(d.query_tx, 12)), '.'),
