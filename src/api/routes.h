@@ -120,6 +120,12 @@ void mc__api_fhir_put(struct mc_node *node, const char *param, const struct mc__
  * with their sealed batch keys (what the patient's client reseals). */
 void mc__api_records_list(struct mc_node *node, const char *param,
                           const struct mc__api_request *req, struct mc__api_response *res);
+/* GET /v1/records/{id}/sealed[?version=N]: signed; the same policy and access
+ * log as a FHIR read; the version's ciphertext (base64), its associated data
+ * and the record key sealed to the signer: the batch key for the patient
+ * ("batch"), a granted data key ("data") for a grantee. */
+void mc__api_records_sealed(struct mc_node *node, const char *param,
+                            const struct mc__api_request *req, struct mc__api_response *res);
 /* GET /v1/breakglass: signed by an auditor; open and closed break-glass accesses. */
 void mc__api_records_break_glass(struct mc_node *node, const char *param,
                                  const struct mc__api_request *req, struct mc__api_response *res);

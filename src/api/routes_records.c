@@ -1823,3 +1823,125 @@ void mc__api_records_break_glass(struct mc_node *node, const char *param,
     }
     mc_buf_deinit(&s.v.base);
 }
+
+/* --- GET /v1/records/{id}/sealed[?version=N]: ciphertext and a key sealed to the signer --- */
+
+struct q_sealed {
+    struct rec_read r;
+    bool patient_key;                  /* sealed is the batch key sealed to the patient */
+};
+
+static int q_sealed(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_sealed *q = ctx;
+    /* node_key is the requester: q_rec finds a batch key whose node is the
+     * requester, or a grant key sealed to the requester. */
+    (void)q_rec(&q->r, store, app);
+    if (q->r.rc || q->r.have_batch_key || q->r.via_grant) return 0;
+    struct mc_record_batch b;
+    if (memcmp(q->r.head.patient.b, q->r.requester->b, 32) == 0 &&
+        mc_records_get_batch(mc_app_state(app), &q->r.ver.batch, &b) == 0 && b.has_keys) {
+        memcpy(q->r.sealed, b.sealed_patient, sizeof q->r.sealed);
+        q->r.have_batch_key = true;
+        q->patient_key = true;
+    }
+    return 0;
+}
+
+void mc__api_records_sealed(struct mc_node *node, const char *param,
+                            const struct mc__api_request *req, struct mc__api_response *res) {
+    uint64_t version = 0;
+    const char *vq = req->arg ? req->arg(req->arg_ctx, "version") : NULL;
+    if (!param || !mc_record_id_valid(param) ||
+        (vq && (mc_api_parse_u64(&version, vq) || version == 0 || version > UINT32_MAX))) {
+        json_fail(res, 404, MC_ERR_NOT_FOUND, "no such record (or version)");
+        return;
+    }
+    struct signed_req s;
+    verify_request(req, &s);
+    struct q_sealed q = {.r = {.id = param, .version = (uint32_t)version, .requester = &s.v.key,
+                               .purpose = requested_purpose(req), .btg = hdr(req, "x-break-glass-reason"),
+                               .now_ms = block_time_ms(node), .node_key = &s.v.key,
+                               .skip_policy = s.rc != 0}};
+    (void)mc_node_query(node, q_sealed, &q);
+    struct rec_read *r = &q.r;
+    struct access_log a = {.patient = r->rc == 0 || r->head.versions ? &r->head.patient : NULL,
+                           .id = param, .version = (uint32_t)version,
+                           .action = version ? MC_ACTION_VREAD : MC_ACTION_READ, .purpose = r->purpose,
+                           .outcome = MC_OUTCOME_SECURITY};
+    struct mc_buf ct;
+    mc_buf_init(&ct, 0);
+    if (s.rc) {
+        refuse(node, res, &s, &a, false, s.rc, s.why);
+        goto out;
+    }
+    a.outcome = MC_OUTCOME_REFUSED;
+    if (r->rc) {
+        a.status = 404;
+        refuse(node, res, &s, &a, false, MC_ERR_NOT_FOUND, "no such record");
+        goto out;
+    }
+    a.purpose = r->d.purpose;
+    if (!r->d.allowed) {
+        a.status = (uint16_t)r->d.status;
+        refuse(node, res, &s, &a, false, r->d.status == 410 ? MC_ERR_STATE : MC_ERR_FORBIDDEN, r->d.reason);
+        goto out;
+    }
+    if (!r->have_batch_key && !r->via_grant) {
+        a.status = 403;
+        refuse(node, res, &s, &a, false, MC_ERR_FORBIDDEN,
+               "no key of this record version is sealed to you (read it through a node instead)");
+        goto out;
+    }
+    struct mc_blob_store *bs = mc_node_blobs(node);
+    int rc = mc_blob_get(bs, &r->ver.ciphertext, &ct);
+    if (rc == MC_ERR_TAMPERED || rc == MC_ERR_NOT_FOUND) {
+        mc_buf_deinit(&ct);
+        mc_buf_init(&ct, 0);
+        if (mc_blob_fetch_from_peer(bs, &r->ver.ciphertext) == 0) rc = mc_blob_get(bs, &r->ver.ciphertext, &ct);
+    }
+    if (rc) {
+        char why[300];
+        snprintf(why, sizeof why, "the ciphertext is not available: %s", mc_err_detail());
+        a.outcome = rc == MC_ERR_TAMPERED ? MC_OUTCOME_SECURITY : MC_OUTCOME_REFUSED;
+        a.status = rc == MC_ERR_TAMPERED ? 500 : 410;
+        refuse(node, res, &s, &a, false, rc, why);
+        goto out;
+    }
+    a.outcome = MC_OUTCOME_SUCCESS;
+    a.status = 200;
+    a.version = r->version;
+    a.reason = r->d.break_glass ? hdr(req, "x-break-glass-reason") : "ciphertext served";
+    mc_hash txid;
+    if ((rc = log_access(node, &s, &a, &txid))) {
+        json_fail(res, rc == MC_ERR_EXISTS ? 401 : 503, rc,
+                  "the access could not be logged, so the record is not served");
+        goto out;
+    }
+    mc_hex_encode(res->access_tx, txid.b, 32);
+    size_t b64n = sodium_base64_ENCODED_LEN(ct.len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64n);
+    if (!b64) {
+        json_fail(res, 500, MC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    sodium_bin2base64(b64, b64n, ct.data, ct.len, sodium_base64_VARIANT_ORIGINAL);
+    uint8_t ad[69];
+    size_t adn = mc_record_ad(ad, r->id, r->version);
+    char t[32];
+    mc_fhir_instant(t, r->ver.time_ms);
+    json_decref(res->body);
+    res->status = 200;
+    res->body = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:o, s:s, s:o, s:o, s:I}", "id", r->id,
+                          "type", mc_fhir_type_name(r->head.type), "version", (json_int_t)r->version,
+                          "versions", (json_int_t)r->head.versions, "last_updated", t,
+                          "patient", mc_api_json_pubkey(&r->head.patient),
+                          "ciphertext_hash", mc_api_json_hash(&r->ver.ciphertext),
+                          "ciphertext", b64, "ad", mc_api_json_hex(ad, adn),
+                          "key_kind", r->via_grant ? "data" : "batch",
+                          "sealed_key", mc_api_json_hex(r->sealed, MC_SEALED_KEY_BYTES),
+                          "batch", mc_api_json_hash(&r->ver.batch), "height", (json_int_t)r->ver.height);
+    free(b64);
+out:
+    mc_buf_deinit(&ct);
+    mc_buf_deinit(&s.v.base);
+}

@@ -1141,6 +1141,8 @@ static const struct route {
     /* Records (docs/RECORDS.md); private routes need RFC 9421 signatures. */
     {"GET", {"v1", "records"}, mc__api_records_list, 0, "/v1/records?patient=KEY",
      "the patient's records with sealed batch keys (signed: patient or auditor)"},
+    {"GET", {"v1", "records", P, "sealed"}, mc__api_records_sealed, 0, "/v1/records/{id}/sealed?version=N",
+     "a record version's ciphertext and its key sealed to the signer, to decrypt client-side (signed; logged)"},
     {"GET", {"v1", "breakglass"}, mc__api_records_break_glass, 0, "/v1/breakglass",
      "break-glass accesses to review (signed: auditor)"},
     {"GET", {"fhir", "metadata"}, mc__api_fhir_metadata, 0, "/fhir/metadata",

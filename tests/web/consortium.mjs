@@ -4,7 +4,7 @@
 // CLI (the same public interfaces a deployment uses). The node process is
 // started here and stopped by stop() by its process id.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,13 +57,28 @@ export async function startConsortium(bin) {
     ['mfr', 'mfr_admin', 'manufacturer', 'Line One'],
     ['dist', 'dist_admin', 'distributor', 'Depot'],
     ['ph', 'ph_admin', 'pharmacist', 'Pharmacist Pat'],
-    ['reg', 'reg_admin', 'regulator', 'Inspector Reg']];
+    ['reg', 'reg_admin', 'regulator', 'Inspector Reg'],
+    ['res', 'node/admin_key', 'researcher', 'Dr Rosalind Franklin']];
   for (const [f, admin, role, name] of members) {
     run('keygen', '--out', `${f}.json`);
     mc('member', 'enroll', '--key', `${admin}.json`, '--member-key', `${f}.json`, '--role', role, '--name', name);
   }
   run('keygen', '--out', 'patient.json');
   mc('patient', 'register', '--key', 'ada.json', '--patient-key', 'patient.json');
+  // A condition written through the CLI (the patient page decrypts it), and
+  // a study of conditions (k = 1: one patient is a group big enough here).
+  writeFileSync(join(dir, 'asthma.json'), JSON.stringify({
+    resourceType: 'Condition', clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    code: { coding: [{ system: 'http://snomed.info/sct', code: '195967001', display: 'Asthma' }], text: 'Asthma' },
+    subject: { reference: `Patient/${JSON.parse(readFileSync(join(dir, 'patient.json'), 'utf8')).public_key}` },
+    recordedDate: '2026-03-03',
+  }));
+  mc('record', 'add', '--key', 'ada.json', '--patient-key', 'patient.json', '--file', 'asthma.json');
+  writeFileSync(join(dir, 'protocol.txt'), 'protocol of ASTHMA-1, version 1\n');
+  mc('study', 'register', '--key', 'res.json', '--id', 'ASTHMA-1', '--title', 'Asthma control in adults',
+    '--sponsor', "St Mary's Research", '--registry-id', 'NCT01234567', '--protocol-file', 'protocol.txt',
+    '--categories', 'problems', '--k', '1', '--primary', 'exacerbations at 52 weeks',
+    '--secondary', 'inhaler use at 52 weeks', '--researchers', JSON.parse(readFileSync(join(dir, 'res.json'), 'utf8')).public_key);
   // A drug journey: Acme -> MedDistrib -> Corner Pharmacy; PK1..PK3 at the pharmacy.
   mc('drug', 'commission', '--key', 'mfr.json', '--gtin', GTIN, '--lot', 'LOT2026A', '--expiry', '2030-06-30',
     '--count', '6', '--prefix', 'PK');

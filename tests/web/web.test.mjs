@@ -172,6 +172,12 @@ test('records: grant, read, the read in the patient\'s log; revoke, refusal show
   await pat.goto('/patient');
   await loadKey(pat, 'patient');
   await pat.getByText('Allergy: Penicillin').waitFor();
+  // Decrypted in the page: the record came as ciphertext from /sealed, its
+  // contents are shown from what the browser opened with the patient's key.
+  const rec = pat.locator('#record-list li.decrypted', { hasText: 'Allergy: Penicillin' });
+  await rec.locator('summary').click();
+  assert.match(await rec.locator('pre.record-json').innerText(), /"resourceType": "AllergyIntolerance"[\s\S]*Penicillin/);
+  assert.match(await rec.innerText(), /matches the ledger's anchor/);
   await pat.fill('#grant-member', net.pub('bob'));
   await pat.check('#cat-problems');
   await pat.click('#grant-go');
@@ -229,8 +235,86 @@ test('records: grant, read, the read in the patient\'s log; revoke, refusal show
   for (const p of [ada, bob, pat, aud]) assert.deepEqual(p.errors.filter((e) => !/status of 403/.test(e)), []);
 });
 
+test('records are decrypted in the patient\'s browser from ciphertext only', async () => {
+  const pat = await newPage();
+  const sealed = [];
+  pat.on('response', async (r) => {
+    if (/\/v1\/records\/[^/]+\/sealed/.test(r.url())) sealed.push(await r.json());
+  });
+  await pat.goto('/patient');
+  await loadKey(pat, 'patient');
+  const rec = pat.locator('#record-list li.decrypted', { hasText: 'Condition: Asthma' });
+  await rec.waitFor();
+  await rec.locator('summary').click();
+  assert.match(await rec.locator('pre.record-json').innerText(), /195967001/);
+  // What the node sent: ciphertext and a sealed key, never the contents.
+  const asthma = sealed.find((b) => b.type === 'Condition');
+  assert.ok(asthma, 'the page fetched the condition through /sealed');
+  assert.equal(asthma.key_kind, 'batch');
+  assert.ok(!JSON.stringify(asthma).includes('Asthma'), 'no plaintext in the answer');
+  assert.ok(!JSON.stringify(asthma).includes('195967001'), 'no plaintext codes in the answer');
+  await shot(pat, 'patient-decrypted');
+  // A record tampered with in transit is refused by the page (hash and AEAD).
+  const pat2 = await newPage();
+  await pat2.route('**/v1/records/*/sealed*', async (route) => {
+    const res = await route.fetch();
+    const b = await res.json();
+    const ct = Buffer.from(b.ciphertext, 'base64');
+    ct[ct.length - 1] ^= 1;
+    b.ciphertext = ct.toString('base64');
+    await route.fulfill({ response: res, json: b });
+  });
+  await pat2.goto('/patient');
+  await loadKey(pat2, 'patient');
+  await pat2.locator('#record-list li.refused', { hasText: /does not match the hash anchored/ }).first().waitFor();
+  assert.equal(await pat2.locator('#record-list li.decrypted').count(), 0);
+  assert.deepEqual(pat.errors, []);
+});
+
+test('research: a patient consents in the page, a researcher\'s dataset has her rows, the trial verifies; withdrawal', async () => {
+  const pat = await newPage();
+  await pat.goto('/patient');
+  await loadKey(pat, 'patient');
+  await pat.locator('#research').getByText(/not given any research consent/).waitFor();
+  await pat.selectOption('#consent-scope', '1');
+  await pat.fill('#consent-target', 'ASTHMA-1');
+  await pat.check('#rc-problems');
+  await pat.click('#consent-go');
+  await pat.locator('#consent-done', { hasText: 'Consent given (version 1' }).waitFor();
+  await pat.locator('#consent-list li.active[data-target="ASTHMA-1"][data-version="1"]').waitFor();
+  await shot(pat, 'patient-research-consent');
+
+  const res = await newPage();
+  await res.goto('/research');
+  await loadKey(res, 'res');
+  await res.fill('#study-id', 'ASTHMA-1');
+  await res.click('#study-form button[type=submit]');
+  await res.locator('#study-title', { hasText: 'Asthma control in adults' }).waitFor();
+  assert.match(await res.locator('#primary-outcomes').innerText(), /exacerbations at 52 weeks/);
+  assert.match(await res.locator('#secondary-outcomes').innerText(), /inhaler use at 52 weeks/);
+  await res.locator('#verify-verdict[data-clean="true"]').waitFor();
+  assert.match(await res.locator('#verify-verdict').innerText(), /Matches its registration/);
+  await res.locator('#no-findings').waitFor();
+  await res.click('#ds-go');
+  const table = res.locator('#dataset-table');
+  await table.waitFor();
+  const rows = await table.locator('tbody tr').allInnerTexts();
+  assert.ok(rows.some((r) => /^P-[0-9a-f]+\s+Condition\s+2026\s+.*195967001/.test(r)), rows.join('\n'));
+  assert.ok(!rows.join(' ').includes(net.pub('patient')), 'no ledger key in the dataset');
+  assert.ok(!/Asthma|Penicillin/.test(rows.join(' ')), 'no free text in the dataset');
+  await shot(res, 'research');
+
+  // Withdrawn (version 2, the next after the history): the next dataset has no rows of hers.
+  await pat.click('#withdraw-go');
+  await pat.locator('#consent-done', { hasText: 'Consent withdrawn (version 2' }).waitFor();
+  await pat.locator('#consent-list li[data-version="2"]', { hasText: 'withdrawn' }).waitFor();
+  await res.click('#ds-go');
+  await res.getByText(/No consenting patient has records/).waitFor();
+  for (const p of [pat, res]) assert.deepEqual(p.errors, []);
+});
+
 test('every main page loads without script errors, on a phone too', async () => {
-  for (const [path, name] of [['/', 'home'], ['/research', 'research'], ['/patient', 'patient-signed-out']]) {
+  for (const [path, name] of [['/', 'home'], ['/research', 'research-signed-out'], ['/patient', 'patient-signed-out']]) {
     const page = await newPage({ width: 390, height: 844 });
     await page.goto(path);
     await page.locator('footer.site').getByText(/Chain medchain-web/).waitFor();

@@ -5,7 +5,7 @@ import { Writer } from './codec.js';
 import { account, get, orgName } from './api.js';
 import { signedFetch } from './httpsig.js';
 import { sodium } from './sodium.js';
-import { enc, unhex, when } from './util.js';
+import { dec, enc, hex, sha256, unb64, unhex, when } from './util.js';
 
 export const TYPES = ['AllergyIntolerance', 'Condition', 'Observation', 'MedicationStatement', 'Immunization',
   'Encounter', 'DiagnosticReport', 'DocumentReference', 'Patient', 'Claim', 'ExplanationOfBenefit'];
@@ -153,4 +153,40 @@ export async function grantPayload(key, list, { kind, member, org, categories, e
 export async function orgNodeKeys(orgId) {
   const v = await get('/v1/validators');
   return v.validators.filter((x) => x.org === Number(orgId)).map((x) => unhex(x.node_key));
+}
+
+// One record version decrypted in the page (GET /v1/records/{id}/sealed,
+// signed and logged like every read). The node sends the ciphertext
+// (| nonce 24 | XChaCha20-Poly1305 ciphertext and tag |, crypto/envelope.h),
+// its associated data (str8 id || u32 version) and the key sealed to the
+// signer: the batch key for the patient (the data key is derived here), or
+// a granted data key. The ciphertext is checked against the SHA-256 the
+// ledger anchored (expectHash, from GET /v1/records) before it is opened.
+// The private key never leaves the page.
+export async function openSealed(key, id, { version, expectHash } = {}) {
+  const s = await sodium();
+  const q = version ? `?version=${version}` : '';
+  const r = await signedFetch(key, `/v1/records/${encodeURIComponent(id)}/sealed${q}`, { purpose: 'PATRQT' });
+  const ct = unb64(r.ciphertext);
+  const h = hex(await sha256(ct));
+  if (h !== r.ciphertext_hash || (expectHash && h !== expectHash)) {
+    throw new Error(`the ciphertext of ${id} does not match the hash anchored on the ledger`);
+  }
+  const ad = new Writer().str8(r.id).u32(r.version).bytes();
+  if (hex(ad) !== r.ad) throw new Error(`the node sent other associated data for ${id}`);
+  const { publicKey, privateKey } = await key.x25519();
+  const opened = s.crypto_box_seal_open(unhex(r.sealed_key), publicKey, privateKey);
+  const dk = r.key_kind === 'batch' ? await dataKey(opened, r.id, r.version) : opened;
+  let plain;
+  try {
+    plain = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct.subarray(24), ad, ct.subarray(0, 24), dk);
+  } catch {
+    throw new Error(`${id} does not decrypt with its key`);
+  } finally {
+    s.memzero(dk);
+    s.memzero(opened);
+  }
+  const res = JSON.parse(dec.decode(plain));
+  res.meta = { ...(res.meta || {}), versionId: String(r.version), lastUpdated: r.last_updated };
+  return { resource: res, version: r.version, ciphertextHash: h, accessTx: r.access_tx };
 }

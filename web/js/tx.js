@@ -14,6 +14,7 @@ export const TX = {
   drug_commission: 20, drug_aggregate: 21, drug_disaggregate: 22, drug_ship: 23,
   drug_receive: 24, drug_dispense: 25, drug_decommission: 26, drug_recall: 27, drug_flag: 28,
   record_grant: 52, record_revoke: 53, record_erase: 54, record_review: 55,
+  research_consent: 91,
 };
 
 export async function buildTx(key, chainId, type, nonce, payload) {

@@ -6,8 +6,9 @@ import { get, hasRoute, orgs } from '../api.js';
 import { keyPanel } from '../keypanel.js';
 import { TX, submit } from '../tx.js';
 import { Writer } from '../codec.js';
-import { CATEGORIES, TYPE_WORDS, accessLog, consents, describeAccess, everything, grantPayload, orgNodeKeys,
-  recordDate, recordList, summary, whoIs } from '../records.js';
+import { CATEGORIES, TYPE_WORDS, accessLog, consents, describeAccess, everything, grantPayload, openSealed,
+  orgNodeKeys, recordDate, recordList, summary, whoIs } from '../records.js';
+import { consentPayload, nextConsentVersion, researchConsents, CONSENT_PERMIT, CONSENT_WITHDRAW } from '../research.js';
 import { $, action, download, h, note, show, unhex, when } from '../util.js';
 
 layout();
@@ -36,23 +37,38 @@ keyPanel('#keys', {
 
 async function loadRecords() {
   const out = $('#records');
-  show(out, h('p.muted', 'Opening your records…'));
+  show(out, h('p.muted', 'Opening your records in this browser…'));
   try {
     list = await recordList(me.key);
     for (const r of list.records) typeOf.set(r.id, r.type);
-    const bundle = await everything(me.key);
-    const entries = (bundle.entry || []).map((e) => e.resource);
+    const live = list.records.filter((r) => !r.erased);
     const erased = list.records.filter((r) => r.erased);
-    if (!entries.length && !erased.length) {
+    if (!live.length && !erased.length) {
       show(out, h('p', 'No records about you yet.'));
       return;
     }
-    show(out, h('ul.log#record-list', entries.map((r) => h('li',
-      h('label.inline', h('input', { type: 'checkbox', name: 'erase', value: r.id, 'data-type': r.resourceType }),
-        h('span', h('strong', summary(r)), ' ', h('span.muted', `· ${TYPE_WORDS[r.resourceType] || r.resourceType}` +
-          `${recordDate(r) ? ` · ${when(recordDate(r))}` : ''} · version ${(r.meta && r.meta.versionId) || 1}`))))),
+    // Each record is fetched encrypted and opened here with your key
+    // (records.js openSealed): the node never decrypts it for you.
+    const opened = await Promise.all(live.map(async (r) => {
+      const last = r.history[r.history.length - 1];
+      try {
+        return await openSealed(me.key, r.id, { expectHash: last && last.ciphertext });
+      } catch (e) {
+        return { error: e.message, id: r.id, type: r.type };
+      }
+    }));
+    show(out, h('ul.log#record-list', opened.map((o) => o.error
+      ? h('li.refused', h('span.badge.bad', 'not opened'), ` ${TYPE_WORDS[o.type] || o.type} ${o.id}: ${o.error}`)
+      : h('li.decrypted', { 'data-id': o.resource.id },
+        h('label.inline', h('input', { type: 'checkbox', name: 'erase', value: o.resource.id, 'data-type': o.resource.resourceType }),
+          h('span', h('strong', summary(o.resource)), ' ', h('span.muted', `· ${TYPE_WORDS[o.resource.resourceType] || o.resource.resourceType}` +
+            `${recordDate(o.resource) ? ` · ${when(recordDate(o.resource))}` : ''} · version ${o.version}`))),
+        h('details', h('summary', 'Show the record (decrypted in this browser)'),
+          h('pre.record-json', JSON.stringify(o.resource, null, 2)),
+          h('p.muted', `Ciphertext SHA-256 ${o.ciphertextHash.slice(0, 16)}… matches the ledger's anchor.`)))),
       erased.map((r) => h('li.muted', `An erased record (${TYPE_WORDS[r.type] || r.type}); its contents are gone.`))),
-    h('p.muted', `${entries.length} records, each encrypted under its own key; the ledger holds only their fingerprints.`));
+    h('p.muted#decrypt-note', `${opened.filter((o) => !o.error).length} records decrypted in this browser with your key; ` +
+      'the node sent only ciphertext, each encrypted under its own key, and the ledger holds only their fingerprints.'));
   } catch (e) {
     show(out, note('bad', e.message));
   }
@@ -116,14 +132,50 @@ async function loadGrants() {
   }
 }
 
+// Research consents: research_consent transactions (type 91) built and
+// signed here, the version being the next after the latest on the ledger
+// for that study or purpose (from GET /v1/research/consents).
+let consentHistory = [];
 async function research() {
   const out = $('#research');
   if (!(await hasRoute('/v1/research/'))) {
     show(out, h('p.muted', 'This node does not offer research consent yet.'));
+    $('#consent-form').classList.add('hidden');
     return;
   }
-  show(out, h('p', h('a', { href: '/research' }, 'See the studies and your consents')));
+  try {
+    consentHistory = await researchConsents(me.key);
+    const rows = consentHistory.slice().sort((a, b) => (a.time < b.time ? 1 : -1));
+    show(out, rows.length ? h('ul.log#consent-list', rows.map((c) => h(`li${c.active ? '.active' : ''}`,
+      { 'data-target': c.target, 'data-version': String(c.version) },
+      h(`span.badge.${c.permit ? (c.active ? 'ok' : 'info') : 'warn'}`, c.permit ? (c.active ? 'consent active' : 'consent (not active)') : 'withdrawn'),
+      ` ${c.scope === 'study' ? 'Study' : 'Research purpose'} ${c.target}: version ${c.version}, ${c.permit ? `your ${c.categories.join(', ')}` : 'no data'}` +
+      `${c.end ? ` until ${when(c.end)}` : ''}, on ${when(c.time)}.`)))
+      : h('p', 'You have not given any research consent.'),
+    h('p', h('a', { href: '/research' }, 'See a study and its verification')));
+  } catch (e) {
+    show(out, note('bad', e.message));
+  }
 }
+
+async function consentAction(act) {
+  const scope = Number($('#consent-scope').value);
+  const target = $('#consent-target').value.trim();
+  if (!/^[A-Za-z0-9.-]{1,64}$/.test(target)) throw new Error('a study id or purpose is 1-64 letters, digits, dots or dashes');
+  const categories = act === CONSENT_PERMIT
+    ? [...document.querySelectorAll('#consent-cats input:checked')].reduce((a, c) => a | Number(c.value), 0) : 0;
+  if (act === CONSENT_PERMIT && !categories) throw new Error('tick at least one kind of record');
+  consentHistory = await researchConsents(me.key);
+  const version = nextConsentVersion(consentHistory, scope, target);
+  const t = await submit(me.key, TX.research_consent, consentPayload({ scope, target, version, action: act, categories }));
+  show('#consent-msg', h('p.note.ok#consent-done', act === CONSENT_PERMIT
+    ? `Consent given (version ${version}, block ${t.height}).` : `Consent withdrawn (version ${version}, block ${t.height}).`));
+  await research();
+}
+show('#consent-cats', h('legend', 'What researchers may use (de-identified)'), CATEGORIES.map(([bit, name, words]) =>
+  h('label.inline', h('input', { type: 'checkbox', id: `rc-${name}`, value: String(bit) }), words)));
+action($('#consent-go'), $('#consent-msg'), () => consentAction(CONSENT_PERMIT));
+action($('#withdraw-go'), $('#consent-msg'), () => consentAction(CONSENT_WITHDRAW));
 
 // --- grant form ---
 show('#cats', h('legend', 'What they may read'), CATEGORIES.map(([bit, name, words]) =>
@@ -199,3 +251,4 @@ action($('#erase-go'), $('#erase-msg'), async () => {
   show('#erase-msg', note('ok', `Erased (block ${t.height}). The contents are being purged.`));
   await loadRecords();
 });
+$('#consent-form').addEventListener('submit', (ev) => ev.preventDefault());
