@@ -45,6 +45,21 @@
 
 #define REPLAY_SLOTS 65536
 #define REPLAY_PROBE 64
+/* A record version's ciphertext from this node's blob store (its hash
+ * checked). When the stored copy is missing or altered it is not served:
+ * the loop fetches a good copy from a peer (hash checked against the
+ * anchor) and replaces this one, so a later read succeeds. */
+static int load_ciphertext(struct mc_node *node, const char *id, uint32_t version,
+                           const mc_hash *ciphertext, struct mc_buf *ct) {
+    int rc = mc_blob_get(mc_node_blobs(node), ciphertext, ct);
+    if (rc != MC_ERR_TAMPERED && rc != MC_ERR_NOT_FOUND) return rc;
+    char why[200];
+    snprintf(why, sizeof why, "%s", mc_err_detail());
+    if (mc_node_request_blob(node, id, version, ciphertext) == 0)
+        return mc_err_set(rc, "%s; a good copy is being fetched from a peer (retry shortly)", why);
+    return mc_err_set(rc, "%s; a good copy cannot be fetched (%s)", why, mc_err_detail());
+}
+
 static struct {
     pthread_mutex_t lock;
     struct {
@@ -352,22 +367,9 @@ static int q_rec(void *ctx, struct mc_store *store, struct mc_app *app) {
 static int open_record(struct mc_node *node, const struct rec_read *r, struct mc_buf *plain) {
     if (!r->have_batch_key && !r->via_grant)
         return mc_err_set(MC_ERR_CRYPTO, "this node holds no key for the record (authored elsewhere, not granted to it)");
-    struct mc_blob_store *bs = mc_node_blobs(node);
     struct mc_buf ct;
     mc_buf_init(&ct, 0);
-    int rc = mc_blob_get(bs, &r->ver.ciphertext, &ct);
-    if (rc == MC_ERR_TAMPERED || rc == MC_ERR_NOT_FOUND) {
-        /* Not served now; the loop fetches a good copy from a peer (hash
-         * checked against the anchor) and replaces this one, so a later
-         * read succeeds. */
-        int first = rc;
-        char why[200];
-        snprintf(why, sizeof why, "%s", mc_err_detail());
-        if (mc_node_request_blob(node, r->id, r->version, &r->ver.ciphertext) == 0)
-            rc = mc_err_set(first, "%s; a good copy is being fetched from a peer (retry shortly)", why);
-        else
-            rc = mc_err_set(first, "%s; a good copy cannot be fetched (%s)", why, mc_err_detail());
-    }
+    int rc = load_ciphertext(node, r->id, r->version, &r->ver.ciphertext, &ct);
     if (rc) {
         mc_buf_deinit(&ct);
         return rc;
@@ -1892,13 +1894,7 @@ void mc__api_records_sealed(struct mc_node *node, const char *param,
                "no key of this record version is sealed to you (read it through a node instead)");
         goto out;
     }
-    struct mc_blob_store *bs = mc_node_blobs(node);
-    int rc = mc_blob_get(bs, &r->ver.ciphertext, &ct);
-    if (rc == MC_ERR_TAMPERED || rc == MC_ERR_NOT_FOUND) {
-        mc_buf_deinit(&ct);
-        mc_buf_init(&ct, 0);
-        if (mc_blob_fetch_from_peer(bs, &r->ver.ciphertext) == 0) rc = mc_blob_get(bs, &r->ver.ciphertext, &ct);
-    }
+    int rc = load_ciphertext(node, r->id, r->version, &r->ver.ciphertext, &ct);
     if (rc) {
         char why[300];
         snprintf(why, sizeof why, "the ciphertext is not available: %s", mc_err_detail());
