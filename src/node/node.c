@@ -171,6 +171,8 @@ static int load_config(struct mc_node *n) {
     return rc;
 }
 
+static void purge_recent_erasures(struct mc_node *n);
+
 /* Restores the in-memory view of the latest block from the store. */
 static int load_head(struct mc_node *n) {
     int rc = mc_chain_head_load(&n->head, n->store, &n->genesis);
@@ -222,6 +224,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = mc_blob_open(&n->blobs, p);
     if (!rc) rc = mc_mempool_create(&n->pool);
     if (!rc) rc = load_head(n);
+    if (!rc) purge_recent_erasures(n);
     if (!rc) rc = mc_driver_create(n);
     if (!rc) rc = mc_repl_create(n);
     if (rc) {
@@ -395,6 +398,31 @@ static void purge_blob(void *ctx, const mc_hash *ct) {
 /* After a block commits (lock held): its transactions leave the mempool,
  * erasures purge their ciphertext from the blob store (the ledger keeps the
  * anchors, marked erased), metrics and the log line. */
+/* An erasure purges its ciphertext from the blob store (idempotent). */
+static void purge_erased(struct mc_node *n, const struct mc_tx *tx) {
+    if (tx->type != MC_TX_RECORD_ERASE) return;
+    if (mc_records_erased_blobs(mc_app_state(n->app), tx->payload, tx->payload_len, purge_blob, n))
+        mc_log_error("node", "erase payload does not decode");
+}
+
+/* A crash between a block's commit and its purges leaves erased ciphertext
+ * on disk: on start, purge again for the erasures of the latest blocks. */
+static void purge_recent_erasures(struct mc_node *n) {
+    uint64_t from = n->head.height > 16 ? n->head.height - 15 : 1;
+    for (uint64_t h = from; h <= n->head.height; h++) {
+        struct mc_header hd;
+        if (mc_store_get_header(n->store, h, &hd, NULL)) continue;
+        for (uint32_t i = 0; i < hd.tx_count; i++) {
+            struct mc_buf b;
+            mc_buf_init(&b, 0);
+            struct mc_tx tx;
+            if (mc_store_get_tx(n->store, h, i, &b, NULL, NULL) == 0 && mc_tx_decode(&tx, b.data, b.len) == 0)
+                purge_erased(n, &tx);
+            mc_buf_deinit(&b);
+        }
+    }
+}
+
 void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
     struct mc_block_body body;
     if (mc_block_body_decode(&body, c->body_bytes.data, c->body_bytes.len) == 0) {
@@ -405,9 +433,7 @@ void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
             struct mc_tx tx;
             if (mc_tx_decode(&tx, body.txs[i].bytes, body.txs[i].len)) continue;
             mc_repl_after_commit_tx(n, &tx);
-            if (tx.type != MC_TX_RECORD_ERASE) continue;
-            if (mc_records_erased_blobs(mc_app_state(n->app), tx.payload, tx.payload_len, purge_blob, n))
-                mc_log_error("node", "erase payload does not decode after commit");
+            purge_erased(n, &tx);
         }
         mc_block_body_deinit(&body);
     }
