@@ -1,6 +1,7 @@
 /* Record transactions, state rows and the read policy (formats and rules in
  * records.h). Everything here is deterministic: block height and time come
  * from struct mc_exec, iteration is in key order, no randomness. */
+#include "app/row.h"
 #include "app/records.h"
 
 #include <sodium.h>
@@ -144,59 +145,19 @@ size_t mc_record_ad(uint8_t out[69], const char *id, uint32_t version) {
 
 /* --- keys --- */
 
-struct key {
-    uint8_t b[MC_STATE_KEY_MAX];
-    size_t n;
-};
-
-static void key_init(struct key *k, const char *prefix) {
-    k->n = strlen(prefix);
-    memcpy(k->b, prefix, k->n);
+static void key_id(struct mc_key *k, const char *prefix, const char *id) {
+    mc_key_init(k, prefix);
+    mc_key_add(k, id, strlen(id));
 }
-static void key_add(struct key *k, const void *p, size_t n) {
-    if (k->n + n > sizeof k->b) abort(); /* bounded by construction */
-    memcpy(k->b + k->n, p, n);
-    k->n += n;
-}
-static void key_u32(struct key *k, uint32_t v) {
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    key_add(k, b, 4);
-}
-static void key_u64(struct key *k, uint64_t v) {
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (56 - 8 * i));
-    key_add(k, b, 8);
-}
-static void key_id(struct key *k, const char *prefix, const char *id) {
-    key_init(k, prefix);
-    key_add(k, id, strlen(id));
-}
-static void key_version(struct key *k, const char *prefix, const char *id, uint32_t v) {
+static void key_version(struct mc_key *k, const char *prefix, const char *id, uint32_t v) {
     key_id(k, prefix, id);
     uint8_t zero = 0;
-    key_add(k, &zero, 1);
-    key_u32(k, v);
+    mc_key_add(k, &zero, 1);
+    mc_key_u32(k, v);
 }
 
-static int put(struct mc_state *st, const struct key *k, struct mc_buf *v) {
-    int rc = v->err ? v->err : mc_state_put(st, k->b, k->n, v->data, v->len);
-    mc_buf_deinit(v);
-    return rc;
-}
 
-/* Loads a row into a decoder-ready buffer. */
-static int get(struct mc_state *st, const struct key *k, struct mc_buf *v) {
-    mc_buf_init(v, 0);
-    int rc = mc_state_get(st, k->b, k->n, v);
-    if (rc) mc_buf_deinit(v);
-    return rc;
-}
 
-static int tampered(struct mc_dec *d, struct mc_buf *v, const char *what) {
-    int rc = mc_dec_finish(d);
-    mc_buf_deinit(v);
-    return rc ? mc_err_set(MC_ERR_TAMPERED, "%s row does not decode", what) : 0;
-}
 
 /* --- rows --- */
 
@@ -227,20 +188,20 @@ static int head_decode(struct mc_record_head *h, const char *id, const uint8_t *
 }
 
 static int put_head(struct mc_state *st, const struct mc_record_head *h) {
-    struct key k;
+    struct mc_key k;
     key_id(&k, "rr/", h->id);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     head_encode(&v, h);
-    return put(st, &k, &v);
+    return mc_row_put(st, &k, &v);
 }
 
 int mc_records_get_head(struct mc_state *st, const char *id, struct mc_record_head *out) {
     if (!mc_record_id_valid(id)) return mc_err_set(MC_ERR_NOT_FOUND, "no such record");
-    struct key k;
+    struct mc_key k;
     key_id(&k, "rr/", id);
     struct mc_buf v;
-    int rc = get(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     rc = head_decode(out, id, v.data, v.len);
     mc_buf_deinit(&v);
@@ -249,7 +210,7 @@ int mc_records_get_head(struct mc_state *st, const char *id, struct mc_record_he
 
 static int put_version(struct mc_state *st, const char *id, uint32_t ver,
                        const struct mc_record_version *r) {
-    struct key k;
+    struct mc_key k;
     key_version(&k, "rv/", id, ver);
     struct mc_buf v;
     mc_buf_init(&v, 0);
@@ -259,16 +220,16 @@ static int put_version(struct mc_state *st, const char *id, uint32_t ver,
     mc_enc_u32(&v, r->size);
     mc_enc_u64(&v, r->height);
     mc_enc_u64(&v, r->time_ms);
-    return put(st, &k, &v);
+    return mc_row_put(st, &k, &v);
 }
 
 int mc_records_get_version(struct mc_state *st, const char *id, uint32_t ver,
                            struct mc_record_version *r) {
     if (!mc_record_id_valid(id)) return mc_err_set(MC_ERR_NOT_FOUND, "no such record");
-    struct key k;
+    struct mc_key k;
     key_version(&k, "rv/", id, ver);
     struct mc_buf v;
-    int rc = get(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     struct mc_dec d;
     mc_dec_init(&d, v.data, v.len);
@@ -278,13 +239,13 @@ int mc_records_get_version(struct mc_state *st, const char *id, uint32_t ver,
     r->size = mc_dec_u32(&d);
     r->height = mc_dec_u64(&d);
     r->time_ms = mc_dec_u64(&d);
-    return tampered(&d, &v, "record version");
+    return mc_row_finish(&d, &v, "record version");
 }
 
 static int put_batch(struct mc_state *st, const mc_hash *id, const struct mc_record_batch *b) {
-    struct key k;
-    key_init(&k, "rb/");
-    key_add(&k, id->b, 32);
+    struct mc_key k;
+    mc_key_init(&k, "rb/");
+    mc_key_add(&k, id->b, 32);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     mc_enc_fixed(&v, b->patient.b, 32);
@@ -294,15 +255,15 @@ static int put_batch(struct mc_state *st, const mc_hash *id, const struct mc_rec
     mc_enc_fixed(&v, b->sealed_patient, MC_SEALED_KEY_BYTES);
     mc_enc_fixed(&v, b->sealed_node, MC_SEALED_KEY_BYTES);
     mc_enc_u32(&v, b->live);
-    return put(st, &k, &v);
+    return mc_row_put(st, &k, &v);
 }
 
 int mc_records_get_batch(struct mc_state *st, const mc_hash *id, struct mc_record_batch *b) {
-    struct key k;
-    key_init(&k, "rb/");
-    key_add(&k, id->b, 32);
+    struct mc_key k;
+    mc_key_init(&k, "rb/");
+    mc_key_add(&k, id->b, 32);
     struct mc_buf v;
-    int rc = get(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     struct mc_dec d;
     mc_dec_init(&d, v.data, v.len);
@@ -313,7 +274,7 @@ int mc_records_get_batch(struct mc_state *st, const mc_hash *id, struct mc_recor
     mc_dec_fixed(&d, b->sealed_patient, MC_SEALED_KEY_BYTES);
     mc_dec_fixed(&d, b->sealed_node, MC_SEALED_KEY_BYTES);
     b->live = mc_dec_u32(&d);
-    return tampered(&d, &v, "record batch");
+    return mc_row_finish(&d, &v, "record batch");
 }
 
 static void grant_encode(struct mc_buf *v, const struct mc_grant *g) {
@@ -339,10 +300,10 @@ static int grant_decode(struct mc_grant *g, const uint8_t *p, size_t n) {
     return mc_dec_finish(&d) ? mc_err_set(MC_ERR_TAMPERED, "grant row does not decode") : 0;
 }
 
-static void grant_key(struct key *k, const mc_pubkey *patient, const mc_hash *id) {
-    key_init(k, "rg/");
-    key_add(k, patient->b, 32);
-    key_add(k, id->b, 32);
+static void grant_key(struct mc_key *k, const mc_pubkey *patient, const mc_hash *id) {
+    mc_key_init(k, "rg/");
+    mc_key_add(k, patient->b, 32);
+    mc_key_add(k, id->b, 32);
 }
 
 /* Grant keys row: | u8 n | n x (pubkey | sealed80) |. */
@@ -354,10 +315,10 @@ struct grant_keys {
 
 static int get_grant_keys(struct mc_state *st, const char *id, uint32_t ver, struct grant_keys *gk) {
     memset(gk, 0, sizeof *gk);
-    struct key k;
+    struct mc_key k;
     key_version(&k, "rk/", id, ver);
     struct mc_buf v;
-    int rc = get(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc == MC_ERR_NOT_FOUND) return 0;
     if (rc) return rc;
     struct mc_dec d;
@@ -368,12 +329,12 @@ static int get_grant_keys(struct mc_state *st, const char *id, uint32_t ver, str
         mc_dec_fixed(&d, gk->to[i].b, 32);
         mc_dec_fixed(&d, gk->sealed[i], MC_SEALED_KEY_BYTES);
     }
-    return tampered(&d, &v, "grant keys");
+    return mc_row_finish(&d, &v, "grant keys");
 }
 
 static int put_grant_keys(struct mc_state *st, const char *id, uint32_t ver,
                           const struct grant_keys *gk) {
-    struct key k;
+    struct mc_key k;
     key_version(&k, "rk/", id, ver);
     struct mc_buf v;
     mc_buf_init(&v, 0);
@@ -382,7 +343,7 @@ static int put_grant_keys(struct mc_state *st, const char *id, uint32_t ver,
         mc_enc_fixed(&v, gk->to[i].b, 32);
         mc_enc_fixed(&v, gk->sealed[i], MC_SEALED_KEY_BYTES);
     }
-    return put(st, &k, &v);
+    return mc_row_put(st, &k, &v);
 }
 
 int mc_records_get_grant_key(struct mc_state *st, const char *id, uint32_t ver,
@@ -432,11 +393,11 @@ static int bg_decode(struct mc_break_glass *b, const uint8_t *p, size_t n) {
 
 int mc_records_get_break_glass(struct mc_state *st, const mc_hash *access_tx,
                                struct mc_break_glass *out) {
-    struct key k;
-    key_init(&k, "rx/");
-    key_add(&k, access_tx->b, 32);
+    struct mc_key k;
+    mc_key_init(&k, "rx/");
+    mc_key_add(&k, access_tx->b, 32);
     struct mc_buf v;
-    int rc = get(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     memset(out, 0, sizeof *out);
     out->access_tx = *access_tx;
@@ -470,9 +431,9 @@ static int scan_patient_row(void *c, const uint8_t *k, size_t kn, const uint8_t 
 
 int mc_records_scan_patient(struct mc_state *st, const mc_pubkey *patient,
                             int (*fn)(void *ctx, const struct mc_record_head *h), void *ctx) {
-    struct key k;
-    key_init(&k, "rp/");
-    key_add(&k, patient->b, 32);
+    struct mc_key k;
+    mc_key_init(&k, "rp/");
+    mc_key_add(&k, patient->b, 32);
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
     int rc = mc_state_scan(st, k.b, k.n, scan_patient_row, &s);
     return rc ? rc : s.err;
@@ -495,9 +456,9 @@ static int scan_grant_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v
 int mc_records_scan_grants(struct mc_state *st, const mc_pubkey *patient,
                            int (*fn)(void *ctx, const mc_pubkey *patient, const struct mc_grant *g),
                            void *ctx) {
-    struct key k;
-    key_init(&k, "rg/");
-    if (patient) key_add(&k, patient->b, 32);
+    struct mc_key k;
+    mc_key_init(&k, "rg/");
+    if (patient) mc_key_add(&k, patient->b, 32);
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
     int rc = mc_state_scan(st, k.b, k.n, scan_grant_row, &s);
     return rc ? rc : s.err;
@@ -535,9 +496,9 @@ static int scan_access_row(void *c, const uint8_t *k, size_t kn, const uint8_t *
 
 int mc_records_scan_access(struct mc_state *st, const mc_pubkey *patient,
                            int (*fn)(void *ctx, const struct mc_access_entry *e), void *ctx) {
-    struct key k;
-    key_init(&k, "rl/");
-    if (patient) key_add(&k, patient->b, 32);
+    struct mc_key k;
+    mc_key_init(&k, "rl/");
+    if (patient) mc_key_add(&k, patient->b, 32);
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
     int rc = mc_state_scan(st, k.b, k.n, scan_access_row, &s);
     return rc ? rc : s.err;
@@ -760,14 +721,14 @@ static int anchor(struct mc_exec *ex, struct mc_dec *d) {
             h.category = mc_fhir_type_category(type);
             h.patient = patient;
             h.org = au.org;
-            struct key pk;
-            key_init(&pk, "rp/");
-            key_add(&pk, patient.b, 32);
-            key_add(&pk, id, strlen(id));
+            struct mc_key pk;
+            mc_key_init(&pk, "rp/");
+            mc_key_add(&pk, patient.b, 32);
+            mc_key_add(&pk, id, strlen(id));
             struct mc_buf pv;
             mc_buf_init(&pv, 0);
             mc_enc_u16(&pv, type);
-            if ((rc = put(ex->st, &pk, &pv))) return rc;
+            if ((rc = mc_row_put(ex->st, &pk, &pv))) return rc;
         } else {
             if (rc == MC_ERR_NOT_FOUND)
                 return mc_err_set(MC_ERR_NOT_FOUND, "amended record '%s' does not exist", id);
@@ -823,11 +784,11 @@ static int access(struct mc_exec *ex, struct mc_dec *d) {
         if (sig_len != MC_SIG_BYTES || !sigbase_names_key(base, base_len, &requester) ||
             mc_ed25519_verify_raw(sig, &requester, base, base_len))
             return mc_err_set(MC_ERR_BAD_SIGNATURE, "the requester's signature does not verify");
-        struct key sk;
-        key_init(&sk, "rs/");
-        key_add(&sk, sig_hash.b, 32);
+        struct mc_key sk;
+        mc_key_init(&sk, "rs/");
+        mc_key_add(&sk, sig_hash.b, 32);
         struct mc_buf probe;
-        rc = get(ex->st, &sk, &probe);
+        rc = mc_row_get(ex->st, &sk, &probe);
         if (rc == 0) {
             mc_buf_deinit(&probe);
             return mc_err_set(MC_ERR_EXISTS, "this request signature was already used (replay)");
@@ -836,7 +797,7 @@ static int access(struct mc_exec *ex, struct mc_dec *d) {
         struct mc_buf sv;
         mc_buf_init(&sv, 0);
         mc_enc_u64(&sv, ex->height);
-        if ((rc = put(ex->st, &sk, &sv))) return rc;
+        if ((rc = mc_row_put(ex->st, &sk, &sv))) return rc;
         if (id[0]) {
             struct mc_record_head h;
             if (mc_records_get_head(ex->st, id, &h) || memcmp(h.patient.b, patient.b, 32))
@@ -854,20 +815,20 @@ static int access(struct mc_exec *ex, struct mc_dec *d) {
             b.time_ms = ex->time_ms;
             snprintf(b.reason, sizeof b.reason, "%s", reason);
             b.open = true;
-            struct key bk;
-            key_init(&bk, "rx/");
-            key_add(&bk, ex->tx_id.b, 32);
+            struct mc_key bk;
+            mc_key_init(&bk, "rx/");
+            mc_key_add(&bk, ex->tx_id.b, 32);
             struct mc_buf bv;
             mc_buf_init(&bv, 0);
             bg_encode(&bv, &b);
-            if ((rc = put(ex->st, &bk, &bv))) return rc;
+            if ((rc = mc_row_put(ex->st, &bk, &bv))) return rc;
         }
     }
-    struct key lk;
-    key_init(&lk, "rl/");
-    key_add(&lk, patient.b, 32);
-    key_u64(&lk, ex->height);
-    key_add(&lk, ex->tx_id.b, 32);
+    struct mc_key lk;
+    mc_key_init(&lk, "rl/");
+    mc_key_add(&lk, patient.b, 32);
+    mc_key_u64(&lk, ex->height);
+    mc_key_add(&lk, ex->tx_id.b, 32);
     struct mc_buf lv;
     mc_buf_init(&lv, 0);
     mc_enc_str8(&lv, id);
@@ -880,7 +841,7 @@ static int access(struct mc_exec *ex, struct mc_dec *d) {
     mc_enc_str16(&lv, reason);
     mc_enc_u64(&lv, ex->time_ms);
     mc_enc_fixed(&lv, sig_hash.b, 32);
-    return put(ex->st, &lk, &lv);
+    return mc_row_put(ex->st, &lk, &lv);
 }
 
 static int grant(struct mc_exec *ex, struct mc_dec *d) {
@@ -945,12 +906,12 @@ static int grant(struct mc_exec *ex, struct mc_dec *d) {
     }
     if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "grant has trailing bytes");
     g.height = ex->height;
-    struct key k;
+    struct mc_key k;
     grant_key(&k, &ex->sender.key, &ex->tx_id);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     grant_encode(&v, &g);
-    return put(ex->st, &k, &v);
+    return mc_row_put(ex->st, &k, &v);
 }
 
 static int revoke_grant(struct mc_exec *ex, struct mc_dec *d) {
@@ -959,10 +920,10 @@ static int revoke_grant(struct mc_exec *ex, struct mc_dec *d) {
     if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "revoke_grant payload does not decode");
     int rc = require_role(ex, MC_ROLE_PATIENT, "a revocation");
     if (rc) return rc;
-    struct key k;
+    struct mc_key k;
     grant_key(&k, &ex->sender.key, &id);
     struct mc_buf v;
-    rc = get(ex->st, &k, &v);
+    rc = mc_row_get(ex->st, &k, &v);
     if (rc == MC_ERR_NOT_FOUND) return mc_err_set(MC_ERR_NOT_FOUND, "the patient has no such grant");
     if (rc) return rc;
     struct mc_grant g;
@@ -973,7 +934,7 @@ static int revoke_grant(struct mc_exec *ex, struct mc_dec *d) {
     g.revoked_height = ex->height;
     mc_buf_init(&v, 0);
     grant_encode(&v, &g);
-    return put(ex->st, &k, &v);
+    return mc_row_put(ex->st, &k, &v);
 }
 
 static int erase(struct mc_exec *ex, struct mc_dec *d) {
@@ -992,7 +953,7 @@ static int erase(struct mc_exec *ex, struct mc_dec *d) {
             return mc_err_set(MC_ERR_FORBIDDEN, "record '%s' is not one of the patient's", id);
         if (h.erased) return mc_err_set(MC_ERR_STATE, "record '%s' was already erased", id);
         for (uint32_t ver = 1; ver <= h.versions; ver++) {
-            struct key k;
+            struct mc_key k;
             key_version(&k, "rk/", id, ver);
             if ((rc = mc_state_del(ex->st, k.b, k.n))) return rc;
             struct mc_record_version v;
@@ -1034,13 +995,13 @@ static int review(struct mc_exec *ex, struct mc_dec *d) {
     b.reviewer = ex->sender.key;
     b.closed_height = ex->height;
     snprintf(b.note, sizeof b.note, "%s", note);
-    struct key k;
-    key_init(&k, "rx/");
-    key_add(&k, id.b, 32);
+    struct mc_key k;
+    mc_key_init(&k, "rx/");
+    mc_key_add(&k, id.b, 32);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     bg_encode(&v, &b);
-    return put(ex->st, &k, &v);
+    return mc_row_put(ex->st, &k, &v);
 }
 
 int mc_records_execute(struct mc_exec *ex) {

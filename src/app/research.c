@@ -1,6 +1,7 @@
 /* Research consent, studies, dataset-query log and the trial life cycle
  * (formats and rules in research.h). Deterministic: block height and time
  * from struct mc_exec, key-ordered scans, no floats, no randomness. */
+#include "app/row.h"
 #include "app/research.h"
 
 #include <stdio.h>
@@ -52,63 +53,23 @@ static bool text_valid(const char *s) {
 
 /* --- keys --- */
 
-struct key {
-    uint8_t b[MC_STATE_KEY_MAX];
-    size_t n;
-};
-
-static void key_init(struct key *k, const char *prefix) {
-    k->n = strlen(prefix);
-    memcpy(k->b, prefix, k->n);
-}
-static void key_add(struct key *k, const void *p, size_t n) {
-    if (k->n + n > sizeof k->b) abort(); /* bounded by construction */
-    memcpy(k->b + k->n, p, n);
-    k->n += n;
-}
-static void key_u8(struct key *k, uint8_t v) { key_add(k, &v, 1); }
-static void key_u32(struct key *k, uint32_t v) {
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    key_add(k, b, 4);
-}
-static void key_u64(struct key *k, uint64_t v) {
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (56 - 8 * i));
-    key_add(k, b, 8);
-}
 /* prefix || id || 0x00: ids hold no NUL, so one study's rows never prefix
  * another's. */
-static void key_study(struct key *k, const char *prefix, const char *id) {
-    key_init(k, prefix);
-    key_add(k, id, strlen(id));
-    key_u8(k, 0);
+static void key_study(struct mc_key *k, const char *prefix, const char *id) {
+    mc_key_init(k, prefix);
+    mc_key_add(k, id, strlen(id));
+    mc_key_u8(k, 0);
 }
 /* scope || str8 target */
-static void key_target(struct key *k, uint8_t scope, const char *target) {
+static void key_target(struct mc_key *k, uint8_t scope, const char *target) {
     size_t n = strlen(target);
-    key_u8(k, scope);
-    key_u8(k, (uint8_t)n);
-    key_add(k, target, n);
+    mc_key_u8(k, scope);
+    mc_key_u8(k, (uint8_t)n);
+    mc_key_add(k, target, n);
 }
 
-static int put(struct mc_state *st, const struct key *k, struct mc_buf *v) {
-    int rc = v->err ? v->err : mc_state_put(st, k->b, k->n, v->data, v->len);
-    mc_buf_deinit(v);
-    return rc;
-}
 
-static int get(struct mc_state *st, const struct key *k, struct mc_buf *v) {
-    mc_buf_init(v, 0);
-    int rc = mc_state_get(st, k->b, k->n, v);
-    if (rc) mc_buf_deinit(v);
-    return rc;
-}
 
-static int tampered(struct mc_dec *d, struct mc_buf *v, const char *what) {
-    int rc = mc_dec_finish(d);
-    mc_buf_deinit(v);
-    return rc ? mc_err_set(MC_ERR_TAMPERED, "%s row does not decode", what) : 0;
-}
 
 /* --- study rows --- */
 
@@ -174,10 +135,10 @@ static int study_decode(struct mc_study *s, const uint8_t *p, size_t n) {
 
 int mc_research_get_study(struct mc_state *st, const char *id, struct mc_study *out) {
     if (!mc_study_id_valid(id)) return mc_err_set(MC_ERR_NOT_FOUND, "no such study");
-    struct key k;
+    struct mc_key k;
     key_study(&k, "ys/", id);
     struct mc_buf v;
-    int rc = get(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc == MC_ERR_NOT_FOUND) return mc_err_set(MC_ERR_NOT_FOUND, "study '%s' is not registered", id);
     if (rc) return rc;
     memset(out, 0, sizeof *out);
@@ -188,38 +149,38 @@ int mc_research_get_study(struct mc_state *st, const char *id, struct mc_study *
 }
 
 static int put_study(struct mc_state *st, const struct mc_study *s) {
-    struct key k;
+    struct mc_key k;
     key_study(&k, "ys/", s->id);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     study_encode(&v, s);
-    return put(st, &k, &v);
+    return mc_row_put(st, &k, &v);
 }
 
 /* --- consent rows --- */
 
-static void consent_head_key(struct key *k, const mc_pubkey *patient, uint8_t scope,
+static void consent_head_key(struct mc_key *k, const mc_pubkey *patient, uint8_t scope,
                              const char *target) {
-    key_init(k, "yh/");
-    key_add(k, patient->b, 32);
+    mc_key_init(k, "yh/");
+    mc_key_add(k, patient->b, 32);
     key_target(k, scope, target);
 }
 
-static void consent_version_key(struct key *k, const mc_pubkey *patient, uint8_t scope,
+static void consent_version_key(struct mc_key *k, const mc_pubkey *patient, uint8_t scope,
                                 const char *target, uint32_t version) {
-    key_init(k, "yc/");
-    key_add(k, patient->b, 32);
+    mc_key_init(k, "yc/");
+    mc_key_add(k, patient->b, 32);
     key_target(k, scope, target);
-    key_u32(k, version);
+    mc_key_u32(k, version);
 }
 
 int mc_research_get_consent(struct mc_state *st, const mc_pubkey *patient, uint8_t scope,
                             const char *target, struct mc_consent_version *out) {
     if (strlen(target) > MC_STUDY_ID_MAX) return MC_ERR_NOT_FOUND;
-    struct key k;
+    struct mc_key k;
     consent_head_key(&k, patient, scope, target);
     struct mc_buf v;
-    int rc = get(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     memset(out, 0, sizeof *out);
     out->scope = scope;
@@ -232,7 +193,7 @@ int mc_research_get_consent(struct mc_state *st, const mc_pubkey *patient, uint8
     out->expiry_ms = mc_dec_u64(&d);
     out->height = mc_dec_u64(&d);
     out->time_ms = mc_dec_u64(&d);
-    return tampered(&d, &v, "consent head");
+    return mc_row_finish(&d, &v, "consent head");
 }
 
 static int consent_history_decode(struct mc_consent_version *c, const uint8_t *p, size_t n) {
@@ -251,10 +212,10 @@ int mc_research_get_consent_version(struct mc_state *st, const mc_pubkey *patien
                                     const char *target, uint32_t version,
                                     struct mc_consent_version *out) {
     if (strlen(target) > MC_STUDY_ID_MAX) return MC_ERR_NOT_FOUND;
-    struct key k;
+    struct mc_key k;
     consent_version_key(&k, patient, scope, target, version);
     struct mc_buf v;
-    int rc = get(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     memset(out, 0, sizeof *out);
     out->scope = scope;
@@ -288,10 +249,10 @@ bool mc_research_consent_covers(struct mc_state *st, const mc_pubkey *patient,
 int mc_research_get_results(struct mc_state *st, const char *id, mc_hash *dataset, uint64_t *height,
                             struct mc_study_outcome *outcomes, uint8_t *count) {
     if (!mc_study_id_valid(id)) return MC_ERR_NOT_FOUND;
-    struct key k;
+    struct mc_key k;
     key_study(&k, "yr/", id);
     struct mc_buf v;
-    int rc = get(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     struct mc_dec d;
     mc_dec_init(&d, v.data, v.len);
@@ -304,7 +265,7 @@ int mc_research_get_results(struct mc_state *st, const char *id, mc_hash *datase
         outcomes[i].kind = mc_dec_u8(&d);
         mc_dec_str8(&d, outcomes[i].text, sizeof outcomes[i].text);
     }
-    return tampered(&d, &v, "results");
+    return mc_row_finish(&d, &v, "results");
 }
 
 /* --- scans --- */
@@ -332,13 +293,13 @@ static int cand_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size
 
 int mc_research_scan_candidates(struct mc_state *st, const struct mc_study *study,
                                 int (*fn)(void *ctx, const mc_pubkey *patient), void *ctx) {
-    struct key k;
-    key_init(&k, "yi/");
+    struct mc_key k;
+    mc_key_init(&k, "yi/");
     key_target(&k, MC_CONSENT_STUDY, study->id);
     struct cand_scan s = {.prefix_len = k.n, .fn = fn, .ctx = ctx, .st = st, .study = study};
     int rc = mc_state_scan(st, k.b, k.n, cand_row, &s);
     if (rc || !study->purpose[0]) return rc;
-    key_init(&k, "yi/");
+    mc_key_init(&k, "yi/");
     key_target(&k, MC_CONSENT_PURPOSE, study->purpose);
     s.prefix_len = k.n;
     s.second = true;
@@ -370,9 +331,9 @@ static int consent_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, s
 
 int mc_research_scan_consents(struct mc_state *st, const mc_pubkey *patient,
                               int (*fn)(void *ctx, const struct mc_consent_version *c), void *ctx) {
-    struct key k;
-    key_init(&k, "yc/");
-    key_add(&k, patient->b, 32);
+    struct mc_key k;
+    mc_key_init(&k, "yc/");
+    mc_key_add(&k, patient->b, 32);
     struct consent_scan s = {.fn = fn, .ctx = ctx};
     int rc = mc_state_scan(st, k.b, k.n, consent_row, &s);
     return rc ? rc : s.err;
@@ -409,7 +370,7 @@ static int enrol_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, siz
 int mc_research_scan_enrolments(struct mc_state *st, const char *study,
                                 int (*fn)(void *ctx, const struct mc_enrolment *e), void *ctx) {
     if (!mc_study_id_valid(study)) return MC_ERR_NOT_FOUND;
-    struct key k;
+    struct mc_key k;
     key_study(&k, "ye/", study);
     struct enrol_scan s = {.prefix_len = k.n, .fn = fn, .ctx = ctx};
     int rc = mc_state_scan(st, k.b, k.n, enrol_row, &s);
@@ -451,7 +412,7 @@ static int query_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, siz
 
 int mc_research_scan_queries(struct mc_state *st, const char *study,
                              int (*fn)(void *ctx, const struct mc_research_query *q), void *ctx) {
-    struct key k;
+    struct mc_key k;
     key_study(&k, "yq/", study);
     struct query_scan s = {.prefix_len = k.n, .fn = fn, .ctx = ctx};
     int rc = mc_state_scan(st, k.b, k.n, query_row, &s);
@@ -555,9 +516,9 @@ static int study_register(struct mc_exec *ex, struct mc_dec *d, struct mc_study 
                 return mc_err_set(MC_ERR_INVALID, "researcher %u is listed twice", i);
     }
     struct mc_buf probe;
-    struct key k;
+    struct mc_key k;
     key_study(&k, "ys/", s->id);
-    int rc = get(ex->st, &k, &probe);
+    int rc = mc_row_get(ex->st, &k, &probe);
     if (rc == 0) {
         mc_buf_deinit(&probe);
         return mc_err_set(MC_ERR_EXISTS, "study '%s' is already registered", s->id);
@@ -618,7 +579,7 @@ static int consent(struct mc_exec *ex, struct mc_dec *d) {
         return mc_err_set(MC_ERR_STATE, "there is no consent in force to withdraw");
     c.height = ex->height;
     c.time_ms = ex->time_ms;
-    struct key k;
+    struct mc_key k;
     consent_head_key(&k, &ex->sender.key, c.scope, c.target);
     struct mc_buf v;
     mc_buf_init(&v, 0);
@@ -628,7 +589,7 @@ static int consent(struct mc_exec *ex, struct mc_dec *d) {
     mc_enc_u64(&v, c.expiry_ms);
     mc_enc_u64(&v, c.height);
     mc_enc_u64(&v, c.time_ms);
-    if ((rc = put(ex->st, &k, &v))) return rc;
+    if ((rc = mc_row_put(ex->st, &k, &v))) return rc;
     consent_version_key(&k, &ex->sender.key, c.scope, c.target, c.version);
     mc_buf_init(&v, 0);
     mc_enc_u8(&v, c.action);
@@ -637,13 +598,13 @@ static int consent(struct mc_exec *ex, struct mc_dec *d) {
     mc_enc_u64(&v, c.height);
     mc_enc_u64(&v, c.time_ms);
     mc_enc_fixed(&v, ex->tx_id.b, 32);
-    if ((rc = put(ex->st, &k, &v))) return rc;
-    key_init(&k, "yi/");
+    if ((rc = mc_row_put(ex->st, &k, &v))) return rc;
+    mc_key_init(&k, "yi/");
     key_target(&k, c.scope, c.target);
-    key_add(&k, ex->sender.key.b, 32);
+    mc_key_add(&k, ex->sender.key.b, 32);
     mc_buf_init(&v, 0);
     mc_enc_u8(&v, 1);
-    return put(ex->st, &k, &v);
+    return mc_row_put(ex->st, &k, &v);
 }
 
 /* The keyid parameter of the base's @signature-params line names key, and
@@ -724,11 +685,11 @@ static int query(struct mc_exec *ex, struct mc_dec *d, struct mc_study *s) {
         if (sig_len != MC_SIG_BYTES || !base_binds(base, base_len, &requester, id) ||
             mc_ed25519_verify_raw(sig, &requester, base, base_len))
             return mc_err_set(MC_ERR_BAD_SIGNATURE, "the researcher's signature does not verify for this study");
-        struct key zk;
-        key_init(&zk, "yz/");
-        key_add(&zk, sig_hash.b, 32);
+        struct mc_key zk;
+        mc_key_init(&zk, "yz/");
+        mc_key_add(&zk, sig_hash.b, 32);
         struct mc_buf probe;
-        rc = get(ex->st, &zk, &probe);
+        rc = mc_row_get(ex->st, &zk, &probe);
         if (rc == 0) {
             mc_buf_deinit(&probe);
             return mc_err_set(MC_ERR_EXISTS, "this request signature was already used (replay)");
@@ -737,12 +698,12 @@ static int query(struct mc_exec *ex, struct mc_dec *d, struct mc_study *s) {
         struct mc_buf zv;
         mc_buf_init(&zv, 0);
         mc_enc_u64(&zv, ex->height);
-        if ((rc = put(ex->st, &zk, &zv))) return rc;
+        if ((rc = mc_row_put(ex->st, &zk, &zv))) return rc;
     }
-    struct key k;
+    struct mc_key k;
     key_study(&k, "yq/", id);
-    key_u64(&k, ex->height);
-    key_add(&k, ex->tx_id.b, 32);
+    mc_key_u64(&k, ex->height);
+    mc_key_add(&k, ex->tx_id.b, 32);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     mc_enc_fixed(&v, requester.b, 32);
@@ -755,7 +716,7 @@ static int query(struct mc_exec *ex, struct mc_dec *d, struct mc_study *s) {
     mc_enc_u64(&v, as_of);
     mc_enc_u64(&v, ex->time_ms);
     mc_enc_fixed(&v, sig_hash.b, 32);
-    return put(ex->st, &k, &v);
+    return mc_row_put(ex->st, &k, &v);
 }
 
 static int enrol(struct mc_exec *ex, struct mc_dec *d, struct mc_study *s) {
@@ -773,11 +734,11 @@ static int enrol(struct mc_exec *ex, struct mc_dec *d, struct mc_study *s) {
     struct mc_consent_version basis;
     if (!mc_research_consent_covers(ex->st, &patient, s, ex->time_ms, &basis))
         return mc_err_set(MC_ERR_FORBIDDEN, "the patient's research consent does not cover study '%s'", s->id);
-    struct key k;
+    struct mc_key k;
     key_study(&k, "ye/", s->id);
-    key_add(&k, patient.b, 32);
+    mc_key_add(&k, patient.b, 32);
     struct mc_buf v;
-    rc = get(ex->st, &k, &v);
+    rc = mc_row_get(ex->st, &k, &v);
     if (rc == 0) {
         mc_buf_deinit(&v);
         return mc_err_set(MC_ERR_EXISTS, "the patient is already enrolled in '%s'", s->id);
@@ -789,7 +750,7 @@ static int enrol(struct mc_exec *ex, struct mc_dec *d, struct mc_study *s) {
     mc_enc_u8(&v, basis.scope);
     mc_enc_u32(&v, basis.version);
     mc_enc_fixed(&v, ex->sender.key.b, 32);
-    if ((rc = put(ex->st, &k, &v))) return rc;
+    if ((rc = mc_row_put(ex->st, &k, &v))) return rc;
     s->enrolled++;
     return put_study(ex->st, s);
 }
@@ -822,16 +783,16 @@ static int amend(struct mc_exec *ex, struct mc_dec *d, struct mc_study *s) {
     if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "trial_amend has trailing bytes");
     s->amendments = seq;
     s->protocol = protocol;
-    struct key k;
+    struct mc_key k;
     key_study(&k, "ya/", s->id);
-    key_u32(&k, seq);
+    mc_key_u32(&k, seq);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     mc_enc_fixed(&v, protocol.b, 32);
     mc_enc_str16(&v, reason);
     mc_enc_u64(&v, ex->height);
     mc_enc_u64(&v, ex->time_ms);
-    if ((rc = put(ex->st, &k, &v))) return rc;
+    if ((rc = mc_row_put(ex->st, &k, &v))) return rc;
     return put_study(ex->st, s);
 }
 
@@ -897,9 +858,9 @@ static int results(struct mc_exec *ex, struct mc_dec *d, struct mc_study *s) {
         mc_buf_deinit(&v);
         return mc_err_set(MC_ERR_MALFORMED, "trial_results has trailing bytes");
     }
-    struct key k;
+    struct mc_key k;
     key_study(&k, "yr/", s->id);
-    if ((rc = put(ex->st, &k, &v))) return rc;
+    if ((rc = mc_row_put(ex->st, &k, &v))) return rc;
     s->phase = MC_STUDY_REPORTED;
     return put_study(ex->st, s);
 }

@@ -1,5 +1,6 @@
 /* Drug supply chain transactions and their state (see supply.h for the
  * payloads, the records and the rules). */
+#include "app/row.h"
 #include "app/supply.h"
 
 #include <stdio.h>
@@ -12,7 +13,6 @@
 /* Containers nest (pallet > case > unit); deeper nesting is refused so the
  * recursion over a container is bounded. */
 #define NESTING_MAX 4
-#define KEY_MAX 64
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -148,73 +148,36 @@ bool mc_supply_value_valid(const char *s) {
 
 /* ---- keys and records -------------------------------------------------- */
 
-struct key {
-    uint8_t b[KEY_MAX];
-    size_t n;
-};
-
-static void key_init(struct key *k, const char *prefix) {
-    k->n = strlen(prefix);
-    memcpy(k->b, prefix, k->n);
+static void unit_key(struct mc_key *k, const char *gtin, const char *serial) {
+    mc_key_init(k, "s/u/");
+    mc_key_str(k, gtin);
+    mc_key_str(k, serial);
 }
-static void key_add(struct key *k, const void *p, size_t n) {
-    if (k->n + n > sizeof k->b) abort(); /* callers validate lengths first */
-    memcpy(k->b + k->n, p, n);
-    k->n += n;
-}
-static void key_str(struct key *k, const char *s) { key_add(k, s, strlen(s)); }
-static void key_u32(struct key *k, uint32_t v) {
-    uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    key_add(k, b, 4);
-}
-static void key_u64(struct key *k, uint64_t v) {
-    key_u32(k, (uint32_t)(v >> 32));
-    key_u32(k, (uint32_t)v);
-}
-
-static void unit_key(struct key *k, const char *gtin, const char *serial) {
-    key_init(k, "s/u/");
-    key_str(k, gtin);
-    key_str(k, serial);
-}
-static void event_key(struct key *k, const char *gtin, const char *serial, uint32_t seq) {
-    key_init(k, "s/e/");
-    key_str(k, gtin);
+static void event_key(struct mc_key *k, const char *gtin, const char *serial, uint32_t seq) {
+    mc_key_init(k, "s/e/");
+    mc_key_str(k, gtin);
     uint8_t n = (uint8_t)strlen(serial);
-    key_add(k, &n, 1);
-    key_str(k, serial);
-    key_u32(k, seq);
+    mc_key_add(k, &n, 1);
+    mc_key_str(k, serial);
+    mc_key_u32(k, seq);
 }
-static void lot_key(struct key *k, const char *gtin, const char *lot) {
-    key_init(k, "s/l/");
-    key_str(k, gtin);
-    key_str(k, lot);
+static void lot_key(struct mc_key *k, const char *gtin, const char *lot) {
+    mc_key_init(k, "s/l/");
+    mc_key_str(k, gtin);
+    mc_key_str(k, lot);
 }
-static void container_key(struct key *k, const char *sscc) {
-    key_init(k, "s/c/");
-    key_str(k, sscc);
+static void container_key(struct mc_key *k, const char *sscc) {
+    mc_key_init(k, "s/c/");
+    mc_key_str(k, sscc);
 }
-static void gtin_key(struct key *k, const char *gtin) {
-    key_init(k, "s/g/");
-    key_str(k, gtin);
+static void gtin_key(struct mc_key *k, const char *gtin) {
+    mc_key_init(k, "s/g/");
+    mc_key_str(k, gtin);
 }
 
 static const uint8_t ALERT_COUNT_KEY[] = "s/m/alerts";
 
-static int get_record(struct mc_state *st, const struct key *k, struct mc_buf *v) {
-    mc_buf_init(v, 0);
-    int rc = mc_state_get(st, k->b, k->n, v);
-    if (rc) mc_buf_deinit(v);
-    return rc;
-}
-
-static int put_record(struct mc_state *st, const struct key *k, struct mc_buf *v) {
-    int rc = v->err ? v->err : mc_state_put(st, k->b, k->n, v->data, v->len);
-    mc_buf_deinit(v);
-    return rc;
-}
-
-static int tampered(const char *what) {
+static int row_corrupt(const char *what) {
     return mc_err_set(MC_ERR_TAMPERED, "supply: stored %s record does not decode", what);
 }
 
@@ -245,10 +208,10 @@ int mc_supply_get_unit(struct mc_state *st, const char *gtin, const char *serial
                        struct mc_supply_unit *u) {
     memset(u, 0, sizeof *u);
     if (!gtin_valid(gtin) || !mc_supply_value_valid(serial)) return MC_ERR_NOT_FOUND;
-    struct key k;
+    struct mc_key k;
     unit_key(&k, gtin, serial);
     struct mc_buf v;
-    int rc = get_record(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     struct mc_dec d;
     mc_dec_init(&d, v.data, v.len);
@@ -261,11 +224,11 @@ int mc_supply_get_unit(struct mc_state *st, const char *gtin, const char *serial
     u->scans_after_dispense = mc_dec_u32(&d);
     rc = mc_dec_finish(&d);
     mc_buf_deinit(&v);
-    return rc ? tampered("unit") : 0;
+    return rc ? row_corrupt("unit") : 0;
 }
 
 static int put_unit(struct mc_state *st, const struct mc_supply_unit *u) {
-    struct key k;
+    struct mc_key k;
     unit_key(&k, u->gtin, u->serial);
     struct mc_buf v;
     mc_buf_init(&v, 0);
@@ -274,17 +237,17 @@ static int put_unit(struct mc_state *st, const struct mc_supply_unit *u) {
     mc_enc_u32(&v, u->manufacturer);
     custody_encode(&v, &u->c);
     mc_enc_u32(&v, u->scans_after_dispense);
-    return put_record(st, &k, &v);
+    return mc_row_put(st, &k, &v);
 }
 
 int mc_supply_get_lot(struct mc_state *st, const char *gtin, const char *lot,
                       struct mc_supply_lot *l) {
     memset(l, 0, sizeof *l);
     if (!gtin_valid(gtin) || !mc_supply_value_valid(lot)) return MC_ERR_NOT_FOUND;
-    struct key k;
+    struct mc_key k;
     lot_key(&k, gtin, lot);
     struct mc_buf v;
-    int rc = get_record(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     struct mc_dec d;
     mc_dec_init(&d, v.data, v.len);
@@ -298,12 +261,12 @@ int mc_supply_get_lot(struct mc_state *st, const char *gtin, const char *lot,
     mc_dec_str8(&d, l->reason, sizeof l->reason);
     rc = mc_dec_finish(&d);
     mc_buf_deinit(&v);
-    return rc ? tampered("lot") : 0;
+    return rc ? row_corrupt("lot") : 0;
 }
 
 static int put_lot(struct mc_state *st, const char *gtin, const char *lot,
                    const struct mc_supply_lot *l) {
-    struct key k;
+    struct mc_key k;
     lot_key(&k, gtin, lot);
     struct mc_buf v;
     mc_buf_init(&v, 0);
@@ -315,23 +278,23 @@ static int put_lot(struct mc_state *st, const char *gtin, const char *lot,
     mc_enc_u64(&v, l->recall_time_ms);
     mc_enc_fixed(&v, l->recall_tx.b, MC_HASH_BYTES);
     mc_enc_str8(&v, l->reason);
-    return put_record(st, &k, &v);
+    return mc_row_put(st, &k, &v);
 }
 
 int mc_supply_get_gtin_owner(struct mc_state *st, const char *gtin, uint32_t *org) {
     *org = 0;
     if (!gtin_valid(gtin)) return MC_ERR_NOT_FOUND;
-    struct key k;
+    struct mc_key k;
     gtin_key(&k, gtin);
     struct mc_buf v;
-    int rc = get_record(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     struct mc_dec d;
     mc_dec_init(&d, v.data, v.len);
     *org = mc_dec_u32(&d);
     rc = mc_dec_finish(&d);
     mc_buf_deinit(&v);
-    return rc ? tampered("GTIN") : 0;
+    return rc ? row_corrupt("GTIN") : 0;
 }
 
 struct item {
@@ -374,10 +337,10 @@ static void item_decode(struct mc_dec *d, struct item *it) {
 
 static int get_container(struct mc_state *st, const char *sscc, struct container *c) {
     memset(c, 0, sizeof *c);
-    struct key k;
+    struct mc_key k;
     container_key(&k, sscc);
     struct mc_buf v;
-    int rc = get_record(st, &k, &v);
+    int rc = mc_row_get(st, &k, &v);
     if (rc) return rc;
     snprintf(c->sscc, sizeof c->sscc, "%s", sscc);
     struct mc_dec d;
@@ -395,13 +358,13 @@ static int get_container(struct mc_state *st, const char *sscc, struct container
     mc_buf_deinit(&v);
     if (rc) {
         container_free(c);
-        return rc == MC_ERR_NOMEM ? rc : tampered("container");
+        return rc == MC_ERR_NOMEM ? rc : row_corrupt("container");
     }
     return 0;
 }
 
 static int put_container(struct mc_state *st, const struct container *c) {
-    struct key k;
+    struct mc_key k;
     container_key(&k, c->sscc);
     struct mc_buf v;
     mc_buf_init(&v, 0);
@@ -410,7 +373,7 @@ static int put_container(struct mc_state *st, const struct container *c) {
     mc_enc_u16(&v, c->n);
     for (uint16_t i = 0; i < c->n; i++)
         mc_supply_encode_item(&v, c->items[i].kind, c->items[i].gtin, c->items[i].id);
-    return put_record(st, &k, &v);
+    return mc_row_put(st, &k, &v);
 }
 
 static void event_encode(struct mc_buf *b, const struct mc_supply_event *e) {
@@ -431,12 +394,12 @@ static int add_event(struct mc_exec *ex, struct mc_supply_unit *u, uint8_t type,
                           u->gtin, u->serial, MC_SUPPLY_UNIT_EVENTS_MAX);
     struct mc_supply_event e = {.type = type, .org = org, .other = other, .height = ex->height,
                                 .time_ms = ex->time_ms, .tx_id = ex->tx_id, .detail = detail};
-    struct key k;
+    struct mc_key k;
     event_key(&k, u->gtin, u->serial, u->c.events++);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     event_encode(&v, &e);
-    return put_record(ex->st, &k, &v);
+    return mc_row_put(ex->st, &k, &v);
 }
 
 int mc_supply_get_events(struct mc_state *st, const char *gtin, const char *serial,
@@ -446,10 +409,10 @@ int mc_supply_get_events(struct mc_state *st, const char *gtin, const char *seri
     int rc = mc_supply_get_unit(st, gtin, serial, &u);
     if (rc) return rc;
     for (uint32_t i = 0; i < u.c.events && i < max; i++) {
-        struct key k;
+        struct mc_key k;
         event_key(&k, gtin, serial, i);
         struct mc_buf v;
-        if ((rc = get_record(st, &k, &v))) return rc == MC_ERR_NOT_FOUND ? tampered("event") : rc;
+        if ((rc = mc_row_get(st, &k, &v))) return rc == MC_ERR_NOT_FOUND ? row_corrupt("event") : rc;
         struct mc_dec d;
         mc_dec_init(&d, v.data, v.len);
         struct mc_supply_event *e = &out[i];
@@ -462,7 +425,7 @@ int mc_supply_get_events(struct mc_state *st, const char *gtin, const char *seri
         e->detail = mc_dec_u8(&d);
         rc = mc_dec_finish(&d);
         mc_buf_deinit(&v);
-        if (rc) return tampered("event");
+        if (rc) return row_corrupt("event");
         *count = i + 1;
     }
     return 0;
@@ -511,12 +474,12 @@ static int commission(struct mc_exec *ex, struct mc_dec *d) {
     uint32_t owner;
     int rc = mc_supply_get_gtin_owner(ex->st, gtin, &owner);
     if (rc == MC_ERR_NOT_FOUND) {
-        struct key k;
+        struct mc_key k;
         gtin_key(&k, gtin);
         struct mc_buf v;
         mc_buf_init(&v, 0);
         mc_enc_u32(&v, org);
-        if ((rc = put_record(ex->st, &k, &v))) return rc;
+        if ((rc = mc_row_put(ex->st, &k, &v))) return rc;
     } else if (rc) {
         return rc;
     } else if (owner != org) {
@@ -631,7 +594,7 @@ static int move_unit(const struct move *m, const char *gtin, const char *serial,
     if (m->op == OP_SHIP) {
         struct mc_supply_lot l;
         rc = mc_supply_get_lot(m->ex->st, gtin, u.lot, &l);
-        if (rc) return rc == MC_ERR_NOT_FOUND ? tampered("lot") : rc;
+        if (rc) return rc == MC_ERR_NOT_FOUND ? row_corrupt("lot") : rc;
         if (l.recalled && m->to != u.manufacturer)
             return mc_err_set(MC_ERR_STATE, "%s belongs to recalled lot %s; it may only go back to "
                               "its manufacturer", what, u.lot);
@@ -843,7 +806,7 @@ static int disaggregate(struct mc_exec *ex, struct mc_dec *d) {
         }
     }
     if (!rc) {
-        struct key k;
+        struct mc_key k;
         container_key(&k, sscc);
         rc = mc_state_del(ex->st, k.b, k.n);
     }
@@ -891,7 +854,7 @@ static int dispense(struct mc_exec *ex, struct mc_dec *d) {
                           mc_supply_flag_name(u.c.flag));
     struct mc_supply_lot l;
     rc = mc_supply_get_lot(ex->st, gtin, u.lot, &l);
-    if (rc) return rc == MC_ERR_NOT_FOUND ? tampered("lot") : rc;
+    if (rc) return rc == MC_ERR_NOT_FOUND ? row_corrupt("lot") : rc;
     if (l.recalled)
         return mc_err_set(MC_ERR_STATE, "lot %s of pack %s/%s is recalled", u.lot, gtin, serial);
     if (u.expiry < today(ex))
@@ -984,7 +947,7 @@ static int add_alert(struct mc_exec *ex, uint8_t kind, const char *gtin, const c
         struct mc_dec d;
         mc_dec_init(&d, v.data, v.len);
         seq = mc_dec_u64(&d);
-        if (mc_dec_finish(&d)) rc = tampered("alert counter");
+        if (mc_dec_finish(&d)) rc = row_corrupt("alert counter");
     } else if (rc == MC_ERR_NOT_FOUND) {
         rc = 0;
     }
@@ -998,9 +961,9 @@ static int add_alert(struct mc_exec *ex, uint8_t kind, const char *gtin, const c
         return rc;
     }
     mc_buf_deinit(&v);
-    struct key k;
-    key_init(&k, "s/a/");
-    key_u64(&k, seq);
+    struct mc_key k;
+    mc_key_init(&k, "s/a/");
+    mc_key_u64(&k, seq);
     mc_buf_init(&v, 0);
     mc_enc_u8(&v, kind);
     mc_enc_str8(&v, gtin);
@@ -1012,7 +975,7 @@ static int add_alert(struct mc_exec *ex, uint8_t kind, const char *gtin, const c
     mc_enc_u64(&v, ex->time_ms);
     mc_enc_u32(&v, scans);
     mc_enc_fixed(&v, ex->tx_id.b, MC_HASH_BYTES);
-    return put_record(ex->st, &k, &v);
+    return mc_row_put(ex->st, &k, &v);
 }
 
 static int scan(struct mc_exec *ex, struct mc_dec *d) {
@@ -1168,7 +1131,7 @@ static int alert_cb(void *ctx, const uint8_t *key, size_t klen, const uint8_t *v
     a.scans = mc_dec_u32(&d);
     mc_dec_fixed(&d, a.tx_id.b, MC_HASH_BYTES);
     if (mc_dec_finish(&d)) {
-        s->err = tampered("alert");
+        s->err = row_corrupt("alert");
         return 1;
     }
     if (!s->all && a.manufacturer != s->org && a.holder != s->org) return 0;
@@ -1211,7 +1174,7 @@ int mc_supply_verify(struct mc_state *st, const struct mc_gs1_id *id, uint64_t n
     if (rc) return rc;
     v->unit_found = true;
     rc = mc_supply_get_lot(st, id->gtin, v->unit.lot, &v->lot);
-    if (rc) return rc == MC_ERR_NOT_FOUND ? tampered("lot") : rc;
+    if (rc) return rc == MC_ERR_NOT_FOUND ? row_corrupt("lot") : rc;
     v->lot_found = true;
     if ((rc = mc_supply_get_events(st, id->gtin, id->serial, events, max, &v->event_count)))
         return rc;
