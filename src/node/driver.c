@@ -241,9 +241,9 @@ static void on_timer(uv_timer_t *t) {
     static const char *const kinds[] = {"", "propose", "prevote", "precommit"};
     mc_log_debug("driver", "%s timeout at height %llu round %u", s->to.kind <= 3 ? kinds[s->to.kind] : "?",
                  (unsigned long long)s->to.height, s->to.round);
-    pthread_mutex_lock(&n->lock);
+    mc_node__lock(n);
     if (n->drv && n->drv->started) feed(n, &in);
-    pthread_mutex_unlock(&n->lock);
+    mc_node__unlock(n);
 }
 
 static void arm_timer(struct mc_node *n, const struct mc_consensus_timeout *to, uint64_t ms) {
@@ -895,14 +895,15 @@ void mc_driver_on_message(void *ctx, const mc_pubkey *from, const uint8_t *msg, 
         if (mc_node__submit_from_peer(n, msg + 1, len - 1) == 0) mc_driver_tx_arrived(n);
         return;
     }
-    pthread_mutex_lock(&n->lock);
+    mc_node__lock(n);
     if (n->drv && n->drv->started) handle_wire(n, from, msg, len, false);
-    pthread_mutex_unlock(&n->lock);
+    mc_node__unlock(n);
 }
 
 void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up) {
     struct mc_node *n = ctx;
-    pthread_mutex_lock(&n->lock);
+    bool held = mc_node__locked_here(); /* a peer dropped by our own handler */
+    if (!held) mc_node__lock(n);
     struct mc_driver *d = n->drv;
     if (d) {
         for (int i = 0; i < MC_NET_PEERS_MAX; i++)
@@ -926,7 +927,7 @@ void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up) {
     char hx[17];
     mc_hex_encode(hx, key->b, 8);
     mc_log_info("driver", "peer %s %s", hx, up ? "connected" : "disconnected");
-    pthread_mutex_unlock(&n->lock);
+    if (!held) mc_node__unlock(n);
 }
 
 bool mc_driver_is_member(void *ctx, const mc_pubkey *key) {
@@ -937,7 +938,7 @@ bool mc_driver_is_member(void *ctx, const mc_pubkey *key) {
 void mc_driver_tx_arrived(struct mc_node *n) { uv_async_send(&n->wake_async); }
 
 void mc_driver_tick(struct mc_node *n) {
-    pthread_mutex_lock(&n->lock);
+    mc_node__lock(n);
     struct mc_driver *d = n->drv;
     uint64_t now = mc_node__now_ms();
     if (d && d->started && !n->fatal) {
@@ -977,5 +978,5 @@ void mc_driver_tick(struct mc_node *n) {
         }
     }
     if (!n->fatal) mc_repl_tick(n);
-    pthread_mutex_unlock(&n->lock);
+    mc_node__unlock(n);
 }

@@ -38,6 +38,20 @@
 #include "node/node_internal.h"
 #include "consensus/consensus.h"
 
+static _Thread_local int lock_depth;
+
+void mc_node__lock(struct mc_node *n) {
+    pthread_mutex_lock(&n->lock);
+    lock_depth++;
+}
+
+void mc_node__unlock(struct mc_node *n) {
+    lock_depth--;
+    pthread_mutex_unlock(&n->lock);
+}
+
+bool mc_node__locked_here(void) { return lock_depth > 0; }
+
 uint64_t mc_node__now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -737,9 +751,9 @@ int mc_node_run(struct mc_node *n) {
     }
     n->running = true;
     if (!rc) {
-        pthread_mutex_lock(&n->lock);
+        mc_node__lock(n);
         rc = mc_driver_start(n);
-        pthread_mutex_unlock(&n->lock);
+        mc_node__unlock(n);
     }
     if (!rc) {
         uv_timer_start(&n->tick, on_tick, 20, 20);

@@ -84,6 +84,14 @@ struct mc_node {
                                     * transport itself is loop-thread only */
 };
 
+/* The node lock as taken on the loop thread. The transport calls back into
+ * the driver synchronously (a peer dropped, or a send that overflows, while
+ * the lock is held), so the driver's callbacks ask whether this thread
+ * already holds it instead of locking twice. */
+void mc_node__lock(struct mc_node *n);
+void mc_node__unlock(struct mc_node *n);
+bool mc_node__locked_here(void);
+
 /* driver.c */
 MC_MUST_CHECK int mc_driver_create(struct mc_node *n);
 void mc_driver_destroy(struct mc_node *n);

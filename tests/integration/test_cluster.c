@@ -397,3 +397,116 @@ Test(cluster, an_equivocating_validator_is_caught, .timeout = 120) {
     }
     stop_all(&c);
 }
+
+/* A member that serves a bad block during sync is dropped. The "peer" is
+ * this test itself: node3's key on the transport, claiming to be ahead and
+ * answering GET_BLOCK with a block whose certificate holds one signature
+ * out of four. */
+#include <uv.h>
+
+#include "chain/block.h"
+#include "net/transport.h"
+#include "node/wire.h"
+
+struct fake {
+    struct mc_net *net;
+    struct mc_keypair key;
+    struct cluster *c;
+    int ups, downs, asked;
+};
+
+static bool fake_member(void *ctx, const mc_pubkey *k) { return true; }
+
+static void fake_msg(void *ctx, const mc_pubkey *from, const uint8_t *m, size_t len) {
+    struct fake *f = ctx;
+    struct mc_wire_msg w;
+    if (mc_wire_decode(&w, m, len) != 0 || w.type != MC_WIRE_GET_BLOCK) return;
+    f->asked++;
+    struct mc_header h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.chain_id, sizeof h.chain_id, "%s", f->c->chain_id);
+    h.height = w.height;
+    h.time_ms = 2000000000000ULL;
+    h.proposer = f->key.pk;
+    struct mc_buf hb, body, cert, out;
+    mc_buf_init(&hb, 0);
+    mc_buf_init(&body, 0);
+    mc_buf_init(&cert, 0);
+    mc_buf_init(&out, 0);
+    mc_header_encode(&hb, &h);
+    mc_block_body_encode(&body, NULL, 0, NULL);
+    mc_hash hash;
+    mc_header_hash(&h, &hash);
+    struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = w.height, .has_block = true,
+                        .block_hash = hash, .validator = 3};
+    mc_vote_sign(&v, &f->key, f->c->chain_id);
+    struct mc_commit cm;
+    mc_commit_init(&cm, w.height, 0, &hash);
+    if (mc_commit_add(&cm, &v) == 0) mc_commit_encode(&cert, &cm);
+    struct mc_wire_block blk = {hb.data, hb.len, body.data, body.len};
+    mc_wire_encode_block(&out, w.height, &blk, cert.data, cert.len);
+    if (mc_net_send(f->net, from, out.data, out.len) != 0) f->asked += 100;
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&body);
+    mc_buf_deinit(&cert);
+    mc_buf_deinit(&out);
+}
+
+static void fake_peer(void *ctx, const mc_pubkey *k, bool up) {
+    struct fake *f = ctx;
+    if (!up) {
+        f->downs++;
+        return;
+    }
+    f->ups++;
+    mc_hash any;
+    memset(any.b, 0x42, 32);
+    struct mc_buf st;
+    mc_buf_init(&st, 0);
+    mc_wire_encode_status(&st, 50, &any); /* "I am far ahead" */
+    if (mc_net_send(f->net, k, st.data, st.len) != 0) f->asked += 100;
+    mc_buf_deinit(&st);
+}
+
+Test(cluster, a_peer_serving_a_bad_block_is_dropped, .timeout = 60) {
+    struct cluster c;
+    cluster_create(&c, "badblock", 7);
+    start(&c, 0); /* alone: it cannot commit, so it wants blocks from peers */
+    struct fake f = {.c = &c};
+    char kp[700];
+    snprintf(kp, sizeof kp, "%s/node_key.json", home_of(&c, 3));
+    cr_assert_eq(mc_keyfile_read(&f.key, kp, NULL), 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct mc_net_config cfg = {.chain_id = c.chain_id, .node_key = &f.key,
+                                .is_member = fake_member, .on_message = fake_msg,
+                                .on_peer = fake_peer, .ctx = &f};
+    cr_assert_eq(mc_net_start(&f.net, &loop, &cfg), 0);
+    cr_assert_eq(mc_net_dial(f.net, "127.0.0.1", (uint16_t)c.p2p[0]), 0);
+    for (int i = 0; i < 2000 && !f.asked; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(5000);
+    }
+    cr_assert_gt(f.ups, 0, "the fake member connected");
+    cr_assert_gt(f.asked, 0, "the node asked it for a block");
+    cr_assert_lt(f.asked, 100);
+    /* the node drops it: its peer count falls back to zero */
+    int64_t peers = 1;
+    for (int i = 0; i < 200 && peers != 0; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        json_t *st = get(&c, 0, "/v1/status");
+        peers = json_integer_value(json_object_get(st, "peers"));
+        json_decref(st);
+        usleep(10000);
+    }
+    cr_assert_eq(peers, 0, "the node dropped the peer that served a bad block");
+    cr_assert_eq(height(&c, 0), 0, "the bad block was not stored");
+    char *out;
+    char log[700];
+    snprintf(log, sizeof log, "%s/node.log", home_of(&c, 0));
+    cr_assert_eq(tp_run(&out, "grep -c 'served a bad block' %s", log), 0, "%s", out);
+    free(out);
+    mc_net_stop(f.net);
+    for (int i = 0; i < 50; i++) uv_run(&loop, UV_RUN_NOWAIT);
+    stop_all(&c);
+}
