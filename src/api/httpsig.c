@@ -3,6 +3,8 @@
 #include "api/httpsig.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -594,5 +596,50 @@ int mc_httpsig_sign_request(struct mc_httpsig_signed *out, const struct mc_keypa
         mc_buf_deinit(&in);
     }
     mc_buf_deinit(&base);
+    return rc;
+}
+
+/* ---- replay cache ---- */
+
+#define REPLAY_SLOTS 65536
+#define REPLAY_PROBE 64
+
+static struct {
+    pthread_mutex_t lock;
+    struct {
+        mc_hash h;
+        int64_t seen_s;
+    } slot[REPLAY_SLOTS];
+} replay = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+int mc_httpsig_replay_check(const mc_pubkey *key, const char *nonce, int64_t now_s) {
+    mc_sha256_ctx c;
+    mc_sha256_init(&c);
+    mc_sha256_update(&c, key->b, 32);
+    mc_sha256_update(&c, nonce, strlen(nonce));
+    mc_hash h;
+    mc_sha256_final(&c, &h);
+    uint32_t start = ((uint32_t)h.b[0] << 8 | h.b[1]) % REPLAY_SLOTS;
+    int64_t horizon = now_s - 2 * MC_HTTPSIG_WINDOW_S - 1;
+    int rc = MC_ERR_FULL;
+    pthread_mutex_lock(&replay.lock);
+    int free_slot = -1;
+    for (uint32_t i = 0; i < REPLAY_PROBE; i++) {
+        uint32_t k = (start + i) % REPLAY_SLOTS;
+        bool live = replay.slot[k].seen_s > horizon;
+        if (live && memcmp(replay.slot[k].h.b, h.b, 32) == 0) {
+            rc = MC_ERR_EXISTS;
+            free_slot = -1;
+            break;
+        }
+        if (!live && free_slot < 0) free_slot = (int)k;
+        if (replay.slot[k].seen_s == 0) break;
+    }
+    if (free_slot >= 0) {
+        replay.slot[free_slot].h = h;
+        replay.slot[free_slot].seen_s = now_s;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&replay.lock);
     return rc;
 }

@@ -127,4 +127,11 @@ MC_MUST_CHECK int mc_httpsig_sign_request(struct mc_httpsig_signed *out,
                                           size_t len, const char *const *extra, size_t nextra,
                                           int64_t created, const char *nonce);
 
+/* Remembers (key, nonce) of accepted signed requests for twice the
+ * `created` window, for every private route alike: 0 when new (and now
+ * remembered), MC_ERR_EXISTS for a replay, MC_ERR_FULL when the bounded
+ * cache has no room (the request is refused, never let through).
+ * Thread-safe. */
+MC_MUST_CHECK int mc_httpsig_replay_check(const mc_pubkey *key, const char *nonce, int64_t now_s);
+
 #endif

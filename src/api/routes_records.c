@@ -41,10 +41,6 @@
 #define FHIR_JSON "application/fhir+json"
 #define SEARCH_MAX 1024
 
-/* --- replay cache: (key, nonce) pairs seen within twice the window --- */
-
-#define REPLAY_SLOTS 65536
-#define REPLAY_PROBE 64
 /* A record version's ciphertext from this node's blob store (its hash
  * checked). When the stored copy is missing or altered it is not served:
  * the loop fetches a good copy from a peer (hash checked against the
@@ -60,47 +56,6 @@ static int load_ciphertext(struct mc_node *node, const char *id, uint32_t versio
     return mc_err_set(rc, "%s; a good copy cannot be fetched (%s)", why, mc_err_detail());
 }
 
-static struct {
-    pthread_mutex_t lock;
-    struct {
-        mc_hash h;
-        int64_t seen_s;
-    } slot[REPLAY_SLOTS];
-} replay = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* 0 when new (and remembered), MC_ERR_EXISTS for a replay, MC_ERR_FULL
- * when the cache cannot hold it (the request is refused, not let through). */
-static int replay_check(const mc_pubkey *key, const char *nonce, int64_t now_s) {
-    mc_sha256_ctx c;
-    mc_sha256_init(&c);
-    mc_sha256_update(&c, key->b, 32);
-    mc_sha256_update(&c, nonce, strlen(nonce));
-    mc_hash h;
-    mc_sha256_final(&c, &h);
-    uint32_t start = ((uint32_t)h.b[0] << 8 | h.b[1]) % REPLAY_SLOTS;
-    int64_t horizon = now_s - 2 * MC_HTTPSIG_WINDOW_S - 1;
-    int rc = MC_ERR_FULL;
-    pthread_mutex_lock(&replay.lock);
-    int free_slot = -1;
-    for (uint32_t i = 0; i < REPLAY_PROBE; i++) {
-        uint32_t k = (start + i) % REPLAY_SLOTS;
-        bool live = replay.slot[k].seen_s > horizon;
-        if (live && memcmp(replay.slot[k].h.b, h.b, 32) == 0) {
-            rc = MC_ERR_EXISTS;
-            free_slot = -1;
-            break;
-        }
-        if (!live && free_slot < 0) free_slot = (int)k;
-        if (replay.slot[k].seen_s == 0) break;
-    }
-    if (free_slot >= 0) {
-        replay.slot[free_slot].h = h;
-        replay.slot[free_slot].seen_s = now_s;
-        rc = 0;
-    }
-    pthread_mutex_unlock(&replay.lock);
-    return rc;
-}
 
 /* --- responses --- */
 
@@ -200,7 +155,7 @@ static void verify_request(const struct mc__api_request *req, struct signed_req 
         snprintf(s->why, sizeof s->why, "the signature base exceeds %d bytes", MC_SIGBASE_MAX);
         return;
     }
-    int r = replay_check(&s->v.key, s->v.params.nonce, now_s());
+    int r = mc_httpsig_replay_check(&s->v.key, s->v.params.nonce, now_s());
     if (r == MC_ERR_EXISTS) {
         s->rc = MC_ERR_BAD_SIGNATURE;
         s->status = 401;

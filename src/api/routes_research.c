@@ -45,49 +45,6 @@
 #include "blob/blob.h"
 #include "crypto/envelope.h"
 
-/* --- replay cache of (key, nonce), like the records API's --- */
-
-#define REPLAY_SLOTS 4096
-#define REPLAY_PROBE 32
-static struct {
-    pthread_mutex_t lock;
-    struct {
-        mc_hash h;
-        int64_t seen_s;
-    } slot[REPLAY_SLOTS];
-} replay = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* 0 new, MC_ERR_EXISTS replay, MC_ERR_FULL no room (refused, not let through). */
-static int replay_check(const mc_pubkey *key, const char *nonce, int64_t now) {
-    mc_sha256_ctx c;
-    mc_sha256_init(&c);
-    mc_sha256_update(&c, "research", 8);
-    mc_sha256_update(&c, key->b, 32);
-    mc_sha256_update(&c, nonce, strlen(nonce));
-    mc_hash h;
-    mc_sha256_final(&c, &h);
-    uint32_t start = ((uint32_t)h.b[0] << 8 | h.b[1]) % REPLAY_SLOTS;
-    int64_t horizon = now - 2 * MC_HTTPSIG_WINDOW_S - 1;
-    int rc = MC_ERR_FULL, free_slot = -1;
-    pthread_mutex_lock(&replay.lock);
-    for (uint32_t i = 0; i < REPLAY_PROBE; i++) {
-        uint32_t k = (start + i) % REPLAY_SLOTS;
-        bool live = replay.slot[k].seen_s > horizon;
-        if (live && memcmp(replay.slot[k].h.b, h.b, 32) == 0) {
-            rc = MC_ERR_EXISTS;
-            free_slot = -1;
-            break;
-        }
-        if (!live && free_slot < 0) free_slot = (int)k;
-    }
-    if (free_slot >= 0) {
-        replay.slot[free_slot].h = h;
-        replay.slot[free_slot].seen_s = now;
-        rc = 0;
-    }
-    pthread_mutex_unlock(&replay.lock);
-    return rc;
-}
 
 /* --- signed requests --- */
 
@@ -132,7 +89,7 @@ static void verify_request(const struct mc__api_request *req, struct signed_req 
         snprintf(s->why, sizeof s->why, "the signature base exceeds %d bytes", MC_SIGBASE_MAX);
         return;
     }
-    int r = replay_check(&s->v.key, s->v.params.nonce, now);
+    int r = mc_httpsig_replay_check(&s->v.key, s->v.params.nonce, now);
     if (r == MC_ERR_EXISTS) {
         s->rc = MC_ERR_BAD_SIGNATURE;
         s->status = 401;
