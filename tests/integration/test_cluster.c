@@ -507,6 +507,7 @@ Test(cluster, a_peer_serving_a_bad_block_is_dropped, .timeout = 60) {
     cr_assert_eq(tp_run(&out, "grep -c 'served a bad block' %s", log), 0, "%s", out);
     free(out);
     mc_net_stop(f.net);
-    for (int i = 0; i < 50; i++) uv_run(&loop, UV_RUN_NOWAIT);
+    uv_run(&loop, UV_RUN_DEFAULT); /* runs the close callbacks */
+    cr_assert_eq(uv_loop_close(&loop), 0);
     stop_all(&c);
 }

@@ -147,7 +147,7 @@ static struct row blob_row(struct bcluster *c, int i, const mc_hash *id) {
             r.purged = sqlite3_column_int(s, 1) != 0;
             r.len = (size_t)sqlite3_column_bytes(s, 0);
             if (r.len > sizeof r.bytes) r.len = sizeof r.bytes;
-            memcpy(r.bytes, sqlite3_column_blob(s, 0), r.len);
+            if (r.len) memcpy(r.bytes, sqlite3_column_blob(s, 0), r.len);
         }
         sqlite3_finalize(s);
     }
