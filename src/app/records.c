@@ -784,20 +784,7 @@ static int access(struct mc_exec *ex, struct mc_dec *d) {
         if (sig_len != MC_SIG_BYTES || !sigbase_names_key(base, base_len, &requester) ||
             mc_ed25519_verify_raw(sig, &requester, base, base_len))
             return mc_err_set(MC_ERR_BAD_SIGNATURE, "the requester's signature does not verify");
-        struct mc_key sk;
-        mc_key_init(&sk, "rs/");
-        mc_key_add(&sk, sig_hash.b, 32);
-        struct mc_buf probe;
-        rc = mc_row_get(ex->st, &sk, &probe);
-        if (rc == 0) {
-            mc_buf_deinit(&probe);
-            return mc_err_set(MC_ERR_EXISTS, "this request signature was already used (replay)");
-        }
-        if (rc != MC_ERR_NOT_FOUND) return rc;
-        struct mc_buf sv;
-        mc_buf_init(&sv, 0);
-        mc_enc_u64(&sv, ex->height);
-        if ((rc = mc_row_put(ex->st, &sk, &sv))) return rc;
+        if ((rc = mc_row_use_once(ex->st, "rs/", &sig_hash, ex->height))) return rc;
         if (id[0]) {
             struct mc_record_head h;
             if (mc_records_get_head(ex->st, id, &h) || memcmp(h.patient.b, patient.b, 32))

@@ -685,20 +685,7 @@ static int query(struct mc_exec *ex, struct mc_dec *d, struct mc_study *s) {
         if (sig_len != MC_SIG_BYTES || !base_binds(base, base_len, &requester, id) ||
             mc_ed25519_verify_raw(sig, &requester, base, base_len))
             return mc_err_set(MC_ERR_BAD_SIGNATURE, "the researcher's signature does not verify for this study");
-        struct mc_key zk;
-        mc_key_init(&zk, "yz/");
-        mc_key_add(&zk, sig_hash.b, 32);
-        struct mc_buf probe;
-        rc = mc_row_get(ex->st, &zk, &probe);
-        if (rc == 0) {
-            mc_buf_deinit(&probe);
-            return mc_err_set(MC_ERR_EXISTS, "this request signature was already used (replay)");
-        }
-        if (rc != MC_ERR_NOT_FOUND) return rc;
-        struct mc_buf zv;
-        mc_buf_init(&zv, 0);
-        mc_enc_u64(&zv, ex->height);
-        if ((rc = mc_row_put(ex->st, &zk, &zv))) return rc;
+        if ((rc = mc_row_use_once(ex->st, "yz/", &sig_hash, ex->height))) return rc;
     }
     struct mc_key k;
     key_study(&k, "yq/", id);

@@ -46,3 +46,20 @@ int mc_row_finish(struct mc_dec *d, struct mc_buf *v, const char *what) {
     mc_buf_deinit(v);
     return rc ? mc_err_set(MC_ERR_TAMPERED, "%s row does not decode", what) : 0;
 }
+
+int mc_row_use_once(struct mc_state *st, const char *prefix, const mc_hash *hash, uint64_t height) {
+    struct mc_key k;
+    mc_key_init(&k, prefix);
+    mc_key_add(&k, hash->b, 32);
+    struct mc_buf probe;
+    int rc = mc_row_get(st, &k, &probe);
+    if (rc == 0) {
+        mc_buf_deinit(&probe);
+        return mc_err_set(MC_ERR_EXISTS, "this request signature was already used (replay)");
+    }
+    if (rc != MC_ERR_NOT_FOUND) return rc;
+    struct mc_buf v;
+    mc_buf_init(&v, 0);
+    mc_enc_u64(&v, height);
+    return mc_row_put(st, &k, &v);
+}

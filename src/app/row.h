@@ -13,6 +13,7 @@
 
 #include "app/state.h"
 #include "base/codec.h"
+#include "crypto/hash.h"
 
 struct mc_key {
     uint8_t b[MC_STATE_KEY_MAX];
@@ -34,5 +35,11 @@ MC_MUST_CHECK int mc_row_get(struct mc_state *st, const struct mc_key *k, struct
 /* Ends decoding a row loaded by mc_row_get: frees v and turns a decoding
  * failure (or trailing bytes) into MC_ERR_TAMPERED naming `what`. */
 MC_MUST_CHECK int mc_row_finish(struct mc_dec *d, struct mc_buf *v, const char *what);
+
+/* Records that the item with this hash (e.g. a request signature) was used
+ * at height, under prefix || hash: 0 the first time, MC_ERR_EXISTS (a
+ * replay) when it was used before. */
+MC_MUST_CHECK int mc_row_use_once(struct mc_state *st, const char *prefix, const mc_hash *hash,
+                                  uint64_t height);
 
 #endif
