@@ -2,11 +2,14 @@
 #
 #   make            build build/medchain and the library
 #   make deps       install the Debian packages the build, tests and demo need
-#   make test       unit, simulator and integration tests (Criterion)
+#                   (a quick no-op when everything is present)
+#   make test       unit, simulator and integration tests (Criterion); runs the
+#                   deps step first
 #   make sanitize   the same tests built with ASan+UBSan
 #   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
 #   make bench      benchmarks (each prints its bound measured in the same run)
-#   make demo       start a local node with sample data
+#   make demo       start a local consortium with sample data (deps step first)
+#   make demo-stop  stop every node of the demo consortium
 #
 # Sources are found by glob: every src/<layer>/*.c goes into libmedchain.a
 # except the CLI's, every tests/<module>/*.c into the one test binary, every
@@ -20,8 +23,20 @@ OPT       ?= -O2
 CSTD      := -std=c17 -D_GNU_SOURCE
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
              -Wno-unused-parameter
+# `make test`, `make demo` and `make sanitize` bring in what is missing first:
+# the deps step is an order-only prerequisite of every compile, and the
+# pkg-config flags are then read when a recipe runs (after the deps step), not
+# when this file is parsed (before it, on a fresh machine).
+DEPS_GOALS := test demo sanitize
+ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
+DEPS_FIRST := deps
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+else
+DEPS_FIRST :=
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+endif
 CFLAGS    ?=
 CFLAGS    += $(CSTD) $(OPT) -g $(WARN) -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS   += $(EXTRA_LDFLAGS)
@@ -45,7 +60,7 @@ all: $(BIN)
 deps:
 	@bash scripts/deps.sh
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -60,8 +75,8 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(PKG_LIBS) -lcriterion $(LDFLAGS)
 
 # Tests find the medchain binary (integration tests run real nodes) and the
-# shared test data through the environment.
-TESTDATA  ?= $(abspath ../shared/testdata)
+# repository's test data (testdata/, see its README) through the environment.
+TESTDATA  ?= $(CURDIR)/testdata
 TEST_JOBS ?= 2
 TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_TESTDATA=$(TESTDATA) \
              MEDCHAIN_ROOT=$(CURDIR) $(TEST_ENV_EXTRA)

@@ -5,7 +5,7 @@
 EQV_DIR := $(BUILD)/equivocator
 EQV_BIN := $(EQV_DIR)/medchain
 
-$(EQV_DIR)/driver.o: src/node/driver.c $(wildcard src/*/*.h)
+$(EQV_DIR)/driver.o: src/node/driver.c $(wildcard src/*/*.h) | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DMC_TEST_EQUIVOCATE -c $< -o $@
 

@@ -1,10 +1,12 @@
 /* Local commands that work on files, not through the API:
  * `medchain init`, `node`, `keygen` and `verify`. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "api/server.h"
@@ -24,6 +26,41 @@ static int home_path(char *out, const char *home, const char *name) {
     int n = snprintf(out, PATH_BYTES, "%s/%s", home, name);
     if (n < 0 || n >= PATH_BYTES) return mc_cli_error(MC_CLI_USAGE, "home path is too long");
     return 0;
+}
+
+/* One node per home folder: two processes on one home would sign with the
+ * same validator key from two copies of its consensus state (a double-sign
+ * waiting to happen). `medchain node` holds an exclusive lock on
+ * HOME/node.pid for as long as it runs and writes its process id there, so
+ * operators and scripts (make demo-stop) find the process that serves a home,
+ * however it was started. The lock goes with the process, also on kill -9.
+ * Returns the open descriptor (kept open, never closed) or -1 after printing
+ * the error. */
+static int home_lock(const char *home) {
+    char path[PATH_BYTES];
+    if (home_path(path, home, "node.pid")) return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        mc_cli_error(MC_CLI_FAIL, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char held[32] = {0};
+        ssize_t r = pread(fd, held, sizeof held - 1, 0);
+        held[r > 0 ? strcspn(held, "\n") : 0] = 0;
+        mc_cli_error(MC_CLI_FAIL, "another node is already running on %s (pid %s); stop it first",
+                     home, held[0] ? held : "unknown");
+        close(fd);
+        return -1;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        mc_cli_error(MC_CLI_FAIL, "cannot write %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 int mc_cli_cmd_init(int argc, char **argv) {
@@ -143,6 +180,7 @@ int mc_cli_cmd_node(int argc, char **argv) {
     uint16_t port;
     if (api_arg && split_host_port(host, sizeof host, &port, api_arg))
         return mc_cli_error(MC_CLI_USAGE, "--api must be HOST:PORT, e.g. 127.0.0.1:7700 or [::1]:7700");
+    if (home_lock(home) < 0) return MC_CLI_FAIL;
     struct mc_node *n = NULL;
     mc_err_clear();
     int rc = mc_node_open(&n, home);

@@ -20,12 +20,15 @@
  * Output: "key: value" lines (one line per record, grant, access entry or
  * break-glass access), except `record get`, which prints the FHIR resource
  * as JSON unless --out is given. Every failure is one error line. */
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app/records.h"
 #include "app/txtypes.h"
@@ -205,9 +208,18 @@ static int session_open(struct session *s, const struct mc_cli_args *a, const ch
     return rc;
 }
 
+/* Writes decrypted health data: the file is created (or truncated) with mode
+ * 0600 whatever the umask, and a symbolic link at path is refused, so a
+ * record export never lands world-readable or somewhere else. */
 static int write_file(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return mc_cli_error(MC_CLI_FAIL, "cannot write %s: %s", path, strerror(errno));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return mc_cli_error(MC_CLI_FAIL, "cannot write %s: %s", path, strerror(errno));
+    FILE *f = fchmod(fd, 0600) == 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return mc_cli_error(MC_CLI_FAIL, "cannot write %s: %s", path, strerror(e));
+    }
     size_t n = strlen(text);
     bool ok = fwrite(text, 1, n, f) == n;
     ok &= fputc('\n', f) != EOF;

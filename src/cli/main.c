@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/version.h"
 #include "cli/cli.h"
 #include "crypto/hash.h"
 
@@ -235,7 +236,8 @@ static const struct command commands[] = {
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
 static void print_overview(FILE *out) {
-    fprintf(out, "usage: medchain <command> [options]   (medchain <command> --help for more)\n\n"
+    fprintf(out, "usage: medchain <command> [options]   (medchain <command> --help for more)\n"
+                 "       medchain --version\n\n"
                  "commands:\n");
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         fprintf(out, "  %-18s %s\n", commands[i].words, commands[i].summary);
@@ -271,6 +273,10 @@ int main(int argc, char **argv) {
         strcmp(argv[1], "help") == 0) {
         if (argc < 2) return mc_cli_error(MC_CLI_USAGE, "missing command (see 'medchain --help')");
         print_overview(stdout);
+        return MC_CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("medchain %s (protocol v%d)\n", MC_VERSION, MC_PROTOCOL_VERSION);
         return MC_CLI_OK;
     }
     int rest = argc - 1;

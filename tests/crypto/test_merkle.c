@@ -194,7 +194,7 @@ static void walk(const char *dir, case_fn fn, struct tally *t) {
 
 static const char *testdata(void) {
     const char *p = getenv("MEDCHAIN_TESTDATA");
-    return p && *p ? p : "../shared/testdata";
+    return p && *p ? p : "testdata";
 }
 
 static void inclusion_case(json_t *c, const char *text, const char *path, struct tally *t) {

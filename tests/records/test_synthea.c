@@ -85,7 +85,7 @@ static void assert_absent_on_disk(const char *home, json_t *secrets) {
 Test(synthea, import_export_round_trip_no_plaintext, .timeout = 120) {
     const char *dir_path = getenv("MEDCHAIN_TESTDATA");
     char synth[512];
-    snprintf(synth, sizeof synth, "%s/synthea", dir_path ? dir_path : "../shared/testdata");
+    snprintf(synth, sizeof synth, "%s/synthea", dir_path ? dir_path : "testdata");
     DIR *dir = opendir(synth);
     cr_assert_not_null(dir, "no test data at %s", synth);
     struct env e;

@@ -65,7 +65,7 @@ static void walk(json_t *v, json_t *out) {
 Test(research_synthea, dataset_has_no_safe_harbor_identifier, .timeout = 120) {
     const char *dir_env = getenv("MEDCHAIN_TESTDATA");
     char synth[512];
-    snprintf(synth, sizeof synth, "%s/synthea", dir_env ? dir_env : "../shared/testdata");
+    snprintf(synth, sizeof synth, "%s/synthea", dir_env ? dir_env : "testdata");
     DIR *dir = opendir(synth);
     cr_assert_not_null(dir, "no test data at %s", synth);
     struct env e;
