@@ -136,26 +136,21 @@ static void run_printed_commands(const char *demo_out) {
     const char *start = strstr(demo_out, "In a shell");
     const char *end = strstr(demo_out, "Faults (");
     cr_assert(start && end && start < end, "the demo printed no command list:\n%s", demo_out);
+    char *section = strndup(start, (size_t)(end - start));
+    char *cmd_out = NULL, *save = NULL;
     int ran = 0;
-    for (const char *p = strchr(start, '\n') + 1; p < end;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char line[2048];
-        cr_assert_lt(len, sizeof line);
-        memcpy(line, p, len);
-        line[len] = 0;
-        p = nl ? nl + 1 : p + len;
+    for (char *line = strtok_r(section, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (strncmp(line, "  /", 3) != 0 && strncmp(line, "  curl ", 7) != 0) continue;
         int want = strstr(line, "# exit 1") ? 1 : 0;
         char *hash = strstr(line, "  #");
         if (hash) *hash = 0;
-        char *out;
-        int rc = tp_run(&out, "%s", line);
-        cr_assert_eq(rc, want, "printed command exits %d, not %d: %s\n%s", rc, want, line, out);
-        cr_assert_neq(out[0], 0, "printed command printed nothing: %s", line);
-        free(out);
+        int rc = tp_run(&cmd_out, "%s", line);
+        cr_assert_eq(rc, want, "printed command exits %d, not %d: %s\n%s", rc, want, line, cmd_out);
+        cr_assert_neq(cmd_out[0], 0, "printed command printed nothing: %s", line);
+        free(cmd_out);
         ran++;
     }
+    free(section);
     cr_assert_geq(ran, 20, "only %d printed commands found", ran);
 }
 
