@@ -74,7 +74,7 @@ struct clone {
     int api, p2p;
 };
 
-static char *make_in(struct clone *c, int *rc, const char *target) {
+__attribute__((noinline)) static char *make_in(struct clone *c, int *rc, const char *target) {
     char *out;
     *rc = tp_run(&out, "cd '%s' && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u MEDCHAIN_TESTDATA "
                        "-u MEDCHAIN_BIN %s make -j2 --no-print-directory %s 2>&1",
@@ -132,7 +132,7 @@ static long count_lines_with(const char *text, const char *prefix) {
 /* Runs every command the demo printed under "In a shell" that only reads
  * (not the fault and load lines): each must run as printed. A line that
  * says "# exit 1" must exit 1 (a "do not use" medicine verdict). */
-static void run_printed_commands(const char *demo_out) {
+__attribute__((noinline)) static void run_printed_commands(const char *demo_out) {
     const char *start = strstr(demo_out, "In a shell");
     const char *end = strstr(demo_out, "Faults (");
     cr_assert(start && end && start < end, "the demo printed no command list:\n%s", demo_out);
