@@ -287,7 +287,13 @@ int mc_cli_cmd_verify(int argc, char **argv) {
     struct mc_verify_report report;
     memset(&report, 0, sizeof report);
     mc_err_clear();
-    rc = mc_verify_chain(store, g, &report);
+    /* One read snapshot for the whole check: a node may be committing blocks
+     * meanwhile (WAL mode), and verify must see one consistent chain. */
+    rc = mc_store_read_begin(store);
+    if (!rc) {
+        rc = mc_verify_chain(store, g, &report);
+        mc_store_read_end(store);
+    }
     mc_store_close(store);
     sodium_free(g);
     if (rc)
