@@ -26,22 +26,47 @@ static const char *root(void) {
     return r && *r ? r : ".";
 }
 
-/* Paths that exist only on the developers' machines, or outside any clone.
- * Built from pieces so this file does not match itself. */
-Test(fresh_clone, no_tracked_file_reaches_outside_the_repository) {
+/* The tracked files of the git repository at dir that name a path which
+ * exists only on the developers' machines or outside any clone (malloc'd
+ * grep output, empty when none). The patterns are built from pieces so this
+ * file does not match itself. */
+static char *outside_references(const char *dir) {
     char pattern[256];
     snprintf(pattern, sizeof pattern, "-e '%s' -e '%s' -e '%s'", "\\.\\./" "shared", "/wo" "rk/",
              "/ro" "ot/");
     char *out;
-    int rc = tp_run(&out, "cd '%s' && git ls-files -z | xargs -0 grep -I -n %s -- 2>/dev/null",
-                    root(), pattern);
-    cr_assert_neq(rc, 0, "tracked files refer to paths outside the repository:\n%s", out);
-    cr_assert_eq(out[0], 0, "%s", out);
+    tp_run(&out, "cd '%s' && git ls-files -z | xargs -0 grep -I -n %s -- 2>/dev/null", dir, pattern);
+    return out;
+}
+
+Test(fresh_clone, no_tracked_file_reaches_outside_the_repository) {
+    char *out = outside_references(root());
+    cr_assert_eq(out[0], 0, "tracked files refer to paths outside the repository:\n%s", out);
     free(out);
     /* The test data the tests and the demo read is in the repository. */
-    rc = tp_run(&out, "cd '%s' && git ls-files testdata | grep -c '\\.json$'", root());
+    int rc = tp_run(&out, "cd '%s' && git ls-files testdata | grep -c '\\.json$'", root());
     cr_assert_eq(rc, 0);
     cr_assert_gt(atoi(out), 50, "testdata/ holds %s JSON files", out);
+    free(out);
+}
+
+/* The check above can fail: a repository whose Makefile reads the shared
+ * test data beside it is caught, and so is a script with a home path. */
+Test(fresh_clone, outside_reference_check_catches_one) {
+    char *dir = tu_tmpdir("outside");
+    char *out;
+    int rc = tp_run(&out, "cd '%s' && git init -q . && printf 'TESTDATA ?= ../%s/testdata\\n' >Makefile && "
+                          "printf 'cp /%s/x .\\n' >run.sh && printf 'fine\\n' >ok.txt && "
+                          "git add Makefile run.sh ok.txt",
+                    dir, "shared", "root");
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    out = outside_references(dir);
+    cr_assert(strstr(out, "Makefile:1:"), "not caught: %s", out);
+    cr_assert(strstr(out, "run.sh:1:"), "not caught: %s", out);
+    cr_assert_null(strstr(out, "ok.txt"), "%s", out);
+    free(out);
+    tp_run(&out, "rm -rf '%s'", dir);
     free(out);
 }
 
