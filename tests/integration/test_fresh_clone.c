@@ -253,6 +253,19 @@ Test(fresh_clone, make_demo_in_a_clone_with_nothing_beside_it, .timeout = 900) {
     free(out);
 
     run_printed_commands(demo);
+    /* Files the CLI wrote with decrypted health data are the user's alone. */
+    rc = tp_run(&out, "cd '%s/demo' && stat -c '%%a %%n' export-patient-*.json read-by-grace.json "
+                      "read-break-glass.json keys/*.json",
+                c.dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    for (char *l = out; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l))
+        cr_assert(strncmp(l, "600 ", 4) == 0, "not mode 0600: %.80s", l);
+    cr_assert(strstr(out, "export-patient-"), "%s", out);
+    free(out);
+    rc = tp_run(&out, "'%s/build/medchain' --version", c.dir);
+    cr_assert_eq(rc, 0);
+    cr_assert(strncmp(out, "medchain 0.", 11) == 0, "%s", out);
+    free(out);
 
     /* A node restarted by hand, as the hints suggest, is stopped too. */
     pid_t pids[7];
