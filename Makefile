@@ -27,7 +27,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
 # the deps step is an order-only prerequisite of every compile, and the
 # pkg-config flags are then read when a recipe runs (after the deps step), not
 # when this file is parsed (before it, on a fresh machine).
-DEPS_GOALS := test demo sanitize
+DEPS_GOALS := test demo sanitize e2e
 ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
 DEPS_FIRST := deps
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

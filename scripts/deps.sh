@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libsodium-dev libsqlite3-dev libuv1-dev libmicrohttpd-dev libjansson-dev
-      libqrencode-dev libcurl4-gnutls-dev libcriterion-dev
+      libqrencode-dev libcurl4-gnutls-dev libcriterion-dev faketime
       sqlite3 curl python3 zbar-tools libxml2-utils openssl chromium nodejs
       git iproute2 procps)
 # npm ships inside some nodejs builds (NodeSource); Debian's is separate.

@@ -8,9 +8,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define LINKS_MAX 64
@@ -64,6 +66,13 @@ static int connect_to(uint16_t port) {
     return fd;
 }
 
+/* A target that stops reading (a paused process) must not freeze the proxy:
+ * writes give up after this, and the pair is dropped like a closed one. */
+static void bound_writes(int fd) {
+    struct timeval tv = {0, 300 * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
 static void drop_pair(struct tproxy *p, int i) {
     close(p->pairs[i].a);
     close(p->pairs[i].b);
@@ -91,18 +100,6 @@ static void *serve(void *arg) {
         pthread_mutex_unlock(&p->mu);
         if (poll(fds, (nfds_t)n, 20) <= 0) continue;
         pthread_mutex_lock(&p->mu);
-        for (int i = 0; i < nl; i++) {
-            if (!(fds[i].revents & POLLIN)) continue;
-            int c = accept(p->links[i].listen_fd, NULL, NULL);
-            if (c < 0) continue;
-            int t = atomic_load(&p->links[i].cut) ? -1 : connect_to(p->links[i].target);
-            if (t < 0 || p->npairs == PAIRS_MAX) {
-                close(c);
-                if (t >= 0) close(t);
-                continue;
-            }
-            p->pairs[p->npairs++] = (struct pair){c, t, i};
-        }
         /* forward; iterate the pairs that existed when polled, backwards so
          * dropping one does not disturb the ones not yet visited */
         for (int i = np - 1; i >= 0; i--) {
@@ -113,11 +110,29 @@ static void *serve(void *arg) {
                 int from = side ? p->pairs[i].b : p->pairs[i].a;
                 int to = side ? p->pairs[i].a : p->pairs[i].b;
                 ssize_t k = read(from, buf, sizeof buf);
-                if (k <= 0 || write(to, buf, (size_t)k) != k) {
+                if (k <= 0 || send(to, buf, (size_t)k, MSG_NOSIGNAL) != k) {
                     drop_pair(p, i);
                     break;
                 }
             }
+        }
+        /* then new connections (after forwarding, which works on the pairs
+         * as polled) */
+        for (int i = 0; i < nl; i++) {
+            if (!(fds[i].revents & POLLIN)) continue;
+            int c = accept(p->links[i].listen_fd, NULL, NULL);
+            if (c < 0) continue;
+            int t = atomic_load(&p->links[i].cut) ? -1 : connect_to(p->links[i].target);
+            if (t < 0) {
+                close(c);
+                continue;
+            }
+            /* full: the oldest connection gives way to the new one (a
+             * redial replaces a connection its peer has given up on) */
+            if (p->npairs == PAIRS_MAX) drop_pair(p, 0);
+            bound_writes(c);
+            bound_writes(t);
+            p->pairs[p->npairs++] = (struct pair){c, t, i};
         }
         pthread_mutex_unlock(&p->mu);
     }
@@ -148,6 +163,21 @@ void tproxy_cut(struct tproxy *p, int port, bool cut) {
     for (int i = 0; i < p->nlinks; i++)
         if (p->links[i].port == port) atomic_store(&p->links[i].cut, cut);
     pthread_mutex_unlock(&p->mu);
+}
+
+void tproxy_dump(struct tproxy *p, FILE *out) {
+    pthread_mutex_lock(&p->mu);
+    for (int i = 0; i < p->nlinks; i++)
+        fprintf(out, "proxy link %u -> %u%s\n", p->links[i].port, p->links[i].target,
+                atomic_load(&p->links[i].cut) ? " (cut)" : "");
+    pthread_mutex_unlock(&p->mu);
+}
+
+int tproxy_pair_count(struct tproxy *p) {
+    pthread_mutex_lock(&p->mu);
+    int n = p->npairs;
+    pthread_mutex_unlock(&p->mu);
+    return n;
 }
 
 void tproxy_stop(struct tproxy *p) {

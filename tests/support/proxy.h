@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct tproxy;
 
@@ -13,6 +14,9 @@ struct tproxy *tproxy_start(void);
 /* Adds a link listening on a free port (returned) forwarding to target. */
 int tproxy_link(struct tproxy *p, uint16_t target_port);
 void tproxy_cut(struct tproxy *p, int port, bool cut); /* port: the link's listening port */
+/* Connections being forwarded now (for diagnostics). */
+int tproxy_pair_count(struct tproxy *p);
+void tproxy_dump(struct tproxy *p, FILE *out);
 void tproxy_stop(struct tproxy *p);
 
 #endif

@@ -1,0 +1,17 @@
+# Fault injection over real clusters (included by the top-level Makefile).
+#
+#   make e2e [E2E_SEEDS=1-10] [E2E_SECONDS=60] [E2E_VALIDATORS=4] [E2E_FAULTS=kill,split]
+#       runs one seeded schedule of perturbations (kill -9, pause, partitions,
+#       WAL truncation, clock offsets, whole-cluster crash) per seed against a
+#       real testnet under load, and checks every promise afterwards
+#       (tests/e2e/e2e.h). `make test` runs seed 1 for 20 s.
+E2E_SEEDS      ?= 1-10
+E2E_SECONDS    ?= 60
+E2E_VALIDATORS ?= 4
+E2E_FAULTS     ?= kill,pause,isolate,split,wal,clock,crash
+
+.PHONY: e2e
+e2e: $(BIN) $(TEST_BIN)
+	$(TEST_ENV) MEDCHAIN_E2E_SEEDS=$(E2E_SEEDS) MEDCHAIN_E2E_SECONDS=$(E2E_SECONDS) \
+	  MEDCHAIN_E2E_VALIDATORS=$(E2E_VALIDATORS) MEDCHAIN_E2E_FAULTS=$(E2E_FAULTS) MEDCHAIN_E2E_VERBOSE=1 \
+	  $(TEST_BIN) --filter 'e2e/seeded_schedules_keep_every_promise'
