@@ -1,6 +1,11 @@
 # Consensus simulator targets (included by the top-level Makefile).
 #
 #   make sim SEEDS=N [FIRST=S]   run N seeds; ends "sim: N seeds, V violations"
+#   make sim-long [-j2]          SIM_LONG_SEEDS (100,000) seeds from
+#                                SIM_LONG_FIRST (1) in chunks of SIM_LONG_CHUNK
+#                                (make -jN runs N chunks at once), then every
+#                                failing seed and one line "sim-long: N seeds
+#                                in C chunks, V violations" (fails if V > 0)
 #   make sim-mutants             build each deliberately broken engine and
 #                                check that the simulator catches every one
 #
@@ -23,7 +28,13 @@ mutant_flag_ignore-lock        := -DMC_MUTANT_IGNORE_LOCK
 mutant_flag_no-polka-check     := -DMC_MUTANT_NO_POLKA_CHECK
 mutant_flag_too-many-byzantine := -DMC_MUTANT_TOO_MANY_BYZANTINE
 
-.PHONY: sim sim-mutants
+SIM_LONG_SEEDS ?= 100000
+SIM_LONG_FIRST ?= 1
+SIM_LONG_CHUNK ?= 5000
+SIM_LONG_DIR   := $(BUILD)/sim/long
+SIM_LONG_IDS   := $(shell seq 0 $$(( ($(SIM_LONG_SEEDS) - 1) / $(SIM_LONG_CHUNK) )))
+
+.PHONY: sim sim-mutants sim-long $(SIM_LONG_IDS:%=sim-long-chunk-%)
 
 $(SIM_BIN): $(SIM_MAIN) $(SIM_CORE) tests/sim/sim.h $(LIB)
 	@mkdir -p $(dir $@)
@@ -31,6 +42,23 @@ $(SIM_BIN): $(SIM_MAIN) $(SIM_CORE) tests/sim/sim.h $(LIB)
 
 sim: $(SIM_BIN)
 	$(SIM_BIN) --seeds $(SEEDS) --first $(FIRST)
+
+# One chunk: its seeds, its log. A violation does not stop the other chunks;
+# the summary below reports it (and fails).
+$(SIM_LONG_IDS:%=sim-long-chunk-%): sim-long-chunk-%: $(SIM_BIN)
+	@mkdir -p $(SIM_LONG_DIR)
+	@first=$$(( $* * $(SIM_LONG_CHUNK) + $(SIM_LONG_FIRST) )); \
+	 count=$$(( $(SIM_LONG_SEEDS) - $* * $(SIM_LONG_CHUNK) )); \
+	 [ $$count -gt $(SIM_LONG_CHUNK) ] && count=$(SIM_LONG_CHUNK); \
+	 echo "sim-long: seeds $$first..$$(( first + count - 1 ))"; \
+	 $(SIM_BIN) --seeds $$count --first $$first > $(SIM_LONG_DIR)/chunk-$*.log 2>&1 || true
+
+sim-long: $(SIM_LONG_IDS:%=sim-long-chunk-%)
+	@cat $(SIM_LONG_IDS:%=$(SIM_LONG_DIR)/chunk-%.log) | grep -E "VIOLATION|replay:" || true
+	@cat $(SIM_LONG_IDS:%=$(SIM_LONG_DIR)/chunk-%.log) | \
+	  awk '/^sim: [0-9]+ seeds, [0-9]+ violations/ { s += $$2; v += $$4; c++ } \
+	       END { printf "sim-long: %d seeds in %d chunks, %d violations\n", s, c, v; \
+	             exit (v > 0 || s != $(SIM_LONG_SEEDS)) }'
 
 # Each mutant: the consensus sources rebuilt with one switch, the simulator,
 # and the library's other objects (never the library's consensus objects).

@@ -698,6 +698,47 @@ uint32_t mc_consensus_pol_votes(const struct mc_consensus *c, struct mc_vote *ou
     return n;
 }
 
+/* Appends the stored votes of one round and type matching a value (any
+ * value when match is false) to out; returns the new count. */
+static uint32_t collect_votes(const struct mc_consensus *c, const struct mc_consensus_round *s,
+                              uint8_t type, bool match, const mc_hash *value,
+                              struct mc_vote *out, uint32_t n, uint32_t max) {
+    const struct mc_consensus_vote_entry *e = type == MC_VOTE_PREVOTE ? s->prevotes : s->precommits;
+    for (uint32_t v = 0; v < c->vs->count && n < max; v++) {
+        const struct mc_consensus_vote_value *x =
+            match ? entry_match(&e[v], true, value) : (e[v].first.present ? &e[v].first : NULL);
+        if (!x) continue;
+        vote_from_entry(&out[n++], c, type, s->round, (uint16_t)v, x);
+    }
+    return n;
+}
+
+static const struct mc_consensus_round *slot_find_const(const struct mc_consensus *c,
+                                                        uint32_t round) {
+    for (int i = 0; i < MC_CONSENSUS_ROUND_SLOTS; i++)
+        if (c->rounds[i].used && c->rounds[i].round == round) return &c->rounds[i];
+    return NULL;
+}
+
+uint32_t mc_consensus_relay_votes(const struct mc_consensus *c, struct mc_vote *out, uint32_t max) {
+    if (!c->started || c->decided) return 0;
+    uint32_t n = mc_consensus_pol_votes(c, out, max);
+    const struct mc_consensus_round *cur = slot_find_const(c, c->round);
+    if (!cur) return n;
+    if (cur->has_proposal && cur->proposal.has_pol_round &&
+        !(c->has_valid && c->valid_round == cur->proposal.pol_round &&
+          hash_eq(&c->valid_value, &cur->proposal.block_hash))) {
+        const struct mc_consensus_round *pol = slot_find_const(c, cur->proposal.pol_round);
+        if (pol)
+            n = collect_votes(c, pol, MC_VOTE_PREVOTE, true, &cur->proposal.block_hash, out, n, max);
+    }
+    n = collect_votes(c, cur, MC_VOTE_PREVOTE, false, NULL, out, n, max);
+    n = collect_votes(c, cur, MC_VOTE_PRECOMMIT, false, NULL, out, n, max);
+    const struct mc_consensus_round *prev = c->round > 0 ? slot_find_const(c, c->round - 1) : NULL;
+    if (prev) n = collect_votes(c, prev, MC_VOTE_PRECOMMIT, false, NULL, out, n, max);
+    return n;
+}
+
 /* ---- public entry points -------------------------------------------------- */
 
 static void reset_height(struct mc_consensus *c) {

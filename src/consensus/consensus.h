@@ -50,6 +50,18 @@
  * a different message at the same one (it re-emits an identical one). If
  * save fails the engine halts signing (returns MC_ERR_IO) and stays halted.
  *
+ * Proof-of-lock persistence (liveness after a restart). The record's lock
+ * and valid value are justified by 2/3+ prevotes received from others; the
+ * engine cannot re-derive them, and a peer that never saw them cannot
+ * accept a re-proposal of the valid value (L28) without them. save() may
+ * call mc_consensus_pol_votes() on the engine (it already holds the
+ * record's lock and valid value) and should store those votes in the same
+ * durable write. After a restart, feed them back as MC_CONSENSUS_IN_VOTE
+ * right after mc_consensus_start(), together with the node's own messages
+ * of the height, and keep gossiping mc_consensus_relay_votes(). Without
+ * this, a validator that crashes while locked can hold a lock nobody can
+ * ever justify again and, with 1/3+ of the power locked, the height stalls.
+ *
  * Bounds. Votes are kept for MC_CONSENSUS_ROUND_SLOTS rounds of the current
  * height; when a round needs a slot and none is free, the round farthest from
  * the current one is forgotten (never the current, locked or valid round).
@@ -312,6 +324,26 @@ MC_MUST_CHECK int mc_consensus_step(struct mc_consensus *c, struct mc_consensus_
  * Returns the count (0 when there is no valid value or its round was
  * forgotten). */
 uint32_t mc_consensus_pol_votes(const struct mc_consensus *c, struct mc_vote *out, uint32_t max);
+
+/* Votes received from others that the caller should re-gossip at every
+ * gossip tick (own messages are re-gossiped from the caller's WAL):
+ *   1. the proof-of-lock of the valid value (mc_consensus_pol_votes), which
+ *      a re-proposal of it relies on;
+ *   2. the prevotes of the current round's proposal's pol_round for its
+ *      value, when held: a peer that lacks the proof a proposal cites gets
+ *      it from any node that has it, not only from the proposer;
+ *   3. every vote held for the current round (one per validator and type),
+ *      so a vote that reached only some nodes (lost, partitioned, or sent
+ *      selectively by a Byzantine validator) reaches them all;
+ *   4. the precommits held for the previous round: the 2/3+ that moved us
+ *      on, so a peer still in that round moves on too (it skips to the
+ *      previous round on f+1 of them, then times out on 2/3+).
+ * This is the gossip property the paper's liveness proof assumes ("a
+ * message a correct process receives, every correct process eventually
+ * receives"). Returns the count written to out (at most max; never more
+ * than MC_CONSENSUS_RELAY_MAX(n) for n validators), in a fixed order. */
+#define MC_CONSENSUS_RELAY_MAX(n) (5u * (uint32_t)(n))
+uint32_t mc_consensus_relay_votes(const struct mc_consensus *c, struct mc_vote *out, uint32_t max);
 
 /* Proposer of (height, round) in vs: weighted round robin with integer
  * priorities (each turn every validator gains its power, the highest

@@ -5,6 +5,14 @@
  *   PROPOSAL / VOTE         broadcast, remember as our own message of the
  *                           height (WAL in the store, re-gossiped every
  *                           second), and feed back into our own engine
+ *
+ * Vote relay: every second, and to a peer that (re)connects, the driver
+ * also sends the votes of others the engine says peers may lack
+ * (mc_consensus_relay_votes: proofs-of-lock, the current round, the
+ * previous round's precommits), so a vote one node received reaches all.
+ * The proof-of-lock behind our lock is stored with every signed-state
+ * record and replayed after a restart, so a validator that crashes while
+ * locked can still justify its lock to its peers.
  *   TIMEOUT                 arm a libuv timer that feeds IN_TIMEOUT
  *   GET_VALUE               build a block from the mempool as soon as it
  *                           holds transactions, or an empty block after
@@ -146,6 +154,39 @@ static void own_add(struct mc_node *n, const struct mc_buf *msg) {
     struct mc_buf *b = &d->own[d->own_count++];
     mc_buf_init(b, 0);
     mc_buf_append(b, msg->data, msg->len);
+}
+
+/* The prevotes behind our valid value (the proof-of-lock), as stored
+ * beside the signed state: | u64 height | (u32 len | wire vote)* |. */
+static void pol_encode(struct mc_node *n, struct mc_buf *b) {
+    struct mc_vote pol[MC_VALIDATORS_MAX];
+    uint32_t k = mc_consensus_pol_votes(n->drv->cs, pol, MC_VALIDATORS_MAX);
+    mc_enc_u64(b, cur_height(n));
+    for (uint32_t i = 0; i < k; i++) {
+        struct mc_buf w;
+        mc_buf_init(&w, 0);
+        mc_wire_encode_vote(&w, &pol[i]);
+        mc_enc_bytes32(b, w.data, w.len);
+        mc_buf_deinit(&w);
+    }
+}
+
+/* Sends the votes of others peers may lack (consensus.h) to one peer, or
+ * to every peer when to is NULL. */
+static void relay_votes(struct mc_node *n, const mc_pubkey *to) {
+    uint32_t max = MC_CONSENSUS_RELAY_MAX(n->genesis.valset.count);
+    struct mc_vote *relay = malloc((max ? max : 1) * sizeof *relay);
+    if (!relay) return; /* the next tick tries again */
+    uint32_t k = mc_consensus_relay_votes(n->drv->cs, relay, max);
+    for (uint32_t i = 0; i < k; i++) {
+        struct mc_buf w;
+        mc_buf_init(&w, 0);
+        mc_wire_encode_vote(&w, &relay[i]);
+        if (to) send_to(n, to, &w);
+        else broadcast(n, &w);
+        mc_buf_deinit(&w);
+    }
+    free(relay);
 }
 
 /* ---- candidates ---- */
@@ -529,11 +570,13 @@ static int save_signed(void *ctx, const struct mc_consensus_signed_state *s) {
             mc_buf_deinit(&w);
         }
     }
-    struct mc_buf b, own;
+    struct mc_buf b, own, pol;
     mc_buf_init(&b, 0);
     mc_buf_init(&own, 0);
+    mc_buf_init(&pol, 0);
     mc_consensus_signed_state_encode(&b, s);
     own_encode(n, &own);
+    pol_encode(n, &pol);
     struct mc_buf val;
     mc_buf_init(&val, 0);
     struct mc_driver *d = n->drv;
@@ -544,17 +587,19 @@ static int save_signed(void *ctx, const struct mc_consensus_signed_state *s) {
         mc_enc_bytes32(&val, vs->c.header_bytes.data, vs->c.header_bytes.len);
         mc_enc_bytes32(&val, vs->c.body_bytes.data, vs->c.body_bytes.len);
     }
-    int rc = b.err ? b.err : own.err ? own.err : val.err;
+    int rc = b.err ? b.err : own.err ? own.err : pol.err ? pol.err : val.err;
     if (!rc) rc = mc_store_begin(n->store);
     if (!rc) {
         rc = mc_store_meta_put(n->store, "consensus_signed", b.data, b.len);
         if (!rc) rc = mc_store_meta_put(n->store, "consensus_own", own.data, own.len);
+        if (!rc) rc = mc_store_meta_put(n->store, "consensus_pol", pol.data, pol.len);
         if (!rc && val.len) rc = mc_store_meta_put(n->store, "consensus_value", val.data, val.len);
         if (!rc) rc = mc_store_commit(n->store);
         else mc_store_rollback(n->store);
     }
     mc_buf_deinit(&b);
     mc_buf_deinit(&own);
+    mc_buf_deinit(&pol);
     mc_buf_deinit(&val);
     return rc;
 }
@@ -695,6 +740,25 @@ int mc_driver_start(struct mc_node *n) {
         }
         if (d->own_count) mc_log_info("driver", "replayed %u of our own messages at height %llu",
                                       d->own_count, (unsigned long long)cur_height(n));
+    }
+    mc_buf_deinit(&b);
+    /* and the proof-of-lock stored with the record: the engine holds the
+     * prevotes behind its restored lock again and relays them */
+    mc_buf_init(&b, 0);
+    if (mc_store_meta_get(n->store, "consensus_pol", &b) == 0) {
+        struct mc_dec dec;
+        mc_dec_init(&dec, b.data, b.len);
+        uint64_t h = mc_dec_u64(&dec);
+        uint32_t k = 0;
+        while (!dec.err && h == cur_height(n) && dec.pos < dec.len && k < MC_VALIDATORS_MAX) {
+            size_t len;
+            const uint8_t *p = mc_dec_bytes32(&dec, &len, MC_NET_MESSAGE_MAX);
+            if (!p) break;
+            handle_wire(n, NULL, p, len, false);
+            k++;
+        }
+        if (k) mc_log_info("driver", "replayed %u prevotes behind our lock at height %llu", k,
+                           (unsigned long long)cur_height(n));
     }
     mc_buf_deinit(&b);
     return 0;
@@ -922,6 +986,7 @@ void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up) {
             send_to(n, key, &w);
             mc_buf_deinit(&w);
             for (uint32_t i = 0; i < d->own_count; i++) send_to(n, key, &d->own[i]);
+            if (d->started && !d->paused) relay_votes(n, key);
         }
     }
     char hx[17];
@@ -952,15 +1017,7 @@ void mc_driver_tick(struct mc_node *n) {
             d->last_gossip_ms = now;
             if (!d->paused) {
                 for (uint32_t i = 0; i < d->own_count; i++) broadcast(n, &d->own[i]);
-                struct mc_vote pol[MC_VALIDATORS_MAX];
-                uint32_t k = mc_consensus_pol_votes(d->cs, pol, MC_VALIDATORS_MAX);
-                for (uint32_t i = 0; i < k; i++) {
-                    struct mc_buf w;
-                    mc_buf_init(&w, 0);
-                    mc_wire_encode_vote(&w, &pol[i]);
-                    broadcast(n, &w);
-                    mc_buf_deinit(&w);
-                }
+                relay_votes(n, NULL);
             }
             struct mc_buf st;
             mc_buf_init(&st, 0);

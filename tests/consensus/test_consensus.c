@@ -865,3 +865,114 @@ Test(consensus, same_inputs_same_outputs) {
         }
     }
 }
+
+/* ---- proof-of-lock persistence and vote relay ----------------------------- */
+
+/* A persistence hook that also keeps the proof-of-lock, as consensus.h
+ * asks: it reads mc_consensus_pol_votes() during save. */
+static struct mc_vote pol_saved[N];
+static uint32_t pol_saved_count;
+
+static int save_with_pol(void *ctx, const struct mc_consensus_signed_state *s) {
+    (void)ctx;
+    saved = *s;
+    saves++;
+    pol_saved_count = mc_consensus_pol_votes(eng, pol_saved, N);
+    return 0;
+}
+
+static bool holds_vote(const struct mc_vote *list, uint32_t n, int who, uint8_t type,
+                       uint32_t round) {
+    for (uint32_t i = 0; i < n; i++)
+        if (list[i].validator == who && list[i].type == type && list[i].round == round)
+            return true;
+    return false;
+}
+
+Test(consensus, a_validator_restarted_while_locked_gets_its_proof_of_lock_back) {
+    struct mc_consensus_persist pp = {save_with_pol, NULL};
+    int me = non_proposer(1, 0);
+    mc_hash a = value(1);
+    cr_assert_eq(mc_consensus_init(eng, &cfg, &vs, &keys[me], 1, NULL, &pp), 0);
+    cr_assert_eq(mc_consensus_start(eng, &out), 0);
+    struct mc_proposal p = proposal(1, 0, &a, -1);
+    cr_assert_eq(feed_proposal(&p), 0);
+    cr_assert_eq(feed_validity(1, &a, true), 0);
+    for (int k = 0; k < 2; k++) {
+        struct mc_vote v = vote(other(me, k), MC_VOTE_PREVOTE, 1, 0, &a);
+        cr_assert_eq(feed_vote(&v), 0);
+    }
+    cr_assert(eng->has_locked && find_vote(MC_VOTE_PRECOMMIT), "locked and precommitted");
+    cr_assert_eq(pol_saved_count, 3, "the save before the precommit holds the polka");
+    cr_assert(holds_vote(pol_saved, 3, other(me, 0), MC_VOTE_PREVOTE, 0));
+    cr_assert(holds_vote(pol_saved, 3, other(me, 1), MC_VOTE_PREVOTE, 0));
+
+    /* crash and restart from the record alone: the lock is back, its proof is not */
+    struct mc_consensus_signed_state restored = saved;
+    uint32_t npol = pol_saved_count;
+    struct mc_vote pol[N];
+    memcpy(pol, pol_saved, sizeof pol);
+    cr_assert_eq(mc_consensus_init(eng, &cfg, &vs, &keys[me], 1, &restored, &pp), 0);
+    cr_assert_eq(mc_consensus_start(eng, &out), 0);
+    struct mc_vote got[MC_CONSENSUS_RELAY_MAX(N)];
+    cr_assert(eng->has_locked);
+    cr_assert_eq(mc_consensus_pol_votes(eng, got, N), 0, "nothing to show for the lock");
+    /* the persisted proof-of-lock fed back in: the engine holds and relays it */
+    for (uint32_t i = 0; i < npol; i++) cr_assert_eq(feed_vote(&pol[i]), 0);
+    cr_assert_eq(mc_consensus_pol_votes(eng, got, N), 3);
+    uint32_t nr = mc_consensus_relay_votes(eng, got, MC_CONSENSUS_RELAY_MAX(N));
+    cr_assert(holds_vote(got, nr, other(me, 0), MC_VOTE_PREVOTE, 0));
+    cr_assert(holds_vote(got, nr, other(me, 1), MC_VOTE_PREVOTE, 0));
+
+    /* a peer in round 1 shown a re-proposal of a with pol_round 0 waits
+     * (L28 needs the polka) until the relayed votes arrive, then prevotes a */
+    int peer = -1;
+    for (int i = 0; i < N && peer < 0; i++)
+        if (i != me && i != mc_consensus_proposer(&vs, 1, 1)) peer = i;
+    start(peer, 1);
+    for (int k = 0; k < 3; k++) {
+        struct mc_vote v = vote(other(peer, k), MC_VOTE_PRECOMMIT, 1, 0, NULL);
+        cr_assert_eq(feed_vote(&v), 0);
+    }
+    cr_assert_eq(feed_timeout(MC_CONSENSUS_TIMEOUT_PRECOMMIT, 1, 0), 0);
+    cr_assert_eq(eng->round, 1);
+    struct mc_proposal q = proposal(1, 1, &a, 0);
+    cr_assert_eq(feed_proposal(&q), 0);
+    cr_assert_eq(feed_validity(1, &a, true), 0);
+    cr_assert_null(find_vote(MC_VOTE_PREVOTE), "no proof yet: wait");
+    const struct mc_vote *pv = NULL;
+    for (uint32_t i = 0; i < nr && !pv; i++) {
+        if (got[i].type != MC_VOTE_PREVOTE || got[i].round != 0) continue;
+        cr_assert_eq(feed_vote(&got[i]), 0);
+        pv = find_vote(MC_VOTE_PREVOTE);
+    }
+    cr_assert(pv && pv->round == 1 && pv->has_block && memcmp(pv->block_hash.b, a.b, 32) == 0,
+              "with the relayed polka the peer prevotes the re-proposed value");
+}
+
+Test(consensus, relay_votes_cover_the_current_round_and_the_previous_precommits) {
+    int me = non_proposer(1, 0);
+    start(me, 1);
+    mc_hash a = value(1);
+    struct mc_vote pv0 = vote(other(me, 0), MC_VOTE_PREVOTE, 1, 0, &a);
+    cr_assert_eq(feed_vote(&pv0), 0);
+    struct mc_vote got[MC_CONSENSUS_RELAY_MAX(N)];
+    uint32_t n = mc_consensus_relay_votes(eng, got, MC_CONSENSUS_RELAY_MAX(N));
+    cr_assert_eq(n, 1, "round 0: the one vote held");
+    cr_assert(holds_vote(got, n, other(me, 0), MC_VOTE_PREVOTE, 0));
+    for (int k = 0; k < 3; k++) {
+        struct mc_vote v = vote(other(me, k), MC_VOTE_PRECOMMIT, 1, 0, NULL);
+        cr_assert_eq(feed_vote(&v), 0);
+    }
+    cr_assert_eq(feed_timeout(MC_CONSENSUS_TIMEOUT_PRECOMMIT, 1, 0), 0);
+    cr_assert_eq(eng->round, 1);
+    struct mc_vote pv1 = vote(other(me, 1), MC_VOTE_PREVOTE, 1, 1, NULL);
+    cr_assert_eq(feed_vote(&pv1), 0);
+    n = mc_consensus_relay_votes(eng, got, MC_CONSENSUS_RELAY_MAX(N));
+    cr_assert_eq(n, 4, "round 1's prevote and round 0's three precommits");
+    cr_assert(holds_vote(got, n, other(me, 1), MC_VOTE_PREVOTE, 1));
+    for (int k = 0; k < 3; k++) cr_assert(holds_vote(got, n, other(me, k), MC_VOTE_PRECOMMIT, 0));
+    cr_assert(!holds_vote(got, n, other(me, 0), MC_VOTE_PREVOTE, 0), "older prevotes stay");
+    for (uint32_t i = 0; i < n; i++) cr_assert_eq(mc_vote_verify(&got[i], &vs, CHAIN), 0);
+    cr_assert_eq(mc_consensus_relay_votes(eng, got, 2), 2, "max is respected");
+}

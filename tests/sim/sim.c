@@ -99,6 +99,11 @@ struct node {
      * durable too, re-gossiped after a restart */
     uint32_t sent_count;
     struct msg sent[SENT_MAX];
+    /* the proof-of-lock (others' prevotes behind the durable valid value),
+     * written with every durable record and replayed after a restart */
+    uint64_t pol_height;
+    uint32_t pol_count;
+    struct msg pol[NODES_MAX];
     /* volatile */
     uint64_t last_commit_reply[NODES_MAX];
     uint64_t last_behind_request[NODES_MAX];
@@ -574,10 +579,17 @@ static void byz_on_proposal(struct sim *s, uint16_t who, const struct mc_proposa
 
 static void handle_output(struct sim *s, uint16_t who, struct mc_consensus_output *out);
 
+/* The durable write before a signature: the record and, in the same
+ * write, the prevotes that justify its valid value (consensus.h). */
 static int save_hook(void *ctx, const struct mc_consensus_signed_state *st) {
     struct node *nd = ctx;
     nd->durable = *st;
     nd->has_durable = true;
+    struct mc_vote pol[NODES_MAX];
+    uint32_t np = mc_consensus_pol_votes(nd->eng, pol, NODES_MAX);
+    nd->pol_height = st->height;
+    nd->pol_count = np;
+    for (uint32_t k = 0; k < np; k++) msg_from_vote(&nd->pol[k], &pol[k]);
     return 0;
 }
 
@@ -610,11 +622,14 @@ static void node_start(struct sim *s, uint16_t who) {
     if (mc_consensus_start(nd->eng, &s->out) != 0) violation(s, "node %u failed to start", who);
     handle_output(s, who, &s->out);
     /* WAL replay: our own messages of this height go back into the engine,
-     * so its tallies count what we signed before the crash. */
-    for (uint32_t k = 0; k < nd->sent_count && !s->stop; k++) {
+     * so its tallies count what we signed before the crash, and so does the
+     * persisted proof-of-lock, so the lock can be justified to peers again. */
+    uint32_t replay = nd->sent_count;
+    if (nd->pol_height == nd->decided_count + 1) replay += nd->pol_count;
+    for (uint32_t k = 0; k < replay && !s->stop; k++) {
         struct mc_consensus_input in;
         memset(&in, 0, sizeof in);
-        const struct msg *m = &nd->sent[k];
+        const struct msg *m = k < nd->sent_count ? &nd->sent[k] : &nd->pol[k - nd->sent_count];
         if (m->kind == MSG_VOTE) {
             in.kind = MC_CONSENSUS_IN_VOTE;
             if (mc_vote_decode(&in.u.vote, m->wire, m->len) != 0) abort();
@@ -1037,12 +1052,14 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
                 if (nd->behaviour == HONEST && !nd->in_pause) {
                     for (uint32_t k = 0; k < nd->sent_count; k++)
                         broadcast(s, e.node, &nd->sent[k]);
-                    /* and the proof-of-lock behind a re-proposal of our valid value */
-                    struct mc_vote pol[NODES_MAX];
-                    uint32_t np = mc_consensus_pol_votes(nd->eng, pol, NODES_MAX);
-                    for (uint32_t k = 0; k < np; k++) {
+                    /* and the votes of others we hold that peers may lack:
+                     * proofs-of-lock and the current round (consensus.h) */
+                    struct mc_vote relay[MC_CONSENSUS_RELAY_MAX(NODES_MAX)];
+                    uint32_t nr = mc_consensus_relay_votes(nd->eng, relay,
+                                                           MC_CONSENSUS_RELAY_MAX(NODES_MAX));
+                    for (uint32_t k = 0; k < nr; k++) {
                         struct msg m;
-                        msg_from_vote(&m, &pol[k]);
+                        msg_from_vote(&m, &relay[k]);
                         broadcast(s, e.node, &m);
                     }
                 }
