@@ -15,3 +15,11 @@ e2e: $(BIN) $(TEST_BIN)
 	$(TEST_ENV) MEDCHAIN_E2E_SEEDS=$(E2E_SEEDS) MEDCHAIN_E2E_SECONDS=$(E2E_SECONDS) \
 	  MEDCHAIN_E2E_VALIDATORS=$(E2E_VALIDATORS) MEDCHAIN_E2E_FAULTS=$(E2E_FAULTS) MEDCHAIN_E2E_VERBOSE=1 \
 	  $(TEST_BIN) --filter 'e2e/seeded_schedules_keep_every_promise'
+
+# A long run at steady load with no perturbations, reporting each node's
+# memory and file descriptors and the latency over time (scripts/soak.sh).
+#
+#   make soak [SOAK_SECONDS=3600] [SOAK_RATE=300] [SOAK_CHUNK=60]
+.PHONY: soak
+soak: $(BIN)
+	@bash scripts/soak.sh
