@@ -47,7 +47,7 @@ for i in $(seq 0 $((N - 1))); do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$((API + i))/v1/status" && break; sleep 0.1; done
 done
 
-rss_kb() { sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss_kb() { awk '/^VmRSS:/ {print $2; f=1} END {if (!f) print 0}' "/proc/$1/status" 2>/dev/null || echo 0; }
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 nodes=""
 for i in $(seq 0 $((N - 1))); do nodes="$nodes --node http://127.0.0.1:$((API + i))"; done
