@@ -10,8 +10,24 @@ E2E_SECONDS    ?= 60
 E2E_VALIDATORS ?= 4
 E2E_FAULTS     ?= kill,pause,isolate,split,wal,clock,crash
 
+# A test build whose node forgets the transactions of its latest block on
+# every start (src/cli/cmd_node.c, MC_TEST_FORGET_LAST_TXS): the harness must
+# catch it (tests/e2e/test_e2e.c).
+E2E_FORGET_DIR := $(BUILD)/e2e-forget
+E2E_FORGET_BIN := $(E2E_FORGET_DIR)/medchain
+
+$(E2E_FORGET_DIR)/cmd_node.o: src/cli/cmd_node.c $(wildcard src/*/*.h) | $(DEPS_FIRST)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DMC_TEST_FORGET_LAST_TXS -c $< -o $@
+
+$(E2E_FORGET_BIN): $(E2E_FORGET_DIR)/cmd_node.o $(filter-out $(BUILD)/obj/src/cli/cmd_node.o,$(CLI_OBJ)) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+test: $(E2E_FORGET_BIN)
+TEST_ENV += MEDCHAIN_E2E_FORGETFUL=$(abspath $(E2E_FORGET_BIN))
+
 .PHONY: e2e
-e2e: $(BIN) $(TEST_BIN)
+e2e: $(BIN) $(TEST_BIN) $(E2E_FORGET_BIN)
 	$(TEST_ENV) MEDCHAIN_E2E_SEEDS=$(E2E_SEEDS) MEDCHAIN_E2E_SECONDS=$(E2E_SECONDS) \
 	  MEDCHAIN_E2E_VALIDATORS=$(E2E_VALIDATORS) MEDCHAIN_E2E_FAULTS=$(E2E_FAULTS) MEDCHAIN_E2E_VERBOSE=1 \
 	  $(TEST_BIN) --filter 'e2e/seeded_schedules_keep_every_promise'

@@ -63,6 +63,21 @@ static int home_lock(const char *home) {
     return fd;
 }
 
+#ifdef MC_TEST_FORGET_LAST_TXS
+#include <sqlite3.h>
+/* Test build only (mk/e2e.mk): a node that loses the transactions of its
+ * latest block when it starts, as a store that acknowledged writes it did
+ * not keep would. The fault-injection harness must catch it. */
+static void forget_last_txs(const char *home) {
+    char path[PATH_BYTES];
+    if (home_path(path, home, "data/chain.db")) return;
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) == SQLITE_OK)
+        sqlite3_exec(db, "DELETE FROM txs WHERE height = (SELECT max(height) FROM txs)", NULL, NULL, NULL);
+    sqlite3_close(db);
+}
+#endif
+
 int mc_cli_cmd_init(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {
         {"home", true}, {"chain-id", true}, {"org", true}, {"kind", true},
@@ -181,6 +196,9 @@ int mc_cli_cmd_node(int argc, char **argv) {
     if (api_arg && split_host_port(host, sizeof host, &port, api_arg))
         return mc_cli_error(MC_CLI_USAGE, "--api must be HOST:PORT, e.g. 127.0.0.1:7700 or [::1]:7700");
     if (home_lock(home) < 0) return MC_CLI_FAIL;
+#ifdef MC_TEST_FORGET_LAST_TXS
+    forget_last_txs(home);
+#endif
     struct mc_node *n = NULL;
     mc_err_clear();
     int rc = mc_node_open(&n, home);

@@ -320,6 +320,7 @@ static void fault_start(struct e2e *e) {
     if (!k) return;
     int f = kinds[frnd(e) % (uint64_t)k];
     int t = frnd_in(e, 0, e->n - 1);
+    if (e->o->fault_target >= 0 && e->o->fault_target < e->n) t = e->o->fault_target;
     double d = 1.0 + (double)frnd_in(e, 0, 2000) / 1000.0;
     switch (f) {
     case E2E_KILL:
@@ -817,7 +818,7 @@ int e2e_run(const struct e2e_options *o, struct e2e_report *r) {
     note(e, "proxy forwarding %d connections at the end", tproxy_pair_count(e->px));
     if (r->violations && o->verbose) tproxy_dump(e->px, stderr);
     if (r->violations)
-        fprintf(stderr, "e2e: seed %llu failed (%d violations); cluster kept in %s\n"
+        fprintf(stderr, "e2e: seed %llu failed (%d violations); cluster in %s\n"
                         "e2e: replay its schedule: make e2e E2E_SEEDS=%llu E2E_SECONDS=%d\n",
                 (unsigned long long)o->seed, r->violations, e->dir, (unsigned long long)o->seed, o->seconds);
 out:
@@ -830,7 +831,7 @@ out:
         }
     }
     if (e->px) tproxy_stop(e->px);
-    if (!rc && !r->violations && e->dir[0]) {
+    if (e->dir[0] && (!o->keep_failed || (!rc && !r->violations))) {
         char *out;
         tp_run(&out, "rm -rf '%s'", e->dir);
         free(out);

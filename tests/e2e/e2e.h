@@ -56,7 +56,9 @@ struct e2e_options {
     unsigned faults;       /* enum e2e_fault bits */
     const char *bin;       /* medchain binary for every node */
     const char *bin_node0; /* other binary for node 0 (a test build), or NULL */
+    int fault_target;      /* the node every perturbation concerns, or -1 for any */
     bool verbose;          /* print each perturbation and op outcome */
+    bool keep_failed;      /* keep a failing run's cluster folder to look at */
 };
 
 struct e2e_report {

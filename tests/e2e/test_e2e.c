@@ -62,6 +62,8 @@ Test(e2e, seeded_schedules_keep_every_promise, .timeout = 7200) {
                                 .seconds = secs_env ? atoi(secs_env) : 20,
                                 .faults = parse_faults(getenv("MEDCHAIN_E2E_FAULTS")),
                                 .bin = tp_bin(),
+                                .fault_target = -1,
+                                .keep_failed = true,
                                 .verbose = getenv("MEDCHAIN_E2E_VERBOSE") != NULL};
         struct e2e_report r;
         int rc = e2e_run(&o, &r);
@@ -75,4 +77,22 @@ Test(e2e, seeded_schedules_keep_every_promise, .timeout = 7200) {
         failed += r.violations > 0;
     }
     fprintf(stderr, "e2e: %d schedules, %d with violations\n", n, failed);
+}
+
+/* The checker can fail: node 0 runs a test build that loses the transactions
+ * of its latest block whenever it restarts, and it is killed and restarted
+ * under load; transactions reported committed then go missing on node 0 (or
+ * it cannot restart at all), and the harness must say so. */
+Test(e2e, checker_catches_a_node_that_forgets_committed_transactions, .timeout = 600) {
+    const char *forgetful = getenv("MEDCHAIN_E2E_FORGETFUL");
+    cr_assert(forgetful && *forgetful, "MEDCHAIN_E2E_FORGETFUL (the test build) is not set");
+    struct e2e_options o = {.seed = 11, .validators = 4, .seconds = 12, .faults = E2E_KILL,
+                            .bin = tp_bin(), .bin_node0 = forgetful, .fault_target = 0};
+    struct e2e_report r;
+    int rc = e2e_run(&o, &r);
+    report(&o, &r);
+    cr_assert_eq(rc, 0, "the harness could not run: %s", r.violation);
+    cr_assert_gt(r.perturbations, 0);
+    cr_assert_gt(r.violations, 0, "a node that forgets committed transactions went unnoticed");
+    cr_assert(strstr(r.violation, "node 0"), "the violation does not name node 0: %s", r.violation);
 }
