@@ -7,6 +7,7 @@
 #                   deps step first
 #   make sanitize   the same tests built with ASan+UBSan
 #   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
+#   make fuzz-long  every libFuzzer target for an hour
 #   make bench      benchmarks (each prints its bound measured in the same run)
 #   make demo       start a local consortium with sample data (deps step first)
 #   make demo-stop  stop every node of the demo consortium
@@ -54,7 +55,7 @@ LIB       := $(BUILD)/libmedchain.a
 BIN       := $(BUILD)/medchain
 TEST_BIN  := $(BUILD)/medchain-tests
 
-.PHONY: all deps test unit sanitize fuzz bench demo demo-stop clean
+.PHONY: all deps test unit sanitize fuzz fuzz-long bench demo demo-stop clean
 all: $(BIN)
 
 deps:
@@ -93,6 +94,11 @@ sanitize:
 FUZZ_SECONDS ?= 20
 fuzz:
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Every target for an hour (FUZZ_LONG_SECONDS each).
+FUZZ_LONG_SECONDS ?= 3600
+fuzz-long:
+	@bash scripts/fuzz.sh $(FUZZ_LONG_SECONDS)
 
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 $(BUILD)/bench/%: bench/%.c $(LIB)
