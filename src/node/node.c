@@ -34,6 +34,7 @@
 #include "base/log.h"
 #include "chain/block.h"
 #include "crypto/keyfile.h"
+#include "node/journal.h"
 #include "node/mempool.h"
 #include "node/node_internal.h"
 #include "consensus/consensus.h"
@@ -196,6 +197,8 @@ static int check_rebuild(struct mc_node *n);
 static void check_close(struct mc_node *n);
 static void mempool_maintain(struct mc_node *n);
 static void gossip_queue(struct mc_node *n, const uint8_t *tx, size_t len);
+static int journal_start(struct mc_node *n);
+static void journal_append(struct mc_node *n, const uint8_t *tx, size_t len);
 
 /* Restores the in-memory view of the latest block from the store. */
 static int load_head(struct mc_node *n) {
@@ -251,6 +254,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) purge_recent_erasures(n);
     if (!rc) rc = mc_driver_create(n);
     if (!rc) rc = mc_repl_create(n);
+    if (!rc) rc = journal_start(n);
     if (rc) {
         mc_node_close(n);
         return rc;
@@ -274,6 +278,7 @@ void mc_node_close(struct mc_node *n) {
     pthread_mutex_destroy(&n->gossip_lock);
     for (uint32_t i = 0; i < n->outbox_count; i++) free(n->outbox[i].payload);
     free(n->outbox);
+    mc_journal_close(n->journal);
     check_close(n);
     mc_app_close(n->check);
     mc_app_close(n->app);
@@ -328,6 +333,7 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
                             (unsigned long long)tx.nonce, (unsigned long long)next_nonce);
         else
             rc = admit(n, &id, &tx, bytes, len);
+        if (!rc) journal_append(n, bytes, len);
     }
     pthread_mutex_unlock(&n->lock);
     if (rc == 0 && gossip) gossip_queue(n, bytes, len);
@@ -444,6 +450,7 @@ static void recheck_own(struct mc_node *n, const struct mc_mempool_tx *t) {
         rc = mc_mempool_replace(n->pool, &id, &nid, want, b.data, b.len);
         if (!rc) {
             mc_mempool_note_replaced(n->pool, &id, &nid);
+            journal_append(n, b.data, b.len);
             gossip_queue(n, b.data, b.len);
             mc_log_info("node", "re-signed a node %s transaction: nonce %llu -> %llu (an earlier one was rejected)",
                         mc_tx_type_name(old.type), (unsigned long long)was, (unsigned long long)want);
@@ -564,11 +571,78 @@ static int submit_local_locked(struct mc_node *n, uint16_t type, const uint8_t *
     if (!rc) rc = check_deliver(n, b.data, b.len);
     if (!rc && (rc = mc_mempool_add(n->pool, &id, &dec.sender, dec.nonce, b.data, b.len)))
         n->check_removals = UINT64_MAX; /* the check state ran ahead: rebuild */
-    if (!rc) gossip_queue(n, b.data, b.len);
+    if (!rc) {
+        journal_append(n, b.data, b.len);
+        gossip_queue(n, b.data, b.len);
+    }
     mc_buf_deinit(&b);
     if (rc) return rc;
     if (id_out) *id_out = id;
     return 0;
+}
+
+/* ---- the mempool journal (journal.h) ---- */
+
+static void journal_append(struct mc_node *n, const uint8_t *tx, size_t len) {
+    /* A failure costs durability across a crash, not the transaction. */
+    if (n->journal && mc_journal_append(n->journal, tx, len))
+        mc_log_warn("node", "%s", mc_err_detail());
+}
+
+/* Rewrites the journal with exactly the pending transactions: ready ones
+ * in order, then the queued ones (which replay into the queue again). */
+static int journal_compact(struct mc_node *n) {
+    mc_mempool_compact(n->pool);
+    uint32_t r = mc_mempool_size(n->pool), q = mc_mempool_queued_count(n->pool);
+    const struct mc_mempool_tx **all = malloc((r + q + 1) * sizeof *all);
+    struct mc_tx_ref *refs = malloc((r + q + 1) * sizeof *refs);
+    int rc = MC_ERR_NOMEM;
+    if (all && refs) {
+        uint32_t k = mc_mempool_peek(n->pool, all, r);
+        k += mc_mempool_peek_queued(n->pool, all + k, q);
+        for (uint32_t i = 0; i < k; i++) refs[i] = (struct mc_tx_ref){all[i]->bytes, all[i]->len};
+        rc = mc_journal_rewrite(n->journal, refs, k);
+    }
+    free(all);
+    free(refs);
+    return rc;
+}
+
+/* Once a block: the journal is synced, and rewritten when committed
+ * transactions make up most of it. */
+static void journal_after_commit(struct mc_node *n) {
+    if (!n->journal) return;
+    uint64_t live = (uint64_t)mc_mempool_size(n->pool) + mc_mempool_queued_count(n->pool);
+    uint64_t recs = mc_journal_records(n->journal);
+    int rc = 0;
+    if ((live == 0 && recs > 0) || recs > 4 * live + 4096) rc = journal_compact(n);
+    else if (recs > 0) rc = mc_journal_sync(n->journal);
+    if (rc) mc_log_warn("node", "mempool journal: %s", mc_err_detail());
+}
+
+static void replay_one(void *ctx, const uint8_t *tx, size_t len) {
+    int *admitted = (int *)((void **)ctx)[1];
+    if (submit(((void **)ctx)[0], tx, len, NULL, false) == 0) (*admitted)++;
+}
+
+/* Re-admits what was pending when the node last stopped (each transaction
+ * checked again as if just submitted; committed or stale ones are refused),
+ * then starts a fresh journal holding exactly the re-admitted ones. */
+static int journal_start(struct mc_node *n) {
+    char p[PATH_MAX];
+    int rc = path_join(p, sizeof p, n->home, "data/mempool.journal");
+    if (rc) return rc;
+    int admitted = 0;
+    void *ctx[2] = {n, &admitted};
+    int read = mc_journal_replay(p, replay_one, ctx);
+    if (read < 0) return read;
+    if ((rc = mc_journal_open(&n->journal, p))) return rc;
+    pthread_mutex_lock(&n->lock);
+    rc = journal_compact(n);
+    pthread_mutex_unlock(&n->lock);
+    if (read > 0)
+        mc_log_info("node", "re-admitted %d of %d transactions from the mempool journal", admitted, read);
+    return rc;
 }
 
 /* Queued transactions past their wait are dropped and reported (at most a
@@ -661,6 +735,7 @@ void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
     mc_mempool_compact(n->pool);
     /* Recheck what is left against the new committed state. */
     if (check_rebuild(n)) mc_log_warn("node", "cannot rebuild the check state: %s", mc_err_detail());
+    journal_after_commit(n);
     n->txs_committed += c->header.tx_count;
     uint64_t now = now_ms();
     uint64_t latency = now > c->header.time_ms ? now - c->header.time_ms : 0;

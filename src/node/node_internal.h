@@ -18,6 +18,7 @@
 #include "node/node.h"
 
 struct mc_driver;
+struct mc_journal;
 struct mc_repl;
 struct mc_tx;
 
@@ -69,6 +70,7 @@ struct mc_node {
     bool check_open;
     uint64_t check_removals;
     uint32_t gap_wait_ms;          /* how long a gapped transaction waits */
+    struct mc_journal *journal;    /* admitted transactions, for restarts */
     uint64_t last_expire_ms;
 
     /* transactions admitted through the API, to be gossiped by the loop */
