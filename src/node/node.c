@@ -12,7 +12,18 @@
  * A crash before 3 commits loses nothing that was reported committed; a
  * failure of the store is fatal for the process (the node restarts from
  * the last committed block rather than run with memory that disagrees with
- * its disk). */
+ * its disk).
+ *
+ * Admission: a submitted transaction passes the stateless checks, then the
+ * committed-state checks (mc_app_check_tx), then takes its place from the
+ * check state (node_internal.h): ready when its nonce is the sender's next
+ * there, queued when there is a gap. The node's own transactions must also
+ * execute on the check state, so one its block would reject is refused
+ * before it takes a nonce. After every commit the check state is rebuilt
+ * from the new committed state and the remaining pending transactions
+ * (demoting ones whose predecessor vanished, re-signing the node's own
+ * whose nonce moved, promoting queued ones whose gap closed). Admitted
+ * transactions are journaled (journal.h) and re-admitted at start. */
 #include "node/node.h"
 
 #include <errno.h>
