@@ -543,15 +543,20 @@ static int admit(struct mc_node *n, const mc_hash *id, const struct mc_tx *tx, c
     if (rc) return rc;
     struct mc_account a;
     uint64_t expected = check_account(n, &tx->sender, &a) == 0 ? a.nonce + 1 : 1;
-    if (tx->nonce > expected)
-        return mc_mempool_add_queued(n->pool, id, &tx->sender, tx->nonce, bytes, len, now_ms());
     if (is_own(n, &tx->sender)) {
+        /* Ours never wait in the gap queue: a stale copy (from the journal
+         * or a peer) of one that was re-signed or dropped is refused. */
+        if (tx->nonce != expected)
+            return mc_err_set(MC_ERR_BAD_NONCE, "node transaction with nonce %llu, the next is %llu",
+                              (unsigned long long)tx->nonce, (unsigned long long)expected);
         if ((rc = mc_mempool_can_add(n->pool, &tx->sender, tx->nonce, len))) return rc;
         if ((rc = check_deliver(n, bytes, len))) return rc;
         if ((rc = mc_mempool_add(n->pool, id, &tx->sender, tx->nonce, bytes, len)))
             n->check_removals = UINT64_MAX; /* out of step: rebuild */
         return rc;
     }
+    if (tx->nonce > expected)
+        return mc_mempool_add_queued(n->pool, id, &tx->sender, tx->nonce, bytes, len, now_ms());
     if ((rc = mc_mempool_add(n->pool, id, &tx->sender, tx->nonce, bytes, len))) return rc;
     /* A transaction that fails here stays admitted: its block judges it and
      * the sender learns why from the status (the behaviour for clients'
@@ -746,6 +751,7 @@ void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
     mc_mempool_compact(n->pool);
     /* Recheck what is left against the new committed state. */
     if (check_rebuild(n)) mc_log_warn("node", "cannot rebuild the check state: %s", mc_err_detail());
+    mempool_maintain(n);
     journal_after_commit(n);
     n->txs_committed += c->header.tx_count;
     uint64_t now = now_ms();
@@ -802,9 +808,9 @@ int mc_node_tx_status(struct mc_node *n, const mc_hash *id, struct mc_tx_status 
         rc = tx_status_one(n, &cur, out, tx_bytes);
         if (rc || out->state != MC_TX_UNKNOWN) return rc;
         pthread_mutex_lock(&n->lock);
-        int found = mc_mempool_replaced(n->pool, &cur, &by);
+        int missing = mc_mempool_replaced(n->pool, &cur, &by);
         pthread_mutex_unlock(&n->lock);
-        if (found) return 0;
+        if (missing) return 0; /* unknown */
         cur = by;
     }
     return rc;
