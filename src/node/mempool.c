@@ -39,6 +39,7 @@ struct mc_mempool {
     uint32_t queued;      /* entries flagged queued, dead or not, until compaction */
     uint32_t queued_live; /* queued and not removed */
     uint32_t dead;        /* entries removed, awaiting compaction */
+    uint32_t stale_slots; /* index slots left by re-signed entries */
     uint64_t removals;
 };
 
@@ -66,19 +67,25 @@ static uint32_t sender_slot(const struct mc_mempool *mp, const mc_pubkey *pk) {
     return s;
 }
 
-static void index_insert(struct mc_mempool *mp, uint32_t i) {
+/* Slots for entry i's id and (sender, nonce). */
+static void index_insert_keys(struct mc_mempool *mp, uint32_t i) {
     uint32_t s = slot_of(&mp->txs[i].id);
     while (mp->index[s]) s = (s + 1) & MASK;
     mp->index[s] = i + 1;
     s = sn_slot(&mp->txs[i].sender, mp->txs[i].nonce);
     while (mp->sn_index[s]) s = (s + 1) & MASK;
     mp->sn_index[s] = i + 1;
+}
+
+static void index_insert(struct mc_mempool *mp, uint32_t i) {
+    index_insert_keys(mp, i);
     uint32_t k = sender_slot(mp, &mp->txs[i].sender);
     mp->senders[k].pk = mp->txs[i].sender;
     mp->senders[k].count++;
 }
 
 static void index_rebuild(struct mc_mempool *mp) {
+    mp->stale_slots = 0;
     memset(mp->index, 0, sizeof(uint32_t) << INDEX_BITS);
     memset(mp->sn_index, 0, sizeof(uint32_t) << INDEX_BITS);
     memset(mp->senders, 0, sizeof(*mp->senders) << INDEX_BITS);
@@ -270,7 +277,11 @@ int mc_mempool_replace(struct mc_mempool *mp, const mc_hash *id, const mc_hash *
     t->len = len;
     t->id = *new_id;
     t->nonce = nonce;
-    index_rebuild(mp);
+    /* The old slots stay behind and no longer match (lookups compare the
+     * entry's id and nonce); rebuild once they could crowd the index. */
+    index_insert_keys(mp, (uint32_t)i);
+    mp->stale_slots += 2;
+    if (mp->stale_slots > MC_MEMPOOL_TXS_MAX / 2) index_rebuild(mp);
     return 0;
 }
 
