@@ -58,3 +58,65 @@ Test(records_pending, revoked_member_read_refused_or_logged, .timeout = 60) {
     free(id);
     env_stop(&e);
 }
+
+/* Whether a served read's access entry made it onto the chain. */
+static void expect_logged_if_served(struct env *e, long status, const char *access_tx, const char *what) {
+    if (status != 200) return;
+    mc_hash txid;
+    cr_assert_eq(mc_hex_decode(txid.b, 32, access_tx), 0, "%s: a served read names its entry", what);
+    struct mc_tx_status st;
+    cr_assert_eq(mc_node_tx_status(e->t.node, &txid, &st, NULL), 0);
+    cr_expect_eq(st.state, MC_TX_COMMITTED, "%s: served, but its access entry is %d (%s)", what,
+                 st.state, st.reason);
+}
+
+/* A signed read that asks for the break-glass purpose without a reason
+ * (by the record's author, whom the policy allows anyway), while other
+ * node transactions are pending (the "under load" trigger): never served
+ * with an entry its block rejects. Writes and reads after it are not
+ * stranded. */
+Test(records_pending, break_glass_without_reason_with_entries_pending, .timeout = 60) {
+    struct env e;
+    env_start(&e, "rec-btg-pending");
+    char *obs = env_observation(e.patient_hex, "btg-pending");
+    char *id = env_create(&e, &e.doc, "Observation", obs);
+    free(obs);
+    tu_commit(&e.t);
+    char path[160];
+    snprintf(path, sizeof path, "/fhir/Observation/%s", id);
+    /* Node transactions pending ahead: the patient's own reads. */
+    for (int i = 0; i < 3; i++) {
+        struct rq p = env_req(&e, &e.patient, "GET", path, NULL, NULL);
+        cr_assert_eq(p.status, 200, "%s", p.body);
+        rq_free(&p);
+    }
+    struct rq_opt btg = {.headers = {"X-Purpose-Of-Use: BTG"}};
+    struct rq r = env_req(&e, &e.doc, "GET", path, NULL, &btg);
+    long status = r.status;
+    char access_tx[65];
+    snprintf(access_tx, sizeof access_tx, "%s", r.access_tx);
+    rq_free(&r);
+    /* A write (its anchor is node-signed) and another read right after. */
+    char *obs2 = env_observation(e.patient_hex, "after-btg");
+    char *id2 = env_create(&e, &e.doc, "Observation", obs2);
+    free(obs2);
+    struct rq after = env_req(&e, &e.patient, "GET", path, NULL, NULL);
+    cr_expect_eq(after.status, 200, "%s", after.body);
+    char after_tx[65];
+    snprintf(after_tx, sizeof after_tx, "%s", after.access_tx);
+    rq_free(&after);
+    tu_commit(&e.t);
+    tu_commit(&e.t);
+    expect_logged_if_served(&e, status, access_tx, "break-glass read without a reason");
+    expect_logged_if_served(&e, 200, after_tx, "the read after it");
+    cr_expect_eq(env_log_count(&e, &e.patient.pk, &e.patient.pk, MC_OUTCOME_SUCCESS), 4,
+                 "every served read of the patient is on the ledger");
+    char path2[160];
+    snprintf(path2, sizeof path2, "/fhir/Observation/%s", id2);
+    struct rq w = env_req(&e, &e.patient, "GET", path2, NULL, NULL);
+    cr_expect_eq(w.status, 200, "the record written after it was anchored: %ld %s", w.status, w.body);
+    rq_free(&w);
+    free(id);
+    free(id2);
+    env_stop(&e);
+}
