@@ -97,7 +97,7 @@ Test(node_txs, rejection_in_block_does_not_strand_later_nonces, .timeout = 60) {
     size_t l[3];
     mc_hash id[3];
     for (int i = 0; i < 3; i++) {
-        char why[16];
+        char why[32];
         snprintf(why, sizeof why, "entry %d", i);
         l[i] = access_payload(p[i], sizeof p[i], &reader.pk, MC_OUTCOME_REFUSED, why);
         cr_assert_eq(mc_node_submit_signed(t.node, MC_TX_RECORD_ACCESS, p[i], l[i], &id[i]), 0, "%s",
