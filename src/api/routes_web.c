@@ -6,11 +6,15 @@
  * The node lock is not taken: block production goes on.
  *
  * Bounded rate: at most one verification runs at a time in the process, and
- * a new one starts only when the last is older than VERIFY_INTERVAL_S
- * seconds; otherwise the last report is answered with "cached": true. A
+ * a new one starts only after a pause of VERIFY_INTERVAL_S seconds or
+ * VERIFY_DUTY_FACTOR times the last run's duration, whichever is longer;
+ * until then every client gets the last report with "cached": true. A
  * verification re-executes the chain from genesis, so its cost grows with
- * the chain: the interval keeps a client from turning it into a denial of
- * service, and the answer says when it ran and how long it took. */
+ * the chain: the pause caps the share of one core that verification can
+ * take at 1/VERIFY_DUTY_FACTOR however many clients ask and however long
+ * the chain grows (the bound is global, so it holds per client too). The
+ * answer says when it ran, at which height, how long it took and when the
+ * next run may start (next_run_at_ms). */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include "node/verify.h"
 
 #define VERIFY_INTERVAL_S 30
+#define VERIFY_DUTY_FACTOR 20
 
 static pthread_mutex_t verify_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
@@ -39,9 +44,15 @@ static int64_t mono_ms_since(const struct timespec *t) {
     return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+/* Milliseconds after the last run's start before the next may start. */
+static int64_t pause_ms(void) {
+    int64_t p = (int64_t)VERIFY_DUTY_FACTOR * last.duration_ms;
+    return p > VERIFY_INTERVAL_S * 1000 ? p : VERIFY_INTERVAL_S * 1000;
+}
+
 static json_t *report_view(bool cached) {
     const struct mc_verify_report *r = &last.report;
-    return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:b, s:I}",
+    return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:b, s:I, s:I}",
                      "ok", r->ok == 1, "height", (json_int_t)last.height,
                      "heights_checked", (json_int_t)r->heights_checked,
                      "txs_checked", (json_int_t)r->txs_checked,
@@ -49,7 +60,8 @@ static json_t *report_view(bool cached) {
                      "bad_height", (json_int_t)r->bad_height, "object", r->object,
                      "detail", r->detail, "checked_at_ms", (json_int_t)last.ran_at_ms,
                      "duration_ms", (json_int_t)last.duration_ms, "cached", cached,
-                     "interval_s", (json_int_t)VERIFY_INTERVAL_S);
+                     "interval_s", (json_int_t)VERIFY_INTERVAL_S,
+                     "next_run_at_ms", (json_int_t)(last.ran_at_ms + pause_ms()));
 }
 
 /* Runs the verification; called with verify_lock held. */
@@ -93,7 +105,7 @@ static int run_verify(struct mc_node *node, struct mc__api_response *res) {
     last.report.detail[sizeof last.report.detail - 1] = 0;
     last.height = height;
     last.ran_mono = start;
-    last.ran_at_ms = (int64_t)time(NULL) * 1000;
+    last.ran_at_ms = (int64_t)time(NULL) * 1000 - mono_ms_since(&start);
     last.duration_ms = mono_ms_since(&start);
     return 0;
 }
@@ -104,8 +116,7 @@ void mc__api_chain_verify(struct mc_node *node, const char *param,
         mc__api_fail(res, 503, MC_ERR_FULL, "a verification is running; retry in a moment");
         return;
     }
-    bool fresh = last.have && last.node == node &&
-                 mono_ms_since(&last.ran_mono) < VERIFY_INTERVAL_S * 1000;
+    bool fresh = last.have && last.node == node && mono_ms_since(&last.ran_mono) < pause_ms();
     if (fresh || run_verify(node, res) == 0) {
         json_decref(res->body);
         res->status = 200;

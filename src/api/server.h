@@ -18,7 +18,14 @@
 /* Simultaneous connections; beyond it new connections are refused by the
  * server (the kernel's backlog holds them briefly). */
 #define MC_API_CONNECTIONS_MAX 512
-/* Seconds an idle connection is kept. */
+/* Simultaneous connections from one client address: a single client that
+ * opens connections and trickles bytes (slowloris) holds at most this many,
+ * so it cannot fill MC_API_CONNECTIONS_MAX and lock others out. Generous
+ * for an integration gateway behind one address (browsers use six). */
+#define MC_API_CONNECTIONS_PER_CLIENT_MAX 64
+_Static_assert(MC_API_CONNECTIONS_PER_CLIENT_MAX * 4 <= MC_API_CONNECTIONS_MAX,
+               "several clients at their limit still fit");
+/* Seconds an idle connection is kept (a slow client's slots free up). */
 #define MC_API_TIMEOUT_S 30
 
 struct mc_node;

@@ -37,6 +37,14 @@
 /* Pending transactions of one sender: one account cannot fill the pool
  * (with nonces far ahead that never become executable). */
 #define MC_MEMPOOL_PER_SENDER_MAX 1024
+/* Transactions whose nonce is ahead of their sender's next executable one
+ * (a gap) wait in the mempool's queue, apart from the executable ones, so
+ * they never make a proposer cut a block. The queue is bounded in count,
+ * per sender and in time (MC_MEMPOOL_GAP_WAIT_MS, configurable); beyond
+ * that a gapped transaction is dropped and reported as rejected. */
+#define MC_MEMPOOL_QUEUED_MAX 1024
+#define MC_MEMPOOL_QUEUED_PER_SENDER_MAX 64
+#define MC_MEMPOOL_GAP_WAIT_MS 30000
 /* Merkle audit paths: 64 levels cover any tree size that fits in u64. */
 #define MC_MERKLE_PATH_MAX 64
 /* Key files are small JSON documents. */
@@ -63,6 +71,8 @@
 #define MC_HTTP_VRS_BODY_MAX 4096
 
 _Static_assert(MC_TX_MAX <= MC_BLOCK_BYTES_MAX, "a block must hold a maximal transaction");
+_Static_assert(MC_MEMPOOL_QUEUED_MAX < MC_MEMPOOL_TXS_MAX, "the gap queue is a small part of the pool");
+_Static_assert(MC_MEMPOOL_QUEUED_PER_SENDER_MAX <= MC_MEMPOOL_PER_SENDER_MAX, "per-sender bounds nest");
 _Static_assert(MC_TX_MAX <= MC_HTTP_BODY_MAX, "a maximal transaction must fit an HTTP body");
 _Static_assert(MC_HTTP_TX_BODY_MAX <= MC_HTTP_BODY_MAX, "a tx body must fit the HTTP bound");
 

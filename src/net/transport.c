@@ -40,6 +40,7 @@ struct conn {
     uint64_t started_ms, last_rx_ms, last_tx_ms, ready_ms;
     mc_pubkey peer;
     char addr[96];
+    char ip[48];      /* inbound: the remote address, for the pre-auth caps */
     struct conn *next;
 };
 
@@ -85,6 +86,7 @@ struct write_req {
 };
 
 static void conn_close(struct conn *c, const char *why);
+static int ready_count(const struct mc_net *n);
 
 static void on_written(uv_write_t *req, int status) {
     struct write_req *w = (struct write_req *)req;
@@ -229,6 +231,10 @@ static void on_auth(struct conn *c, const uint8_t *m, size_t len) {
         conn_close(c, NULL);
         return;
     }
+    if (ready_count(n) >= MC_NET_PEERS_MAX) {
+        conn_close(c, "too many peers");
+        return;
+    }
     c->state = C_READY;
     if (c->dialer) {
         c->dialer->knows_key = true;
@@ -316,10 +322,41 @@ static void on_tick(uv_timer_t *t) {
         (void)send_frame(c, KIND_KEEPALIVE, NULL, 0);
 }
 
-static int conn_count(const struct mc_net *n) {
+/* Authenticated peers, not counting ones being closed. */
+static int ready_count(const struct mc_net *n) {
     int k = 0;
-    for (const struct conn *c = n->conns; c; c = c->next) k++;
+    for (const struct conn *c = n->conns; c; c = c->next) k += c->state == C_READY;
     return k;
+}
+
+/* The oldest inbound handshake of the address with the most of them. */
+static struct conn *preauth_victim(struct mc_net *n, const struct conn *except) {
+    struct conn *victim = NULL;
+    int victim_addr_count = 0;
+    for (struct conn *c = n->conns; c; c = c->next) {
+        if (c == except || c->initiator || (c->state != C_HELLO && c->state != C_AUTH)) continue;
+        int k = 0;
+        for (const struct conn *o = n->conns; o; o = o->next)
+            k += o != except && !o->initiator && (o->state == C_HELLO || o->state == C_AUTH) &&
+                 strcmp(o->ip, c->ip) == 0;
+        if (k > victim_addr_count || (k == victim_addr_count && victim && c->started_ms < victim->started_ms)) {
+            victim = c;
+            victim_addr_count = k;
+        }
+    }
+    return victim;
+}
+
+/* Inbound connections still in their handshake (other than except), in
+ * all and from ip. */
+static void preauth_count(const struct mc_net *n, const struct conn *except, const char *ip,
+                          int *all, int *same_addr) {
+    *all = *same_addr = 0;
+    for (const struct conn *c = n->conns; c; c = c->next) {
+        if (c == except || c->initiator || (c->state != C_HELLO && c->state != C_AUTH)) continue;
+        (*all)++;
+        if (ip[0] && strcmp(c->ip, ip) == 0) (*same_addr)++;
+    }
 }
 
 static struct conn *conn_new(struct mc_net *n, bool initiator) {
@@ -373,10 +410,22 @@ static void on_accept(uv_stream_t *server, int status) {
         char ip[32];
         uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
         snprintf(c->addr, sizeof c->addr, "%s:%d (in)", ip, ntohs(((struct sockaddr_in *)&ss)->sin_port));
+        snprintf(c->ip, sizeof c->ip, "%s", ip);
     }
-    if (conn_count(n) > MC_NET_PEERS_MAX) {
-        conn_close(c, "too many connections");
+    /* Unauthenticated sockets have caps of their own and a short deadline
+     * (handshake_timeout_ms); peers are counted once authenticated. */
+    int all, same;
+    preauth_count(n, c, c->ip, &all, &same);
+    if (same >= MC_NET_PREAUTH_PER_ADDR_MAX) {
+        conn_close(c, "too many unauthenticated connections from this address");
         return;
+    }
+    /* Full: the newcomer (perhaps a member) gets the place of the oldest
+     * handshake of the address holding the most, so sockets that never
+     * authenticate cannot keep a member out for their whole deadline. */
+    if (all >= MC_NET_PREAUTH_CONNS_MAX) {
+        struct conn *victim = preauth_victim(n, c);
+        if (victim) conn_close(victim, "unauthenticated connection evicted by a newer one");
     }
     conn_begin(c);
 }
@@ -468,7 +517,7 @@ int mc_net_start(struct mc_net **out, uv_loop_t *loop, const struct mc_net_confi
     if (!n) return MC_ERR_NOMEM;
     n->loop = loop;
     n->cfg = *cfg;
-    if (!n->cfg.handshake_timeout_ms) n->cfg.handshake_timeout_ms = 5000;
+    if (!n->cfg.handshake_timeout_ms) n->cfg.handshake_timeout_ms = 3000;
     if (!n->cfg.idle_timeout_ms) n->cfg.idle_timeout_ms = 15000;
     snprintf(n->chain_id, sizeof n->chain_id, "%s", cfg->chain_id);
     if (cfg->listen_host) {

@@ -6,13 +6,18 @@
  * is disconnected right after its AUTH, before any message is accepted.
  * Limits protect the node from slow or hostile peers:
  *   - before authentication only a HELLO and one AUTH frame are accepted
- *     (MC_NET_PREAUTH_BYTES), within handshake_timeout_ms;
+ *     (MC_NET_PREAUTH_BYTES), within handshake_timeout_ms (3 s unless
+ *     configured: a member's handshake takes two round trips);
+ *   - inbound connections that have not authenticated yet are capped on
+ *     their own, MC_NET_PREAUTH_CONNS_MAX in all and
+ *     MC_NET_PREAUTH_PER_ADDR_MAX from one address, apart from the peers:
+ *     sockets that never authenticate cannot take a member's place;
  *   - an authenticated peer's frames are bounded by MC_NET_MESSAGE_MAX;
  *   - each peer's send queue is bounded by MC_NET_SENDQ_BYTES: a peer that
  *     does not read is disconnected rather than buffered without end;
  *   - a peer silent for idle_timeout_ms is disconnected (the transport
  *     sends a keep-alive every idle_timeout_ms / 3);
- *   - at most MC_NET_PEERS_MAX connections.
+ *   - at most MC_NET_PEERS_MAX authenticated peers.
  * Dialed addresses are redialed with exponential backoff (100 ms .. 5 s).
  * When two nodes end up with two connections, both keep the one whose
  * initiator has the smaller key, so they agree without talking.
@@ -32,6 +37,8 @@
 #define MC_NET_SENDQ_BYTES (64 * 1024 * 1024)
 #define MC_NET_PREAUTH_BYTES 512
 #define MC_NET_PEERS_MAX 64
+#define MC_NET_PREAUTH_CONNS_MAX 32
+#define MC_NET_PREAUTH_PER_ADDR_MAX 8
 
 struct mc_net;
 
@@ -40,7 +47,7 @@ struct mc_net_config {
     const struct mc_keypair *node_key;   /* borrowed, outlives the transport */
     const char *listen_host;             /* NULL: do not listen */
     uint16_t listen_port;                /* 0: any free port */
-    uint32_t handshake_timeout_ms;       /* 0: 5000 */
+    uint32_t handshake_timeout_ms;       /* 0: 3000 */
     uint32_t idle_timeout_ms;            /* 0: 15000 */
     /* May a node with this key connect? */
     bool (*is_member)(void *ctx, const mc_pubkey *key);

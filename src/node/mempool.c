@@ -1,7 +1,7 @@
-/* Mempool (contract in mempool.h). Pending transactions sit in an array
- * kept in arrival order; lookups by id and by (sender, nonce) are linear
- * scans over at most MC_MEMPOOL_TXS_MAX entries guarded by a small id
- * index. */
+/* Mempool (contract in mempool.h). Pending transactions, ready and queued,
+ * sit in one array kept in the order they became ready (a promoted one is
+ * moved to the end); lookups by id and by (sender, nonce) go through
+ * open-addressing indexes over it. */
 #include "node/mempool.h"
 
 #include <stdio.h>
@@ -20,6 +20,8 @@ struct rejection {
     int err;
     char reason[200];
     bool used;
+    bool replaced; /* re-signed as `by`, not rejected */
+    mc_hash by;
 };
 
 struct mc_mempool {
@@ -34,6 +36,11 @@ struct mc_mempool {
     struct sender_count { mc_pubkey pk; uint32_t count; } *senders;
     struct rejection *rejected;
     uint32_t rejected_next;
+    uint32_t queued;      /* entries flagged queued, dead or not, until compaction */
+    uint32_t queued_live; /* queued and not removed */
+    uint32_t dead;        /* entries removed, awaiting compaction */
+    uint32_t stale_slots; /* index slots left by re-signed entries */
+    uint64_t removals;
 };
 
 static uint32_t slot_of(const mc_hash *id) {
@@ -60,19 +67,25 @@ static uint32_t sender_slot(const struct mc_mempool *mp, const mc_pubkey *pk) {
     return s;
 }
 
-static void index_insert(struct mc_mempool *mp, uint32_t i) {
+/* Slots for entry i's id and (sender, nonce). */
+static void index_insert_keys(struct mc_mempool *mp, uint32_t i) {
     uint32_t s = slot_of(&mp->txs[i].id);
     while (mp->index[s]) s = (s + 1) & MASK;
     mp->index[s] = i + 1;
     s = sn_slot(&mp->txs[i].sender, mp->txs[i].nonce);
     while (mp->sn_index[s]) s = (s + 1) & MASK;
     mp->sn_index[s] = i + 1;
+}
+
+static void index_insert(struct mc_mempool *mp, uint32_t i) {
+    index_insert_keys(mp, i);
     uint32_t k = sender_slot(mp, &mp->txs[i].sender);
     mp->senders[k].pk = mp->txs[i].sender;
     mp->senders[k].count++;
 }
 
 static void index_rebuild(struct mc_mempool *mp) {
+    mp->stale_slots = 0;
     memset(mp->index, 0, sizeof(uint32_t) << INDEX_BITS);
     memset(mp->sn_index, 0, sizeof(uint32_t) << INDEX_BITS);
     memset(mp->senders, 0, sizeof(*mp->senders) << INDEX_BITS);
@@ -94,7 +107,9 @@ static int find(const struct mc_mempool *mp, const mc_hash *id) {
     uint32_t s = slot_of(id);
     while (mp->index[s]) {
         uint32_t i = mp->index[s] - 1;
-        if (memcmp(mp->txs[i].id.b, id->b, 32) == 0) return (int)i;
+        /* A promoted or re-signed transaction leaves a dead copy behind
+         * until compaction: only the live one counts. */
+        if (!mp->txs[i].dead && memcmp(mp->txs[i].id.b, id->b, 32) == 0) return (int)i;
         s = (s + 1) & ((1u << INDEX_BITS) - 1);
     }
     return -1;
@@ -127,9 +142,9 @@ void mc_mempool_destroy(struct mc_mempool *mp) {
     free(mp);
 }
 
-int mc_mempool_add(struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *sender,
-                   uint64_t nonce, const uint8_t *bytes, size_t len) {
-    if (find(mp, id) >= 0) return mc_err_set(MC_ERR_EXISTS, "transaction is already pending");
+static int check_add(const struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *sender,
+                     uint64_t nonce, size_t len) {
+    if (id && find(mp, id) >= 0) return mc_err_set(MC_ERR_EXISTS, "transaction is already pending");
     if (find_sender_nonce(mp, sender, nonce) >= 0)
         return mc_err_set(MC_ERR_BAD_NONCE, "another transaction with nonce %llu from this sender is pending",
                           (unsigned long long)nonce);
@@ -139,24 +154,164 @@ int mc_mempool_add(struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *se
     if (from_sender >= MC_MEMPOOL_PER_SENDER_MAX)
         return mc_err_set(MC_ERR_FULL, "this sender already has %u transactions pending; retry after they commit",
                           from_sender);
-    if (mp->count >= MC_MEMPOOL_TXS_MAX || mp->bytes + len > MC_MEMPOOL_BYTES_MAX)
+    if (mp->count - mp->dead >= MC_MEMPOOL_TXS_MAX ||
+        mp->bytes + len > MC_MEMPOOL_BYTES_MAX)
         return mc_err_set(MC_ERR_FULL, "mempool is full; retry shortly");
-    uint8_t *copy = malloc(len);
-    if (!copy) return MC_ERR_NOMEM;
-    memcpy(copy, bytes, len);
+    return 0;
+}
+
+int mc_mempool_can_add(const struct mc_mempool *mp, const mc_pubkey *sender, uint64_t nonce,
+                       size_t len) {
+    return check_add(mp, NULL, sender, nonce, len);
+}
+
+/* Appends an entry taking ownership of bytes; compacts first when the
+ * array is full of removed entries. */
+static int append(struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *sender,
+                  uint64_t nonce, uint8_t *bytes, size_t len, bool queued, uint64_t now_ms) {
+    if (mp->count >= MC_MEMPOOL_TXS_MAX) mc_mempool_compact(mp);
+    if (mp->count >= MC_MEMPOOL_TXS_MAX) return mc_err_set(MC_ERR_FULL, "mempool is full; retry shortly");
     struct mc_mempool_tx *t = &mp->txs[mp->count];
     t->id = *id;
     t->sender = *sender;
     t->nonce = nonce;
     t->seq = mp->next_seq++;
-    t->bytes = copy;
+    t->bytes = bytes;
     t->len = len;
     t->dead = false;
+    t->queued = queued;
+    t->queued_at_ms = now_ms;
     index_insert(mp, mp->count);
     mp->count++;
     mp->bytes += len;
+    if (queued) {
+        mp->queued++;
+        mp->queued_live++;
+    }
     return 0;
 }
+
+static int add(struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *sender, uint64_t nonce,
+               const uint8_t *bytes, size_t len, bool queued, uint64_t now_ms) {
+    int rc = check_add(mp, id, sender, nonce, len);
+    if (rc) return rc;
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) return MC_ERR_NOMEM;
+    memcpy(copy, bytes, len);
+    if ((rc = append(mp, id, sender, nonce, copy, len, queued, now_ms))) free(copy);
+    return rc;
+}
+
+int mc_mempool_add(struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *sender,
+                   uint64_t nonce, const uint8_t *bytes, size_t len) {
+    return add(mp, id, sender, nonce, bytes, len, false, 0);
+}
+
+int mc_mempool_add_queued(struct mc_mempool *mp, const mc_hash *id, const mc_pubkey *sender,
+                          uint64_t nonce, const uint8_t *bytes, size_t len, uint64_t now_ms) {
+    if (mp->queued_live >= MC_MEMPOOL_QUEUED_MAX)
+        return mc_err_set(MC_ERR_FULL, "%u transactions already wait for missing nonces; retry later",
+                          mp->queued_live);
+    uint32_t mine = 0;
+    for (uint32_t i = 0; i < mp->count && mine < MC_MEMPOOL_QUEUED_PER_SENDER_MAX; i++)
+        mine += mp->txs[i].queued && !mp->txs[i].dead && memcmp(mp->txs[i].sender.b, sender->b, 32) == 0;
+    if (mine >= MC_MEMPOOL_QUEUED_PER_SENDER_MAX)
+        return mc_err_set(MC_ERR_FULL, "this sender already has %u transactions waiting for missing nonces; submit those first",
+                          mine);
+    return add(mp, id, sender, nonce, bytes, len, true, now_ms);
+}
+
+const struct mc_mempool_tx *mc_mempool_promote(struct mc_mempool *mp, const mc_pubkey *sender,
+                                               uint64_t nonce) {
+    int i = find_sender_nonce(mp, sender, nonce);
+    if (i < 0 || !mp->txs[i].queued) return NULL;
+    if (mp->count >= MC_MEMPOOL_TXS_MAX) {
+        mc_mempool_compact(mp);
+        if ((i = find_sender_nonce(mp, sender, nonce)) < 0) return NULL;
+        if (mp->count >= MC_MEMPOOL_TXS_MAX) return NULL; /* stays queued */
+    }
+    /* Move to the end: the old slot becomes a dead shell without bytes. */
+    struct mc_mempool_tx old = mp->txs[i];
+    mp->txs[i].dead = true;
+    mp->txs[i].bytes = NULL;
+    mp->txs[i].len = 0;
+    mp->dead++;
+    mp->bytes -= old.len;
+    mp->queued_live--;
+    if (append(mp, &old.id, &old.sender, old.nonce, old.bytes, old.len, false, 0)) {
+        /* Cannot happen (room was checked); keep the bytes owned. */
+        free(old.bytes);
+        return NULL;
+    }
+    return &mp->txs[mp->count - 1];
+}
+
+void mc_mempool_demote(struct mc_mempool *mp, const mc_hash *id, uint64_t now_ms) {
+    int i = find(mp, id);
+    if (i < 0 || mp->txs[i].queued) return;
+    mp->txs[i].queued = true;
+    mp->txs[i].queued_at_ms = now_ms;
+    mp->queued++;
+    mp->queued_live++;
+}
+
+const struct mc_mempool_tx *mc_mempool_find(const struct mc_mempool *mp, const mc_pubkey *sender,
+                                            uint64_t nonce) {
+    int i = find_sender_nonce(mp, sender, nonce);
+    return i >= 0 ? &mp->txs[i] : NULL;
+}
+
+int mc_mempool_replace(struct mc_mempool *mp, const mc_hash *id, const mc_hash *new_id,
+                       uint64_t nonce, const uint8_t *bytes, size_t len) {
+    int i = find(mp, id);
+    if (i < 0) return mc_err_set(MC_ERR_NOT_FOUND, "transaction is not pending");
+    if (mp->bytes - mp->txs[i].len + len > MC_MEMPOOL_BYTES_MAX)
+        return mc_err_set(MC_ERR_FULL, "mempool is full; retry shortly");
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) return MC_ERR_NOMEM;
+    memcpy(copy, bytes, len);
+    struct mc_mempool_tx *t = &mp->txs[i];
+    mp->bytes = mp->bytes - t->len + len;
+    free(t->bytes);
+    t->bytes = copy;
+    t->len = len;
+    t->id = *new_id;
+    t->nonce = nonce;
+    /* The old slots stay behind and no longer match (lookups compare the
+     * entry's id and nonce); rebuild once they could crowd the index. */
+    index_insert_keys(mp, (uint32_t)i);
+    mp->stale_slots += 2;
+    if (mp->stale_slots > MC_MEMPOOL_TXS_MAX / 2) index_rebuild(mp);
+    return 0;
+}
+
+uint32_t mc_mempool_expire(struct mc_mempool *mp, uint64_t now_ms, uint64_t wait_ms) {
+    uint32_t dropped = 0;
+    for (uint32_t i = 0; i < mp->count && mp->queued_live; i++) {
+        struct mc_mempool_tx *t = &mp->txs[i];
+        if (!t->queued || t->dead || now_ms < t->queued_at_ms + wait_ms) continue;
+        char why[200];
+        snprintf(why, sizeof why,
+                 "nonce %llu waited %llu ms for the sender's earlier nonces, which never arrived; "
+                 "dropped: submit the missing nonces, then resubmit",
+                 (unsigned long long)t->nonce, (unsigned long long)(now_ms - t->queued_at_ms));
+        mc_mempool_note_rejected(mp, &t->id, MC_ERR_BAD_NONCE, why);
+        mc_mempool_remove(mp, &t->id);
+        dropped++;
+    }
+    return dropped;
+}
+
+uint32_t mc_mempool_peek_queued(const struct mc_mempool *mp, const struct mc_mempool_tx **out,
+                                uint32_t max) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < mp->count && n < max; i++)
+        if (mp->txs[i].queued && !mp->txs[i].dead) out[n++] = &mp->txs[i];
+    return n;
+}
+
+uint32_t mc_mempool_queued_count(const struct mc_mempool *mp) { return mp->queued_live; }
+uint64_t mc_mempool_removals(const struct mc_mempool *mp) { return mp->removals; }
 
 bool mc_mempool_contains(const struct mc_mempool *mp, const mc_hash *id) {
     int i = find(mp, id);
@@ -167,30 +322,38 @@ const struct mc_mempool_tx *mc_mempool_get(const struct mc_mempool *mp, const mc
     return i >= 0 && !mp->txs[i].dead ? &mp->txs[i] : NULL;
 }
 
-uint32_t mc_mempool_size(const struct mc_mempool *mp) { return mp->count; }
+uint32_t mc_mempool_size(const struct mc_mempool *mp) { return mp->count - mp->queued; }
 
 uint32_t mc_mempool_peek(const struct mc_mempool *mp, const struct mc_mempool_tx **out,
                          uint32_t max) {
-    uint32_t n = mp->count < max ? mp->count : max;
-    for (uint32_t i = 0; i < n; i++) out[i] = &mp->txs[i];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < mp->count && n < max; i++)
+        if (!mp->txs[i].queued) out[n++] = &mp->txs[i];
     return n;
 }
 
 void mc_mempool_remove(struct mc_mempool *mp, const mc_hash *id) {
     int i = find(mp, id);
-    if (i >= 0) mp->txs[i].dead = true;
+    if (i < 0) return;
+    mp->txs[i].dead = true;
+    if (mp->txs[i].queued) mp->queued_live--;
+    mp->dead++;
+    mp->removals++;
 }
 
 void mc_mempool_compact(struct mc_mempool *mp) {
-    uint32_t w = 0;
+    uint32_t w = 0, queued = 0;
     for (uint32_t r = 0; r < mp->count; r++) {
         if (mp->txs[r].dead) {
             mp->bytes -= mp->txs[r].len;
             free(mp->txs[r].bytes);
             continue;
         }
+        queued += mp->txs[r].queued;
         mp->txs[w++] = mp->txs[r];
     }
+    mp->queued = mp->queued_live = queued;
+    mp->dead = 0;
     if (w == mp->count) return;
     mp->count = w;
     index_rebuild(mp);
@@ -202,14 +365,34 @@ void mc_mempool_note_rejected(struct mc_mempool *mp, const mc_hash *id, int err,
     r->id = *id;
     r->err = err;
     r->used = true;
+    r->replaced = false;
     snprintf(r->reason, sizeof r->reason, "%s", reason);
+}
+
+void mc_mempool_note_replaced(struct mc_mempool *mp, const mc_hash *id, const mc_hash *by) {
+    struct rejection *r = &mp->rejected[mp->rejected_next++ % REJECT_RING];
+    memset(r, 0, sizeof *r);
+    r->id = *id;
+    r->used = r->replaced = true;
+    r->by = *by;
+}
+
+int mc_mempool_replaced(const struct mc_mempool *mp, const mc_hash *id, mc_hash *by) {
+    for (uint32_t i = 0; i < REJECT_RING; i++) {
+        const struct rejection *r = &mp->rejected[i];
+        if (r->used && r->replaced && memcmp(r->id.b, id->b, 32) == 0) {
+            *by = r->by;
+            return 0;
+        }
+    }
+    return MC_ERR_NOT_FOUND;
 }
 
 int mc_mempool_rejected(const struct mc_mempool *mp, const mc_hash *id, int *err, char *reason,
                         size_t reason_size) {
     for (uint32_t i = 0; i < REJECT_RING; i++) {
         const struct rejection *r = &mp->rejected[i];
-        if (r->used && memcmp(r->id.b, id->b, 32) == 0) {
+        if (r->used && !r->replaced && memcmp(r->id.b, id->b, 32) == 0) {
             *err = r->err;
             snprintf(reason, reason_size, "%s", r->reason);
             return 0;

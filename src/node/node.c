@@ -12,7 +12,18 @@
  * A crash before 3 commits loses nothing that was reported committed; a
  * failure of the store is fatal for the process (the node restarts from
  * the last committed block rather than run with memory that disagrees with
- * its disk). */
+ * its disk).
+ *
+ * Admission: a submitted transaction passes the stateless checks, then the
+ * committed-state checks (mc_app_check_tx), then takes its place from the
+ * check state (node_internal.h): ready when its nonce is the sender's next
+ * there, queued when there is a gap. The node's own transactions must also
+ * execute on the check state, so one its block would reject is refused
+ * before it takes a nonce. After every commit the check state is rebuilt
+ * from the new committed state and the remaining pending transactions
+ * (demoting ones whose predecessor vanished, re-signing the node's own
+ * whose nonce moved, promoting queued ones whose gap closed). Admitted
+ * transactions are journaled (journal.h) and re-admitted at start. */
 #include "node/node.h"
 
 #include <errno.h>
@@ -34,6 +45,7 @@
 #include "base/log.h"
 #include "chain/block.h"
 #include "crypto/keyfile.h"
+#include "node/journal.h"
 #include "node/mempool.h"
 #include "node/node_internal.h"
 #include "consensus/consensus.h"
@@ -153,6 +165,7 @@ static int load_config(struct mc_node *n) {
     snprintf(n->api_addr, sizeof n->api_addr, "127.0.0.1:7700");
     n->block_interval_ms = 100;
     n->empty_block_ms = 1000;
+    n->gap_wait_ms = MC_MEMPOOL_GAP_WAIT_MS;
     json_error_t jerr;
     json_t *cfg = json_load_file(p, JSON_REJECT_DUPLICATES, &jerr);
     if (!cfg) return 0; /* optional: defaults */
@@ -178,6 +191,9 @@ static int load_config(struct mc_node *n) {
     json_t *eb = json_object_get(cfg, "empty_block_ms");
     if (json_is_integer(eb) && json_integer_value(eb) >= 100 && json_integer_value(eb) <= 60000)
         n->empty_block_ms = (uint32_t)json_integer_value(eb);
+    json_t *gw = json_object_get(cfg, "mempool_gap_ms");
+    if (json_is_integer(gw) && json_integer_value(gw) >= 100 && json_integer_value(gw) <= 3600000)
+        n->gap_wait_ms = (uint32_t)json_integer_value(gw);
     json_t *iv = json_object_get(cfg, "block_interval_ms");
     if (json_is_integer(iv) && json_integer_value(iv) >= 10 && json_integer_value(iv) <= 60000)
         n->block_interval_ms = (uint32_t)json_integer_value(iv);
@@ -186,6 +202,14 @@ static int load_config(struct mc_node *n) {
 }
 
 static void purge_recent_erasures(struct mc_node *n);
+static int admit(struct mc_node *n, const mc_hash *id, const struct mc_tx *tx, const uint8_t *bytes,
+                 size_t len);
+static int check_rebuild(struct mc_node *n);
+static void check_close(struct mc_node *n);
+static void mempool_maintain(struct mc_node *n);
+static void gossip_queue(struct mc_node *n, const uint8_t *tx, size_t len);
+static int journal_start(struct mc_node *n);
+static void journal_append(struct mc_node *n, const uint8_t *tx, size_t len);
 
 /* Restores the in-memory view of the latest block from the store. */
 static int load_head(struct mc_node *n) {
@@ -241,6 +265,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) purge_recent_erasures(n);
     if (!rc) rc = mc_driver_create(n);
     if (!rc) rc = mc_repl_create(n);
+    if (!rc) rc = journal_start(n);
     if (rc) {
         mc_node_close(n);
         return rc;
@@ -264,6 +289,9 @@ void mc_node_close(struct mc_node *n) {
     pthread_mutex_destroy(&n->gossip_lock);
     for (uint32_t i = 0; i < n->outbox_count; i++) free(n->outbox[i].payload);
     free(n->outbox);
+    mc_journal_close(n->journal);
+    check_close(n);
+    mc_app_close(n->check);
     mc_app_close(n->app);
     mc_blob_close(n->blobs);
     mc_store_close(n->store);
@@ -315,7 +343,8 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
             rc = mc_err_set(MC_ERR_BAD_NONCE, "nonce %llu is too far ahead (next is %llu)",
                             (unsigned long long)tx.nonce, (unsigned long long)next_nonce);
         else
-            rc = mc_mempool_add(n->pool, &id, &tx.sender, tx.nonce, bytes, len);
+            rc = admit(n, &id, &tx, bytes, len);
+        if (!rc) journal_append(n, bytes, len);
     }
     pthread_mutex_unlock(&n->lock);
     if (rc == 0 && gossip) gossip_queue(n, bytes, len);
@@ -325,58 +354,326 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
 struct mc_blob_store *mc_node_blobs(struct mc_node *n) { return n->blobs; }
 const struct mc_keypair *mc_node_keypair(const struct mc_node *n) { return &n->node_key; }
 
-/* Signs and admits one node transaction; called with the lock held. */
-static int submit_local_locked(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len,
-                               mc_hash *id_out) {
-    struct mc_account me;
-    int rc = mc_identity_get_account(mc_app_state(n->app), &n->node_key.pk, &me);
-    if (rc) return mc_err_set(MC_ERR_UNKNOWN_ACCOUNT, "this node has no account on the ledger");
-    /* The next nonce follows the committed one or the last one this node
-     * handed out, whichever is later; if a pending transaction of ours was
-     * dropped, the committed nonce catches up and we reuse from there. */
-    uint64_t nonce = me.nonce + 1;
-    if (n->local_nonce >= nonce) {
-        bool pending = false;
-        /* Our chain of pending nonces is intact iff the next committed
-         * nonce is still pending in the mempool. */
-        uint32_t cnt = mc_mempool_size(n->pool);
-        if (cnt) {
-            const struct mc_mempool_tx **all = malloc(cnt * sizeof *all);
-            if (!all) return MC_ERR_NOMEM;
-            uint32_t k = mc_mempool_peek(n->pool, all, cnt);
-            for (uint32_t i = 0; i < k && !pending; i++)
-                pending = !all[i]->dead && all[i]->nonce == nonce &&
-                          memcmp(all[i]->sender.b, n->node_key.pk.b, 32) == 0;
-            free(all);
-        }
-        if (pending) nonce = n->local_nonce + 1;
-    }
+/* ---- the check state (see node_internal.h) ----
+ *
+ * Invariant while check_open and check_removals equals the mempool's
+ * removal count: the check application's open block holds the committed
+ * state plus the ready transactions that executed, in mempool order, which
+ * is the order blocks take them. All of it runs with the node lock held. */
+
+static bool is_own(const struct mc_node *n, const mc_pubkey *pk) {
+    return memcmp(pk->b, n->node_key.pk.b, 32) == 0;
+}
+
+static void check_close(struct mc_node *n) {
+    if (n->check && n->check_open) mc_app_abort_block(n->check);
+    n->check_open = false;
+}
+
+static int check_account(struct mc_node *n, const mc_pubkey *pk, struct mc_account *out) {
+    return mc_identity_get_account(mc_app_state(n->check), pk, out);
+}
+
+/* Executes a transaction on top of the check state; on failure nothing of
+ * it stays there and the reason is in mc_err_detail(). Signatures were
+ * checked on admission. */
+static int check_deliver(struct mc_node *n, const uint8_t *bytes, size_t len) {
+    return mc_app_deliver(n->check, bytes, len, false);
+}
+
+/* Signs a node transaction with the given nonce into b (initialised here;
+ * the caller frees it on success). */
+static int sign_own(struct mc_node *n, struct mc_buf *b, uint16_t type, const uint8_t *payload,
+                    size_t len, uint64_t nonce, mc_hash *id) {
     struct mc_tx tx = {.type = type, .sender = n->node_key.pk, .nonce = nonce, .payload = payload,
                        .payload_len = len};
     snprintf(tx.chain_id, sizeof tx.chain_id, "%s", n->genesis.chain_id);
     mc_tx_sign(&tx, &n->node_key);
-    struct mc_buf b;
-    mc_buf_init(&b, MC_TX_MAX);
-    mc_tx_encode(&b, &tx);
-    if (b.err) {
-        rc = b.err;
-        mc_buf_deinit(&b);
+    mc_buf_init(b, MC_TX_MAX);
+    mc_tx_encode(b, &tx);
+    if (b->err) {
+        int rc = b->err;
+        mc_buf_deinit(b);
         return mc_err_set(rc, "node transaction of %zu bytes does not fit", len);
     }
+    mc_tx_id(id, b->data, b->len);
+    return 0;
+}
+
+/* Queued transactions of sender whose gap closed in the check state become
+ * ready, in nonce order, each executed on top. */
+static void check_promote(struct mc_node *n, const mc_pubkey *sender) {
+    struct mc_account a;
+    while (check_account(n, sender, &a) == 0) {
+        const struct mc_mempool_tx *p = mc_mempool_promote(n->pool, sender, a.nonce + 1);
+        /* One that fails here stays ready for its block to reject and
+         * report; the ones behind it keep waiting for their gap. */
+        if (!p || check_deliver(n, p->bytes, p->len)) break;
+    }
+}
+
+static void check_promote_all(struct mc_node *n) {
+    uint32_t q = mc_mempool_queued_count(n->pool);
+    if (!q) return;
+    const struct mc_mempool_tx **all = malloc(q * sizeof *all);
+    mc_pubkey *senders = malloc(q * sizeof *senders);
+    if (all && senders) {
+        uint32_t k = mc_mempool_peek_queued(n->pool, all, q);
+        /* Copy the senders out: promoting moves entries. */
+        for (uint32_t i = 0; i < k; i++) senders[i] = all[i]->sender;
+        for (uint32_t i = 0; i < k; i++) check_promote(n, &senders[i]);
+    }
+    free(all);
+    free(senders);
+}
+
+/* A node transaction no longer executes where it stands: it is dropped
+ * (and remembered as rejected) so it cannot strand the ones behind it. */
+static void drop_own(struct mc_node *n, const mc_hash *id, int err, const char *why) {
+    mc_log_warn("node", "dropping a node transaction that can no longer commit: %s", why);
+    mc_mempool_note_rejected(n->pool, id, err, why);
+    mc_mempool_remove(n->pool, id);
+}
+
+/* One of the node's own ready transactions during a rebuild: if an earlier
+ * one was rejected (in a block, or dropped here), its nonce moved, so it is
+ * re-signed with the nonce the check state expects (the old id is
+ * remembered as replaced, for status lookups), then executed. */
+static void recheck_own(struct mc_node *n, const struct mc_mempool_tx *t) {
+    mc_hash id = t->id;
+    struct mc_account me;
+    if (check_account(n, &n->node_key.pk, &me)) {
+        drop_own(n, &id, MC_ERR_UNKNOWN_ACCOUNT, "this node has no account on the ledger");
+        return;
+    }
+    uint64_t want = me.nonce + 1;
+    if (t->nonce != want) {
+        struct mc_tx old;
+        struct mc_buf b;
+        mc_hash nid;
+        int rc = mc_tx_decode(&old, t->bytes, t->len);
+        if (!rc) rc = sign_own(n, &b, old.type, old.payload, old.payload_len, want, &nid);
+        if (rc) {
+            drop_own(n, &id, rc, "cannot re-sign the transaction");
+            return;
+        }
+        uint64_t was = t->nonce;
+        rc = mc_mempool_replace(n->pool, &id, &nid, want, b.data, b.len);
+        if (!rc) {
+            mc_mempool_note_replaced(n->pool, &id, &nid);
+            journal_append(n, b.data, b.len);
+            gossip_queue(n, b.data, b.len);
+            mc_log_info("node", "re-signed a node %s transaction: nonce %llu -> %llu (an earlier one was rejected)",
+                        mc_tx_type_name(old.type), (unsigned long long)was, (unsigned long long)want);
+            id = nid;
+        }
+        mc_buf_deinit(&b);
+        if (rc) {
+            drop_own(n, &id, rc, "cannot re-sign the transaction");
+            return;
+        }
+    }
+    int rc = check_deliver(n, t->bytes, t->len);
+    if (rc) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", mc_err_detail());
+        drop_own(n, &id, rc, why);
+    }
+}
+
+/* Rebuilds the check state from the committed state and the mempool: the
+ * CheckTx-style recheck after a commit. A ready transaction whose nonce is
+ * now ahead (its predecessor was rejected) goes back to the queue; the
+ * node's own are renumbered; others that fail stay for their block to
+ * reject and report. */
+static int check_rebuild(struct mc_node *n) {
+    check_close(n);
+    mc_app_close(n->check);
+    n->check = NULL;
+    int rc = mc_app_open(&n->check, n->store, &n->genesis);
+    if (rc) {
+        n->check = NULL;
+        return mc_err_set(rc, "cannot open the check state: %s", mc_err_detail());
+    }
+    uint64_t t = now_ms();
+    if (t <= n->head.time_ms) t = n->head.time_ms + 1;
+    if ((rc = mc_app_begin_block(n->check, mc_app_height(n->check) + 1, t)))
+        return mc_err_set(rc, "cannot open the check state's block");
+    n->check_open = true;
+    mc_mempool_compact(n->pool);
+    uint32_t cnt = mc_mempool_size(n->pool);
+    const struct mc_mempool_tx **all = malloc((cnt ? cnt : 1) * sizeof *all);
+    if (!all) {
+        check_close(n);
+        return MC_ERR_NOMEM;
+    }
+    /* Entries keep their places through replace, remove and demote. */
+    uint32_t k = mc_mempool_peek(n->pool, all, cnt);
+    uint64_t now = now_ms();
+    for (uint32_t i = 0; i < k; i++) {
+        const struct mc_mempool_tx *tx = all[i];
+        if (tx->dead) continue;
+        if (is_own(n, &tx->sender)) {
+            recheck_own(n, tx);
+            continue;
+        }
+        int e = check_deliver(n, tx->bytes, tx->len);
+        if (e == MC_ERR_BAD_NONCE && strstr(mc_err_detail(), "ahead"))
+            mc_mempool_demote(n->pool, &tx->id, now);
+    }
+    free(all);
+    check_promote_all(n);
+    n->check_removals = mc_mempool_removals(n->pool);
+    return 0;
+}
+
+static int check_ensure(struct mc_node *n) {
+    if (n->check_open && n->check_removals == mc_mempool_removals(n->pool)) return 0;
+    return check_rebuild(n);
+}
+
+/* Admits a verified transaction that passed the committed-state checks
+ * (lock held). Its place follows from the check state: nonce ahead of the
+ * sender's next there, it waits in the queue; otherwise it is ready. The
+ * node's own transactions (back from a peer or a restart) must execute on
+ * the check state to be admitted at all. */
+static int admit(struct mc_node *n, const mc_hash *id, const struct mc_tx *tx, const uint8_t *bytes,
+                 size_t len) {
+    int rc = check_ensure(n);
+    if (rc) return rc;
+    struct mc_account a;
+    uint64_t expected = check_account(n, &tx->sender, &a) == 0 ? a.nonce + 1 : 1;
+    if (is_own(n, &tx->sender)) {
+        /* Ours never wait in the gap queue: a stale copy (from the journal
+         * or a peer) of one that was re-signed or dropped is refused. */
+        if (tx->nonce != expected)
+            return mc_err_set(MC_ERR_BAD_NONCE, "node transaction with nonce %llu, the next is %llu",
+                              (unsigned long long)tx->nonce, (unsigned long long)expected);
+        if ((rc = mc_mempool_can_add(n->pool, &tx->sender, tx->nonce, len))) return rc;
+        if ((rc = check_deliver(n, bytes, len))) return rc;
+        if ((rc = mc_mempool_add(n->pool, id, &tx->sender, tx->nonce, bytes, len)))
+            n->check_removals = UINT64_MAX; /* out of step: rebuild */
+        return rc;
+    }
+    if (tx->nonce > expected)
+        return mc_mempool_add_queued(n->pool, id, &tx->sender, tx->nonce, bytes, len, now_ms());
+    if ((rc = mc_mempool_add(n->pool, id, &tx->sender, tx->nonce, bytes, len))) return rc;
+    /* A transaction that fails here stays admitted: its block judges it and
+     * the sender learns why from the status (the behaviour for clients'
+     * transactions is unchanged). */
+    if (tx->nonce == expected && check_deliver(n, bytes, len) == 0) check_promote(n, &tx->sender);
+    return 0;
+}
+
+/* Signs and admits one node transaction; called with the lock held. Its
+ * nonce is the next one the check state expects, and it is executed there
+ * first: a transaction its block would reject is refused now and takes no
+ * nonce, so it cannot strand the ones after it. */
+static int submit_local_locked(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len,
+                               mc_hash *id_out) {
+    int rc = check_ensure(n);
+    if (rc) return rc;
+    struct mc_account me;
+    if (check_account(n, &n->node_key.pk, &me))
+        return mc_err_set(MC_ERR_UNKNOWN_ACCOUNT, "this node has no account on the ledger");
+    uint64_t nonce = me.nonce + 1;
+    struct mc_buf b;
+    mc_hash id;
+    if ((rc = sign_own(n, &b, type, payload, len, nonce, &id))) return rc;
     struct mc_tx dec;
     rc = mc_tx_decode(&dec, b.data, b.len);
     if (!rc) rc = mc_app_check_envelope(n->app, &dec, b.data, b.len, false);
-    mc_hash id;
-    mc_tx_id(&id, b.data, b.len);
-    uint64_t next = 0;
-    if (!rc) rc = mc_app_check_tx(n->app, &dec, b.data, b.len, &next);
-    if (!rc) rc = mc_mempool_add(n->pool, &id, &dec.sender, dec.nonce, b.data, b.len);
-    if (!rc) gossip_queue(n, b.data, b.len);
+    if (!rc) rc = mc_mempool_can_add(n->pool, &dec.sender, dec.nonce, b.len);
+    if (!rc) rc = check_deliver(n, b.data, b.len);
+    if (!rc && (rc = mc_mempool_add(n->pool, &id, &dec.sender, dec.nonce, b.data, b.len)))
+        n->check_removals = UINT64_MAX; /* the check state ran ahead: rebuild */
+    if (!rc) {
+        journal_append(n, b.data, b.len);
+        gossip_queue(n, b.data, b.len);
+    }
     mc_buf_deinit(&b);
     if (rc) return rc;
-    n->local_nonce = nonce;
     if (id_out) *id_out = id;
     return 0;
+}
+
+/* ---- the mempool journal (journal.h) ---- */
+
+static void journal_append(struct mc_node *n, const uint8_t *tx, size_t len) {
+    /* A failure costs durability across a crash, not the transaction. */
+    if (n->journal && mc_journal_append(n->journal, tx, len))
+        mc_log_warn("node", "%s", mc_err_detail());
+}
+
+/* Rewrites the journal with exactly the pending transactions: ready ones
+ * in order, then the queued ones (which replay into the queue again). */
+static int journal_compact(struct mc_node *n) {
+    mc_mempool_compact(n->pool);
+    uint32_t r = mc_mempool_size(n->pool), q = mc_mempool_queued_count(n->pool);
+    const struct mc_mempool_tx **all = malloc((r + q + 1) * sizeof *all);
+    struct mc_tx_ref *refs = malloc((r + q + 1) * sizeof *refs);
+    int rc = MC_ERR_NOMEM;
+    if (all && refs) {
+        uint32_t k = mc_mempool_peek(n->pool, all, r);
+        k += mc_mempool_peek_queued(n->pool, all + k, q);
+        for (uint32_t i = 0; i < k; i++) refs[i] = (struct mc_tx_ref){all[i]->bytes, all[i]->len};
+        rc = mc_journal_rewrite(n->journal, refs, k);
+    }
+    free(all);
+    free(refs);
+    return rc;
+}
+
+/* Once a block: the journal is synced, and rewritten when committed
+ * transactions make up most of it. */
+static void journal_after_commit(struct mc_node *n) {
+    if (!n->journal) return;
+    uint64_t live = (uint64_t)mc_mempool_size(n->pool) + mc_mempool_queued_count(n->pool);
+    uint64_t recs = mc_journal_records(n->journal);
+    int rc = 0;
+    if ((live == 0 && recs > 0) || recs > 4 * live + 4096) rc = journal_compact(n);
+    else if (recs > 0) rc = mc_journal_sync(n->journal);
+    if (rc) mc_log_warn("node", "mempool journal: %s", mc_err_detail());
+}
+
+static void replay_one(void *ctx, const uint8_t *tx, size_t len) {
+    int *admitted = (int *)((void **)ctx)[1];
+    if (submit(((void **)ctx)[0], tx, len, NULL, false) == 0) (*admitted)++;
+}
+
+/* Re-admits what was pending when the node last stopped (each transaction
+ * checked again as if just submitted; committed or stale ones are refused),
+ * then starts a fresh journal holding exactly the re-admitted ones. */
+static int journal_start(struct mc_node *n) {
+    char p[PATH_MAX];
+    int rc = path_join(p, sizeof p, n->home, "data/mempool.journal");
+    if (rc) return rc;
+    int admitted = 0;
+    void *ctx[2] = {n, &admitted};
+    int read = mc_journal_replay(p, replay_one, ctx);
+    if (read < 0) return read;
+    if ((rc = mc_journal_open(&n->journal, p))) return rc;
+    pthread_mutex_lock(&n->lock);
+    rc = journal_compact(n);
+    pthread_mutex_unlock(&n->lock);
+    if (read > 0)
+        mc_log_info("node", "re-admitted %d of %d transactions from the mempool journal", admitted, read);
+    return rc;
+}
+
+/* Queued transactions past their wait are dropped and reported (at most a
+ * few times a second). */
+static void mempool_maintain(struct mc_node *n) {
+    uint64_t now = now_ms();
+    if (now - n->last_expire_ms < 200 || !mc_mempool_queued_count(n->pool)) return;
+    n->last_expire_ms = now;
+    uint64_t before = mc_mempool_removals(n->pool);
+    uint32_t dropped = mc_mempool_expire(n->pool, now, n->gap_wait_ms);
+    /* Queued transactions are not in the check state: it stays valid. */
+    if (n->check_removals == before) n->check_removals = mc_mempool_removals(n->pool);
+    if (dropped)
+        mc_log_info("node", "dropped %u transaction(s) that waited %u ms for a nonce gap to close",
+                    dropped, n->gap_wait_ms);
 }
 
 int mc_node_submit_signed(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len,
@@ -452,6 +749,10 @@ void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
         mc_block_body_deinit(&body);
     }
     mc_mempool_compact(n->pool);
+    /* Recheck what is left against the new committed state. */
+    if (check_rebuild(n)) mc_log_warn("node", "cannot rebuild the check state: %s", mc_err_detail());
+    mempool_maintain(n);
+    journal_after_commit(n);
     n->txs_committed += c->header.tx_count;
     uint64_t now = now_ms();
     uint64_t latency = now > c->header.time_ms ? now - c->header.time_ms : 0;
@@ -473,8 +774,8 @@ bool mc_node__verified(void *ctx, const mc_hash *tx_id) {
     return mc_mempool_contains(n->pool, tx_id);
 }
 
-int mc_node_tx_status(struct mc_node *n, const mc_hash *id, struct mc_tx_status *out,
-                      struct mc_buf *tx_bytes) {
+static int tx_status_one(struct mc_node *n, const mc_hash *id, struct mc_tx_status *out,
+                         struct mc_buf *tx_bytes) {
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&n->lock);
     int rc = mc_store_find_tx(n->store, id, &out->height, &out->index, &out->log_index);
@@ -497,6 +798,24 @@ int mc_node_tx_status(struct mc_node *n, const mc_hash *id, struct mc_tx_status 
     return rc;
 }
 
+int mc_node_tx_status(struct mc_node *n, const mc_hash *id, struct mc_tx_status *out,
+                      struct mc_buf *tx_bytes) {
+    /* A node transaction re-signed after a rejection moved its nonce is
+     * followed to its replacement (a bounded chain of them). */
+    mc_hash cur = *id, by;
+    int rc = 0;
+    for (int hop = 0; hop < 8; hop++) {
+        rc = tx_status_one(n, &cur, out, tx_bytes);
+        if (rc || out->state != MC_TX_UNKNOWN) return rc;
+        pthread_mutex_lock(&n->lock);
+        int missing = mc_mempool_replaced(n->pool, &cur, &by);
+        pthread_mutex_unlock(&n->lock);
+        if (missing) return 0; /* unknown */
+        cur = by;
+    }
+    return rc;
+}
+
 void mc_node_status(struct mc_node *n, struct mc_node_status *out) {
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&n->lock);
@@ -507,7 +826,7 @@ void mc_node_status(struct mc_node *n, struct mc_node_status *out) {
     out->peers = n->peers_up;
     out->is_validator = n->validator_index >= 0;
     out->node_key = n->node_key.pk;
-    out->mempool_size = mc_mempool_size(n->pool);
+    out->mempool_size = mc_mempool_size(n->pool) + mc_mempool_queued_count(n->pool);
     mc_app_log(n->app, &out->log_size, &out->log_root);
     out->txs_committed = n->txs_committed;
     pthread_mutex_unlock(&n->lock);
@@ -519,7 +838,7 @@ void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *m) {
     m->height = n->head.height;
     m->round = n->round;
     m->peers = n->peers_up;
-    m->mempool_size = mc_mempool_size(n->pool);
+    m->mempool_size = mc_mempool_size(n->pool) + mc_mempool_queued_count(n->pool);
     m->txs_committed = n->txs_committed;
     memcpy(m->latency_buckets, n->latency_buckets, sizeof m->latency_buckets);
     m->latency_sum_ms = n->latency_sum_ms;
@@ -560,52 +879,24 @@ int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payloa
     return rc;
 }
 
-/* Signs the queued local transactions and admits them to the mempool.
- * Called with the lock held, between blocks. Nonces continue from the
- * larger of the committed nonce and the last one signed; if nothing the
- * node signed is pending any more (one was rejected), they restart from
- * the committed nonce so one failure cannot block the rest. */
+/* Signs the queued local transactions and admits them to the mempool
+ * (lock held, between blocks), each checked against the check state like
+ * mc_node_submit_signed; one that would be rejected is dropped with a
+ * warning and takes no nonce. Also expires gapped transactions. */
 void mc_node__flush_outbox(struct mc_node *n) {
+    mempool_maintain(n);
     if (n->outbox_count == 0) return;
     struct mc_account acc;
-    if (mc_identity_get_account(mc_app_state(n->app), &n->node_key.pk, &acc) ||
+    if (check_ensure(n) || check_account(n, &n->node_key.pk, &acc) ||
         acc.status != MC_ACCOUNT_ACTIVE) {
         mc_log_warn("node", "dropping %u local transactions: the node key has no active account",
                     n->outbox_count);
         goto drop;
     }
-    if (n->local_nonce > acc.nonce) {
-        uint32_t size = mc_mempool_size(n->pool);
-        const struct mc_mempool_tx **all = size ? malloc(size * sizeof *all) : NULL;
-        bool pending = false;
-        uint32_t k = all ? mc_mempool_peek(n->pool, all, size) : 0;
-        for (uint32_t i = 0; i < k && !pending; i++)
-            pending = !all[i]->dead && memcmp(all[i]->sender.b, n->node_key.pk.b, 32) == 0;
-        free(all);
-        if (!pending) n->local_nonce = acc.nonce;
-    } else {
-        n->local_nonce = acc.nonce;
-    }
-    for (uint32_t i = 0; i < n->outbox_count; i++) {
-        struct mc_tx tx = {.type = n->outbox[i].type, .sender = n->node_key.pk,
-                           .nonce = n->local_nonce + 1, .payload = n->outbox[i].payload,
-                           .payload_len = n->outbox[i].len};
-        snprintf(tx.chain_id, sizeof tx.chain_id, "%s", n->genesis.chain_id);
-        mc_tx_sign(&tx, &n->node_key);
-        struct mc_buf b;
-        mc_buf_init(&b, MC_TX_MAX);
-        mc_tx_encode(&b, &tx);
-        mc_hash id;
-        mc_tx_id(&id, b.data, b.len);
-        if (!b.err && mc_mempool_add(n->pool, &id, &tx.sender, tx.nonce, b.data, b.len) == 0) {
-            n->local_nonce++;
-            gossip_queue(n, b.data, b.len);
-        }
-        else
-            mc_log_warn("node", "dropping a local %s transaction: the mempool refused it",
-                        mc_tx_type_name(tx.type));
-        mc_buf_deinit(&b);
-    }
+    for (uint32_t i = 0; i < n->outbox_count; i++)
+        if (submit_local_locked(n, n->outbox[i].type, n->outbox[i].payload, n->outbox[i].len, NULL))
+            mc_log_warn("node", "dropping a local %s transaction: %s",
+                        mc_tx_type_name(n->outbox[i].type), mc_err_detail());
 drop:
     for (uint32_t i = 0; i < n->outbox_count; i++) free(n->outbox[i].payload);
     n->outbox_count = 0;

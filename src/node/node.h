@@ -7,6 +7,7 @@
  *   DIR/admin_key.json      the genesis organisation's admin key (init only)
  *   DIR/config.json         {"api": "127.0.0.1:7700", "block_interval_ms": 100}
  *   DIR/data/chain.db       the SQLite store
+ *   DIR/data/mempool.journal  pending transactions, replayed at start
  *
  * Threads: mc_node_run drives block production on the calling thread (a
  * libuv loop with a timer); the HTTP server's threads call the mc_node_*
@@ -74,9 +75,13 @@ struct mc_tx_status {
     char reason[256];      /* rejected: why */
 };
 
-/* Verifies and admits a transaction to the mempool. On refusal returns the
- * error code with the reason in mc_err_detail() (this thread). A verbatim
- * resubmission of a pending or committed transaction returns MC_ERR_EXISTS. */
+/* Verifies and admits a transaction to the mempool (and its journal, so it
+ * survives a restart). On refusal returns the error code with the reason in
+ * mc_err_detail() (this thread). A verbatim resubmission of a pending or
+ * committed transaction returns MC_ERR_EXISTS. A nonce ahead of the
+ * sender's next one (counting its pending transactions) is admitted to the
+ * gap queue: pending, not yet executable, dropped and reported as rejected
+ * after mempool_gap_ms (config.json, default 30 s) unless the gap closes. */
 MC_MUST_CHECK int mc_node_submit(struct mc_node *n, const uint8_t *bytes, size_t len,
                                  mc_hash *id_out);
 /* Status of a transaction; its bytes appended to tx_bytes when known. */
@@ -146,10 +151,21 @@ const struct mc_keypair *mc_node_keypair(const struct mc_node *n);
  * the node account's next nonce, and admits it now, like mc_node_submit
  * (same errors; the detail in mc_err_detail()); *id_out gets its id. Unlike
  * mc_node_submit_local (queued until the next block), the caller learns at
- * once whether the transaction was admitted: the records API serves a read
- * only after its access entry is admitted. Shares the node's nonce counter
- * with the outbox, under the node lock; a refused transaction does not use
- * its nonce. */
+ * once whether the transaction was admitted.
+ *
+ * Guarantee (the records API serves a read only on success): 0 means the
+ * transaction executed successfully against the state it will commit on
+ * here, the committed state plus every pending transaction ahead of it in
+ * block order; one that its block would reject is refused with the
+ * application's reason, so a read whose access entry cannot be logged is
+ * refused. A refused transaction takes no nonce. If a block rejects a node
+ * transaction anyway (another proposer ordered a block differently, or a
+ * time-dependent rule changed by block time), the node re-signs its later
+ * pending transactions with the freed nonces, so none is stranded; a status
+ * lookup of a re-signed id follows it to its replacement. In a cluster the
+ * guarantee is as strong as this node's view of the pending transactions:
+ * one that reaches the proposer first but this node later can still get
+ * ahead of the entry. */
 MC_MUST_CHECK int mc_node_submit_signed(struct mc_node *n, uint16_t type, const uint8_t *payload,
                                         size_t len, mc_hash *id_out);
 /* Submits several node-signed transactions under one hold of the node lock
@@ -162,9 +178,10 @@ MC_MUST_CHECK int mc_node_submit_signed_many(struct mc_node *n, uint16_t type,
 /* Transactions the node sends itself (scan records of the public verify
  * endpoint), signed with the node key, whose account has role node.
  * mc_node_submit_local queues a copy of the payload; the next block
- * production signs the queued transactions with consecutive nonces (the
- * node tracks its own) and admits them ahead of the block, so they commit
- * in that block. At most MC_NODE_OUTBOX_MAX wait; beyond that MC_ERR_FULL
+ * production signs the queued transactions with consecutive nonces and
+ * admits them ahead of the block (each checked like mc_node_submit_signed;
+ * one that would be rejected is dropped with a warning), so they commit in
+ * that block. At most MC_NODE_OUTBOX_MAX wait; beyond that MC_ERR_FULL
  * (the caller drops the record: the node never queues without bound).
  * MC_ERR_TOO_LARGE for a payload above the type's maximum. Thread-safe. */
 #define MC_NODE_OUTBOX_MAX 1024

@@ -18,6 +18,7 @@
 #include "node/node.h"
 
 struct mc_driver;
+struct mc_journal;
 struct mc_repl;
 struct mc_tx;
 
@@ -57,7 +58,20 @@ struct mc_node {
     /* the node's own transactions (queued by mc_node_submit_local) */
     struct outbox_tx { uint16_t type; uint8_t *payload; size_t len; } *outbox;
     uint32_t outbox_count;
-    uint64_t local_nonce;
+
+    /* The check state (node.c): a second application over the same store
+     * with a block open, holding the committed state plus every ready
+     * mempool transaction in block order. Node-signed transactions are
+     * executed against it before they are admitted, so one that its block
+     * would reject is refused at once and never takes a nonce. Rebuilt
+     * after each commit and whenever the mempool lost a transaction behind
+     * its back (check_removals). Never flushed to the store. */
+    struct mc_app *check;
+    bool check_open;
+    uint64_t check_removals;
+    uint32_t gap_wait_ms;          /* how long a gapped transaction waits */
+    struct mc_journal *journal;    /* admitted transactions, for restarts */
+    uint64_t last_expire_ms;
 
     /* transactions admitted through the API, to be gossiped by the loop */
     pthread_mutex_t gossip_lock;

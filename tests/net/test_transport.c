@@ -181,3 +181,78 @@ Test(transport, garbage_silence_and_oversize_end_the_connection, .timeout = 30) 
     struct node *all[1] = {&a};
     shutdown_all(all, 1);
 }
+
+/* A raw socket from another loopback address that never authenticates. */
+static int idle_socket(uint16_t port, const char *from) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    inet_pton(AF_INET, from, &src.sin_addr);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&src, sizeof src) != 0 ||
+        (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Whether the node closed the socket (EOF or reset), without blocking. */
+static bool closed_by_node(int fd) {
+    char b[256];
+    ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
+    while (n > 0) n = recv(fd, b, sizeof b, MSG_DONTWAIT); /* the node's HELLO */
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* Sockets that connect and never authenticate are capped apart from the
+ * peers and time out: 80 of them from several addresses do not keep a
+ * member out, no more than MC_NET_PREAUTH_CONNS_MAX (and
+ * MC_NET_PREAUTH_PER_ADDR_MAX from one address) are kept, and those are
+ * closed once the handshake deadline passes. */
+Test(transport, unauthenticated_sockets_capped_apart_from_peers, .timeout = 30) {
+    mc_crypto_init();
+    uv_loop_init(&loop);
+    static struct node a, b;
+    start(&a, 1, true, 3000);
+    start(&b, 2, false, 3000);
+    a.members[0] = &b.key.pk;
+    b.members[0] = &a.key.pk;
+    enum { IDLE = 80 };
+    static int fds[IDLE];
+    for (int i = 0; i < IDLE; i++) {
+        char from[32];
+        snprintf(from, sizeof from, "127.0.0.%d", 2 + i / 10); /* 10 per address */
+        fds[i] = idle_socket(mc_net_port(a.net), from);
+        cr_assert_geq(fds[i], 0, "socket %d: %s", i, strerror(errno));
+    }
+    for (int i = 0; i < 60; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(5000);
+    }
+    /* A member dials while they are all open (well before the deadline). */
+    cr_assert_eq(mc_net_dial(b.net, "127.0.0.1", mc_net_port(a.net)), 0);
+    struct node *pair[2] = {&a, &b};
+    cr_expect(run_until(both_up, pair, 1200), "the member was kept out: a=%d b=%d", a.peers_up,
+              b.peers_up);
+    int open = 0, per_addr[8] = {0};
+    for (int i = 0; i < IDLE; i++)
+        if (!closed_by_node(fds[i])) {
+            open++;
+            per_addr[i / 10]++;
+        }
+    cr_expect_leq(open, MC_NET_PREAUTH_CONNS_MAX, "%d unauthenticated sockets kept", open);
+    for (int k = 0; k < 8; k++) cr_expect_leq(per_addr[k], MC_NET_PREAUTH_PER_ADDR_MAX);
+    /* Past the handshake deadline none is left. */
+    for (int i = 0; i < 700; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(5000);
+    }
+    open = 0;
+    for (int i = 0; i < IDLE; i++) open += !closed_by_node(fds[i]);
+    cr_expect_eq(open, 0, "%d unauthenticated sockets outlived the handshake deadline", open);
+    cr_expect_eq(mc_net_peer_count(a.net), 1, "the member stays connected");
+    for (int i = 0; i < IDLE; i++) close(fds[i]);
+    struct node *all[2] = {&a, &b};
+    shutdown_all(all, 2);
+}
