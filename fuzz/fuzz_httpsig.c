@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     case 1: {
         uint8_t sig[MC_SIG_BYTES];
-        (void)mc_httpsig_parse_signature(sig, text, data[0] & 0x80 ? "sig1" : NULL);
+        (void)mc_httpsig_parse_signature(sig, text, data[0] & 0x80 ? "sig2" : "sig1");
         break;
     }
     case 2:
