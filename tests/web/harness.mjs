@@ -100,3 +100,8 @@ export async function axeViolations(page) {
   }
   return bad;
 }
+
+// What the screen shows now (not the whole page): for long pages.
+export async function screenShot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+}
