@@ -52,8 +52,8 @@ export function setup({ prepare } = {}) {
   });
   // A fresh browser context (its own storage), the page failing on script
   // errors; colorScheme 'light' or 'dark'.
-  state.newPage = async (viewport = DESKTOP, { colorScheme = 'light' } = {}) => {
-    const ctx = await state.browser.newContext({ baseURL: state.net.url, viewport, colorScheme });
+  state.newPage = async (viewport = DESKTOP, { colorScheme = 'light', timezoneId } = {}) => {
+    const ctx = await state.browser.newContext({ baseURL: state.net.url, viewport, colorScheme, timezoneId });
     state.contexts.push(ctx);
     const page = await ctx.newPage();
     page.errors = [];
