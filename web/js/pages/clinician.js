@@ -7,7 +7,7 @@ import { keyPanel } from '../keypanel.js';
 import { signedFetch } from '../httpsig.js';
 import { TYPES, TYPE_WORDS } from '../records.js';
 import { jsonDetails, summaryView, timelineView } from '../fhirview.js';
-import { $, h, note, show, when } from '../util.js';
+import { $, h, note, show } from '../util.js';
 
 layout();
 let me = null;
