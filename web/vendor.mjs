@@ -2,9 +2,13 @@
 // the node serves them itself (no network at runtime, no CDN). Run after
 // `npm ci` (scripts/deps.sh does both). Versions: package-lock.json.
 //
-//   vendor/libsodium.mjs            libsodium (ESM, WebAssembly inside)
-//   vendor/libsodium-wrappers.mjs   its JS API; the bare import "libsodium"
-//                                   is pointed at ./libsodium.mjs
+//   vendor/libsodium.mjs            libsodium, the sumo build (ESM, WebAssembly
+//                                   inside): the standard build lacks
+//                                   crypto_pwhash (Argon2id), which the
+//                                   passphrase-protected key files need
+//   vendor/libsodium-wrappers.mjs   its JS API (libsodium-wrappers-sumo); the
+//                                   bare import "libsodium-sumo" is pointed
+//                                   at ./libsodium.mjs
 //   vendor/zxing-reader.js          zxing-wasm reader (IIFE, global ZXingWASM)
 //   vendor/zxing_reader.wasm        its WebAssembly (located by the page)
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -24,11 +28,11 @@ function need(p) {
   return p;
 }
 
-copyFileSync(need(join(nm, 'libsodium/dist/modules-esm/libsodium.mjs')), join(out, 'libsodium.mjs'));
-const wrappers = readFileSync(need(join(nm, 'libsodium-wrappers/dist/modules-esm/libsodium-wrappers.mjs')), 'utf8');
-const rewired = wrappers.replace(/from\s*"libsodium"/g, 'from"./libsodium.mjs"');
+copyFileSync(need(join(nm, 'libsodium-sumo/dist/modules-sumo-esm/libsodium-sumo.mjs')), join(out, 'libsodium.mjs'));
+const wrappers = readFileSync(need(join(nm, 'libsodium-wrappers-sumo/dist/modules-sumo-esm/libsodium-wrappers.mjs')), 'utf8');
+const rewired = wrappers.replace(/from\s*"libsodium-sumo"/g, 'from"./libsodium.mjs"');
 if (rewired === wrappers) {
-  console.error('vendor: libsodium-wrappers no longer imports "libsodium"; update vendor.mjs');
+  console.error('vendor: libsodium-wrappers-sumo no longer imports "libsodium-sumo"; update vendor.mjs');
   process.exit(1);
 }
 writeFileSync(join(out, 'libsodium-wrappers.mjs'), rewired);
@@ -40,5 +44,5 @@ copyFileSync(need(wasm || 'zxing_reader.wasm'), join(out, 'zxing_reader.wasm'));
 const lock = JSON.parse(readFileSync(join(here, 'package-lock.json'), 'utf8'));
 const v = (n) => lock.packages[`node_modules/${n}`]?.version;
 writeFileSync(join(out, 'VERSIONS.txt'),
-  `libsodium ${v('libsodium')}\nlibsodium-wrappers ${v('libsodium-wrappers')}\nzxing-wasm ${v('zxing-wasm')}\n`);
-console.log(`vendor: libsodium ${v('libsodium')}, libsodium-wrappers ${v('libsodium-wrappers')}, zxing-wasm ${v('zxing-wasm')} -> web/vendor/`);
+  `libsodium-sumo ${v('libsodium-sumo')}\nlibsodium-wrappers-sumo ${v('libsodium-wrappers-sumo')}\nzxing-wasm ${v('zxing-wasm')}\n`);
+console.log(`vendor: libsodium-sumo ${v('libsodium-sumo')}, libsodium-wrappers-sumo ${v('libsodium-wrappers-sumo')}, zxing-wasm ${v('zxing-wasm')} -> web/vendor/`);

@@ -18,7 +18,7 @@ static void print_file(const char *path) {
     fclose(f);
 }
 
-Test(web, browser, .timeout = 300) {
+Test(web, browser, .timeout = 1200) {
     const char *root = getenv("MEDCHAIN_ROOT");
     const char *chromium = getenv("MEDCHAIN_CHROMIUM");
     if (!chromium) chromium = "/usr/bin/chromium";

@@ -1,7 +1,8 @@
 // Account keys in the browser. The private half never leaves the page: it
-// is held in memory, optionally saved in this browser's localStorage
-// encrypted under a passphrase (PBKDF2-SHA-256, 600 000 rounds, AES-256-GCM),
-// or downloaded as a medchain key file by the user.
+// is held in memory, optionally saved on this device as a passphrase key
+// file (Argon2id and XChaCha20-Poly1305, the CLI's format, in
+// localStorage), or downloaded as a medchain key file by the user, plain or
+// protected by a passphrase. Key files of both forms open here.
 //
 // Signing is Ed25519: WebCrypto's when the browser has it (Chromium does),
 // libsodium's otherwise. Both give the same signature (Ed25519 is
@@ -87,34 +88,143 @@ export async function generateKey() {
   return keyFromSeed(randomBytes(32));
 }
 
-// Reads a medchain key file (JSON). The passphrase form (Argon2id) needs
-// libsodium's pwhash; it is opened when the vendored build has it.
-export async function keyFromFile(text, passphrase) {
+// ---- key files (src/crypto/keyfile.h) -----------------------------------
+//
+// Plain form: {"medchain_key":1,"public_key":hex32,"secret_seed":hex32}.
+// Passphrase form: {"medchain_key":1,"public_key":hex32,"kdf":"argon2id13",
+// "opslimit":N,"memlimit":N,"salt":hex16,"nonce":hex24,"sealed_seed":hex48}:
+// the key is Argon2id13(passphrase, salt, opslimit, memlimit), 32 bytes; the
+// seed is sealed with XChaCha20-Poly1305 under it with the public key as
+// associated data. Read with the same checks as the node's reader: only the
+// form's own fields, exact hex lengths, the KDF cost within the bounds the
+// CLI accepts, and the seed must give the stated public key.
+
+const PLAIN_FIELDS = ['medchain_key', 'public_key', 'secret_seed'];
+const SEALED_FIELDS = ['medchain_key', 'public_key', 'kdf', 'opslimit', 'memlimit', 'salt', 'nonce', 'sealed_seed'];
+const OPS_MIN = 1;
+const OPS_MAX = 16; // 4 x crypto_pwhash_OPSLIMIT_SENSITIVE
+const MEM_MIN = 8192;
+const MEM_MAX = 1073741824; // crypto_pwhash_MEMLIMIT_SENSITIVE
+// What new files are written with: libsodium's INTERACTIVE limits, as the CLI.
+const OPS_NEW = 2;
+const MEM_NEW = 67108864;
+
+function hexField(j, name, n) {
+  const v = j[name];
+  if (typeof v !== 'string' || v.length !== 2 * n || /[^0-9a-fA-F]/.test(v)) {
+    throw new Error(`this key file is damaged: "${name}" must be ${2 * n} hex digits`);
+  }
+  return unhex(v);
+}
+
+// Parses a key file's text: { pk, encrypted, seed? , kdf? }; throws a
+// sentence for anything that is not a well-formed medchain key file.
+export function parseKeyFile(text) {
   let j;
   try { j = JSON.parse(text); } catch { throw new Error('this is not a medchain key file (not JSON)'); }
-  if (!j || j.medchain_key !== 1 || typeof j.public_key !== 'string') throw new Error('this is not a medchain key file');
+  if (!j || typeof j !== 'object' || Array.isArray(j) || j.medchain_key !== 1) throw new Error('this is not a medchain key file');
+  const encrypted = 'sealed_seed' in j;
+  if (encrypted === ('secret_seed' in j)) throw new Error('this key file is damaged: it needs exactly one of secret_seed, sealed_seed');
+  const allowed = encrypted ? SEALED_FIELDS : PLAIN_FIELDS;
+  for (const k of Object.keys(j)) if (!allowed.includes(k)) throw new Error(`this key file is damaged: unexpected field "${k}"`);
+  const pk = hexField(j, 'public_key', 32);
+  if (!encrypted) return { pk, encrypted, seed: hexField(j, 'secret_seed', 32) };
+  if (j.kdf !== 'argon2id13') throw new Error('this key file uses a key derivation this page does not know ("kdf" must be "argon2id13")');
+  const int = (name, lo, hi) => {
+    if (!Number.isSafeInteger(j[name]) || j[name] < lo || j[name] > hi) throw new Error(`this key file is damaged: "${name}" must be an integer in [${lo}, ${hi}]`);
+    return j[name];
+  };
+  return { pk, encrypted, opslimit: int('opslimit', OPS_MIN, OPS_MAX), memlimit: int('memlimit', MEM_MIN, MEM_MAX),
+    salt: hexField(j, 'salt', 16), nonce: hexField(j, 'nonce', 24), sealed: hexField(j, 'sealed_seed', 48) };
+}
+
+// True when the key file's text is the passphrase form (the page then asks
+// for the passphrase before calling keyFromFile).
+export function needsPassphrase(text) {
+  try { return parseKeyFile(text).encrypted; } catch { return false; }
+}
+
+async function argon2id(passphrase, salt, opslimit, memlimit) {
+  const s = await sodium();
+  if (!s.crypto_pwhash) throw new Error('this browser build of libsodium has no Argon2id; passphrase key files cannot be opened here');
+  try {
+    return s.crypto_pwhash(32, enc.encode(passphrase), salt, opslimit, memlimit, s.crypto_pwhash_ALG_ARGON2ID13);
+  } catch {
+    throw new Error(`opening this key file needs ${Math.round(memlimit / 1048576)} MiB of memory, more than this browser gave`);
+  }
+}
+
+// Reads a medchain key file (either form). A passphrase-protected one
+// needs its passphrase; a wrong one (or an altered file) is refused with a
+// sentence saying so.
+export async function keyFromFile(text, passphrase) {
+  const f = parseKeyFile(text);
   let seed;
-  if (j.secret_seed) {
-    seed = unhex(j.secret_seed);
-  } else if (j.sealed_seed) {
-    const s = await sodium();
-    if (!s.crypto_pwhash) throw new Error('this key file is protected by a passphrase; open it with the medchain CLI and save it without one');
-    if (!passphrase) throw new Error('this key file needs its passphrase');
-    const k = s.crypto_pwhash(32, enc.encode(passphrase), unhex(j.salt), j.opslimit, j.memlimit, s.crypto_pwhash_ALG_ARGON2ID13);
-    try {
-      seed = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, unhex(j.sealed_seed), unhex(j.public_key), unhex(j.nonce), k);
-    } catch {
-      throw new Error('wrong passphrase');
-    }
+  if (!f.encrypted) {
+    seed = f.seed;
   } else {
-    throw new Error('this key file holds no secret key');
+    if (!passphrase) throw new Error('this key file is protected by a passphrase: type it to open the file');
+    const s = await sodium();
+    const k = await argon2id(passphrase, f.salt, f.opslimit, f.memlimit);
+    try {
+      seed = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, f.sealed, f.pk, f.nonce, k);
+    } catch {
+      throw new Error('Wrong passphrase: this key file does not open with it (or the file was altered). Check the passphrase and try again.');
+    } finally {
+      s.memzero(k);
+    }
   }
   const key = await keyFromSeed(seed);
-  if (!equal(key.pk, unhex(j.public_key))) throw new Error('the key file is damaged: its seed does not give its public key');
+  if (!equal(key.pk, f.pk)) throw new Error('the key file is damaged: its seed does not give its public key');
   return key;
 }
 
-// --- saved keys (encrypted under a passphrase) ---
+// The passphrase form of a key file for this key (the format the CLI writes
+// with --passphrase-file), as text.
+export async function sealedKeyFile(key, passphrase) {
+  if (!passphrase || passphrase.length < 8) throw new Error('choose a passphrase of at least 8 characters');
+  const s = await sodium();
+  const salt = randomBytes(16);
+  const nonce = randomBytes(24);
+  const k = await argon2id(passphrase, salt, OPS_NEW, MEM_NEW);
+  let sealed;
+  try {
+    sealed = s.crypto_aead_xchacha20poly1305_ietf_encrypt(key.seed, key.pk, null, nonce, k);
+  } finally {
+    s.memzero(k);
+  }
+  return JSON.stringify({ medchain_key: 1, public_key: key.pkHex, kdf: 'argon2id13', opslimit: OPS_NEW, memlimit: MEM_NEW,
+    salt: hex(salt), nonce: hex(nonce), sealed_seed: hex(sealed) });
+}
+
+// ---- keys saved on this device -------------------------------------------
+//
+// Saved in localStorage under STORE_V2 as { public key hex: { label, file } }
+// where file is the key file's passphrase form (sealedKeyFile): the same
+// bytes a user could download or hand to the CLI. Keys saved by earlier
+// versions of the page (STORE, PBKDF2-SHA-256 and AES-256-GCM) still
+// unlock.
+const STORE_V2 = 'medchain.keys.v2';
+
+function readStore(name) {
+  try { return JSON.parse(localStorage.getItem(name) || '{}'); } catch { return {}; }
+}
+
+export function savedKeys() {
+  const v2 = readStore(STORE_V2);
+  const v1 = readStore(STORE);
+  return [...Object.entries(v2).map(([pk, v]) => ({ pk, label: v.label })),
+    ...Object.entries(v1).filter(([pk]) => !(pk in v2)).map(([pk, v]) => ({ pk, label: v.label }))];
+}
+
+export async function saveKey(key, passphrase, label) {
+  const file = await sealedKeyFile(key, passphrase);
+  const all = readStore(STORE_V2);
+  all[key.pkHex] = { label: label || '', file };
+  localStorage.setItem(STORE_V2, JSON.stringify(all));
+  const old = readStore(STORE);
+  if (old[key.pkHex]) { delete old[key.pkHex]; localStorage.setItem(STORE, JSON.stringify(old)); }
+}
 
 async function wrapKey(passphrase, salt) {
   const base = await crypto.subtle.importKey('raw', enc.encode(passphrase), 'PBKDF2', false, ['deriveKey']);
@@ -122,42 +232,33 @@ async function wrapKey(passphrase, salt) {
     base, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 }
 
-function saved() {
-  try { return JSON.parse(localStorage.getItem(STORE) || '{}'); } catch { return {}; }
-}
-
-export function savedKeys() {
-  return Object.entries(saved()).map(([pk, v]) => ({ pk, label: v.label }));
-}
-
-export async function saveKey(key, passphrase, label) {
-  if (!passphrase || passphrase.length < 8) throw new Error('choose a passphrase of at least 8 characters');
-  const salt = randomBytes(16);
-  const iv = randomBytes(12);
-  const k = await wrapKey(passphrase, salt);
-  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: key.pk }, k, key.seed));
-  const all = saved();
-  all[key.pkHex] = { label: label || '', salt: hex(salt), iv: hex(iv), ct: hex(ct) };
-  localStorage.setItem(STORE, JSON.stringify(all));
-}
-
 export async function unlockKey(pkHex, passphrase) {
-  const v = saved()[pkHex];
-  if (!v) throw new Error('no saved key');
+  const v2 = readStore(STORE_V2)[pkHex];
+  if (v2) {
+    const key = await keyFromFile(v2.file, passphrase);
+    if (key.pkHex !== pkHex) throw new Error('the saved key is damaged');
+    return key;
+  }
+  const v = readStore(STORE)[pkHex];
+  if (!v) throw new Error('no key saved on this device under that name');
   const k = await wrapKey(passphrase, unhex(v.salt));
   let seed;
   try {
     seed = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: unhex(v.iv), additionalData: unhex(pkHex) }, k, unhex(v.ct)));
   } catch {
-    throw new Error('wrong passphrase');
+    throw new Error('Wrong passphrase: the saved key does not open with it. Check the passphrase and try again.');
   }
   return keyFromSeed(seed);
 }
 
 export function forgetKey(pkHex) {
-  const all = saved();
-  delete all[pkHex];
-  localStorage.setItem(STORE, JSON.stringify(all));
+  for (const name of [STORE_V2, STORE]) {
+    const all = readStore(name);
+    if (all[pkHex]) {
+      delete all[pkHex];
+      localStorage.setItem(name, JSON.stringify(all));
+    }
+  }
 }
 
 export { dec };

@@ -29,28 +29,7 @@ export const PURPOSE_WORDS = {
   HRESCH: 'for research', PATRQT: 'at your request', HOPERAT: 'for hospital operations',
 };
 
-// A short human summary of a FHIR resource.
-export function summary(r) {
-  const text = (cc) => cc && (cc.text || (cc.coding && cc.coding[0] && (cc.coding[0].display || cc.coding[0].code)));
-  switch (r.resourceType) {
-    case 'AllergyIntolerance': return `Allergy: ${text(r.code) || 'unspecified'}${r.criticality ? ` (${r.criticality} risk)` : ''}`;
-    case 'Condition': return `Condition: ${text(r.code) || 'unspecified'}`;
-    case 'Observation': {
-      const v = r.valueQuantity ? `${r.valueQuantity.value} ${r.valueQuantity.unit || ''}` : r.valueString || text(r.valueCodeableConcept) || '';
-      return `${text(r.code) || 'Observation'}${v ? `: ${v}` : ''}`;
-    }
-    case 'MedicationStatement': return `Medicine: ${text(r.medicationCodeableConcept) || 'unspecified'}`;
-    case 'Immunization': return `Vaccination: ${text(r.vaccineCode) || 'unspecified'}`;
-    case 'Encounter': return `Visit${r.type ? `: ${text(r.type[0])}` : ''}`;
-    case 'Patient': return `Personal details${r.name && r.name[0] ? `: ${[...(r.name[0].given || []), r.name[0].family].filter(Boolean).join(' ')}` : ''}`;
-    default: return r.resourceType;
-  }
-}
-
-export function recordDate(r) {
-  return r.recordedDate || r.effectiveDateTime || r.onsetDateTime || r.occurrenceDateTime || r.issued ||
-    (r.period && r.period.start) || (r.meta && r.meta.lastUpdated) || '';
-}
+// How a resource reads in words (title, date, facts): fhirview.js.
 
 // "Dr Bob Marley at St Mary's Hospital" for an account key, cached.
 const names = new Map();

@@ -5,8 +5,9 @@
 import { layout } from '../layout.js';
 import { keyPanel } from '../keypanel.js';
 import { signedFetch } from '../httpsig.js';
-import { TYPES, TYPE_WORDS, recordDate, summary } from '../records.js';
-import { $, h, note, show, when } from '../util.js';
+import { TYPES, TYPE_WORDS } from '../records.js';
+import { jsonDetails, summaryView, timelineView } from '../fhirview.js';
+import { $, h, note, show } from '../util.js';
 
 layout();
 let me = null;
@@ -21,8 +22,31 @@ keyPanel('#keys', {
   },
 });
 
-show('#rtype', TYPES.filter((t) => t !== 'Claim' && t !== 'ExplanationOfBenefit').map((t) =>
+const READ_TYPES = TYPES.filter((t) => t !== 'Claim' && t !== 'ExplanationOfBenefit');
+show('#rtype', h('option', { value: '*' }, 'Everything I may read: summary and timeline'), READ_TYPES.map((t) =>
   h('option', { value: t }, TYPE_WORDS[t][0].toUpperCase() + TYPE_WORDS[t].slice(1))));
+
+// One signed, logged search of one type: { ok, status, why, resources, logged }.
+async function search(pk, type, purpose, reason) {
+  const res = await signedFetch(me.key, `/fhir/${type}?patient=${pk}`, { purpose, breakGlass: reason || undefined, raw: true });
+  const body = await res.json().catch(() => ({}));
+  const why = body.issue && body.issue[0] ? body.issue[0].diagnostics : body.message;
+  return { type, ok: res.ok, status: res.status, why, resources: res.ok ? (body.entry || []).map((e) => e.resource) : [],
+    logged: res.headers.get('X-Medchain-Access-Tx') };
+}
+
+// The records as a timeline (fhirview.js), each with an Open button that
+// reads it on its own (a logged read of that record) and its FHIR JSON.
+function readList(rs, reason) {
+  return h('div#read-list', timelineView(rs.map((r) => ({ resource: r })), {
+    after: ({ resource: r }) => {
+      const full = h('div');
+      const open = h('button.secondary', { type: 'button', 'data-open': r.id }, 'Open');
+      open.addEventListener('click', () => openRecord(r.resourceType, r.id, reason, full).catch((e) => show(full, note('bad', e.message))));
+      return [h('div', open, jsonDetails(r, 'FHIR data (as found by the search)')), full];
+    },
+  }));
+}
 
 function patientKey() {
   const k = $('#patient').value.trim().toLowerCase().replace(/^patient\//, '');
@@ -41,26 +65,36 @@ $('#find-form').addEventListener('submit', async (ev) => {
     const reason = $('#btg').open ? $('#btg-reason').value.trim() : '';
     if ($('#btg').open && !reason) throw new Error('emergency access needs a reason');
     show(out, h('p.muted', 'Asking…'));
-    const res = await signedFetch(me.key, `/fhir/${type}?patient=${pk}`, {
-      purpose: reason ? 'ETREAT' : $('#purpose').value, breakGlass: reason || undefined, raw: true });
-    const body = await res.json().catch(() => ({}));
-    const logged = res.headers.get('X-Medchain-Access-Tx');
-    const trace = logged ? h('p.muted', 'This access is on the ledger: ', h('a', { href: `/explorer#tx=${logged}` }, 'entry')) : null;
-    if (!res.ok) {
-      const why = body.issue && body.issue[0] ? body.issue[0].diagnostics : body.message;
-      show(out, h('div.note.bad#refused', { role: 'alert' }, h('strong', `Refused (${res.status}). `), why || ''), trace);
+    const purpose = reason ? 'ETREAT' : $('#purpose').value;
+    const emergency = reason ? note('warn', 'Emergency access: recorded, reviewed by an auditor, and shown to the patient.') : null;
+    if (type === '*') {
+      // Every kind this page reads: one signed, logged search each.
+      const all = await Promise.all(READ_TYPES.map((t) => search(pk, t, purpose, reason)));
+      const ok = all.filter((x) => x.ok);
+      const refused = all.filter((x) => !x.ok);
+      if (!ok.length) {
+        show(out, h('div.note.bad#refused', { role: 'alert' }, h('strong', `Refused (${refused[0].status}). `), refused[0].why || ''));
+        return;
+      }
+      const rs = ok.flatMap((x) => x.resources);
+      show(out, emergency,
+        refused.length ? note('info', `Not permitted to you: ${refused.map((x) => TYPE_WORDS[x.type]).join(', ')}.`) : null,
+        h('h3', 'Summary'), summaryView(rs),
+        h('h3', `Timeline: ${rs.length} records, newest first`),
+        rs.length ? readList(rs, reason) : h('p', 'None.'),
+        h('p.muted', `${ok.length} searches, each on the ledger.`));
       return;
     }
-    const rs = (body.entry || []).map((e) => e.resource);
-    show(out,
-      reason ? note('warn', 'Emergency access: recorded, reviewed by an auditor, and shown to the patient.') : null,
+    const r = await search(pk, type, purpose, reason);
+    const trace = r.logged ? h('p.muted', 'This access is on the ledger: ', h('a', { href: `/explorer#tx=${r.logged}` }, 'entry')) : null;
+    if (!r.ok) {
+      show(out, h('div.note.bad#refused', { role: 'alert' }, h('strong', `Refused (${r.status}). `), r.why || ''), trace);
+      return;
+    }
+    const rs = r.resources;
+    show(out, emergency,
       h('h3', `${TYPE_WORDS[type]}: ${rs.length}`),
-      rs.length ? h('ul.log#read-list', rs.map((r) => {
-        const full = h('div');
-        const open = h('button.secondary', { type: 'button', 'data-open': r.id }, 'Open');
-        open.addEventListener('click', () => openRecord(r.resourceType, r.id, reason, full).catch((e) => show(full, note('bad', e.message))));
-        return h('li', h('strong', summary(r)), ' ', h('span.muted', `${recordDate(r) ? when(recordDate(r)) : ''} `), open, full);
-      })) : h('p', 'None.'),
+      rs.length ? readList(rs, reason) : h('p', 'None.'),
       trace);
   } catch (e) {
     show(out, note('bad', e.message));

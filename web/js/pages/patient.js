@@ -1,4 +1,5 @@
-// Patient portal: records (read through the signed FHIR API), the access
+// Patient portal: records (decrypted in the page; a summary, then a
+// timeline by visit, fhirview.js), the access
 // log in plain words, grants and revocations (signed transactions with data
 // keys resealed in the page), export, erasure, research consents.
 import { layout } from '../layout.js';
@@ -7,7 +8,8 @@ import { keyPanel } from '../keypanel.js';
 import { TX, submit } from '../tx.js';
 import { Writer } from '../codec.js';
 import { CATEGORIES, TYPE_WORDS, accessLog, consents, describeAccess, everything, grantPayload, openSealed,
-  orgNodeKeys, recordDate, recordList, summary, whoIs } from '../records.js';
+  orgNodeKeys, recordList, whoIs } from '../records.js';
+import { jsonDetails, summaryView, timelineView, title } from '../fhirview.js';
 import { consentPayload, nextConsentVersion, researchConsents, CONSENT_PERMIT, CONSENT_WITHDRAW } from '../research.js';
 import { $, action, download, h, note, show, unhex, when } from '../util.js';
 
@@ -44,6 +46,7 @@ async function loadRecords() {
     const live = list.records.filter((r) => !r.erased);
     const erased = list.records.filter((r) => r.erased);
     if (!live.length && !erased.length) {
+      show('#summary', h('p', 'No records about you yet.'));
       show(out, h('p', 'No records about you yet.'));
       return;
     }
@@ -57,17 +60,23 @@ async function loadRecords() {
         return { error: e.message, id: r.id, type: r.type };
       }
     }));
-    show(out, h('ul.log#record-list', opened.map((o) => o.error
-      ? h('li.refused', h('span.badge.bad', 'not opened'), ` ${TYPE_WORDS[o.type] || o.type} ${o.id}: ${o.error}`)
-      : h('li.decrypted', { 'data-id': o.resource.id },
-        h('label.inline', h('input', { type: 'checkbox', name: 'erase', value: o.resource.id, 'data-type': o.resource.resourceType }),
-          h('span', h('strong', summary(o.resource)), ' ', h('span.muted', `· ${TYPE_WORDS[o.resource.resourceType] || o.resource.resourceType}` +
-            `${recordDate(o.resource) ? ` · ${when(recordDate(o.resource))}` : ''} · version ${o.version}`))),
-        h('details', h('summary', 'Show the record (decrypted in this browser)'),
-          h('pre.record-json', JSON.stringify(o.resource, null, 2)),
-          h('p.muted', `Ciphertext SHA-256 ${o.ciphertextHash.slice(0, 16)}… matches the ledger's anchor.`)))),
-      erased.map((r) => h('li.muted', `An erased record (${TYPE_WORDS[r.type] || r.type}); its contents are gone.`))),
-    h('p.muted#decrypt-note', `${opened.filter((o) => !o.error).length} records decrypted in this browser with your key; ` +
+    const good = opened.filter((o) => !o.error);
+    // A summary first, then every record on a timeline grouped by visit and
+    // sorted by the date it is about (fhirview.js), each in words with its
+    // FHIR JSON one click away.
+    show('#summary', summaryView(good.map((o) => o.resource)));
+    const items = good.map((o) => ({ resource: o.resource, version: o.version, hash: o.ciphertextHash }));
+    show(out, h('div#record-list',
+      opened.filter((o) => o.error).length ? h('ul.log#not-opened', opened.filter((o) => o.error).map((o) =>
+        h('li.refused', h('span.badge.bad', 'not opened'), ` ${TYPE_WORDS[o.type] || o.type} ${o.id}: ${o.error}`))) : null,
+      timelineView(items, {
+        before: (it) => h('label.inline.erase-pick', h('input', { type: 'checkbox', name: 'erase', value: it.resource.id,
+          'data-type': it.resource.resourceType, 'aria-label': `Select for erasing: ${title(it.resource)}` }), h('span.muted', 'select')),
+        after: (it) => jsonDetails(it.resource, 'Show the record (decrypted in this browser)',
+          h('p.muted', `Version ${it.version}. Ciphertext SHA-256 ${it.hash.slice(0, 16)}… matches the ledger's anchor.`)),
+      }),
+      erased.length ? h('ul.log#erased-list', erased.map((r) => h('li.muted', `An erased record (${TYPE_WORDS[r.type] || r.type}); its contents are gone.`))) : null),
+      h('p.muted#decrypt-note', `${good.length} records decrypted in this browser with your key; ` +
       'the node sent only ciphertext, each encrypted under its own key, and the ledger holds only their fingerprints.'));
   } catch (e) {
     show(out, note('bad', e.message));
