@@ -104,7 +104,8 @@ void mc__api_supply_alerts(struct mc_node *node, const char *param,
 /* POST /v1/vrs: GS1 Lightweight Messaging verification request. */
 void mc__api_supply_vrs(struct mc_node *node, const char *param,
                         const struct mc__api_request *req, struct mc__api_response *res);
-/* --- records and the FHIR facade (routes_records.c) --- */
+/* --- the FHIR facade (routes_fhir_read.c, routes_fhir_write.c) and the
+ * signed /v1/records routes (routes_records.c) --- */
 void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc__api_request *req,
                        struct mc__api_response *res);
 void mc__api_fhir_metadata(struct mc_node *node, const char *param,
@@ -116,6 +117,10 @@ void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc_
                        struct mc__api_response *res);
 void mc__api_fhir_put(struct mc_node *node, const char *param, const struct mc__api_request *req,
                       struct mc__api_response *res);
+/* GET /fhir/AuditEvent (audit true) or /fhir/Consent searches
+ * (routes_fhir_audit.c), dispatched by mc__api_fhir_get. */
+void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__api_request *req,
+                             struct mc__api_response *res);
 /* GET /v1/records?patient=HEX: signed; metadata of the patient's records
  * with their sealed batch keys (what the patient's client reseals). */
 void mc__api_records_list(struct mc_node *node, const char *param,
@@ -145,7 +150,7 @@ void mc__api_research_verify(struct mc_node *node, const char *param,
                              const struct mc__api_request *req, struct mc__api_response *res);
 
 /* GET /v1/verify: the node's full-chain verification report, run on
- * demand at a bounded rate (routes_web.c). */
+ * demand at a bounded rate (routes_verify.c). */
 void mc__api_chain_verify(struct mc_node *node, const char *param,
                           const struct mc__api_request *req, struct mc__api_response *res);
 

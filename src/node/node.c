@@ -36,6 +36,7 @@
 #include "crypto/keyfile.h"
 #include "node/mempool.h"
 #include "node/node_internal.h"
+#include "node/vault.h"
 #include "consensus/consensus.h"
 
 static _Thread_local int lock_depth;
@@ -213,10 +214,11 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = path_join(p, sizeof p, home, "genesis.json");
     if (!rc) rc = mc_genesis_load(&n->genesis, p);
     if (!rc) rc = path_join(p, sizeof p, home, "node_key.json");
-    if (!rc) rc = mc_keyfile_read(&n->node_key, p, NULL);
+    if (!rc) rc = mc_vault_create(&n->vault, n, p);
+    if (!rc) n->node_key = mc__vault_signer(n->vault);
     if (!rc) {
         mc_genesis_hash(&n->genesis, &n->genesis_hash);
-        n->validator_index = mc_valset_find(&n->genesis.valset, &n->node_key.pk);
+        n->validator_index = mc_valset_find(&n->genesis.valset, &n->node_key->pk);
         rc = path_join(p, sizeof p, home, "data");
     }
     if (!rc && mkdir(p, 0700) != 0 && errno != EEXIST) rc = mc_err_set(MC_ERR_IO, "cannot create %s", p);
@@ -268,7 +270,7 @@ void mc_node_close(struct mc_node *n) {
     mc_blob_close(n->blobs);
     mc_store_close(n->store);
     mc_mempool_destroy(n->pool);
-    sodium_memzero(&n->node_key, sizeof n->node_key);
+    mc_vault_destroy(n->vault);
     pthread_mutex_destroy(&n->lock);
     free(n);
 }
@@ -323,13 +325,13 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
 }
 
 struct mc_blob_store *mc_node_blobs(struct mc_node *n) { return n->blobs; }
-const struct mc_keypair *mc_node_keypair(const struct mc_node *n) { return &n->node_key; }
+struct mc_vault *mc_node_vault(struct mc_node *n) { return n->vault; }
 
 /* Signs and admits one node transaction; called with the lock held. */
 static int submit_local_locked(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len,
                                mc_hash *id_out) {
     struct mc_account me;
-    int rc = mc_identity_get_account(mc_app_state(n->app), &n->node_key.pk, &me);
+    int rc = mc_identity_get_account(mc_app_state(n->app), &n->node_key->pk, &me);
     if (rc) return mc_err_set(MC_ERR_UNKNOWN_ACCOUNT, "this node has no account on the ledger");
     /* The next nonce follows the committed one or the last one this node
      * handed out, whichever is later; if a pending transaction of ours was
@@ -346,15 +348,15 @@ static int submit_local_locked(struct mc_node *n, uint16_t type, const uint8_t *
             uint32_t k = mc_mempool_peek(n->pool, all, cnt);
             for (uint32_t i = 0; i < k && !pending; i++)
                 pending = !all[i]->dead && all[i]->nonce == nonce &&
-                          memcmp(all[i]->sender.b, n->node_key.pk.b, 32) == 0;
+                          memcmp(all[i]->sender.b, n->node_key->pk.b, 32) == 0;
             free(all);
         }
         if (pending) nonce = n->local_nonce + 1;
     }
-    struct mc_tx tx = {.type = type, .sender = n->node_key.pk, .nonce = nonce, .payload = payload,
+    struct mc_tx tx = {.type = type, .sender = n->node_key->pk, .nonce = nonce, .payload = payload,
                        .payload_len = len};
     snprintf(tx.chain_id, sizeof tx.chain_id, "%s", n->genesis.chain_id);
-    mc_tx_sign(&tx, &n->node_key);
+    mc_tx_sign(&tx, n->node_key);
     struct mc_buf b;
     mc_buf_init(&b, MC_TX_MAX);
     mc_tx_encode(&b, &tx);
@@ -506,7 +508,7 @@ void mc_node_status(struct mc_node *n, struct mc_node_status *out) {
     out->latest_time_ms = n->head.time_ms;
     out->peers = n->peers_up;
     out->is_validator = n->validator_index >= 0;
-    out->node_key = n->node_key.pk;
+    out->node_key = n->node_key->pk;
     out->mempool_size = mc_mempool_size(n->pool);
     mc_app_log(n->app, &out->log_size, &out->log_root);
     out->txs_committed = n->txs_committed;
@@ -568,7 +570,7 @@ int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payloa
 void mc_node__flush_outbox(struct mc_node *n) {
     if (n->outbox_count == 0) return;
     struct mc_account acc;
-    if (mc_identity_get_account(mc_app_state(n->app), &n->node_key.pk, &acc) ||
+    if (mc_identity_get_account(mc_app_state(n->app), &n->node_key->pk, &acc) ||
         acc.status != MC_ACCOUNT_ACTIVE) {
         mc_log_warn("node", "dropping %u local transactions: the node key has no active account",
                     n->outbox_count);
@@ -580,18 +582,18 @@ void mc_node__flush_outbox(struct mc_node *n) {
         bool pending = false;
         uint32_t k = all ? mc_mempool_peek(n->pool, all, size) : 0;
         for (uint32_t i = 0; i < k && !pending; i++)
-            pending = !all[i]->dead && memcmp(all[i]->sender.b, n->node_key.pk.b, 32) == 0;
+            pending = !all[i]->dead && memcmp(all[i]->sender.b, n->node_key->pk.b, 32) == 0;
         free(all);
         if (!pending) n->local_nonce = acc.nonce;
     } else {
         n->local_nonce = acc.nonce;
     }
     for (uint32_t i = 0; i < n->outbox_count; i++) {
-        struct mc_tx tx = {.type = n->outbox[i].type, .sender = n->node_key.pk,
+        struct mc_tx tx = {.type = n->outbox[i].type, .sender = n->node_key->pk,
                            .nonce = n->local_nonce + 1, .payload = n->outbox[i].payload,
                            .payload_len = n->outbox[i].len};
         snprintf(tx.chain_id, sizeof tx.chain_id, "%s", n->genesis.chain_id);
-        mc_tx_sign(&tx, &n->node_key);
+        mc_tx_sign(&tx, n->node_key);
         struct mc_buf b;
         mc_buf_init(&b, MC_TX_MAX);
         mc_tx_encode(&b, &tx);
@@ -633,7 +635,7 @@ static int produce_block(struct mc_node *n) {
     for (uint32_t i = 0; i < k; i++) txs[i] = (struct mc_tx_ref){cand[i]->bytes, cand[i]->len};
     struct { struct mc_node *n; const struct mc_mempool_tx **cand; } bc = {n, cand};
     struct mc_candidate c;
-    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key.pk, now_ms(), txs, k,
+    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key->pk, now_ms(), txs, k,
                             mc_node__rejected, &bc, &c);
     free(txs);
     free(cand);
@@ -646,7 +648,7 @@ static int produce_block(struct mc_node *n) {
     struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = c.header.height, .round = 0,
                         .has_block = true, .block_hash = c.hash,
                         .validator = (uint16_t)n->validator_index};
-    mc_vote_sign(&v, &n->node_key, n->genesis.chain_id);
+    mc_vote_sign(&v, n->node_key, n->genesis.chain_id);
     struct mc_commit cert;
     mc_commit_init(&cert, c.header.height, 0, &c.hash);
     rc = mc_commit_add(&cert, &v);
@@ -740,7 +742,7 @@ int mc_node_run(struct mc_node *n) {
     uv_signal_start(&n->sigterm, on_signal, SIGTERM);
     int rc = 0;
     if (n->has_p2p) {
-        struct mc_net_config cfg = {.chain_id = n->genesis.chain_id, .node_key = &n->node_key,
+        struct mc_net_config cfg = {.chain_id = n->genesis.chain_id, .node_key = n->node_key,
                                     .listen_host = n->p2p_host, .listen_port = n->p2p_port,
                                     .is_member = mc_driver_is_member,
                                     .on_message = mc_driver_on_message,
@@ -758,7 +760,7 @@ int mc_node_run(struct mc_node *n) {
     if (!rc) {
         uv_timer_start(&n->tick, on_tick, 20, 20);
         char hx[65];
-        mc_hex_encode(hx, n->node_key.pk.b, 32);
+        mc_hex_encode(hx, n->node_key->pk.b, 32);
         mc_log_info("node", "chain %s at height %llu, node key %.16s, %s, %u peers configured%s%s",
                     n->genesis.chain_id, (unsigned long long)n->head.height, hx,
                     n->validator_index >= 0 ? "validator" : "not a validator", n->peer_count_cfg,
