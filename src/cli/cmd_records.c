@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "app/records.h"
+#include "app/records_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 #include "cli/cli.h"
@@ -664,6 +665,25 @@ static int parse_hash_arg(mc_hash *out, const char *hex, const char *what) {
     return MC_CLI_OK;
 }
 
+/* Encodes a records payload (app/records_payload.h), signs and submits
+ * it; frees p. */
+static int submit_payload(const struct mc_cli_args *a, const char *words,
+                          struct mc_records_payload *p) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    int rc = mc_records_payload_encode(&b, p) ? mc_cli_error(MC_CLI_FAIL, "out of memory")
+                                              : mc_cli_sign_submit(a, words, p->type, &b);
+    mc_buf_deinit(&b);
+    free(p);
+    return rc;
+}
+
+static struct mc_records_payload *new_payload(uint16_t type) {
+    struct mc_records_payload *p = calloc(1, sizeof *p);
+    if (p) p->type = type;
+    return p;
+}
+
 int mc_cli_cmd_breakglass_close(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {SUBMIT_SPEC, {"note", true}};
     static const char words[] = "breakglass close";
@@ -676,14 +696,11 @@ int mc_cli_cmd_breakglass_close(int argc, char **argv) {
     if (mc_cli_require(&a, words, "note")) return MC_CLI_USAGE;
     const char *note = mc_cli_arg(&a, "note");
     if (strlen(note) > 255) return mc_cli_error(MC_CLI_USAGE, "--note is at most 255 bytes");
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_fixed(&p, id.b, 32);
-    mc_enc_str8(&p, note);
-    int rc = p.err ? mc_cli_error(MC_CLI_FAIL, "out of memory")
-                   : mc_cli_sign_submit(&a, words, MC_TX_RECORD_REVIEW, &p);
-    mc_buf_deinit(&p);
-    return rc;
+    struct mc_records_payload *p = new_payload(MC_TX_RECORD_REVIEW);
+    if (!p) return mc_cli_error(MC_CLI_FAIL, "out of memory");
+    p->ref = id;
+    snprintf(p->reason, sizeof p->reason, "%s", note);
+    return submit_payload(&a, words, p);
 }
 
 /* --- erase --- */
@@ -697,22 +714,20 @@ int mc_cli_cmd_record_erase(int argc, char **argv) {
         return mc_cli_error(MC_CLI_USAGE, "give the id(s) of the record(s) to erase (see 'medchain %s --help')", words);
     if (!mc_cli_flag(&a, "yes"))
         return mc_cli_error(MC_CLI_USAGE, "erasure cannot be undone: add --yes to confirm");
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_u16(&p, (uint16_t)a.positional_count);
+    struct mc_records_payload *p = new_payload(MC_TX_RECORD_ERASE);
+    if (!p) return mc_cli_error(MC_CLI_FAIL, "out of memory");
+    p->count = (uint16_t)a.positional_count;
     for (int i = 0; i < a.positional_count; i++) {
         const char *id = a.positional[i];
         const char *slash = strchr(id, '/');
         if (slash) id = slash + 1;
         if (!mc_record_id_valid(id)) {
-            mc_buf_deinit(&p);
+            free(p);
             return mc_cli_error(MC_CLI_USAGE, "'%s' is not a record id", a.positional[i]);
         }
-        mc_enc_str8(&p, id);
+        snprintf(p->erase_ids[i], sizeof p->erase_ids[i], "%s", id);
     }
-    int rc = p.err ? mc_cli_error(MC_CLI_FAIL, "out of memory")
-                   : mc_cli_sign_submit(&a, words, MC_TX_RECORD_ERASE, &p);
-    mc_buf_deinit(&p);
+    int rc = submit_payload(&a, words, p);
     if (!rc) printf("erased: %d\n", a.positional_count);
     return rc;
 }
@@ -728,12 +743,10 @@ int mc_cli_cmd_grant_revoke(int argc, char **argv) {
         return mc_cli_error(MC_CLI_USAGE, "give the grant id (see 'medchain %s --help')", words);
     mc_hash id;
     if (parse_hash_arg(&id, a.positional[0], "the grant id")) return MC_CLI_USAGE;
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_fixed(&p, id.b, 32);
-    int rc = p.err ? mc_cli_error(MC_CLI_FAIL, "out of memory")
-                   : mc_cli_sign_submit(&a, words, MC_TX_RECORD_REVOKE, &p);
-    mc_buf_deinit(&p);
+    struct mc_records_payload *p = new_payload(MC_TX_RECORD_REVOKE);
+    if (!p) return mc_cli_error(MC_CLI_FAIL, "out of memory");
+    p->ref = id;
+    int rc = submit_payload(&a, words, p);
     if (!rc) printf("revoked: %s\n", a.positional[0]);
     return rc;
 }
@@ -770,12 +783,6 @@ static int parse_until(const char *s, uint64_t *ms) {
     return 0;
 }
 
-struct grant_key {
-    char id[MC_RECORD_ID_MAX + 1];
-    uint32_t version;
-    mc_pubkey to;
-    uint8_t sealed[MC_SEALED_KEY_BYTES];
-};
 
 /* Node keys of organisation org from /v1/validators. */
 static int org_nodes(struct mc_client *c, uint32_t org, mc_pubkey *out, size_t max, size_t *n) {
@@ -842,7 +849,7 @@ int mc_cli_cmd_grant_add(int argc, char **argv) {
     int rc = session_open(&s, &a, words, "patient");
     if (rc) return rc;
     json_t *list = NULL;
-    struct grant_key *keys = NULL;
+    struct mc_records_grant_key *keys = NULL;
     size_t nkeys = 0;
     /* Recipients: the member and the nodes serving the grantee's organisation. */
     mc_pubkey to[RECIPIENTS_MAX];
@@ -907,7 +914,7 @@ int mc_cli_cmd_grant_add(int argc, char **argv) {
                 for (size_t t = 0; t < nto && !rc; t++) {
                     /* The anchoring node holds the batch key already. */
                     if (sodium_memcmp(to[t].b, holder.b, 32) == 0) continue;
-                    struct grant_key *g = &keys[nkeys];
+                    struct mc_records_grant_key *g = &keys[nkeys];
                     snprintf(g->id, sizeof g->id, "%s", id);
                     g->version = ver;
                     g->to = to[t];
@@ -930,23 +937,19 @@ int mc_cli_cmd_grant_add(int argc, char **argv) {
     for (size_t c = 0; c < chunks && !rc; c++) {
         size_t from = c * MC_GRANT_TX_KEYS_MAX;
         size_t count = nkeys - from < MC_GRANT_TX_KEYS_MAX ? nkeys - from : MC_GRANT_TX_KEYS_MAX;
-        struct mc_buf p;
-        mc_buf_init(&p, 0);
-        mc_enc_u8(&p, kind);
-        mc_enc_fixed(&p, member.b, 32);
-        mc_enc_u32(&p, kind == MC_GRANTEE_ORG ? (uint32_t)org : 0);
-        mc_enc_u8(&p, cats);
-        mc_enc_u64(&p, until);
-        mc_enc_u16(&p, (uint16_t)count);
-        for (size_t i = from; i < from + count; i++) {
-            mc_enc_str8(&p, keys[i].id);
-            mc_enc_u32(&p, keys[i].version);
-            mc_enc_fixed(&p, keys[i].to.b, 32);
-            mc_enc_fixed(&p, keys[i].sealed, MC_SEALED_KEY_BYTES);
+        struct mc_records_payload *p = new_payload(MC_TX_RECORD_GRANT);
+        if (!p) {
+            rc = mc_cli_error(MC_CLI_FAIL, "out of memory");
+            break;
         }
-        rc = p.err ? mc_cli_error(MC_CLI_FAIL, "out of memory")
-                   : mc_cli_sign_submit(&a, words, MC_TX_RECORD_GRANT, &p);
-        mc_buf_deinit(&p);
+        p->kind = kind;
+        p->member = member;
+        p->org = kind == MC_GRANTEE_ORG ? (uint32_t)org : 0;
+        p->categories = cats;
+        p->expiry_ms = until;
+        p->count = (uint16_t)count;
+        memcpy(p->keys, keys + from, count * sizeof *keys);
+        rc = submit_payload(&a, words, p);
     }
 out:
     free(keys);
