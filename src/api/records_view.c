@@ -108,7 +108,7 @@ int mc__records_open(struct mc_node *node, const struct mc__records_read *r, str
 int mc__records_collect_row(void *ctx, const struct mc_record_head *h) {
     struct mc__records_collect *c = ctx;
     if ((h->erased && !c->include_erased) || (c->type && h->type != c->type)) return 0;
-    if (c->n == MC__RECORDS_SEARCH_MAX) return 1;
+    if (c->n == MC_API_RECORDS_SEARCH_MAX) return 1;
     snprintf(c->ids[c->n++], MC_RECORD_ID_MAX + 1, "%s", h->id);
     return 0;
 }

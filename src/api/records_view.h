@@ -12,12 +12,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "api/routes.h"
 #include "app/records.h"
 #include "crypto/envelope.h"
 
-/* Most records one search or list looks at. */
-#define MC__RECORDS_SEARCH_MAX 1024
 
 /* The block time of the committed head (the policy's clock). */
 uint64_t mc__records_block_time_ms(struct mc_node *node);
@@ -69,7 +68,7 @@ struct mc__records_collect {
     uint16_t type;     /* 0: all */
     bool include_erased;
     size_t n;
-    char (*ids)[MC_RECORD_ID_MAX + 1];   /* MC__RECORDS_SEARCH_MAX of them */
+    char (*ids)[MC_RECORD_ID_MAX + 1];   /* MC_API_RECORDS_SEARCH_MAX of them */
 };
 int mc__records_collect_row(void *ctx, const struct mc_record_head *h);
 

@@ -136,10 +136,10 @@ int mc__api_lookup(struct mc__api_match *m, struct mc__api_response *res, const 
         mc__api_fail(res, 404, MC_ERR_NOT_FOUND, "the path must begin with '/'");
         return MC_ERR_NOT_FOUND;
     }
-    size_t path_len = strnlen(path, MC__API_PATH_MAX + 1);
-    if (path_len > MC__API_PATH_MAX) {
+    size_t path_len = strnlen(path, MC_API_PATH_MAX + 1);
+    if (path_len > MC_API_PATH_MAX) {
         mc__api_fail(res, 414, MC_ERR_TOO_LARGE, "the path exceeds %d characters",
-                     MC__API_PATH_MAX);
+                     MC_API_PATH_MAX);
         return MC_ERR_TOO_LARGE;
     }
     /* A GS1 Digital Link (/01/{gtin}/...) has more segments than any

@@ -18,10 +18,6 @@
 #include "node/node.h"
 
 
-/* Longest request path the router looks at. */
-#define MC__API_PATH_MAX 512
-/* Longest raw request target kept for handlers (a Digital Link). */
-#define MC__API_RAW_URI_MAX 4096
 
 struct mc__api_request {
     const char *method;
@@ -33,7 +29,7 @@ struct mc__api_request {
     const char *(*arg)(void *ctx, const char *name);
     void *arg_ctx;
     /* The request target as sent, before percent-decoding (NULL when
-     * unknown or longer than MC__API_RAW_URI_MAX): the Digital Link
+     * unknown or longer than MC_API_RAW_URI_MAX): the Digital Link
      * resolver needs the undecoded path and query. */
     const char *raw_uri;
     /* Request header by name (case-insensitive), NULL when absent. */

@@ -4,8 +4,10 @@
  * certificates, recorded equivocations and the Prometheus metrics.
  *
  * Reads are bounded (a block holds at most MC_BLOCK_TXS_MAX transactions,
- * /v1/blocks returns at most BLOCKS_LIMIT_MAX headers). */
+ * /v1/blocks returns at most MC_API_BLOCKS_LIMIT_MAX headers). */
 #include "api/routes.h"
+
+#include "base/limits.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,7 +25,6 @@
 #include "api/reply.h"
 
 #define BLOCKS_LIMIT_DEFAULT 20
-#define BLOCKS_LIMIT_MAX 100
 
 /* --- GET /v1/status --- */
 
@@ -418,8 +419,8 @@ void mc__api_blocks(struct mc_node *node, const char *param, const struct mc__ap
     }
     q.b = BLOCKS_LIMIT_DEFAULT;
     if ((r = mc__reply_arg_u64(req, res, "limit", &q.b)) < 0) return;
-    if (q.b < 1 || q.b > BLOCKS_LIMIT_MAX) {
-        mc__api_fail(res, 0, MC_ERR_INVALID, "'limit' must be between 1 and %d", BLOCKS_LIMIT_MAX);
+    if (q.b < 1 || q.b > MC_API_BLOCKS_LIMIT_MAX) {
+        mc__api_fail(res, 0, MC_ERR_INVALID, "'limit' must be between 1 and %d", MC_API_BLOCKS_LIMIT_MAX);
         return;
     }
     mc__reply_run(&q, q_blocks);

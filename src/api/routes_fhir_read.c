@@ -245,7 +245,7 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
         return;
     }
     struct q_list q = {.patient = patient, .requester = &s.v.key, .c = {.type = type}};
-    q.c.ids = calloc(MC__RECORDS_SEARCH_MAX, sizeof *q.c.ids);
+    q.c.ids = calloc(MC_API_RECORDS_SEARCH_MAX, sizeof *q.c.ids);
     if (!q.c.ids) {
         mc__fhir_reply_fail(res, 503, MC_ERR_NOMEM, "out of memory");
         mc__gate_release(&s);

@@ -34,7 +34,7 @@ static int q_meta(void *ctx, struct mc_store *store, struct mc_app *app) {
     if (!q->view.allowed) return 0;
     /* Erased records are listed too: their anchors stay. */
     struct mc__records_collect c = {.type = 0, .include_erased = true};
-    c.ids = calloc(MC__RECORDS_SEARCH_MAX, sizeof *c.ids);
+    c.ids = calloc(MC_API_RECORDS_SEARCH_MAX, sizeof *c.ids);
     if (!c.ids) return MC_ERR_NOMEM;
     if (mc_records_scan_patient(st, q->patient, mc__records_collect_row, &c)) c.n = 0;
     for (size_t i = 0; i < c.n; i++) {

@@ -19,14 +19,14 @@
 #include <strings.h>
 
 #include "api/routes.h"
+
+#include "base/limits.h"
 #include "app/supply.h"
 #include "app/supply_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 
 #define ORG_CACHE 16
-#define VRS_CONTEXT_MAX 64
-#define VRS_CORR_MAX 128
 #define VRS_PURPOSE "vrs-request"
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -604,7 +604,7 @@ void mc__api_supply_vrs(struct mc_node *node, const char *param,
                      "expirationDate (YYMMDD), requestorGLN and corrUUID");
         return;
     }
-    if (strlen(corr) > VRS_CORR_MAX || (context && strlen(context) > VRS_CONTEXT_MAX)) {
+    if (strlen(corr) > MC_API_VRS_CORR_MAX || (context && strlen(context) > MC_API_VRS_CONTEXT_MAX)) {
         json_decref(doc);
         mc__api_fail(res, 400, MC_ERR_TOO_LARGE, "corrUUID or context is too long");
         return;

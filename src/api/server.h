@@ -13,11 +13,9 @@
 
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "base/err.h"
 
-/* Simultaneous connections; beyond it new connections are refused by the
- * server (the kernel's backlog holds them briefly). */
-#define MC_API_CONNECTIONS_MAX 512
 /* Seconds an idle connection is kept. */
 #define MC_API_TIMEOUT_S 30
 

@@ -28,6 +28,8 @@
 #include <time.h>
 
 #include "app/records.h"
+
+#include "base/limits.h"
 #include "app/records_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
@@ -37,8 +39,6 @@
 #include "crypto/keyfile.h"
 
 #define FHIR_JSON "application/fhir+json"
-/* A resource file or Bundle the CLI sends (the node's bound is lower). */
-#define RECORD_FILE_MAX (8u * 1024 * 1024)
 #define WAIT_DEFAULT_S 10
 #define POLL_MS 50
 
@@ -236,7 +236,7 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
     }
     uint8_t *body = NULL;
     size_t len = 0;
-    if ((rc = mc_cli_file_read(&body, &len, file, RECORD_FILE_MAX))) goto out;
+    if ((rc = mc_cli_file_read(&body, &len, file, MC_CLI_RECORD_FILE_MAX))) goto out;
     json_error_t jerr;
     json_t *doc = json_loadb((const char *)body, len, 0, &jerr);
     char type[40];
@@ -803,8 +803,6 @@ static int org_nodes(struct mc_client *c, uint32_t org, mc_pubkey *out, size_t m
     return MC_CLI_OK;
 }
 
-#define RECIPIENTS_MAX 16
-
 int mc_cli_cmd_grant_add(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {SUBMIT_SPEC,           {"to-org", true},
                                              {"to-member", true},   {"to-member-key", true},
@@ -852,7 +850,7 @@ int mc_cli_cmd_grant_add(int argc, char **argv) {
     struct mc_records_grant_key *keys = NULL;
     size_t nkeys = 0;
     /* Recipients: the member and the nodes serving the grantee's organisation. */
-    mc_pubkey to[RECIPIENTS_MAX];
+    mc_pubkey to[MC_CLI_GRANT_RECIPIENTS_MAX];
     size_t nto = 0;
     if (kind == MC_GRANTEE_MEMBER) {
         to[nto++] = member;
@@ -871,7 +869,7 @@ int mc_cli_cmd_grant_add(int argc, char **argv) {
     }
     size_t nn = 0;
     if (!mc_cli_flag(&a, "no-keys") && org &&
-        (rc = org_nodes(&s.client, (uint32_t)org, to + nto, RECIPIENTS_MAX - nto, &nn)))
+        (rc = org_nodes(&s.client, (uint32_t)org, to + nto, MC_CLI_GRANT_RECIPIENTS_MAX - nto, &nn)))
         goto out;
     nto += nn;
     if (!mc_cli_flag(&a, "no-keys")) {
