@@ -79,10 +79,24 @@ void mc__gate_check(struct mc__gate *g, const struct mc__api_request *req,
 
 void mc__gate_release(struct mc__gate *g) { mc_buf_deinit(&g->v.base); }
 
-/* The carried base is cut at the ledger's bound (a refusal for an overlong
- * base is still logged, with its first MC_SIGBASE_MAX bytes). */
-static size_t carried_base_len(const struct mc__gate *g) {
-    return g->v.base.len > MC_SIGBASE_MAX ? MC_SIGBASE_MAX : g->v.base.len;
+/* The requester's signature base and signature as the ledger carries them:
+ * the base cut at MC_SIGBASE_MAX (a refusal for an overlong base is still
+ * logged, with its first MC_SIGBASE_MAX bytes), the signature only when it
+ * decoded. */
+static void carried(const struct mc__gate *g, const uint8_t **base, size_t *base_len,
+                    const uint8_t **sig, size_t *sig_len) {
+    *base = g->v.base.data;
+    *base_len = g->v.base.len > MC_SIGBASE_MAX ? MC_SIGBASE_MAX : g->v.base.len;
+    *sig = g->v.sig;
+    *sig_len = g->have_sig ? MC_SIG_BYTES : 0;
+}
+
+/* Submits an encoded log entry signed by the node; frees b. */
+static int submit(struct mc_node *node, uint16_t type, struct mc_buf *b, int encoded,
+                  mc_hash *txid) {
+    int rc = encoded ? encoded : mc_node_submit_signed(node, type, b->data, b->len, txid);
+    mc_buf_deinit(b);
+    return rc;
 }
 
 int mc__gate_log_access(struct mc_node *node, const struct mc__gate *g,
@@ -99,17 +113,12 @@ int mc__gate_log_access(struct mc_node *node, const struct mc__gate *g,
     p->outcome = a->outcome;
     p->status = a->status;
     snprintf(p->reason, sizeof p->reason, "%s", a->reason ? a->reason : "");
-    p->base = g->v.base.data;
-    p->base_len = carried_base_len(g);
-    p->sig = g->v.sig;
-    p->sig_len = g->have_sig ? MC_SIG_BYTES : 0;
+    carried(g, &p->base, &p->base_len, &p->sig, &p->sig_len);
     struct mc_buf b;
     mc_buf_init(&b, 0);
     int rc = mc_records_payload_encode(&b, p);
     free(p);
-    if (!rc) rc = mc_node_submit_signed(node, MC_TX_RECORD_ACCESS, b.data, b.len, txid);
-    mc_buf_deinit(&b);
-    return rc;
+    return submit(node, MC_TX_RECORD_ACCESS, &b, rc, txid);
 }
 
 void mc__gate_refuse_access(struct mc_node *node, struct mc__api_response *res,
@@ -137,17 +146,12 @@ int mc__gate_log_query(struct mc_node *node, const struct mc__gate *g,
     p->patients = q->patients;
     p->records = q->records;
     p->as_of_height = q->as_of;
-    p->base = g->v.base.data;
-    p->base_len = carried_base_len(g);
-    p->sig = g->v.sig;
-    p->sig_len = g->have_sig ? MC_SIG_BYTES : 0;
+    carried(g, &p->base, &p->base_len, &p->sig, &p->sig_len);
     struct mc_buf b;
     mc_buf_init(&b, 0);
     mc_research_encode(&b, p);
     free(p);
-    int rc = b.err ? b.err : mc_node_submit_signed(node, MC_TX_RESEARCH_QUERY, b.data, b.len, txid);
-    mc_buf_deinit(&b);
-    return rc;
+    return submit(node, MC_TX_RESEARCH_QUERY, &b, b.err, txid);
 }
 
 void mc__gate_refuse_query(struct mc_node *node, struct mc__api_response *res,
