@@ -1,6 +1,6 @@
 /* Reads of the records state shared by the FHIR and /v1/records routes
  * (see records_view.h). */
-#include "api/routes.h"
+#include "api/records_view.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -11,7 +11,6 @@
 #include "api/fhir.h"
 #include "api/fhir_reply.h"
 #include "api/gate.h"
-#include "api/records_view.h"
 #include "app/identity.h"
 #include "app/records.h"
 #include "base/hex.h"
@@ -34,7 +33,6 @@ int mc__records_parse_patient(mc_pubkey *out, const char *v) {
     if (strncmp(v, "Patient/", 8) == 0) v += 8;
     return mc_api_parse_pubkey(out, v);
 }
-
 
 int mc__records_parse_path(struct mc__records_path *fp, const char *param) {
     memset(fp, 0, sizeof *fp);

@@ -36,8 +36,6 @@ struct new_rec {
     uint32_t version;
     char *json;
     size_t json_len;
-    mc_hash ct;
-    uint32_t size;
 };
 
 /* Encrypts and stores the records in the vault, then anchors them in one
