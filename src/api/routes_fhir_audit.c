@@ -32,6 +32,14 @@ struct q_audit {
     int rc;
 };
 
+/* Adds a generated resource (NULL: skipped) whose id is a transaction id. */
+static void add_entry(json_t *bundle, json_t *resource, const char *type, const mc_hash *id) {
+    if (!resource) return;
+    char hx[65];
+    mc_hex_encode(hx, id->b, 32);
+    mc__fhir_reply_bundle_add(bundle, resource, type, hx, "match");
+}
+
 static json_t *audit_event(const struct mc_access_entry *e, const mc_pubkey *node_key) {
     char who[65], pat[65], tx[65], node[65], t[32];
     mc_hex_encode(who, e->requester.b, 32);
@@ -87,12 +95,7 @@ static int audit_row(void *ctx, const struct mc_access_entry *e) {
     if (q->from_ms && e->time_ms < q->from_ms) return 0;
     if (q->to_ms && e->time_ms >= q->to_ms) return 0;
     if (json_array_size(json_object_get(q->bundle, "entry")) >= 5000) return 1;
-    json_t *ev = audit_event(e, q->node_key);
-    if (ev) {
-        char id[65];
-        mc_hex_encode(id, e->tx_id.b, 32);
-        mc__fhir_reply_bundle_add(q->bundle, ev, "AuditEvent", id, "match");
-    }
+    add_entry(q->bundle, audit_event(e, q->node_key), "AuditEvent", &e->tx_id);
     return 0;
 }
 
@@ -177,12 +180,7 @@ struct q_consent {
 
 static int consent_row(void *ctx, const mc_pubkey *patient, const struct mc_grant *g) {
     struct q_consent *q = ctx;
-    json_t *c = consent(patient, g, q->now_ms);
-    if (c) {
-        char id[65];
-        mc_hex_encode(id, g->id.b, 32);
-        mc__fhir_reply_bundle_add(q->bundle, c, "Consent", id, "match");
-    }
+    add_entry(q->bundle, consent(patient, g, q->now_ms), "Consent", &g->id);
     return 0;
 }
 

@@ -139,6 +139,23 @@ static int q_author(void *ctx, struct mc_store *store, struct mc_app *app) {
     return 0;
 }
 
+/* Asks the authoring rule for a write of the signer for patient (and the
+ * head of the record amended, when amend_id is set); a refusal is logged
+ * and answered. Returns 0 when the write may go on. */
+static int authorise(struct mc_node *node, struct mc__api_response *res, const struct mc__gate *s,
+                     struct mc__gate_access *a, const mc_pubkey *patient, const char *amend_id,
+                     struct q_author *q) {
+    *q = (struct q_author){.author = &s->v.key, .patient = patient,
+                           .node_key = mc_vault_public_key(mc_node_vault(node)), .amend_id = amend_id};
+    (void)mc_node_query(node, q_author, q);
+    a->patient = patient;
+    a->outcome = MC_OUTCOME_REFUSED;
+    if (!q->rc) return 0;
+    if (q->rc == MC_ERR_INVALID) a->status = 422;
+    mc__gate_refuse_access(node, res, s, a, true, q->rc, q->why);
+    return q->rc;
+}
+
 /* Resolves a reference that must name the patient: "Patient/<key hex>", or
  * "Patient/<id>" of a Patient record of this patient (stored, or in local). */
 static bool ref_is_patient(struct mc_node *node, const char *ref, const mc_pubkey *patient,
@@ -246,16 +263,8 @@ static void fhir_write(struct mc_node *node, const struct mc__records_path *fp, 
         mc__fhir_reply_fail(res, 422, MC_ERR_INVALID, "Provenance is accepted inside a transaction Bundle only");
         goto out;
     }
-    struct q_author q = {.author = &s.v.key, .patient = &patient, .node_key = mc_vault_public_key(mc_node_vault(node)),
-                         .amend_id = update ? fp->id : NULL};
-    (void)mc_node_query(node, q_author, &q);
-    a.patient = &patient;
-    a.outcome = MC_OUTCOME_REFUSED;
-    if (q.rc) {
-        if (q.rc == MC_ERR_INVALID) a.status = 422;
-        mc__gate_refuse_access(node, res, &s, &a, true, q.rc, q.why);
-        goto out;
-    }
+    struct q_author q;
+    if (authorise(node, res, &s, &a, &patient, update ? fp->id : NULL, &q)) goto out;
     struct new_rec rec = {.type = type, .version = 1};
     if (update) {
         if (q.head_rc || q.head.type != type || memcmp(q.head.patient.b, patient.b, 32)) {
@@ -453,15 +462,8 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
         }
     }
     /* 4. authorisation and id conflicts */
-    struct q_author q = {.author = &s.v.key, .patient = &patient, .node_key = mc_vault_public_key(mc_node_vault(node))};
-    (void)mc_node_query(node, q_author, &q);
-    a.patient = &patient;
-    a.outcome = MC_OUTCOME_REFUSED;
-    if (q.rc) {
-        if (q.rc == MC_ERR_INVALID) a.status = 422;
-        mc__gate_refuse_access(node, res, &s, &a, true, q.rc, q.why);
-        goto out;
-    }
+    struct q_author q;
+    if (authorise(node, res, &s, &a, &patient, NULL, &q)) goto out;
     struct q_exists qe = {.n = n};
     qe.ids = calloc(n, sizeof *qe.ids);
     if (!qe.ids) {
