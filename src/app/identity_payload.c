@@ -52,6 +52,5 @@ int mc_identity_payload_decode(struct mc_identity_payload *out, uint16_t type, c
     default:
         return mc_err_set(MC_ERR_INVALID, "type %u is not an identity transaction", type);
     }
-    int rc = mc_dec_finish(&d);
-    return rc ? mc_err_set(rc, "%s payload does not decode", mc_tx_type_name(type)) : 0;
+    return mc_tx_payload_finish(&d, type);
 }

@@ -128,6 +128,5 @@ int mc_supply_payload_decode(struct mc_supply_payload *out, uint16_t type, const
     default:
         return mc_err_set(MC_ERR_INVALID, "type %u is not a supply transaction", type);
     }
-    int rc = mc_dec_finish(&d);
-    return rc ? mc_err_set(rc, "%s payload does not decode", mc_tx_type_name(type)) : 0;
+    return mc_tx_payload_finish(&d, type);
 }
