@@ -16,25 +16,25 @@
 #include "base/hex.h"
 #include "node/vault.h"
 
-uint64_t mc__records_block_time_ms(struct mc_node *node) {
+uint64_t mc__records_view_block_time_ms(struct mc_node *node) {
     struct mc_node_status s;
     mc_node_status(node, &s);
     return s.latest_time_ms;
 }
 
-uint8_t mc__records_purpose(const struct mc__api_request *req) {
+uint8_t mc__records_view_purpose(const struct mc__api_request *req) {
     const char *p = mc__gate_header(req, "x-purpose-of-use");
     return p ? mc_purpose_from_code(p) : 0;
 }
 
 /* "HEX" or "Patient/HEX" -> key. */
-int mc__records_parse_patient(mc_pubkey *out, const char *v) {
+int mc__records_view_parse_patient(mc_pubkey *out, const char *v) {
     if (!v) return MC_ERR_NOT_FOUND;
     if (strncmp(v, "Patient/", 8) == 0) v += 8;
     return mc_api_parse_pubkey(out, v);
 }
 
-int mc__records_parse_path(struct mc__records_path *fp, const char *param) {
+int mc__records_view_parse_path(struct mc__records_view_path *fp, const char *param) {
     memset(fp, 0, sizeof *fp);
     char buf[MC_API_SEGMENT_MAX + 1];
     snprintf(buf, sizeof buf, "%s", param);
@@ -68,8 +68,8 @@ int mc__records_parse_path(struct mc__records_path *fp, const char *param) {
 }
 
 
-int mc__records_query_read(void *ctx, struct mc_store *store, struct mc_app *app) {
-    struct mc__records_read *r = ctx;
+int mc__records_view_query_read(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct mc__records_view_read *r = ctx;
     struct mc_state *st = mc_app_state(app);
     r->rc = mc_records_get_head(st, r->id, &r->head);
     if (r->rc) return 0;
@@ -97,14 +97,14 @@ int mc__records_query_read(void *ctx, struct mc_store *store, struct mc_app *app
  * MC_ERR_TAMPERED (ciphertext altered and no good copy), MC_ERR_STATE
  * (purged), MC_ERR_CRYPTO (no key for this node). */
 
-int mc__records_open(struct mc_node *node, const struct mc__records_read *r, struct mc_buf *plain) {
+int mc__records_view_open(struct mc_node *node, const struct mc__records_view_read *r, struct mc_buf *plain) {
     const uint8_t *sealed = r->have_batch_key || r->via_grant ? r->sealed : NULL;
     return mc_vault_open_record(mc_node_vault(node), plain, r->id, r->version, &r->ver.ciphertext,
                                 sealed, r->via_grant, true);
 }
 
-int mc__records_collect_row(void *ctx, const struct mc_record_head *h) {
-    struct mc__records_collect *c = ctx;
+int mc__records_view_collect_row(void *ctx, const struct mc_record_head *h) {
+    struct mc__records_view_collect *c = ctx;
     if ((h->erased && !c->include_erased) || (c->type && h->type != c->type)) return 0;
     if (c->n == MC_API_RECORDS_SEARCH_MAX) return 1;
     snprintf(c->ids[c->n++], MC_RECORD_ID_MAX + 1, "%s", h->id);
@@ -167,8 +167,8 @@ static json_t *provenance(const struct mc_record_head *h, uint32_t v,
 }
 
 
-int mc__records_query_provenance(void *ctx, struct mc_store *store, struct mc_app *app) {
-    struct mc__records_provenance *q = ctx;
+int mc__records_view_query_provenance(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct mc__records_view_provenance *q = ctx;
     struct mc_state *st = mc_app_state(app);
     struct mc_record_head h;
     if ((q->rc = mc_records_get_head(st, q->id, &h))) return 0;

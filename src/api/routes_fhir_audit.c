@@ -197,7 +197,7 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
     mc_pubkey patient;
     const char *pa = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
     bool has_patient = pa != NULL;
-    if (has_patient && mc__records_parse_patient(&patient, pa)) {
+    if (has_patient && mc__records_view_parse_patient(&patient, pa)) {
         mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "patient must be a patient key (hex) or Patient/<key>");
         return;
     }
@@ -244,7 +244,7 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
         view = qa.view;
     } else {
         struct q_consent qc = {.patient = &patient, .requester = &s.v.key, .bundle = b,
-                               .now_ms = mc__records_block_time_ms(node)};
+                               .now_ms = mc__records_view_block_time_ms(node)};
         (void)mc_node_query(node, q_consent, &qc);
         view = qc.view;
     }

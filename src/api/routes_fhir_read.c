@@ -27,15 +27,15 @@
 
 /* --- GET /fhir/{type}/{id}[/_history/{v}] --- */
 
-static void fhir_read(struct mc_node *node, const struct mc__records_path *fp,
+static void fhir_read(struct mc_node *node, const struct mc__records_view_path *fp,
                       const struct mc__api_request *req, struct mc__api_response *res) {
     struct mc__gate s;
     mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
-    struct mc__records_read r = {.id = fp->id, .version = fp->version, .requester = &s.v.key,
-                         .purpose = mc__records_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
-                         .now_ms = mc__records_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
+    struct mc__records_view_read r = {.id = fp->id, .version = fp->version, .requester = &s.v.key,
+                         .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
+                         .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
                          .skip_policy = s.rc != 0};
-    (void)mc_node_query(node, mc__records_query_read, &r);
+    (void)mc_node_query(node, mc__records_view_query_read, &r);
     uint8_t action = fp->version ? MC_ACTION_VREAD : MC_ACTION_READ;
     struct mc__gate_access a = {.patient = r.rc == 0 || r.head.versions ? &r.head.patient : NULL,
                            .id = fp->id, .version = fp->version, .action = action,
@@ -58,7 +58,7 @@ static void fhir_read(struct mc_node *node, const struct mc__records_path *fp,
     }
     struct mc_buf plain;
     mc_buf_init(&plain, 0);
-    int rc = mc__records_open(node, &r, &plain);
+    int rc = mc__records_view_open(node, &r, &plain);
     if (rc) {
         a.outcome = rc == MC_ERR_TAMPERED ? MC_OUTCOME_SECURITY : MC_OUTCOME_REFUSED;
         a.status = rc == MC_ERR_STATE ? 410 : 500;
@@ -93,7 +93,7 @@ out:
 
 struct q_list {
     const mc_pubkey *patient, *requester;
-    struct mc__records_collect c;
+    struct mc__records_view_collect c;
     struct mc_access_decision view;
     int rc;
 };
@@ -101,7 +101,7 @@ struct q_list {
 static int q_list(void *ctx, struct mc_store *store, struct mc_app *app) {
     struct q_list *q = ctx;
     mc_records_decide_patient_view(mc_app_state(app), q->requester, q->patient, &q->view);
-    q->rc = mc_records_scan_patient(mc_app_state(app), q->patient, mc__records_collect_row, &q->c);
+    q->rc = mc_records_scan_patient(mc_app_state(app), q->patient, mc__records_view_collect_row, &q->c);
     return 0;
 }
 
@@ -168,11 +168,11 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
     }
     struct mc__gate s;
     mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
-    struct mc__records_read r = {.id = id, .version = version, .requester = &s.v.key,
-                         .purpose = mc__records_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
-                         .now_ms = mc__records_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
+    struct mc__records_view_read r = {.id = id, .version = version, .requester = &s.v.key,
+                         .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
+                         .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
                          .skip_policy = s.rc != 0};
-    (void)mc_node_query(node, mc__records_query_read, &r);
+    (void)mc_node_query(node, mc__records_view_query_read, &r);
     bool found = r.rc == 0 && (!type[0] || mc_fhir_type_from_name(type) == r.head.type);
     struct mc__gate_access a = {.patient = found ? &r.head.patient : NULL, .id = id, .version = version,
                            .action = by_id ? MC_ACTION_READ : MC_ACTION_SEARCH, .purpose = r.purpose,
@@ -194,8 +194,8 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
         mc__gate_refuse_access(node, res, &s, &a, true, r.d.status == 410 ? MC_ERR_STATE : MC_ERR_FORBIDDEN, r.d.reason);
         goto out;
     }
-    struct mc__records_provenance q = {.id = id, .version = version, .list = json_array()};
-    if (found) (void)mc_node_query(node, mc__records_query_provenance, &q);
+    struct mc__records_view_provenance q = {.id = id, .version = version, .list = json_array()};
+    if (found) (void)mc_node_query(node, mc__records_view_query_provenance, &q);
     if (by_id && (q.rc || json_array_size(q.list) != 1)) {
         json_decref(q.list);
         a.status = 404;
@@ -238,7 +238,7 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
     struct mc__gate s;
     mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct mc__gate_access a = {.patient = patient, .action = export ? MC_ACTION_EXPORT : MC_ACTION_SEARCH,
-                           .purpose = mc__records_purpose(req), .outcome = MC_OUTCOME_SECURITY};
+                           .purpose = mc__records_view_purpose(req), .outcome = MC_OUTCOME_SECURITY};
     if (s.rc) {
         mc__gate_refuse_access(node, res, &s, &a, true, s.rc, s.why);
         mc__gate_release(&s);
@@ -260,25 +260,25 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
     }
     json_t *b = mc__fhir_reply_bundle("searchset");
     size_t allowed = 0;
-    uint64_t now = mc__records_block_time_ms(node);
+    uint64_t now = mc__records_view_block_time_ms(node);
     for (size_t i = 0; i < q.c.n; i++) {
-        struct mc__records_read r = {.id = q.c.ids[i], .requester = &s.v.key, .purpose = a.purpose,
+        struct mc__records_view_read r = {.id = q.c.ids[i], .requester = &s.v.key, .purpose = a.purpose,
                              .btg = mc__gate_header(req, "x-break-glass-reason"), .now_ms = now,
                              .node_key = mc_vault_public_key(mc_node_vault(node))};
-        (void)mc_node_query(node, mc__records_query_read, &r);
+        (void)mc_node_query(node, mc__records_view_query_read, &r);
         if (r.rc || !r.d.allowed) continue;
         if (r.d.break_glass) a.purpose = MC_PURPOSE_BTG;
         else if (!a.purpose) a.purpose = r.d.purpose;
         struct mc_buf plain;
         mc_buf_init(&plain, 0);
-        if (mc__records_open(node, &r, &plain) == 0) {
+        if (mc__records_view_open(node, &r, &plain) == 0) {
             json_t *one = mc__fhir_reply_with_meta(plain.data, plain.len, r.version, r.ver.time_ms);
             if (one) {
                 mc__fhir_reply_bundle_add(b, one, mc_fhir_type_name(r.head.type), r.id, "match");
                 allowed++;
                 if (export) {
-                    struct mc__records_provenance qp = {.id = r.id, .list = json_array()};
-                    (void)mc_node_query(node, mc__records_query_provenance, &qp);
+                    struct mc__records_view_provenance qp = {.id = r.id, .list = json_array()};
+                    (void)mc_node_query(node, mc__records_view_query_provenance, &qp);
                     for (size_t k = 0; k < json_array_size(qp.list); k++) {
                         json_t *p = json_array_get(qp.list, k);
                         mc__fhir_reply_bundle_add(b, json_incref(p), "Provenance",
@@ -319,8 +319,8 @@ out:
 
 void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__api_request *req,
                       struct mc__api_response *res) {
-    struct mc__records_path fp;
-    if (mc__records_parse_path(&fp, param)) {
+    struct mc__records_view_path fp;
+    if (mc__records_view_parse_path(&fp, param)) {
         mc__fhir_reply_fail(res, 404, MC_ERR_NOT_FOUND, "no such FHIR route");
         return;
     }
@@ -345,7 +345,7 @@ void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__
         const char *pa = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
         if (!pa) pa = req->arg ? req->arg(req->arg_ctx, "subject") : NULL;
         mc_pubkey patient;
-        if (mc__records_parse_patient(&patient, pa)) {
+        if (mc__records_view_parse_patient(&patient, pa)) {
             mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "search needs patient=<patient key> (or Patient/<key>)");
             return;
         }
@@ -354,7 +354,7 @@ void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__
     }
     if (fp.parts == 3) {
         mc_pubkey patient;
-        if (type != MC_FHIR_PATIENT || strcmp(fp.op, "$everything") || mc__records_parse_patient(&patient, fp.id)) {
+        if (type != MC_FHIR_PATIENT || strcmp(fp.op, "$everything") || mc__records_view_parse_patient(&patient, fp.id)) {
             mc__fhir_reply_fail(res, 404, MC_ERR_NOT_FOUND, "only Patient/<patient key>/$everything is supported");
             return;
         }
@@ -405,7 +405,7 @@ void mc__api_fhir_metadata(struct mc_node *node, const char *param,
                                     "code", "search-type", "searchParam", "name", "patient", "type",
                                     "reference"));
     char t[32];
-    mc_fhir_instant(t, mc__records_block_time_ms(node));
+    mc_fhir_instant(t, mc__records_view_block_time_ms(node));
     json_t *cs = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:{s:s, s:s},"
         " s:[{s:s, s:{s:[{s:[{s:s, s:s}]}], s:s}, s:o, s:[{s:s}]}]}",

@@ -195,7 +195,7 @@ static int write_patient(struct mc_node *node, const struct mc__api_request *req
     const char *refs[4];
     size_t nr = mc_fhir_patient_refs(doc, type, refs, 4);
     if (pa) {
-        if (mc__records_parse_patient(patient, pa)) {
+        if (mc__records_view_parse_patient(patient, pa)) {
             mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "patient must be a patient key (hex)");
             return MC_ERR_MALFORMED;
         }
@@ -226,7 +226,7 @@ static int write_patient(struct mc_node *node, const struct mc__api_request *req
     return 0;
 }
 
-static void fhir_write(struct mc_node *node, const struct mc__records_path *fp, bool update,
+static void fhir_write(struct mc_node *node, const struct mc__records_view_path *fp, bool update,
                        const struct mc__api_request *req, struct mc__api_response *res) {
     struct mc__gate s;
     mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
@@ -320,8 +320,8 @@ out:
 
 void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc__api_request *req,
                        struct mc__api_response *res) {
-    struct mc__records_path fp;
-    if (mc__records_parse_path(&fp, param) || fp.parts != 1) {
+    struct mc__records_view_path fp;
+    if (mc__records_view_parse_path(&fp, param) || fp.parts != 1) {
         mc__fhir_reply_fail(res, 404, MC_ERR_NOT_FOUND, "create is POST /fhir/{type}");
         return;
     }
@@ -334,8 +334,8 @@ void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc_
 
 void mc__api_fhir_put(struct mc_node *node, const char *param, const struct mc__api_request *req,
                       struct mc__api_response *res) {
-    struct mc__records_path fp;
-    if (mc__records_parse_path(&fp, param) || fp.parts != 2 || !mc_fhir_type_from_name(fp.type)) {
+    struct mc__records_view_path fp;
+    if (mc__records_view_parse_path(&fp, param) || fp.parts != 2 || !mc_fhir_type_from_name(fp.type)) {
         mc__fhir_reply_fail(res, 404, MC_ERR_NOT_FOUND, "update is PUT /fhir/{type}/{id}");
         return;
     }
@@ -391,7 +391,7 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
     }
     const char *pa = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
     mc_pubkey patient;
-    if (mc__records_parse_patient(&patient, pa)) {
+    if (mc__records_view_parse_patient(&patient, pa)) {
         mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "POST /fhir needs ?patient=<the patient's key>");
         goto out;
     }

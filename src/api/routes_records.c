@@ -33,10 +33,10 @@ static int q_meta(void *ctx, struct mc_store *store, struct mc_app *app) {
     mc_records_decide_patient_view(st, q->requester, q->patient, &q->view);
     if (!q->view.allowed) return 0;
     /* Erased records are listed too: their anchors stay. */
-    struct mc__records_collect c = {.type = 0, .include_erased = true};
+    struct mc__records_view_collect c = {.type = 0, .include_erased = true};
     c.ids = calloc(MC_API_RECORDS_SEARCH_MAX, sizeof *c.ids);
     if (!c.ids) return MC_ERR_NOMEM;
-    if (mc_records_scan_patient(st, q->patient, mc__records_collect_row, &c)) c.n = 0;
+    if (mc_records_scan_patient(st, q->patient, mc__records_view_collect_row, &c)) c.n = 0;
     for (size_t i = 0; i < c.n; i++) {
         struct mc_record_head h;
         if (mc_records_get_head(st, c.ids[i], &h)) continue;
@@ -72,7 +72,7 @@ static int q_meta(void *ctx, struct mc_store *store, struct mc_app *app) {
 void mc__api_records_list(struct mc_node *node, const char *param,
                           const struct mc__api_request *req, struct mc__api_response *res) {
     mc_pubkey patient;
-    if (mc__records_parse_patient(&patient, req->arg ? req->arg(req->arg_ctx, "patient") : NULL)) {
+    if (mc__records_view_parse_patient(&patient, req->arg ? req->arg(req->arg_ctx, "patient") : NULL)) {
         mc__api_fail(res, 400, MC_ERR_MALFORMED, "%s", "patient=<key hex> is required");
         return;
     }
@@ -173,7 +173,7 @@ void mc__api_records_break_glass(struct mc_node *node, const char *param,
 /* --- GET /v1/records/{id}/sealed[?version=N]: ciphertext and a key sealed to the signer --- */
 
 struct q_sealed {
-    struct mc__records_read r;
+    struct mc__records_view_read r;
     bool patient_key;                  /* sealed is the batch key sealed to the patient */
 };
 
@@ -181,7 +181,7 @@ static int q_sealed(void *ctx, struct mc_store *store, struct mc_app *app) {
     struct q_sealed *q = ctx;
     /* node_key is the requester: q_rec finds a batch key whose node is the
      * requester, or a grant key sealed to the requester. */
-    (void)mc__records_query_read(&q->r, store, app);
+    (void)mc__records_view_query_read(&q->r, store, app);
     if (q->r.rc || q->r.have_batch_key || q->r.via_grant) return 0;
     struct mc_record_batch b;
     if (memcmp(q->r.head.patient.b, q->r.requester->b, 32) == 0 &&
@@ -205,11 +205,11 @@ void mc__api_records_sealed(struct mc_node *node, const char *param,
     struct mc__gate s;
     mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct q_sealed q = {.r = {.id = param, .version = (uint32_t)version, .requester = &s.v.key,
-                               .purpose = mc__records_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
-                               .now_ms = mc__records_block_time_ms(node), .node_key = &s.v.key,
+                               .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
+                               .now_ms = mc__records_view_block_time_ms(node), .node_key = &s.v.key,
                                .skip_policy = s.rc != 0}};
     (void)mc_node_query(node, q_sealed, &q);
-    struct mc__records_read *r = &q.r;
+    struct mc__records_view_read *r = &q.r;
     struct mc__gate_access a = {.patient = r->rc == 0 || r->head.versions ? &r->head.patient : NULL,
                            .id = param, .version = (uint32_t)version,
                            .action = version ? MC_ACTION_VREAD : MC_ACTION_READ, .purpose = r->purpose,
