@@ -71,6 +71,8 @@ int mc_vault_seal_batch(struct mc_vault *v, uint8_t sealed_patient[MC_SEALED_KEY
         mc_buf_init(&ct, 0);
         rc = mc_envelope_encrypt_with(&ct, key, recs[i].plain, recs[i].plain_len, ad, adn);
         sodium_memzero(key, sizeof key);
+        /* The envelope layout is what the anchor's size records. */
+        MC_ASSERT(rc || ct.len == recs[i].plain_len + MC_ENVELOPE_OVERHEAD);
         if (!rc) rc = mc_blob_put(bs, &recs[i].ciphertext, ct.data, ct.len);
         recs[i].size = (uint32_t)ct.len;
         mc_buf_deinit(&ct);
