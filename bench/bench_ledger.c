@@ -23,6 +23,7 @@
 
 #include "app/genesis.h"
 #include "app/identity.h"
+#include "app/identity_payload.h"
 #include "app/txtypes.h"
 #include "base/codec.h"
 #include "base/hex.h"
@@ -71,11 +72,11 @@ static void *client_main(void *arg) {
         seed[8] = (uint8_t)c->id;
         seed[9] = 0x5a;
         mc_keypair_from_seed(&m, seed);
+        struct mc_identity_payload ep = {.type = MC_TX_ENROLL_MEMBER, .key = m.pk,
+                                         .role = MC_ROLE_AUDITOR, .name = "bench auditor"};
         struct mc_buf p;
         mc_buf_init(&p, 0);
-        mc_enc_fixed(&p, m.pk.b, 32);
-        mc_enc_u8(&p, MC_ROLE_AUDITOR);
-        mc_enc_str8(&p, "bench auditor");
+        if (mc_identity_payload_encode(&p, &ep)) abort();
         struct mc_tx tx = {.type = MC_TX_ENROLL_MEMBER, .sender = c->admin.pk,
                            .nonce = (uint64_t)i + 1, .payload = p.data, .payload_len = p.len};
         snprintf(tx.chain_id, sizeof tx.chain_id, "%s", c->chain_id);

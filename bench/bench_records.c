@@ -20,6 +20,7 @@
 #include "api/httpsig.h"
 #include "api/server.h"
 #include "app/identity.h"
+#include "app/identity_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 #include "base/log.h"
@@ -129,11 +130,11 @@ int main(void) {
     if (mc_keyfile_read(&admin, kp, NULL)) return 1;
     mc_keypair_generate(&doc);
     mc_keypair_generate(&pat);
+    struct mc_identity_payload ep = {.type = MC_TX_ENROLL_MEMBER, .key = doc.pk,
+                                     .role = MC_ROLE_CLINICIAN, .name = "Dr Bench"};
     struct mc_buf p;
     mc_buf_init(&p, 0);
-    mc_enc_fixed(&p, doc.pk.b, 32);
-    mc_enc_u8(&p, MC_ROLE_CLINICIAN);
-    mc_enc_str8(&p, "Dr Bench");
+    if (mc_identity_payload_encode(&p, &ep)) return 1;
     submit(n, "medchain-bench", MC_TX_ENROLL_MEMBER, &admin, 1, p.data, p.len);
     mc_buf_deinit(&p);
     if (mc_node_commit_pending(n)) return 1;

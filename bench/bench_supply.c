@@ -26,6 +26,8 @@
 
 #include "app/genesis.h"
 #include "app/identity.h"
+#include "app/supply_payload.h"
+#include "app/identity_payload.h"
 #include "app/txtypes.h"
 #include "base/codec.h"
 #include "base/hex.h"
@@ -253,10 +255,10 @@ int main(void) {
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     struct mc_buf p, tx;
+    struct mc_identity_payload ep = {.type = MC_TX_ENROLL_MEMBER, .key = mfr.pk,
+                                     .role = MC_ROLE_MANUFACTURER, .name = "bench line"};
     mc_buf_init(&p, 0);
-    mc_enc_fixed(&p, mfr.pk.b, 32);
-    mc_enc_u8(&p, MC_ROLE_MANUFACTURER);
-    mc_enc_str8(&p, "bench line");
+    if (mc_identity_payload_encode(&p, &ep)) goto fail;
     encode_tx(&tx, "medchain-bench", MC_TX_ENROLL_MEMBER, &admin, 1, &p);
     mc_buf_deinit(&p);
     if (post_tx(c, txurl, tx.data, tx.len) != 202) { fprintf(stderr, "bench: enroll refused\n"); goto fail; }
@@ -264,22 +266,26 @@ int main(void) {
     for (int i = 0; i < 100 && committed(base) < 1; i++) usleep(50000);
 
     static struct mc_buf txs[LOTS];
+    struct mc_supply_payload *cp = calloc(1, sizeof *cp);
+    if (!cp) goto fail;
     for (int l = 0; l < LOTS; l++) {
+        memset(cp, 0, sizeof *cp);
+        cp->type = MC_TX_DRUG_COMMISSION;
+        snprintf(cp->gtin, sizeof cp->gtin, "%s", GTIN);
+        snprintf(cp->lot, sizeof cp->lot, "L%d", l);
+        cp->expiry = 20491231;
+        cp->count = SERIALS;
+        for (int s = 0; s < SERIALS; s++)
+            snprintf(cp->serials[s], sizeof cp->serials[s], "S%d", l * SERIALS + s);
         mc_buf_init(&p, 0);
-        mc_enc_str8(&p, GTIN);
-        char lot[16];
-        snprintf(lot, sizeof lot, "L%d", l);
-        mc_enc_str8(&p, lot);
-        mc_enc_u32(&p, 20491231);
-        mc_enc_u16(&p, SERIALS);
-        for (int s = 0; s < SERIALS; s++) {
-            char serial[16];
-            snprintf(serial, sizeof serial, "S%d", l * SERIALS + s);
-            mc_enc_str8(&p, serial);
+        if (mc_supply_payload_encode(&p, cp)) {
+            free(cp);
+            goto fail;
         }
         encode_tx(&txs[l], "medchain-bench", MC_TX_DRUG_COMMISSION, &mfr, (uint64_t)l + 1, &p);
         mc_buf_deinit(&p);
     }
+    free(cp);
     uint64_t c0 = committed(base);
     double t0 = now_s();
     for (int l = 0; l < LOTS; l++)

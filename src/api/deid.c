@@ -10,12 +10,6 @@
 
 /* --- secrets and pseudonyms --- */
 
-void mc_deid_secret(uint8_t out[32], const struct mc_keypair *node) {
-    static const char domain[] = "medchain/v1/research-secret";
-    /* libsodium's secret key is seed || public key: the seed keys the hash. */
-    crypto_generichash(out, 32, (const uint8_t *)domain, sizeof domain - 1, node->sk, 32);
-}
-
 void mc_deid_pseudonym(char out[35], const uint8_t secret[32], const char *study,
                        const mc_pubkey *patient) {
     static const char domain[] = "medchain/v1/research-pseudonym";

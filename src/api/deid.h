@@ -21,7 +21,8 @@
  * Pseudonym: "P-" + hex of the first 16 bytes of
  *   HMAC-SHA-256(key = node research secret, "medchain/v1/research-pseudonym" ||
  *                str8 study id || patient key)
- * with the node research secret = BLAKE2b-256(key = the node key's seed,
+ * with the node research secret from the node's vault (mc_vault_research_secret:
+ * BLAKE2b-256(key = the node key's seed,
  * "medchain/v1/research-secret"). Stable per patient per study on a node,
  * unlinkable across studies, and not derivable from the record number or
  * the patient key without the node's secret.
@@ -52,8 +53,6 @@ struct mc_deid_quasi {
     bool over89;
 };
 
-/* The node's research secret from its key pair (see above). */
-void mc_deid_secret(uint8_t out[32], const struct mc_keypair *node);
 /* "P-" + 32 hex digits; out needs 35 bytes. */
 void mc_deid_pseudonym(char out[35], const uint8_t secret[32], const char *study,
                        const mc_pubkey *patient);

@@ -28,11 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "base/err.h"
 
-/* Largest single FHIR resource accepted (a Synthea resource is < 20 kB;
- * a DocumentReference with an inline attachment may be large). */
-#define MC_FHIR_RESOURCE_MAX (1024 * 1024)
 
 /* Validates res. Returns 0 and the type code (app/records.h), or
  * MC_ERR_INVALID with the reason in why (a FHIRPath-like location first,

@@ -24,19 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "base/codec.h"
 #include "crypto/sign.h"
 
-#define MC_HTTPSIG_COMPONENTS_MAX 16
-#define MC_HTTPSIG_NAME_MAX 64
-#define MC_HTTPSIG_PARAMS_MAX 8
-#define MC_HTTPSIG_VALUE_MAX 256
-/* Longest Signature-Input / Signature header the parser accepts. */
-#define MC_HTTPSIG_HEADER_MAX 2048
 /* Allowed clock difference for `created`. */
 #define MC_HTTPSIG_WINDOW_S 300
-#define MC_HTTPSIG_NONCE_MIN 8
-#define MC_HTTPSIG_NONCE_MAX 128
 
 /* The request as the server (or the signing client) sees it. */
 struct mc_httpsig_message {

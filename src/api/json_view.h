@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "app/identity.h"
 #include "base/err.h"
 #include "chain/block.h"
@@ -31,8 +32,6 @@
 #include "crypto/hash.h"
 #include "crypto/sign.h"
 
-/* Longest path segment the API accepts (a hex key or id is 64 characters). */
-#define MC_API_SEGMENT_MAX 128
 
 /* --- parsing of client input (path segments, query values) --- */
 

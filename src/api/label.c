@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "base/codec.h"
 
 #define DEFLATE_STORED_MAX 65535u
@@ -142,7 +143,7 @@ int mc_label_encode_png(uint8_t **png_out, size_t *png_len, const char *text,
     z[zi++] = (uint8_t)(adler >> 16);
     z[zi++] = (uint8_t)(adler >> 8);
     z[zi++] = (uint8_t)adler;
-    if (zi != z_len) abort(); /* the size computed above is the layout written */
+    MC_ASSERT(zi == z_len); /* the size computed above is the layout written */
 
     struct mc_buf b;
     mc_buf_init(&b, 0);

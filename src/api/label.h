@@ -20,17 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "base/err.h"
 
 /* Light modules around the symbol. */
 #define MC_LABEL_QUIET_MODULES 4
-/* Pixels per module: 1..32. At 32 the largest symbol (version 40, 177
- * modules) is 5920 px square, about 4.4 MB raw; more serves no printer. */
-#define MC_LABEL_MODULE_PX_MAX 32
-/* Longest text encoded: a canonical Digital Link is at most
- * MC_GS1_DIGITAL_LINK_MAX (576) bytes; this leaves room for longer URIs
- * and stays well inside version 40-M (2331 bytes). */
-#define MC_LABEL_TEXT_MAX 1024
 
 /* Encodes text as a PNG into a malloc'ed buffer: *png_out (free() it),
  * *png_len. Returns 0; MC_ERR_INVALID if text is empty or module_px is not

@@ -18,10 +18,6 @@
 #include "node/node.h"
 
 
-/* Longest request path the router looks at. */
-#define MC__API_PATH_MAX 512
-/* Longest raw request target kept for handlers (a Digital Link). */
-#define MC__API_RAW_URI_MAX 4096
 
 struct mc__api_request {
     const char *method;
@@ -33,7 +29,7 @@ struct mc__api_request {
     const char *(*arg)(void *ctx, const char *name);
     void *arg_ctx;
     /* The request target as sent, before percent-decoding (NULL when
-     * unknown or longer than MC__API_RAW_URI_MAX): the Digital Link
+     * unknown or longer than MC_API_RAW_URI_MAX): the Digital Link
      * resolver needs the undecoded path and query. */
     const char *raw_uri;
     /* Request header by name (case-insensitive), NULL when absent. */
@@ -80,7 +76,8 @@ int mc__api_lookup(struct mc__api_match *m, struct mc__api_response *res, const 
                    const char *path);
 
 /* Fills res with an error response: status from mc_api_http_status(err)
- * unless status is non-zero, message from the printf-style detail. */
+ * unless status is non-zero, message from the printf-style detail
+ * (router.c). */
 void mc__api_fail(struct mc__api_response *res, unsigned status, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -89,9 +86,33 @@ void mc__api_fail(struct mc__api_response *res, unsigned status, int err, const 
  * "audit_path","root"}. Returns NULL with *err set (MC_ERR_TAMPERED when
  * the stored log disagrees with the header, MC_ERR_NOMEM). Call under the
  * node lock (inside mc_node_query). Shared by GET /v1/proof and the
- * Digital Link resolver. */
+ * Digital Link resolver (routes_proof.c). */
 json_t *mc__api_log_inclusion(struct mc_store *store, uint64_t log_index,
                               const struct mc_header *h, int *err);
+
+/* Handlers are named mc__api_<area>... and declared here; router.c holds
+ * the table that maps method and path to them. */
+#define MC__API_HANDLER(name)                                                          \
+    void name(struct mc_node *node, const char *param, const struct mc__api_request *req, \
+              struct mc__api_response *res)
+
+/* Chain routes (routes_chain.c). */
+MC__API_HANDLER(mc__api_status);       /* GET /v1/status */
+MC__API_HANDLER(mc__api_submit);       /* POST /v1/tx */
+MC__API_HANDLER(mc__api_submit_batch); /* POST /v1/txs */
+MC__API_HANDLER(mc__api_tx);           /* GET /v1/tx/{id} */
+MC__API_HANDLER(mc__api_block);        /* GET /v1/block/{height|latest} */
+MC__API_HANDLER(mc__api_blocks);       /* GET /v1/blocks?from=H&limit=N */
+MC__API_HANDLER(mc__api_evidence);     /* GET /v1/evidence */
+MC__API_HANDLER(mc__api_metrics);      /* GET /metrics */
+/* Proof routes (routes_proof.c). */
+MC__API_HANDLER(mc__api_proof);        /* GET /v1/proof/{id}?height=H */
+MC__API_HANDLER(mc__api_consistency);  /* GET /v1/consistency?first=H1&second=H2 */
+/* Membership routes (routes_identity.c). */
+MC__API_HANDLER(mc__api_account);      /* GET /v1/account/{key} */
+MC__API_HANDLER(mc__api_orgs);         /* GET /v1/orgs */
+MC__API_HANDLER(mc__api_org);          /* GET /v1/org/{id} */
+MC__API_HANDLER(mc__api_validators);   /* GET /v1/validators */
 
 /* Supply chain routes (routes_supply.c). */
 /* GET /01/{gtin}[/22/..][/10/{lot}]/21/{serial}[?17=YYMMDD]: the public
@@ -104,7 +125,8 @@ void mc__api_supply_alerts(struct mc_node *node, const char *param,
 /* POST /v1/vrs: GS1 Lightweight Messaging verification request. */
 void mc__api_supply_vrs(struct mc_node *node, const char *param,
                         const struct mc__api_request *req, struct mc__api_response *res);
-/* --- records and the FHIR facade (routes_records.c) --- */
+/* --- the FHIR facade (routes_fhir_read.c, routes_fhir_write.c) and the
+ * signed /v1/records routes (routes_records.c) --- */
 void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc__api_request *req,
                        struct mc__api_response *res);
 void mc__api_fhir_metadata(struct mc_node *node, const char *param,
@@ -116,6 +138,10 @@ void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc_
                        struct mc__api_response *res);
 void mc__api_fhir_put(struct mc_node *node, const char *param, const struct mc__api_request *req,
                       struct mc__api_response *res);
+/* GET /fhir/AuditEvent (audit true) or /fhir/Consent searches
+ * (routes_fhir_audit.c), dispatched by mc__api_fhir_get. */
+void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__api_request *req,
+                             struct mc__api_response *res);
 /* GET /v1/records?patient=HEX: signed; metadata of the patient's records
  * with their sealed batch keys (what the patient's client reseals). */
 void mc__api_records_list(struct mc_node *node, const char *param,
@@ -145,7 +171,7 @@ void mc__api_research_verify(struct mc_node *node, const char *param,
                              const struct mc__api_request *req, struct mc__api_response *res);
 
 /* GET /v1/verify: the node's full-chain verification report, run on
- * demand at a bounded rate (routes_web.c). */
+ * demand at a bounded rate (routes_verify.c). */
 void mc__api_chain_verify(struct mc_node *node, const char *param,
                           const struct mc__api_request *req, struct mc__api_response *res);
 

@@ -36,6 +36,7 @@
 
 #include "api/deid.h"
 #include "api/fhir.h"
+#include "api/gate.h"
 #include "api/httpsig.h"
 #include "app/identity.h"
 #include "app/records.h"
@@ -44,103 +45,8 @@
 #include "base/hex.h"
 #include "blob/blob.h"
 #include "crypto/envelope.h"
+#include "node/vault.h"
 
-
-/* --- signed requests --- */
-
-struct signed_req {
-    int rc;
-    unsigned status;
-    char why[300];
-    struct mc_httpsig_verified v;
-    bool have_sig;
-};
-
-static void verify_request(const struct mc__api_request *req, struct signed_req *s) {
-    memset(s, 0, sizeof *s);
-    mc_buf_init(&s->v.base, 0);
-    mc_err_clear();
-    if (!req->secure) {
-        s->rc = MC_ERR_FORBIDDEN;
-        s->status = 403;
-        snprintf(s->why, sizeof s->why, "private data is served only over TLS (or on loopback)");
-        return;
-    }
-    if (!req->target_uri) {
-        s->rc = MC_ERR_MALFORMED;
-        s->status = 400;
-        snprintf(s->why, sizeof s->why, "the request has no Host header");
-        return;
-    }
-    mc_buf_deinit(&s->v.base);
-    struct mc_httpsig_message m = {.method = req->method, .target_uri = req->target_uri,
-                                   .header = req->header, .header_ctx = req->header_ctx};
-    int64_t now = (int64_t)time(NULL);
-    s->rc = mc_httpsig_verify_request(&s->v, &m, req->body, req->body_len, now);
-    s->have_sig = s->rc != MC_ERR_MALFORMED || !sodium_is_zero(s->v.sig, sizeof s->v.sig);
-    if (s->rc) {
-        s->status = 401;
-        snprintf(s->why, sizeof s->why, "%s", mc_err_detail());
-        return;
-    }
-    if (s->v.base.len > MC_SIGBASE_MAX) {
-        s->rc = MC_ERR_TOO_LARGE;
-        s->status = 413;
-        snprintf(s->why, sizeof s->why, "the signature base exceeds %d bytes", MC_SIGBASE_MAX);
-        return;
-    }
-    int r = mc_httpsig_replay_check(&s->v.key, s->v.params.nonce, now);
-    if (r == MC_ERR_EXISTS) {
-        s->rc = MC_ERR_BAD_SIGNATURE;
-        s->status = 401;
-        snprintf(s->why, sizeof s->why, "replayed request: this signature's nonce was already used");
-    } else if (r) {
-        s->rc = MC_ERR_FULL;
-        s->status = 503;
-        snprintf(s->why, sizeof s->why, "too many signed requests in the window; retry");
-    }
-}
-
-struct query_log {
-    const char *study;
-    uint8_t outcome;
-    uint16_t status;
-    const char *reason;
-    mc_hash dataset;
-    uint32_t patients, records;
-    uint64_t as_of;
-};
-
-static int log_query(struct mc_node *node, const struct signed_req *s, const struct query_log *q,
-                     mc_hash *txid) {
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_str8(&p, q->study && mc_study_id_valid(q->study) ? q->study : "");
-    mc_enc_fixed(&p, s->v.key.b, 32);
-    mc_enc_u8(&p, q->outcome);
-    mc_enc_u16(&p, q->status);
-    char reason[MC_RESEARCH_REASON_MAX + 1];
-    snprintf(reason, sizeof reason, "%s", q->reason ? q->reason : "");
-    mc_enc_str16(&p, reason);
-    mc_enc_fixed(&p, q->dataset.b, 32);
-    mc_enc_u32(&p, q->patients);
-    mc_enc_u32(&p, q->records);
-    mc_enc_u64(&p, q->as_of);
-    size_t bl = s->v.base.len > MC_SIGBASE_MAX ? MC_SIGBASE_MAX : s->v.base.len;
-    mc_enc_bytes16(&p, s->v.base.data, bl);
-    mc_enc_bytes8(&p, s->v.sig, s->have_sig ? MC_SIG_BYTES : 0);
-    int rc = p.err ? p.err : mc_node_submit_signed(node, MC_TX_RESEARCH_QUERY, p.data, p.len, txid);
-    mc_buf_deinit(&p);
-    return rc;
-}
-
-static void refuse(struct mc_node *node, struct mc__api_response *res, const struct signed_req *s,
-                   const char *study, uint8_t outcome, unsigned status, int err, const char *why) {
-    struct query_log q = {.study = study, .outcome = outcome, .status = (uint16_t)status, .reason = why};
-    mc_hash txid;
-    if (log_query(node, s, &q, &txid) == 0) mc_hex_encode(res->access_tx, txid.b, 32);
-    mc__api_fail(res, status, err, "%s", why);
-}
 
 /* --- the study view --- */
 
@@ -372,18 +278,18 @@ static int q_consents(void *ctx, struct mc_store *store, struct mc_app *app) {
 
 void mc__api_research_consents(struct mc_node *node, const char *param, const struct mc__api_request *req,
                                struct mc__api_response *res) {
-    struct signed_req s;
-    verify_request(req, &s);
+    struct mc__gate s;
+    mc__gate_check(&s, req, NULL, 0);
     if (s.rc) {
         mc__api_fail(res, s.status, s.rc, "%s", s.why);
-        mc_buf_deinit(&s.v.base);
+        mc__gate_release(&s);
         return;
     }
     mc_pubkey patient;
     const char *p = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
     if (!p || mc_api_parse_pubkey(&patient, p)) {
         mc__api_fail(res, 400, MC_ERR_MALFORMED, "patient=KEY (64 hex digits) is required");
-        mc_buf_deinit(&s.v.base);
+        mc__gate_release(&s);
         return;
     }
     struct q_consents q = {.patient = &patient, .requester = &s.v.key,
@@ -402,7 +308,7 @@ void mc__api_research_consents(struct mc_node *node, const char *param, const st
         res->body = q.bundle;
         res->content_type = "application/fhir+json";
     }
-    mc_buf_deinit(&s.v.base);
+    mc__gate_release(&s);
 }
 
 /* --- the dataset --- */
@@ -497,28 +403,24 @@ static int q_dataset(void *ctx, struct mc_store *store, struct mc_app *app) {
         return 0;
     }
     struct mc_account a;
-    if (mc_identity_get_account(q->st, q->requester, &a)) {
+    switch (mc_research_dataset_check(q->st, q->s, q->requester, &a)) {
+    case MC_DATASET_ALLOWED: break;
+    case MC_DATASET_NO_ACCOUNT:
         q->status = 401;
         q->err = MC_ERR_UNKNOWN_ACCOUNT;
         snprintf(q->why, sizeof q->why, "the signer is not an account on this ledger");
         return 0;
-    }
-    if (a.status != MC_ACCOUNT_ACTIVE) {
+    case MC_DATASET_INACTIVE:
         q->status = 403;
         q->err = MC_ERR_REVOKED;
         snprintf(q->why, sizeof q->why, "the signer's account is %s", mc_account_status_name(a.status));
         return 0;
-    }
-    if (a.role != MC_ROLE_RESEARCHER) {
+    case MC_DATASET_NOT_RESEARCHER:
         q->status = 403;
         q->err = MC_ERR_FORBIDDEN;
         snprintf(q->why, sizeof q->why, "only researchers query datasets (signer is %s)", mc_role_name(a.role));
         return 0;
-    }
-    bool listed = false;
-    for (uint8_t i = 0; i < q->s->researcher_count && !listed; i++)
-        listed = memcmp(q->s->researchers[i].b, q->requester->b, 32) == 0;
-    if (!listed) {
+    case MC_DATASET_NOT_LISTED:
         q->status = 403;
         q->err = MC_ERR_FORBIDDEN;
         snprintf(q->why, sizeof q->why, "the researcher is not on study '%s'", q->id);
@@ -536,23 +438,15 @@ static int q_dataset(void *ctx, struct mc_store *store, struct mc_app *app) {
  * holds no key, the ciphertext is missing or altered, or it does not parse). */
 static json_t *open_record(struct mc_node *node, const struct rec_key *r) {
     if (!r->have_key) return NULL;
-    struct mc_buf ct, plain;
-    mc_buf_init(&ct, 0);
+    struct mc_buf plain;
     mc_buf_init(&plain, 0);
     json_t *out = NULL;
-    uint8_t key[MC_DATAKEY_BYTES], batch[MC_DATAKEY_BYTES];
-    int rc = mc_blob_get(mc_node_blobs(node), &r->ciphertext, &ct);
-    if (!rc) rc = mc_envelope_open_key(r->via_grant ? key : batch, r->sealed, mc_node_keypair(node));
-    if (!rc && !r->via_grant) mc_record_data_key(key, batch, r->id, r->version);
-    uint8_t ad[69];
-    size_t adn = mc_record_ad(ad, r->id, r->version);
-    if (!rc) rc = mc_envelope_decrypt(&plain, key, ct.data, ct.len, ad, adn);
-    if (!rc) out = json_loadb((const char *)plain.data, plain.len, JSON_REJECT_DUPLICATES, NULL);
-    sodium_memzero(key, sizeof key);
-    sodium_memzero(batch, sizeof batch);
+    /* No peer repair here: a dataset skips (and counts) what is unavailable. */
+    if (mc_vault_open_record(mc_node_vault(node), &plain, r->id, r->version, &r->ciphertext,
+                             r->sealed, r->via_grant, false) == 0)
+        out = json_loadb((const char *)plain.data, plain.len, JSON_REJECT_DUPLICATES, NULL);
     if (plain.data) sodium_memzero(plain.data, plain.cap);
     mc_buf_deinit(&plain);
-    mc_buf_deinit(&ct);
     return out;
 }
 
@@ -591,7 +485,7 @@ static int civil_year(uint64_t time_ms) {
 static json_t *build_dataset(struct mc_node *node, const struct q_dataset *q, uint32_t *patients,
                              uint32_t *records, size_t *unavailable, size_t *suppressed) {
     uint8_t secret[32];
-    mc_deid_secret(secret, mc_node_keypair(node));
+    mc_vault_research_secret(mc_node_vault(node), secret);
     int ref_year = civil_year(q->now_ms);
     json_t *list = json_array();
     *unavailable = 0;
@@ -648,14 +542,14 @@ static json_t *build_dataset(struct mc_node *node, const struct q_dataset *q, ui
 
 void mc__api_research_dataset(struct mc_node *node, const char *param, const struct mc__api_request *req,
                               struct mc__api_response *res) {
-    struct signed_req s;
-    verify_request(req, &s);
+    struct mc__gate s;
+    mc__gate_check(&s, req, NULL, 0);
     if (s.rc) {
-        refuse(node, res, &s, param, MC_OUTCOME_SECURITY, s.status, s.rc, s.why);
-        mc_buf_deinit(&s.v.base);
+        mc__gate_refuse_query(node, res, &s, param, MC_OUTCOME_SECURITY, s.status, s.rc, s.why);
+        mc__gate_release(&s);
         return;
     }
-    struct q_dataset q = {.id = param, .requester = &s.v.key, .node_key = &mc_node_keypair(node)->pk};
+    struct q_dataset q = {.id = param, .requester = &s.v.key, .node_key = mc_vault_public_key(mc_node_vault(node))};
     q.s = malloc(sizeof *q.s);
     q.subjects = malloc(MC_RESEARCH_DATASET_PATIENTS_MAX * sizeof *q.subjects);
     q.recs = malloc(MC_RESEARCH_DATASET_RECORDS_MAX * sizeof *q.recs);
@@ -665,7 +559,7 @@ void mc__api_research_dataset(struct mc_node *node, const char *param, const str
     }
     (void)mc_node_query(node, q_dataset, &q);
     if (q.status) {
-        refuse(node, res, &s, param, MC_OUTCOME_REFUSED, q.status, q.err, q.why);
+        mc__gate_refuse_query(node, res, &s, param, MC_OUTCOME_REFUSED, q.status, q.err, q.why);
         goto out;
     }
     uint32_t patients = 0, records = 0;
@@ -680,10 +574,10 @@ void mc__api_research_dataset(struct mc_node *node, const char *param, const str
     char why[160];
     snprintf(why, sizeof why, "%u patients, %u records released; %zu patients suppressed (k=%u)%s", patients,
              records, suppressed, q.s->k, q.truncated ? "; truncated at the dataset bounds" : "");
-    struct query_log ql = {.study = param, .outcome = MC_OUTCOME_SUCCESS, .status = 200, .reason = why,
+    struct mc__gate_query ql = {.study = param, .outcome = MC_OUTCOME_SUCCESS, .status = 200, .reason = why,
                            .dataset = h, .patients = patients, .records = records, .as_of = q.as_of};
     mc_hash txid;
-    int rc = log_query(node, &s, &ql, &txid);
+    int rc = mc__gate_log_query(node, &s, &ql, &txid);
     if (rc) {
         json_decref(dataset);
         mc__api_fail(res, rc == MC_ERR_EXISTS ? 401 : 503, rc,
@@ -702,5 +596,5 @@ out:
     free(q.s);
     free(q.subjects);
     free(q.recs);
-    mc_buf_deinit(&s.v.base);
+    mc__gate_release(&s);
 }

@@ -19,13 +19,14 @@
 #include <strings.h>
 
 #include "api/routes.h"
+
+#include "base/limits.h"
 #include "app/supply.h"
+#include "app/supply_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 
 #define ORG_CACHE 16
-#define VRS_CONTEXT_MAX 64
-#define VRS_CORR_MAX 128
 #define VRS_PURPOSE "vrs-request"
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -414,14 +415,21 @@ void mc__api_supply_resolve(struct mc_node *node, const char *param,
     }
     /* Record the scan on the ledger (signed by this node at the next
      * block); a full queue drops the record, never the answer. */
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_str8(&p, q->id.gtin);
-    mc_enc_str8(&p, q->id.serial);
-    mc_enc_u8(&p, q->verdict);
-    mc_enc_u8(&p, q->v.unit_found ? q->v.unit.c.status : 0);
-    bool recorded = !p.err && mc_node_submit_local(node, MC_TX_DRUG_SCAN, p.data, p.len) == 0;
-    mc_buf_deinit(&p);
+    bool recorded = false;
+    struct mc_supply_payload *scan = calloc(1, sizeof *scan);
+    if (scan) {
+        scan->type = MC_TX_DRUG_SCAN;
+        snprintf(scan->gtin, sizeof scan->gtin, "%s", q->id.gtin);
+        snprintf(scan->serial, sizeof scan->serial, "%s", q->id.serial);
+        scan->code = q->verdict;
+        scan->status = q->v.unit_found ? q->v.unit.c.status : 0;
+        struct mc_buf p;
+        mc_buf_init(&p, 0);
+        recorded = mc_supply_payload_encode(&p, scan) == 0 &&
+                   mc_node_submit_local(node, MC_TX_DRUG_SCAN, p.data, p.len) == 0;
+        mc_buf_deinit(&p);
+        free(scan);
+    }
     json_object_set_new(q->out, "scan_recorded", json_boolean(recorded));
     if (html) {
         size_t len = 0;
@@ -596,7 +604,7 @@ void mc__api_supply_vrs(struct mc_node *node, const char *param,
                      "expirationDate (YYMMDD), requestorGLN and corrUUID");
         return;
     }
-    if (strlen(corr) > VRS_CORR_MAX || (context && strlen(context) > VRS_CONTEXT_MAX)) {
+    if (strlen(corr) > MC_API_VRS_CORR_MAX || (context && strlen(context) > MC_API_VRS_CONTEXT_MAX)) {
         json_decref(doc);
         mc__api_fail(res, 400, MC_ERR_TOO_LARGE, "corrUUID or context is too long");
         return;

@@ -47,7 +47,7 @@ struct mc_api {
     struct mc_static *web;  /* the web application (web/), NULL when absent */
 };
 
-/* The raw request target is bounded by MC__API_RAW_URI_MAX (routes.h). */
+/* The raw request target is bounded by MC_API_RAW_URI_MAX (routes.h). */
 
 struct request {
     bool started;           /* headers seen and routed */
@@ -185,7 +185,7 @@ static const char *header_value(void *ctx, const char *name) {
  * as sent: keep it (bounded) for handlers that must see it undecoded. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
     struct request *r = calloc(1, sizeof *r);
-    if (r && uri && strnlen(uri, MC__API_RAW_URI_MAX + 1) <= MC__API_RAW_URI_MAX)
+    if (r && uri && strnlen(uri, MC_API_RAW_URI_MAX + 1) <= MC_API_RAW_URI_MAX)
         r->raw_uri = strdup(uri);
     return r;
 }

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "base/err.h"
 
 /* Simultaneous connections; beyond it new connections are refused by the

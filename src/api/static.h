@@ -29,13 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "base/err.h"
 
-#define MC_STATIC_FILES_MAX 512
-#define MC_STATIC_FILE_MAX (4u * 1024 * 1024)
-#define MC_STATIC_TOTAL_MAX (24u * 1024 * 1024)
-#define MC_STATIC_DEPTH_MAX 4
-#define MC_STATIC_PATH_MAX 160
 
 struct mc_static_file {
     char path[MC_STATIC_PATH_MAX]; /* "/css/app.css" */

@@ -674,20 +674,20 @@ static int anchor(struct mc_exec *ex, struct mc_dec *d) {
     if (count == 0 || count > MC_RECORDS_BATCH_MAX)
         return mc_err_set(MC_ERR_INVALID, "a record anchor holds 1 to %d records, not %u",
                           MC_RECORDS_BATCH_MAX, count);
-    struct mc_account au, pa;
-    if (mc_identity_get_account(ex->st, &author, &au) || au.status != MC_ACCOUNT_ACTIVE)
+    struct mc_account au;
+    switch (mc_records_author_check(ex->st, &author, &ex->sender.key, &patient, &au)) {
+    case MC_AUTHOR_ALLOWED: break;
+    case MC_AUTHOR_NOT_ACTIVE:
         return mc_err_set(MC_ERR_FORBIDDEN, "the author is not an active account");
-    struct mc_org org;
-    if (au.role != MC_ROLE_CLINICIAN || mc_identity_get_org(ex->st, au.org, &org) ||
-        !mc_org_is_provider(org.kind))
+    case MC_AUTHOR_NOT_CLINICIAN:
         return mc_err_set(MC_ERR_FORBIDDEN,
                           "only clinicians of provider organisations author records (author is %s)",
                           mc_role_name(au.role));
-    if (au.org != ex->sender.org)
+    case MC_AUTHOR_OTHER_ORG:
         return mc_err_set(MC_ERR_FORBIDDEN, "a node anchors records of its own organisation only");
-    if (mc_identity_get_account(ex->st, &patient, &pa) || pa.role != MC_ROLE_PATIENT ||
-        pa.status != MC_ACCOUNT_ACTIVE)
+    case MC_AUTHOR_BAD_PATIENT:
         return mc_err_set(MC_ERR_INVALID, "the record's patient is not a registered, active patient");
+    }
     if (!sigbase_names_key(base, base_len, &author) ||
         mc_ed25519_verify_raw(sig, &author, base, base_len))
         return mc_err_set(MC_ERR_BAD_SIGNATURE,
@@ -1048,4 +1048,27 @@ int mc_records_erased_blobs(struct mc_state *st, const uint8_t *payload, size_t 
         }
     }
     return d.err;
+}
+
+/* --- rules shared by the ledger and the API --- */
+
+enum mc_records_author_verdict mc_records_author_check(struct mc_state *st,
+                                                       const mc_pubkey *author,
+                                                       const mc_pubkey *node,
+                                                       const mc_pubkey *patient,
+                                                       struct mc_account *author_out) {
+    struct mc_account au, nd, pa;
+    memset(&au, 0, sizeof au);
+    int found = mc_identity_get_account(st, author, &au);
+    if (author_out) *author_out = au;
+    if (found || au.status != MC_ACCOUNT_ACTIVE) return MC_AUTHOR_NOT_ACTIVE;
+    struct mc_org org;
+    if (au.role != MC_ROLE_CLINICIAN || mc_identity_get_org(st, au.org, &org) ||
+        !mc_org_is_provider(org.kind))
+        return MC_AUTHOR_NOT_CLINICIAN;
+    if (mc_identity_get_account(st, node, &nd) || nd.org != au.org) return MC_AUTHOR_OTHER_ORG;
+    if (mc_identity_get_account(st, patient, &pa) || pa.role != MC_ROLE_PATIENT ||
+        pa.status != MC_ACCOUNT_ACTIVE)
+        return MC_AUTHOR_BAD_PATIENT;
+    return MC_AUTHOR_ALLOWED;
 }

@@ -71,6 +71,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "app/identity.h"
 #include "app/state.h"
 #include "crypto/envelope.h"
 #include "crypto/hash.h"
@@ -293,6 +294,27 @@ struct mc_access_decision {
 void mc_records_decide(struct mc_state *st, const mc_pubkey *requester,
                        const struct mc_record_head *rec, uint8_t purpose, const char *btg_reason,
                        uint64_t now_ms, struct mc_access_decision *out);
+
+/* Who may author a record (one rule for the ledger's record_anchor and
+ * the API's writes): the author an active account (else
+ * MC_AUTHOR_NOT_ACTIVE), a clinician of a provider organisation
+ * (MC_AUTHOR_NOT_CLINICIAN), of the organisation of the anchoring node
+ * (node: its account key; MC_AUTHOR_OTHER_ORG), for a registered, active
+ * patient (MC_AUTHOR_BAD_PATIENT). author_out receives the author's account
+ * when it was found (for the caller's message). Each caller words its own
+ * refusal; the conditions live here only. */
+enum mc_records_author_verdict {
+    MC_AUTHOR_ALLOWED = 0,
+    MC_AUTHOR_NOT_ACTIVE,
+    MC_AUTHOR_NOT_CLINICIAN,
+    MC_AUTHOR_OTHER_ORG,
+    MC_AUTHOR_BAD_PATIENT,
+};
+enum mc_records_author_verdict mc_records_author_check(struct mc_state *st,
+                                                       const mc_pubkey *author,
+                                                       const mc_pubkey *node,
+                                                       const mc_pubkey *patient,
+                                                       struct mc_account *author_out);
 
 /* May requester see the patient's record list, grants and access log?
  * The patient, and auditors (of any organisation: the log is the audit

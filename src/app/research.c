@@ -673,14 +673,11 @@ static int query(struct mc_exec *ex, struct mc_dec *d, struct mc_study *s) {
         /* A served dataset must be provably asked for by a researcher of
          * the study, with a request used once. */
         if ((rc = mc_research_get_study(ex->st, id, s))) return rc;
-        struct mc_account a;
-        if (mc_identity_get_account(ex->st, &requester, &a) || a.status != MC_ACCOUNT_ACTIVE ||
-            a.role != MC_ROLE_RESEARCHER)
+        enum mc_research_dataset_verdict who = mc_research_dataset_check(ex->st, s, &requester, NULL);
+        if (who == MC_DATASET_NOT_LISTED)
+            return mc_err_set(MC_ERR_FORBIDDEN, "the researcher is not on the study");
+        if (who != MC_DATASET_ALLOWED)
             return mc_err_set(MC_ERR_FORBIDDEN, "a served dataset needs an active researcher");
-        bool listed = false;
-        for (uint8_t i = 0; i < s->researcher_count && !listed; i++)
-            listed = memcmp(s->researchers[i].b, requester.b, 32) == 0;
-        if (!listed) return mc_err_set(MC_ERR_FORBIDDEN, "the researcher is not on the study");
         if (as_of == 0) return mc_err_set(MC_ERR_INVALID, "a served dataset names its height");
         if (sig_len != MC_SIG_BYTES || !base_binds(base, base_len, &requester, id) ||
             mc_ed25519_verify_raw(sig, &requester, base, base_len))
@@ -1140,4 +1137,22 @@ out:
     free(s);
     free(reported);
     return rc;
+}
+
+/* --- rules shared by the ledger and the API --- */
+
+enum mc_research_dataset_verdict mc_research_dataset_check(struct mc_state *st,
+                                                           const struct mc_study *s,
+                                                           const mc_pubkey *requester,
+                                                           struct mc_account *account_out) {
+    struct mc_account a;
+    memset(&a, 0, sizeof a);
+    int found = mc_identity_get_account(st, requester, &a);
+    if (account_out) *account_out = a;
+    if (found) return MC_DATASET_NO_ACCOUNT;
+    if (a.status != MC_ACCOUNT_ACTIVE) return MC_DATASET_INACTIVE;
+    if (a.role != MC_ROLE_RESEARCHER) return MC_DATASET_NOT_RESEARCHER;
+    for (uint8_t i = 0; i < s->researcher_count; i++)
+        if (memcmp(s->researchers[i].b, requester->b, 32) == 0) return MC_DATASET_ALLOWED;
+    return MC_DATASET_NOT_LISTED;
 }

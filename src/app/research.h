@@ -71,6 +71,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "app/identity.h"
 #include "app/state.h"
 #include "base/limits.h"
 #include "crypto/hash.h"
@@ -237,6 +238,24 @@ struct mc_trial_report {
  * large: heap it. MC_ERR_NOT_FOUND for an unknown study. */
 MC_MUST_CHECK int mc_trial_verify(struct mc_state *st, const char *study,
                                   struct mc_trial_report *report);
+
+/* Who may query a study's dataset (one rule for the ledger's served
+ * research_query and the API's dataset route): an account
+ * (MC_DATASET_NO_ACCOUNT), active (MC_DATASET_INACTIVE), a researcher
+ * (MC_DATASET_NOT_RESEARCHER), listed on the study
+ * (MC_DATASET_NOT_LISTED). account_out receives the account when found.
+ * Each caller words its own refusal. */
+enum mc_research_dataset_verdict {
+    MC_DATASET_ALLOWED = 0,
+    MC_DATASET_NO_ACCOUNT,
+    MC_DATASET_INACTIVE,
+    MC_DATASET_NOT_RESEARCHER,
+    MC_DATASET_NOT_LISTED,
+};
+enum mc_research_dataset_verdict mc_research_dataset_check(struct mc_state *st,
+                                                           const struct mc_study *s,
+                                                           const mc_pubkey *requester,
+                                                           struct mc_account *account_out);
 
 /* Structural form of every research payload (fields by type, see the
  * layouts above), for builders (CLI, tests) and the fuzz target. */

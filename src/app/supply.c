@@ -3,6 +3,8 @@
 #include "app/row.h"
 #include "app/supply.h"
 
+#include "app/supply_payload.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -1048,58 +1050,12 @@ int mc_supply_execute(struct mc_exec *ex) {
 /* ---- strict decoding without state (fuzzing, views) -------------------- */
 
 int mc_supply_payload_check(uint16_t type, const uint8_t *p, size_t len) {
-    struct mc_dec d;
-    mc_dec_init(&d, p, len);
-    char a[MC_SUPPLY_REASON_MAX + 1], b[MC_GS1_VALUE_MAX + 1];
-    struct item it;
-    uint16_t n;
-    switch (type) {
-    case MC_TX_DRUG_COMMISSION:
-        mc_dec_str8(&d, b, MC_GS1_GTIN_LEN + 1);
-        mc_dec_str8(&d, b, sizeof b);
-        (void)mc_dec_u32(&d);
-        n = mc_dec_u16(&d);
-        if (n > MC_SUPPLY_SERIALS_PER_TX_MAX) mc_dec_fail(&d, MC_ERR_TOO_LARGE);
-        for (uint16_t i = 0; i < n && !d.err; i++) mc_dec_str8(&d, b, sizeof b);
-        break;
-    case MC_TX_DRUG_AGGREGATE:
-        mc_dec_str8(&d, b, MC_SSCC_LEN + 1);
-        /* fall through */
-    case MC_TX_DRUG_SHIP:
-    case MC_TX_DRUG_RECEIVE:
-        if (type == MC_TX_DRUG_SHIP) (void)mc_dec_u32(&d);
-        n = mc_dec_u16(&d);
-        if (n > MC_SUPPLY_ITEMS_PER_TX_MAX) mc_dec_fail(&d, MC_ERR_TOO_LARGE);
-        for (uint16_t i = 0; i < n && !d.err; i++) item_decode(&d, &it);
-        break;
-    case MC_TX_DRUG_DISAGGREGATE: mc_dec_str8(&d, b, MC_SSCC_LEN + 1); break;
-    case MC_TX_DRUG_DECOMMISSION:
-        (void)mc_dec_u8(&d);
-        /* fall through */
-    case MC_TX_DRUG_DISPENSE:
-        mc_dec_str8(&d, b, MC_GS1_GTIN_LEN + 1);
-        mc_dec_str8(&d, b, sizeof b);
-        break;
-    case MC_TX_DRUG_RECALL:
-        mc_dec_str8(&d, b, MC_GS1_GTIN_LEN + 1);
-        mc_dec_str8(&d, b, sizeof b);
-        mc_dec_str8(&d, a, sizeof a);
-        break;
-    case MC_TX_DRUG_FLAG:
-        mc_dec_str8(&d, b, MC_GS1_GTIN_LEN + 1);
-        mc_dec_str8(&d, b, sizeof b);
-        (void)mc_dec_u8(&d);
-        mc_dec_str8(&d, a, sizeof a);
-        break;
-    case MC_TX_DRUG_SCAN:
-        mc_dec_str8(&d, b, MC_GS1_GTIN_LEN + 1);
-        mc_dec_str8(&d, b, sizeof b);
-        (void)mc_dec_u8(&d);
-        (void)mc_dec_u8(&d);
-        break;
-    default: return MC_ERR_INVALID;
-    }
-    return mc_dec_finish(&d);
+    /* One decoder for the layouts: supply_payload.c. */
+    struct mc_supply_payload *out = malloc(sizeof *out);
+    if (!out) return MC_ERR_NOMEM;
+    int rc = mc_supply_payload_decode(out, type, p, len);
+    free(out);
+    return rc;
 }
 
 /* ---- queries ----------------------------------------------------------- */

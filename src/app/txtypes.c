@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "base/codec.h"
 #include "base/limits.h"
 
 static const struct { uint16_t type; const char *name; size_t payload_max; } types[] = {
@@ -66,4 +67,9 @@ size_t mc_tx_type_payload_max(uint16_t type) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (types[i].type == type) return types[i].payload_max;
     return 0;
+}
+
+int mc_tx_payload_finish(struct mc_dec *d, uint16_t type) {
+    int rc = mc_dec_finish(d);
+    return rc ? mc_err_set(rc, "%s payload does not decode", mc_tx_type_name(type)) : 0;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+
 enum mc_tx_type {
     MC_TX_ENROLL_MEMBER = 1,    /* org admin enrolls a member with a role */
     MC_TX_REVOKE_MEMBER = 2,    /* org admin revokes a member */
@@ -49,5 +51,12 @@ const char *mc_tx_type_name(uint16_t type);
 uint16_t mc_tx_type_from_name(const char *name);
 /* Maximum payload bytes for the type, 0 for an unknown type. */
 size_t mc_tx_type_payload_max(uint16_t type);
+
+struct mc_dec;
+/* Ends the strict decode of a payload of the given type: 0 when every field
+ * decoded and no byte is left, else the error with "<type name> payload
+ * does not decode" as its detail. Shared by the payload codecs
+ * (*_payload.c). */
+MC_MUST_CHECK int mc_tx_payload_finish(struct mc_dec *d, uint16_t type);
 
 #endif

@@ -105,4 +105,97 @@ _Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
                    MC_RESEARCH_RESEARCHERS_MAX * 32 + 2048 <= MC_TX_PAYLOAD_MAX,
                "a maximal study registration must fit a transaction");
 
+/* ======================================================================
+ * api: the HTTP server, the JSON and FHIR routes, and the CLI (src/api,
+ * src/cli). Bounds on what clients send and on what the CLI reads.
+ * ====================================================================== */
+
+/* Simultaneous HTTP connections; beyond it new connections are refused by
+ * the server (the kernel's backlog holds them briefly). */
+#define MC_API_CONNECTIONS_MAX 512
+/* Longest request path the router looks at. */
+#define MC_API_PATH_MAX 512
+/* Longest path segment the API accepts (a hex key or id is 64 characters). */
+#define MC_API_SEGMENT_MAX 128
+/* Longest raw request target kept for handlers (a Digital Link). */
+#define MC_API_RAW_URI_MAX 4096
+/* Headers of one /v1/blocks answer. */
+#define MC_API_BLOCKS_LIMIT_MAX 100
+/* Records one FHIR search or /v1/records list looks at. */
+#define MC_API_RECORDS_SEARCH_MAX 1024
+/* GS1 Lightweight Messaging verification request: context and
+ * correlation id strings. */
+#define MC_API_VRS_CONTEXT_MAX 64
+#define MC_API_VRS_CORR_MAX 128
+/* Largest single FHIR resource accepted (a Synthea resource is < 20 kB;
+ * a DocumentReference with an inline attachment may be large); a whole
+ * transaction Bundle is bounded by MC_HTTP_BODY_MAX. */
+#define MC_FHIR_RESOURCE_MAX (1024 * 1024)
+
+/* RFC 9421 signatures (api/httpsig.h): covered components, their names,
+ * signature parameters and their values. */
+#define MC_HTTPSIG_COMPONENTS_MAX 16
+#define MC_HTTPSIG_NAME_MAX 64
+#define MC_HTTPSIG_PARAMS_MAX 8
+#define MC_HTTPSIG_VALUE_MAX 256
+/* Longest Signature-Input / Signature header the parser accepts. */
+#define MC_HTTPSIG_HEADER_MAX 2048
+/* A nonce of 8 to 128 characters (the replay cache keys on it). */
+#define MC_HTTPSIG_NONCE_MIN 8
+#define MC_HTTPSIG_NONCE_MAX 128
+
+/* Pack labels (api/label.h). Pixels per module: 1..32. At 32 the largest
+ * symbol (version 40, 177 modules) is 5920 px square, about 4.4 MB raw;
+ * more serves no printer. */
+#define MC_LABEL_MODULE_PX_MAX 32
+/* Longest text encoded: a canonical Digital Link is at most
+ * MC_GS1_DIGITAL_LINK_MAX (576) bytes; this leaves room for longer URIs
+ * and stays well inside version 40-M (2331 bytes). */
+#define MC_LABEL_TEXT_MAX 1024
+
+/* The web application served from disk (api/static.h): files, one file,
+ * all files, folder depth, path length. */
+#define MC_STATIC_FILES_MAX 512
+#define MC_STATIC_FILE_MAX (4u * 1024 * 1024)
+#define MC_STATIC_TOTAL_MAX (24u * 1024 * 1024)
+#define MC_STATIC_DEPTH_MAX 4
+#define MC_STATIC_PATH_MAX 160
+
+/* The CLI's HTTP client: an answer body and a node URL. */
+#define MC_CLIENT_BODY_MAX (16u * 1024 * 1024)
+#define MC_CLIENT_URL_MAX 512
+/* Passphrase files hold one line; anything longer is a mistake. */
+#define MC_CLI_PASSPHRASE_MAX 1024
+/* A resource file or Bundle the CLI sends (the node's bound is lower). */
+#define MC_CLI_RECORD_FILE_MAX (8u * 1024 * 1024)
+/* tx build/submit read files this large, so tests can send oversized
+ * transactions and see the node refuse them. */
+#define MC_CLI_TX_FILE_MAX (2 * MC_HTTP_BODY_MAX + 64)
+/* Recipients (member keys and organisation nodes) of one grant. */
+#define MC_CLI_GRANT_RECIPIENTS_MAX 16
+/* medchain load: nodes, transactions and heights of one run. */
+#define MC_CLI_LOAD_NODES_MAX 16
+#define MC_CLI_LOAD_TXS_MAX 100000
+#define MC_CLI_LOAD_HEIGHTS_MAX 200000
+
+_Static_assert(MC_FHIR_RESOURCE_MAX <= MC_HTTP_BODY_MAX,
+               "a single resource fits the body of a request");
+_Static_assert(MC_API_SEGMENT_MAX >= 64 && MC_API_SEGMENT_MAX <= MC_API_PATH_MAX,
+               "a segment holds a 64-hex key or id and fits a path");
+_Static_assert(MC_API_RAW_URI_MAX >= MC_API_PATH_MAX, "a raw target holds any routed path");
+_Static_assert(MC_HTTPSIG_NONCE_MIN <= MC_HTTPSIG_NONCE_MAX &&
+                   MC_HTTPSIG_NONCE_MAX <= MC_HTTPSIG_VALUE_MAX,
+               "a nonce fits a parameter value");
+_Static_assert(MC_HTTPSIG_VALUE_MAX <= MC_HTTPSIG_HEADER_MAX, "a value fits its header");
+_Static_assert(MC_LABEL_TEXT_MAX >= 576 && MC_LABEL_TEXT_MAX <= 2331,
+               "a canonical Digital Link fits, and so does a version 40-M symbol's capacity");
+_Static_assert((177 + 2 * 4) * MC_LABEL_MODULE_PX_MAX <= 5920,
+               "the largest label is at most 5920 px square");
+_Static_assert(MC_STATIC_FILE_MAX <= MC_STATIC_TOTAL_MAX, "one file fits the total");
+_Static_assert(MC_CLI_RECORD_FILE_MAX > MC_HTTP_BODY_MAX,
+               "the CLI reads more than the node accepts, so the node's refusal shows");
+_Static_assert(MC_CLI_TX_FILE_MAX > MC_HTTP_TX_BODY_MAX,
+               "tx files may exceed what the node accepts, so tests see it refuse");
+_Static_assert(MC_CLIENT_BODY_MAX >= MC_HTTP_BODY_MAX, "the CLI reads any answer a node sends");
+
 #endif

@@ -3,6 +3,8 @@
  * Pure: no I/O, no allocation, so tests/cli exercises it directly. */
 #include "cli/cli.h"
 
+#include "base/assert.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,7 @@ static int find_opt(const struct mc_cli_opt *spec, size_t count, const char *nam
 
 int mc_cli_args_parse(struct mc_cli_args *a, const struct mc_cli_opt *spec, size_t spec_count,
                       int positional_max, int argc, char **argv, char *err, size_t err_size) {
-    if (spec_count > MC_CLI_OPTS_MAX) abort(); /* a command table bug */
+    MC_ASSERT(spec_count <= MC_CLI_OPTS_MAX); /* a command table bug */
     memset(a, 0, sizeof *a);
     a->spec = spec;
     a->spec_count = spec_count;
@@ -80,7 +82,7 @@ static int lookup(const struct mc_cli_args *a, const char *name) {
     int k = find_opt(a->spec, a->spec_count, name, strlen(name));
     if (k < 0) {
         fprintf(stderr, "medchain: bug: option '--%s' is not in the command's table\n", name);
-        abort();
+        MC_ASSERT(k >= 0);
     }
     return k;
 }

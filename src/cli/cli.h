@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "crypto/sign.h"
 
 enum {
@@ -30,8 +31,6 @@ enum {
 #define MC_CLI_DEFAULT_NODE "http://127.0.0.1:7700"
 #define MC_CLI_OPTS_MAX 24
 #define MC_CLI_POSITIONAL_MAX 4
-/* Passphrase files hold one line; anything longer is a mistake. */
-#define MC_CLI_PASSPHRASE_MAX 1024
 
 /* One accepted option. */
 struct mc_cli_opt {

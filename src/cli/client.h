@@ -14,13 +14,12 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "base/limits.h"
 #include "base/codec.h"
 #include "base/err.h"
 
-#define MC_CLIENT_BODY_MAX (16u * 1024 * 1024)
 #define MC_CLIENT_CONNECT_TIMEOUT_MS 5000L
 #define MC_CLIENT_TIMEOUT_MS 30000L
-#define MC_CLIENT_URL_MAX 512
 /* Extra headers one signed request covers (besides the three of the profile). */
 #define MC_CLIENT_SIGNED_HEADERS_MAX 4
 

@@ -18,6 +18,7 @@
 #include "app/genesis.h"
 #include "app/gs1.h"
 #include "app/supply.h"
+#include "app/supply_payload.h"
 #include "app/txtypes.h"
 #include "base/codec.h"
 #include "base/hex.h"
@@ -78,53 +79,84 @@ static int split_list(char *s, char **items, int max) {
     return n;
 }
 
-/* Items from --serials (with --gtin) and --sscc, appended as | u16 n | items |. */
-static int items_arg(struct mc_buf *p, const struct mc_cli_args *a) {
+/* Payloads are built as app/supply_payload.h structures (large: heap). */
+static struct mc_supply_payload *new_payload(uint16_t type) {
+    struct mc_supply_payload *p = calloc(1, sizeof *p);
+    if (p) p->type = type;
+    return p;
+}
+
+/* Copies a text argument; false when it cannot be carried (longer than a
+ * str8), which finish() reports like any value too long for the payload. */
+static bool text(char *dst, const char *src, bool *too_long) {
+    size_t n = strlen(src ? src : "");
+    if (n > MC_SUPPLY_PAYLOAD_TEXT_MAX) {
+        *too_long = true;
+        return false;
+    }
+    memcpy(dst, src ? src : "", n + 1);
+    return true;
+}
+
+/* Items from --serials (with --gtin) and --sscc into p->items. */
+static int items_arg(struct mc_supply_payload *p, const struct mc_cli_args *a, bool *too_long) {
     const char *serials = mc_cli_arg(a, "serials"), *ssccs = mc_cli_arg(a, "sscc");
     if (!serials && !ssccs) return mc_cli_error(MC_CLI_USAGE, "name packs with --gtin G --serials "
                                                 "S1,S2,... and/or containers with --sscc X,Y");
-    static char *list[LIST_MAX];
-    char gtin[MC_GS1_GTIN_LEN + 1] = "";
     char *s1 = serials ? strdup(serials) : NULL, *s2 = ssccs ? strdup(ssccs) : NULL;
+    static char *list[LIST_MAX];
     int n1 = 0, n2 = 0, rc = 0;
-    if (serials && (rc = gtin_arg(gtin, mc_cli_arg(a, "gtin")))) goto out;
-    struct mc_buf body;
-    mc_buf_init(&body, 0);
+    char gtin[MC_GS1_GTIN_LEN + 1] = "";
     if (s1) {
+        if ((rc = gtin_arg(gtin, mc_cli_arg(a, "gtin")))) goto out;
         n1 = split_list(s1, list, LIST_MAX);
-        for (int i = 0; i < n1; i++) mc_supply_encode_item(&body, MC_SUPPLY_ITEM_UNIT, gtin, list[i]);
+        for (int i = 0; i < n1; i++) {
+            p->items[i].kind = MC_SUPPLY_ITEM_UNIT;
+            memcpy(p->items[i].gtin, gtin, sizeof gtin);
+            (void)text(p->items[i].id, list[i], too_long);
+        }
     }
     if (s2 && n1 >= 0) {
         n2 = split_list(s2, list, LIST_MAX);
         for (int i = 0; i < n2; i++) {
             if (!mc_sscc_valid(list[i])) {
-                mc_buf_deinit(&body);
                 rc = mc_cli_error(MC_CLI_USAGE, "--sscc %s is not 18 digits with a valid check digit", list[i]);
                 goto out;
             }
-            mc_supply_encode_item(&body, MC_SUPPLY_ITEM_CONTAINER, "", list[i]);
+            if (n1 + i < LIST_MAX) {
+                p->items[n1 + i].kind = MC_SUPPLY_ITEM_CONTAINER;
+                (void)text(p->items[n1 + i].id, list[i], too_long);
+            }
         }
     }
     if (n1 < 0 || n2 < 0 || n1 + n2 > LIST_MAX) {
-        mc_buf_deinit(&body);
         rc = mc_cli_error(MC_CLI_USAGE, "at most %d items per transaction", LIST_MAX);
         goto out;
     }
-    mc_enc_u16(p, (uint16_t)(n1 + n2));
-    mc_buf_append(p, body.data, body.len);
-    mc_buf_deinit(&body);
+    p->count = (uint16_t)(n1 + n2);
 out:
     free(s1);
     free(s2);
     return rc;
 }
 
-static int finish(const struct mc_cli_args *a, const char *words, uint16_t type, struct mc_buf *p) {
-    int rc = p->err ? mc_cli_error(MC_CLI_USAGE, "a value is too long for the payload")
-                    : mc_cli_sign_submit(a, words, type, p);
-    mc_buf_deinit(p);
+/* Encodes p, then signs and submits it; frees p. */
+static int finish(const struct mc_cli_args *a, const char *words, struct mc_supply_payload *p,
+                  bool too_long) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    int rc = too_long || mc_supply_payload_encode(&b, p)
+                 ? mc_cli_error(MC_CLI_USAGE, "a value is too long for the payload")
+                 : mc_cli_sign_submit(a, words, p->type, &b);
+    mc_buf_deinit(&b);
+    free(p);
     return rc;
 }
+
+#define NEW_PAYLOAD_OR_RETURN(p, type)                                          \
+    struct mc_supply_payload *p = new_payload(type);                          \
+    if (!p) return mc_cli_error(MC_CLI_FAIL, "out of memory");                \
+    bool too_long = false
 
 int mc_cli_cmd_drug_commission(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {SIGNER_SPEC, {"gtin", true}, {"lot", true},
@@ -139,44 +171,41 @@ int mc_cli_cmd_drug_commission(int argc, char **argv) {
     if ((rc = gtin_arg(gtin, mc_cli_arg(&a, "gtin"))) || (rc = expiry_arg(&expiry, mc_cli_arg(&a, "expiry"))))
         return rc;
     if (mc_cli_require(&a, words, "lot")) return MC_CLI_USAGE;
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_str8(&p, gtin);
-    mc_enc_str8(&p, mc_cli_arg(&a, "lot"));
-    mc_enc_u32(&p, expiry);
     const char *serials = mc_cli_arg(&a, "serials"), *count = mc_cli_arg(&a, "count");
-    if (!!serials == !!count) {
-        mc_buf_deinit(&p);
+    if (!!serials == !!count)
         return mc_cli_error(MC_CLI_USAGE, "give --serials S1,S2,... or --count N [--prefix P]");
-    }
+    NEW_PAYLOAD_OR_RETURN(p, MC_TX_DRUG_COMMISSION);
+    memcpy(p->gtin, gtin, sizeof gtin);
+    (void)text(p->lot, mc_cli_arg(&a, "lot"), &too_long);
+    p->expiry = expiry;
     if (serials) {
         static char *list[MC_SUPPLY_SERIALS_PER_TX_MAX];
         char *s = strdup(serials);
         int n = split_list(s, list, MC_SUPPLY_SERIALS_PER_TX_MAX);
         if (n <= 0) {
             free(s);
-            mc_buf_deinit(&p);
+            free(p);
             return mc_cli_error(MC_CLI_USAGE, "--serials names 1 to %d serials", MC_SUPPLY_SERIALS_PER_TX_MAX);
         }
-        mc_enc_u16(&p, (uint16_t)n);
-        for (int i = 0; i < n; i++) mc_enc_str8(&p, list[i]);
+        p->count = (uint16_t)n;
+        for (int i = 0; i < n; i++) (void)text(p->serials[i], list[i], &too_long);
         for (int i = 0; i < n; i++) printf("serial: %s\n", list[i]);
         free(s);
     } else {
         uint64_t n;
         const char *prefix = mc_cli_arg(&a, "prefix");
         if (!mc_cli_parse_u64(count, &n) || n == 0 || n > MC_SUPPLY_SERIALS_PER_TX_MAX) {
-            mc_buf_deinit(&p);
+            free(p);
             return mc_cli_error(MC_CLI_USAGE, "--count must be 1 to %d", MC_SUPPLY_SERIALS_PER_TX_MAX);
         }
-        mc_enc_u16(&p, (uint16_t)n);
+        p->count = (uint16_t)n;
         for (uint64_t i = 0; i < n; i++) {
-            char s[32];
-            snprintf(s, sizeof s, "%s%llu", prefix ? prefix : "", (unsigned long long)i + 1);
-            mc_enc_str8(&p, s);
+            char sn[MC_SUPPLY_PAYLOAD_TEXT_MAX + 40];
+            snprintf(sn, sizeof sn, "%s%llu", prefix ? prefix : "", (unsigned long long)i + 1);
+            (void)text(p->serials[i], sn, &too_long);
         }
     }
-    return finish(&a, words, MC_TX_DRUG_COMMISSION, &p);
+    return finish(&a, words, p, too_long);
 }
 
 int mc_cli_cmd_drug_aggregate(int argc, char **argv) {
@@ -188,15 +217,14 @@ int mc_cli_cmd_drug_aggregate(int argc, char **argv) {
     if (mc_cli_require(&a, words, "into")) return MC_CLI_USAGE;
     if (!mc_sscc_valid(mc_cli_arg(&a, "into")))
         return mc_cli_error(MC_CLI_USAGE, "--into must be an SSCC (18 digits, valid check digit)");
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_str8(&p, mc_cli_arg(&a, "into"));
-    int rc = items_arg(&p, &a);
+    NEW_PAYLOAD_OR_RETURN(p, MC_TX_DRUG_AGGREGATE);
+    (void)text(p->sscc, mc_cli_arg(&a, "into"), &too_long);
+    int rc = items_arg(p, &a, &too_long);
     if (rc) {
-        mc_buf_deinit(&p);
+        free(p);
         return rc;
     }
-    return finish(&a, words, MC_TX_DRUG_AGGREGATE, &p);
+    return finish(&a, words, p, too_long);
 }
 
 int mc_cli_cmd_drug_disaggregate(int argc, char **argv) {
@@ -205,10 +233,9 @@ int mc_cli_cmd_drug_disaggregate(int argc, char **argv) {
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
     if (mc_cli_require(&a, words, "sscc")) return MC_CLI_USAGE;
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_str8(&p, mc_cli_arg(&a, "sscc"));
-    return finish(&a, words, MC_TX_DRUG_DISAGGREGATE, &p);
+    NEW_PAYLOAD_OR_RETURN(p, MC_TX_DRUG_DISAGGREGATE);
+    (void)text(p->sscc, mc_cli_arg(&a, "sscc"), &too_long);
+    return finish(&a, words, p, too_long);
 }
 
 static int ship_receive(int argc, char **argv, bool ship) {
@@ -217,36 +244,36 @@ static int ship_receive(int argc, char **argv, bool ship) {
     const char *words = ship ? "drug ship" : "drug receive";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
+    uint64_t to = 0;
     if (ship) {
-        uint64_t to;
         if (mc_cli_require(&a, words, "to")) return MC_CLI_USAGE;
         if (!mc_cli_parse_u64(mc_cli_arg(&a, "to"), &to) || to == 0 || to > UINT32_MAX)
             return mc_cli_error(MC_CLI_USAGE, "--to must be an organisation id");
-        mc_enc_u32(&p, (uint32_t)to);
     } else if (mc_cli_arg(&a, "to")) {
         return mc_cli_error(MC_CLI_USAGE, "--to is for 'drug ship'");
     }
-    int rc = items_arg(&p, &a);
+    NEW_PAYLOAD_OR_RETURN(p, ship ? MC_TX_DRUG_SHIP : MC_TX_DRUG_RECEIVE);
+    p->to_org = (uint32_t)to;
+    int rc = items_arg(p, &a, &too_long);
     if (rc) {
-        mc_buf_deinit(&p);
+        free(p);
         return rc;
     }
-    return finish(&a, words, ship ? MC_TX_DRUG_SHIP : MC_TX_DRUG_RECEIVE, &p);
+    return finish(&a, words, p, too_long);
 }
 
 int mc_cli_cmd_drug_ship(int argc, char **argv) { return ship_receive(argc, argv, true); }
 int mc_cli_cmd_drug_receive(int argc, char **argv) { return ship_receive(argc, argv, false); }
 
 /* --gtin and --serial into p. */
-static int pack_arg(struct mc_buf *p, const struct mc_cli_args *a, const char *words) {
+static int pack_arg(struct mc_supply_payload *p, const struct mc_cli_args *a, const char *words,
+                    bool *too_long) {
     char gtin[MC_GS1_GTIN_LEN + 1];
     int rc = gtin_arg(gtin, mc_cli_arg(a, "gtin"));
     if (rc) return rc;
     if (mc_cli_require(a, words, "serial")) return MC_CLI_USAGE;
-    mc_enc_str8(p, gtin);
-    mc_enc_str8(p, mc_cli_arg(a, "serial"));
+    memcpy(p->gtin, gtin, sizeof gtin);
+    (void)text(p->serial, mc_cli_arg(a, "serial"), too_long);
     return 0;
 }
 
@@ -255,14 +282,13 @@ int mc_cli_cmd_drug_dispense(int argc, char **argv) {
     static const char words[] = "drug dispense";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    int rc = pack_arg(&p, &a, words);
+    NEW_PAYLOAD_OR_RETURN(p, MC_TX_DRUG_DISPENSE);
+    int rc = pack_arg(p, &a, words, &too_long);
     if (rc) {
-        mc_buf_deinit(&p);
+        free(p);
         return rc;
     }
-    return finish(&a, words, MC_TX_DRUG_DISPENSE, &p);
+    return finish(&a, words, p, too_long);
 }
 
 int mc_cli_cmd_drug_decommission(int argc, char **argv) {
@@ -275,15 +301,14 @@ int mc_cli_cmd_drug_decommission(int argc, char **argv) {
     uint8_t reason = mc_supply_decommission_from_name(mc_cli_arg(&a, "reason"));
     if (!reason)
         return mc_cli_error(MC_CLI_USAGE, "--reason is destroyed, stolen, sample or exported");
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_u8(&p, reason);
-    int rc = pack_arg(&p, &a, words);
+    NEW_PAYLOAD_OR_RETURN(p, MC_TX_DRUG_DECOMMISSION);
+    p->code = reason;
+    int rc = pack_arg(p, &a, words, &too_long);
     if (rc) {
-        mc_buf_deinit(&p);
+        free(p);
         return rc;
     }
-    return finish(&a, words, MC_TX_DRUG_DECOMMISSION, &p);
+    return finish(&a, words, p, too_long);
 }
 
 int mc_cli_cmd_drug_recall(int argc, char **argv) {
@@ -296,12 +321,11 @@ int mc_cli_cmd_drug_recall(int argc, char **argv) {
     int rc = gtin_arg(gtin, mc_cli_arg(&a, "gtin"));
     if (rc) return rc;
     if (mc_cli_require(&a, words, "lot") || mc_cli_require(&a, words, "reason")) return MC_CLI_USAGE;
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_str8(&p, gtin);
-    mc_enc_str8(&p, mc_cli_arg(&a, "lot"));
-    mc_enc_str8(&p, mc_cli_arg(&a, "reason"));
-    return finish(&a, words, MC_TX_DRUG_RECALL, &p);
+    NEW_PAYLOAD_OR_RETURN(p, MC_TX_DRUG_RECALL);
+    memcpy(p->gtin, gtin, sizeof gtin);
+    (void)text(p->lot, mc_cli_arg(&a, "lot"), &too_long);
+    (void)text(p->reason, mc_cli_arg(&a, "reason"), &too_long);
+    return finish(&a, words, p, too_long);
 }
 
 int mc_cli_cmd_drug_flag(int argc, char **argv) {
@@ -313,16 +337,15 @@ int mc_cli_cmd_drug_flag(int argc, char **argv) {
     if (mc_cli_require(&a, words, "flag") || mc_cli_require(&a, words, "reason")) return MC_CLI_USAGE;
     uint8_t f = mc_supply_flag_from_name(mc_cli_arg(&a, "flag"));
     if (f == 0xff) return mc_cli_error(MC_CLI_USAGE, "--flag is suspect, illegitimate or clear");
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    int rc = pack_arg(&p, &a, words);
+    NEW_PAYLOAD_OR_RETURN(p, MC_TX_DRUG_FLAG);
+    int rc = pack_arg(p, &a, words, &too_long);
     if (rc) {
-        mc_buf_deinit(&p);
+        free(p);
         return rc;
     }
-    mc_enc_u8(&p, f);
-    mc_enc_str8(&p, mc_cli_arg(&a, "reason"));
-    return finish(&a, words, MC_TX_DRUG_FLAG, &p);
+    p->code = f;
+    (void)text(p->reason, mc_cli_arg(&a, "reason"), &too_long);
+    return finish(&a, words, p, too_long);
 }
 
 /* ---- requests with headers (verify, vrs) ------------------------------- */

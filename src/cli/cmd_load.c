@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "app/identity.h"
+
+#include "base/limits.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 #include "chain/tx.h"
@@ -32,10 +34,7 @@
 #include "cli/txbuild.h"
 #include "crypto/keyfile.h"
 
-#define LOAD_NODES_MAX 16
 #define LOAD_WORKERS 8
-#define LOAD_TXS_MAX 100000
-#define LOAD_HEIGHTS_MAX 200000
 
 static uint64_t mono_ms(void) {
     struct timespec ts;
@@ -81,7 +80,7 @@ static void *monitor_main(void *arg) {
             uint64_t h = (uint64_t)json_integer_value(json_object_get(st, "height"));
             json_decref(st);
             uint64_t now = mono_ms();
-            while (m->max_height < h && m->max_height + 1 < LOAD_HEIGHTS_MAX) m->seen_ms[++m->max_height] = now;
+            while (m->max_height < h && m->max_height + 1 < MC_CLI_LOAD_HEIGHTS_MAX) m->seen_ms[++m->max_height] = now;
         }
         usleep(10000);
     }
@@ -194,13 +193,13 @@ static int sign_tx(struct mc_buf *out, const char *chain_id, uint16_t type, cons
 
 int mc_cli_cmd_load(int argc, char **argv) {
     /* --node may repeat: collect those first, parse the rest. */
-    const char *nodes[LOAD_NODES_MAX];
+    const char *nodes[MC_CLI_LOAD_NODES_MAX];
     int node_count = 0;
     char *rest[64];
     int rest_count = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--node") == 0 && i + 1 < argc) {
-            if (node_count == LOAD_NODES_MAX) return mc_cli_error(MC_CLI_USAGE, "at most %d --node", LOAD_NODES_MAX);
+            if (node_count == MC_CLI_LOAD_NODES_MAX) return mc_cli_error(MC_CLI_USAGE, "at most %d --node", MC_CLI_LOAD_NODES_MAX);
             nodes[node_count++] = argv[++i];
         } else if (rest_count < 64) {
             rest[rest_count++] = argv[i];
@@ -220,7 +219,7 @@ int mc_cli_cmd_load(int argc, char **argv) {
     double duration = strtod(mc_cli_arg(&a, "duration"), &end);
     if (*end || duration <= 0 || duration > 600) return mc_cli_error(MC_CLI_USAGE, "--duration must be 1 to 600 seconds");
     uint32_t total = (uint32_t)(rate * duration + 0.5);
-    if (total > LOAD_TXS_MAX) return mc_cli_error(MC_CLI_USAGE, "rate x duration must stay under %d transactions", LOAD_TXS_MAX);
+    if (total > MC_CLI_LOAD_TXS_MAX) return mc_cli_error(MC_CLI_USAGE, "rate x duration must stay under %d transactions", MC_CLI_LOAD_TXS_MAX);
     if (total < LOAD_WORKERS) total = LOAD_WORKERS;
 
     struct mc_keypair *admin = NULL;
@@ -306,7 +305,7 @@ int mc_cli_cmd_load(int argc, char **argv) {
     }
     /* 3. run */
     struct monitor mon = {.node = nodes[0]};
-    mon.seen_ms = calloc(LOAD_HEIGHTS_MAX, sizeof *mon.seen_ms);
+    mon.seen_ms = calloc(MC_CLI_LOAD_HEIGHTS_MAX, sizeof *mon.seen_ms);
     json_t *st0;
     if (mc_client_get_json(&c, "/v1/status", &st0) == 0) {
         mon.base_height = mon.max_height = (uint64_t)json_integer_value(json_object_get(st0, "height"));
@@ -353,7 +352,7 @@ int mc_cli_cmd_load(int argc, char **argv) {
                 if (done || gone || mono_ms() > wait_until) break;
                 usleep(20000);
             }
-            if (t->height && t->height < LOAD_HEIGHTS_MAX) {
+            if (t->height && t->height < MC_CLI_LOAD_HEIGHTS_MAX) {
                 while (t->height > mon.max_height && mono_ms() < wait_until) usleep(10000);
                 uint64_t seen = mon.seen_ms[t->height];
                 if (seen) {

@@ -31,6 +31,9 @@
 #include <unistd.h>
 
 #include "app/records.h"
+
+#include "base/limits.h"
+#include "app/records_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 #include "cli/cli.h"
@@ -39,8 +42,6 @@
 #include "crypto/keyfile.h"
 
 #define FHIR_JSON "application/fhir+json"
-/* A resource file or Bundle the CLI sends (the node's bound is lower). */
-#define RECORD_FILE_MAX (8u * 1024 * 1024)
 #define WAIT_DEFAULT_S 10
 #define POLL_MS 50
 
@@ -247,7 +248,7 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
     }
     uint8_t *body = NULL;
     size_t len = 0;
-    if ((rc = mc_cli_file_read(&body, &len, file, RECORD_FILE_MAX))) goto out;
+    if ((rc = mc_cli_file_read(&body, &len, file, MC_CLI_RECORD_FILE_MAX))) goto out;
     json_error_t jerr;
     json_t *doc = json_loadb((const char *)body, len, 0, &jerr);
     char type[40];
@@ -676,6 +677,25 @@ static int parse_hash_arg(mc_hash *out, const char *hex, const char *what) {
     return MC_CLI_OK;
 }
 
+/* Encodes a records payload (app/records_payload.h), signs and submits
+ * it; frees p. */
+static int submit_payload(const struct mc_cli_args *a, const char *words,
+                          struct mc_records_payload *p) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    int rc = mc_records_payload_encode(&b, p) ? mc_cli_error(MC_CLI_FAIL, "out of memory")
+                                              : mc_cli_sign_submit(a, words, p->type, &b);
+    mc_buf_deinit(&b);
+    free(p);
+    return rc;
+}
+
+static struct mc_records_payload *new_payload(uint16_t type) {
+    struct mc_records_payload *p = calloc(1, sizeof *p);
+    if (p) p->type = type;
+    return p;
+}
+
 int mc_cli_cmd_breakglass_close(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {SUBMIT_SPEC, {"note", true}};
     static const char words[] = "breakglass close";
@@ -688,14 +708,11 @@ int mc_cli_cmd_breakglass_close(int argc, char **argv) {
     if (mc_cli_require(&a, words, "note")) return MC_CLI_USAGE;
     const char *note = mc_cli_arg(&a, "note");
     if (strlen(note) > 255) return mc_cli_error(MC_CLI_USAGE, "--note is at most 255 bytes");
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_fixed(&p, id.b, 32);
-    mc_enc_str8(&p, note);
-    int rc = p.err ? mc_cli_error(MC_CLI_FAIL, "out of memory")
-                   : mc_cli_sign_submit(&a, words, MC_TX_RECORD_REVIEW, &p);
-    mc_buf_deinit(&p);
-    return rc;
+    struct mc_records_payload *p = new_payload(MC_TX_RECORD_REVIEW);
+    if (!p) return mc_cli_error(MC_CLI_FAIL, "out of memory");
+    p->ref = id;
+    snprintf(p->reason, sizeof p->reason, "%s", note);
+    return submit_payload(&a, words, p);
 }
 
 /* --- erase --- */
@@ -709,22 +726,20 @@ int mc_cli_cmd_record_erase(int argc, char **argv) {
         return mc_cli_error(MC_CLI_USAGE, "give the id(s) of the record(s) to erase (see 'medchain %s --help')", words);
     if (!mc_cli_flag(&a, "yes"))
         return mc_cli_error(MC_CLI_USAGE, "erasure cannot be undone: add --yes to confirm");
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_u16(&p, (uint16_t)a.positional_count);
+    struct mc_records_payload *p = new_payload(MC_TX_RECORD_ERASE);
+    if (!p) return mc_cli_error(MC_CLI_FAIL, "out of memory");
+    p->count = (uint16_t)a.positional_count;
     for (int i = 0; i < a.positional_count; i++) {
         const char *id = a.positional[i];
         const char *slash = strchr(id, '/');
         if (slash) id = slash + 1;
         if (!mc_record_id_valid(id)) {
-            mc_buf_deinit(&p);
+            free(p);
             return mc_cli_error(MC_CLI_USAGE, "'%s' is not a record id", a.positional[i]);
         }
-        mc_enc_str8(&p, id);
+        snprintf(p->erase_ids[i], sizeof p->erase_ids[i], "%s", id);
     }
-    int rc = p.err ? mc_cli_error(MC_CLI_FAIL, "out of memory")
-                   : mc_cli_sign_submit(&a, words, MC_TX_RECORD_ERASE, &p);
-    mc_buf_deinit(&p);
+    int rc = submit_payload(&a, words, p);
     if (!rc) printf("erased: %d\n", a.positional_count);
     return rc;
 }
@@ -740,12 +755,10 @@ int mc_cli_cmd_grant_revoke(int argc, char **argv) {
         return mc_cli_error(MC_CLI_USAGE, "give the grant id (see 'medchain %s --help')", words);
     mc_hash id;
     if (parse_hash_arg(&id, a.positional[0], "the grant id")) return MC_CLI_USAGE;
-    struct mc_buf p;
-    mc_buf_init(&p, 0);
-    mc_enc_fixed(&p, id.b, 32);
-    int rc = p.err ? mc_cli_error(MC_CLI_FAIL, "out of memory")
-                   : mc_cli_sign_submit(&a, words, MC_TX_RECORD_REVOKE, &p);
-    mc_buf_deinit(&p);
+    struct mc_records_payload *p = new_payload(MC_TX_RECORD_REVOKE);
+    if (!p) return mc_cli_error(MC_CLI_FAIL, "out of memory");
+    p->ref = id;
+    int rc = submit_payload(&a, words, p);
     if (!rc) printf("revoked: %s\n", a.positional[0]);
     return rc;
 }
@@ -782,12 +795,6 @@ static int parse_until(const char *s, uint64_t *ms) {
     return 0;
 }
 
-struct grant_key {
-    char id[MC_RECORD_ID_MAX + 1];
-    uint32_t version;
-    mc_pubkey to;
-    uint8_t sealed[MC_SEALED_KEY_BYTES];
-};
 
 /* Node keys of organisation org from /v1/validators. */
 static int org_nodes(struct mc_client *c, uint32_t org, mc_pubkey *out, size_t max, size_t *n) {
@@ -807,8 +814,6 @@ static int org_nodes(struct mc_client *c, uint32_t org, mc_pubkey *out, size_t m
     json_decref(v);
     return MC_CLI_OK;
 }
-
-#define RECIPIENTS_MAX 16
 
 int mc_cli_cmd_grant_add(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {SUBMIT_SPEC,           {"to-org", true},
@@ -854,10 +859,10 @@ int mc_cli_cmd_grant_add(int argc, char **argv) {
     int rc = session_open(&s, &a, words, "patient");
     if (rc) return rc;
     json_t *list = NULL;
-    struct grant_key *keys = NULL;
+    struct mc_records_grant_key *keys = NULL;
     size_t nkeys = 0;
     /* Recipients: the member and the nodes serving the grantee's organisation. */
-    mc_pubkey to[RECIPIENTS_MAX];
+    mc_pubkey to[MC_CLI_GRANT_RECIPIENTS_MAX];
     size_t nto = 0;
     if (kind == MC_GRANTEE_MEMBER) {
         to[nto++] = member;
@@ -876,7 +881,7 @@ int mc_cli_cmd_grant_add(int argc, char **argv) {
     }
     size_t nn = 0;
     if (!mc_cli_flag(&a, "no-keys") && org &&
-        (rc = org_nodes(&s.client, (uint32_t)org, to + nto, RECIPIENTS_MAX - nto, &nn)))
+        (rc = org_nodes(&s.client, (uint32_t)org, to + nto, MC_CLI_GRANT_RECIPIENTS_MAX - nto, &nn)))
         goto out;
     nto += nn;
     if (!mc_cli_flag(&a, "no-keys")) {
@@ -919,7 +924,7 @@ int mc_cli_cmd_grant_add(int argc, char **argv) {
                 for (size_t t = 0; t < nto && !rc; t++) {
                     /* The anchoring node holds the batch key already. */
                     if (sodium_memcmp(to[t].b, holder.b, 32) == 0) continue;
-                    struct grant_key *g = &keys[nkeys];
+                    struct mc_records_grant_key *g = &keys[nkeys];
                     snprintf(g->id, sizeof g->id, "%s", id);
                     g->version = ver;
                     g->to = to[t];
@@ -942,23 +947,19 @@ int mc_cli_cmd_grant_add(int argc, char **argv) {
     for (size_t c = 0; c < chunks && !rc; c++) {
         size_t from = c * MC_GRANT_TX_KEYS_MAX;
         size_t count = nkeys - from < MC_GRANT_TX_KEYS_MAX ? nkeys - from : MC_GRANT_TX_KEYS_MAX;
-        struct mc_buf p;
-        mc_buf_init(&p, 0);
-        mc_enc_u8(&p, kind);
-        mc_enc_fixed(&p, member.b, 32);
-        mc_enc_u32(&p, kind == MC_GRANTEE_ORG ? (uint32_t)org : 0);
-        mc_enc_u8(&p, cats);
-        mc_enc_u64(&p, until);
-        mc_enc_u16(&p, (uint16_t)count);
-        for (size_t i = from; i < from + count; i++) {
-            mc_enc_str8(&p, keys[i].id);
-            mc_enc_u32(&p, keys[i].version);
-            mc_enc_fixed(&p, keys[i].to.b, 32);
-            mc_enc_fixed(&p, keys[i].sealed, MC_SEALED_KEY_BYTES);
+        struct mc_records_payload *p = new_payload(MC_TX_RECORD_GRANT);
+        if (!p) {
+            rc = mc_cli_error(MC_CLI_FAIL, "out of memory");
+            break;
         }
-        rc = p.err ? mc_cli_error(MC_CLI_FAIL, "out of memory")
-                   : mc_cli_sign_submit(&a, words, MC_TX_RECORD_GRANT, &p);
-        mc_buf_deinit(&p);
+        p->kind = kind;
+        p->member = member;
+        p->org = kind == MC_GRANTEE_ORG ? (uint32_t)org : 0;
+        p->categories = cats;
+        p->expiry_ms = until;
+        p->count = (uint16_t)count;
+        memcpy(p->keys, keys + from, count * sizeof *keys);
+        rc = submit_payload(&a, words, p);
     }
 out:
     free(keys);

@@ -31,9 +31,6 @@
 
 #define POLL_INTERVAL_MS 50
 #define DEFAULT_TIMEOUT_S 10.0
-/* tx build/submit read files this large, so tests can send oversized
- * transactions and see the node refuse them. */
-#define TX_FILE_MAX (2 * (size_t)MC_HTTP_BODY_MAX + 64)
 
 #define SIGNER_SPEC                                                                         \
     {"node", true}, {"key", true}, {"passphrase-file", true}, {"nonce", true},              \
@@ -453,7 +450,7 @@ static bool trim_hex(const uint8_t *p, size_t len, size_t *start, size_t *n) {
 static int read_bytes_or_hex(uint8_t **out, size_t *len, const char *path) {
     uint8_t *data;
     size_t n;
-    int rc = mc_cli_file_read(&data, &n, path, TX_FILE_MAX);
+    int rc = mc_cli_file_read(&data, &n, path, MC_CLI_TX_FILE_MAX);
     if (rc) return rc;
     if (n == 0) {
         free(data);
@@ -544,7 +541,7 @@ int mc_cli_cmd_tx_build(int argc, char **argv) {
     size_t payload_len = 0;
     int rc;
     if (payload_file) {
-        if ((rc = mc_cli_file_read(&payload, &payload_len, payload_file, TX_FILE_MAX))) return rc;
+        if ((rc = mc_cli_file_read(&payload, &payload_len, payload_file, MC_CLI_TX_FILE_MAX))) return rc;
     } else {
         size_t hl = strlen(payload_hex);
         payload = malloc(hl / 2 + 1);

@@ -4,41 +4,39 @@
 #include <string.h>
 
 #include "app/identity.h"
+#include "app/identity_payload.h"
+#include "app/txtypes.h"
 #include "base/limits.h"
 #include "chain/tx.h"
 
 int mc_txbuild_enroll(struct mc_buf *b, const mc_pubkey *member, uint8_t role, const char *name) {
     if (strlen(name) >= MC_NAME_MAX) return MC_ERR_TOO_LARGE;
-    mc_enc_fixed(b, member->b, MC_PUBKEY_BYTES);
-    mc_enc_u8(b, role);
-    mc_enc_str8(b, name);
-    return b->err;
+    struct mc_identity_payload p = {.type = MC_TX_ENROLL_MEMBER, .key = *member, .role = role};
+    memcpy(p.name, name, strlen(name) + 1);
+    return mc_identity_payload_encode(b, &p);
 }
 
 int mc_txbuild_revoke(struct mc_buf *b, const mc_pubkey *member, const char *reason) {
-    mc_enc_fixed(b, member->b, MC_PUBKEY_BYTES);
-    mc_enc_str8(b, reason);
-    return b->err;
+    if (strlen(reason) > MC_IDENTITY_REASON_MAX) return b->err = MC_ERR_TOO_LARGE;
+    struct mc_identity_payload p = {.type = MC_TX_REVOKE_MEMBER, .key = *member};
+    memcpy(p.reason, reason, strlen(reason) + 1);
+    return mc_identity_payload_encode(b, &p);
 }
 
 int mc_txbuild_register_patient(struct mc_buf *b, const struct mc_keypair *patient,
                                 const char *chain_id, const mc_pubkey *member) {
     if (strlen(chain_id) > MC_CHAIN_ID_MAX) return MC_ERR_INVALID;
-    uint8_t sig[MC_SIG_BYTES];
-    mc_identity_patient_consent_sign(sig, patient, chain_id, member);
-    mc_enc_fixed(b, patient->pk.b, MC_PUBKEY_BYTES);
-    mc_enc_fixed(b, sig, sizeof sig);
-    return b->err;
+    struct mc_identity_payload p = {.type = MC_TX_REGISTER_PATIENT, .key = patient->pk};
+    mc_identity_patient_consent_sign(p.sig, patient, chain_id, member);
+    return mc_identity_payload_encode(b, &p);
 }
 
 int mc_txbuild_rotate_key(struct mc_buf *b, const struct mc_keypair *new_key,
                           const char *chain_id, const mc_pubkey *old_key) {
     if (strlen(chain_id) > MC_CHAIN_ID_MAX) return MC_ERR_INVALID;
-    uint8_t sig[MC_SIG_BYTES];
-    mc_identity_rotation_sign(sig, new_key, chain_id, old_key);
-    mc_enc_fixed(b, new_key->pk.b, MC_PUBKEY_BYTES);
-    mc_enc_fixed(b, sig, sizeof sig);
-    return b->err;
+    struct mc_identity_payload p = {.type = MC_TX_ROTATE_KEY, .key = new_key->pk};
+    mc_identity_rotation_sign(p.sig, new_key, chain_id, old_key);
+    return mc_identity_payload_encode(b, &p);
 }
 
 int mc_txbuild_sign(struct mc_buf *out, mc_hash *id, const char *chain_id, uint16_t type,

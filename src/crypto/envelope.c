@@ -21,8 +21,8 @@ _Static_assert(MC_ENVELOPE_OVERHEAD == NONCE_BYTES + TAG_BYTES, "envelope layout
 _Static_assert(MC_DATAKEY_BYTES == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "data key size");
 _Static_assert(MC_SEALED_KEY_BYTES == crypto_box_SEALBYTES + MC_DATAKEY_BYTES, "sealed key size");
 
-int mc_envelope_encrypt(struct mc_buf *ct, uint8_t datakey[MC_DATAKEY_BYTES], const void *plain,
-                        size_t plain_len, const void *ad, size_t ad_len) {
+int mc_envelope_encrypt_with(struct mc_buf *ct, const uint8_t datakey[MC_DATAKEY_BYTES],
+                             const void *plain, size_t plain_len, const void *ad, size_t ad_len) {
     if (plain_len > crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX ||
         plain_len > SIZE_MAX - MC_ENVELOPE_OVERHEAD)
         return mc_err_set(MC_ERR_TOO_LARGE, "payload of %zu bytes is too large to encrypt",
@@ -30,7 +30,6 @@ int mc_envelope_encrypt(struct mc_buf *ct, uint8_t datakey[MC_DATAKEY_BYTES], co
     if (ct->err) return ct->err;
     size_t start = ct->len;
     uint8_t nonce[NONCE_BYTES];
-    crypto_aead_xchacha20poly1305_ietf_keygen(datakey);
     randombytes_buf(nonce, sizeof nonce);
 
     /* Append nonce and plaintext, then encrypt the plaintext in place and
@@ -47,10 +46,21 @@ int mc_envelope_encrypt(struct mc_buf *ct, uint8_t datakey[MC_DATAKEY_BYTES], co
     if (ct->err) goto fail;
     return 0;
 fail:
-    sodium_memzero(datakey, MC_DATAKEY_BYTES);
     if (ct->data && ct->cap > start) sodium_memzero(ct->data + start, ct->cap - start);
     ct->len = start;
     return ct->err;
+}
+
+int mc_envelope_encrypt(struct mc_buf *ct, uint8_t datakey[MC_DATAKEY_BYTES], const void *plain,
+                        size_t plain_len, const void *ad, size_t ad_len) {
+    mc_envelope_keygen(datakey);
+    int rc = mc_envelope_encrypt_with(ct, datakey, plain, plain_len, ad, ad_len);
+    if (rc) sodium_memzero(datakey, MC_DATAKEY_BYTES);
+    return rc;
+}
+
+void mc_envelope_keygen(uint8_t datakey[MC_DATAKEY_BYTES]) {
+    crypto_aead_xchacha20poly1305_ietf_keygen(datakey);
 }
 
 int mc_envelope_decrypt(struct mc_buf *plain, const uint8_t datakey[MC_DATAKEY_BYTES],

@@ -28,6 +28,16 @@
 MC_MUST_CHECK int mc_envelope_encrypt(struct mc_buf *ct, uint8_t datakey[MC_DATAKEY_BYTES],
                                       const void *plain, size_t plain_len, const void *ad,
                                       size_t ad_len);
+/* The same layout under a key the caller chose (a key derived from a batch
+ * key, see app/records.h): a fresh random nonce, then the ciphertext and
+ * tag appended to ct. On failure ct is left as it was (its new bytes
+ * wiped) and the error returned. */
+MC_MUST_CHECK int mc_envelope_encrypt_with(struct mc_buf *ct,
+                                           const uint8_t datakey[MC_DATAKEY_BYTES],
+                                           const void *plain, size_t plain_len, const void *ad,
+                                           size_t ad_len);
+/* A fresh random data key (or batch key). */
+void mc_envelope_keygen(uint8_t datakey[MC_DATAKEY_BYTES]);
 /* Appends the plaintext to plain; MC_ERR_CRYPTO if the key, AD or bytes are wrong. */
 MC_MUST_CHECK int mc_envelope_decrypt(struct mc_buf *plain,
                                       const uint8_t datakey[MC_DATAKEY_BYTES], const void *ct,

@@ -340,7 +340,7 @@ static void build_value(struct mc_node *n) {
     }
     struct build_ctx bc = {n, cand};
     struct mc_candidate c;
-    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key.pk, mc_node__now_ms(), txs,
+    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key->pk, mc_node__now_ms(), txs,
                             k, on_rejected, &bc, &c);
     free(txs);
     free(cand);
@@ -469,7 +469,7 @@ static void process_output(struct mc_node *n) {
                 evil.has_block = !evil.has_block;
                 if (evil.has_block) memset(evil.block_hash.b, 0xEE, 32);
                 else memset(evil.block_hash.b, 0, 32);
-                mc_vote_sign(&evil, &n->node_key, n->genesis.chain_id);
+                mc_vote_sign(&evil, n->node_key, n->genesis.chain_id);
                 struct mc_buf e;
                 mc_buf_init(&e, 0);
                 mc_wire_encode_vote(&e, &evil);
@@ -701,7 +701,7 @@ static int engine_start(struct mc_node *n) {
     struct mc_consensus_persist persist = {save_signed, n};
     memset(d->cs, 0, sizeof *d->cs);
     int rc = mc_consensus_init(d->cs, &d->cfg, &n->genesis.valset,
-                               n->validator_index >= 0 ? &n->node_key : NULL, cur_height(n), rp,
+                               n->validator_index >= 0 ? n->node_key : NULL, cur_height(n), rp,
                                &persist);
     if (rc) return mc_err_set(rc, "consensus cannot start at height %llu", (unsigned long long)cur_height(n));
     d->started = true;

@@ -48,6 +48,7 @@
 #include "node/journal.h"
 #include "node/mempool.h"
 #include "node/node_internal.h"
+#include "node/vault.h"
 #include "consensus/consensus.h"
 
 static _Thread_local int lock_depth;
@@ -237,10 +238,11 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = path_join(p, sizeof p, home, "genesis.json");
     if (!rc) rc = mc_genesis_load(&n->genesis, p);
     if (!rc) rc = path_join(p, sizeof p, home, "node_key.json");
-    if (!rc) rc = mc_keyfile_read(&n->node_key, p, NULL);
+    if (!rc) rc = mc_vault_create(&n->vault, n, p);
+    if (!rc) n->node_key = mc__vault_signer(n->vault);
     if (!rc) {
         mc_genesis_hash(&n->genesis, &n->genesis_hash);
-        n->validator_index = mc_valset_find(&n->genesis.valset, &n->node_key.pk);
+        n->validator_index = mc_valset_find(&n->genesis.valset, &n->node_key->pk);
         rc = path_join(p, sizeof p, home, "data");
     }
     if (!rc && mkdir(p, 0700) != 0 && errno != EEXIST) rc = mc_err_set(MC_ERR_IO, "cannot create %s", p);
@@ -296,7 +298,7 @@ void mc_node_close(struct mc_node *n) {
     mc_blob_close(n->blobs);
     mc_store_close(n->store);
     mc_mempool_destroy(n->pool);
-    sodium_memzero(&n->node_key, sizeof n->node_key);
+    mc_vault_destroy(n->vault);
     pthread_mutex_destroy(&n->lock);
     free(n);
 }
@@ -352,7 +354,7 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
 }
 
 struct mc_blob_store *mc_node_blobs(struct mc_node *n) { return n->blobs; }
-const struct mc_keypair *mc_node_keypair(const struct mc_node *n) { return &n->node_key; }
+struct mc_vault *mc_node_vault(struct mc_node *n) { return n->vault; }
 
 /* ---- the check state (see node_internal.h) ----
  *
@@ -362,7 +364,7 @@ const struct mc_keypair *mc_node_keypair(const struct mc_node *n) { return &n->n
  * is the order blocks take them. All of it runs with the node lock held. */
 
 static bool is_own(const struct mc_node *n, const mc_pubkey *pk) {
-    return memcmp(pk->b, n->node_key.pk.b, 32) == 0;
+    return memcmp(pk->b, n->node_key->pk.b, 32) == 0;
 }
 
 static void check_close(struct mc_node *n) {
@@ -385,10 +387,10 @@ static int check_deliver(struct mc_node *n, const uint8_t *bytes, size_t len) {
  * the caller frees it on success). */
 static int sign_own(struct mc_node *n, struct mc_buf *b, uint16_t type, const uint8_t *payload,
                     size_t len, uint64_t nonce, mc_hash *id) {
-    struct mc_tx tx = {.type = type, .sender = n->node_key.pk, .nonce = nonce, .payload = payload,
+    struct mc_tx tx = {.type = type, .sender = n->node_key->pk, .nonce = nonce, .payload = payload,
                        .payload_len = len};
     snprintf(tx.chain_id, sizeof tx.chain_id, "%s", n->genesis.chain_id);
-    mc_tx_sign(&tx, &n->node_key);
+    mc_tx_sign(&tx, n->node_key);
     mc_buf_init(b, MC_TX_MAX);
     mc_tx_encode(b, &tx);
     if (b->err) {
@@ -442,7 +444,7 @@ static void drop_own(struct mc_node *n, const mc_hash *id, int err, const char *
 static void recheck_own(struct mc_node *n, const struct mc_mempool_tx *t) {
     mc_hash id = t->id;
     struct mc_account me;
-    if (check_account(n, &n->node_key.pk, &me)) {
+    if (check_account(n, &n->node_key->pk, &me)) {
         drop_own(n, &id, MC_ERR_UNKNOWN_ACCOUNT, "this node has no account on the ledger");
         return;
     }
@@ -574,7 +576,7 @@ static int submit_local_locked(struct mc_node *n, uint16_t type, const uint8_t *
     int rc = check_ensure(n);
     if (rc) return rc;
     struct mc_account me;
-    if (check_account(n, &n->node_key.pk, &me))
+    if (check_account(n, &n->node_key->pk, &me))
         return mc_err_set(MC_ERR_UNKNOWN_ACCOUNT, "this node has no account on the ledger");
     uint64_t nonce = me.nonce + 1;
     struct mc_buf b;
@@ -825,7 +827,7 @@ void mc_node_status(struct mc_node *n, struct mc_node_status *out) {
     out->latest_time_ms = n->head.time_ms;
     out->peers = n->peers_up;
     out->is_validator = n->validator_index >= 0;
-    out->node_key = n->node_key.pk;
+    out->node_key = n->node_key->pk;
     out->mempool_size = mc_mempool_size(n->pool) + mc_mempool_queued_count(n->pool);
     mc_app_log(n->app, &out->log_size, &out->log_root);
     out->txs_committed = n->txs_committed;
@@ -887,7 +889,7 @@ void mc_node__flush_outbox(struct mc_node *n) {
     mempool_maintain(n);
     if (n->outbox_count == 0) return;
     struct mc_account acc;
-    if (check_ensure(n) || check_account(n, &n->node_key.pk, &acc) ||
+    if (check_ensure(n) || check_account(n, &n->node_key->pk, &acc) ||
         acc.status != MC_ACCOUNT_ACTIVE) {
         mc_log_warn("node", "dropping %u local transactions: the node key has no active account",
                     n->outbox_count);
@@ -924,7 +926,7 @@ static int produce_block(struct mc_node *n) {
     for (uint32_t i = 0; i < k; i++) txs[i] = (struct mc_tx_ref){cand[i]->bytes, cand[i]->len};
     struct { struct mc_node *n; const struct mc_mempool_tx **cand; } bc = {n, cand};
     struct mc_candidate c;
-    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key.pk, now_ms(), txs, k,
+    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key->pk, now_ms(), txs, k,
                             mc_node__rejected, &bc, &c);
     free(txs);
     free(cand);
@@ -937,7 +939,7 @@ static int produce_block(struct mc_node *n) {
     struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = c.header.height, .round = 0,
                         .has_block = true, .block_hash = c.hash,
                         .validator = (uint16_t)n->validator_index};
-    mc_vote_sign(&v, &n->node_key, n->genesis.chain_id);
+    mc_vote_sign(&v, n->node_key, n->genesis.chain_id);
     struct mc_commit cert;
     mc_commit_init(&cert, c.header.height, 0, &c.hash);
     rc = mc_commit_add(&cert, &v);
@@ -1031,7 +1033,7 @@ int mc_node_run(struct mc_node *n) {
     uv_signal_start(&n->sigterm, on_signal, SIGTERM);
     int rc = 0;
     if (n->has_p2p) {
-        struct mc_net_config cfg = {.chain_id = n->genesis.chain_id, .node_key = &n->node_key,
+        struct mc_net_config cfg = {.chain_id = n->genesis.chain_id, .node_key = n->node_key,
                                     .listen_host = n->p2p_host, .listen_port = n->p2p_port,
                                     .is_member = mc_driver_is_member,
                                     .on_message = mc_driver_on_message,
@@ -1049,7 +1051,7 @@ int mc_node_run(struct mc_node *n) {
     if (!rc) {
         uv_timer_start(&n->tick, on_tick, 20, 20);
         char hx[65];
-        mc_hex_encode(hx, n->node_key.pk.b, 32);
+        mc_hex_encode(hx, n->node_key->pk.b, 32);
         mc_log_info("node", "chain %s at height %llu, node key %.16s, %s, %u peers configured%s%s",
                     n->genesis.chain_id, (unsigned long long)n->head.height, hx,
                     n->validator_index >= 0 ? "validator" : "not a validator", n->peer_count_cfg,

@@ -144,9 +144,11 @@ struct mc_blob_store *mc_node_blobs(struct mc_node *n);
  * no peer network; MC_ERR_FULL when too many repairs are waiting. */
 MC_MUST_CHECK int mc_node_request_blob(struct mc_node *n, const char *record_id, uint32_t version,
                                        const mc_hash *ciphertext);
-/* The node's own key pair: for opening data keys sealed to this node. The
- * pointer stays valid until mc_node_close; never copy it to disk. */
-const struct mc_keypair *mc_node_keypair(const struct mc_node *n);
+struct mc_vault;
+/* The node's vault (node/vault.h): seals and opens record versions and
+ * derives the research secret; the node's secret key never leaves it.
+ * Valid until mc_node_close; thread-safe. */
+struct mc_vault *mc_node_vault(struct mc_node *n);
 /* Builds a transaction of the given type signed by the node's key, with
  * the node account's next nonce, and admits it now, like mc_node_submit
  * (same errors; the detail in mc_err_detail()); *id_out gets its id. Unlike

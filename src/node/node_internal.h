@@ -21,6 +21,10 @@ struct mc_driver;
 struct mc_journal;
 struct mc_repl;
 struct mc_tx;
+struct mc_vault;
+
+/* The vault's key pair, for signing inside src/node only (vault.c). */
+const struct mc_keypair *mc__vault_signer(const struct mc_vault *v);
 
 struct mc_node_peer {
     char host[64];
@@ -44,7 +48,10 @@ struct mc_node {
 
     struct mc_genesis genesis;
     mc_hash genesis_hash;
-    struct mc_keypair node_key;
+    /* The node's key pair, owned by the vault (guarded, read-only memory):
+     * signing stays inside src/node. */
+    struct mc_vault *vault;
+    const struct mc_keypair *node_key;
     int validator_index;
 
     struct mc_store *store;

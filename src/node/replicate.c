@@ -124,7 +124,7 @@ static void add_want(struct mc_node *n, const mc_hash *ct, const char *id, uint3
     snprintf(w->id, sizeof w->id, "%s", id);
     w->version = version;
     w->size = size;
-    if (origin && memcmp(origin->b, n->node_key.pk.b, 32) != 0) {
+    if (origin && memcmp(origin->b, n->node_key->pk.b, 32) != 0) {
         w->origin = *origin;
         w->has_origin = true;
     }

@@ -10,6 +10,7 @@
 #include "base/hex.h"
 #include "chain/block.h"
 #include "crypto/merkle.h"
+#include "node/node.h"
 
 static int bad(struct mc_verify_report *r, uint64_t height, const char *object,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -305,5 +306,26 @@ int mc_verify_chain(struct mc_store *s, const struct mc_genesis *g, struct mc_ve
     }
     mc_app_close(app);
     mc_store_close(scratch);
+    return rc;
+}
+
+int mc_verify_node(struct mc_node *n, struct mc_verify_report *report, uint64_t *height) {
+    const char *home = mc_node_home(n);
+    const struct mc_genesis *g = mc_node_genesis(n);
+    *height = 0;
+    if (!home || !home[0] || !g) return mc_err_set(MC_ERR_STATE, "this node has no files to verify");
+    char db_path[1024];
+    if ((size_t)snprintf(db_path, sizeof db_path, "%s/data/chain.db", home) >= sizeof db_path)
+        return mc_err_set(MC_ERR_TOO_LARGE, "the node's home path is too long");
+    struct mc_store *store = NULL;
+    mc_err_clear();
+    int rc = mc_store_open(&store, db_path, true);
+    if (rc) return mc_err_set(rc, "cannot open the chain database: %s", mc_err_detail());
+    rc = sqlite3_exec(mc_store_db(store), "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : MC_ERR_IO;
+    if (!rc) rc = mc_store_height(store, height);
+    if (!rc) rc = mc_verify_chain(store, g, report);
+    (void)sqlite3_exec(mc_store_db(store), "COMMIT", NULL, NULL, NULL);
+    if (rc) rc = mc_err_set(rc, "the verification could not run: %s", mc_err_detail());
+    mc_store_close(store);
     return rc;
 }

@@ -34,4 +34,15 @@ struct mc_verify_report {
 MC_MUST_CHECK int mc_verify_chain(struct mc_store *store, const struct mc_genesis *g,
                                   struct mc_verify_report *report);
 
+struct mc_node;
+/* Verifies a running node's own chain (GET /v1/verify): opens its database
+ * read-only on a second connection and runs mc_verify_chain inside one read
+ * transaction, so blocks committed meanwhile are not seen half-way (WAL
+ * gives the snapshot); the node lock is not taken. *height is the chain
+ * height the snapshot holds. Errors: MC_ERR_STATE (the node has no files),
+ * MC_ERR_TOO_LARGE (home path), the store's errors; detail in
+ * mc_err_detail(). */
+MC_MUST_CHECK int mc_verify_node(struct mc_node *n, struct mc_verify_report *report,
+                                 uint64_t *height);
+
 #endif

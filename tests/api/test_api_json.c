@@ -493,9 +493,9 @@ Test(api_json, router) {
     cr_assert_eq(lookup(&m, &res, "GET", seg), 0);
     cr_assert_eq(strlen(m.param), MC_API_SEGMENT_MAX);
 
-    char *path = malloc(MC__API_PATH_MAX + 10);
-    memset(path, '/', MC__API_PATH_MAX + 9);
-    path[MC__API_PATH_MAX + 9] = 0;
+    char *path = malloc(MC_API_PATH_MAX + 10);
+    memset(path, '/', MC_API_PATH_MAX + 9);
+    path[MC_API_PATH_MAX + 9] = 0;
     cr_assert_eq(lookup(&m, &res, "GET", path), MC_ERR_TOO_LARGE);
     cr_assert_eq(res.status, 414);
     json_decref(res.body);

@@ -14,6 +14,7 @@
 #include "app/identity.h"
 #include "app/records.h"
 #include "base/hex.h"
+#include "app/records_payload.h"
 
 static struct mc_keypair enroll(struct env *e, uint8_t role, const char *name) {
     struct mc_keypair m;
@@ -211,15 +212,18 @@ char *env_create(struct env *e, const struct mc_keypair *kp, const char *type, c
 
 size_t env_grant_payload(uint8_t *out, uint8_t kind, const mc_pubkey *member, uint32_t org,
                          uint8_t cats, uint64_t expiry_ms) {
+    struct mc_records_payload *p = calloc(1, sizeof *p);
+    cr_assert_not_null(p);
+    p->type = MC_TX_RECORD_GRANT;
+    p->kind = kind;
+    if (member) p->member = *member;
+    p->org = org;
+    p->categories = cats;
+    p->expiry_ms = expiry_ms;
     struct mc_buf b;
     mc_buf_init(&b, 0);
-    static const mc_pubkey zero;
-    mc_enc_u8(&b, kind);
-    mc_enc_fixed(&b, (member ? member : &zero)->b, 32);
-    mc_enc_u32(&b, org);
-    mc_enc_u8(&b, cats);
-    mc_enc_u64(&b, expiry_ms);
-    mc_enc_u16(&b, 0);
+    cr_assert_eq(mc_records_payload_encode(&b, p), 0);
+    free(p);
     memcpy(out, b.data, b.len);
     size_t n = b.len;
     mc_buf_deinit(&b);

@@ -15,6 +15,7 @@
 #include "blob/blob.h"
 #include "node/verify.h"
 #include "records_env.h"
+#include "app/records_payload.h"
 
 static long get_status(struct env *e, const struct mc_keypair *kp, const char *path,
                        const struct rq_opt *opt) {
@@ -308,10 +309,15 @@ Test(records, erasure_gone_log_intact_chain_verifies, .timeout = 60) {
     size_t logged = env_log_count(&e, &e.patient.pk, NULL, MC_OUTCOME_SUCCESS);
     cr_assert_eq(count_blobs(&e), 2);
     /* Only the patient erases. */
+    struct mc_records_payload *erase = calloc(1, sizeof *erase);
+    cr_assert_not_null(erase);
+    erase->type = MC_TX_RECORD_ERASE;
+    erase->count = 1;
+    snprintf(erase->erase_ids[0], sizeof erase->erase_ids[0], "%s", id);
     struct mc_buf p;
     mc_buf_init(&p, 0);
-    mc_enc_u16(&p, 1);
-    mc_enc_str8(&p, id);
+    cr_assert_eq(mc_records_payload_encode(&p, erase), 0);
+    free(erase);
     size_t len;
     uint64_t dn = 2;
     uint8_t *tx = tu_tx(&len, e.t.chain_id, MC_TX_RECORD_ERASE, &e.doc, ++dn, p.data, p.len);
@@ -389,12 +395,15 @@ Test(records, break_glass_flagged_and_reviewed, .timeout = 60) {
     cr_assert_not_null(strstr(r.body, "\"BTG\""));
     rq_free(&r);
     /* The auditor closes it. */
+    struct mc_records_payload *review = calloc(1, sizeof *review);
+    cr_assert_not_null(review);
+    review->type = MC_TX_RECORD_REVIEW;
+    cr_assert_eq(mc_hex_decode(review->ref.b, 32, access), 0);
+    snprintf(review->reason, sizeof review->reason, "justified: patient was unconscious");
     struct mc_buf p;
     mc_buf_init(&p, 0);
-    mc_hash h;
-    cr_assert_eq(mc_hex_decode(h.b, 32, access), 0);
-    mc_enc_fixed(&p, h.b, 32);
-    mc_enc_str8(&p, "justified: patient was unconscious");
+    cr_assert_eq(mc_records_payload_encode(&p, review), 0);
+    free(review);
     env_tx(&e, &e.auditor, &e.auditor_nonce, MC_TX_RECORD_REVIEW, p.data, p.len);
     mc_buf_deinit(&p);
     tu_commit(&e.t);

@@ -12,11 +12,13 @@
  *     changed dataset and enrolment without consent, and passes a clean trial. */
 #include <criterion/criterion.h>
 #include <sqlite3.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "node/vault.h"
 #include "api/deid.h"
 #include "app/identity.h"
 #include "app/records.h"
@@ -38,7 +40,7 @@ static char *observation(const struct mc_keypair *pat, int value) {
 
 static void pseudonym(char out[35], struct env *e, const char *study, const struct mc_keypair *pat) {
     uint8_t secret[32];
-    mc_deid_secret(secret, mc_node_keypair(e->t.node));
+    mc_vault_research_secret(mc_node_vault(e->t.node), secret);
     mc_deid_pseudonym(out, secret, study, &pat->pk);
 }
 
@@ -552,10 +554,8 @@ Test(deid, zip3_age_pseudonym_and_allow_list) {
     json_decref(row);
     json_decref(obs);
 
-    struct mc_keypair node;
-    mc_keypair_generate(&node);
     uint8_t secret[32];
-    mc_deid_secret(secret, &node);
+    randombytes_buf(secret, sizeof secret);
     mc_pubkey a = {{1}};
     char p1[35], p2[35], p3[35];
     mc_deid_pseudonym(p1, secret, "s1", &a);

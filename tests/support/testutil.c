@@ -8,6 +8,8 @@
 
 #include "base/codec.h"
 #include "crypto/keyfile.h"
+#include "app/identity_payload.h"
+#include "app/txtypes.h"
 
 void *tu_keep(void *p) {
     static void *kept[4096];
@@ -43,11 +45,11 @@ uint8_t *tu_tx(size_t *len, const char *chain_id, uint16_t type, const struct mc
 }
 
 size_t tu_enroll_payload(uint8_t *out, const mc_pubkey *member, uint8_t role, const char *name) {
+    struct mc_identity_payload p = {.type = MC_TX_ENROLL_MEMBER, .key = *member, .role = role};
+    snprintf(p.name, sizeof p.name, "%s", name);
     struct mc_buf b;
     mc_buf_init(&b, 0);
-    mc_enc_fixed(&b, member->b, 32);
-    mc_enc_u8(&b, role);
-    mc_enc_str8(&b, name);
+    cr_assert_eq(mc_identity_payload_encode(&b, &p), 0);
     memcpy(out, b.data, b.len);
     size_t n = b.len;
     mc_buf_deinit(&b);
@@ -55,10 +57,11 @@ size_t tu_enroll_payload(uint8_t *out, const mc_pubkey *member, uint8_t role, co
 }
 
 size_t tu_revoke_payload(uint8_t *out, const mc_pubkey *member, const char *reason) {
+    struct mc_identity_payload p = {.type = MC_TX_REVOKE_MEMBER, .key = *member};
+    snprintf(p.reason, sizeof p.reason, "%s", reason);
     struct mc_buf b;
     mc_buf_init(&b, 0);
-    mc_enc_fixed(&b, member->b, 32);
-    mc_enc_str8(&b, reason);
+    cr_assert_eq(mc_identity_payload_encode(&b, &p), 0);
     memcpy(out, b.data, b.len);
     size_t n = b.len;
     mc_buf_deinit(&b);

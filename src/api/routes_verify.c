@@ -1,9 +1,8 @@
 /* GET /v1/verify: the node's own full-chain verification, for the explorer.
  *
- * Runs `medchain verify` (mc_verify_chain) over the node's database through
- * a separate read-only connection, inside one read transaction so that the
- * blocks committed meanwhile are not seen half-way (WAL gives the snapshot).
- * The node lock is not taken: block production goes on.
+ * Runs `medchain verify` over the node's database through one node call
+ * (mc_verify_node: a separate read-only connection, one read transaction,
+ * the node lock not taken, so block production goes on).
  *
  * Bounded rate: at most one verification runs at a time in the process, and
  * a new one starts only after a pause of VERIFY_INTERVAL_S seconds or
@@ -16,7 +15,6 @@
  * answer says when it ran, at which height, how long it took and when the
  * next run may start (next_run_at_ms). */
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -66,36 +64,14 @@ static json_t *report_view(bool cached) {
 
 /* Runs the verification; called with verify_lock held. */
 static int run_verify(struct mc_node *node, struct mc__api_response *res) {
-    const char *home = mc_node_home(node);
-    const struct mc_genesis *g = mc_node_genesis(node);
-    if (!home || !home[0] || !g) {
-        mc__api_fail(res, 503, MC_ERR_STATE, "this node has no files to verify");
-        return MC_ERR_STATE;
-    }
-    char db_path[1024];
-    if ((size_t)snprintf(db_path, sizeof db_path, "%s/data/chain.db", home) >= sizeof db_path) {
-        mc__api_fail(res, 500, MC_ERR_TOO_LARGE, "the node's home path is too long");
-        return MC_ERR_TOO_LARGE;
-    }
-    struct mc_store *store = NULL;
-    mc_err_clear();
-    int rc = mc_store_open(&store, db_path, true);
-    if (rc) {
-        mc__api_fail(res, 500, rc, "cannot open the chain database: %s", mc_err_detail());
-        return rc;
-    }
     struct mc_verify_report report;
     memset(&report, 0, sizeof report);
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     uint64_t height = 0;
-    rc = sqlite3_exec(mc_store_db(store), "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? 0 : MC_ERR_IO;
-    if (!rc) rc = mc_store_height(store, &height);
-    if (!rc) rc = mc_verify_chain(store, g, &report);
-    (void)sqlite3_exec(mc_store_db(store), "COMMIT", NULL, NULL, NULL);
-    mc_store_close(store);
+    int rc = mc_verify_node(node, &report, &height);
     if (rc) {
-        mc__api_fail(res, 500, rc, "the verification could not run: %s", mc_err_detail());
+        mc__api_fail(res, rc == MC_ERR_STATE ? 503 : 500, rc, "%s", mc_err_detail());
         return rc;
     }
     last.node = node;

@@ -1,0 +1,273 @@
+/* FHIR audit views: AuditEvent (the on-chain access log, IHE BALP shaped)
+ * and Consent (the patient's grants) searches, signed like every private
+ * read, the read itself logged. */
+#include "api/routes.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/fhir.h"
+#include "api/fhir_reply.h"
+#include "api/gate.h"
+#include "api/records_view.h"
+#include "app/identity.h"
+#include "app/records.h"
+#include "base/hex.h"
+#include "node/vault.h"
+
+/* --- AuditEvent and Consent --- */
+
+struct q_audit {
+    const mc_pubkey *patient; /* NULL: all (auditors) */
+    const mc_pubkey *requester;
+    bool has_agent;
+    mc_pubkey agent;
+    uint64_t from_ms, to_ms;
+    struct mc_access_decision view;
+    json_t *bundle;
+    const mc_pubkey *node_key;
+    int rc;
+};
+
+/* Adds a generated resource (NULL: skipped) whose id is a transaction id. */
+static void add_entry(json_t *bundle, json_t *resource, const char *type, const mc_hash *id) {
+    if (!resource) return;
+    char hx[65];
+    mc_hex_encode(hx, id->b, 32);
+    mc__fhir_reply_bundle_add(bundle, resource, type, hx, "match");
+}
+
+static json_t *audit_event(const struct mc_access_entry *e, const mc_pubkey *node_key) {
+    char who[65], pat[65], tx[65], node[65], t[32];
+    mc_hex_encode(who, e->requester.b, 32);
+    mc_hex_encode(pat, e->patient.b, 32);
+    mc_hex_encode(tx, e->tx_id.b, 32);
+    mc_hex_encode(node, node_key->b, 32);
+    mc_fhir_instant(t, e->time_ms);
+    const char *action = e->action == MC_ACTION_CREATE ? "C" : e->action == MC_ACTION_EXPORT ? "R"
+                                                                                             : e->action == MC_ACTION_SEARCH ? "E" : "R";
+    char outcome[4];
+    snprintf(outcome, sizeof outcome, "%u", e->outcome);
+    char what[128];
+    snprintf(what, sizeof what, "%s", e->id[0] ? e->id : "");
+    json_t *ev = json_pack(
+        "{s:s, s:s, s:{s:s, s:s, s:s}, s:[{s:s, s:s}], s:s, s:s, s:s, s:s,"
+        " s:[{s:{s:s, s:{s:s, s:s}}, s:b, s:[{s:[{s:s, s:s}]}]}],"
+        " s:{s:{s:s, s:{s:s, s:s}}}}",
+        "resourceType", "AuditEvent", "id", tx,
+        "type", "system", "http://terminology.hl7.org/CodeSystem/audit-event-type", "code", "rest",
+        "display", "RESTful Operation",
+        "subtype", "system", "http://hl7.org/fhir/restful-interaction", "code",
+        e->action == MC_ACTION_SEARCH ? "search-type" : e->action == MC_ACTION_CREATE ? "create" : e->action == MC_ACTION_VREAD ? "vread" : "read",
+        "action", action, "recorded", t, "outcome", outcome, "outcomeDesc", e->reason,
+        "agent", "who", "reference", "", "identifier", "system", "urn:medchain:account", "value", who,
+        "requestor", 1, "purposeOfUse", "coding", "system",
+        "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code", mc_purpose_code(e->purpose ? e->purpose : MC_PURPOSE_TREAT),
+        "source", "observer", "reference", "", "identifier", "system", "urn:medchain:node", "value", node);
+    if (!ev) return NULL;
+    /* agent.who and source.observer carry identifiers, not references. */
+    json_object_del(json_object_get(json_array_get(json_object_get(ev, "agent"), 0), "who"), "reference");
+    json_object_del(json_object_get(json_object_get(ev, "source"), "observer"), "reference");
+    json_t *entity = json_array();
+    json_t *ent = json_pack("{s:{s:{s:s, s:s}}, s:[{s:s, s:s}]}", "what", "identifier", "system",
+                            "urn:medchain:record", "value", what[0] ? what : "(none)", "detail",
+                            "type", "ledger-transaction", "valueString", tx);
+    if (ent) json_array_append_new(entity, ent);
+    json_t *pent = json_pack("{s:{s:s}, s:{s:s}}", "what", "reference", "", "role", "code", "1");
+    if (pent) {
+        char ref[80];
+        snprintf(ref, sizeof ref, "Patient/%s", pat);
+        json_object_set_new(json_object_get(pent, "what"), "reference", json_string(ref));
+        json_object_set_new(pent, "role", json_pack("{s:s, s:s}", "system",
+                                                    "http://terminology.hl7.org/CodeSystem/object-role", "code", "1"));
+        json_array_append_new(entity, pent);
+    }
+    json_object_set_new(ev, "entity", entity);
+    return ev;
+}
+
+static int audit_row(void *ctx, const struct mc_access_entry *e) {
+    struct q_audit *q = ctx;
+    if (q->has_agent && memcmp(e->requester.b, q->agent.b, 32)) return 0;
+    if (q->from_ms && e->time_ms < q->from_ms) return 0;
+    if (q->to_ms && e->time_ms >= q->to_ms) return 0;
+    if (json_array_size(json_object_get(q->bundle, "entry")) >= 5000) return 1;
+    add_entry(q->bundle, audit_event(e, q->node_key), "AuditEvent", &e->tx_id);
+    return 0;
+}
+
+static int q_audit(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_audit *q = ctx;
+    struct mc_state *st = mc_app_state(app);
+    if (q->patient) {
+        mc_records_decide_patient_view(st, q->requester, q->patient, &q->view);
+    } else {
+        struct mc_account a;
+        q->view.allowed = mc_identity_get_account(st, q->requester, &a) == 0 &&
+                          a.status == MC_ACCOUNT_ACTIVE && a.role == MC_ROLE_AUDITOR;
+        q->view.status = 403;
+        snprintf(q->view.reason, sizeof q->view.reason, "only auditors search the whole access log");
+        q->view.purpose = MC_PURPOSE_HOPERAT;
+    }
+    if (q->view.allowed) q->rc = mc_records_scan_access(st, q->patient, audit_row, q);
+    return 0;
+}
+
+static json_t *consent(const mc_pubkey *patient, const struct mc_grant *g, uint64_t now_ms) {
+    char id[65], pat[65], who[80];
+    mc_hex_encode(id, g->id.b, 32);
+    mc_hex_encode(pat, patient->b, 32);
+    if (g->kind == MC_GRANTEE_MEMBER) {
+        char m[65];
+        mc_hex_encode(m, g->member.b, 32);
+        snprintf(who, sizeof who, "%s", m);
+    } else {
+        snprintf(who, sizeof who, "%u", g->org);
+    }
+    bool active = !g->revoked_height && !(g->expiry_ms && g->expiry_ms <= now_ms);
+    char pref[80];
+    snprintf(pref, sizeof pref, "Patient/%s", pat);
+    json_t *c = json_pack(
+        "{s:s, s:s, s:s, s:{s:s}, s:[{s:[{s:s, s:s}]}], s:{s:s}, s:{s:s, s:{s:{s:{s:s, s:s}}}}}",
+        "resourceType", "Consent", "id", id, "status", active ? "active" : "inactive",
+        "scope", "text", "patient-privacy", "category", "coding", "system", "http://loinc.org",
+        "code", "59284-0", "patient", "reference", pref,
+        "provision", "type", "permit", "actor", "reference", "identifier",
+        "system", g->kind == MC_GRANTEE_MEMBER ? "urn:medchain:account" : "urn:medchain:org",
+        "value", who);
+    /* provision.actor is a list of {role, reference}; R4 requires a policy
+     * or policyRule (ppc-1): the patient opted in. */
+    if (c) {
+        json_object_set_new(c, "policyRule",
+                            json_pack("{s:[{s:s, s:s}]}", "coding", "system",
+                                      "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code", "OPTIN"));
+        json_t *pv = json_object_get(c, "provision");
+        json_t *one = json_object_get(pv, "actor");
+        json_object_set_new(pv, "actor", json_pack("[O]", one));
+    }
+    if (!c) return NULL;
+    json_t *prov = json_object_get(c, "provision");
+    json_t *actor = json_object_get(json_array_get(json_object_get(prov, "actor"), 0), "reference");
+    (void)actor;
+    /* provision.actor[] = {role, reference{identifier}} */
+    json_t *act = json_array_get(json_object_get(prov, "actor"), 0);
+    json_object_set_new(act, "role", json_pack("{s:[{s:s, s:s}]}", "coding", "system",
+                                               "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
+                                               "code", "IRCP"));
+    json_t *classes = json_array();
+    for (int i = 0; i < 8; i++)
+        if (g->categories & (1u << i))
+            json_array_append_new(classes, json_pack("{s:s, s:s}", "system", "urn:medchain:category",
+                                                     "code", mc_category_name((uint8_t)(1u << i))));
+    json_object_set_new(prov, "class", classes);
+    if (g->expiry_ms) {
+        char t[32];
+        mc_fhir_instant(t, g->expiry_ms);
+        json_object_set_new(prov, "period", json_pack("{s:s}", "end", t));
+    }
+    return c;
+}
+
+struct q_consent {
+    const mc_pubkey *patient, *requester;
+    struct mc_access_decision view;
+    json_t *bundle;
+    uint64_t now_ms;
+};
+
+static int consent_row(void *ctx, const mc_pubkey *patient, const struct mc_grant *g) {
+    struct q_consent *q = ctx;
+    add_entry(q->bundle, consent(patient, g, q->now_ms), "Consent", &g->id);
+    return 0;
+}
+
+static int q_consent(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_consent *q = ctx;
+    mc_records_decide_patient_view(mc_app_state(app), q->requester, q->patient, &q->view);
+    if (q->view.allowed && mc_records_scan_grants(mc_app_state(app), q->patient, consent_row, q))
+        q->view.allowed = false;
+    return 0;
+}
+
+void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__api_request *req,
+                                  struct mc__api_response *res) {
+    mc_pubkey patient;
+    const char *pa = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
+    bool has_patient = pa != NULL;
+    if (has_patient && mc__records_view_parse_patient(&patient, pa)) {
+        mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "patient must be a patient key (hex) or Patient/<key>");
+        return;
+    }
+    if (!audit && !has_patient) {
+        mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "Consent search needs patient=");
+        return;
+    }
+    struct q_audit qa = {.patient = has_patient ? &patient : NULL, .node_key = mc_vault_public_key(mc_node_vault(node))};
+    if (audit) {
+        const char *ag = req->arg ? req->arg(req->arg_ctx, "agent") : NULL;
+        if (ag && mc_api_parse_pubkey(&qa.agent, ag)) {
+            mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "agent must be an account key (hex)");
+            return;
+        }
+        qa.has_agent = ag != NULL;
+        const char *date = req->arg ? req->arg(req->arg_ctx, "date") : NULL;
+        if (date) {
+            uint64_t ms;
+            bool ge = strncmp(date, "ge", 2) == 0, lt = strncmp(date, "lt", 2) == 0;
+            if (mc_fhir_parse_date(&ms, date + ((ge || lt) ? 2 : 0))) {
+                mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "date must be [ge|lt]YYYY[-MM[-DD]]");
+                return;
+            }
+            if (lt) qa.to_ms = ms;
+            else if (ge) qa.from_ms = ms;
+            else qa.from_ms = ms, qa.to_ms = ms + 86400000ULL;
+        }
+    }
+    struct mc__gate s;
+    mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    struct mc__gate_access a = {.patient = has_patient ? &patient : NULL, .action = MC_ACTION_AUDIT,
+                           .purpose = MC_PURPOSE_HOPERAT, .outcome = MC_OUTCOME_SECURITY};
+    if (s.rc) {
+        mc__gate_refuse_access(node, res, &s, &a, true, s.rc, s.why);
+        mc__gate_release(&s);
+        return;
+    }
+    json_t *b = mc__fhir_reply_bundle("searchset");
+    struct mc_access_decision view;
+    if (audit) {
+        qa.requester = &s.v.key;
+        qa.bundle = b;
+        (void)mc_node_query(node, q_audit, &qa);
+        view = qa.view;
+    } else {
+        struct q_consent qc = {.patient = &patient, .requester = &s.v.key, .bundle = b,
+                               .now_ms = mc__records_view_block_time_ms(node)};
+        (void)mc_node_query(node, q_consent, &qc);
+        view = qc.view;
+    }
+    a.outcome = MC_OUTCOME_REFUSED;
+    if (!view.allowed) {
+        json_decref(b);
+        a.status = (uint16_t)view.status;
+        mc__gate_refuse_access(node, res, &s, &a, true, MC_ERR_FORBIDDEN, view.reason);
+        mc__gate_release(&s);
+        return;
+    }
+    a.outcome = MC_OUTCOME_SUCCESS;
+    a.status = 200;
+    a.purpose = view.purpose;
+    a.reason = audit ? "access log read" : "grants read";
+    mc_hash txid;
+    if (mc__gate_log_access(node, &s, &a, &txid)) {
+        json_decref(b);
+        mc__fhir_reply_fail(res, 503, MC_ERR_FULL, "the access could not be logged: %s", mc_err_detail());
+    } else {
+        mc_hex_encode(res->access_tx, txid.b, 32);
+        mc__fhir_reply_set(res, 200, b);
+    }
+    mc__gate_release(&s);
+}
+

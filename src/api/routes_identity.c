@@ -1,0 +1,152 @@
+/* The membership routes of the /v1 JSON API: an account by key, the
+ * organisations and the validator set. Public: they hold no personal data
+ * (patients appear only as keys). */
+#include "api/routes.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/fhir.h"
+#include "app/evidence.h"
+#include "app/identity.h"
+#include "app/txtypes.h"
+#include "base/hex.h"
+#include "chain/tx.h"
+#include "crypto/merkle.h"
+#include "api/reply.h"
+
+/* --- GET /v1/account/{pubkey} --- */
+
+static int q_account(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct mc__reply_query *q = ctx;
+    struct mc_state *st = mc_app_state(app);
+    struct mc_account a;
+    mc_err_clear();
+    int rc = mc_identity_get_account(st, &q->key, &a);
+    if (rc == MC_ERR_NOT_FOUND) {
+        mc__api_fail(q->res, 0, rc, "no account with key %s", q->param);
+        return 0;
+    }
+    if (rc) {
+        mc__reply_node_error(q->res, rc, "cannot read the account");
+        return 0;
+    }
+    a.name[sizeof a.name - 1] = 0;
+    struct mc_org org;
+    bool have_org = a.org != 0 && mc_identity_get_org(st, a.org, &org) == 0;
+    if (have_org) org.name[sizeof org.name - 1] = 0;
+    mc__reply_ok(q->res, 200, mc_api_json_account(&a, have_org ? &org : NULL));
+    return 0;
+}
+
+void mc__api_account(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                      struct mc__api_response *res) {
+    struct mc__reply_query q = {.node = node, .req = req, .res = res, .param = param};
+    if (mc_api_parse_pubkey(&q.key, param)) {
+        mc__api_fail(res, 0, MC_ERR_MALFORMED, "an account key is 64 hex digits");
+        return;
+    }
+    mc__reply_run(&q, q_account);
+}
+
+/* --- GET /v1/orgs, GET /v1/org/{id} --- */
+
+/* Number of validators the organisation runs, per genesis. */
+static json_t *org_view(const struct mc_genesis *g, const struct mc_org *o) {
+    json_t *j = mc_api_json_org(o);
+    json_int_t validators = 0;
+    for (uint32_t i = 0; g && i < g->valset.count && i < MC_VALIDATORS_MAX; i++)
+        if (g->validator_org[i] == o->id) validators++;
+    return mc__reply_with(j, "validators", json_integer(validators));
+}
+
+static int q_orgs(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct mc__reply_query *q = ctx;
+    const struct mc_genesis *g = mc_node_genesis(q->node);
+    struct mc_state *st = mc_app_state(app);
+    json_t *list = json_array();
+    uint32_t count = g ? g->org_count : 0;
+    if (count > MC_GENESIS_ORGS_MAX) count = MC_GENESIS_ORGS_MAX;
+    for (uint32_t i = 0; list && i < count; i++) {
+        /* The state holds the current record (a new admin key after
+         * governance); genesis is the fallback. */
+        struct mc_org o;
+        if (mc_identity_get_org(st, g->orgs[i].id, &o)) o = g->orgs[i];
+        if (json_array_append_new(list, org_view(g, &o))) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    mc__reply_ok(q->res, 200, json_pack("{s:o}", "organisations", list));
+    return 0;
+}
+
+void mc__api_orgs(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                   struct mc__api_response *res) {
+    struct mc__reply_query q = {.node = node, .req = req, .res = res};
+    mc__reply_run(&q, q_orgs);
+}
+
+static int q_org(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct mc__reply_query *q = ctx;
+    struct mc_org o;
+    mc_err_clear();
+    int rc = mc_identity_get_org(mc_app_state(app), (uint32_t)q->a, &o);
+    if (rc == MC_ERR_NOT_FOUND) {
+        mc__api_fail(q->res, 0, rc, "no organisation with id %llu", (unsigned long long)q->a);
+        return 0;
+    }
+    if (rc) {
+        mc__reply_node_error(q->res, rc, "cannot read the organisation");
+        return 0;
+    }
+    mc__reply_ok(q->res, 200, org_view(mc_node_genesis(q->node), &o));
+    return 0;
+}
+
+void mc__api_org(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                  struct mc__api_response *res) {
+    struct mc__reply_query q = {.node = node, .req = req, .res = res, .param = param};
+    if (mc_api_parse_u64(&q.a, param) || q.a > UINT32_MAX) {
+        mc__api_fail(res, 0, MC_ERR_MALFORMED, "an organisation id is a decimal integer below 2^32");
+        return;
+    }
+    mc__reply_run(&q, q_org);
+}
+
+/* --- GET /v1/validators --- */
+
+void mc__api_validators(struct mc_node *node, const char *param,
+                         const struct mc__api_request *req, struct mc__api_response *res) {
+    const struct mc_genesis *g = mc_node_genesis(node);
+    if (!g) {
+        mc__api_fail(res, 0, MC_ERR_STATE, "the node has no genesis loaded");
+        return;
+    }
+    json_t *list = json_array();
+    uint32_t count = g->valset.count <= MC_VALIDATORS_MAX ? g->valset.count : MC_VALIDATORS_MAX;
+    for (uint32_t i = 0; list && i < count; i++) {
+        const struct mc_validator *v = &g->valset.v[i];
+        const char *org_name = NULL;
+        for (uint32_t k = 0; k < g->org_count && k < MC_GENESIS_ORGS_MAX; k++)
+            if (g->orgs[k].id == g->validator_org[i]) org_name = g->orgs[k].name;
+        json_t *item = json_pack("{s:I, s:o, s:o, s:o, s:I, s:o}", "index", (json_int_t)i, "name",
+                                 mc_api_json_text(v->name), "node_key", mc_api_json_pubkey(&v->pk),
+                                 "power", mc_api_json_u64(v->power), "org",
+                                 (json_int_t)g->validator_org[i], "org_name",
+                                 mc_api_json_text(org_name));
+        if (json_array_append_new(list, item)) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    mc_hash vh;
+    mc_valset_hash(&g->valset, &vh);
+    mc__reply_ok(res, 200,
+       json_pack("{s:o, s:o, s:o}", "valset_hash", mc_api_json_hash(&vh), "total_power",
+                 mc_api_json_u64(g->valset.total_power), "validators", list));
+}
+
