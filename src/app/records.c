@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "app/app.h"
@@ -637,21 +638,28 @@ static int require_role(struct mc_exec *ex, uint8_t role, const char *what) {
     return 0;
 }
 
-/* The keyid parameter of the base's @signature-params line must name key. */
-static bool sigbase_names_key(const uint8_t *base, size_t n, const mc_pubkey *key) {
+/* The keyid parameter of the base's @signature-params line must name key.
+ * The hex digits compare case-insensitively: the gate accepts a keyid in
+ * either case (it decodes the hex), so every request that verified there
+ * names its signer here too and its access entry is never refused for it. */
+bool mc_records_sigbase_names_key(const uint8_t *base, size_t n, const mc_pubkey *key) {
     static const char tag[] = "\"@signature-params\": ";
-    char want[64 + 10];
+    static const char pre[] = ";keyid=\"";
     char hx[65];
     mc_hex_encode(hx, key->b, 32);
-    snprintf(want, sizeof want, ";keyid=\"%s\"", hx);
     /* The last line of the base is the @signature-params line. */
     size_t start = n;
     while (start > 0 && base[start - 1] != '\n') start--;
     size_t line = n - start;
     if (line < sizeof tag - 1 || memcmp(base + start, tag, sizeof tag - 1) != 0) return false;
-    size_t wn = strlen(want);
-    for (size_t i = start; i + wn <= n; i++)
-        if (memcmp(base + i, want, wn) == 0) return true;
+    size_t wn = sizeof pre - 1 + 64 + 1;
+    for (size_t i = start; i + wn <= n; i++) {
+        if (memcmp(base + i, pre, sizeof pre - 1) != 0) continue;
+        const uint8_t *h = base + i + sizeof pre - 1;
+        bool same = h[64] == '"';
+        for (size_t k = 0; same && k < 64; k++) same = tolower(h[k]) == hx[k];
+        if (same) return true;
+    }
     return false;
 }
 
@@ -688,7 +696,7 @@ static int anchor(struct mc_exec *ex, struct mc_dec *d) {
     case MC_AUTHOR_BAD_PATIENT:
         return mc_err_set(MC_ERR_INVALID, "the record's patient is not a registered, active patient");
     }
-    if (!sigbase_names_key(base, base_len, &author) ||
+    if (!mc_records_sigbase_names_key(base, base_len, &author) ||
         mc_ed25519_verify_raw(sig, &author, base, base_len))
         return mc_err_set(MC_ERR_BAD_SIGNATURE,
                           "the author's request signature does not verify over the carried base");
@@ -781,7 +789,7 @@ static int access(struct mc_exec *ex, struct mc_dec *d) {
         struct mc_account a;
         if (mc_identity_get_account(ex->st, &requester, &a) || a.status != MC_ACCOUNT_ACTIVE)
             return mc_err_set(MC_ERR_FORBIDDEN, "a successful access needs an active requester");
-        if (sig_len != MC_SIG_BYTES || !sigbase_names_key(base, base_len, &requester) ||
+        if (sig_len != MC_SIG_BYTES || !mc_records_sigbase_names_key(base, base_len, &requester) ||
             mc_ed25519_verify_raw(sig, &requester, base, base_len))
             return mc_err_set(MC_ERR_BAD_SIGNATURE, "the requester's signature does not verify");
         if ((rc = mc_row_use_once(ex->st, "rs/", &sig_hash, ex->height))) return rc;

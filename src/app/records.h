@@ -341,4 +341,8 @@ struct mc_exec;
 /* Executes record transactions (types 50-55). See app.h for the contract. */
 MC_MUST_CHECK int mc_records_execute(struct mc_exec *ex);
 
+/* Whether a request's RFC 9421 signature base (as an access entry carries it)
+ * names key in its @signature-params keyid (hex in either case). */
+bool mc_records_sigbase_names_key(const uint8_t *base, size_t n, const mc_pubkey *key);
+
 #endif

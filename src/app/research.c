@@ -612,16 +612,11 @@ static int consent(struct mc_exec *ex, struct mc_dec *d) {
 static bool base_binds(const uint8_t *base, size_t n, const mc_pubkey *key, const char *study) {
     static const char tag[] = "\"@signature-params\": ";
     char want[96];
-    char hx[65];
-    mc_hex_encode(hx, key->b, 32);
     size_t start = n;
     while (start > 0 && base[start - 1] != '\n') start--;
     if (n - start < sizeof tag - 1 || memcmp(base + start, tag, sizeof tag - 1) != 0) return false;
-    snprintf(want, sizeof want, ";keyid=\"%s\"", hx);
-    size_t wn = strlen(want);
-    bool keyid = false;
-    for (size_t i = start; i + wn <= n && !keyid; i++) keyid = memcmp(base + i, want, wn) == 0;
-    if (!keyid) return false;
+    if (!mc_records_sigbase_names_key(base, n, key)) return false;
+    size_t wn;
     /* "@target-uri": scheme://host/v1/research/dataset/<study>[?...] */
     static const char turi[] = "\"@target-uri\": ";
     snprintf(want, sizeof want, "/v1/research/dataset/%s", study);
