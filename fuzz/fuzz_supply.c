@@ -6,7 +6,6 @@
  * member of the chosen role and one commissioned pack, so handlers see
  * both empty and populated state. Any crash, sanitizer report or a handler
  * accepting a payload the strict checker refuses is a bug. */
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,18 @@
 #include "app/supply.h"
 #include "app/txtypes.h"
 #include "base/codec.h"
+#include "chain/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static sqlite3 *db;
+static struct mc_store *store;
 static struct mc_state *st;
 
 static void setup(void) {
     mc_crypto_init();
-    if (sqlite3_open(":memory:", &db) ||
-        sqlite3_exec(db, "CREATE TABLE state(key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;",
-                     NULL, NULL, NULL) ||
-        mc_state_create(&st, db))
+    static const uint8_t hash_key[MC_STATE_HASH_KEY_BYTES];
+    if (mc_store_open(&store, ":memory:", false) ||
+        mc_state_create(&st, mc_store_kv(store), hash_key))
         abort();
     static const uint8_t kinds[] = {MC_ORG_MANUFACTURER, MC_ORG_DISTRIBUTOR, MC_ORG_PHARMACY,
                                     MC_ORG_REGULATOR};

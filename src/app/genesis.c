@@ -183,16 +183,3 @@ bool mc_genesis_is_node(const struct mc_genesis *g, const mc_pubkey *key) {
         if (memcmp(g->nodes[i].key.b, key->b, 32) == 0) return true;
     return false;
 }
-
-int mc_genesis_load(struct mc_genesis *g, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return mc_err_set(MC_ERR_IO, "cannot open genesis %s", path);
-    char *buf = malloc(MC_GENESIS_MAX + 1);
-    if (!buf) { fclose(f); return MC_ERR_NOMEM; }
-    size_t n = fread(buf, 1, MC_GENESIS_MAX + 1, f);
-    fclose(f);
-    int rc = n > MC_GENESIS_MAX ? mc_err_set(MC_ERR_TOO_LARGE, "genesis file too large")
-                                : mc_genesis_parse(g, buf, n);
-    free(buf);
-    return rc;
-}

@@ -51,6 +51,5 @@ MC_MUST_CHECK int mc_genesis_parse(struct mc_genesis *g, const char *json, size_
 /* Writes the JSON form (malloc'd, NUL-terminated; caller frees). */
 char *mc_genesis_to_json(const struct mc_genesis *g);
 void mc_genesis_hash(const struct mc_genesis *g, mc_hash *out);
-MC_MUST_CHECK int mc_genesis_load(struct mc_genesis *g, const char *path);
 
 #endif

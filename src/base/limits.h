@@ -44,6 +44,12 @@
 /* Genesis file. */
 #define MC_GENESIS_MAX (1024 * 1024)
 
+/* Application state rows (src/app/state.h): keys are short structured
+ * names built by app/row.c; a value is one encoded object (the largest, a
+ * unit's custody history or a study, stays well under this). */
+#define MC_STATE_KEY_MAX 256
+#define MC_STATE_VALUE_MAX (256 * 1024)
+
 /* Drug supply chain (src/app/supply.h). A commissioning transaction names at
  * most this many serials (a production run is committed in batches). */
 #define MC_SUPPLY_SERIALS_PER_TX_MAX 1000

@@ -29,6 +29,7 @@
 #include "base/codec.h"
 #include "chain/block.h"
 #include "chain/commit.h"
+#include "chain/kv.h"
 #include "crypto/hash.h"
 
 struct mc_store;
@@ -37,6 +38,11 @@ struct mc_store;
 MC_MUST_CHECK int mc_store_open(struct mc_store **out, const char *path, bool read_only);
 void mc_store_close(struct mc_store *s);
 sqlite3 *mc_store_db(struct mc_store *s);
+/* The application's state (the state table) as a key-value store; the
+ * handle lives as long as the store. Its write batch nests inside
+ * mc_store_begin/commit, so a block and its state changes stay one SQL
+ * transaction. */
+struct mc_kv *mc_store_kv(struct mc_store *s);
 
 MC_MUST_CHECK int mc_store_begin(struct mc_store *s);
 MC_MUST_CHECK int mc_store_commit(struct mc_store *s);

@@ -1,6 +1,7 @@
 /* Building, validating and committing blocks (rules in blockexec.h). */
 #include "node/blockexec.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,52 @@ int mc_chain_head_load(struct mc_chain_head *head, struct mc_store *store,
     if ((rc = mc_store_get_commit(store, head->height, &head->commit))) return rc;
     head->has_commit = true;
     return 0;
+}
+
+/* The state hash at height 0: recorded when the genesis state was written,
+ * or written now with the genesis state in one SQL transaction. */
+static int genesis_tip(struct mc_store *store, const struct mc_genesis *g,
+                       struct mc_app_tip *tip) {
+    struct mc_buf h;
+    mc_buf_init(&h, 0);
+    int rc = mc_store_meta_get(store, "genesis_state_hash", &h);
+    if (!rc && h.len == 32) {
+        memcpy(tip->state_hash.b, h.data, 32);
+        mc_buf_deinit(&h);
+        return 0;
+    }
+    mc_buf_deinit(&h);
+    if (rc && rc != MC_ERR_NOT_FOUND) return rc;
+    if ((rc = mc_store_begin(store))) return rc;
+    rc = mc_app_write_genesis(mc_store_kv(store), g, &tip->state_hash);
+    if (rc == MC_ERR_EXISTS) rc = mc_err_set(MC_ERR_TAMPERED, "genesis state hash missing");
+    if (!rc) rc = mc_store_meta_put(store, "genesis_state_hash", tip->state_hash.b, 32);
+    if (!rc) rc = mc_store_commit(store);
+    else mc_store_rollback(store);
+    return rc;
+}
+
+int mc_blockexec_app_open(struct mc_app **out, struct mc_store *store,
+                          const struct mc_genesis *g) {
+    *out = NULL;
+    struct mc_app_tip tip = {.time_ms = g->time_ms};
+    int rc = mc_store_height(store, &tip.height);
+    if (!rc && tip.height == 0) {
+        rc = genesis_tip(store, g, &tip);
+    } else if (!rc) {
+        struct mc_header h;
+        rc = mc_store_get_header(store, tip.height, &h, NULL);
+        if (!rc) {
+            tip.state_hash = h.state_hash;
+            tip.time_ms = h.time_ms;
+        }
+    }
+    if (rc) return rc;
+    uint8_t key[MC_STATE_HASH_KEY_BYTES];
+    randombytes_buf(key, sizeof key);
+    rc = mc_app_open(out, mc_store_kv(store), g, &tip, key);
+    sodium_memzero(key, sizeof key);
+    return rc;
 }
 
 /* Executes txs on top of the head in the app's block overlay and fills the

@@ -80,6 +80,14 @@ MC_MUST_CHECK int mc_block_commit(struct mc_store *store, struct mc_app *app,
                                   const struct mc_candidate *c, const struct mc_commit *cert,
                                   mc_verified_fn verified, void *ctx);
 
+/* Opens the application over the store's state (mc_store_kv) at the
+ * store's latest block. On a store without state it first writes the
+ * genesis state and records S_0 as meta "genesis_state_hash", both in one
+ * SQL transaction; a store with genesis state but no recorded S_0 is
+ * MC_ERR_TAMPERED. Draws the state's random overlay hash key. */
+MC_MUST_CHECK int mc_blockexec_app_open(struct mc_app **out, struct mc_store *store,
+                                        const struct mc_genesis *g);
+
 /* Loads the head from the store (the genesis head on an empty store). */
 MC_MUST_CHECK int mc_chain_head_load(struct mc_chain_head *head, struct mc_store *store,
                                      const struct mc_genesis *g);

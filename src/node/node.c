@@ -187,6 +187,22 @@ static int load_config(struct mc_node *n) {
 
 static void purge_recent_erasures(struct mc_node *n);
 
+int mc_node_genesis_load(struct mc_genesis *g, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return mc_err_set(MC_ERR_IO, "cannot open genesis %s", path);
+    char *buf = malloc(MC_GENESIS_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        return MC_ERR_NOMEM;
+    }
+    size_t n = fread(buf, 1, MC_GENESIS_MAX + 1, f);
+    fclose(f);
+    int rc = n > MC_GENESIS_MAX ? mc_err_set(MC_ERR_TOO_LARGE, "genesis file too large")
+                                : mc_genesis_parse(g, buf, n);
+    free(buf);
+    return rc;
+}
+
 /* Restores the in-memory view of the latest block from the store. */
 static int load_head(struct mc_node *n) {
     int rc = mc_chain_head_load(&n->head, n->store, &n->genesis);
@@ -211,7 +227,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     char p[PATH_MAX];
     int rc = load_config(n);
     if (!rc) rc = path_join(p, sizeof p, home, "genesis.json");
-    if (!rc) rc = mc_genesis_load(&n->genesis, p);
+    if (!rc) rc = mc_node_genesis_load(&n->genesis, p);
     if (!rc) rc = path_join(p, sizeof p, home, "node_key.json");
     if (!rc) rc = mc_keyfile_read(&n->node_key, p, NULL);
     if (!rc) {
@@ -233,7 +249,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
             rc = mc_err_set(MC_ERR_WRONG_CHAIN, "the database belongs to another genesis");
         mc_buf_deinit(&gh);
     }
-    if (!rc) rc = mc_app_open(&n->app, n->store, &n->genesis);
+    if (!rc) rc = mc_blockexec_app_open(&n->app, n->store, &n->genesis);
     if (!rc) rc = path_join(p, sizeof p, home, "data/chain.db");
     if (!rc) rc = mc_blob_open(&n->blobs, p);
     if (!rc) rc = mc_mempool_create(&n->pool);

@@ -37,6 +37,10 @@ struct mc_init_options {
     uint64_t genesis_time_ms;  /* 0: now */
 };
 
+/* Reads and parses a genesis file (at most MC_GENESIS_MAX bytes); the
+ * application only ever sees the parsed struct (mc_genesis_parse). */
+MC_MUST_CHECK int mc_node_genesis_load(struct mc_genesis *g, const char *path);
+
 /* Creates a single-validator home folder. Prints nothing; paths are
  * derivable from home. MC_ERR_EXISTS if genesis.json is already there. */
 MC_MUST_CHECK int mc_node_init_home(const struct mc_init_options *opt);

@@ -343,7 +343,7 @@ Test(records, erasure_gone_log_intact_chain_verifies, .timeout = 60) {
     cr_assert_eq(mc_store_open(&store, db, true), 0);
     struct mc_genesis g;
     char *gp = tu_path(e.t.home, "genesis.json");
-    cr_assert_eq(mc_genesis_load(&g, gp), 0);
+    cr_assert_eq(mc_node_genesis_load(&g, gp), 0);
     struct mc_verify_report rep;
     cr_assert_eq(mc_verify_chain(store, &g, &rep), 0);
     cr_assert_eq(rep.ok, 1, "verify: %s %s", rep.object, rep.detail);
