@@ -9,6 +9,8 @@
  * only for their total length and character set. */
 #include "app/gs1.h"
 
+#include "base/assert.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,11 +208,8 @@ bool mc_gs1_check_digit_valid(const char *digits, size_t n) {
 }
 
 unsigned mc_gs1_year_resolve(unsigned yy, unsigned reference_year) {
-    if (yy > 99 || reference_year < 1000 || reference_year > 9899) {
-        fprintf(stderr, "mc_gs1_year_resolve: yy %u / reference_year %u out of contract\n",
-                yy, reference_year);
-        abort();
-    }
+    /* Misuse by our own code (the contract in gs1.h), never input. */
+    MC_ASSERT(yy <= 99 && reference_year >= 1000 && reference_year <= 9899);
     int diff = (int)yy - (int)(reference_year % 100);
     unsigned century = reference_year / 100;
     if (diff >= 51) century -= 1;
@@ -548,10 +547,8 @@ static void parser_init(struct parser *p, struct mc_gs1_id *out, struct mc_gs1_e
 }
 
 static void check_reference_year(unsigned reference_year) {
-    if (reference_year < 1000 || reference_year > 9899) {
-        fprintf(stderr, "gs1: reference_year %u out of contract (1000..9899)\n", reference_year);
-        abort();
-    }
+    /* Misuse by our own code (the contract in gs1.h), never input. */
+    MC_ASSERT(reference_year >= 1000 && reference_year <= 9899);
 }
 
 static int finish(struct parser *p, int rc) {

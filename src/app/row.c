@@ -1,6 +1,8 @@
 /* State keys and rows (see row.h). */
 #include "app/row.h"
 
+#include "base/assert.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +12,7 @@ void mc_key_init(struct mc_key *k, const char *prefix) {
 }
 
 void mc_key_add(struct mc_key *k, const void *p, size_t n) {
-    if (k->n + n > sizeof k->b) abort(); /* bounded by construction */
+    MC_ASSERT(k->n + n <= sizeof k->b); /* bounded by construction */
     memcpy(k->b + k->n, p, n);
     k->n += n;
 }

@@ -1,6 +1,8 @@
 /* Block header and body encoding (layouts in block.h). */
 #include "chain/block.h"
 
+#include "base/assert.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +49,7 @@ void mc_header_hash(const struct mc_header *h, mc_hash *out) {
     struct mc_buf b;
     mc_buf_init(&b, 0);
     mc_header_encode(&b, h);
-    if (b.err) abort();
+    MC_ASSERT(b.err == 0); /* fixed-size fields */
     mc_sha256(out, b.data, b.len);
     mc_buf_deinit(&b);
 }
@@ -61,7 +63,7 @@ void mc_block_body_encode(struct mc_buf *b, const struct mc_tx_ref *txs, uint32_
         struct mc_buf c;
         mc_buf_init(&c, 0);
         mc_commit_encode(&c, last_commit);
-        if (c.err) abort();
+        MC_ASSERT(c.err == 0); /* at most MC_VALIDATORS_MAX votes */
         mc_enc_bytes32(b, c.data, c.len);
         mc_buf_deinit(&c);
     }
@@ -99,7 +101,7 @@ void mc_block_body_deinit(struct mc_block_body *body) {
 
 void mc_block_tx_root(mc_hash *out, const struct mc_tx_ref *txs, uint32_t count) {
     mc_hash *leaves = malloc((count ? count : 1) * sizeof *leaves);
-    if (!leaves) abort();
+    MC_ASSERT(leaves != NULL); /* at most MC_BLOCK_TXS_MAX hashes */
     for (uint32_t i = 0; i < count; i++) mc_merkle_leaf_hash(&leaves[i], txs[i].bytes, txs[i].len);
     mc_merkle_root_array(out, leaves, count);
     free(leaves);
@@ -109,7 +111,7 @@ void mc_commit_hash(const struct mc_commit *c, mc_hash *out) {
     struct mc_buf b;
     mc_buf_init(&b, 0);
     mc_commit_encode(&b, c);
-    if (b.err) abort();
+    MC_ASSERT(b.err == 0); /* at most MC_VALIDATORS_MAX votes */
     mc_sha256(out, b.data, b.len);
     mc_buf_deinit(&b);
 }

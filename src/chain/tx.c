@@ -1,6 +1,8 @@
 /* Transaction envelope encoding and signatures (layout in tx.h). */
 #include "chain/tx.h"
 
+#include "base/assert.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +24,7 @@ void mc_tx_sign(struct mc_tx *tx, const struct mc_keypair *kp) {
     struct mc_buf b;
     mc_buf_init(&b, MC_TX_MAX);
     mc_tx_encode_unsigned(&b, tx);
-    if (b.err) abort();
+    MC_ASSERT(b.err == 0); /* a decoded or built tx is within MC_TX_MAX */
     mc_sign(tx->sig, kp, MC_SIGN_TX, tx->chain_id, b.data, b.len);
     mc_buf_deinit(&b);
 }

@@ -19,6 +19,8 @@
  * Callers must have called mc_crypto_init(). */
 #include "crypto/keyfile.h"
 
+#include "base/assert.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -56,9 +58,9 @@ static unsigned long long kdf_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 static size_t kdf_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 
 void mc_keyfile_set_kdf_limits(unsigned long long opslimit, size_t memlimit) {
-    if (opslimit < crypto_pwhash_OPSLIMIT_MIN || opslimit > KDF_OPS_MAX ||
-        memlimit < crypto_pwhash_MEMLIMIT_MIN || memlimit > KDF_MEM_MAX)
-        abort(); /* misuse: a cost we would refuse when reading */
+    /* Misuse: a cost we would refuse when reading. */
+    MC_ASSERT(opslimit >= crypto_pwhash_OPSLIMIT_MIN && opslimit <= KDF_OPS_MAX &&
+              memlimit >= crypto_pwhash_MEMLIMIT_MIN && memlimit <= KDF_MEM_MAX);
     kdf_ops = opslimit;
     kdf_mem = memlimit;
 }
@@ -183,7 +185,7 @@ int mc_keyfile_write(const char *path, const struct mc_keypair *kp, const char *
         goto out;
     }
     size_t len = strlen(dump);
-    if (len + 1 > MC_KEYFILE_MAX) abort(); /* fixed-size fields: cannot happen */
+    MC_ASSERT(len + 1 <= MC_KEYFILE_MAX); /* fixed-size fields: cannot happen */
     memcpy(s->text, dump, len);
     s->text[len++] = '\n';
     sodium_memzero(dump, len - 1);

@@ -1,6 +1,8 @@
 /* Domain-separated Ed25519 (see sign.h for the signed message layout). */
 #include "crypto/sign.h"
 
+#include "base/assert.h"
+
 #include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -33,7 +35,7 @@ int mc_ed25519_verify_raw(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk,
  * purpose or chain id from our own code) aborts. */
 static size_t domain(uint8_t *out, size_t cap, const char *purpose, const char *chain_id) {
     size_t pl = strlen(purpose), cl = strlen(chain_id);
-    if (pl > 32 || cl > MC_CHAIN_ID_MAX || 12 + pl + 2 + cl > cap) abort();
+    MC_ASSERT(pl <= 32 && cl <= MC_CHAIN_ID_MAX && 12 + pl + 2 + cl <= cap);
     size_t n = 0;
     memcpy(out + n, "medchain/v1/", 12);
     n += 12;
@@ -53,7 +55,7 @@ void mc_sign(uint8_t sig[MC_SIG_BYTES], const struct mc_keypair *kp, const char 
              const char *chain_id, const void *msg, size_t len) {
     uint8_t stack[STACK_MSG + 128];
     uint8_t *buf = len <= STACK_MSG ? stack : malloc(len + 128);
-    if (!buf) abort();
+    MC_ASSERT(buf != NULL); /* at most MC_TX_MAX-sized messages */
     size_t n = domain(buf, 128, purpose, chain_id);
     if (len) memcpy(buf + n, msg, len);
     crypto_sign_detached(sig, NULL, buf, n + len, kp->sk);
