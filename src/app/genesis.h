@@ -24,9 +24,6 @@
 #include "base/limits.h"
 #include "chain/valset.h"
 
-#define MC_GENESIS_ORGS_MAX 64
-#define MC_GENESIS_NODES_MAX 64
-
 struct mc_genesis {
     char chain_id[MC_CHAIN_ID_MAX + 1];
     uint64_t time_ms;

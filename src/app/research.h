@@ -76,9 +76,6 @@
 #include "crypto/hash.h"
 #include "crypto/sign.h"
 
-#define MC_STUDY_ID_MAX 64
-#define MC_PURPOSE_TOKEN_MAX 64
-
 enum mc_consent_scope { MC_CONSENT_STUDY = 1, MC_CONSENT_PURPOSE = 2 };
 enum mc_consent_action { MC_CONSENT_PERMIT = 1, MC_CONSENT_WITHDRAW = 2 };
 enum mc_outcome_kind { MC_OUTCOME_PRIMARY = 1, MC_OUTCOME_SECONDARY = 2 };

@@ -10,9 +10,6 @@
 #include "app/identity.h"
 #include "app/txtypes.h"
 
-/* Containers nest (pallet > case > unit); deeper nesting is refused so the
- * recursion over a container is bounded. */
-#define NESTING_MAX 4
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -618,8 +615,8 @@ static int move_unit(const struct move *m, const char *gtin, const char *serial,
 
 static int move_container(const struct move *m, const char *sscc, bool top, int depth,
                           uint32_t *units) {
-    if (depth > NESTING_MAX)
-        return mc_err_set(MC_ERR_INVALID, "containers nest deeper than %d levels", NESTING_MAX);
+    if (depth > MC_SUPPLY_NESTING_MAX)
+        return mc_err_set(MC_ERR_INVALID, "containers nest deeper than %d levels", MC_SUPPLY_NESTING_MAX);
     struct container c;
     int rc = get_container(m->ex->st, sscc, &c);
     if (rc == MC_ERR_NOT_FOUND) return mc_err_set(MC_ERR_NOT_FOUND, "no container %s", sscc);

@@ -47,11 +47,15 @@ _Static_assert(SALT_BYTES == 16, "keyfile.h documents a 16-byte salt");
 _Static_assert(NONCE_BYTES == 24, "keyfile.h documents a 24-byte nonce");
 _Static_assert(SEALED_BYTES == 48, "keyfile.h documents a 48-byte sealed seed");
 
-/* The most KDF work a file we read may demand: libsodium's SENSITIVE
- * memory (1 GiB) and four times its SENSITIVE passes. Writing is held to
- * the same bounds so we never write a file we would refuse to read. */
-#define KDF_OPS_MAX (4ULL * crypto_pwhash_OPSLIMIT_SENSITIVE)
-#define KDF_MEM_MAX ((size_t)crypto_pwhash_MEMLIMIT_SENSITIVE)
+/* The most KDF work a file we read may demand (base/limits.h). Writing is
+ * held to the same bounds so we never write a file we would refuse to
+ * read. */
+#define KDF_OPS_MAX MC_KEYFILE_KDF_OPS_MAX
+#define KDF_MEM_MAX MC_KEYFILE_KDF_MEM_MAX
+_Static_assert(MC_KEYFILE_KDF_OPS_MAX == 4ULL * crypto_pwhash_OPSLIMIT_SENSITIVE,
+               "four times libsodium's SENSITIVE passes");
+_Static_assert(MC_KEYFILE_KDF_MEM_MAX == (size_t)crypto_pwhash_MEMLIMIT_SENSITIVE,
+               "libsodium's SENSITIVE memory");
 
 /* Process-wide KDF cost for new files; set at start-up, before threads. */
 static unsigned long long kdf_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;

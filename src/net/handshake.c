@@ -1,9 +1,18 @@
 /* Station-to-station handshake (protocol in handshake.h). */
 #include "net/handshake.h"
 
+#include "base/limits.h"
+#include "net/frame.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Before the peer is authenticated a connection buffers at most
+ * MC_NET_PREAUTH_BYTES: a hello and the first sealed auth frame must fit. */
+_Static_assert(MC_HS_HELLO_BYTES + MC_FRAME_HEADER_BYTES + MC_HS_AUTH_BYTES + MC_FRAME_TAG_BYTES <=
+                   MC_NET_PREAUTH_BYTES,
+               "the handshake fits the pre-authentication bound");
 
 static const uint8_t MAGIC[4] = {'M', 'C', 'N', '1'};
 

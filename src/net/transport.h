@@ -26,12 +26,11 @@
 #include <uv.h>
 
 #include "base/err.h"
+#include "base/limits.h"
 #include "crypto/sign.h"
 
-#define MC_NET_MESSAGE_MAX (9 * 1024 * 1024)  /* a full block with its certificate */
-#define MC_NET_SENDQ_BYTES (64 * 1024 * 1024)
-#define MC_NET_PREAUTH_BYTES 512
-#define MC_NET_PEERS_MAX 64
+/* MC_NET_MESSAGE_MAX, MC_NET_SENDQ_BYTES, MC_NET_PREAUTH_BYTES and
+ * MC_NET_PEERS_MAX are in base/limits.h. */
 
 struct mc_net;
 

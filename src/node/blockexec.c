@@ -142,7 +142,7 @@ int mc_block_build(struct mc_app *app, const struct mc_genesis *g,
     for (int pass = 0; pass < 2; pass++) {
         for (uint32_t i = 0; i < count && n < MC_BLOCK_TXS_MAX; i++) {
             if (done[i]) continue;
-            if (bytes + txs[i].len + 4 > MC_BLOCK_BYTES_MAX - 4096) break;
+            if (bytes + txs[i].len + 4 > MC_BLOCK_BYTES_MAX - MC_BLOCK_BODY_RESERVE_BYTES) break;
             int err = mc_app_deliver(app, txs[i].bytes, txs[i].len, false);
             if (err == 0) {
                 done[i] = true;
@@ -191,7 +191,7 @@ static int check_structure(const struct mc_genesis *g, const struct mc_chain_hea
     if (memcmp(h->prev.b, head->hash.b, 32) != 0)
         return mc_err_set(MC_ERR_INVALID, "block does not extend the chain head");
     if (h->time_ms <= head->time_ms) return mc_err_set(MC_ERR_INVALID, "block time does not increase");
-    if (now_ms && h->time_ms > now_ms + 60000)
+    if (now_ms && h->time_ms > now_ms + MC_BLOCK_TIME_AHEAD_MAX_MS)
         return mc_err_set(MC_ERR_INVALID, "block time is more than 60 s in the future");
     mc_hash vh;
     mc_valset_hash(&g->valset, &vh);

@@ -176,10 +176,12 @@ static int load_config(struct mc_node *n) {
             n->peer_count_cfg++;
     }
     json_t *eb = json_object_get(cfg, "empty_block_ms");
-    if (json_is_integer(eb) && json_integer_value(eb) >= 100 && json_integer_value(eb) <= 60000)
+    if (json_is_integer(eb) && json_integer_value(eb) >= MC_NODE_EMPTY_BLOCK_MS_MIN &&
+        json_integer_value(eb) <= MC_NODE_EMPTY_BLOCK_MS_MAX)
         n->empty_block_ms = (uint32_t)json_integer_value(eb);
     json_t *iv = json_object_get(cfg, "block_interval_ms");
-    if (json_is_integer(iv) && json_integer_value(iv) >= 10 && json_integer_value(iv) <= 60000)
+    if (json_is_integer(iv) && json_integer_value(iv) >= MC_NODE_BLOCK_INTERVAL_MS_MIN &&
+        json_integer_value(iv) <= MC_NODE_BLOCK_INTERVAL_MS_MAX)
         n->block_interval_ms = (uint32_t)json_integer_value(iv);
     json_decref(cfg);
     return rc;
@@ -219,7 +221,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     snprintf(n->home, sizeof n->home, "%s", home);
     pthread_mutex_init(&n->lock, NULL);
     pthread_mutex_init(&n->gossip_lock, NULL);
-    mc_buf_init(&n->gossip, 16 * 1024 * 1024);
+    mc_buf_init(&n->gossip, MC_NODE_GOSSIP_BYTES_MAX);
     if (uv_loop_init(&n->loop)) {
         free(n);
         return mc_err_set(MC_ERR_IO, "cannot create an event loop");
@@ -709,7 +711,7 @@ static void on_wake(uv_async_t *a) {
     struct mc_node *n = a->data;
     pthread_mutex_lock(&n->gossip_lock);
     struct mc_buf q = n->gossip;
-    mc_buf_init(&n->gossip, 16 * 1024 * 1024);
+    mc_buf_init(&n->gossip, MC_NODE_GOSSIP_BYTES_MAX);
     n->gossip_count = 0;
     pthread_mutex_unlock(&n->gossip_lock);
     struct mc_dec d;

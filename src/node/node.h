@@ -171,7 +171,6 @@ MC_MUST_CHECK int mc_node_submit_signed_many(struct mc_node *n, uint16_t type,
  * in that block. At most MC_NODE_OUTBOX_MAX wait; beyond that MC_ERR_FULL
  * (the caller drops the record: the node never queues without bound).
  * MC_ERR_TOO_LARGE for a payload above the type's maximum. Thread-safe. */
-#define MC_NODE_OUTBOX_MAX 1024
 MC_MUST_CHECK int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payload,
                                        size_t len);
 
