@@ -378,7 +378,7 @@ static void fhir_read(struct mc_node *node, const struct fhir_path *fp,
         goto out;
     }
     a.outcome = MC_OUTCOME_REFUSED;
-    if (r.rc || mc_fhir_type_from_name(fp->type) != r.head.type) {
+    if (r.rc || mc_records_type_from_name(fp->type) != r.head.type) {
         a.status = 404;
         refuse(node, res, &s, &a, true, MC_ERR_NOT_FOUND, "no such record");
         goto out;
@@ -486,7 +486,7 @@ static void bundle_add(json_t *b, json_t *res, const char *type, const char *id)
 
 static json_t *provenance(const struct mc_record_head *h, uint32_t v,
                           const struct mc_record_version *rv, const mc_pubkey *node) {
-    const char *type = mc_fhir_type_name(h->type);
+    const char *type = mc_records_type_name(h->type);
     char id[MC_RECORD_ID_MAX + 16], target[160], t[32], author[65], batch[65], org[16];
     snprintf(id, sizeof id, "%s.%u", h->id, v);
     snprintf(target, sizeof target, "%s/%s/_history/%u", type, h->id, v);
@@ -614,7 +614,7 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
         else fhir_fail(res, 400, MC_ERR_MALFORMED, "target must be Type/id, Type/id/_history/v or id");
         return;
     }
-    if (type[0] && !mc_fhir_type_from_name(type)) {
+    if (type[0] && !mc_records_type_from_name(type)) {
         fhir_fail(res, 400, MC_ERR_MALFORMED, "target names an unsupported resource type '%s'", type);
         return;
     }
@@ -625,7 +625,7 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
                          .now_ms = block_time_ms(node), .node_key = &mc_node_keypair(node)->pk,
                          .skip_policy = s.rc != 0};
     (void)mc_node_query(node, q_rec, &r);
-    bool found = r.rc == 0 && (!type[0] || mc_fhir_type_from_name(type) == r.head.type);
+    bool found = r.rc == 0 && (!type[0] || mc_records_type_from_name(type) == r.head.type);
     struct access_log a = {.patient = found ? &r.head.patient : NULL, .id = id, .version = version,
                            .action = by_id ? MC_ACTION_READ : MC_ACTION_SEARCH, .purpose = r.purpose,
                            .outcome = MC_OUTCOME_SECURITY};
@@ -726,7 +726,7 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
         if (open_record(node, &r, &plain) == 0) {
             json_t *one = with_meta(plain.data, plain.len, r.version, r.ver.time_ms);
             if (one) {
-                bundle_add(b, one, mc_fhir_type_name(r.head.type), r.id);
+                bundle_add(b, one, mc_records_type_name(r.head.type), r.id);
                 allowed++;
                 if (export) {
                     struct q_prov qp = {.id = r.id, .list = json_array()};
@@ -1034,7 +1034,7 @@ void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__
         fhir_audit_or_consent(node, fp.type[0] == 'A', req, res);
         return;
     }
-    uint16_t type = mc_fhir_type_from_name(fp.type);
+    uint16_t type = mc_records_type_from_name(fp.type);
     if (!type) {
         fhir_fail(res, 404, MC_ERR_NOT_FOUND, "resource type '%s' is not supported here (see /fhir/metadata)", fp.type);
         return;
@@ -1263,7 +1263,7 @@ static int write_patient(struct mc_node *node, const struct mc__api_request *req
     for (size_t i = 0; i < nr; i++) {
         if (!ref_is_patient(node, refs[i], patient, NULL, 0)) {
             fhir_fail(res, 422, MC_ERR_INVALID, "%s.%s must reference the record's patient",
-                      mc_fhir_type_name(type), type == MC_FHIR_IMMUNIZATION || type == MC_FHIR_CLAIM ||
+                      mc_records_type_name(type), type == MC_FHIR_IMMUNIZATION || type == MC_FHIR_CLAIM ||
                       type == MC_FHIR_EXPLANATION_OF_BENEFIT || type == MC_FHIR_ALLERGY_INTOLERANCE ? "patient" : "subject");
             return MC_ERR_INVALID;
         }
@@ -1290,9 +1290,9 @@ static void fhir_write(struct mc_node *node, const struct fhir_path *fp, bool up
         fhir_fail(res, 422, MC_ERR_INVALID, "%s", why);
         goto out;
     }
-    if (strcmp(mc_fhir_type_name(type), fp->type) != 0) {
+    if (strcmp(mc_records_type_name(type), fp->type) != 0) {
         fhir_fail(res, 400, MC_ERR_INVALID, "resourceType %s does not match the URL's %s",
-                  mc_fhir_type_name(type), fp->type);
+                  mc_records_type_name(type), fp->type);
         goto out;
     }
     mc_pubkey patient;
@@ -1378,7 +1378,7 @@ void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc_
         fhir_fail(res, 404, MC_ERR_NOT_FOUND, "create is POST /fhir/{type}");
         return;
     }
-    if (!mc_fhir_type_from_name(fp.type)) {
+    if (!mc_records_type_from_name(fp.type)) {
         fhir_fail(res, 404, MC_ERR_NOT_FOUND, "resource type '%s' is not supported (see /fhir/metadata)", fp.type);
         return;
     }
@@ -1388,7 +1388,7 @@ void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc_
 void mc__api_fhir_put(struct mc_node *node, const char *param, const struct mc__api_request *req,
                       struct mc__api_response *res) {
     struct fhir_path fp;
-    if (parse_path(&fp, param) || fp.parts != 2 || !mc_fhir_type_from_name(fp.type)) {
+    if (parse_path(&fp, param) || fp.parts != 2 || !mc_records_type_from_name(fp.type)) {
         fhir_fail(res, 404, MC_ERR_NOT_FOUND, "update is PUT /fhir/{type}/{id}");
         return;
     }
@@ -1484,7 +1484,7 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
         const char *full = json_string_value(json_object_get(e, "fullUrl"));
         if (!full || !full[0]) continue;
         char to[120];
-        snprintf(to, sizeof to, "%s/%s", mc_fhir_type_name(recs[i].type), recs[i].id);
+        snprintf(to, sizeof to, "%s/%s", mc_records_type_name(recs[i].type), recs[i].id);
         for (size_t k = 0; k < n; k++)
             mc_fhir_rewrite_refs(json_object_get(json_array_get(entries, k), "resource"), full, to);
     }
@@ -1499,7 +1499,7 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
                 ok = false;
                 for (size_t j = 0; j < n && !ok; j++) {
                     char want[120];
-                    snprintf(want, sizeof want, "%s/%s", mc_fhir_type_name(recs[j].type), recs[j].id);
+                    snprintf(want, sizeof want, "%s/%s", mc_records_type_name(recs[j].type), recs[j].id);
                     ok = strcmp(want, refs[k]) == 0;
                 }
             } else {
@@ -1508,7 +1508,7 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
             if (!ok) {
                 fhir_fail(res, 422, MC_ERR_INVALID,
                           "Bundle.entry[%zu] (%s): reference %.80s does not point at the patient%s", i,
-                          mc_fhir_type_name(recs[i].type), refs[k],
+                          mc_records_type_name(recs[i].type), refs[k],
                           recs[i].type == MC_FHIR_PROVENANCE ? "'s records in this Bundle" : "");
                 goto out;
             }
@@ -1553,7 +1553,7 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
     json_t *resp = json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "transaction-response", "entry");
     for (size_t i = 0; i < n && resp; i++) {
         char loc[140];
-        snprintf(loc, sizeof loc, "%s/%s/_history/1", mc_fhir_type_name(recs[i].type), recs[i].id);
+        snprintf(loc, sizeof loc, "%s/%s/_history/1", mc_records_type_name(recs[i].type), recs[i].id);
         json_array_append_new(json_object_get(resp, "entry"),
                               json_pack("{s:{s:s, s:s, s:s}}", "response", "status", "201 Created",
                                         "location", loc, "etag", "W/\"1\""));
@@ -1583,7 +1583,7 @@ void mc__api_fhir_metadata(struct mc_node *node, const char *param,
                             ? json_pack("[{s:s},{s:s},{s:s}]", "code", "read", "code", "vread", "code", "search-type")
                             : json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "code", "read", "code", "vread",
                                         "code", "search-type", "code", "create", "code", "update");
-        json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:[{s:s, s:s}]}", "type", mc_fhir_type_name(t),
+        json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:[{s:s, s:s}]}", "type", mc_records_type_name(t),
                               "interaction", inter, "versioning", "versioned", "readHistory", 1,
                               "searchParam", "name", "patient", "type", "reference");
         if (t == MC_FHIR_PROVENANCE) {
@@ -1672,7 +1672,7 @@ static int q_meta(void *ctx, struct mc_store *store, struct mc_app *app) {
             }
         }
         json_array_append_new(q->list, json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:o}", "id", h.id, "type",
-                                                 mc_fhir_type_name(h.type), "category", mc_category_name(h.category),
+                                                 mc_records_type_name(h.type), "category", mc_category_name(h.category),
                                                  "org", (json_int_t)h.org, "versions", (json_int_t)h.versions,
                                                  "erased", h.erased, "history", vers));
     }
@@ -1883,7 +1883,7 @@ void mc__api_records_sealed(struct mc_node *node, const char *param,
     json_decref(res->body);
     res->status = 200;
     res->body = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:o, s:s, s:o, s:o, s:I}", "id", r->id,
-                          "type", mc_fhir_type_name(r->head.type), "version", (json_int_t)r->version,
+                          "type", mc_records_type_name(r->head.type), "version", (json_int_t)r->version,
                           "versions", (json_int_t)r->head.versions, "last_updated", t,
                           "patient", mc_api_json_pubkey(&r->head.patient),
                           "ciphertext_hash", mc_api_json_hash(&r->ver.ciphertext),

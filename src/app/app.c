@@ -9,7 +9,7 @@
 #include "app/records.h"
 #include "app/research.h"
 #include "app/supply.h"
-#include "app/evidence.h"
+#include "app/equivocation.h"
 #include "app/txtypes.h"
 #include "base/assert.h"
 
@@ -175,7 +175,7 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
     case MC_TX_REVOKE_MEMBER:
     case MC_TX_REGISTER_PATIENT:
     case MC_TX_ROTATE_KEY: return mc_identity_execute(ex);
-    case MC_TX_EVIDENCE: return mc_evidence_execute(ex);
+    case MC_TX_EVIDENCE: return mc_equivocation_execute(ex);
     case MC_TX_RECORD_ANCHOR:
     case MC_TX_RECORD_ACCESS:
     case MC_TX_RECORD_GRANT:

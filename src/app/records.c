@@ -48,17 +48,17 @@ static const char *const purpose_codes[] = {NULL, "TREAT", "ETREAT", "BTG", "HRE
 static const char *const action_names[] = {NULL, "read", "vread", "search", "export", "audit",
                                            "create"};
 
-const char *mc_fhir_type_name(uint16_t t) {
+const char *mc_records_type_name(uint16_t t) {
     return t >= 1 && t <= MC_FHIR_TYPE_MAX ? type_names[t] : NULL;
 }
 
-uint16_t mc_fhir_type_from_name(const char *name) {
+uint16_t mc_records_type_from_name(const char *name) {
     for (uint16_t t = 1; name && t <= MC_FHIR_TYPE_MAX; t++)
         if (strcmp(type_names[t], name) == 0) return t;
     return 0;
 }
 
-uint8_t mc_fhir_type_category(uint16_t t) {
+uint8_t mc_records_type_category(uint16_t t) {
     return t >= 1 && t <= MC_FHIR_TYPE_MAX ? type_category[t] : 0;
 }
 
@@ -708,7 +708,7 @@ static int anchor(struct mc_exec *ex, struct mc_dec *d) {
         v.size = mc_dec_u32(d);
         if (d->err) return mc_err_set(MC_ERR_MALFORMED, "record_anchor entry %u does not decode", i);
         if (!mc_record_id_valid(id)) return mc_err_set(MC_ERR_INVALID, "record id '%s' is not a FHIR id", id);
-        if (!mc_fhir_type_name(type)) return mc_err_set(MC_ERR_INVALID, "unknown resource type %u", type);
+        if (!mc_records_type_name(type)) return mc_err_set(MC_ERR_INVALID, "unknown resource type %u", type);
         if (ver == 0) return mc_err_set(MC_ERR_INVALID, "record versions start at 1");
         struct mc_record_head h;
         rc = mc_records_get_head(ex->st, id, &h);
@@ -718,7 +718,7 @@ static int anchor(struct mc_exec *ex, struct mc_dec *d) {
             memset(&h, 0, sizeof h);
             snprintf(h.id, sizeof h.id, "%s", id);
             h.type = type;
-            h.category = mc_fhir_type_category(type);
+            h.category = mc_records_type_category(type);
             h.patient = patient;
             h.org = au.org;
             struct mc_key pk;

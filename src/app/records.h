@@ -207,10 +207,10 @@ struct mc_break_glass {
 };
 
 /* Names and codes. NULL / 0 when unknown. */
-const char *mc_fhir_type_name(uint16_t type);
-uint16_t mc_fhir_type_from_name(const char *name);
+const char *mc_records_type_name(uint16_t type);
+uint16_t mc_records_type_from_name(const char *name);
 /* Category bit of a resource type (0 for an unknown type). */
-uint8_t mc_fhir_type_category(uint16_t type);
+uint8_t mc_records_type_category(uint16_t type);
 const char *mc_category_name(uint8_t bit);
 /* "results,documents" style list -> bits; 0 on an unknown name. "all" = MC_CAT_ALL. */
 uint8_t mc_categories_parse(const char *list);

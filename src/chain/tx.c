@@ -46,7 +46,7 @@ int mc_tx_decode(struct mc_tx *tx, const void *p, size_t len) {
 
 int mc_tx_verify_signature(const struct mc_tx *tx, const void *encoded, size_t len) {
     if (len < MC_SIG_BYTES) return MC_ERR_MALFORMED;
-    return mc_verify(tx->sig, &tx->sender, MC_SIGN_TX, tx->chain_id, encoded,
+    return mc_sign_verify(tx->sig, &tx->sender, MC_SIGN_TX, tx->chain_id, encoded,
                      len - MC_SIG_BYTES);
 }
 

@@ -72,7 +72,7 @@ static uint8_t vcache[1u << VCACHE_BITS][32];
 static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool vcache_on = true;
 
-void mc_verify_cache_enable(bool on) { atomic_store(&vcache_on, on); }
+void mc_sign_verify_cache_enable(bool on) { atomic_store(&vcache_on, on); }
 
 static void vcache_key(uint8_t out[32], const uint8_t *sig, const mc_pubkey *pk,
                        const uint8_t *m, size_t n) {
@@ -88,7 +88,7 @@ static size_t vcache_slot(const uint8_t key[32]) {
     return ((size_t)key[0] << 8 | key[1]) & ((1u << VCACHE_BITS) - 1);
 }
 
-int mc_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk, const char *purpose,
+int mc_sign_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk, const char *purpose,
               const char *chain_id, const void *msg, size_t len) {
     uint8_t stack[STACK_MSG + 128];
     uint8_t *buf = len <= STACK_MSG ? stack : malloc(len + 128);
@@ -116,4 +116,4 @@ int mc_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk, const char *
     return rc;
 }
 
-uint64_t mc_verify_count(void) { return atomic_load(&verifications); }
+uint64_t mc_sign_verify_count(void) { return atomic_load(&verifications); }

@@ -107,7 +107,7 @@ int mc_hs_on_auth(struct mc_handshake *hs, const uint8_t *auth, size_t len) {
     memcpy(pk.b, auth, 32);
     uint8_t m[33];
     signed_bytes(m, &hs->transcript, hs->role == MC_HS_INITIATOR ? MC_HS_RESPONDER : MC_HS_INITIATOR);
-    if (mc_verify(auth + 32, &pk, MC_SIGN_HANDSHAKE, hs->chain_id, m, sizeof m) != 0)
+    if (mc_sign_verify(auth + 32, &pk, MC_SIGN_HANDSHAKE, hs->chain_id, m, sizeof m) != 0)
         return mc_err_set(MC_ERR_BAD_SIGNATURE, "peer's handshake signature does not verify");
     hs->peer_key = pk;
     return 0;

@@ -9,12 +9,12 @@
 #include "base/log.h"
 #include "crypto/merkle.h"
 
-void mc_candidate_deinit(struct mc_candidate *c) {
+void mc_blockexec_candidate_deinit(struct mc_candidate *c) {
     mc_buf_deinit(&c->header_bytes);
     mc_buf_deinit(&c->body_bytes);
 }
 
-int mc_candidate_from_bytes(struct mc_candidate *c, const uint8_t *header, size_t header_len,
+int mc_blockexec_candidate_from_bytes(struct mc_candidate *c, const uint8_t *header, size_t header_len,
                             const uint8_t *body, size_t body_len) {
     memset(c, 0, sizeof *c);
     if (mc_header_decode(&c->header, header, header_len))
@@ -25,11 +25,11 @@ int mc_candidate_from_bytes(struct mc_candidate *c, const uint8_t *header, size_
     mc_buf_append(&c->header_bytes, header, header_len);
     mc_buf_append(&c->body_bytes, body, body_len);
     int rc = c->header_bytes.err ? c->header_bytes.err : c->body_bytes.err;
-    if (rc) mc_candidate_deinit(c);
+    if (rc) mc_blockexec_candidate_deinit(c);
     return rc;
 }
 
-int mc_chain_head_load(struct mc_chain_head *head, struct mc_store *store,
+int mc_blockexec_head_load(struct mc_chain_head *head, struct mc_store *store,
                        const struct mc_genesis *g) {
     memset(head, 0, sizeof *head);
     int rc = mc_store_height(store, &head->height);
@@ -116,7 +116,7 @@ static int execute(struct mc_app *app, uint64_t height, uint64_t time_ms,
     return 0;
 }
 
-int mc_block_build(struct mc_app *app, const struct mc_genesis *g,
+int mc_blockexec_build(struct mc_app *app, const struct mc_genesis *g,
                    const struct mc_chain_head *head, const mc_pubkey *proposer, uint64_t time_ms,
                    const struct mc_tx_ref *txs, uint32_t count,
                    void (*rejected)(void *, uint32_t, int, const char *), void *ctx,
@@ -172,7 +172,7 @@ int mc_block_build(struct mc_app *app, const struct mc_genesis *g,
     mc_block_body_encode(&out->body_bytes, kept, n, head->has_commit ? &head->commit : NULL);
     rc = out->header_bytes.err ? out->header_bytes.err : out->body_bytes.err;
     if (!rc) mc_sha256(&out->hash, out->header_bytes.data, out->header_bytes.len);
-    else mc_candidate_deinit(out);
+    else mc_blockexec_candidate_deinit(out);
     free(kept);
     free(done);
     return rc;
@@ -242,7 +242,7 @@ static int compare(const struct mc_header *want, const struct mc_header *got) {
     return 0;
 }
 
-int mc_block_validate(struct mc_app *app, const struct mc_genesis *g,
+int mc_blockexec_validate(struct mc_app *app, const struct mc_genesis *g,
                       const struct mc_chain_head *head, const struct mc_candidate *c,
                       uint64_t now_ms, mc_verified_fn verified, void *ctx) {
     struct mc_block_body body;
@@ -258,7 +258,7 @@ int mc_block_validate(struct mc_app *app, const struct mc_genesis *g,
     return rc;
 }
 
-int mc_block_commit(struct mc_store *store, struct mc_app *app, const struct mc_genesis *g,
+int mc_blockexec_commit(struct mc_store *store, struct mc_app *app, const struct mc_genesis *g,
                     struct mc_chain_head *head, const struct mc_candidate *c,
                     const struct mc_commit *cert, mc_verified_fn verified, void *ctx) {
     int rc = mc_commit_verify(cert, &g->valset, g->chain_id, c->header.height, &c->hash);
@@ -297,7 +297,7 @@ out:
     return rc;
 }
 
-int mc_block_load(struct mc_store *store, uint64_t height, struct mc_buf *header,
+int mc_blockexec_load(struct mc_store *store, uint64_t height, struct mc_buf *header,
                   struct mc_buf *body, struct mc_buf *commit) {
     struct mc_buf lc;
     mc_buf_init(&lc, 0);

@@ -207,7 +207,7 @@ int mc_node_genesis_load(struct mc_genesis *g, const char *path) {
 
 /* Restores the in-memory view of the latest block from the store. */
 static int load_head(struct mc_node *n) {
-    int rc = mc_chain_head_load(&n->head, n->store, &n->genesis);
+    int rc = mc_blockexec_head_load(&n->head, n->store, &n->genesis);
     if (rc) return mc_err_set(rc, "cannot load the chain head: %s", mc_err_detail());
     uint64_t logsize;
     if (!mc_store_log_size(n->store, &logsize)) n->txs_committed = logsize;
@@ -545,7 +545,7 @@ void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *m) {
     m->evidence_seen = n->evidence_seen;
     m->is_validator = n->validator_index >= 0;
     pthread_mutex_unlock(&n->lock);
-    m->signature_verifications = mc_verify_count();
+    m->signature_verifications = mc_sign_verify_count();
 }
 
 int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct mc_app *),
@@ -651,14 +651,14 @@ static int produce_block(struct mc_node *n) {
     for (uint32_t i = 0; i < k; i++) txs[i] = (struct mc_tx_ref){cand[i]->bytes, cand[i]->len};
     struct { struct mc_node *n; const struct mc_mempool_tx **cand; } bc = {n, cand};
     struct mc_candidate c;
-    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key.pk, now_ms(), txs, k,
+    int rc = mc_blockexec_build(n->app, &n->genesis, &n->head, &n->node_key.pk, now_ms(), txs, k,
                             mc_node__rejected, &bc, &c);
     free(txs);
     free(cand);
     if (rc) return rc;
     if (c.header.tx_count == 0) {
         mc_mempool_compact(n->pool);
-        mc_candidate_deinit(&c);
+        mc_blockexec_candidate_deinit(&c);
         return 0;
     }
     struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = c.header.height, .round = 0,
@@ -668,9 +668,9 @@ static int produce_block(struct mc_node *n) {
     struct mc_commit cert;
     mc_commit_init(&cert, c.header.height, 0, &c.hash);
     rc = mc_commit_add(&cert, &v);
-    if (!rc) rc = mc_block_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
+    if (!rc) rc = mc_blockexec_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
     if (!rc) mc_node__after_commit(n, &c);
-    mc_candidate_deinit(&c);
+    mc_blockexec_candidate_deinit(&c);
     return rc;
 }
 
