@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t role = (uint8_t)(1 + data[1] % MC_ROLE_MAX);
     const uint8_t *p = data + 2;
     size_t len = size - 2;
-    if (len > mc_tx_type_payload_max(type)) return 0;
+    if (len > mc_txtypes_payload_max(type)) return 0;
     int strict = mc_supply_payload_check(type, p, len);
     struct mc_tx tx = {.type = type, .payload = p, .payload_len = len, .nonce = 1};
     struct mc_exec ex = {.st = st, .chain_id = "fuzz", .height = 2, .time_ms = 1764201600000ULL,

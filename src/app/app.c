@@ -136,11 +136,11 @@ int mc_app_check_envelope(const struct mc_app *app, const struct mc_tx *tx, cons
     if (strcmp(tx->chain_id, app->genesis.chain_id) != 0)
         return mc_err_set(MC_ERR_WRONG_CHAIN, "transaction is for chain '%s', this is '%s'",
                           tx->chain_id, app->genesis.chain_id);
-    size_t max = mc_tx_type_payload_max(tx->type);
+    size_t max = mc_txtypes_payload_max(tx->type);
     if (max == 0) return mc_err_set(MC_ERR_INVALID, "unknown transaction type %u", tx->type);
     if (tx->payload_len > max)
         return mc_err_set(MC_ERR_TOO_LARGE, "%s payload is %zu bytes, the maximum is %zu",
-                          mc_tx_type_name(tx->type), tx->payload_len, max);
+                          mc_txtypes_name(tx->type), tx->payload_len, max);
     if (tx->nonce == 0) return mc_err_set(MC_ERR_BAD_NONCE, "nonce must start at 1");
     if (verify_sig && mc_tx_verify_signature(tx, bytes, len))
         return mc_err_set(MC_ERR_BAD_SIGNATURE, "transaction signature does not verify");

@@ -32,7 +32,7 @@ const char *mc_study_phase_name(uint8_t p) {
 
 bool mc_study_id_valid(const char *id) { return mc_record_id_valid(id); }
 
-bool mc_purpose_token_valid(const char *p) {
+bool mc_research_purpose_token_valid(const char *p) {
     size_t n = 0;
     for (; p && p[n]; n++) {
         char c = p[n];
@@ -500,7 +500,7 @@ static int study_register(struct mc_exec *ex, struct mc_dec *d, struct mc_study 
     if (!mc_study_id_valid(s->id)) return mc_err_set(MC_ERR_INVALID, "study id '%s' is not a FHIR id", s->id);
     if (!text_valid(s->title) || !text_valid(s->sponsor) || !text_valid(s->registry_id))
         return mc_err_set(MC_ERR_INVALID, "title, sponsor and registry id are printable, non-empty texts");
-    if (s->purpose[0] && !mc_purpose_token_valid(s->purpose))
+    if (s->purpose[0] && !mc_research_purpose_token_valid(s->purpose))
         return mc_err_set(MC_ERR_INVALID, "purpose '%s' is not [a-z0-9-]{1,64}", s->purpose);
     if (s->categories == 0) return mc_err_set(MC_ERR_INVALID, "a study names at least one record category");
     if (s->k < 1 || s->k > MC_RESEARCH_K_MAX)
@@ -551,7 +551,7 @@ static int consent(struct mc_exec *ex, struct mc_dec *d) {
         free(s);
         if (rc) return rc;
     } else if (c.scope == MC_CONSENT_PURPOSE) {
-        if (!mc_purpose_token_valid(c.target))
+        if (!mc_research_purpose_token_valid(c.target))
             return mc_err_set(MC_ERR_INVALID, "purpose '%s' is not [a-z0-9-]{1,64}", c.target);
     } else {
         return mc_err_set(MC_ERR_INVALID, "consent scope %u is neither study (1) nor purpose (2)", c.scope);
@@ -1017,7 +1017,7 @@ int mc_research_decode(struct mc_research_payload *p, uint16_t type, const uint8
     default: return mc_err_set(MC_ERR_INVALID, "type %u is not a research transaction", type);
     }
     int rc = mc_dec_finish(&d);
-    return rc ? mc_err_set(rc, "%s payload does not decode", mc_tx_type_name(type)) : 0;
+    return rc ? mc_err_set(rc, "%s payload does not decode", mc_txtypes_name(type)) : 0;
 }
 
 /* --- trial verification --- */

@@ -155,7 +155,7 @@ const char *mc_outcome_kind_name(uint8_t kind);
 const char *mc_study_phase_name(uint8_t phase);
 /* [A-Za-z0-9-.]{1,64}, and [a-z0-9-]{1,64}. */
 bool mc_study_id_valid(const char *id);
-bool mc_purpose_token_valid(const char *p);
+bool mc_research_purpose_token_valid(const char *p);
 
 /* --- state reads (overlay-aware) --- */
 /* The study; MC_ERR_NOT_FOUND when absent. out is large (~14 KB): heap it. */

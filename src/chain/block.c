@@ -106,12 +106,3 @@ void mc_block_tx_root(mc_hash *out, const struct mc_tx_ref *txs, uint32_t count)
     mc_merkle_root_array(out, leaves, count);
     free(leaves);
 }
-
-void mc_commit_hash(const struct mc_commit *c, mc_hash *out) {
-    struct mc_buf b;
-    mc_buf_init(&b, 0);
-    mc_commit_encode(&b, c);
-    MC_ASSERT(b.err == 0); /* at most MC_VALIDATORS_MAX votes */
-    mc_sha256(out, b.data, b.len);
-    mc_buf_deinit(&b);
-}

@@ -557,7 +557,7 @@ int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct
 }
 
 int mc_node__queue_local(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len) {
-    size_t max = mc_tx_type_payload_max(type);
+    size_t max = mc_txtypes_payload_max(type);
     if (max == 0) return mc_err_set(MC_ERR_INVALID, "unknown transaction type %u", type);
     if (len > max) return mc_err_set(MC_ERR_TOO_LARGE, "payload of %zu bytes exceeds %zu", len, max);
     if (!n->outbox) n->outbox = calloc(MC_NODE_OUTBOX_MAX, sizeof *n->outbox);
@@ -621,7 +621,7 @@ void mc_node__flush_outbox(struct mc_node *n) {
         }
         else
             mc_log_warn("node", "dropping a local %s transaction: the mempool refused it",
-                        mc_tx_type_name(tx.type));
+                        mc_txtypes_name(tx.type));
         mc_buf_deinit(&b);
     }
 drop:

@@ -110,7 +110,7 @@ Test(cli_args, enroll_and_revoke_payloads_follow_identity_layout) {
     cr_assert_eq(mc_dec_finish(&d), 0);
     cr_assert_arr_eq(pk.b, m.pk.b, 32);
     cr_assert_str_eq(name, "Dr Who");
-    cr_assert_leq(b.len, mc_tx_type_payload_max(MC_TX_ENROLL_MEMBER));
+    cr_assert_leq(b.len, mc_txtypes_payload_max(MC_TX_ENROLL_MEMBER));
 
     char long_name[MC_NAME_MAX + 1];
     memset(long_name, 'a', MC_NAME_MAX);
