@@ -57,7 +57,7 @@ static int on_row(void *ctx, const uint8_t *k, size_t kn, const uint8_t *val, si
     mc_dec_fixed(&d, r.reporter.b, 32);
     r.recorded_height = mc_dec_u64(&d);
     if (mc_dec_finish(&d)) return 0;
-    return l->fn(l->ctx, &r);
+    return l->fn(l->ctx, &r) != 0;
 }
 
 int mc_equivocation_list(struct mc_state *st, int (*fn)(void *, const struct mc_equivocation_record *),

@@ -413,7 +413,6 @@ struct scan_ctx {
     const void *fn;
     void *ctx;
     size_t prefix_len;
-    int err;
 };
 
 static int scan_patient_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
@@ -424,9 +423,10 @@ static int scan_patient_row(void *c, const uint8_t *k, size_t kn, const uint8_t 
     memcpy(id, k + s->prefix_len, n);
     id[n] = 0;
     struct mc_record_head h;
-    if ((s->err = mc_records_get_head(s->st, id, &h))) return 1;
+    int rc = mc_records_get_head(s->st, id, &h);
+    if (rc) return rc;
     int (*fn)(void *, const struct mc_record_head *) = (int (*)(void *, const struct mc_record_head *))s->fn;
-    return fn(s->ctx, &h);
+    return fn(s->ctx, &h) != 0;
 }
 
 int mc_records_scan_patient(struct mc_state *st, const mc_pubkey *patient,
@@ -435,8 +435,7 @@ int mc_records_scan_patient(struct mc_state *st, const mc_pubkey *patient,
     mc_key_init(&k, "rp/");
     mc_key_add(&k, patient->b, 32);
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
-    int rc = mc_state_scan(st, k.b, k.n, scan_patient_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, scan_patient_row, &s);
 }
 
 static int scan_grant_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
@@ -447,10 +446,11 @@ static int scan_grant_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v
     struct mc_grant g;
     memset(&g, 0, sizeof g);
     memcpy(g.id.b, k + 35, 32);
-    if ((s->err = grant_decode(&g, v, vn))) return 1;
+    int rc = grant_decode(&g, v, vn);
+    if (rc) return rc;
     int (*fn)(void *, const mc_pubkey *, const struct mc_grant *) =
         (int (*)(void *, const mc_pubkey *, const struct mc_grant *))s->fn;
-    return fn(s->ctx, &patient, &g);
+    return fn(s->ctx, &patient, &g) != 0;
 }
 
 int mc_records_scan_grants(struct mc_state *st, const mc_pubkey *patient,
@@ -460,8 +460,7 @@ int mc_records_scan_grants(struct mc_state *st, const mc_pubkey *patient,
     mc_key_init(&k, "rg/");
     if (patient) mc_key_add(&k, patient->b, 32);
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
-    int rc = mc_state_scan(st, k.b, k.n, scan_grant_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, scan_grant_row, &s);
 }
 
 static int access_decode(struct mc_access_entry *e, const uint8_t *p, size_t n) {
@@ -488,10 +487,11 @@ static int scan_access_row(void *c, const uint8_t *k, size_t kn, const uint8_t *
     memcpy(e.patient.b, k + 3, 32);
     for (int i = 0; i < 8; i++) e.height = (e.height << 8) | k[35 + i];
     memcpy(e.tx_id.b, k + 43, 32);
-    if ((s->err = access_decode(&e, v, vn))) return 1;
+    int rc = access_decode(&e, v, vn);
+    if (rc) return rc;
     int (*fn)(void *, const struct mc_access_entry *) =
         (int (*)(void *, const struct mc_access_entry *))s->fn;
-    return fn(s->ctx, &e);
+    return fn(s->ctx, &e) != 0;
 }
 
 int mc_records_scan_access(struct mc_state *st, const mc_pubkey *patient,
@@ -500,8 +500,7 @@ int mc_records_scan_access(struct mc_state *st, const mc_pubkey *patient,
     mc_key_init(&k, "rl/");
     if (patient) mc_key_add(&k, patient->b, 32);
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
-    int rc = mc_state_scan(st, k.b, k.n, scan_access_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, scan_access_row, &s);
 }
 
 static int scan_bg_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
@@ -510,17 +509,17 @@ static int scan_bg_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, s
     struct mc_break_glass b;
     memset(&b, 0, sizeof b);
     memcpy(b.access_tx.b, k + 3, 32);
-    if ((s->err = bg_decode(&b, v, vn))) return 1;
+    int rc = bg_decode(&b, v, vn);
+    if (rc) return rc;
     int (*fn)(void *, const struct mc_break_glass *) =
         (int (*)(void *, const struct mc_break_glass *))s->fn;
-    return fn(s->ctx, &b);
+    return fn(s->ctx, &b) != 0;
 }
 
 int mc_records_scan_break_glass(struct mc_state *st,
                                 int (*fn)(void *ctx, const struct mc_break_glass *b), void *ctx) {
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = 3};
-    int rc = mc_state_scan(st, "rx/", 3, scan_bg_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, "rx/", 3, scan_bg_row, &s);
 }
 
 /* --- policy --- */

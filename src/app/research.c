@@ -288,7 +288,7 @@ static int cand_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size
         struct mc_consent_version cv;
         if (mc_research_get_consent(s->st, &p, MC_CONSENT_STUDY, s->study->id, &cv) == 0) return 0;
     }
-    return s->fn(s->ctx, &p);
+    return s->fn(s->ctx, &p) != 0;
 }
 
 int mc_research_scan_candidates(struct mc_state *st, const struct mc_study *study,
@@ -309,7 +309,6 @@ int mc_research_scan_candidates(struct mc_state *st, const struct mc_study *stud
 struct consent_scan {
     int (*fn)(void *ctx, const struct mc_consent_version *c);
     void *ctx;
-    int err;
 };
 
 static int consent_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
@@ -325,8 +324,9 @@ static int consent_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, s
     cv.target[tl] = 0;
     const uint8_t *vp = k + 37 + tl;
     cv.version = (uint32_t)vp[0] << 24 | (uint32_t)vp[1] << 16 | (uint32_t)vp[2] << 8 | vp[3];
-    if ((s->err = consent_history_decode(&cv, v, vn))) return 1;
-    return s->fn(s->ctx, &cv);
+    int rc = consent_history_decode(&cv, v, vn);
+    if (rc) return rc;
+    return s->fn(s->ctx, &cv) != 0;
 }
 
 int mc_research_scan_consents(struct mc_state *st, const mc_pubkey *patient,
@@ -335,15 +335,13 @@ int mc_research_scan_consents(struct mc_state *st, const mc_pubkey *patient,
     mc_key_init(&k, "yc/");
     mc_key_add(&k, patient->b, 32);
     struct consent_scan s = {.fn = fn, .ctx = ctx};
-    int rc = mc_state_scan(st, k.b, k.n, consent_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, consent_row, &s);
 }
 
 struct enrol_scan {
     size_t prefix_len;
     int (*fn)(void *ctx, const struct mc_enrolment *e);
     void *ctx;
-    int err;
 };
 
 static int enrolment_decode(struct mc_enrolment *e, const uint8_t *v, size_t vn) {
@@ -363,8 +361,9 @@ static int enrol_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, siz
     struct mc_enrolment e;
     memset(&e, 0, sizeof e);
     memcpy(e.patient.b, k + s->prefix_len, 32);
-    if ((s->err = enrolment_decode(&e, v, vn))) return 1;
-    return s->fn(s->ctx, &e);
+    int rc = enrolment_decode(&e, v, vn);
+    if (rc) return rc;
+    return s->fn(s->ctx, &e) != 0;
 }
 
 int mc_research_scan_enrolments(struct mc_state *st, const char *study,
@@ -373,15 +372,13 @@ int mc_research_scan_enrolments(struct mc_state *st, const char *study,
     struct mc_key k;
     key_study(&k, "ye/", study);
     struct enrol_scan s = {.prefix_len = k.n, .fn = fn, .ctx = ctx};
-    int rc = mc_state_scan(st, k.b, k.n, enrol_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, enrol_row, &s);
 }
 
 struct query_scan {
     size_t prefix_len;
     int (*fn)(void *ctx, const struct mc_research_query *q);
     void *ctx;
-    int err;
 };
 
 static int query_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
@@ -403,11 +400,8 @@ static int query_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, siz
     q.as_of_height = mc_dec_u64(&d);
     q.time_ms = mc_dec_u64(&d);
     mc_dec_fixed(&d, q.signature_hash.b, 32);
-    if (mc_dec_finish(&d)) {
-        s->err = mc_err_set(MC_ERR_TAMPERED, "query row does not decode");
-        return 1;
-    }
-    return s->fn(s->ctx, &q);
+    if (mc_dec_finish(&d)) return mc_err_set(MC_ERR_TAMPERED, "query row does not decode");
+    return s->fn(s->ctx, &q) != 0;
 }
 
 int mc_research_scan_queries(struct mc_state *st, const char *study,
@@ -415,8 +409,7 @@ int mc_research_scan_queries(struct mc_state *st, const char *study,
     struct mc_key k;
     key_study(&k, "yq/", study);
     struct query_scan s = {.prefix_len = k.n, .fn = fn, .ctx = ctx};
-    int rc = mc_state_scan(st, k.b, k.n, query_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, query_row, &s);
 }
 
 /* --- execution helpers --- */

@@ -58,7 +58,9 @@ MC_MUST_CHECK int mc_state_block_flush(struct mc_state *st);
 void mc_state_block_abort(struct mc_state *st);
 
 /* Iterates the committed rows whose key starts with prefix, in key
- * order (pending overlays are not included). fn returns non-zero to stop. */
+ * order (pending overlays are not included). fn returns 0 to go on, a
+ * positive value to stop (the scan returns 0) or a negative mc_err, which
+ * stops the scan and is its result (mc_kv_scan's contract). */
 MC_MUST_CHECK int mc_state_scan(struct mc_state *st, const void *prefix, size_t plen,
                                 int (*fn)(void *ctx, const uint8_t *key, size_t klen,
                                           const uint8_t *val, size_t vlen),

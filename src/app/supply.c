@@ -1106,7 +1106,6 @@ struct alert_scan {
     bool all;
     struct mc_supply_alert *ring; /* the newest `max`, circular */
     uint32_t max, seen;
-    int err;
 };
 
 static int alert_cb(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen) {
@@ -1127,10 +1126,7 @@ static int alert_cb(void *ctx, const uint8_t *key, size_t klen, const uint8_t *v
     a.time_ms = mc_dec_u64(&d);
     a.scans = mc_dec_u32(&d);
     mc_dec_fixed(&d, a.tx_id.b, MC_HASH_BYTES);
-    if (mc_dec_finish(&d)) {
-        s->err = row_corrupt("alert");
-        return 1;
-    }
+    if (mc_dec_finish(&d)) return row_corrupt("alert");
     if (!s->all && a.manufacturer != s->org && a.holder != s->org) return 0;
     s->ring[s->seen % s->max] = a;
     s->seen++;
@@ -1145,7 +1141,6 @@ int mc_supply_list_alerts(struct mc_state *st, uint32_t org, bool is_regulator,
     if (!ring) return MC_ERR_NOMEM;
     struct alert_scan s = {.org = org, .all = is_regulator, .ring = ring, .max = max};
     int rc = mc_state_scan(st, "s/a/", 4, alert_cb, &s);
-    if (!rc) rc = s.err;
     if (!rc) {
         uint32_t n = s.seen < max ? s.seen : max;
         for (uint32_t i = 0; i < n; i++) out[i] = ring[(s.seen - 1 - i) % max];

@@ -11,9 +11,10 @@
  *   get      appends the committed value of key to out; MC_ERR_NOT_FOUND
  *            when absent.
  *   scan     calls fn for every committed row whose key starts with prefix,
- *            in key order; fn returns non-zero to stop early (scan still
- *            returns 0). Rows written by an open batch may or may not be
- *            seen, so callers scan only between batches.
+ *            in key order. fn returns 0 to go on, a positive value to stop
+ *            early (scan returns 0), or a negative mc_err to stop with that
+ *            error, which scan returns. Rows written by an open batch may
+ *            or may not be seen, so callers scan only between batches.
  *   begin    opens the write batch of one block; put and del are valid only
  *            inside it.
  *   commit   makes every put and del of the batch durable at once, or none

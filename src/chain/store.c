@@ -534,10 +534,13 @@ static int kv_scan(void *impl, const void *prefix, size_t prefix_len, mc_kv_row_
         const uint8_t *k = sqlite3_column_blob(st, 0);
         size_t kn = (size_t)sqlite3_column_bytes(st, 0);
         if (kn < prefix_len || memcmp(k, prefix, prefix_len) != 0) break;
-        if (fn(ctx, k, kn, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)))
+        int stop = fn(ctx, k, kn, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+        if (stop) {
+            if (stop < 0) ret = stop;
             break;
+        }
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (!ret && rc != SQLITE_ROW && rc != SQLITE_DONE)
         ret = mc_err_set(MC_ERR_DB, "state scan: %s", sqlite3_errmsg(s->db));
     sqlite3_finalize(st);
     return ret;

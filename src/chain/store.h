@@ -89,14 +89,14 @@ MC_MUST_CHECK int mc_store_find_tx(struct mc_store *s, const mc_hash *id, uint64
 
 /* Ledger log leaf i (for proofs); usable as an mc_merkle_leaf_fn with the
  * store as context. */
-int mc_store_log_leaf(void *store, uint64_t index, mc_hash *out);
+MC_MUST_CHECK int mc_store_log_leaf(void *store, uint64_t index, mc_hash *out);
 /* Hash of the complete subtree of 2^level leaves of the ledger log at
  * position index (level 0: the leaf); usable as an mc_merkle_node_fn with
  * the store as context, which makes proofs and roots O(log n) reads.
  * MC_ERR_NOT_FOUND when the subtree is not complete in the stored log (or,
  * on a read-only handle of a database written before log_nodes existed,
  * for any level > 0); MC_ERR_TAMPERED for a row of the wrong length. */
-int mc_store_log_node(void *store, unsigned level, uint64_t index, mc_hash *out);
+MC_MUST_CHECK int mc_store_log_node(void *store, unsigned level, uint64_t index, mc_hash *out);
 /* Number of log leaves stored. */
 MC_MUST_CHECK int mc_store_log_size(struct mc_store *s, uint64_t *size);
 

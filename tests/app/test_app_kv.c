@@ -382,3 +382,34 @@ Test(app_kv, a_divergent_block_is_caught, .timeout = 30) {
     mc_app_abort_block(w.memapp);
     world_stop(&w);
 }
+
+struct stop_ctx {
+    int answer;
+    int calls;
+};
+
+static int stop_at_first(void *ctx, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
+    struct stop_ctx *s = ctx;
+    s->calls++;
+    return s->answer;
+}
+
+Test(app_kv, scan_stops_early_and_carries_a_callback_error, .timeout = 30) {
+    /* The kv contract both stores keep: a positive answer stops with 0, a
+     * negative one stops and is the scan's result. */
+    struct world w;
+    world_start(&w);
+    struct mc_kv *kvs[2] = {mc_store_kv(w.store), tu_memkv_kv(w.mem)};
+    for (int i = 0; i < 2; i++) {
+        struct stop_ctx s = {.answer = 1};
+        cr_assert_eq(mc_kv_scan(kvs[i], "", 0, stop_at_first, &s), 0);
+        cr_assert_eq(s.calls, 1);
+        s = (struct stop_ctx){.answer = MC_ERR_TAMPERED};
+        cr_assert_eq(mc_kv_scan(kvs[i], "", 0, stop_at_first, &s), MC_ERR_TAMPERED);
+        cr_assert_eq(s.calls, 1);
+        s = (struct stop_ctx){.answer = 0};
+        cr_assert_eq(mc_kv_scan(kvs[i], "", 0, stop_at_first, &s), 0);
+        cr_assert_eq((size_t)s.calls, tu_memkv_rows(w.mem), "every row visited");
+    }
+    world_stop(&w);
+}

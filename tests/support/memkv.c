@@ -68,7 +68,8 @@ static int mem_scan(void *impl, const void *prefix, size_t plen, mc_kv_row_fn fn
     for (size_t i = lower_bound(m, prefix, plen); i < m->n; i++) {
         const struct row *r = &m->rows[i];
         if (r->klen < plen || memcmp(r->key, prefix, plen) != 0) break;
-        if (fn(ctx, r->key, r->klen, r->val, r->vlen)) break;
+        int stop = fn(ctx, r->key, r->klen, r->val, r->vlen);
+        if (stop) return stop < 0 ? stop : 0;
     }
     return 0;
 }
