@@ -1,18 +1,20 @@
-/* The running single-validator node: opens the home folder, admits
- * transactions, and cuts a block whenever transactions are pending (at most
- * every block_interval_ms), committing it with its own certificate.
+/* The running node: opens the home folder (config, genesis, node key,
+ * store, application, blob store), admits transactions into the mempool
+ * (signature checks outside the node lock), queues the node's own
+ * transactions (outbox) and admitted ones for gossip, answers the API's
+ * thread-safe queries, and runs the event loop in which the consensus
+ * driver (driver.c) and ciphertext replication (replicate.c) live. Blocks
+ * are decided by consensus among the genesis validators; a node that is the
+ * only validator can also cut and certify a block on its own
+ * (mc_node_commit_pending, for tests and tools).
  *
- * Commit path for block h (all under the node lock):
- *   1. take pending transactions in arrival order, execute each against the
- *      application (a failing one is rejected and dropped, nothing else
- *      changes);
- *   2. build the header (log size/root and state hash after the block),
- *      sign a precommit for its hash: the certificate of h;
- *   3. one SQL transaction: state rows, block, transactions, log leaves.
- * A crash before 3 commits loses nothing that was reported committed; a
- * failure of the store is fatal for the process (the node restarts from
- * the last committed block rather than run with memory that disagrees with
- * its disk). */
+ * Commit path for block h (all under the node lock, in blockexec.c):
+ * execute the decided block against the application, check that it
+ * reproduces the header, then one SQL transaction: state rows, block,
+ * transactions, log leaves. A crash before that commits loses nothing that
+ * was reported committed; a failure of the store is fatal for the process
+ * (the node restarts from the last committed block rather than run with
+ * memory that disagrees with its disk). */
 #include "node/node.h"
 
 #include <errno.h>
