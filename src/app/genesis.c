@@ -1,13 +1,12 @@
 /* Genesis parsing, validation, JSON output and hashing (formats in genesis.h). */
 #include "app/genesis.h"
 
-#include "base/assert.h"
-
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "base/hex.h"
 
 static int fail(const char *what) { return mc_err_set(MC_ERR_INVALID, "genesis: %s", what); }

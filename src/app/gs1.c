@@ -9,12 +9,12 @@
  * only for their total length and character set. */
 #include "app/gs1.h"
 
-#include "base/assert.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/assert.h"
 
 #define GS 0x1D /* ASCII group separator: FNC1 as transmitted by a scanner */
 

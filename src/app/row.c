@@ -1,10 +1,10 @@
 /* State keys and rows (see row.h). */
 #include "app/row.h"
 
-#include "base/assert.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/assert.h"
 
 void mc_key_init(struct mc_key *k, const char *prefix) {
     k->n = 0;

@@ -1,11 +1,10 @@
 /* Block header and body encoding (layouts in block.h). */
 #include "chain/block.h"
 
-#include "base/assert.h"
-
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "crypto/merkle.h"
 
 void mc_header_encode(struct mc_buf *b, const struct mc_header *h) {

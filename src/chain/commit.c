@@ -1,10 +1,10 @@
 /* Commit certificates: building, encoding and offline verification. */
 #include "chain/commit.h"
 
+#include <string.h>
+
 #include "base/assert.h"
 #include "crypto/hash.h"
-
-#include <string.h>
 
 void mc_commit_init(struct mc_commit *c, uint64_t height, uint32_t round,
                     const mc_hash *block_hash) {

@@ -1,10 +1,10 @@
 /* Transaction envelope encoding and signatures (layout in tx.h). */
 #include "chain/tx.h"
 
-#include "base/assert.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/assert.h"
 
 void mc_tx_encode_unsigned(struct mc_buf *b, const struct mc_tx *tx) {
     mc_enc_u8(b, MC_TX_VERSION);

@@ -1,11 +1,11 @@
 /* Validator set encoding, lookup and quorum arithmetic. */
 #include "chain/valset.h"
 
-#include "base/assert.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/assert.h"
 
 int mc_valset_add(struct mc_valset *vs, const mc_pubkey *pk, uint64_t power, const char *name) {
     if (vs->count >= MC_VALIDATORS_MAX) return MC_ERR_FULL;

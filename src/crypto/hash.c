@@ -1,10 +1,10 @@
 /* SHA-256 through libsodium. */
 #include "crypto/hash.h"
 
-#include "base/assert.h"
-
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "base/assert.h"
 
 void mc_crypto_init(void) {
     /* Without a working libsodium nothing can be signed or checked. */

@@ -19,8 +19,6 @@
  * Callers must have called mc_crypto_init(). */
 #include "crypto/keyfile.h"
 
-#include "base/assert.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -33,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/assert.h"
 #include "base/hex.h"
 #include "base/limits.h"
 

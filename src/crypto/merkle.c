@@ -21,10 +21,10 @@
  * both the generator and the verifier. */
 #include "crypto/merkle.h"
 
-#include "base/assert.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/assert.h"
 
 void mc_merkle_leaf_hash(mc_hash *out, const void *data, size_t len) {
     static const uint8_t prefix = 0x00;

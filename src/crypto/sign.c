@@ -1,8 +1,6 @@
 /* Domain-separated Ed25519 (see sign.h for the signed message layout). */
 #include "crypto/sign.h"
 
-#include "base/assert.h"
-
 #include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -10,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "base/limits.h"
 
 static atomic_uint_fast64_t verifications;
