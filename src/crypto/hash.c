@@ -1,7 +1,6 @@
 /* SHA-256 through libsodium. */
 #include "crypto/hash.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/assert.h"
