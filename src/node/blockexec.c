@@ -47,24 +47,24 @@ int mc_blockexec_head_load(struct mc_chain_head *head, struct mc_store *store,
     return 0;
 }
 
-/* The state hash at height 0: recorded when the genesis state was written,
- * or written now with the genesis state in one SQL transaction. */
+/* The state hash at height 0. A store without genesis state gets it now,
+ * with S_0 recorded in meta, in one SQL transaction; a store that has it
+ * gives the S_0 recorded when it was written. */
 static int genesis_tip(struct mc_store *store, const struct mc_genesis *g,
                        struct mc_app_tip *tip) {
-    struct mc_buf h;
-    mc_buf_init(&h, 0);
-    int rc = mc_store_meta_get(store, "genesis_state_hash", &h);
-    if (!rc && h.len == 32) {
-        memcpy(tip->state_hash.b, h.data, 32);
-        mc_buf_deinit(&h);
-        return 0;
-    }
-    mc_buf_deinit(&h);
-    if (rc && rc != MC_ERR_NOT_FOUND) return rc;
-    if ((rc = mc_store_begin(store))) return rc;
+    int rc = mc_store_begin(store);
+    if (rc) return rc;
     rc = mc_app_write_genesis(mc_store_kv(store), g, &tip->state_hash);
-    if (rc == MC_ERR_EXISTS) rc = mc_err_set(MC_ERR_TAMPERED, "genesis state hash missing");
-    if (!rc) rc = mc_store_meta_put(store, "genesis_state_hash", tip->state_hash.b, 32);
+    if (rc == 0) {
+        rc = mc_store_meta_put(store, "genesis_state_hash", tip->state_hash.b, 32);
+    } else if (rc == MC_ERR_EXISTS) {
+        struct mc_buf h;
+        mc_buf_init(&h, 0);
+        rc = mc_store_meta_get(store, "genesis_state_hash", &h);
+        if (!rc && h.len == 32) memcpy(tip->state_hash.b, h.data, 32);
+        else rc = mc_err_set(MC_ERR_TAMPERED, "genesis state hash missing");
+        mc_buf_deinit(&h);
+    }
     if (!rc) rc = mc_store_commit(store);
     else mc_store_rollback(store);
     return rc;

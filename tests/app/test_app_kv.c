@@ -413,3 +413,24 @@ Test(app_kv, scan_stops_early_and_carries_a_callback_error, .timeout = 30) {
     }
     world_stop(&w);
 }
+
+Test(app_kv, node_reopens_at_genesis_and_refuses_a_missing_s0, .timeout = 30) {
+    /* The node's glue (mc_blockexec_app_open): reopening a store at height 0
+     * gives the recorded S_0; a store whose S_0 record was removed is
+     * refused as tampered rather than given a fresh genesis. */
+    struct world w;
+    world_start(&w);
+    mc_hash s0, again;
+    mc_app_state_hash(w.sql, &s0);
+    mc_app_close(w.sql);
+    cr_assert_eq(mc_blockexec_app_open(&w.sql, w.store, w.g), 0, "%s", mc_err_detail());
+    mc_app_state_hash(w.sql, &again);
+    cr_assert_eq(memcmp(s0.b, again.b, 32), 0);
+    mc_app_close(w.sql);
+    w.sql = NULL;
+    cr_assert_eq(sqlite3_exec(mc_store_db(w.store), "DELETE FROM meta WHERE key='genesis_state_hash'",
+                              NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(mc_blockexec_app_open(&w.sql, w.store, w.g), MC_ERR_TAMPERED);
+    cr_assert(strstr(mc_err_detail(), "genesis state hash missing"), "%s", mc_err_detail());
+    world_stop(&w);
+}
