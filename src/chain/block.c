@@ -84,7 +84,7 @@ int mc_block_body_decode(struct mc_block_body *body, const void *p, size_t len) 
     body->has_last_commit = mc_dec_bool(&d);
     if (body->has_last_commit) {
         size_t cl;
-        const uint8_t *c = mc_dec_bytes32(&d, &cl, 2 + 14 + 32 + MC_VALIDATORS_MAX * 66);
+        const uint8_t *c = mc_dec_bytes32(&d, &cl, MC_COMMIT_BYTES_MAX);
         if (c && mc_commit_decode(&body->last_commit, c, cl) != 0) mc_dec_fail(&d, MC_ERR_MALFORMED);
     }
     int rc = mc_dec_finish(&d);

@@ -6,6 +6,12 @@
 #include "base/assert.h"
 #include "crypto/hash.h"
 
+/* The canonical form (commit.h) of a certificate signed by every validator
+ * is the bound decoders apply. */
+_Static_assert(MC_COMMIT_BYTES_MAX ==
+                   8 + 4 + MC_HASH_BYTES + 2 + MC_VALIDATORS_MAX * (2 + MC_SIG_BYTES),
+               "MC_COMMIT_BYTES_MAX is a full certificate");
+
 void mc_commit_init(struct mc_commit *c, uint64_t height, uint32_t round,
                     const mc_hash *block_hash) {
     memset(c, 0, sizeof *c);
