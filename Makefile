@@ -6,6 +6,7 @@
 #   make test       unit, simulator and integration tests (Criterion); runs the
 #                   deps step first
 #   make sanitize   the same tests built with ASan+UBSan
+#   make test-debug the same tests with debug assertions (MC_VERIFY, -DMC_DEBUG)
 #   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
 #   make fuzz-long  every libFuzzer target for an hour
 #   make bench      benchmarks (each prints its bound measured in the same run)
@@ -55,7 +56,7 @@ LIB       := $(BUILD)/libmedchain.a
 BIN       := $(BUILD)/medchain
 TEST_BIN  := $(BUILD)/medchain-tests
 
-.PHONY: all deps test unit sanitize fuzz fuzz-long bench demo demo-stop clean
+.PHONY: all deps test test-debug unit sanitize fuzz fuzz-long bench demo demo-stop clean
 all: $(BIN)
 
 deps:
@@ -91,6 +92,11 @@ sanitize:
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" \
 	  TEST_ENV_EXTRA="LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1" test
 
+# Debug assertions: MC_VERIFY checks (src/base/assert.h) compiled in, in a
+# build folder of their own so the release objects stay as they are.
+test-debug:
+	$(MAKE) BUILD=build-debug EXTRA_CFLAGS="-DMC_DEBUG" test
+
 FUZZ_SECONDS ?= 20
 fuzz:
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
@@ -115,7 +121,7 @@ demo-stop:
 	@bash scripts/demo.sh stop
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-debug build-fuzz
 
 -include mk/*.mk
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

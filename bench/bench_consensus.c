@@ -13,7 +13,7 @@ static double cpu_now(void) { return (double)clock() / CLOCKS_PER_SEC; }
 
 int main(void) {
     mc_crypto_init();
-    mc_verify_cache_enable(false); /* measure real verifications */
+    mc_sign_verify_cache_enable(false); /* measure real verifications */
     /* the bound: raw verification rate of domain-separated vote signatures */
     struct mc_keypair kp;
     uint8_t seed[MC_SEED_BYTES] = {7};

@@ -169,7 +169,7 @@ static double measure(const char *bin, int batch) {
     char gpath[300];
     snprintf(gpath, sizeof gpath, "%s/genesis.json", home);
     struct mc_genesis g;
-    if (mc_genesis_load(&g, gpath)) return -1;
+    if (mc_node_genesis_load(&g, gpath)) return -1;
     static struct client clients[CLIENTS];
     memset(clients, 0, sizeof clients);
     for (int i = 0; i < CLIENTS; i++) {

@@ -215,7 +215,7 @@ int main(void) {
     if (mc_node_init_home(&opt)) { fprintf(stderr, "init: %s\n", mc_err_detail()); return 1; }
     snprintf(gpath, sizeof gpath, "%s/genesis.json", home);
     static struct mc_genesis g;
-    if (mc_genesis_load(&g, gpath)) return 1;
+    if (mc_node_genesis_load(&g, gpath)) return 1;
     struct mc_keypair admin, mfr;
     mc_keypair_generate(&admin);
     mc_keypair_generate(&mfr);

@@ -6,7 +6,6 @@
  * member of the chosen role and one commissioned pack, so handlers see
  * both empty and populated state. Any crash, sanitizer report or a handler
  * accepting a payload the strict checker refuses is a bug. */
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,18 @@
 #include "app/supply.h"
 #include "app/txtypes.h"
 #include "base/codec.h"
+#include "chain/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static sqlite3 *db;
+static struct mc_store *store;
 static struct mc_state *st;
 
 static void setup(void) {
     mc_crypto_init();
-    if (sqlite3_open(":memory:", &db) ||
-        sqlite3_exec(db, "CREATE TABLE state(key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;",
-                     NULL, NULL, NULL) ||
-        mc_state_create(&st, db))
+    static const uint8_t hash_key[MC_STATE_HASH_KEY_BYTES];
+    if (mc_store_open(&store, ":memory:", false) ||
+        mc_state_create(&st, mc_store_kv(store), hash_key))
         abort();
     static const uint8_t kinds[] = {MC_ORG_MANUFACTURER, MC_ORG_DISTRIBUTOR, MC_ORG_PHARMACY,
                                     MC_ORG_REGULATOR};
@@ -45,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t role = (uint8_t)(1 + data[1] % MC_ROLE_MAX);
     const uint8_t *p = data + 2;
     size_t len = size - 2;
-    if (len > mc_tx_type_payload_max(type)) return 0;
+    if (len > mc_txtypes_payload_max(type)) return 0;
     int strict = mc_supply_payload_check(type, p, len);
     struct mc_tx tx = {.type = type, .payload = p, .payload_len = len, .nonce = 1};
     struct mc_exec ex = {.st = st, .chain_id = "fuzz", .height = 2, .time_ms = 1764201600000ULL,

@@ -11,7 +11,7 @@
  *   mode odd:  the block of a BLOCK message with a certificate the fixed
  *              validators sign for its hash, as a Byzantine proposer's block
  *              reaches validation: this reaches the structure checks and
- *              execution. mc_block_validate and mc_block_commit must then
+ *              execution. mc_blockexec_validate and mc_blockexec_commit must then
  *              agree (one accepts exactly what the other commits).
  *
  * Checks (abort on violation): a refused block leaves the chain head, the
@@ -51,7 +51,7 @@ static struct mc_chain_head head;
 static void chain_open(void) {
     if (mc_store_open(&store, ":memory:", false) != 0) abort();
     if (mc_app_open(&app, store, &genesis) != 0) abort();
-    if (mc_chain_head_load(&head, store, &genesis) != 0) abort();
+    if (mc_blockexec_head_load(&head, store, &genesis) != 0) abort();
 }
 
 static void chain_close(void) {
@@ -113,22 +113,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (mc_wire_decode(&m, data + 1, size - 1) != 0) return 0; /* the peer is dropped */
     if (m.type != MC_WIRE_BLOCK || m.height != head.height + 1) return 0; /* ignored */
     struct mc_candidate c;
-    if (mc_candidate_from_bytes(&c, m.block.header, m.block.header_len, m.block.body,
+    if (mc_blockexec_candidate_from_bytes(&c, m.block.header, m.block.header_len, m.block.body,
                                 m.block.body_len) != 0)
         return 0;
     struct mc_commit cert;
     int valid = 0;
     if (resign) {
         certify(&cert, m.height, &c.hash, 3);
-        valid = mc_block_validate(app, &genesis, &head, &c, 0, NULL, NULL);
+        valid = mc_blockexec_validate(app, &genesis, &head, &c, 0, NULL, NULL);
     } else if (mc_commit_decode(&cert, m.bytes, m.len) != 0) {
-        mc_candidate_deinit(&c);
+        mc_blockexec_candidate_deinit(&c);
         return 0;
     }
     struct mc_chain_head before = head;
     mc_hash state_before;
     mc_app_state_hash(app, &state_before);
-    int rc = mc_block_commit(store, app, &genesis, &head, &c, &cert, NULL, NULL);
+    int rc = mc_blockexec_commit(store, app, &genesis, &head, &c, &cert, NULL, NULL);
     if (rc == MC_ERR_DB || rc == MC_ERR_IO) abort(); /* an in-memory store does not fail */
     if (rc) {
         mc_hash state_after;
@@ -147,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         chain_close(); /* every input starts from the same empty chain */
         chain_open();
     }
-    mc_candidate_deinit(&c);
+    mc_blockexec_candidate_deinit(&c);
     return 0;
 }
 
@@ -183,7 +183,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     if (!dir) return 0;
     setup();
     struct mc_candidate c;
-    if (mc_block_build(app, &genesis, &head, &val[0].pk, GENESIS_TIME_MS + 1000, NULL, 0, NULL,
+    if (mc_blockexec_build(app, &genesis, &head, &val[0].pk, GENESIS_TIME_MS + 1000, NULL, 0, NULL,
                        NULL, &c) != 0)
         abort();
     struct mc_buf w;
@@ -198,17 +198,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     mc_buf_reset(&w);
     mc_wire_encode_no_block(&w, 1);
     write_seed(dir, "no-block", 0, &w);
-    mc_candidate_deinit(&c);
+    mc_blockexec_candidate_deinit(&c);
     /* a block with the wrong previous hash, certified anyway */
     struct mc_chain_head wrong = head;
     memset(wrong.hash.b, 0x77, 32);
-    if (mc_block_build(app, &genesis, &wrong, &val[1].pk, GENESIS_TIME_MS + 2000, NULL, 0, NULL,
+    if (mc_blockexec_build(app, &genesis, &wrong, &val[1].pk, GENESIS_TIME_MS + 2000, NULL, 0, NULL,
                        NULL, &c) != 0)
         abort();
     block_answer(&w, &c, 1, 3);
     write_seed(dir, "block1-wrong-prev", 0, &w);
     write_seed(dir, "block1-wrong-prev-resigned", 1, &w);
-    mc_candidate_deinit(&c);
+    mc_blockexec_candidate_deinit(&c);
     mc_buf_deinit(&w);
     exit(0);
 }

@@ -107,7 +107,7 @@ int mc_fhir_validate(const json_t *res, uint16_t *type, char *why, size_t why_si
         snprintf(why, why_size, "resourceType is missing");
         return MC_ERR_INVALID;
     }
-    uint16_t t = mc_fhir_type_from_name(rt);
+    uint16_t t = mc_records_type_from_name(rt);
     if (!t) {
         snprintf(why, why_size, "resource type '%.64s' is not supported", rt);
         return MC_ERR_NOT_FOUND;

@@ -221,7 +221,7 @@ json_t *mc_api_json_tx(const uint8_t *bytes, size_t len, int *err) {
         if (err) *err = rc;
         return NULL;
     }
-    const char *name = mc_tx_type_name(tx.type);
+    const char *name = mc_txtypes_name(tx.type);
     json_t *o = json_pack("{s:o, s:s?, s:i, s:o, s:o, s:o, s:o, s:o}",
                           "chain_id", mc_api_json_text(tx.chain_id),
                           "type", name,

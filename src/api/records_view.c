@@ -125,7 +125,7 @@ int mc__records_view_collect_row(void *ctx, const struct mc_record_head *h) {
 
 static json_t *provenance(const struct mc_record_head *h, uint32_t v,
                           const struct mc_record_version *rv, const mc_pubkey *node) {
-    const char *type = mc_fhir_type_name(h->type);
+    const char *type = mc_records_type_name(h->type);
     char id[MC_RECORD_ID_MAX + 16], target[160], t[32], author[65], batch[65], org[16];
     snprintf(id, sizeof id, "%s.%u", h->id, v);
     snprintf(target, sizeof target, "%s/%s/_history/%u", type, h->id, v);

@@ -16,7 +16,7 @@
 #include <strings.h>
 
 #include "api/fhir.h"
-#include "app/evidence.h"
+#include "app/equivocation.h"
 #include "app/identity.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
@@ -485,7 +485,7 @@ void mc__api_metrics(struct mc_node *node, const char *param, const struct mc__a
 
 /* --- GET /v1/evidence: equivocations recorded on the ledger --- */
 
-static int evidence_row(void *ctx, const struct mc_evidence_record *r) {
+static int evidence_row(void *ctx, const struct mc_equivocation_record *r) {
     json_t *list = ctx;
     json_array_append_new(list, json_pack("{s:I, s:o, s:o, s:I, s:s, s:o, s:o}", "validator",
                                           (json_int_t)r->validator, "validator_key",
@@ -498,7 +498,7 @@ static int evidence_row(void *ctx, const struct mc_evidence_record *r) {
 }
 
 static int q_evidence(void *ctx, struct mc_store *store, struct mc_app *app) {
-    return mc_evidence_list(mc_app_state(app), evidence_row, ctx);
+    return mc_equivocation_list(mc_app_state(app), evidence_row, ctx);
 }
 
 void mc__api_evidence(struct mc_node *node, const char *param, const struct mc__api_request *req,

@@ -45,7 +45,7 @@ static void fhir_read(struct mc_node *node, const struct mc__records_view_path *
         goto out;
     }
     a.outcome = MC_OUTCOME_REFUSED;
-    if (r.rc || mc_fhir_type_from_name(fp->type) != r.head.type) {
+    if (r.rc || mc_records_type_from_name(fp->type) != r.head.type) {
         a.status = 404;
         mc__gate_refuse_access(node, res, &s, &a, true, MC_ERR_NOT_FOUND, "no such record");
         goto out;
@@ -162,7 +162,7 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
         else mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "target must be Type/id, Type/id/_history/v or id");
         return;
     }
-    if (type[0] && !mc_fhir_type_from_name(type)) {
+    if (type[0] && !mc_records_type_from_name(type)) {
         mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "target names an unsupported resource type '%s'", type);
         return;
     }
@@ -173,7 +173,7 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
                          .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
                          .skip_policy = s.rc != 0};
     (void)mc_node_query(node, mc__records_view_query_read, &r);
-    bool found = r.rc == 0 && (!type[0] || mc_fhir_type_from_name(type) == r.head.type);
+    bool found = r.rc == 0 && (!type[0] || mc_records_type_from_name(type) == r.head.type);
     struct mc__gate_access a = {.patient = found ? &r.head.patient : NULL, .id = id, .version = version,
                            .action = by_id ? MC_ACTION_READ : MC_ACTION_SEARCH, .purpose = r.purpose,
                            .outcome = MC_OUTCOME_SECURITY};
@@ -274,7 +274,7 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
         if (mc__records_view_open(node, &r, &plain) == 0) {
             json_t *one = mc__fhir_reply_with_meta(plain.data, plain.len, r.version, r.ver.time_ms);
             if (one) {
-                mc__fhir_reply_bundle_add(b, one, mc_fhir_type_name(r.head.type), r.id, "match");
+                mc__fhir_reply_bundle_add(b, one, mc_records_type_name(r.head.type), r.id, "match");
                 allowed++;
                 if (export) {
                     struct mc__records_view_provenance qp = {.id = r.id, .list = json_array()};
@@ -328,7 +328,7 @@ void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__
         mc__api_fhir_audit_view(node, fp.type[0] == 'A', req, res);
         return;
     }
-    uint16_t type = mc_fhir_type_from_name(fp.type);
+    uint16_t type = mc_records_type_from_name(fp.type);
     if (!type) {
         mc__fhir_reply_fail(res, 404, MC_ERR_NOT_FOUND, "resource type '%s' is not supported here (see /fhir/metadata)", fp.type);
         return;
@@ -375,7 +375,7 @@ void mc__api_fhir_metadata(struct mc_node *node, const char *param,
                             ? json_pack("[{s:s},{s:s},{s:s}]", "code", "read", "code", "vread", "code", "search-type")
                             : json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "code", "read", "code", "vread",
                                         "code", "search-type", "code", "create", "code", "update");
-        json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:[{s:s, s:s}]}", "type", mc_fhir_type_name(t),
+        json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:[{s:s, s:s}]}", "type", mc_records_type_name(t),
                               "interaction", inter, "versioning", "versioned", "readHistory", 1,
                               "searchParam", "name", "patient", "type", "reference");
         if (t == MC_FHIR_PROVENANCE) {

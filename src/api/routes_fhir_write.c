@@ -218,7 +218,7 @@ static int write_patient(struct mc_node *node, const struct mc__api_request *req
     for (size_t i = 0; i < nr; i++) {
         if (!ref_is_patient(node, refs[i], patient, NULL, 0)) {
             mc__fhir_reply_fail(res, 422, MC_ERR_INVALID, "%s.%s must reference the record's patient",
-                      mc_fhir_type_name(type), type == MC_FHIR_IMMUNIZATION || type == MC_FHIR_CLAIM ||
+                      mc_records_type_name(type), type == MC_FHIR_IMMUNIZATION || type == MC_FHIR_CLAIM ||
                       type == MC_FHIR_EXPLANATION_OF_BENEFIT || type == MC_FHIR_ALLERGY_INTOLERANCE ? "patient" : "subject");
             return MC_ERR_INVALID;
         }
@@ -245,9 +245,9 @@ static void fhir_write(struct mc_node *node, const struct mc__records_view_path 
         mc__fhir_reply_fail(res, 422, MC_ERR_INVALID, "%s", why);
         goto out;
     }
-    if (strcmp(mc_fhir_type_name(type), fp->type) != 0) {
+    if (strcmp(mc_records_type_name(type), fp->type) != 0) {
         mc__fhir_reply_fail(res, 400, MC_ERR_INVALID, "resourceType %s does not match the URL's %s",
-                  mc_fhir_type_name(type), fp->type);
+                  mc_records_type_name(type), fp->type);
         goto out;
     }
     mc_pubkey patient;
@@ -325,7 +325,7 @@ void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc_
         mc__fhir_reply_fail(res, 404, MC_ERR_NOT_FOUND, "create is POST /fhir/{type}");
         return;
     }
-    if (!mc_fhir_type_from_name(fp.type)) {
+    if (!mc_records_type_from_name(fp.type)) {
         mc__fhir_reply_fail(res, 404, MC_ERR_NOT_FOUND, "resource type '%s' is not supported (see /fhir/metadata)", fp.type);
         return;
     }
@@ -335,7 +335,7 @@ void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc_
 void mc__api_fhir_put(struct mc_node *node, const char *param, const struct mc__api_request *req,
                       struct mc__api_response *res) {
     struct mc__records_view_path fp;
-    if (mc__records_view_parse_path(&fp, param) || fp.parts != 2 || !mc_fhir_type_from_name(fp.type)) {
+    if (mc__records_view_parse_path(&fp, param) || fp.parts != 2 || !mc_records_type_from_name(fp.type)) {
         mc__fhir_reply_fail(res, 404, MC_ERR_NOT_FOUND, "update is PUT /fhir/{type}/{id}");
         return;
     }
@@ -431,7 +431,7 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
         const char *full = json_string_value(json_object_get(e, "fullUrl"));
         if (!full || !full[0]) continue;
         char to[120];
-        snprintf(to, sizeof to, "%s/%s", mc_fhir_type_name(recs[i].type), recs[i].id);
+        snprintf(to, sizeof to, "%s/%s", mc_records_type_name(recs[i].type), recs[i].id);
         for (size_t k = 0; k < n; k++)
             mc_fhir_rewrite_refs(json_object_get(json_array_get(entries, k), "resource"), full, to);
     }
@@ -446,7 +446,7 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
                 ok = false;
                 for (size_t j = 0; j < n && !ok; j++) {
                     char want[120];
-                    snprintf(want, sizeof want, "%s/%s", mc_fhir_type_name(recs[j].type), recs[j].id);
+                    snprintf(want, sizeof want, "%s/%s", mc_records_type_name(recs[j].type), recs[j].id);
                     ok = strcmp(want, refs[k]) == 0;
                 }
             } else {
@@ -455,7 +455,7 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
             if (!ok) {
                 mc__fhir_reply_fail(res, 422, MC_ERR_INVALID,
                           "Bundle.entry[%zu] (%s): reference %.80s does not point at the patient%s", i,
-                          mc_fhir_type_name(recs[i].type), refs[k],
+                          mc_records_type_name(recs[i].type), refs[k],
                           recs[i].type == MC_FHIR_PROVENANCE ? "'s records in this Bundle" : "");
                 goto out;
             }
@@ -493,7 +493,7 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
     json_t *resp = json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "transaction-response", "entry");
     for (size_t i = 0; i < n && resp; i++) {
         char loc[140];
-        snprintf(loc, sizeof loc, "%s/%s/_history/1", mc_fhir_type_name(recs[i].type), recs[i].id);
+        snprintf(loc, sizeof loc, "%s/%s/_history/1", mc_records_type_name(recs[i].type), recs[i].id);
         json_array_append_new(json_object_get(resp, "entry"),
                               json_pack("{s:{s:s, s:s, s:s}}", "response", "status", "201 Created",
                                         "location", loc, "etag", "W/\"1\""));

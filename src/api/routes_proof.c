@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "api/fhir.h"
-#include "app/evidence.h"
+#include "app/equivocation.h"
 #include "app/identity.h"
 #include "app/txtypes.h"
 #include "base/hex.h"

@@ -61,7 +61,7 @@ static int q_meta(void *ctx, struct mc_store *store, struct mc_app *app) {
             }
         }
         json_array_append_new(q->list, json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:o}", "id", h.id, "type",
-                                                 mc_fhir_type_name(h.type), "category", mc_category_name(h.category),
+                                                 mc_records_type_name(h.type), "category", mc_category_name(h.category),
                                                  "org", (json_int_t)h.org, "versions", (json_int_t)h.versions,
                                                  "erased", h.erased, "history", vers));
     }
@@ -272,7 +272,7 @@ void mc__api_records_sealed(struct mc_node *node, const char *param,
     json_decref(res->body);
     res->status = 200;
     res->body = json_pack("{s:s, s:s, s:I, s:I, s:s, s:o, s:o, s:s, s:o, s:s, s:o, s:o, s:I}", "id", r->id,
-                          "type", mc_fhir_type_name(r->head.type), "version", (json_int_t)r->version,
+                          "type", mc_records_type_name(r->head.type), "version", (json_int_t)r->version,
                           "versions", (json_int_t)r->head.versions, "last_updated", t,
                           "patient", mc_api_json_pubkey(&r->head.patient),
                           "ciphertext_hash", mc_api_json_hash(&r->ver.ciphertext),

@@ -562,7 +562,7 @@ void mc__api_supply_vrs(struct mc_node *node, const char *param,
         return;
     }
     const char *chain_id = mc_node_genesis(node)->chain_id;
-    if (mc_verify(sig, &auth.key, VRS_PURPOSE, chain_id, req->body ? req->body : (const uint8_t *)"",
+    if (mc_sign_verify(sig, &auth.key, VRS_PURPOSE, chain_id, req->body ? req->body : (const uint8_t *)"",
                   req->body_len)) {
         mc__api_fail(res, 401, MC_ERR_BAD_SIGNATURE, "the request signature does not verify");
         return;

@@ -4,8 +4,13 @@
  * block height and time come in as inputs, there is no clock, randomness or
  * unordered iteration in anything that reaches the state or its hash.
  *
- * Block life cycle (the caller holds the store's SQL transaction around
- * commit):
+ * Storage is passed in: the state lives in a key-value store (chain/kv.h)
+ * that the caller opens, the chain store's on a node, memory in a test;
+ * the caller also says which committed block that state reflects.
+ *
+ * Block life cycle (mc_app_commit_block writes the block's state in one
+ * write batch of the key-value store; a node nests it inside the store's
+ * SQL transaction for the block):
  *   mc_app_begin_block(h, time) -> mc_app_deliver(tx)* -> mc_app_end_block()
  *     -> mc_app_commit_block()  or  mc_app_abort_block()
  *
@@ -22,7 +27,7 @@
 #include "app/genesis.h"
 #include "app/identity.h"
 #include "app/state.h"
-#include "chain/store.h"
+#include "chain/kv.h"
 #include "chain/tx.h"
 #include "crypto/merkle.h"
 
@@ -42,10 +47,27 @@ struct mc_exec {
 
 struct mc_app;
 
-/* Opens the application over the store. On an empty store, writes the
- * genesis state (the caller need not hold a transaction). */
-MC_MUST_CHECK int mc_app_open(struct mc_app **out, struct mc_store *store,
-                              const struct mc_genesis *g);
+/* The last committed block whose state a key-value store holds. */
+struct mc_app_tip {
+    uint64_t height;   /* 0: only the genesis state */
+    uint64_t time_ms;  /* that block's time; the genesis time at height 0 */
+    mc_hash state_hash; /* S_height (S_0 from mc_app_write_genesis) */
+};
+
+/* Writes the genesis state (organisations, their admins, node accounts,
+ * the empty ledger log) into kv in one write batch and gives its state
+ * hash S_0. MC_ERR_EXISTS, writing nothing, when kv already holds a
+ * genesis state. */
+MC_MUST_CHECK int mc_app_write_genesis(struct mc_kv *kv, const struct mc_genesis *g,
+                                       mc_hash *state_hash);
+
+/* Opens the application over kv, which holds the state after tip (kv must
+ * outlive the application). hash_key is the state's overlay hash key
+ * (mc_state_create): random, drawn by the caller. MC_ERR_TAMPERED when the
+ * state lacks the ledger log. */
+MC_MUST_CHECK int mc_app_open(struct mc_app **out, struct mc_kv *kv, const struct mc_genesis *g,
+                              const struct mc_app_tip *tip,
+                              const uint8_t hash_key[MC_STATE_HASH_KEY_BYTES]);
 void mc_app_close(struct mc_app *app);
 
 const struct mc_genesis *mc_app_genesis(const struct mc_app *app);
@@ -73,7 +95,7 @@ MC_MUST_CHECK int mc_app_deliver(struct mc_app *app, const uint8_t *bytes, size_
 /* Finishes the block: computes the state hash and the log after it. */
 void mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
                       mc_hash *log_root);
-/* Writes the block's state (inside the caller's SQL transaction). */
+/* Writes the block's state to the key-value store in one write batch. */
 MC_MUST_CHECK int mc_app_commit_block(struct mc_app *app);
 void mc_app_abort_block(struct mc_app *app);
 

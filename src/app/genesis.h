@@ -24,9 +24,6 @@
 #include "base/limits.h"
 #include "chain/valset.h"
 
-#define MC_GENESIS_ORGS_MAX 64
-#define MC_GENESIS_NODES_MAX 64
-
 struct mc_genesis {
     char chain_id[MC_CHAIN_ID_MAX + 1];
     uint64_t time_ms;
@@ -51,6 +48,5 @@ MC_MUST_CHECK int mc_genesis_parse(struct mc_genesis *g, const char *json, size_
 /* Writes the JSON form (malloc'd, NUL-terminated; caller frees). */
 char *mc_genesis_to_json(const struct mc_genesis *g);
 void mc_genesis_hash(const struct mc_genesis *g, mc_hash *out);
-MC_MUST_CHECK int mc_genesis_load(struct mc_genesis *g, const char *path);
 
 #endif

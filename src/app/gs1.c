@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 #define GS 0x1D /* ASCII group separator: FNC1 as transmitted by a scanner */
 
 enum charset { CS_NUMERIC, CS_X82 };
@@ -103,8 +105,6 @@ static const struct ai_def ai_measure = {"3xxn", 6, 6, N, CK_NONE, FD_NONE, RL_A
 #undef X
 
 #define AI_TABLE_LEN (sizeof ai_table / sizeof ai_table[0])
-/* Longest value any AI of the table takes. */
-#define AI_VALUE_MAX 90
 
 /* AIs whose first two digits put them in the GS1 table of predefined
  * lengths: they never need a separator after them. */
@@ -206,11 +206,8 @@ bool mc_gs1_check_digit_valid(const char *digits, size_t n) {
 }
 
 unsigned mc_gs1_year_resolve(unsigned yy, unsigned reference_year) {
-    if (yy > 99 || reference_year < 1000 || reference_year > 9899) {
-        fprintf(stderr, "mc_gs1_year_resolve: yy %u / reference_year %u out of contract\n",
-                yy, reference_year);
-        abort();
-    }
+    /* Misuse by our own code (the contract in gs1.h), never input. */
+    MC_ASSERT(yy <= 99 && reference_year >= 1000 && reference_year <= 9899);
     int diff = (int)yy - (int)(reference_year % 100);
     unsigned century = reference_year / 100;
     if (diff >= 51) century -= 1;
@@ -548,10 +545,8 @@ static void parser_init(struct parser *p, struct mc_gs1_id *out, struct mc_gs1_e
 }
 
 static void check_reference_year(unsigned reference_year) {
-    if (reference_year < 1000 || reference_year > 9899) {
-        fprintf(stderr, "gs1: reference_year %u out of contract (1000..9899)\n", reference_year);
-        abort();
-    }
+    /* Misuse by our own code (the contract in gs1.h), never input. */
+    MC_ASSERT(reference_year >= 1000 && reference_year <= 9899);
 }
 
 static int finish(struct parser *p, int rc) {
@@ -633,8 +628,8 @@ static int percent_decode(struct parser *p, const char *ai, size_t start, size_t
 /* Decodes and takes the value of one AI from the URI. */
 static int take_uri_value(struct parser *p, const struct ai_def *d, const char *ai, size_t start,
                           size_t end) {
-    char v[AI_VALUE_MAX + 1];
-    uint16_t map[AI_VALUE_MAX + 1];
+    char v[MC_GS1_AI_VALUE_MAX + 1];
+    uint16_t map[MC_GS1_AI_VALUE_MAX + 1];
     size_t len;
     int rc = percent_decode(p, ai, start, end, v, map, sizeof v, &len);
     if (rc) return rc;
@@ -650,7 +645,6 @@ static int take_uri_value(struct parser *p, const struct ai_def *d, const char *
 }
 
 struct segment { size_t start, len; };
-#define DL_PATH_SEGMENTS_MAX 8 /* /01/gtin + three qualifiers */
 
 static bool seg_is(const struct parser *p, const struct segment *s, const char *lit) {
     size_t n = strlen(lit);
@@ -805,8 +799,8 @@ int mc_gs1_parse_digital_link(struct mc_gs1_id *out, struct mc_gs1_error *err, c
         while (query_end < n && uri[query_end] != '#') query_end++;
     }
 
-    /* The last DL_PATH_SEGMENTS_MAX path segments, and whether "01" occurs. */
-    struct segment last[DL_PATH_SEGMENTS_MAX];
+    /* The last MC_GS1_DL_PATH_SEGMENTS_MAX path segments, and whether "01" occurs. */
+    struct segment last[MC_GS1_DL_PATH_SEGMENTS_MAX];
     size_t count = 0;
     bool any_01 = false;
     if (path_start < path_end) {
@@ -815,8 +809,8 @@ int mc_gs1_parse_digital_link(struct mc_gs1_id *out, struct mc_gs1_error *err, c
             const char *slash = memchr(uri + s, '/', path_end - s);
             size_t e = slash ? (size_t)(slash - uri) : path_end;
             struct segment seg = {s, e - s};
-            if (count == DL_PATH_SEGMENTS_MAX) {
-                memmove(last, last + 1, sizeof last[0] * (DL_PATH_SEGMENTS_MAX - 1));
+            if (count == MC_GS1_DL_PATH_SEGMENTS_MAX) {
+                memmove(last, last + 1, sizeof last[0] * (MC_GS1_DL_PATH_SEGMENTS_MAX - 1));
                 count--;
             }
             last[count++] = seg;
@@ -830,7 +824,7 @@ int mc_gs1_parse_digital_link(struct mc_gs1_id *out, struct mc_gs1_error *err, c
     int rc = 1;
     struct mc_gs1_error first_err;
     bool have_first = false;
-    for (size_t k = DL_PATH_SEGMENTS_MAX / 2; k >= 1; k--) {
+    for (size_t k = MC_GS1_DL_PATH_SEGMENTS_MAX / 2; k >= 1; k--) {
         if (2 * k > count || !seg_is(&p, &last[count - 2 * k], "01")) continue;
         memset(p.seen, 0, sizeof p.seen);
         memset(p.out, 0, sizeof *p.out);

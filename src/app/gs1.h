@@ -36,25 +36,15 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/limits.h"
 
 /* A GTIN is always held as GTIN-14: GTIN-8/12/13 are left-padded with
  * zeros, which keeps their check digit valid (the weights run from the
  * right). */
 #define MC_GS1_GTIN_LEN 14
-/* Lot (AI 10), serial (AI 21) and consumer product variant (AI 22) are
- * 1..20 characters of GS1 AI encodable character set 82. */
-#define MC_GS1_VALUE_MAX 20
-/* Longest input either parser looks at. A GS1 DataMatrix holds at most
- * 2335 alphanumeric characters; a Digital Link with every percent-encoded
- * value at its maximum is far below this. Longer input is rejected
- * (MC_GS1_INPUT_TOO_LONG) before it is read. */
-#define MC_GS1_INPUT_MAX 4096
-/* Output sizes, NUL included, for the canonical forms of any mc_gs1_id:
- * 4 dates, GTIN and three values of up to 20 characters, each character
- * percent-encoded (3 bytes) in the Digital Link, plus the base. */
-#define MC_GS1_ELEMENT_STRING_MAX 160
-#define MC_GS1_BASE_MAX 256
-#define MC_GS1_DIGITAL_LINK_MAX (MC_GS1_BASE_MAX + 320)
+/* Value, input and output bounds (MC_GS1_VALUE_MAX, MC_GS1_INPUT_MAX,
+ * MC_GS1_ELEMENT_STRING_MAX, MC_GS1_BASE_MAX, MC_GS1_DIGITAL_LINK_MAX) are
+ * in base/limits.h. */
 
 /* What went wrong, for a precise answer to whoever sent the code. */
 enum mc_gs1_fault {

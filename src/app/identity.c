@@ -278,7 +278,7 @@ static int register_patient(struct mc_exec *ex, struct mc_dec *d) {
     uint8_t m[64];
     memcpy(m, ex->sender.key.b, 32);
     memcpy(m + 32, pk.b, 32);
-    if (mc_verify(sig, &pk, MC_SIGN_PATIENT, ex->chain_id, m, sizeof m))
+    if (mc_sign_verify(sig, &pk, MC_SIGN_PATIENT, ex->chain_id, m, sizeof m))
         return mc_err_set(MC_ERR_BAD_SIGNATURE, "the patient's signature over the registration does not verify");
     int rc = key_is_free(ex, &pk);
     if (rc) return rc;
@@ -297,7 +297,7 @@ static int rotate(struct mc_exec *ex, struct mc_dec *d) {
     uint8_t m[64];
     memcpy(m, ex->sender.key.b, 32);
     memcpy(m + 32, pk.b, 32);
-    if (mc_verify(sig, &pk, MC_SIGN_ROTATE, ex->chain_id, m, sizeof m))
+    if (mc_sign_verify(sig, &pk, MC_SIGN_ROTATE, ex->chain_id, m, sizeof m))
         return mc_err_set(MC_ERR_BAD_SIGNATURE, "the new key's proof of possession does not verify");
     int rc = key_is_free(ex, &pk);
     if (rc) return rc;

@@ -48,8 +48,6 @@ enum mc_role {
 
 enum mc_account_status { MC_ACCOUNT_ACTIVE = 1, MC_ACCOUNT_REVOKED = 2, MC_ACCOUNT_ROTATED = 3 };
 
-#define MC_GLN_MAX 13
-
 struct mc_org {
     uint32_t id;
     char name[MC_NAME_MAX];

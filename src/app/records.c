@@ -49,17 +49,17 @@ static const char *const purpose_codes[] = {NULL, "TREAT", "ETREAT", "BTG", "HRE
 static const char *const action_names[] = {NULL, "read", "vread", "search", "export", "audit",
                                            "create"};
 
-const char *mc_fhir_type_name(uint16_t t) {
+const char *mc_records_type_name(uint16_t t) {
     return t >= 1 && t <= MC_FHIR_TYPE_MAX ? type_names[t] : NULL;
 }
 
-uint16_t mc_fhir_type_from_name(const char *name) {
+uint16_t mc_records_type_from_name(const char *name) {
     for (uint16_t t = 1; name && t <= MC_FHIR_TYPE_MAX; t++)
         if (strcmp(type_names[t], name) == 0) return t;
     return 0;
 }
 
-uint8_t mc_fhir_type_category(uint16_t t) {
+uint8_t mc_records_type_category(uint16_t t) {
     return t >= 1 && t <= MC_FHIR_TYPE_MAX ? type_category[t] : 0;
 }
 
@@ -414,7 +414,6 @@ struct scan_ctx {
     const void *fn;
     void *ctx;
     size_t prefix_len;
-    int err;
 };
 
 static int scan_patient_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
@@ -425,9 +424,10 @@ static int scan_patient_row(void *c, const uint8_t *k, size_t kn, const uint8_t 
     memcpy(id, k + s->prefix_len, n);
     id[n] = 0;
     struct mc_record_head h;
-    if ((s->err = mc_records_get_head(s->st, id, &h))) return 1;
+    int rc = mc_records_get_head(s->st, id, &h);
+    if (rc) return rc;
     int (*fn)(void *, const struct mc_record_head *) = (int (*)(void *, const struct mc_record_head *))s->fn;
-    return fn(s->ctx, &h);
+    return fn(s->ctx, &h) != 0;
 }
 
 int mc_records_scan_patient(struct mc_state *st, const mc_pubkey *patient,
@@ -436,8 +436,7 @@ int mc_records_scan_patient(struct mc_state *st, const mc_pubkey *patient,
     mc_key_init(&k, "rp/");
     mc_key_add(&k, patient->b, 32);
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
-    int rc = mc_state_scan(st, k.b, k.n, scan_patient_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, scan_patient_row, &s);
 }
 
 static int scan_grant_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
@@ -448,10 +447,11 @@ static int scan_grant_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v
     struct mc_grant g;
     memset(&g, 0, sizeof g);
     memcpy(g.id.b, k + 35, 32);
-    if ((s->err = grant_decode(&g, v, vn))) return 1;
+    int rc = grant_decode(&g, v, vn);
+    if (rc) return rc;
     int (*fn)(void *, const mc_pubkey *, const struct mc_grant *) =
         (int (*)(void *, const mc_pubkey *, const struct mc_grant *))s->fn;
-    return fn(s->ctx, &patient, &g);
+    return fn(s->ctx, &patient, &g) != 0;
 }
 
 int mc_records_scan_grants(struct mc_state *st, const mc_pubkey *patient,
@@ -461,8 +461,7 @@ int mc_records_scan_grants(struct mc_state *st, const mc_pubkey *patient,
     mc_key_init(&k, "rg/");
     if (patient) mc_key_add(&k, patient->b, 32);
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
-    int rc = mc_state_scan(st, k.b, k.n, scan_grant_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, scan_grant_row, &s);
 }
 
 static int access_decode(struct mc_access_entry *e, const uint8_t *p, size_t n) {
@@ -489,10 +488,11 @@ static int scan_access_row(void *c, const uint8_t *k, size_t kn, const uint8_t *
     memcpy(e.patient.b, k + 3, 32);
     for (int i = 0; i < 8; i++) e.height = (e.height << 8) | k[35 + i];
     memcpy(e.tx_id.b, k + 43, 32);
-    if ((s->err = access_decode(&e, v, vn))) return 1;
+    int rc = access_decode(&e, v, vn);
+    if (rc) return rc;
     int (*fn)(void *, const struct mc_access_entry *) =
         (int (*)(void *, const struct mc_access_entry *))s->fn;
-    return fn(s->ctx, &e);
+    return fn(s->ctx, &e) != 0;
 }
 
 int mc_records_scan_access(struct mc_state *st, const mc_pubkey *patient,
@@ -501,8 +501,7 @@ int mc_records_scan_access(struct mc_state *st, const mc_pubkey *patient,
     mc_key_init(&k, "rl/");
     if (patient) mc_key_add(&k, patient->b, 32);
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = k.n};
-    int rc = mc_state_scan(st, k.b, k.n, scan_access_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, scan_access_row, &s);
 }
 
 static int scan_bg_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
@@ -511,17 +510,17 @@ static int scan_bg_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, s
     struct mc_break_glass b;
     memset(&b, 0, sizeof b);
     memcpy(b.access_tx.b, k + 3, 32);
-    if ((s->err = bg_decode(&b, v, vn))) return 1;
+    int rc = bg_decode(&b, v, vn);
+    if (rc) return rc;
     int (*fn)(void *, const struct mc_break_glass *) =
         (int (*)(void *, const struct mc_break_glass *))s->fn;
-    return fn(s->ctx, &b);
+    return fn(s->ctx, &b) != 0;
 }
 
 int mc_records_scan_break_glass(struct mc_state *st,
                                 int (*fn)(void *ctx, const struct mc_break_glass *b), void *ctx) {
     struct scan_ctx s = {.st = st, .fn = (const void *)fn, .ctx = ctx, .prefix_len = 3};
-    int rc = mc_state_scan(st, "rx/", 3, scan_bg_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, "rx/", 3, scan_bg_row, &s);
 }
 
 /* --- policy --- */
@@ -716,7 +715,7 @@ static int anchor(struct mc_exec *ex, struct mc_dec *d) {
         v.size = mc_dec_u32(d);
         if (d->err) return mc_err_set(MC_ERR_MALFORMED, "record_anchor entry %u does not decode", i);
         if (!mc_record_id_valid(id)) return mc_err_set(MC_ERR_INVALID, "record id '%s' is not a FHIR id", id);
-        if (!mc_fhir_type_name(type)) return mc_err_set(MC_ERR_INVALID, "unknown resource type %u", type);
+        if (!mc_records_type_name(type)) return mc_err_set(MC_ERR_INVALID, "unknown resource type %u", type);
         if (ver == 0) return mc_err_set(MC_ERR_INVALID, "record versions start at 1");
         struct mc_record_head h;
         rc = mc_records_get_head(ex->st, id, &h);
@@ -726,7 +725,7 @@ static int anchor(struct mc_exec *ex, struct mc_dec *d) {
             memset(&h, 0, sizeof h);
             snprintf(h.id, sizeof h.id, "%s", id);
             h.type = type;
-            h.category = mc_fhir_type_category(type);
+            h.category = mc_records_type_category(type);
             h.patient = patient;
             h.org = au.org;
             struct mc_key pk;

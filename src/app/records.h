@@ -73,24 +73,14 @@
 
 #include "app/identity.h"
 #include "app/state.h"
+#include "base/limits.h"
 #include "crypto/envelope.h"
 #include "crypto/hash.h"
 #include "crypto/sign.h"
 
-/* Records in one anchor (a Bundle): keeps the anchor under the payload
- * maximum (entry <= 107 bytes). */
-#define MC_RECORDS_BATCH_MAX 512
-/* FHIR logical id: [A-Za-z0-9-.]{1,64}. */
-#define MC_RECORD_ID_MAX 64
-/* An RFC 9421 signature base as carried on chain. */
-#define MC_SIGBASE_MAX 2048
-/* Reasons (refusals, break-glass) and review notes. */
-#define MC_REASON_MAX 512
-/* Sealed keys one grant transaction carries (keeps it under the payload
- * maximum: 181 bytes each); more go in further grants. */
-#define MC_GRANT_TX_KEYS_MAX 320
-/* Recipients of grant keys per record version. */
-#define MC_GRANT_KEYS_MAX 32
+/* Bounds (MC_RECORDS_BATCH_MAX, MC_RECORD_ID_MAX, MC_SIGBASE_MAX,
+ * MC_REASON_MAX, MC_GRANT_TX_KEYS_MAX, MC_GRANT_KEYS_MAX) are in
+ * base/limits.h with the payload sizes they keep. */
 
 enum mc_fhir_type {
     MC_FHIR_PATIENT = 1,
@@ -218,10 +208,10 @@ struct mc_break_glass {
 };
 
 /* Names and codes. NULL / 0 when unknown. */
-const char *mc_fhir_type_name(uint16_t type);
-uint16_t mc_fhir_type_from_name(const char *name);
+const char *mc_records_type_name(uint16_t type);
+uint16_t mc_records_type_from_name(const char *name);
 /* Category bit of a resource type (0 for an unknown type). */
-uint8_t mc_fhir_type_category(uint16_t type);
+uint8_t mc_records_type_category(uint16_t type);
 const char *mc_category_name(uint8_t bit);
 /* "results,documents" style list -> bits; 0 on an unknown name. "all" = MC_CAT_ALL. */
 uint8_t mc_categories_parse(const char *list);

@@ -32,7 +32,7 @@ const char *mc_study_phase_name(uint8_t p) {
 
 bool mc_study_id_valid(const char *id) { return mc_record_id_valid(id); }
 
-bool mc_purpose_token_valid(const char *p) {
+bool mc_research_purpose_token_valid(const char *p) {
     size_t n = 0;
     for (; p && p[n]; n++) {
         char c = p[n];
@@ -288,7 +288,7 @@ static int cand_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size
         struct mc_consent_version cv;
         if (mc_research_get_consent(s->st, &p, MC_CONSENT_STUDY, s->study->id, &cv) == 0) return 0;
     }
-    return s->fn(s->ctx, &p);
+    return s->fn(s->ctx, &p) != 0;
 }
 
 int mc_research_scan_candidates(struct mc_state *st, const struct mc_study *study,
@@ -309,7 +309,6 @@ int mc_research_scan_candidates(struct mc_state *st, const struct mc_study *stud
 struct consent_scan {
     int (*fn)(void *ctx, const struct mc_consent_version *c);
     void *ctx;
-    int err;
 };
 
 static int consent_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
@@ -325,8 +324,9 @@ static int consent_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, s
     cv.target[tl] = 0;
     const uint8_t *vp = k + 37 + tl;
     cv.version = (uint32_t)vp[0] << 24 | (uint32_t)vp[1] << 16 | (uint32_t)vp[2] << 8 | vp[3];
-    if ((s->err = consent_history_decode(&cv, v, vn))) return 1;
-    return s->fn(s->ctx, &cv);
+    int rc = consent_history_decode(&cv, v, vn);
+    if (rc) return rc;
+    return s->fn(s->ctx, &cv) != 0;
 }
 
 int mc_research_scan_consents(struct mc_state *st, const mc_pubkey *patient,
@@ -335,15 +335,13 @@ int mc_research_scan_consents(struct mc_state *st, const mc_pubkey *patient,
     mc_key_init(&k, "yc/");
     mc_key_add(&k, patient->b, 32);
     struct consent_scan s = {.fn = fn, .ctx = ctx};
-    int rc = mc_state_scan(st, k.b, k.n, consent_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, consent_row, &s);
 }
 
 struct enrol_scan {
     size_t prefix_len;
     int (*fn)(void *ctx, const struct mc_enrolment *e);
     void *ctx;
-    int err;
 };
 
 static int enrolment_decode(struct mc_enrolment *e, const uint8_t *v, size_t vn) {
@@ -363,8 +361,9 @@ static int enrol_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, siz
     struct mc_enrolment e;
     memset(&e, 0, sizeof e);
     memcpy(e.patient.b, k + s->prefix_len, 32);
-    if ((s->err = enrolment_decode(&e, v, vn))) return 1;
-    return s->fn(s->ctx, &e);
+    int rc = enrolment_decode(&e, v, vn);
+    if (rc) return rc;
+    return s->fn(s->ctx, &e) != 0;
 }
 
 int mc_research_scan_enrolments(struct mc_state *st, const char *study,
@@ -373,15 +372,13 @@ int mc_research_scan_enrolments(struct mc_state *st, const char *study,
     struct mc_key k;
     key_study(&k, "ye/", study);
     struct enrol_scan s = {.prefix_len = k.n, .fn = fn, .ctx = ctx};
-    int rc = mc_state_scan(st, k.b, k.n, enrol_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, enrol_row, &s);
 }
 
 struct query_scan {
     size_t prefix_len;
     int (*fn)(void *ctx, const struct mc_research_query *q);
     void *ctx;
-    int err;
 };
 
 static int query_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
@@ -403,11 +400,8 @@ static int query_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, siz
     q.as_of_height = mc_dec_u64(&d);
     q.time_ms = mc_dec_u64(&d);
     mc_dec_fixed(&d, q.signature_hash.b, 32);
-    if (mc_dec_finish(&d)) {
-        s->err = mc_err_set(MC_ERR_TAMPERED, "query row does not decode");
-        return 1;
-    }
-    return s->fn(s->ctx, &q);
+    if (mc_dec_finish(&d)) return mc_err_set(MC_ERR_TAMPERED, "query row does not decode");
+    return s->fn(s->ctx, &q) != 0;
 }
 
 int mc_research_scan_queries(struct mc_state *st, const char *study,
@@ -415,8 +409,7 @@ int mc_research_scan_queries(struct mc_state *st, const char *study,
     struct mc_key k;
     key_study(&k, "yq/", study);
     struct query_scan s = {.prefix_len = k.n, .fn = fn, .ctx = ctx};
-    int rc = mc_state_scan(st, k.b, k.n, query_row, &s);
-    return rc ? rc : s.err;
+    return mc_state_scan(st, k.b, k.n, query_row, &s);
 }
 
 /* --- execution helpers --- */
@@ -500,7 +493,7 @@ static int study_register(struct mc_exec *ex, struct mc_dec *d, struct mc_study 
     if (!mc_study_id_valid(s->id)) return mc_err_set(MC_ERR_INVALID, "study id '%s' is not a FHIR id", s->id);
     if (!text_valid(s->title) || !text_valid(s->sponsor) || !text_valid(s->registry_id))
         return mc_err_set(MC_ERR_INVALID, "title, sponsor and registry id are printable, non-empty texts");
-    if (s->purpose[0] && !mc_purpose_token_valid(s->purpose))
+    if (s->purpose[0] && !mc_research_purpose_token_valid(s->purpose))
         return mc_err_set(MC_ERR_INVALID, "purpose '%s' is not [a-z0-9-]{1,64}", s->purpose);
     if (s->categories == 0) return mc_err_set(MC_ERR_INVALID, "a study names at least one record category");
     if (s->k < 1 || s->k > MC_RESEARCH_K_MAX)
@@ -551,7 +544,7 @@ static int consent(struct mc_exec *ex, struct mc_dec *d) {
         free(s);
         if (rc) return rc;
     } else if (c.scope == MC_CONSENT_PURPOSE) {
-        if (!mc_purpose_token_valid(c.target))
+        if (!mc_research_purpose_token_valid(c.target))
             return mc_err_set(MC_ERR_INVALID, "purpose '%s' is not [a-z0-9-]{1,64}", c.target);
     } else {
         return mc_err_set(MC_ERR_INVALID, "consent scope %u is neither study (1) nor purpose (2)", c.scope);
@@ -1009,7 +1002,7 @@ int mc_research_decode(struct mc_research_payload *p, uint16_t type, const uint8
     default: return mc_err_set(MC_ERR_INVALID, "type %u is not a research transaction", type);
     }
     int rc = mc_dec_finish(&d);
-    return rc ? mc_err_set(rc, "%s payload does not decode", mc_tx_type_name(type)) : 0;
+    return rc ? mc_err_set(rc, "%s payload does not decode", mc_txtypes_name(type)) : 0;
 }
 
 /* --- trial verification --- */

@@ -77,9 +77,6 @@
 #include "crypto/hash.h"
 #include "crypto/sign.h"
 
-#define MC_STUDY_ID_MAX 64
-#define MC_PURPOSE_TOKEN_MAX 64
-
 enum mc_consent_scope { MC_CONSENT_STUDY = 1, MC_CONSENT_PURPOSE = 2 };
 enum mc_consent_action { MC_CONSENT_PERMIT = 1, MC_CONSENT_WITHDRAW = 2 };
 enum mc_outcome_kind { MC_OUTCOME_PRIMARY = 1, MC_OUTCOME_SECONDARY = 2 };
@@ -159,7 +156,7 @@ const char *mc_outcome_kind_name(uint8_t kind);
 const char *mc_study_phase_name(uint8_t phase);
 /* [A-Za-z0-9-.]{1,64}, and [a-z0-9-]{1,64}. */
 bool mc_study_id_valid(const char *id);
-bool mc_purpose_token_valid(const char *p);
+bool mc_research_purpose_token_valid(const char *p);
 
 /* --- state reads (overlay-aware) --- */
 /* The study; MC_ERR_NOT_FOUND when absent. out is large (~14 KB): heap it. */

@@ -4,13 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 void mc_key_init(struct mc_key *k, const char *prefix) {
     k->n = 0;
     mc_key_str(k, prefix);
 }
 
 void mc_key_add(struct mc_key *k, const void *p, size_t n) {
-    if (k->n + n > sizeof k->b) abort(); /* bounded by construction */
+    MC_ASSERT(k->n + n <= sizeof k->b); /* bounded by construction */
     memcpy(k->b + k->n, p, n);
     k->n += n;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 struct entry {
     uint8_t *key; /* key and value in one allocation */
     size_t klen;
@@ -22,11 +24,13 @@ struct overlay {
 };
 
 struct mc_state {
-    sqlite3 *db;
-    sqlite3_stmt *get, *put, *del;
+    struct mc_kv *kv;
     struct overlay tx, block;
     uint8_t hkey[crypto_shorthash_KEYBYTES];
 };
+
+_Static_assert(MC_STATE_HASH_KEY_BYTES == crypto_shorthash_KEYBYTES,
+               "the overlay hash key is a SipHash key");
 
 static uint64_t key_hash(const struct mc_state *st, const void *k, size_t n) {
     uint8_t out[8];
@@ -97,21 +101,12 @@ static int overlay_set(const struct mc_state *st, struct overlay *o, const void 
     return 0;
 }
 
-int mc_state_create(struct mc_state **out, sqlite3 *db) {
+int mc_state_create(struct mc_state **out, struct mc_kv *kv,
+                    const uint8_t hash_key[MC_STATE_HASH_KEY_BYTES]) {
     struct mc_state *st = calloc(1, sizeof *st);
     if (!st) return MC_ERR_NOMEM;
-    st->db = db;
-    randombytes_buf(st->hkey, sizeof st->hkey);
-    if (sqlite3_prepare_v3(db, "SELECT value FROM state WHERE key=?", -1,
-                           SQLITE_PREPARE_PERSISTENT, &st->get, NULL) ||
-        sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO state VALUES(?,?)", -1,
-                           SQLITE_PREPARE_PERSISTENT, &st->put, NULL) ||
-        sqlite3_prepare_v3(db, "DELETE FROM state WHERE key=?", -1, SQLITE_PREPARE_PERSISTENT,
-                           &st->del, NULL)) {
-        int rc = mc_err_set(MC_ERR_DB, "state: %s", sqlite3_errmsg(db));
-        mc_state_destroy(st);
-        return rc;
-    }
+    st->kv = kv;
+    memcpy(st->hkey, hash_key, sizeof st->hkey);
     *out = st;
     return 0;
 }
@@ -120,9 +115,7 @@ void mc_state_destroy(struct mc_state *st) {
     if (!st) return;
     overlay_clear(&st->tx);
     overlay_clear(&st->block);
-    sqlite3_finalize(st->get);
-    sqlite3_finalize(st->put);
-    sqlite3_finalize(st->del);
+    sodium_memzero(st->hkey, sizeof st->hkey);
     free(st);
 }
 
@@ -135,20 +128,7 @@ int mc_state_get(struct mc_state *st, const void *key, size_t klen, struct mc_bu
         mc_buf_append(out, e->val, e->vlen);
         return out->err;
     }
-    sqlite3_bind_blob(st->get, 1, key, (int)klen, SQLITE_STATIC);
-    int rc = sqlite3_step(st->get), ret;
-    if (rc == SQLITE_ROW) {
-        mc_buf_append(out, sqlite3_column_blob(st->get, 0),
-                      (size_t)sqlite3_column_bytes(st->get, 0));
-        ret = out->err;
-    } else if (rc == SQLITE_DONE) {
-        ret = MC_ERR_NOT_FOUND;
-    } else {
-        ret = mc_err_set(MC_ERR_DB, "state get: %s", sqlite3_errmsg(st->db));
-    }
-    sqlite3_reset(st->get);
-    sqlite3_clear_bindings(st->get);
-    return ret;
+    return mc_kv_get(st->kv, key, klen, out);
 }
 
 int mc_state_put(struct mc_state *st, const void *key, size_t klen, const void *val,
@@ -167,7 +147,8 @@ void mc_state_tx_commit(struct mc_state *st) {
         struct entry *e = &st->tx.slots[i];
         if (!e->key) continue;
         /* Out of memory here would lose a committed write: treat as fatal. */
-        if (overlay_set(st, &st->block, e->key, e->klen, e->val, e->vlen, e->present)) abort();
+        int rc = overlay_set(st, &st->block, e->key, e->klen, e->val, e->vlen, e->present);
+        MC_ASSERT(rc == 0);
     }
     overlay_clear(&st->tx);
 }
@@ -185,11 +166,15 @@ static int cmp_entry(const void *a, const void *b) {
 /* The block overlay's entries sorted by key; caller frees the array. */
 static struct entry **sorted_block(struct mc_state *st, size_t *n_out) {
     struct entry **v = malloc((st->block.used + 1) * sizeof *v);
-    if (!v) abort();
+    MC_ASSERT(v != NULL); /* a block's worth of pointers: out of memory is fatal */
     size_t n = 0;
     for (size_t i = 0; i < st->block.cap; i++)
         if (st->block.slots[i].key) v[n++] = &st->block.slots[i];
     qsort(v, n, sizeof *v, cmp_entry);
+    /* The overlay holds each key once, so the order is strict: the state
+     * hash and the flush depend on it. O(n) more per block, debug only. */
+    for (size_t i = 1; i < n; i++) MC_VERIFY(cmp_entry(&v[i - 1], &v[i]) < 0);
+    MC_VERIFY(n == st->block.used);
     *n_out = n;
     return v;
 }
@@ -214,7 +199,7 @@ void mc_state_block_hash(struct mc_state *st, const mc_hash *prev, uint64_t heig
             b.len = 0;
         }
     }
-    if (b.err) abort();
+    MC_ASSERT(b.err == 0); /* bounded keys and values; flushed every 64 KiB */
     mc_sha256_update(&ctx, b.data, b.len);
     mc_sha256_final(&ctx, out);
     mc_buf_deinit(&b);
@@ -224,16 +209,12 @@ void mc_state_block_hash(struct mc_state *st, const mc_hash *prev, uint64_t heig
 int mc_state_block_flush(struct mc_state *st) {
     size_t n;
     struct entry **v = sorted_block(st, &n);
-    int ret = 0;
-    for (size_t i = 0; i < n && !ret; i++) {
-        sqlite3_stmt *s = v[i]->present ? st->put : st->del;
-        sqlite3_bind_blob(s, 1, v[i]->key, (int)v[i]->klen, SQLITE_STATIC);
-        if (v[i]->present) sqlite3_bind_blob(s, 2, v[i]->val, (int)v[i]->vlen, SQLITE_STATIC);
-        if (sqlite3_step(s) != SQLITE_DONE)
-            ret = mc_err_set(MC_ERR_DB, "state write: %s", sqlite3_errmsg(st->db));
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-    }
+    int ret = mc_kv_begin(st->kv);
+    for (size_t i = 0; i < n && !ret; i++)
+        ret = v[i]->present ? mc_kv_put(st->kv, v[i]->key, v[i]->klen, v[i]->val, v[i]->vlen)
+                            : mc_kv_del(st->kv, v[i]->key, v[i]->klen);
+    if (!ret) ret = mc_kv_commit(st->kv);
+    else mc_kv_rollback(st->kv);
     free(v);
     if (!ret) overlay_clear(&st->block);
     return ret;
@@ -247,20 +228,5 @@ void mc_state_block_abort(struct mc_state *st) {
 int mc_state_scan(struct mc_state *st, const void *prefix, size_t plen,
                   int (*fn)(void *, const uint8_t *, size_t, const uint8_t *, size_t),
                   void *ctx) {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "SELECT key, value FROM state WHERE key >= ? ORDER BY key",
-                           -1, &s, NULL))
-        return mc_err_set(MC_ERR_DB, "state scan: %s", sqlite3_errmsg(st->db));
-    sqlite3_bind_blob(s, 1, prefix, (int)plen, SQLITE_STATIC);
-    int ret = 0, rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const uint8_t *k = sqlite3_column_blob(s, 0);
-        size_t kn = (size_t)sqlite3_column_bytes(s, 0);
-        if (kn < plen || memcmp(k, prefix, plen) != 0) break;
-        if (fn(ctx, k, kn, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1))) break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        ret = mc_err_set(MC_ERR_DB, "state scan: %s", sqlite3_errmsg(st->db));
-    sqlite3_finalize(s);
-    return ret;
+    return mc_kv_scan(st->kv, prefix, plen, fn, ctx);
 }

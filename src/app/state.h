@@ -1,13 +1,14 @@
-/* Application state: a key/value map over the store's `state` table, with
- * two write overlays so that a block and each transaction in it apply
- * atomically.
+/* Application state: a key/value map over a key-value store passed in
+ * (chain/kv.h: the chain store's `state` table on a node, memory in a
+ * test), with two write overlays so that a block and each transaction in it
+ * apply atomically.
  *
- *   reads:  tx overlay -> block overlay -> SQLite
+ *   reads:  tx overlay -> block overlay -> the key-value store
  *   mc_state_tx_commit()   moves the tx overlay into the block overlay
  *   mc_state_tx_abort()    drops the tx overlay (a failed tx leaves nothing)
  *   mc_state_block_hash()  the state hash after the pending block
- *   mc_state_block_flush() writes the block overlay to SQLite (caller holds
- *                          the SQL transaction) and clears it
+ *   mc_state_block_flush() writes the block overlay to the store in one
+ *                          write batch (begin .. commit) and clears it
  *
  * State hash after block h (deterministic; keys sorted bytewise):
  *
@@ -19,19 +20,25 @@
 #ifndef MC_APP_STATE_H
 #define MC_APP_STATE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/codec.h"
+#include "base/limits.h"
+#include "chain/kv.h"
 #include "crypto/hash.h"
 
-#define MC_STATE_KEY_MAX 256
-#define MC_STATE_VALUE_MAX (256 * 1024)
+/* Bytes of the key of the overlays' keyed hash (SipHash). */
+#define MC_STATE_HASH_KEY_BYTES 16
 
 struct mc_state;
 
-MC_MUST_CHECK int mc_state_create(struct mc_state **out, sqlite3 *db);
+/* Opens the state over kv (which must outlive it). hash_key keys the
+ * overlays' hash table; the caller draws it at random so that transaction
+ * authors cannot choose keys that collide. It never reaches the state or
+ * its hash, which are the same for every key. */
+MC_MUST_CHECK int mc_state_create(struct mc_state **out, struct mc_kv *kv,
+                                  const uint8_t hash_key[MC_STATE_HASH_KEY_BYTES]);
 void mc_state_destroy(struct mc_state *st);
 
 /* Appends the value to out. MC_ERR_NOT_FOUND when absent or deleted. */
@@ -50,8 +57,10 @@ void mc_state_block_hash(struct mc_state *st, const mc_hash *prev, uint64_t heig
 MC_MUST_CHECK int mc_state_block_flush(struct mc_state *st);
 void mc_state_block_abort(struct mc_state *st);
 
-/* Iterates the committed SQLite rows whose key starts with prefix, in key
- * order (pending overlays are not included). fn returns non-zero to stop. */
+/* Iterates the committed rows whose key starts with prefix, in key
+ * order (pending overlays are not included). fn returns 0 to go on, a
+ * positive value to stop (the scan returns 0) or a negative mc_err, which
+ * stops the scan and is its result (mc_kv_scan's contract). */
 MC_MUST_CHECK int mc_state_scan(struct mc_state *st, const void *prefix, size_t plen,
                                 int (*fn)(void *ctx, const uint8_t *key, size_t klen,
                                           const uint8_t *val, size_t vlen),

@@ -12,9 +12,6 @@
 #include "app/identity.h"
 #include "app/txtypes.h"
 
-/* Containers nest (pallet > case > unit); deeper nesting is refused so the
- * recursion over a container is bounded. */
-#define NESTING_MAX 4
 
 /* ---- names ------------------------------------------------------------- */
 
@@ -620,8 +617,8 @@ static int move_unit(const struct move *m, const char *gtin, const char *serial,
 
 static int move_container(const struct move *m, const char *sscc, bool top, int depth,
                           uint32_t *units) {
-    if (depth > NESTING_MAX)
-        return mc_err_set(MC_ERR_INVALID, "containers nest deeper than %d levels", NESTING_MAX);
+    if (depth > MC_SUPPLY_NESTING_MAX)
+        return mc_err_set(MC_ERR_INVALID, "containers nest deeper than %d levels", MC_SUPPLY_NESTING_MAX);
     struct container c;
     int rc = get_container(m->ex->st, sscc, &c);
     if (rc == MC_ERR_NOT_FOUND) return mc_err_set(MC_ERR_NOT_FOUND, "no container %s", sscc);
@@ -1065,7 +1062,6 @@ struct alert_scan {
     bool all;
     struct mc_supply_alert *ring; /* the newest `max`, circular */
     uint32_t max, seen;
-    int err;
 };
 
 static int alert_cb(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen) {
@@ -1086,10 +1082,7 @@ static int alert_cb(void *ctx, const uint8_t *key, size_t klen, const uint8_t *v
     a.time_ms = mc_dec_u64(&d);
     a.scans = mc_dec_u32(&d);
     mc_dec_fixed(&d, a.tx_id.b, MC_HASH_BYTES);
-    if (mc_dec_finish(&d)) {
-        s->err = row_corrupt("alert");
-        return 1;
-    }
+    if (mc_dec_finish(&d)) return row_corrupt("alert");
     if (!s->all && a.manufacturer != s->org && a.holder != s->org) return 0;
     s->ring[s->seen % s->max] = a;
     s->seen++;
@@ -1104,7 +1097,6 @@ int mc_supply_list_alerts(struct mc_state *st, uint32_t org, bool is_regulator,
     if (!ring) return MC_ERR_NOMEM;
     struct alert_scan s = {.org = org, .all = is_regulator, .ring = ring, .max = max};
     int rc = mc_state_scan(st, "s/a/", 4, alert_cb, &s);
-    if (!rc) rc = s.err;
     if (!rc) {
         uint32_t n = s.seen < max ? s.seen : max;
         for (uint32_t i = 0; i < n; i++) out[i] = ring[(s.seen - 1 - i) % max];

@@ -51,19 +51,19 @@ static const struct { uint16_t type; const char *name; size_t payload_max; } typ
      65 + 32 + 1 + MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX)},
 };
 
-const char *mc_tx_type_name(uint16_t type) {
+const char *mc_txtypes_name(uint16_t type) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (types[i].type == type) return types[i].name;
     return NULL;
 }
 
-uint16_t mc_tx_type_from_name(const char *name) {
+uint16_t mc_txtypes_from_name(const char *name) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (strcmp(types[i].name, name) == 0) return types[i].type;
     return 0;
 }
 
-size_t mc_tx_type_payload_max(uint16_t type) {
+size_t mc_txtypes_payload_max(uint16_t type) {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (types[i].type == type) return types[i].payload_max;
     return 0;
@@ -71,5 +71,5 @@ size_t mc_tx_type_payload_max(uint16_t type) {
 
 int mc_tx_payload_finish(struct mc_dec *d, uint16_t type) {
     int rc = mc_dec_finish(d);
-    return rc ? mc_err_set(rc, "%s payload does not decode", mc_tx_type_name(type)) : 0;
+    return rc ? mc_err_set(rc, "%s payload does not decode", mc_txtypes_name(type)) : 0;
 }

@@ -46,11 +46,11 @@ enum mc_tx_type {
 };
 
 /* Name ("enroll_member") or NULL for an unknown type. */
-const char *mc_tx_type_name(uint16_t type);
+const char *mc_txtypes_name(uint16_t type);
 /* Type for a name, or 0. */
-uint16_t mc_tx_type_from_name(const char *name);
+uint16_t mc_txtypes_from_name(const char *name);
 /* Maximum payload bytes for the type, 0 for an unknown type. */
-size_t mc_tx_type_payload_max(uint16_t type);
+size_t mc_txtypes_payload_max(uint16_t type);
 
 struct mc_dec;
 /* Ends the strict decode of a payload of the given type: 0 when every field

@@ -1,10 +1,10 @@
-/* The failure path of MC_ASSERT (assert.h). */
+/* The failure path of MC_ASSERT (see assert.h). */
 #include "base/assert.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-void mc_assert_fail(const char *file, int line, const char *expr) {
+_Noreturn void mc_assert_fail(const char *file, int line, const char *expr) {
     fprintf(stderr, "medchain: assertion failed: %s:%d: %s\n", file, line, expr);
     fflush(stderr);
     abort();

@@ -52,11 +52,164 @@
 /* Genesis file. */
 #define MC_GENESIS_MAX (1024 * 1024)
 
+/* Application state rows (src/app/state.h): keys are short structured
+ * names built by app/row.c; a value is one encoded object (the largest, a
+ * unit's custody history or a study, stays well under this). */
+#define MC_STATE_KEY_MAX 256
+#define MC_STATE_VALUE_MAX (256 * 1024)
+/* Organisations and member (non-voting) nodes named in a genesis file. */
+#define MC_GENESIS_ORGS_MAX 64
+#define MC_GENESIS_NODES_MAX 64
+
+/* Chain objects (src/chain, src/node/wire.c). A block header's canonical
+ * form is fixed-width apart from its chain id: well under this. */
+#define MC_HEADER_BYTES_MAX 1024
+/* A commit certificate: height, round, block hash and one (index,
+ * signature) pair per validator. */
+#define MC_COMMIT_BYTES_MAX (8 + 4 + 32 + 2 + MC_VALIDATORS_MAX * (2 + 64))
+/* Room a proposer leaves in the block body for the previous block's
+ * certificate and the body's own framing: a full certificate and slack. */
+#define MC_BLOCK_BODY_RESERVE_BYTES (MC_COMMIT_BYTES_MAX + 4096)
+/* A proposer's clock may run ahead of ours by at most this much: a block
+ * time further in the future is refused (clocks of a consortium are NTP
+ * synchronised; a minute absorbs any honest skew). */
+#define MC_BLOCK_TIME_AHEAD_MAX_MS 60000
+
+/* Node configuration (config.json). A block waits at most this long for
+ * transactions (empty blocks keep an idle chain's round trip short), and
+ * blocks are cut at most this often. */
+#define MC_NODE_EMPTY_BLOCK_MS_MIN 100
+#define MC_NODE_EMPTY_BLOCK_MS_MAX 60000
+#define MC_NODE_BLOCK_INTERVAL_MS_MIN 10
+#define MC_NODE_BLOCK_INTERVAL_MS_MAX 60000
+/* Transactions the node queues for its own signature (scan records of the
+ * public verify endpoint); beyond this the record is dropped. */
+#define MC_NODE_OUTBOX_MAX 1024
+/* Bytes of admitted transactions waiting to be gossiped to peers. */
+#define MC_NODE_GOSSIP_BYTES_MAX (16 * 1024 * 1024)
+/* Nodes of one generated test network (`medchain testnet`). */
+#define MC_TESTNET_NODES_MAX 32
+
+/* Peer connections (src/net). The largest message is a full block with
+ * its header and certificate; a peer's send queue holds several; before
+ * the handshake authenticates a peer it may send only this much. */
+#define MC_NET_MESSAGE_MAX (9 * 1024 * 1024)
+#define MC_NET_SENDQ_BYTES (64 * 1024 * 1024)
+#define MC_NET_PREAUTH_BYTES 512
+/* Peers of one node: every node connects to every other. */
+#define MC_NET_PEERS_MAX 64
+/* Sockets that have not completed the handshake, counted apart from the
+ * authenticated peers: in all, and from one address. A newcomer beyond the
+ * cap evicts the oldest handshake of the address holding the most. */
+#define MC_NET_PREAUTH_CONNS_MAX 32
+#define MC_NET_PREAUTH_PER_ADDR_MAX 8
+_Static_assert(MC_NET_PREAUTH_PER_ADDR_MAX * 4 <= MC_NET_PREAUTH_CONNS_MAX,
+               "several addresses at their limit still fit");
+
+/* Record ciphertext (src/blob): an encrypted FHIR resource with the
+ * envelope overhead fits with room to spare. */
+#define MC_BLOB_MAX (2 * 1024 * 1024)
+/* Ciphertext replication (src/node/replicate.c): blobs wanted from peers
+ * (a resync of a long chain overflows: logged), repair requests waiting
+ * for the loop, requests outstanding at once, and requests for one blob
+ * before it is given up. */
+#define MC_REPL_WANT_MAX 4096
+#define MC_REPL_REPAIR_MAX 256
+#define MC_REPL_IN_FLIGHT_MAX 16
+#define MC_REPL_TRIES_MAX 8
+
+/* Key files (src/crypto/keyfile.c): the most Argon2id work a file we read
+ * may demand, libsodium's SENSITIVE memory (1 GiB) and four times its
+ * SENSITIVE passes (4); writing keeps to the same bounds. */
+#define MC_KEYFILE_KDF_OPS_MAX 16ULL
+#define MC_KEYFILE_KDF_MEM_MAX ((size_t)1024 * 1024 * 1024)
+
+/* GS1 identifiers (src/app/gs1.h). Lot (AI 10), serial (AI 21) and
+ * consumer product variant (AI 22) are 1..20 characters of GS1 AI
+ * encodable character set 82. */
+#define MC_GS1_VALUE_MAX 20
+/* The longest value any application identifier of the table takes (AI 99
+ * and friends: 90 characters). */
+#define MC_GS1_AI_VALUE_MAX 90
+/* Longest input either parser looks at. A GS1 DataMatrix holds at most
+ * 2335 alphanumeric characters; a Digital Link with every percent-encoded
+ * value at its maximum is far below this. Longer input is rejected
+ * (MC_GS1_INPUT_TOO_LONG) before it is read. */
+#define MC_GS1_INPUT_MAX 4096
+/* Output sizes, NUL included, for the canonical forms of any mc_gs1_id:
+ * 4 dates, GTIN and three values of up to 20 characters, each character
+ * percent-encoded (3 bytes) in the Digital Link, plus the base. */
+#define MC_GS1_ELEMENT_STRING_MAX 160
+#define MC_GS1_BASE_MAX 256
+#define MC_GS1_DIGITAL_LINK_MAX (MC_GS1_BASE_MAX + 320)
+/* Path segments of a Digital Link the parser keeps: /01/gtin and three
+ * qualifiers, each a code and a value. */
+#define MC_GS1_DL_PATH_SEGMENTS_MAX 8
+
+/* Identity (src/app/identity.h): a GLN is 13 digits. */
+#define MC_GLN_MAX 13
+
+/* Medical records (src/app/records.h). Records in one anchor (a Bundle):
+ * each entry is at most 107 bytes, so a full anchor stays under the
+ * payload maximum. */
+#define MC_RECORDS_BATCH_MAX 512
+/* FHIR logical id: [A-Za-z0-9-.]{1,64}. */
+#define MC_RECORD_ID_MAX 64
+/* An RFC 9421 signature base as carried on chain. */
+#define MC_SIGBASE_MAX 2048
+/* Reasons (refusals, break-glass) and review notes. */
+#define MC_REASON_MAX 512
+/* Sealed keys one grant transaction carries (181 bytes each, which keeps
+ * it under the payload maximum); more go in further grants. */
+#define MC_GRANT_TX_KEYS_MAX 320
+/* Recipients of grant keys per record version. */
+#define MC_GRANT_KEYS_MAX 32
+
+_Static_assert(MC_GENESIS_ORGS_MAX <= MC_ORGS_MAX, "genesis organisations are organisations");
+_Static_assert(MC_TESTNET_NODES_MAX <= MC_VALIDATORS_MAX, "every testnet node is a validator");
+_Static_assert(MC_TESTNET_NODES_MAX <= MC_NET_PEERS_MAX + 1,
+               "every testnet node connects to every other");
+_Static_assert(MC_HEADER_BYTES_MAX + MC_BLOCK_BYTES_MAX + MC_COMMIT_BYTES_MAX + 64 <=
+                   MC_NET_MESSAGE_MAX,
+               "a full block with its header and certificate fits one peer message");
+_Static_assert(MC_NET_MESSAGE_MAX <= MC_NET_SENDQ_BYTES, "a send queue holds a maximal message");
+_Static_assert(MC_BLOB_MAX + 1024 <= MC_NET_MESSAGE_MAX, "a blob fits one peer message");
+_Static_assert(MC_BLOCK_BODY_RESERVE_BYTES + MC_TX_MAX <= MC_BLOCK_BYTES_MAX,
+               "a block with its reserve holds a maximal transaction");
+_Static_assert(MC_NODE_GOSSIP_BYTES_MAX >= MC_TX_MAX + 4, "the gossip queue holds a transaction");
+/* anchor: patient, author, sigbase, signature, two sealed keys, count,
+ * entries of str8 id (1 + 64), type, version, ciphertext hash, size */
+_Static_assert(32 + 32 + (2 + MC_SIGBASE_MAX) + 64 + 2 * 80 + 2 +
+                   MC_RECORDS_BATCH_MAX * ((1 + MC_RECORD_ID_MAX) + 2 + 4 + 32 + 4) <=
+                   MC_TX_PAYLOAD_MAX,
+               "a maximal record anchor fits a transaction");
+/* grant: kind, member, org, categories, expiry, count, keys of str8 id,
+ * version, recipient, sealed key */
+_Static_assert(1 + 32 + 4 + 1 + 8 + 2 +
+                   MC_GRANT_TX_KEYS_MAX * ((1 + MC_RECORD_ID_MAX) + 4 + 32 + 80) <=
+                   MC_TX_PAYLOAD_MAX,
+               "a maximal grant fits a transaction");
+_Static_assert(MC_GS1_VALUE_MAX <= MC_GS1_AI_VALUE_MAX, "lot and serial are AI values");
+_Static_assert(MC_GS1_ELEMENT_STRING_MAX < MC_GS1_INPUT_MAX &&
+                   MC_GS1_DIGITAL_LINK_MAX < MC_GS1_INPUT_MAX,
+               "every canonical form parses back");
+/* GTIN-14, three values, four YYMMDD dates: in parentheses form each
+ * behind its (AI), in a Digital Link each percent-encoded behind /ai/ or
+ * ai= with 64 bytes for separators. */
+_Static_assert(4 + 14 + 3 * (4 + MC_GS1_VALUE_MAX) + 4 * (4 + 6) + 1 <= MC_GS1_ELEMENT_STRING_MAX,
+               "the element string of maximal values fits its buffer");
+_Static_assert(MC_GS1_BASE_MAX + 14 + 3 * 3 * MC_GS1_VALUE_MAX + 4 * 6 + 64 <=
+                   MC_GS1_DIGITAL_LINK_MAX,
+               "a Digital Link of maximal values fits its buffer");
+
 /* Drug supply chain (src/app/supply.h). A commissioning transaction names at
  * most this many serials (a production run is committed in batches). */
 #define MC_SUPPLY_SERIALS_PER_TX_MAX 1000
 /* Items (units or containers) named by one ship, receive or aggregate. */
 #define MC_SUPPLY_ITEMS_PER_TX_MAX 1000
+/* Containers nest (pallet > case > unit); deeper nesting is refused so the
+ * recursion over a container is bounded. */
+#define MC_SUPPLY_NESTING_MAX 4
 /* Units inside one container at every level (a pallet of cases): shipping
  * a container rewrites each unit inside, so this bounds one transaction's
  * work and state writes. */
@@ -90,6 +243,9 @@ _Static_assert(MC_SUPPLY_SERIALS_PER_TX_MAX * 21 + 64 <= MC_TX_PAYLOAD_MAX,
 #define MC_RESEARCH_OUTCOMES_MAX 64
 /* Researchers allowed to query one study (a study team, not a population). */
 #define MC_RESEARCH_RESEARCHERS_MAX 64
+/* Study ids are FHIR ids; purposes are [a-z0-9-] tokens. */
+#define MC_STUDY_ID_MAX 64
+#define MC_PURPOSE_TOKEN_MAX 64
 /* Amendment reasons. */
 #define MC_RESEARCH_REASON_MAX 512
 /* Largest k of small-cell suppression (k-anonymity threshold). */

@@ -27,11 +27,10 @@
 #include <stdint.h>
 
 #include "base/codec.h"
+#include "base/limits.h"
 #include "crypto/hash.h"
 
-/* The largest blob: an encrypted FHIR resource (MC_FHIR_RESOURCE_MAX plus
- * the envelope overhead) fits with room to spare. */
-#define MC_BLOB_MAX (2 * 1024 * 1024)
+/* The largest blob is MC_BLOB_MAX (base/limits.h). */
 
 struct mc_blob_store;
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "crypto/merkle.h"
 
 void mc_header_encode(struct mc_buf *b, const struct mc_header *h) {
@@ -47,7 +48,7 @@ void mc_header_hash(const struct mc_header *h, mc_hash *out) {
     struct mc_buf b;
     mc_buf_init(&b, 0);
     mc_header_encode(&b, h);
-    if (b.err) abort();
+    MC_ASSERT(b.err == 0); /* fixed-size fields */
     mc_sha256(out, b.data, b.len);
     mc_buf_deinit(&b);
 }
@@ -61,7 +62,7 @@ void mc_block_body_encode(struct mc_buf *b, const struct mc_tx_ref *txs, uint32_
         struct mc_buf c;
         mc_buf_init(&c, 0);
         mc_commit_encode(&c, last_commit);
-        if (c.err) abort();
+        MC_ASSERT(c.err == 0); /* at most MC_VALIDATORS_MAX votes */
         mc_enc_bytes32(b, c.data, c.len);
         mc_buf_deinit(&c);
     }
@@ -83,7 +84,7 @@ int mc_block_body_decode(struct mc_block_body *body, const void *p, size_t len) 
     body->has_last_commit = mc_dec_bool(&d);
     if (body->has_last_commit) {
         size_t cl;
-        const uint8_t *c = mc_dec_bytes32(&d, &cl, 2 + 14 + 32 + MC_VALIDATORS_MAX * 66);
+        const uint8_t *c = mc_dec_bytes32(&d, &cl, MC_COMMIT_BYTES_MAX);
         if (c && mc_commit_decode(&body->last_commit, c, cl) != 0) mc_dec_fail(&d, MC_ERR_MALFORMED);
     }
     int rc = mc_dec_finish(&d);
@@ -99,17 +100,8 @@ void mc_block_body_deinit(struct mc_block_body *body) {
 
 void mc_block_tx_root(mc_hash *out, const struct mc_tx_ref *txs, uint32_t count) {
     mc_hash *leaves = malloc((count ? count : 1) * sizeof *leaves);
-    if (!leaves) abort();
+    MC_ASSERT(leaves != NULL); /* at most MC_BLOCK_TXS_MAX hashes */
     for (uint32_t i = 0; i < count; i++) mc_merkle_leaf_hash(&leaves[i], txs[i].bytes, txs[i].len);
     mc_merkle_root_array(out, leaves, count);
     free(leaves);
-}
-
-void mc_commit_hash(const struct mc_commit *c, mc_hash *out) {
-    struct mc_buf b;
-    mc_buf_init(&b, 0);
-    mc_commit_encode(&b, c);
-    if (b.err) abort();
-    mc_sha256(out, b.data, b.len);
-    mc_buf_deinit(&b);
 }

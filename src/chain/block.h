@@ -77,7 +77,5 @@ void mc_block_body_deinit(struct mc_block_body *body);
 
 /* Root of the RFC 6962 tree over the given transactions. */
 void mc_block_tx_root(mc_hash *out, const struct mc_tx_ref *txs, uint32_t count);
-/* SHA-256 of a certificate's canonical form. */
-void mc_commit_hash(const struct mc_commit *c, mc_hash *out);
 
 #endif

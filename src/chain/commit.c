@@ -3,6 +3,15 @@
 
 #include <string.h>
 
+#include "base/assert.h"
+#include "crypto/hash.h"
+
+/* The canonical form (commit.h) of a certificate signed by every validator
+ * is the bound decoders apply. */
+_Static_assert(MC_COMMIT_BYTES_MAX ==
+                   8 + 4 + MC_HASH_BYTES + 2 + MC_VALIDATORS_MAX * (2 + MC_SIG_BYTES),
+               "MC_COMMIT_BYTES_MAX is a full certificate");
+
 void mc_commit_init(struct mc_commit *c, uint64_t height, uint32_t round,
                     const mc_hash *block_hash) {
     memset(c, 0, sizeof *c);
@@ -84,4 +93,13 @@ int mc_commit_verify(const struct mc_commit *c, const struct mc_valset *vs, cons
         return mc_err_set(MC_ERR_INVALID, "certificate holds %llu of %llu voting power, not 2/3+",
                           (unsigned long long)power, (unsigned long long)vs->total_power);
     return 0;
+}
+
+void mc_commit_hash(const struct mc_commit *c, mc_hash *out) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    mc_commit_encode(&b, c);
+    MC_ASSERT(b.err == 0); /* at most MC_VALIDATORS_MAX votes */
+    mc_sha256(out, b.data, b.len);
+    mc_buf_deinit(&b);
 }

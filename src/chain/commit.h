@@ -37,6 +37,8 @@ void mc_commit_init(struct mc_commit *c, uint64_t height, uint32_t round,
 MC_MUST_CHECK int mc_commit_add(struct mc_commit *c, const struct mc_vote *precommit);
 void mc_commit_encode(struct mc_buf *b, const struct mc_commit *c);
 MC_MUST_CHECK int mc_commit_decode(struct mc_commit *c, const void *p, size_t len);
+/* SHA-256 of a certificate's canonical form. */
+void mc_commit_hash(const struct mc_commit *c, mc_hash *out);
 /* Verifies every signature against vs and that the signers hold a quorum.
  * MC_ERR_BAD_SIGNATURE, MC_ERR_INVALID (unknown index, no quorum,
  * height/hash mismatch with the expected ones when given). */

@@ -10,7 +10,10 @@
 struct mc_store {
     sqlite3 *db;
     sqlite3_stmt *put_block, *put_tx, *put_log, *get_block, *get_tx, *find_tx, *get_leaf,
-        *height, *meta_get, *meta_put, *log_size, *put_node, *get_node, *read_begin, *read_end;
+        *height, *meta_get, *meta_put, *log_size, *put_node, *get_node, *read_begin, *read_end,
+        *kv_get, *kv_put, *kv_del, *kv_begin, *kv_release, *kv_undo;
+    /* The application's state as an mc_kv over the state table. */
+    struct mc_kv kv;
     /* False only for a read-only handle on a database written before the
      * log_nodes table existed: mc_store_log_node then reports it absent. */
     bool have_nodes;
@@ -54,6 +57,7 @@ static int has_table(struct mc_store *s, const char *name, bool *out) {
 }
 
 static int log_nodes_sync(struct mc_store *s);
+static const struct mc_kv_ops store_kv_ops;
 
 int mc_store_open(struct mc_store **out, const char *path, bool read_only) {
     *out = NULL;
@@ -96,6 +100,14 @@ int mc_store_open(struct mc_store **out, const char *path, bool read_only) {
     }
     if (!rc) rc = prep(s, &s->read_begin, "SAVEPOINT mc_read");
     if (!rc) rc = prep(s, &s->read_end, "RELEASE mc_read");
+    if (!rc) rc = prep(s, &s->kv_get, "SELECT value FROM state WHERE key=?");
+    if (!rc) rc = prep(s, &s->kv_put, "INSERT OR REPLACE INTO state VALUES(?,?)");
+    if (!rc) rc = prep(s, &s->kv_del, "DELETE FROM state WHERE key=?");
+    if (!rc) rc = prep(s, &s->kv_begin, "SAVEPOINT mc_state");
+    if (!rc) rc = prep(s, &s->kv_release, "RELEASE mc_state");
+    if (!rc) rc = prep(s, &s->kv_undo, "ROLLBACK TO mc_state");
+    s->kv.ops = &store_kv_ops;
+    s->kv.impl = s;
     if (!rc && !read_only) rc = log_nodes_sync(s);
     if (rc) {
         mc_store_close(s);
@@ -109,7 +121,9 @@ void mc_store_close(struct mc_store *s) {
     if (!s) return;
     sqlite3_stmt *all[] = {s->put_block, s->put_tx, s->put_log, s->get_block, s->get_tx,
                            s->find_tx, s->get_leaf, s->height, s->meta_get, s->meta_put,
-                           s->log_size, s->put_node, s->get_node, s->read_begin, s->read_end};
+                           s->log_size, s->put_node, s->get_node, s->read_begin, s->read_end,
+                           s->kv_get, s->kv_put, s->kv_del, s->kv_begin, s->kv_release,
+                           s->kv_undo};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(all[i]);
     sqlite3_close(s->db);
     free(s);
@@ -480,3 +494,101 @@ int mc_store_log_leaf(void *store, uint64_t index, mc_hash *out) {
     sqlite3_reset(st);
     return ret;
 }
+
+/* ---- the application's state as an mc_kv (chain/kv.h) --------------------
+ *
+ * The write batch is a savepoint: inside the block's SQL transaction
+ * (mc_store_begin ... mc_store_commit) it only nests, so the state rows,
+ * the block, its transactions and its log entries still commit as one SQL
+ * transaction; outside one (the genesis state of a fresh store) it opens a
+ * transaction of its own. */
+
+static int kv_get(void *impl, const void *key, size_t key_len, struct mc_buf *out) {
+    struct mc_store *s = impl;
+    sqlite3_stmt *st = s->kv_get;
+    sqlite3_bind_blob(st, 1, key, (int)key_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        buf_put_column(out, st, 0);
+        ret = out->err;
+    } else if (rc == SQLITE_DONE) {
+        ret = MC_ERR_NOT_FOUND;
+    } else {
+        ret = mc_err_set(MC_ERR_DB, "state get: %s", sqlite3_errmsg(s->db));
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+static int kv_scan(void *impl, const void *prefix, size_t prefix_len, mc_kv_row_fn fn,
+                   void *ctx) {
+    struct mc_store *s = impl;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT key, value FROM state WHERE key >= ? ORDER BY key",
+                           -1, &st, NULL))
+        return mc_err_set(MC_ERR_DB, "state scan: %s", sqlite3_errmsg(s->db));
+    sqlite3_bind_blob(st, 1, prefix, (int)prefix_len, SQLITE_STATIC);
+    int ret = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const uint8_t *k = sqlite3_column_blob(st, 0);
+        size_t kn = (size_t)sqlite3_column_bytes(st, 0);
+        if (kn < prefix_len || memcmp(k, prefix, prefix_len) != 0) break;
+        int stop = fn(ctx, k, kn, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+        if (stop) {
+            if (stop < 0) ret = stop;
+            break;
+        }
+    }
+    if (!ret && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        ret = mc_err_set(MC_ERR_DB, "state scan: %s", sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    return ret;
+}
+
+static int kv_begin(void *impl) {
+    struct mc_store *s = impl;
+    return step_done(s, s->kv_begin, "state batch begin");
+}
+
+static int kv_put(void *impl, const void *key, size_t key_len, const void *value,
+                  size_t value_len) {
+    struct mc_store *s = impl;
+    sqlite3_stmt *st = s->kv_put;
+    sqlite3_bind_blob(st, 1, key, (int)key_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, value_len ? value : "", (int)value_len, SQLITE_STATIC);
+    return step_done(s, st, "state write");
+}
+
+static int kv_del(void *impl, const void *key, size_t key_len) {
+    struct mc_store *s = impl;
+    sqlite3_stmt *st = s->kv_del;
+    sqlite3_bind_blob(st, 1, key, (int)key_len, SQLITE_STATIC);
+    return step_done(s, st, "state write");
+}
+
+static void kv_rollback(void *impl) {
+    struct mc_store *s = impl;
+    /* Undo the batch's writes, then drop the savepoint itself. Failing here
+     * leaves an enclosing transaction to the caller's rollback. */
+    if (sqlite3_step(s->kv_undo) != SQLITE_DONE)
+        mc_log_warn("store", "state batch rollback: %s", sqlite3_errmsg(s->db));
+    sqlite3_reset(s->kv_undo);
+    if (sqlite3_step(s->kv_release) != SQLITE_DONE)
+        mc_log_warn("store", "state batch release: %s", sqlite3_errmsg(s->db));
+    sqlite3_reset(s->kv_release);
+}
+
+static int kv_commit(void *impl) {
+    struct mc_store *s = impl;
+    int rc = step_done(s, s->kv_release, "state batch commit");
+    if (rc) kv_rollback(s);
+    return rc;
+}
+
+static const struct mc_kv_ops store_kv_ops = {
+    .get = kv_get, .scan = kv_scan, .begin = kv_begin, .put = kv_put, .del = kv_del,
+    .commit = kv_commit, .rollback = kv_rollback,
+};
+
+struct mc_kv *mc_store_kv(struct mc_store *s) { return &s->kv; }

@@ -29,6 +29,7 @@
 #include "base/codec.h"
 #include "chain/block.h"
 #include "chain/commit.h"
+#include "chain/kv.h"
 #include "crypto/hash.h"
 
 struct mc_store;
@@ -37,6 +38,11 @@ struct mc_store;
 MC_MUST_CHECK int mc_store_open(struct mc_store **out, const char *path, bool read_only);
 void mc_store_close(struct mc_store *s);
 sqlite3 *mc_store_db(struct mc_store *s);
+/* The application's state (the state table) as a key-value store; the
+ * handle lives as long as the store. Its write batch nests inside
+ * mc_store_begin/commit, so a block and its state changes stay one SQL
+ * transaction. */
+struct mc_kv *mc_store_kv(struct mc_store *s);
 
 MC_MUST_CHECK int mc_store_begin(struct mc_store *s);
 MC_MUST_CHECK int mc_store_commit(struct mc_store *s);
@@ -83,14 +89,14 @@ MC_MUST_CHECK int mc_store_find_tx(struct mc_store *s, const mc_hash *id, uint64
 
 /* Ledger log leaf i (for proofs); usable as an mc_merkle_leaf_fn with the
  * store as context. */
-int mc_store_log_leaf(void *store, uint64_t index, mc_hash *out);
+MC_MUST_CHECK int mc_store_log_leaf(void *store, uint64_t index, mc_hash *out);
 /* Hash of the complete subtree of 2^level leaves of the ledger log at
  * position index (level 0: the leaf); usable as an mc_merkle_node_fn with
  * the store as context, which makes proofs and roots O(log n) reads.
  * MC_ERR_NOT_FOUND when the subtree is not complete in the stored log (or,
  * on a read-only handle of a database written before log_nodes existed,
  * for any level > 0); MC_ERR_TAMPERED for a row of the wrong length. */
-int mc_store_log_node(void *store, unsigned level, uint64_t index, mc_hash *out);
+MC_MUST_CHECK int mc_store_log_node(void *store, unsigned level, uint64_t index, mc_hash *out);
 /* Number of log leaves stored. */
 MC_MUST_CHECK int mc_store_log_size(struct mc_store *s, uint64_t *size);
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 void mc_tx_encode_unsigned(struct mc_buf *b, const struct mc_tx *tx) {
     mc_enc_u8(b, MC_TX_VERSION);
     mc_enc_str8(b, tx->chain_id);
@@ -22,7 +24,7 @@ void mc_tx_sign(struct mc_tx *tx, const struct mc_keypair *kp) {
     struct mc_buf b;
     mc_buf_init(&b, MC_TX_MAX);
     mc_tx_encode_unsigned(&b, tx);
-    if (b.err) abort();
+    MC_ASSERT(b.err == 0); /* a decoded or built tx is within MC_TX_MAX */
     mc_sign(tx->sig, kp, MC_SIGN_TX, tx->chain_id, b.data, b.len);
     mc_buf_deinit(&b);
 }
@@ -44,7 +46,7 @@ int mc_tx_decode(struct mc_tx *tx, const void *p, size_t len) {
 
 int mc_tx_verify_signature(const struct mc_tx *tx, const void *encoded, size_t len) {
     if (len < MC_SIG_BYTES) return MC_ERR_MALFORMED;
-    return mc_verify(tx->sig, &tx->sender, MC_SIGN_TX, tx->chain_id, encoded,
+    return mc_sign_verify(tx->sig, &tx->sender, MC_SIGN_TX, tx->chain_id, encoded,
                      len - MC_SIG_BYTES);
 }
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 int mc_valset_add(struct mc_valset *vs, const mc_pubkey *pk, uint64_t power, const char *name) {
     if (vs->count >= MC_VALIDATORS_MAX) return MC_ERR_FULL;
     if (power == 0 || power > UINT64_MAX / 4 - vs->total_power) return MC_ERR_INVALID;
@@ -56,7 +58,7 @@ void mc_valset_hash(const struct mc_valset *vs, mc_hash *out) {
     struct mc_buf b;
     mc_buf_init(&b, 0);
     mc_valset_encode(&b, vs);
-    if (b.err) abort();
+    MC_ASSERT(b.err == 0); /* at most MC_VALIDATORS_MAX fixed-size entries */
     mc_sha256(out, b.data, b.len);
     mc_buf_deinit(&b);
 }

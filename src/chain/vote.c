@@ -24,7 +24,7 @@ int mc_vote_verify(const struct mc_vote *v, const struct mc_valset *vs, const ch
     if (v->type != MC_VOTE_PREVOTE && v->type != MC_VOTE_PRECOMMIT) return MC_ERR_INVALID;
     uint8_t m[MC_VOTE_SIGNED_BYTES];
     mc_vote_signed_bytes(m, v);
-    return mc_verify(v->sig, &vs->v[v->validator].pk, MC_SIGN_VOTE, chain_id, m, sizeof m);
+    return mc_sign_verify(v->sig, &vs->v[v->validator].pk, MC_SIGN_VOTE, chain_id, m, sizeof m);
 }
 
 void mc_vote_encode(struct mc_buf *b, const struct mc_vote *v) {

@@ -25,6 +25,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "crypto/keyfile.h"
+#include "node/node.h"
 
 #define SIGNER_SPEC                                                                         \
     {"node", true}, {"key", true}, {"passphrase-file", true}, {"nonce", true},              \
@@ -656,7 +657,7 @@ int mc_cli_cmd_genesis_add_org(int argc, char **argv) {
     struct mc_genesis *g = calloc(1, sizeof *g);
     if (!g) return mc_cli_error(MC_CLI_FAIL, "out of memory");
     mc_err_clear();
-    int rc = mc_genesis_load(g, path);
+    int rc = mc_node_genesis_load(g, path);
     if (rc) {
         free(g);
         return mc_cli_error(MC_CLI_FAIL, "cannot read %s: %s", path, mc_cli_detail(rc));

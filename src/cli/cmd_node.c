@@ -124,7 +124,7 @@ int mc_cli_cmd_init(int argc, char **argv) {
     struct mc_genesis *g = sodium_malloc(sizeof *g); /* large; keep it off the stack */
     if (!g) return mc_cli_error(MC_CLI_FAIL, "out of memory");
     mc_err_clear();
-    rc = mc_genesis_load(g, genesis_path);
+    rc = mc_node_genesis_load(g, genesis_path);
     if (rc) {
         sodium_free(g);
         return mc_cli_error(MC_CLI_FAIL, "initialised %s but cannot read back %s: %s", home,
@@ -288,7 +288,7 @@ int mc_cli_cmd_verify(int argc, char **argv) {
     struct mc_genesis *g = sodium_malloc(sizeof *g);
     if (!g) return mc_cli_error(MC_CLI_CANNOT_RUN, "out of memory");
     mc_err_clear();
-    int rc = mc_genesis_load(g, genesis_path);
+    int rc = mc_node_genesis_load(g, genesis_path);
     if (rc) {
         sodium_free(g);
         return mc_cli_error(MC_CLI_CANNOT_RUN, "cannot verify: genesis %s: %s", genesis_path,

@@ -400,7 +400,7 @@ int mc_cli_cmd_record_get(int argc, char **argv) {
     }
     if (!mc_record_id_valid(arg)) return mc_cli_error(MC_CLI_USAGE, "'%s' is not a record id", arg);
     snprintf(id, sizeof id, "%s", arg);
-    if (type[0] && !mc_fhir_type_from_name(type))
+    if (type[0] && !mc_records_type_from_name(type))
         return mc_cli_error(MC_CLI_USAGE, "unknown resource type '%s'", type);
     uint64_t version = 0;
     const char *vs = mc_cli_arg(&a, "version");

@@ -394,7 +394,7 @@ static int submit_with_second_key(struct mc_cli_args *a, const char *words, cons
     struct mc_buf payload;
     mc_buf_init(&payload, 0);
     if (build(&payload, second, s.chain_id, &s.kp->pk)) {
-        rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the %s", mc_tx_type_name(type));
+        rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the %s", mc_txtypes_name(type));
     } else {
         char hex[2 * MC_PUBKEY_BYTES + 1];
         mc_hex_encode(hex, second->pk.b, MC_PUBKEY_BYTES);
@@ -516,7 +516,7 @@ int mc_cli_cmd_tx_build(int argc, char **argv) {
         return MC_CLI_USAGE;
     const char *type_arg = mc_cli_arg(&a, "type");
     uint64_t type_num = 0;
-    uint16_t type = mc_tx_type_from_name(type_arg);
+    uint16_t type = mc_txtypes_from_name(type_arg);
     if (type == 0) {
         /* A number allows unknown types on purpose (tests of refusal). */
         if (!mc_cli_parse_u64(type_arg, &type_num) || type_num > UINT16_MAX)

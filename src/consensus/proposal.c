@@ -38,7 +38,7 @@ int mc_proposal_verify(const struct mc_proposal *p, const struct mc_valset *vs,
     if (p->has_pol_round && p->pol_round >= p->round) return MC_ERR_INVALID;
     uint8_t m[MC_PROPOSAL_SIGNED_BYTES];
     mc_proposal_signed_bytes(m, p);
-    return mc_verify(p->sig, &vs->v[p->proposer].pk, MC_SIGN_PROPOSAL, chain_id, m, sizeof m);
+    return mc_sign_verify(p->sig, &vs->v[p->proposer].pk, MC_SIGN_PROPOSAL, chain_id, m, sizeof m);
 }
 
 void mc_proposal_encode(struct mc_buf *b, const struct mc_proposal *p) {

@@ -1,14 +1,14 @@
 /* SHA-256 through libsodium. */
 #include "crypto/hash.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
+#include "base/assert.h"
+
 void mc_crypto_init(void) {
-    if (sodium_init() < 0) {
-        fprintf(stderr, "fatal: libsodium failed to initialise\n");
-        abort();
-    }
+    /* Without a working libsodium nothing can be signed or checked. */
+    int rc = sodium_init();
+    MC_ASSERT(rc >= 0);
 }
 
 void mc_sha256(mc_hash *out, const void *in, size_t len) {

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/assert.h"
 #include "base/hex.h"
 #include "base/limits.h"
 
@@ -45,20 +46,24 @@ _Static_assert(SALT_BYTES == 16, "keyfile.h documents a 16-byte salt");
 _Static_assert(NONCE_BYTES == 24, "keyfile.h documents a 24-byte nonce");
 _Static_assert(SEALED_BYTES == 48, "keyfile.h documents a 48-byte sealed seed");
 
-/* The most KDF work a file we read may demand: libsodium's SENSITIVE
- * memory (1 GiB) and four times its SENSITIVE passes. Writing is held to
- * the same bounds so we never write a file we would refuse to read. */
-#define KDF_OPS_MAX (4ULL * crypto_pwhash_OPSLIMIT_SENSITIVE)
-#define KDF_MEM_MAX ((size_t)crypto_pwhash_MEMLIMIT_SENSITIVE)
+/* The most KDF work a file we read may demand (base/limits.h). Writing is
+ * held to the same bounds so we never write a file we would refuse to
+ * read. */
+#define KDF_OPS_MAX MC_KEYFILE_KDF_OPS_MAX
+#define KDF_MEM_MAX MC_KEYFILE_KDF_MEM_MAX
+_Static_assert(MC_KEYFILE_KDF_OPS_MAX == 4ULL * crypto_pwhash_OPSLIMIT_SENSITIVE,
+               "four times libsodium's SENSITIVE passes");
+_Static_assert(MC_KEYFILE_KDF_MEM_MAX == (size_t)crypto_pwhash_MEMLIMIT_SENSITIVE,
+               "libsodium's SENSITIVE memory");
 
 /* Process-wide KDF cost for new files; set at start-up, before threads. */
 static unsigned long long kdf_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 static size_t kdf_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 
 void mc_keyfile_set_kdf_limits(unsigned long long opslimit, size_t memlimit) {
-    if (opslimit < crypto_pwhash_OPSLIMIT_MIN || opslimit > KDF_OPS_MAX ||
-        memlimit < crypto_pwhash_MEMLIMIT_MIN || memlimit > KDF_MEM_MAX)
-        abort(); /* misuse: a cost we would refuse when reading */
+    /* Misuse: a cost we would refuse when reading. */
+    MC_ASSERT(opslimit >= crypto_pwhash_OPSLIMIT_MIN && opslimit <= KDF_OPS_MAX &&
+              memlimit >= crypto_pwhash_MEMLIMIT_MIN && memlimit <= KDF_MEM_MAX);
     kdf_ops = opslimit;
     kdf_mem = memlimit;
 }
@@ -183,7 +188,7 @@ int mc_keyfile_write(const char *path, const struct mc_keypair *kp, const char *
         goto out;
     }
     size_t len = strlen(dump);
-    if (len + 1 > MC_KEYFILE_MAX) abort(); /* fixed-size fields: cannot happen */
+    MC_ASSERT(len + 1 <= MC_KEYFILE_MAX); /* fixed-size fields: cannot happen */
     memcpy(s->text, dump, len);
     s->text[len++] = '\n';
     sodium_memzero(dump, len - 1);

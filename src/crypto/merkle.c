@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 void mc_merkle_leaf_hash(mc_hash *out, const void *data, size_t len) {
     static const uint8_t prefix = 0x00;
     mc_sha256_ctx ctx;
@@ -50,7 +52,7 @@ void mc_merkle_frontier_init(struct mc_merkle_frontier *f) { memset(f, 0, sizeof
 void mc_merkle_frontier_append(struct mc_merkle_frontier *f, const mc_hash *leaf_hash) {
     /* A tree of 2^64 - 1 leaves cannot be reached by any real log; growing
      * past it would wrap the size, so treat it as a broken invariant. */
-    if (f->size == UINT64_MAX) abort();
+    MC_ASSERT(f->size != UINT64_MAX);
     mc_hash carry = *leaf_hash;
     unsigned i = 0;
     /* Adding one leaf is binary increment: every set low bit merges its
@@ -134,7 +136,7 @@ static int range_root_nodes(mc_hash *out, uint64_t lo, uint64_t hi, mc_merkle_no
     }
     unsigned top = 63u - (unsigned)__builtin_clzll(n);
     /* Broken invariant of the walks below, never input. */
-    if (hi < lo || (lo & (((uint64_t)1 << top) - 1)) != 0) abort();
+    MC_ASSERT(hi >= lo && (lo & (((uint64_t)1 << top) - 1)) == 0);
     bool have = false;
     mc_hash r = {{0}};
     for (unsigned b = 0; b <= top; b++) {
@@ -180,7 +182,8 @@ static int array_leaf(void *ctx, uint64_t index, mc_hash *out) {
 
 void mc_merkle_root_array(mc_hash *out, const mc_hash *leaves, uint64_t size) {
     /* array_leaf cannot fail. */
-    if (range_root(out, 0, size, array_leaf, (void *)leaves) != 0) abort();
+    int rc = range_root(out, 0, size, array_leaf, (void *)leaves);
+    MC_ASSERT(rc == 0);
 }
 
 /* Largest power of two strictly less than n (n >= 2): RFC 9162's k. */

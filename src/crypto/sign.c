@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "base/limits.h"
 
 static atomic_uint_fast64_t verifications;
@@ -33,7 +34,7 @@ int mc_ed25519_verify_raw(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk,
  * purpose or chain id from our own code) aborts. */
 static size_t domain(uint8_t *out, size_t cap, const char *purpose, const char *chain_id) {
     size_t pl = strlen(purpose), cl = strlen(chain_id);
-    if (pl > 32 || cl > MC_CHAIN_ID_MAX || 12 + pl + 2 + cl > cap) abort();
+    MC_ASSERT(pl <= 32 && cl <= MC_CHAIN_ID_MAX && 12 + pl + 2 + cl <= cap);
     size_t n = 0;
     memcpy(out + n, "medchain/v1/", 12);
     n += 12;
@@ -53,7 +54,7 @@ void mc_sign(uint8_t sig[MC_SIG_BYTES], const struct mc_keypair *kp, const char 
              const char *chain_id, const void *msg, size_t len) {
     uint8_t stack[STACK_MSG + 128];
     uint8_t *buf = len <= STACK_MSG ? stack : malloc(len + 128);
-    if (!buf) abort();
+    MC_ASSERT(buf != NULL); /* at most MC_TX_MAX-sized messages */
     size_t n = domain(buf, 128, purpose, chain_id);
     if (len) memcpy(buf + n, msg, len);
     crypto_sign_detached(sig, NULL, buf, n + len, kp->sk);
@@ -70,7 +71,7 @@ static uint8_t vcache[1u << VCACHE_BITS][32];
 static pthread_mutex_t vcache_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool vcache_on = true;
 
-void mc_verify_cache_enable(bool on) { atomic_store(&vcache_on, on); }
+void mc_sign_verify_cache_enable(bool on) { atomic_store(&vcache_on, on); }
 
 static void vcache_key(uint8_t out[32], const uint8_t *sig, const mc_pubkey *pk,
                        const uint8_t *m, size_t n) {
@@ -86,7 +87,7 @@ static size_t vcache_slot(const uint8_t key[32]) {
     return ((size_t)key[0] << 8 | key[1]) & ((1u << VCACHE_BITS) - 1);
 }
 
-int mc_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk, const char *purpose,
+int mc_sign_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk, const char *purpose,
               const char *chain_id, const void *msg, size_t len) {
     uint8_t stack[STACK_MSG + 128];
     uint8_t *buf = len <= STACK_MSG ? stack : malloc(len + 128);
@@ -114,4 +115,4 @@ int mc_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk, const char *
     return rc;
 }
 
-uint64_t mc_verify_count(void) { return atomic_load(&verifications); }
+uint64_t mc_sign_verify_count(void) { return atomic_load(&verifications); }

@@ -56,17 +56,17 @@ MC_MUST_CHECK int mc_ed25519_verify_raw(const uint8_t sig[MC_SIG_BYTES], const m
  * validation and commit, costs a hash. Thread-safe. */
 void mc_sign(uint8_t sig[MC_SIG_BYTES], const struct mc_keypair *kp, const char *purpose,
              const char *chain_id, const void *msg, size_t len);
-MC_MUST_CHECK int mc_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk,
+MC_MUST_CHECK int mc_sign_verify(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *pk,
                             const char *purpose, const char *chain_id, const void *msg,
                             size_t len);
 
 /* Turns the verification cache on (the default) or off. Benchmarks and
  * the in-process consensus simulator (many nodes in one process, which
  * must not share what each one verified) turn it off. */
-void mc_verify_cache_enable(bool on);
+void mc_sign_verify_cache_enable(bool on);
 
 /* Ed25519 verifications actually computed in this process (metrics; cache
  * hits are not counted). */
-uint64_t mc_verify_count(void);
+uint64_t mc_sign_verify_count(void);
 
 #endif

@@ -46,6 +46,6 @@ MC_MUST_CHECK int mc_frame_reader_feed(struct mc_frame_reader *r, const void *p,
  * message was produced, 0 when more bytes are needed, or a negative error:
  * MC_ERR_TOO_LARGE (declared length above the limit), MC_ERR_CRYPTO (does
  * not authenticate). */
-int mc_frame_reader_next(struct mc_frame_reader *r, struct mc_frame_key *k, struct mc_buf *msg);
+MC_MUST_CHECK int mc_frame_reader_next(struct mc_frame_reader *r, struct mc_frame_key *k, struct mc_buf *msg);
 
 #endif

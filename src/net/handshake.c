@@ -1,9 +1,18 @@
 /* Station-to-station handshake (protocol in handshake.h). */
 #include "net/handshake.h"
 
+#include "base/limits.h"
+#include "net/frame.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Before the peer is authenticated a connection buffers at most
+ * MC_NET_PREAUTH_BYTES: a hello and the first sealed auth frame must fit. */
+_Static_assert(MC_HS_HELLO_BYTES + MC_FRAME_HEADER_BYTES + MC_HS_AUTH_BYTES + MC_FRAME_TAG_BYTES <=
+                   MC_NET_PREAUTH_BYTES,
+               "the handshake fits the pre-authentication bound");
 
 static const uint8_t MAGIC[4] = {'M', 'C', 'N', '1'};
 
@@ -98,7 +107,7 @@ int mc_hs_on_auth(struct mc_handshake *hs, const uint8_t *auth, size_t len) {
     memcpy(pk.b, auth, 32);
     uint8_t m[33];
     signed_bytes(m, &hs->transcript, hs->role == MC_HS_INITIATOR ? MC_HS_RESPONDER : MC_HS_INITIATOR);
-    if (mc_verify(auth + 32, &pk, MC_SIGN_HANDSHAKE, hs->chain_id, m, sizeof m) != 0)
+    if (mc_sign_verify(auth + 32, &pk, MC_SIGN_HANDSHAKE, hs->chain_id, m, sizeof m) != 0)
         return mc_err_set(MC_ERR_BAD_SIGNATURE, "peer's handshake signature does not verify");
     hs->peer_key = pk;
     return 0;

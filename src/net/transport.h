@@ -31,14 +31,12 @@
 #include <uv.h>
 
 #include "base/err.h"
+#include "base/limits.h"
 #include "crypto/sign.h"
 
-#define MC_NET_MESSAGE_MAX (9 * 1024 * 1024)  /* a full block with its certificate */
-#define MC_NET_SENDQ_BYTES (64 * 1024 * 1024)
-#define MC_NET_PREAUTH_BYTES 512
-#define MC_NET_PEERS_MAX 64
-#define MC_NET_PREAUTH_CONNS_MAX 32
-#define MC_NET_PREAUTH_PER_ADDR_MAX 8
+/* MC_NET_MESSAGE_MAX, MC_NET_SENDQ_BYTES, MC_NET_PREAUTH_BYTES,
+ * MC_NET_PEERS_MAX and the pre-authentication connection caps are in
+ * base/limits.h. */
 
 struct mc_net;
 

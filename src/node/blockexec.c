@@ -1,6 +1,7 @@
 /* Building, validating and committing blocks (rules in blockexec.h). */
 #include "node/blockexec.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +9,12 @@
 #include "base/log.h"
 #include "crypto/merkle.h"
 
-void mc_candidate_deinit(struct mc_candidate *c) {
+void mc_blockexec_candidate_deinit(struct mc_candidate *c) {
     mc_buf_deinit(&c->header_bytes);
     mc_buf_deinit(&c->body_bytes);
 }
 
-int mc_candidate_from_bytes(struct mc_candidate *c, const uint8_t *header, size_t header_len,
+int mc_blockexec_candidate_from_bytes(struct mc_candidate *c, const uint8_t *header, size_t header_len,
                             const uint8_t *body, size_t body_len) {
     memset(c, 0, sizeof *c);
     if (mc_header_decode(&c->header, header, header_len))
@@ -24,11 +25,11 @@ int mc_candidate_from_bytes(struct mc_candidate *c, const uint8_t *header, size_
     mc_buf_append(&c->header_bytes, header, header_len);
     mc_buf_append(&c->body_bytes, body, body_len);
     int rc = c->header_bytes.err ? c->header_bytes.err : c->body_bytes.err;
-    if (rc) mc_candidate_deinit(c);
+    if (rc) mc_blockexec_candidate_deinit(c);
     return rc;
 }
 
-int mc_chain_head_load(struct mc_chain_head *head, struct mc_store *store,
+int mc_blockexec_head_load(struct mc_chain_head *head, struct mc_store *store,
                        const struct mc_genesis *g) {
     memset(head, 0, sizeof *head);
     int rc = mc_store_height(store, &head->height);
@@ -44,6 +45,52 @@ int mc_chain_head_load(struct mc_chain_head *head, struct mc_store *store,
     if ((rc = mc_store_get_commit(store, head->height, &head->commit))) return rc;
     head->has_commit = true;
     return 0;
+}
+
+/* The state hash at height 0. A store without genesis state gets it now,
+ * with S_0 recorded in meta, in one SQL transaction; a store that has it
+ * gives the S_0 recorded when it was written. */
+static int genesis_tip(struct mc_store *store, const struct mc_genesis *g,
+                       struct mc_app_tip *tip) {
+    int rc = mc_store_begin(store);
+    if (rc) return rc;
+    rc = mc_app_write_genesis(mc_store_kv(store), g, &tip->state_hash);
+    if (rc == 0) {
+        rc = mc_store_meta_put(store, "genesis_state_hash", tip->state_hash.b, 32);
+    } else if (rc == MC_ERR_EXISTS) {
+        struct mc_buf h;
+        mc_buf_init(&h, 0);
+        rc = mc_store_meta_get(store, "genesis_state_hash", &h);
+        if (!rc && h.len == 32) memcpy(tip->state_hash.b, h.data, 32);
+        else rc = mc_err_set(MC_ERR_TAMPERED, "genesis state hash missing");
+        mc_buf_deinit(&h);
+    }
+    if (!rc) rc = mc_store_commit(store);
+    else mc_store_rollback(store);
+    return rc;
+}
+
+int mc_blockexec_app_open(struct mc_app **out, struct mc_store *store,
+                          const struct mc_genesis *g) {
+    *out = NULL;
+    struct mc_app_tip tip = {.time_ms = g->time_ms};
+    int rc = mc_store_height(store, &tip.height);
+    if (!rc && tip.height == 0) {
+        rc = genesis_tip(store, g, &tip);
+    } else if (!rc) {
+        struct mc_header h;
+        rc = mc_store_get_header(store, tip.height, &h, NULL);
+        if (!rc) {
+            tip.state_hash = h.state_hash;
+            tip.time_ms = h.time_ms;
+        }
+    }
+    if (rc) return rc;
+    uint8_t key[MC_STATE_HASH_KEY_BYTES];
+    randombytes_buf(key, sizeof key);
+    rc = mc_app_open(out, mc_store_kv(store), g, &tip, key);
+    sodium_memzero(key, sizeof key);
+    return rc;
 }
 
 /* Executes txs on top of the head in the app's block overlay and fills the
@@ -69,7 +116,7 @@ static int execute(struct mc_app *app, uint64_t height, uint64_t time_ms,
     return 0;
 }
 
-int mc_block_build(struct mc_app *app, const struct mc_genesis *g,
+int mc_blockexec_build(struct mc_app *app, const struct mc_genesis *g,
                    const struct mc_chain_head *head, const mc_pubkey *proposer, uint64_t time_ms,
                    const struct mc_tx_ref *txs, uint32_t count,
                    void (*rejected)(void *, uint32_t, int, const char *), void *ctx,
@@ -95,7 +142,7 @@ int mc_block_build(struct mc_app *app, const struct mc_genesis *g,
     for (int pass = 0; pass < 2; pass++) {
         for (uint32_t i = 0; i < count && n < MC_BLOCK_TXS_MAX; i++) {
             if (done[i]) continue;
-            if (bytes + txs[i].len + 4 > MC_BLOCK_BYTES_MAX - 4096) break;
+            if (bytes + txs[i].len + 4 > MC_BLOCK_BYTES_MAX - MC_BLOCK_BODY_RESERVE_BYTES) break;
             int err = mc_app_deliver(app, txs[i].bytes, txs[i].len, false);
             if (err == 0) {
                 done[i] = true;
@@ -125,7 +172,7 @@ int mc_block_build(struct mc_app *app, const struct mc_genesis *g,
     mc_block_body_encode(&out->body_bytes, kept, n, head->has_commit ? &head->commit : NULL);
     rc = out->header_bytes.err ? out->header_bytes.err : out->body_bytes.err;
     if (!rc) mc_sha256(&out->hash, out->header_bytes.data, out->header_bytes.len);
-    else mc_candidate_deinit(out);
+    else mc_blockexec_candidate_deinit(out);
     free(kept);
     free(done);
     return rc;
@@ -144,7 +191,7 @@ static int check_structure(const struct mc_genesis *g, const struct mc_chain_hea
     if (memcmp(h->prev.b, head->hash.b, 32) != 0)
         return mc_err_set(MC_ERR_INVALID, "block does not extend the chain head");
     if (h->time_ms <= head->time_ms) return mc_err_set(MC_ERR_INVALID, "block time does not increase");
-    if (now_ms && h->time_ms > now_ms + 60000)
+    if (now_ms && h->time_ms > now_ms + MC_BLOCK_TIME_AHEAD_MAX_MS)
         return mc_err_set(MC_ERR_INVALID, "block time is more than 60 s in the future");
     mc_hash vh;
     mc_valset_hash(&g->valset, &vh);
@@ -195,7 +242,7 @@ static int compare(const struct mc_header *want, const struct mc_header *got) {
     return 0;
 }
 
-int mc_block_validate(struct mc_app *app, const struct mc_genesis *g,
+int mc_blockexec_validate(struct mc_app *app, const struct mc_genesis *g,
                       const struct mc_chain_head *head, const struct mc_candidate *c,
                       uint64_t now_ms, mc_verified_fn verified, void *ctx) {
     struct mc_block_body body;
@@ -211,7 +258,7 @@ int mc_block_validate(struct mc_app *app, const struct mc_genesis *g,
     return rc;
 }
 
-int mc_block_commit(struct mc_store *store, struct mc_app *app, const struct mc_genesis *g,
+int mc_blockexec_commit(struct mc_store *store, struct mc_app *app, const struct mc_genesis *g,
                     struct mc_chain_head *head, const struct mc_candidate *c,
                     const struct mc_commit *cert, mc_verified_fn verified, void *ctx) {
     int rc = mc_commit_verify(cert, &g->valset, g->chain_id, c->header.height, &c->hash);
@@ -250,7 +297,7 @@ out:
     return rc;
 }
 
-int mc_block_load(struct mc_store *store, uint64_t height, struct mc_buf *header,
+int mc_blockexec_load(struct mc_store *store, uint64_t height, struct mc_buf *header,
                   struct mc_buf *body, struct mc_buf *commit) {
     struct mc_buf lc;
     mc_buf_init(&lc, 0);

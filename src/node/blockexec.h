@@ -46,9 +46,9 @@ struct mc_candidate {
     struct mc_buf body_bytes;
 };
 
-void mc_candidate_deinit(struct mc_candidate *c);
+void mc_blockexec_candidate_deinit(struct mc_candidate *c);
 /* Copies header and body bytes into c and decodes the header (strictly). */
-MC_MUST_CHECK int mc_candidate_from_bytes(struct mc_candidate *c, const uint8_t *header,
+MC_MUST_CHECK int mc_blockexec_candidate_from_bytes(struct mc_candidate *c, const uint8_t *header,
                                           size_t header_len, const uint8_t *body,
                                           size_t body_len);
 
@@ -57,7 +57,7 @@ typedef bool (*mc_verified_fn)(void *ctx, const mc_hash *tx_id);
 
 /* Builds block head.height+1 from txs in order; a transaction that fails is
  * left out and reported through rejected(ctx, index, err, reason). */
-MC_MUST_CHECK int mc_block_build(struct mc_app *app, const struct mc_genesis *g,
+MC_MUST_CHECK int mc_blockexec_build(struct mc_app *app, const struct mc_genesis *g,
                                  const struct mc_chain_head *head, const mc_pubkey *proposer,
                                  uint64_t time_ms, const struct mc_tx_ref *txs, uint32_t count,
                                  void (*rejected)(void *ctx, uint32_t index, int err,
@@ -66,7 +66,7 @@ MC_MUST_CHECK int mc_block_build(struct mc_app *app, const struct mc_genesis *g,
 
 /* Validates a candidate (rules above). now_ms 0 skips the clock check.
  * Returns 0 or an error with the reason in mc_err_detail(). */
-MC_MUST_CHECK int mc_block_validate(struct mc_app *app, const struct mc_genesis *g,
+MC_MUST_CHECK int mc_blockexec_validate(struct mc_app *app, const struct mc_genesis *g,
                                     const struct mc_chain_head *head,
                                     const struct mc_candidate *c, uint64_t now_ms,
                                     mc_verified_fn verified, void *ctx);
@@ -75,17 +75,25 @@ MC_MUST_CHECK int mc_block_validate(struct mc_app *app, const struct mc_genesis 
  * success head moves to it. A failure here leaves the store at the head
  * (the SQL transaction is rolled back) and is fatal for the node only when
  * the store itself failed (MC_ERR_DB / MC_ERR_IO). */
-MC_MUST_CHECK int mc_block_commit(struct mc_store *store, struct mc_app *app,
+MC_MUST_CHECK int mc_blockexec_commit(struct mc_store *store, struct mc_app *app,
                                   const struct mc_genesis *g, struct mc_chain_head *head,
                                   const struct mc_candidate *c, const struct mc_commit *cert,
                                   mc_verified_fn verified, void *ctx);
 
+/* Opens the application over the store's state (mc_store_kv) at the
+ * store's latest block. On a store without state it first writes the
+ * genesis state and records S_0 as meta "genesis_state_hash", both in one
+ * SQL transaction; a store with genesis state but no recorded S_0 is
+ * MC_ERR_TAMPERED. Draws the state's random overlay hash key. */
+MC_MUST_CHECK int mc_blockexec_app_open(struct mc_app **out, struct mc_store *store,
+                                        const struct mc_genesis *g);
+
 /* Loads the head from the store (the genesis head on an empty store). */
-MC_MUST_CHECK int mc_chain_head_load(struct mc_chain_head *head, struct mc_store *store,
+MC_MUST_CHECK int mc_blockexec_head_load(struct mc_chain_head *head, struct mc_store *store,
                                      const struct mc_genesis *g);
 
 /* Header and body bytes of stored block `height` (for serving peers). */
-MC_MUST_CHECK int mc_block_load(struct mc_store *store, uint64_t height, struct mc_buf *header,
+MC_MUST_CHECK int mc_blockexec_load(struct mc_store *store, uint64_t height, struct mc_buf *header,
                                 struct mc_buf *body, struct mc_buf *commit);
 
 #endif

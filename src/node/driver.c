@@ -200,7 +200,7 @@ static struct cand_slot *cand_find(struct mc_driver *d, const mc_hash *h) {
 static void cand_clear(struct mc_driver *d) {
     for (int i = 0; i < CANDIDATES_MAX; i++)
         if (d->cands[i].used) {
-            mc_candidate_deinit(&d->cands[i].c);
+            mc_blockexec_candidate_deinit(&d->cands[i].c);
             d->cands[i].used = false;
         }
 }
@@ -210,7 +210,7 @@ static void cand_clear(struct mc_driver *d) {
 static struct cand_slot *cand_put(struct mc_driver *d, struct mc_candidate *c) {
     struct cand_slot *s = cand_find(d, &c->hash);
     if (s) {
-        mc_candidate_deinit(c);
+        mc_blockexec_candidate_deinit(c);
         return s;
     }
     struct cand_slot *victim = NULL;
@@ -222,10 +222,10 @@ static struct cand_slot *cand_put(struct mc_driver *d, struct mc_candidate *c) {
         if (!keep && (!victim || x->seq < victim->seq)) victim = x;
     }
     if (!victim) {
-        mc_candidate_deinit(c);
+        mc_blockexec_candidate_deinit(c);
         return NULL;
     }
-    if (victim->used) mc_candidate_deinit(&victim->c);
+    if (victim->used) mc_blockexec_candidate_deinit(&victim->c);
     victim->used = true;
     victim->built_here = false;
     victim->c = *c;
@@ -340,7 +340,7 @@ static void build_value(struct mc_node *n) {
     }
     struct build_ctx bc = {n, cand};
     struct mc_candidate c;
-    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key->pk, mc_node__now_ms(), txs,
+    int rc = mc_blockexec_build(n->app, &n->genesis, &n->head, &n->node_key->pk, mc_node__now_ms(), txs,
                             k, on_rejected, &bc, &c);
     free(txs);
     free(cand);
@@ -403,7 +403,7 @@ static void on_decided(struct mc_node *n, const struct mc_commit *cert) {
         d->next_height_at_ms = UINT64_MAX;
         return;
     }
-    int rc = mc_block_commit(n->store, n->app, &n->genesis, &n->head, &s->c, cert,
+    int rc = mc_blockexec_commit(n->store, n->app, &n->genesis, &n->head, &s->c, cert,
                              mc_node__verified, n);
     if (rc) {
         mc_log_error("driver", "cannot commit decided block %llu: %s", (unsigned long long)cert->height,
@@ -508,7 +508,7 @@ static void process_output(struct mc_node *n) {
             struct cand_slot *s = cand_find(d, &a->u.validate.block_hash);
             bool valid = s && s->built_here;
             if (s && !valid) {
-                int rc = mc_block_validate(n->app, &n->genesis, &n->head, &s->c, mc_node__now_ms(),
+                int rc = mc_blockexec_validate(n->app, &n->genesis, &n->head, &s->c, mc_node__now_ms(),
                                            mc_node__verified, n);
                 valid = rc == 0;
                 if (rc) mc_log_warn("driver", "proposed block %llu is invalid: %s",
@@ -619,7 +619,7 @@ static void restore_value(struct mc_node *n) {
         const uint8_t *bp = mc_dec_bytes32(&dec, &bl, MC_BLOCK_BYTES_MAX);
         struct mc_candidate c;
         if (mc_dec_finish(&dec) == 0 && h == cur_height(n) &&
-            mc_candidate_from_bytes(&c, hp, hl, bp, bl) == 0) {
+            mc_blockexec_candidate_from_bytes(&c, hp, hl, bp, bl) == 0) {
             mc_hash hash = c.hash;
             struct cand_slot *slot = cand_put(d, &c);
             if (slot) {
@@ -814,28 +814,28 @@ static void on_block(struct mc_node *n, const mc_pubkey *from, const struct mc_w
     d->syncing = false;
     struct mc_candidate c;
     struct mc_commit cert;
-    int rc = mc_candidate_from_bytes(&c, m->block.header, m->block.header_len, m->block.body,
+    int rc = mc_blockexec_candidate_from_bytes(&c, m->block.header, m->block.header_len, m->block.body,
                                      m->block.body_len);
     if (rc) goto bad;
     if (mc_commit_decode(&cert, m->bytes, m->len)) {
-        mc_candidate_deinit(&c);
+        mc_blockexec_candidate_deinit(&c);
         rc = mc_err_set(MC_ERR_MALFORMED, "certificate does not decode");
         goto bad;
     }
-    rc = mc_block_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
+    rc = mc_blockexec_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
     if (rc == MC_ERR_DB || rc == MC_ERR_IO) {
-        mc_candidate_deinit(&c);
+        mc_blockexec_candidate_deinit(&c);
         n->fatal = rc;
         uv_stop(&n->loop);
         return;
     }
     if (rc) {
-        mc_candidate_deinit(&c);
+        mc_blockexec_candidate_deinit(&c);
         goto bad;
     }
     mc_log_info("driver", "synced block %llu from a peer", (unsigned long long)n->head.height);
     mc_node__after_commit(n, &c);
-    mc_candidate_deinit(&c);
+    mc_blockexec_candidate_deinit(&c);
     own_clear(n);
     cand_clear(d);
     for (uint32_t i = 0; i < TIMERS_MAX; i++) {
@@ -882,10 +882,10 @@ static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t 
         }
         if (m.proposal.height != h) return;
         struct mc_candidate c;
-        if (mc_candidate_from_bytes(&c, m.block.header, m.block.header_len, m.block.body, m.block.body_len) != 0)
+        if (mc_blockexec_candidate_from_bytes(&c, m.block.header, m.block.header_len, m.block.body, m.block.body_len) != 0)
             return;
         if (memcmp(c.hash.b, m.proposal.block_hash.b, 32) != 0) {
-            mc_candidate_deinit(&c);
+            mc_blockexec_candidate_deinit(&c);
             if (from && n->net) mc_net_drop(n->net, from, "proposal's block does not match its hash");
             return;
         }
@@ -918,7 +918,7 @@ static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t 
         mc_buf_init(&bb, MC_BLOCK_BYTES_MAX);
         mc_buf_init(&cb, 0);
         mc_buf_init(&w, 0);
-        if (m.height >= 1 && m.height <= n->head.height && mc_block_load(n->store, m.height, &hb, &bb, &cb) == 0) {
+        if (m.height >= 1 && m.height <= n->head.height && mc_blockexec_load(n->store, m.height, &hb, &bb, &cb) == 0) {
             struct mc_wire_block blk = {hb.data, hb.len, bb.data, bb.len};
             mc_wire_encode_block(&w, m.height, &blk, cb.data, cb.len);
         } else {

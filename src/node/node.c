@@ -1,18 +1,20 @@
-/* The running single-validator node: opens the home folder, admits
- * transactions, and cuts a block whenever transactions are pending (at most
- * every block_interval_ms), committing it with its own certificate.
+/* The running node: opens the home folder (config, genesis, node key,
+ * store, application, blob store), admits transactions into the mempool
+ * (signature checks outside the node lock), queues the node's own
+ * transactions (outbox) and admitted ones for gossip, answers the API's
+ * thread-safe queries, and runs the event loop in which the consensus
+ * driver (driver.c) and ciphertext replication (replicate.c) live. Blocks
+ * are decided by consensus among the genesis validators; a node that is the
+ * only validator can also cut and certify a block on its own
+ * (mc_node_commit_pending, for tests and tools).
  *
- * Commit path for block h (all under the node lock):
- *   1. take pending transactions in arrival order, execute each against the
- *      application (a failing one is rejected and dropped, nothing else
- *      changes);
- *   2. build the header (log size/root and state hash after the block),
- *      sign a precommit for its hash: the certificate of h;
- *   3. one SQL transaction: state rows, block, transactions, log leaves.
- * A crash before 3 commits loses nothing that was reported committed; a
- * failure of the store is fatal for the process (the node restarts from
- * the last committed block rather than run with memory that disagrees with
- * its disk).
+ * Commit path for block h (all under the node lock, in blockexec.c):
+ * execute the decided block against the application, check that it
+ * reproduces the header, then one SQL transaction: state rows, block,
+ * transactions, log leaves. A crash before that commits loses nothing that
+ * was reported committed; a failure of the store is fatal for the process
+ * (the node restarts from the last committed block rather than run with
+ * memory that disagrees with its disk).
  *
  * Admission: a submitted transaction passes the stateless checks, then the
  * committed-state checks (mc_app_check_tx), then takes its place from the
@@ -190,13 +192,15 @@ static int load_config(struct mc_node *n) {
             n->peer_count_cfg++;
     }
     json_t *eb = json_object_get(cfg, "empty_block_ms");
-    if (json_is_integer(eb) && json_integer_value(eb) >= 100 && json_integer_value(eb) <= 60000)
+    if (json_is_integer(eb) && json_integer_value(eb) >= MC_NODE_EMPTY_BLOCK_MS_MIN &&
+        json_integer_value(eb) <= MC_NODE_EMPTY_BLOCK_MS_MAX)
         n->empty_block_ms = (uint32_t)json_integer_value(eb);
     json_t *gw = json_object_get(cfg, "mempool_gap_ms");
     if (json_is_integer(gw) && json_integer_value(gw) >= 100 && json_integer_value(gw) <= 3600000)
         n->gap_wait_ms = (uint32_t)json_integer_value(gw);
     json_t *iv = json_object_get(cfg, "block_interval_ms");
-    if (json_is_integer(iv) && json_integer_value(iv) >= 10 && json_integer_value(iv) <= 60000)
+    if (json_is_integer(iv) && json_integer_value(iv) >= MC_NODE_BLOCK_INTERVAL_MS_MIN &&
+        json_integer_value(iv) <= MC_NODE_BLOCK_INTERVAL_MS_MAX)
         n->block_interval_ms = (uint32_t)json_integer_value(iv);
     json_decref(cfg);
     return rc;
@@ -212,9 +216,25 @@ static void gossip_queue(struct mc_node *n, const uint8_t *tx, size_t len);
 static int journal_start(struct mc_node *n);
 static void journal_append(struct mc_node *n, const uint8_t *tx, size_t len);
 
+int mc_node_genesis_load(struct mc_genesis *g, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return mc_err_set(MC_ERR_IO, "cannot open genesis %s", path);
+    char *buf = malloc(MC_GENESIS_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        return MC_ERR_NOMEM;
+    }
+    size_t n = fread(buf, 1, MC_GENESIS_MAX + 1, f);
+    fclose(f);
+    int rc = n > MC_GENESIS_MAX ? mc_err_set(MC_ERR_TOO_LARGE, "genesis file too large")
+                                : mc_genesis_parse(g, buf, n);
+    free(buf);
+    return rc;
+}
+
 /* Restores the in-memory view of the latest block from the store. */
 static int load_head(struct mc_node *n) {
-    int rc = mc_chain_head_load(&n->head, n->store, &n->genesis);
+    int rc = mc_blockexec_head_load(&n->head, n->store, &n->genesis);
     if (rc) return mc_err_set(rc, "cannot load the chain head: %s", mc_err_detail());
     uint64_t logsize;
     if (!mc_store_log_size(n->store, &logsize)) n->txs_committed = logsize;
@@ -228,7 +248,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     snprintf(n->home, sizeof n->home, "%s", home);
     pthread_mutex_init(&n->lock, NULL);
     pthread_mutex_init(&n->gossip_lock, NULL);
-    mc_buf_init(&n->gossip, 16 * 1024 * 1024);
+    mc_buf_init(&n->gossip, MC_NODE_GOSSIP_BYTES_MAX);
     if (uv_loop_init(&n->loop)) {
         free(n);
         return mc_err_set(MC_ERR_IO, "cannot create an event loop");
@@ -236,7 +256,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     char p[PATH_MAX];
     int rc = load_config(n);
     if (!rc) rc = path_join(p, sizeof p, home, "genesis.json");
-    if (!rc) rc = mc_genesis_load(&n->genesis, p);
+    if (!rc) rc = mc_node_genesis_load(&n->genesis, p);
     if (!rc) rc = path_join(p, sizeof p, home, "node_key.json");
     if (!rc) rc = mc_vault_create(&n->vault, n, p);
     if (!rc) n->node_key = mc__vault_signer(n->vault);
@@ -259,7 +279,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
             rc = mc_err_set(MC_ERR_WRONG_CHAIN, "the database belongs to another genesis");
         mc_buf_deinit(&gh);
     }
-    if (!rc) rc = mc_app_open(&n->app, n->store, &n->genesis);
+    if (!rc) rc = mc_blockexec_app_open(&n->app, n->store, &n->genesis);
     if (!rc) rc = path_join(p, sizeof p, home, "data/chain.db");
     if (!rc) rc = mc_blob_open(&n->blobs, p);
     if (!rc) rc = mc_mempool_create(&n->pool);
@@ -466,7 +486,7 @@ static void recheck_own(struct mc_node *n, const struct mc_mempool_tx *t) {
             journal_append(n, b.data, b.len);
             gossip_queue(n, b.data, b.len);
             mc_log_info("node", "re-signed a node %s transaction: nonce %llu -> %llu (an earlier one was rejected)",
-                        mc_tx_type_name(old.type), (unsigned long long)was, (unsigned long long)want);
+                        mc_txtypes_name(old.type), (unsigned long long)was, (unsigned long long)want);
             id = nid;
         }
         mc_buf_deinit(&b);
@@ -492,7 +512,7 @@ static int check_rebuild(struct mc_node *n) {
     check_close(n);
     mc_app_close(n->check);
     n->check = NULL;
-    int rc = mc_app_open(&n->check, n->store, &n->genesis);
+    int rc = mc_blockexec_app_open(&n->check, n->store, &n->genesis);
     if (rc) {
         n->check = NULL;
         return mc_err_set(rc, "cannot open the check state: %s", mc_err_detail());
@@ -848,7 +868,7 @@ void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *m) {
     m->evidence_seen = n->evidence_seen;
     m->is_validator = n->validator_index >= 0;
     pthread_mutex_unlock(&n->lock);
-    m->signature_verifications = mc_verify_count();
+    m->signature_verifications = mc_sign_verify_count();
 }
 
 int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct mc_app *),
@@ -860,7 +880,7 @@ int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct
 }
 
 int mc_node__queue_local(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len) {
-    size_t max = mc_tx_type_payload_max(type);
+    size_t max = mc_txtypes_payload_max(type);
     if (max == 0) return mc_err_set(MC_ERR_INVALID, "unknown transaction type %u", type);
     if (len > max) return mc_err_set(MC_ERR_TOO_LARGE, "payload of %zu bytes exceeds %zu", len, max);
     if (!n->outbox) n->outbox = calloc(MC_NODE_OUTBOX_MAX, sizeof *n->outbox);
@@ -898,7 +918,7 @@ void mc_node__flush_outbox(struct mc_node *n) {
     for (uint32_t i = 0; i < n->outbox_count; i++)
         if (submit_local_locked(n, n->outbox[i].type, n->outbox[i].payload, n->outbox[i].len, NULL))
             mc_log_warn("node", "dropping a local %s transaction: %s",
-                        mc_tx_type_name(n->outbox[i].type), mc_err_detail());
+                        mc_txtypes_name(n->outbox[i].type), mc_err_detail());
 drop:
     for (uint32_t i = 0; i < n->outbox_count; i++) free(n->outbox[i].payload);
     n->outbox_count = 0;
@@ -926,14 +946,14 @@ static int produce_block(struct mc_node *n) {
     for (uint32_t i = 0; i < k; i++) txs[i] = (struct mc_tx_ref){cand[i]->bytes, cand[i]->len};
     struct { struct mc_node *n; const struct mc_mempool_tx **cand; } bc = {n, cand};
     struct mc_candidate c;
-    int rc = mc_block_build(n->app, &n->genesis, &n->head, &n->node_key->pk, now_ms(), txs, k,
+    int rc = mc_blockexec_build(n->app, &n->genesis, &n->head, &n->node_key->pk, now_ms(), txs, k,
                             mc_node__rejected, &bc, &c);
     free(txs);
     free(cand);
     if (rc) return rc;
     if (c.header.tx_count == 0) {
         mc_mempool_compact(n->pool);
-        mc_candidate_deinit(&c);
+        mc_blockexec_candidate_deinit(&c);
         return 0;
     }
     struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = c.header.height, .round = 0,
@@ -943,9 +963,9 @@ static int produce_block(struct mc_node *n) {
     struct mc_commit cert;
     mc_commit_init(&cert, c.header.height, 0, &c.hash);
     rc = mc_commit_add(&cert, &v);
-    if (!rc) rc = mc_block_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
+    if (!rc) rc = mc_blockexec_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
     if (!rc) mc_node__after_commit(n, &c);
-    mc_candidate_deinit(&c);
+    mc_blockexec_candidate_deinit(&c);
     return rc;
 }
 
@@ -986,7 +1006,7 @@ static void on_wake(uv_async_t *a) {
     struct mc_node *n = a->data;
     pthread_mutex_lock(&n->gossip_lock);
     struct mc_buf q = n->gossip;
-    mc_buf_init(&n->gossip, 16 * 1024 * 1024);
+    mc_buf_init(&n->gossip, MC_NODE_GOSSIP_BYTES_MAX);
     n->gossip_count = 0;
     pthread_mutex_unlock(&n->gossip_lock);
     struct mc_dec d;

@@ -38,6 +38,10 @@ struct mc_init_options {
     uint64_t genesis_time_ms;  /* 0: now */
 };
 
+/* Reads and parses a genesis file (at most MC_GENESIS_MAX bytes); the
+ * application only ever sees the parsed struct (mc_genesis_parse). */
+MC_MUST_CHECK int mc_node_genesis_load(struct mc_genesis *g, const char *path);
+
 /* Creates a single-validator home folder. Prints nothing; paths are
  * derivable from home. MC_ERR_EXISTS if genesis.json is already there. */
 MC_MUST_CHECK int mc_node_init_home(const struct mc_init_options *opt);
@@ -186,7 +190,6 @@ MC_MUST_CHECK int mc_node_submit_signed_many(struct mc_node *n, uint16_t type,
  * that block. At most MC_NODE_OUTBOX_MAX wait; beyond that MC_ERR_FULL
  * (the caller drops the record: the node never queues without bound).
  * MC_ERR_TOO_LARGE for a payload above the type's maximum. Thread-safe. */
-#define MC_NODE_OUTBOX_MAX 1024
 MC_MUST_CHECK int mc_node_submit_local(struct mc_node *n, uint16_t type, const uint8_t *payload,
                                        size_t len);
 

@@ -147,11 +147,11 @@ void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id
 void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c);
 void mc_node__flush_outbox(struct mc_node *n);
 /* mc_node_submit_local with the lock already held. */
-int mc_node__queue_local(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len);
+MC_MUST_CHECK int mc_node__queue_local(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len);
 bool mc_node__verified(void *ctx, const mc_hash *tx_id);
 void mc_node__rejected(void *ctx, uint32_t index, int err, const char *reason);
 uint64_t mc_node__now_ms(void);
 /* Admits a transaction gossiped by a peer (lock not held; no re-gossip). */
-int mc_node__submit_from_peer(struct mc_node *n, const uint8_t *bytes, size_t len);
+MC_MUST_CHECK int mc_node__submit_from_peer(struct mc_node *n, const uint8_t *bytes, size_t len);
 
 #endif

@@ -5,7 +5,7 @@
  * longer hashes to its id) puts it on a bounded list of wanted blobs and
  * asks one peer at a time with GET_BLOB: first the node that anchored the
  * record (it stored the ciphertext), then the other connected peers in turn,
- * each for REPL_TIMEOUT_MS; after REPL_TRIES_MAX tries the blob is given up
+ * each for REPL_TIMEOUT_MS; after MC_REPL_TRIES_MAX tries the blob is given up
  * and logged. A BLOB answer is stored only when SHA-256(bytes) is the id,
  * its length is the anchored size and the anchor on the chain still names
  * it and is not erased; a peer whose answer does not hash to the id asked
@@ -32,11 +32,7 @@
 
 #include <sodium.h>
 
-#define REPL_WANT_MAX 4096      /* wanted blobs (a resync of a long chain overflows: logged) */
-#define REPL_REPAIR_MAX 256     /* repair requests waiting for the loop */
-#define REPL_IN_FLIGHT_MAX 16   /* GET_BLOB outstanding at once */
 #define REPL_TIMEOUT_MS 1500    /* a peer that has not answered: ask the next */
-#define REPL_TRIES_MAX 8        /* requests before a blob is given up */
 
 struct want {
     mc_hash ct;
@@ -67,7 +63,7 @@ struct mc_repl {
     bool overflow_logged;
 
     pthread_mutex_t qlock;
-    struct repair_req repair[REPL_REPAIR_MAX];
+    struct repair_req repair[MC_REPL_REPAIR_MAX];
     uint32_t repair_count;
 
     uint64_t fetched, given_up, served, bad_peers;
@@ -76,7 +72,7 @@ struct mc_repl {
 int mc_repl_create(struct mc_node *n) {
     struct mc_repl *r = calloc(1, sizeof *r);
     if (!r) return MC_ERR_NOMEM;
-    r->want = calloc(REPL_WANT_MAX, sizeof *r->want);
+    r->want = calloc(MC_REPL_WANT_MAX, sizeof *r->want);
     if (!r->want) {
         free(r);
         return MC_ERR_NOMEM;
@@ -112,9 +108,9 @@ static void add_want(struct mc_node *n, const mc_hash *ct, const char *id, uint3
                      uint32_t size, const mc_pubkey *origin) {
     struct mc_repl *r = n->repl;
     if (find(r, ct)) return;
-    if (r->count == REPL_WANT_MAX) {
+    if (r->count == MC_REPL_WANT_MAX) {
         if (!r->overflow_logged)
-            mc_log_warn("repl", "too many blobs wanted (%d): later ones are not fetched", REPL_WANT_MAX);
+            mc_log_warn("repl", "too many blobs wanted (%d): later ones are not fetched", MC_REPL_WANT_MAX);
         r->overflow_logged = true;
         return;
     }
@@ -217,7 +213,7 @@ void mc_repl_tick(struct mc_node *n) {
     struct mc_repl *r = n->repl;
     if (!r) return;
     /* repair requests from the API threads */
-    struct repair_req q[REPL_REPAIR_MAX];
+    struct repair_req q[MC_REPL_REPAIR_MAX];
     pthread_mutex_lock(&r->qlock);
     uint32_t qn = r->repair_count;
     memcpy(q, r->repair, qn * sizeof q[0]);
@@ -237,7 +233,7 @@ void mc_repl_tick(struct mc_node *n) {
         if (w->in_flight && now >= w->deadline_ms) {
             w->in_flight = false;
             r->in_flight--;
-            if (w->tries >= REPL_TRIES_MAX) {
+            if (w->tries >= MC_REPL_TRIES_MAX) {
                 char hx[17];
                 short_hex(hx, &w->ct);
                 mc_log_warn("repl", "giving up blob %s (record %s v%u) after %u requests: no peer served it",
@@ -247,7 +243,7 @@ void mc_repl_tick(struct mc_node *n) {
                 continue;
             }
         }
-        if (!w->in_flight && r->in_flight < REPL_IN_FLIGHT_MAX) ask(n, w);
+        if (!w->in_flight && r->in_flight < MC_REPL_IN_FLIGHT_MAX) ask(n, w);
         i++;
     }
 }
@@ -321,7 +317,7 @@ int mc_node_request_blob(struct mc_node *n, const char *record_id, uint32_t vers
     bool queued = false;
     for (uint32_t i = 0; i < r->repair_count; i++)
         if (memcmp(r->repair[i].ct.b, ct->b, 32) == 0) queued = true;
-    if (!queued && r->repair_count < REPL_REPAIR_MAX) {
+    if (!queued && r->repair_count < MC_REPL_REPAIR_MAX) {
         struct repair_req *q = &r->repair[r->repair_count++];
         q->ct = *ct;
         snprintf(q->id, sizeof q->id, "%s", record_id);

@@ -22,8 +22,6 @@
 #include "base/err.h"
 #include "base/limits.h"
 
-#define MC_TESTNET_NODES_MAX 32
-
 struct mc_testnet_options {
     const char *dir;
     uint32_t validators;          /* 1 .. 16 */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "node/blockexec.h"
 #include "base/hex.h"
 #include "chain/block.h"
 #include "crypto/merkle.h"
@@ -264,7 +265,7 @@ int mc_verify_chain(struct mc_store *s, const struct mc_genesis *g, struct mc_ve
     struct mc_store *scratch = NULL;
     struct mc_app *app = NULL;
     int rc = mc_store_open(&scratch, ":memory:", false);
-    if (!rc) rc = mc_app_open(&app, scratch, g);
+    if (!rc) rc = mc_blockexec_app_open(&app, scratch, g);
     if (rc) {
         mc_app_close(app);
         mc_store_close(scratch);

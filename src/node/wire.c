@@ -6,8 +6,6 @@
 #include "base/limits.h"
 #include "blob/blob.h"
 
-#define COMMIT_MAX (8 + 4 + 32 + 2 + MC_VALIDATORS_MAX * (2 + 64))
-#define HEADER_MAX 1024
 
 void mc_wire_block_encode(struct mc_buf *b, const struct mc_wire_block *blk) {
     mc_enc_bytes32(b, blk->header, blk->header_len);
@@ -16,11 +14,11 @@ void mc_wire_block_encode(struct mc_buf *b, const struct mc_wire_block *blk) {
 
 static void block_decode(struct mc_dec *d, struct mc_wire_block *blk) {
     size_t total;
-    const uint8_t *p = mc_dec_bytes32(d, &total, MC_BLOCK_BYTES_MAX + HEADER_MAX + 8);
+    const uint8_t *p = mc_dec_bytes32(d, &total, MC_BLOCK_BYTES_MAX + MC_HEADER_BYTES_MAX + 8);
     if (!p) return;
     struct mc_dec in;
     mc_dec_init(&in, p, total);
-    blk->header = mc_dec_bytes32(&in, &blk->header_len, HEADER_MAX);
+    blk->header = mc_dec_bytes32(&in, &blk->header_len, MC_HEADER_BYTES_MAX);
     blk->body = mc_dec_bytes32(&in, &blk->body_len, MC_BLOCK_BYTES_MAX);
     if (mc_dec_finish(&in)) mc_dec_fail(d, MC_ERR_MALFORMED);
 }
@@ -66,7 +64,7 @@ int mc_wire_decode(struct mc_wire_msg *m, const void *p, size_t len) {
     case MC_WIRE_BLOCK:
         m->height = mc_dec_u64(&d);
         block_decode(&d, &m->block);
-        m->bytes = mc_dec_bytes32(&d, &m->len, COMMIT_MAX);
+        m->bytes = mc_dec_bytes32(&d, &m->len, MC_COMMIT_BYTES_MAX);
         break;
     case MC_WIRE_EVIDENCE: {
         uint8_t eb[MC_EVIDENCE_WIRE_BYTES];

@@ -21,7 +21,7 @@ Test(payload, records_round_trip) {
         struct mc_buf b;
         mc_buf_init(&b, 0);
         cr_assert_eq(mc_records_payload_encode(&b, x), 0, "type %u encodes", t);
-        cr_assert_leq(b.len, mc_tx_type_payload_max(t), "type %u fits its maximum", t);
+        cr_assert_leq(b.len, mc_txtypes_payload_max(t), "type %u fits its maximum", t);
         cr_assert_eq(mc_records_payload_decode(y, t, b.data, b.len), 0, "type %u decodes: %s", t, mc_err_detail());
         /* Pointer fields point into different buffers: compare contents,
          * then the rest byte for byte. */

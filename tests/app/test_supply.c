@@ -87,7 +87,7 @@ static void world_start(struct world *w, const char *tag) {
     cr_assert_eq(mc_node_init_home(&opt), 0, "init: %s", mc_err_detail());
     char *gp = tu_path(w->t.home, "genesis.json");
     struct mc_genesis *g = malloc(sizeof *g);
-    cr_assert_eq(mc_genesis_load(g, gp), 0);
+    cr_assert_eq(mc_node_genesis_load(g, gp), 0);
     add_org(g, &w->admin[ORG_MFR], ORG_MFR, "Acme Pharma", MC_ORG_MANUFACTURER, "0950600000002");
     add_org(g, &w->admin[ORG_DIST], ORG_DIST, "MedDistrib", MC_ORG_DISTRIBUTOR, "4012345000009");
     add_org(g, &w->admin[ORG_PHARM], ORG_PHARM, "Corner Pharmacy", MC_ORG_PHARMACY, "5412345000020");

@@ -110,7 +110,7 @@ Test(cli_args, enroll_and_revoke_payloads_follow_identity_layout) {
     cr_assert_eq(mc_dec_finish(&d), 0);
     cr_assert_arr_eq(pk.b, m.pk.b, 32);
     cr_assert_str_eq(name, "Dr Who");
-    cr_assert_leq(b.len, mc_tx_type_payload_max(MC_TX_ENROLL_MEMBER));
+    cr_assert_leq(b.len, mc_txtypes_payload_max(MC_TX_ENROLL_MEMBER));
 
     char long_name[MC_NAME_MAX + 1];
     memset(long_name, 'a', MC_NAME_MAX);
@@ -142,15 +142,15 @@ Test(cli_args, patient_and_rotation_signatures_verify) {
     uint8_t msg[64];
     memcpy(msg, member.pk.b, 32);
     memcpy(msg + 32, patient.pk.b, 32);
-    cr_assert_eq(mc_verify(b.data + 32, &patient.pk, MC_SIGN_PATIENT, CHAIN, msg, 64), 0);
-    cr_assert_neq(mc_verify(b.data + 32, &patient.pk, MC_SIGN_PATIENT, "other", msg, 64), 0);
+    cr_assert_eq(mc_sign_verify(b.data + 32, &patient.pk, MC_SIGN_PATIENT, CHAIN, msg, 64), 0);
+    cr_assert_neq(mc_sign_verify(b.data + 32, &patient.pk, MC_SIGN_PATIENT, "other", msg, 64), 0);
 
     mc_buf_reset(&b);
     cr_assert_eq(mc_txbuild_rotate_key(&b, &fresh, CHAIN, &member.pk), 0);
     cr_assert_arr_eq(b.data, fresh.pk.b, 32);
     memcpy(msg, member.pk.b, 32);
     memcpy(msg + 32, fresh.pk.b, 32);
-    cr_assert_eq(mc_verify(b.data + 32, &fresh.pk, MC_SIGN_ROTATE, CHAIN, msg, 64), 0);
+    cr_assert_eq(mc_sign_verify(b.data + 32, &fresh.pk, MC_SIGN_ROTATE, CHAIN, msg, 64), 0);
     mc_buf_deinit(&b);
 }
 
@@ -198,7 +198,7 @@ Test(cli_args, oversized_transaction_is_signed_like_any_other) {
     struct mc_tx tx;
     cr_assert_eq(mc_tx_decode(&tx, b.data, b.len), MC_ERR_TOO_LARGE);
     /* Check the signature by hand: everything before the last 64 bytes. */
-    cr_assert_eq(mc_verify(b.data + b.len - MC_SIG_BYTES, &sender.pk, MC_SIGN_TX, CHAIN, b.data,
+    cr_assert_eq(mc_sign_verify(b.data + b.len - MC_SIG_BYTES, &sender.pk, MC_SIGN_TX, CHAIN, b.data,
                            b.len - MC_SIG_BYTES), 0);
     mc_buf_deinit(&b);
     free(payload);

@@ -104,21 +104,21 @@ Test(sign, domain_separation) {
     static const char msg[] = "transfer 10 units";
     uint8_t sig[MC_SIG_BYTES];
     mc_sign(sig, &kp, MC_SIGN_TX, "medchain-test", msg, sizeof msg);
-    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-test", msg, sizeof msg), 0);
+    cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-test", msg, sizeof msg), 0);
 
     /* Another purpose, another chain, no chain, a raw verification. */
-    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_VOTE, "medchain-test", msg, sizeof msg),
+    cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_VOTE, "medchain-test", msg, sizeof msg),
                  MC_ERR_BAD_SIGNATURE);
-    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_HTTP, "medchain-test", msg, sizeof msg),
+    cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_HTTP, "medchain-test", msg, sizeof msg),
                  MC_ERR_BAD_SIGNATURE);
-    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-prod", msg, sizeof msg),
+    cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-prod", msg, sizeof msg),
                  MC_ERR_BAD_SIGNATURE);
-    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_TX, "", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
     cr_assert_eq(mc_ed25519_verify_raw(sig, &kp.pk, msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
 
     /* The length-prefixed chain id keeps the chain/message boundary fixed:
      * moving a byte across it changes the signed bytes. */
-    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-tes", "t" "transfer 10 units",
+    cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-tes", "t" "transfer 10 units",
                            sizeof msg + 1), MC_ERR_BAD_SIGNATURE);
 }
 
@@ -133,18 +133,18 @@ Test(sign, tampered_message_signature_or_key) {
         size_t n = lens[k];
         uint8_t sig[MC_SIG_BYTES];
         mc_sign(sig, &kp, MC_SIGN_VOTE, "c", msg, n);
-        cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_VOTE, "c", msg, n), 0);
-        cr_assert_eq(mc_verify(sig, &other.pk, MC_SIGN_VOTE, "c", msg, n), MC_ERR_BAD_SIGNATURE);
+        cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_VOTE, "c", msg, n), 0);
+        cr_assert_eq(mc_sign_verify(sig, &other.pk, MC_SIGN_VOTE, "c", msg, n), MC_ERR_BAD_SIGNATURE);
         if (n) {
             msg[n - 1] ^= 0x40;
-            cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_VOTE, "c", msg, n), MC_ERR_BAD_SIGNATURE);
+            cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_VOTE, "c", msg, n), MC_ERR_BAD_SIGNATURE);
             msg[n - 1] ^= 0x40;
-            cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_VOTE, "c", msg, n - 1),
+            cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_VOTE, "c", msg, n - 1),
                          MC_ERR_BAD_SIGNATURE);
         }
         for (int bit = 0; bit < 512; bit += 7) {
             sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-            cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_VOTE, "c", msg, n), MC_ERR_BAD_SIGNATURE);
+            cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_VOTE, "c", msg, n), MC_ERR_BAD_SIGNATURE);
             sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         }
     }
@@ -158,10 +158,10 @@ Test(sign, deterministic_keys_and_verify_counter) {
     cr_assert_eq(memcmp(&a, &b, sizeof a), 0);
     uint8_t sig[MC_SIG_BYTES];
     mc_sign(sig, &a, MC_SIGN_TX, "c", "x", 1);
-    uint64_t before = mc_verify_count();
-    cr_assert_eq(mc_verify(sig, &a.pk, MC_SIGN_TX, "c", "x", 1), 0);
-    cr_assert_eq(mc_verify(sig, &a.pk, MC_SIGN_TX, "c", "y", 1), MC_ERR_BAD_SIGNATURE);
-    cr_assert_eq(mc_verify_count(), before + 2);
+    uint64_t before = mc_sign_verify_count();
+    cr_assert_eq(mc_sign_verify(sig, &a.pk, MC_SIGN_TX, "c", "x", 1), 0);
+    cr_assert_eq(mc_sign_verify(sig, &a.pk, MC_SIGN_TX, "c", "y", 1), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_sign_verify_count(), before + 2);
 }
 
 /* The verification cache remembers only successes: after a signature
@@ -175,17 +175,17 @@ Test(sign, cache_never_accepts_what_did_not_verify) {
     uint8_t msg[64] = "prescription 42", sig[MC_SIG_BYTES];
     mc_sign(sig, &kp, MC_SIGN_TX, "medchain-c", msg, sizeof msg);
     for (int i = 0; i < 3; i++)
-        cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), 0);
+        cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), 0);
     uint8_t bad[MC_SIG_BYTES];
     memcpy(bad, sig, sizeof bad);
     bad[5] ^= 1;
-    cr_assert_eq(mc_verify(bad, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
-    cr_assert_eq(mc_verify(bad, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_sign_verify(bad, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_sign_verify(bad, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
     msg[0] ^= 1;
-    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
     msg[0] ^= 1;
-    cr_assert_eq(mc_verify(sig, &other.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
-    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_VOTE, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
-    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-d", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
-    cr_assert_eq(mc_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), 0);
+    cr_assert_eq(mc_sign_verify(sig, &other.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_VOTE, "medchain-c", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-d", msg, sizeof msg), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(mc_sign_verify(sig, &kp.pk, MC_SIGN_TX, "medchain-c", msg, sizeof msg), 0);
 }

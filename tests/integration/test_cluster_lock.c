@@ -28,6 +28,7 @@
 #include "consensus/consensus.h"
 #include "crypto/keyfile.h"
 #include "net/transport.h"
+#include "node/node.h"
 #include "node/wire.h"
 
 #define NODES 4
@@ -154,7 +155,7 @@ Test(cluster, a_validator_killed_while_locked_relays_its_proof_of_lock, .timeout
     memset(&f, 0, sizeof f);
     char path[700];
     snprintf(path, sizeof path, "%s/genesis.json", dir);
-    cr_assert_eq(mc_genesis_load(&f.genesis, path), 0);
+    cr_assert_eq(mc_node_genesis_load(&f.genesis, path), 0);
     f.me = -1;
     for (int i = 0; i < NODES; i++) {
         struct mc_keypair k;

@@ -119,7 +119,7 @@ Test(ledger, enroll_register_rotate_revoke) {
     cr_assert_eq(mc_store_open(&s, db, true), 0);
     struct mc_genesis g;
     char *gp = tu_path(t.home, "genesis.json");
-    cr_assert_eq(mc_genesis_load(&g, gp), 0);
+    cr_assert_eq(mc_node_genesis_load(&g, gp), 0);
     struct mc_verify_report r;
     cr_assert_eq(mc_verify_chain(s, &g, &r), 0);
     cr_assert(r.ok, "verify: %s at %llu: %s", r.object, (unsigned long long)r.bad_height, r.detail);

@@ -49,7 +49,7 @@ static void build_chain(void) {
     cr_assert_eq(tu_height(&t), 8);
     tu_node_stop(&t);
     char *gp = tu_path(home, "genesis.json");
-    cr_assert_eq(mc_genesis_load(&genesis, gp), 0);
+    cr_assert_eq(mc_node_genesis_load(&genesis, gp), 0);
     free(gp);
 }
 

@@ -349,7 +349,7 @@ Test(records, erasure_gone_log_intact_chain_verifies, .timeout = 60) {
     cr_assert_eq(mc_store_open(&store, db, true), 0);
     struct mc_genesis g;
     char *gp = tu_path(e.t.home, "genesis.json");
-    cr_assert_eq(mc_genesis_load(&g, gp), 0);
+    cr_assert_eq(mc_node_genesis_load(&g, gp), 0);
     struct mc_verify_report rep;
     cr_assert_eq(mc_verify_chain(store, &g, &rep), 0);
     cr_assert_eq(rep.ok, 1, "verify: %s %s", rep.object, rep.detail);
@@ -439,7 +439,7 @@ Test(records, capability_statement_matches_routes, .timeout = 60) {
         bool create = false;
         for (size_t k = 0; k < json_array_size(inter); k++)
             create |= strcmp(json_string_value(json_object_get(json_array_get(inter, k), "code")), "create") == 0;
-        uint16_t t = mc_fhir_type_from_name(type);
+        uint16_t t = mc_records_type_from_name(type);
         cr_expect_eq(create, t != 0 && t != MC_FHIR_PROVENANCE, "%s create listed", type);
     }
     cr_assert_eq(json_array_size(res), MC_FHIR_TYPE_MAX + 2);

@@ -27,7 +27,7 @@ mc_hash rs_tx_ok(struct env *e, const struct mc_keypair *kp, uint64_t *nonce,
                  const struct mc_research_payload *p) {
     mc_hash id;
     int rc = rs_tx(e, kp, nonce, p, &id);
-    cr_assert_eq(rc, 0, "%s refused: %s (%s)", mc_tx_type_name(p->type), mc_err_name(rc), mc_err_detail());
+    cr_assert_eq(rc, 0, "%s refused: %s (%s)", mc_txtypes_name(p->type), mc_err_name(rc), mc_err_detail());
     return id;
 }
 

@@ -591,7 +591,7 @@ Test(research, payload_codec_strict) {
     mc_buf_append(&b, "", 1);
     cr_assert_neq(mc_research_decode(q, MC_TX_STUDY_REGISTER, b.data, b.len), 0, "trailing byte");
     mc_buf_deinit(&b);
-    cr_assert_gt(mc_tx_type_payload_max(MC_TX_STUDY_REGISTER), 0);
+    cr_assert_gt(mc_txtypes_payload_max(MC_TX_STUDY_REGISTER), 0);
     free(p);
     free(q);
 }

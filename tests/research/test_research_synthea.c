@@ -135,7 +135,7 @@ Test(research_synthea, dataset_has_no_safe_harbor_identifier, .timeout = 120) {
         bool interesting = false;
         for (const char *p = s; *p; p++) interesting |= isdigit((unsigned char)*p) || isupper((unsigned char)*p);
         /* resource type names ("Encounter") are not identifiers */
-        if (!interesting || mc_fhir_type_from_name(s)) continue;
+        if (!interesting || mc_records_type_from_name(s)) continue;
         checked++;
         cr_assert_null(strstr(text, s), "identifier '%s' found in the dataset", s);
     }

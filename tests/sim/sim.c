@@ -932,7 +932,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
         return MC_ERR_NOMEM;
     }
     mc_crypto_init();
-    uint64_t verify_before = mc_verify_count();
+    uint64_t verify_before = mc_sign_verify_count();
     s->cfg = cfg;
     s->res = res;
     s->rng.s = cfg->seed;
@@ -1109,7 +1109,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
     for (uint32_t i = 0; i < s->n; i++)
         if (s->nodes[i].behaviour == HONEST && s->nodes[i].decided_count < res->heights)
             res->heights = s->nodes[i].decided_count;
-    res->verifications = mc_verify_count() - verify_before;
+    res->verifications = mc_sign_verify_count() - verify_before;
     mc_sha256_final(&s->trace, &res->trace_hash);
     if (res->violations && !cfg->quiet) {
         char cmd[256];

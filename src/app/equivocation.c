@@ -1,11 +1,11 @@
-/* Evidence of equivocation on the ledger (record layout in evidence.h). */
-#include "app/evidence.h"
+/* Evidence of equivocation on the ledger (record layout in equivocation.h). */
+#include "app/equivocation.h"
 
 #include <string.h>
 
 #include "consensus/evidence.h"
 
-int mc_evidence_execute(struct mc_exec *ex) {
+int mc_equivocation_execute(struct mc_exec *ex) {
     if (ex->sender.role != MC_ROLE_NODE)
         return mc_err_set(MC_ERR_FORBIDDEN, "only a consortium node records evidence");
     struct mc_evidence e;
@@ -40,13 +40,13 @@ int mc_evidence_execute(struct mc_exec *ex) {
 }
 
 struct list_ctx {
-    int (*fn)(void *, const struct mc_evidence_record *);
+    int (*fn)(void *, const struct mc_equivocation_record *);
     void *ctx;
 };
 
 static int on_row(void *ctx, const uint8_t *k, size_t kn, const uint8_t *val, size_t vn) {
     struct list_ctx *l = ctx;
-    struct mc_evidence_record r;
+    struct mc_equivocation_record r;
     struct mc_dec d;
     mc_dec_init(&d, val, vn);
     r.validator = mc_dec_u16(&d);
@@ -57,10 +57,10 @@ static int on_row(void *ctx, const uint8_t *k, size_t kn, const uint8_t *val, si
     mc_dec_fixed(&d, r.reporter.b, 32);
     r.recorded_height = mc_dec_u64(&d);
     if (mc_dec_finish(&d)) return 0;
-    return l->fn(l->ctx, &r);
+    return l->fn(l->ctx, &r) != 0;
 }
 
-int mc_evidence_list(struct mc_state *st, int (*fn)(void *, const struct mc_evidence_record *),
+int mc_equivocation_list(struct mc_state *st, int (*fn)(void *, const struct mc_equivocation_record *),
                      void *ctx) {
     struct list_ctx l = {fn, ctx};
     return mc_state_scan(st, "ev/", 3, on_row, &l);

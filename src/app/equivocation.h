@@ -9,14 +9,14 @@
  *                                 | pubkey reporter | u64 recorded at height |
  *
  * once; the same evidence again is refused (MC_ERR_EXISTS). */
-#ifndef MC_APP_EVIDENCE_H
-#define MC_APP_EVIDENCE_H
+#ifndef MC_APP_EQUIVOCATION_H
+#define MC_APP_EQUIVOCATION_H
 
 #include "app/app.h"
 
-MC_MUST_CHECK int mc_evidence_execute(struct mc_exec *ex);
+MC_MUST_CHECK int mc_equivocation_execute(struct mc_exec *ex);
 
-struct mc_evidence_record {
+struct mc_equivocation_record {
     uint16_t validator;
     mc_pubkey validator_key;
     uint64_t height;
@@ -27,8 +27,8 @@ struct mc_evidence_record {
 };
 
 /* Calls fn for every recorded evidence in key order (committed state). */
-MC_MUST_CHECK int mc_evidence_list(struct mc_state *st,
-                                   int (*fn)(void *ctx, const struct mc_evidence_record *r),
+MC_MUST_CHECK int mc_equivocation_list(struct mc_state *st,
+                                   int (*fn)(void *ctx, const struct mc_equivocation_record *r),
                                    void *ctx);
 
 #endif
