@@ -23,8 +23,21 @@ $(E2E_FORGET_DIR)/cmd_node.o: src/cli/cmd_node.c $(wildcard src/*/*.h) | $(DEPS_
 $(E2E_FORGET_BIN): $(E2E_FORGET_DIR)/cmd_node.o $(filter-out $(BUILD)/obj/src/cli/cmd_node.o,$(CLI_OBJ)) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
-test: $(E2E_FORGET_BIN)
-TEST_ENV += MEDCHAIN_E2E_FORGETFUL=$(abspath $(E2E_FORGET_BIN))
+# A test build whose read policy ignores revoked grants (src/app/records.c,
+# MC_TEST_IGNORE_REVOCATION): run by every node, it must be caught serving
+# reads after a committed revocation.
+E2E_REVOKE_DIR := $(BUILD)/e2e-revoke
+E2E_REVOKE_BIN := $(E2E_REVOKE_DIR)/medchain
+
+$(E2E_REVOKE_DIR)/records.o: src/app/records.c $(wildcard src/*/*.h) | $(DEPS_FIRST)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DMC_TEST_IGNORE_REVOCATION -c $< -o $@
+
+$(E2E_REVOKE_BIN): $(E2E_REVOKE_DIR)/records.o $(CLI_OBJ) $(filter-out $(BUILD)/obj/src/app/records.o,$(LIB_OBJ))
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+test: $(E2E_FORGET_BIN) $(E2E_REVOKE_BIN)
+TEST_ENV += MEDCHAIN_E2E_FORGETFUL=$(abspath $(E2E_FORGET_BIN)) MEDCHAIN_E2E_IGNORES_REVOCATION=$(abspath $(E2E_REVOKE_BIN))
 
 .PHONY: e2e
 e2e: $(BIN) $(TEST_BIN) $(E2E_FORGET_BIN)

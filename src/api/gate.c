@@ -1,7 +1,9 @@
 /* The gate of the private routes and their refusal path (see gate.h). */
 #include "api/gate.h"
 
+#include <pthread.h>
 #include <sodium.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,10 @@
 #include "app/records_payload.h"
 #include "app/research.h"
 #include "app/txtypes.h"
+#include "app/identity.h"
 #include "base/hex.h"
+#include "base/log.h"
+#include "node/node.h"
 
 const char *const mc__gate_records_headers[MC__GATE_RECORDS_HEADERS] = {"x-purpose-of-use",
                                                                        "x-break-glass-reason"};
@@ -32,17 +37,235 @@ static void deny(struct mc__gate *g, int rc, unsigned status, const char *why) {
     snprintf(g->why, sizeof g->why, "%s", why);
 }
 
-void mc__gate_check(struct mc__gate *g, const struct mc__api_request *req,
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- requests without a known signer ----
+ *
+ * A request that is unsigned, badly signed, signed by a key the ledger does
+ * not know, replayed, or addressed to another node has no member behind it:
+ * its refusal is not worth a ledger transaction of its own (a stranger
+ * could otherwise write to the ledger at will). Such refusals are counted
+ * and written as one summary access entry per MC_API_UNAUTH_SUMMARY_MS at
+ * most (patient and requester zero, the counts in its reason), and each
+ * client address has a token bucket of them: once it is empty the address's
+ * requests are refused with 429 before any signature is checked. */
+
+static struct {
+    pthread_mutex_t lock;
+    uint64_t count, by_status[6]; /* 400, 401, 403, 413, 429, other */
+    int64_t since_ms, flushed_ms;
+    struct bucket {
+        uint64_t addr_hash;
+        double tokens;
+        int64_t at_ms;
+    } buckets[MC_API_UNAUTH_BUCKETS];
+} unauth = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t addr_hash(const char *addr) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = addr; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    return h | 1;
+}
+
+/* The client's bucket, refilled to now; called with the lock held. */
+static struct bucket *bucket_of(const char *addr, int64_t now) {
+    uint64_t h = addr_hash(addr);
+    struct bucket *b = &unauth.buckets[h % MC_API_UNAUTH_BUCKETS];
+    if (b->addr_hash != h) {
+        b->addr_hash = h;
+        b->tokens = MC_API_UNAUTH_BURST;
+        b->at_ms = now;
+    }
+    b->tokens += (double)(now - b->at_ms) * MC_API_UNAUTH_PER_S / 1000.0;
+    if (b->tokens > MC_API_UNAUTH_BURST) b->tokens = MC_API_UNAUTH_BURST;
+    b->at_ms = now;
+    return b;
+}
+
+static bool client_throttled(const char *addr) {
+    pthread_mutex_lock(&unauth.lock);
+    bool empty = bucket_of(addr, now_ms())->tokens < 1.0;
+    pthread_mutex_unlock(&unauth.lock);
+    return empty;
+}
+
+static int status_slot(unsigned status) {
+    switch (status) {
+    case 400: return 0;
+    case 401: return 1;
+    case 403: return 2;
+    case 413: return 3;
+    case 429: return 4;
+    }
+    return 5;
+}
+
+/* Counts one refusal without a known signer, and writes the summary entry
+ * when one is due. */
+static void count_unauthenticated(struct mc_node *node, const char *addr, unsigned status) {
+    int64_t now = now_ms();
+    uint64_t snapshot[6], total = 0;
+    int64_t since = 0;
+    pthread_mutex_lock(&unauth.lock);
+    struct bucket *b = bucket_of(addr, now);
+    if (b->tokens >= 1.0) b->tokens -= 1.0;
+    if (unauth.count == 0) unauth.since_ms = now;
+    unauth.count++;
+    unauth.by_status[status_slot(status)]++;
+    if (now - unauth.flushed_ms >= MC_API_UNAUTH_SUMMARY_MS) {
+        total = unauth.count;
+        since = unauth.since_ms;
+        memcpy(snapshot, unauth.by_status, sizeof snapshot);
+        unauth.count = 0;
+        memset(unauth.by_status, 0, sizeof unauth.by_status);
+        unauth.flushed_ms = now;
+    }
+    pthread_mutex_unlock(&unauth.lock);
+    if (!total) return;
+    char reason[MC_REASON_MAX + 1];
+    snprintf(reason, sizeof reason,
+             "summary: %llu requests without a known signer refused since %lld ms "
+             "(400: %llu, 401: %llu, 403: %llu, 413: %llu, 429: %llu, other: %llu)",
+             (unsigned long long)total, (long long)since, (unsigned long long)snapshot[0],
+             (unsigned long long)snapshot[1], (unsigned long long)snapshot[2],
+             (unsigned long long)snapshot[3], (unsigned long long)snapshot[4],
+             (unsigned long long)snapshot[5]);
+    struct mc__gate none;
+    memset(&none, 0, sizeof none);
+    mc_buf_init(&none.v.base, 0);
+    struct mc__gate_access a = {.action = MC_ACTION_READ, .purpose = 0, .outcome = MC_OUTCOME_REFUSED,
+                                .status = 401, .reason = reason};
+    mc_hash txid;
+    if (mc__gate_log_access(node, &none, &a, &txid))
+        mc_log_warn("api", "cannot write the refusal summary (%llu refusals): %s",
+                    (unsigned long long)total, mc_err_detail());
+    mc_buf_deinit(&none.v.base);
+}
+
+/* ---- the signed target names this node ---- */
+
+static bool loopback_name(const char *h) {
+    return strcasecmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0 ||
+           strcmp(h, "[::1]") == 0;
+}
+
+/* Whether the authority of the (signed) target URI is one this node
+ * answers to: one of config.json's api_hosts when set; otherwise this
+ * server's own port, with its bind host (any host when it binds a wildcard
+ * address; the loopback names when it binds loopback). A request captured
+ * on one node and replayed to another is refused here. */
+static bool addressed_here(struct mc_node *node, const struct mc__api_request *req) {
+    const char *u = strstr(req->target_uri, "://");
+    if (!u) return false;
+    bool https = strncmp(req->target_uri, "https", 5) == 0;
+    u += 3;
+    size_t alen = strcspn(u, "/?#");
+    if (alen == 0 || alen > 255) return false;
+    char auth[256];
+    memcpy(auth, u, alen);
+    auth[alen] = 0;
+    const char *names = mc_node_api_hosts(node);
+    if (names && names[0]) {
+        for (const char *p = names; *p;) {
+            size_t n = strcspn(p, ",");
+            if (n == alen && strncasecmp(p, auth, n) == 0) return true;
+            p += n;
+            if (*p == ',') p++;
+        }
+        return false;
+    }
+    char host[256];
+    unsigned long port = https ? 443 : 80;
+    char *pp = NULL; /* the ':' before the port, if any */
+    if (auth[0] == '[') {
+        char *rb = strchr(auth, ']');
+        if (!rb || (rb[1] && rb[1] != ':')) return false;
+        if (rb[1] == ':') pp = rb + 1;
+    } else {
+        pp = strrchr(auth, ':');
+        if (pp && strchr(auth, ':') != pp) return false; /* an IPv6 literal needs brackets */
+    }
+    if (pp) {
+        char *end;
+        port = strtoul(pp + 1, &end, 10);
+        if (*end || port == 0 || port > 65535) return false;
+        *pp = 0;
+    }
+    snprintf(host, sizeof host, "%s", auth);
+    if (req->local_port && port != req->local_port) return false;
+    const char *bind = req->local_host ? req->local_host : "";
+    if (!bind[0] || strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0) return true;
+    if (strcasecmp(host, bind) == 0) return true;
+    char bracketed[80];
+    snprintf(bracketed, sizeof bracketed, "[%s]", bind);
+    if (strcasecmp(host, bracketed) == 0) return true;
+    return loopback_name(bind) && loopback_name(host);
+}
+
+/* ---- the gate ---- */
+
+struct q_known {
+    const mc_pubkey *key;
+    bool known;
+};
+
+static int q_known(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_known *q = ctx;
+    struct mc_account a;
+    q->known = mc_identity_get_account(mc_app_state(app), q->key, &a) == 0;
+    return 0;
+}
+
+/* Whether the request's Signature-Input names (in its keyid) an account on
+ * the ledger; nothing is verified here. */
+static bool claims_known_key(struct mc_node *node, const struct mc__api_request *req) {
+    const char *si = mc__gate_header(req, "signature-input");
+    struct mc_httpsig_params p;
+    mc_pubkey key;
+    if (!si || mc_httpsig_parse_input(&p, si, NULL) || strlen(p.keyid) != 64 ||
+        mc_hex_decode(key.b, 32, p.keyid))
+        return false;
+    struct q_known qk = {.key = &key};
+    return mc_node_query(node, q_known, &qk) == 0 && qk.known;
+}
+
+/* A refusal of the gate before a known signer is established. */
+static void deny_unknown(struct mc__gate *g, struct mc_node *node, const struct mc__api_request *req,
+                         int rc, unsigned status, const char *why) {
+    deny(g, rc, status, why);
+    g->known = false;
+    count_unauthenticated(node, req->client_addr, status);
+}
+
+void mc__gate_check(struct mc__gate *g, struct mc_node *node, const struct mc__api_request *req,
                     const char *const *must_cover, size_t n) {
     memset(g, 0, sizeof *g);
     mc_buf_init(&g->v.base, 0);
     mc_err_clear();
+    /* An address that ran up its allowance of refusals is refused at once,
+     * before any signature is checked, unless the request names a key the
+     * ledger knows (several clients may share an address: a member behind
+     * the same gateway as an attacker is not locked out). */
+    if (client_throttled(req->client_addr) && !claims_known_key(node, req)) {
+        deny_unknown(g, node, req, MC_ERR_FULL, 429,
+                     "too many refused requests from this address; retry later with a valid signature");
+        return;
+    }
     if (!req->secure) {
-        deny(g, MC_ERR_FORBIDDEN, 403, "private data is served only over TLS (or on loopback)");
+        deny_unknown(g, node, req, MC_ERR_FORBIDDEN, 403, "private data is served only over TLS (or on loopback)");
         return;
     }
     if (!req->target_uri) {
-        deny(g, MC_ERR_MALFORMED, 400, "the request has no Host header");
+        deny_unknown(g, node, req, MC_ERR_MALFORMED, 400, "the request has no Host header");
+        return;
+    }
+    if (!addressed_here(node, req)) {
+        deny_unknown(g, node, req, MC_ERR_BAD_SIGNATURE, 401,
+                     "the request is addressed to another node (its signed target URI names another host)");
         return;
     }
     mc_buf_deinit(&g->v.base);
@@ -52,10 +275,19 @@ void mc__gate_check(struct mc__gate *g, const struct mc__api_request *req,
     g->rc = mc_httpsig_verify_request(&g->v, &m, req->body, req->body_len, now_s);
     g->have_sig = g->rc != MC_ERR_MALFORMED || !sodium_is_zero(g->v.sig, sizeof g->v.sig);
     if (g->rc) {
-        g->status = 401;
-        snprintf(g->why, sizeof g->why, "%s", mc_err_detail());
+        char why[sizeof g->why];
+        snprintf(why, sizeof why, "%s", mc_err_detail());
+        deny_unknown(g, node, req, g->rc, 401, why);
         return;
     }
+    /* Only keys the ledger knows go further: to the replay cache, and to a
+     * ledger entry of their own. */
+    struct q_known qk = {.key = &g->v.key};
+    if (mc_node_query(node, q_known, &qk) || !qk.known) {
+        deny_unknown(g, node, req, MC_ERR_UNKNOWN_ACCOUNT, 401, "the signing key is not an account on the ledger");
+        return;
+    }
+    g->known = true;
     for (size_t i = 0; i < n; i++) {
         if (mc__gate_header(req, must_cover[i]) && !covered(&g->v.params, must_cover[i])) {
             char why[120];
@@ -72,9 +304,10 @@ void mc__gate_check(struct mc__gate *g, const struct mc__api_request *req,
     }
     int r = mc_httpsig_replay_check(&g->v.key, g->v.params.nonce, now_s);
     if (r == MC_ERR_EXISTS)
-        deny(g, MC_ERR_BAD_SIGNATURE, 401, "replayed request: this signature's nonce was already used");
+        /* a replay is somebody else's doing as likely as the signer's */
+        deny_unknown(g, node, req, MC_ERR_BAD_SIGNATURE, 401, "replayed request: this signature's nonce was already used");
     else if (r)
-        deny(g, MC_ERR_FULL, 503, "too many signed requests in the window; retry");
+        deny(g, MC_ERR_FULL, 503, "too many signed requests from this key in the window; retry");
 }
 
 void mc__gate_release(struct mc__gate *g) { mc_buf_deinit(&g->v.base); }
@@ -127,9 +360,19 @@ void mc__gate_refuse_access(struct mc_node *node, struct mc__api_response *res,
     mc_hash txid;
     a->reason = why;
     if (a->status == 0) a->status = (uint16_t)(g->status ? g->status : mc_api_http_status(err));
-    if (mc__gate_log_access(node, g, a, &txid) == 0) mc_hex_encode(res->access_tx, txid.b, 32);
+    /* without a known signer the gate counted it into the summary */
+    if (g->known && mc__gate_log_access(node, g, a, &txid) == 0) mc_hex_encode(res->access_tx, txid.b, 32);
     if (fhir) mc__fhir_reply_fail(res, a->status, err, "%s", why);
     else mc__api_fail(res, a->status, err, "%s", why);
+}
+
+void mc__gate_refuse_unlogged(struct mc_node *node, struct mc__api_response *res,
+                              const struct mc__gate *g, struct mc__gate_access *a, bool fhir, int rc) {
+    char why[300];
+    snprintf(why, sizeof why, "the access could not be logged, so nothing is served: %s", mc_err_detail());
+    a->outcome = MC_OUTCOME_REFUSED;
+    a->status = rc == MC_ERR_EXISTS ? 401 : 503;
+    mc__gate_refuse_access(node, res, g, a, fhir, rc, why);
 }
 
 int mc__gate_log_query(struct mc_node *node, const struct mc__gate *g,
@@ -160,6 +403,6 @@ void mc__gate_refuse_query(struct mc_node *node, struct mc__api_response *res,
     struct mc__gate_query q = {.study = study, .outcome = outcome, .status = (uint16_t)status,
                                .reason = why};
     mc_hash txid;
-    if (mc__gate_log_query(node, g, &q, &txid) == 0) mc_hex_encode(res->access_tx, txid.b, 32);
+    if (g->known && mc__gate_log_query(node, g, &q, &txid) == 0) mc_hex_encode(res->access_tx, txid.b, 32);
     mc__api_fail(res, status, err, "%s", why);
 }

@@ -12,6 +12,13 @@
  *   4. the signature base fits the ledger's bound MC_SIGBASE_MAX (413);
  *   5. the signature's (key, nonce) was not seen before (401 replay, 503
  *      when the bounded replay cache is full).
+ * Before 2, the signed target URI must address this node (401; see
+ * addressed_here in gate.c), and after it the signing key must be an
+ * account on the ledger (401): a refusal without a known signer (unsigned,
+ * bad signature, unknown key, replay, another node's request) is counted
+ * into a bounded summary entry instead of a ledger entry of its own, and a
+ * client address that runs up too many of them gets 429 before its
+ * signatures are checked.
  * A refusal after the gate (or by it) is logged on the ledger with the
  * requester's signature base and signature, by the node's own signed
  * transaction: a record_access entry for records routes, a research_query
@@ -34,6 +41,7 @@ struct mc__gate {
     char why[300];
     struct mc_httpsig_verified v; /* the signer (v.key) and base; always deinit */
     bool have_sig;                /* the Signature member decoded */
+    bool known;                   /* the signer is an account on the ledger */
 };
 
 /* Headers of the records routes that must be signed when present. */
@@ -43,7 +51,7 @@ extern const char *const mc__gate_records_headers[];
 /* Runs the gate (see top). must_cover names headers that must be covered
  * when present (n of them; NULL, 0 for none). Always call
  * mc__gate_release afterwards. */
-void mc__gate_check(struct mc__gate *g, const struct mc__api_request *req,
+void mc__gate_check(struct mc__gate *g, struct mc_node *node, const struct mc__api_request *req,
                     const char *const *must_cover, size_t n);
 void mc__gate_release(struct mc__gate *g);
 
@@ -69,6 +77,12 @@ MC_MUST_CHECK int mc__gate_log_access(struct mc_node *node, const struct mc__gat
 void mc__gate_refuse_access(struct mc_node *node, struct mc__api_response *res,
                             const struct mc__gate *g, struct mc__gate_access *a, bool fhir,
                             int err, const char *why);
+
+/* The success entry of a served access could not be logged ("no log, no
+ * data"): nothing is served, and the refusal is logged instead (a 401 for
+ * a request signature already used, else 503). rc is what logging gave. */
+void mc__gate_refuse_unlogged(struct mc_node *node, struct mc__api_response *res,
+                              const struct mc__gate *g, struct mc__gate_access *a, bool fhir, int rc);
 
 /* One dataset-query log entry (app/research.h: research_query). */
 struct mc__gate_query {

@@ -41,6 +41,13 @@ struct mc__api_request {
     /* The connection is TLS, or its peer is on loopback: private data may
      * be served (DESIGN: private data only over TLS except on loopback). */
     bool secure;
+    /* The numeric address the client connected from ("" when unknown): the
+     * key of per-client limits. */
+    char client_addr[64];
+    /* This server's own bind host and port: a signed request must address
+     * this node (gate.h). */
+    const char *local_host;
+    uint16_t local_port;
 };
 
 struct mc__api_response {

@@ -227,7 +227,7 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
         }
     }
     struct mc__gate s;
-    mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct mc__gate_access a = {.patient = has_patient ? &patient : NULL, .action = MC_ACTION_AUDIT,
                            .purpose = MC_PURPOSE_HOPERAT, .outcome = MC_OUTCOME_SECURITY};
     if (s.rc) {
@@ -261,9 +261,10 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
     a.purpose = view.purpose;
     a.reason = audit ? "access log read" : "grants read";
     mc_hash txid;
-    if (mc__gate_log_access(node, &s, &a, &txid)) {
+    int lrc = mc__gate_log_access(node, &s, &a, &txid);
+    if (lrc) {
         json_decref(b);
-        mc__fhir_reply_fail(res, 503, MC_ERR_FULL, "the access could not be logged: %s", mc_err_detail());
+        mc__gate_refuse_unlogged(node, res, &s, &a, true, lrc);
     } else {
         mc_hex_encode(res->access_tx, txid.b, 32);
         mc__fhir_reply_set(res, 200, b);

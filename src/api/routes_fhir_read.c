@@ -30,7 +30,7 @@
 static void fhir_read(struct mc_node *node, const struct mc__records_view_path *fp,
                       const struct mc__api_request *req, struct mc__api_response *res) {
     struct mc__gate s;
-    mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct mc__records_view_read r = {.id = fp->id, .version = fp->version, .requester = &s.v.key,
                          .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
                          .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
@@ -79,8 +79,7 @@ static void fhir_read(struct mc_node *node, const struct mc__records_view_path *
     mc_hash txid;
     if ((rc = mc__gate_log_access(node, &s, &a, &txid))) {
         json_decref(body);
-        mc__fhir_reply_fail(res, rc == MC_ERR_EXISTS ? 401 : 503, rc,
-                  "the access could not be logged, so the record is not served: %s", mc_err_detail());
+        mc__gate_refuse_unlogged(node, res, &s, &a, true, rc);
         goto out;
     }
     mc_hex_encode(res->access_tx, txid.b, 32);
@@ -167,7 +166,7 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
         return;
     }
     struct mc__gate s;
-    mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct mc__records_view_read r = {.id = id, .version = version, .requester = &s.v.key,
                          .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
                          .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
@@ -212,7 +211,7 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
     int rc = mc__gate_log_access(node, &s, &a, &txid);
     if (rc) {
         json_decref(q.list);
-        mc__fhir_reply_fail(res, 503, rc, "the access could not be logged, so nothing is served: %s", mc_err_detail());
+        mc__gate_refuse_unlogged(node, res, &s, &a, true, rc);
         goto out;
     }
     mc_hex_encode(res->access_tx, txid.b, 32);
@@ -236,7 +235,7 @@ out:
 static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *patient, bool export,
                         const struct mc__api_request *req, struct mc__api_response *res) {
     struct mc__gate s;
-    mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct mc__gate_access a = {.patient = patient, .action = export ? MC_ACTION_EXPORT : MC_ACTION_SEARCH,
                            .purpose = mc__records_view_purpose(req), .outcome = MC_OUTCOME_SECURITY};
     if (s.rc) {
@@ -301,12 +300,20 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
     }
     a.outcome = MC_OUTCOME_SUCCESS;
     a.status = 200;
-    a.reason = why;
+    /* a break-glass search carries its justification, as a read does */
+    char btg_why[MC_REASON_MAX + 1];
+    const char *justification = mc__gate_header(req, "x-break-glass-reason");
+    if (a.purpose == MC_PURPOSE_BTG && justification && justification[0]) {
+        snprintf(btg_why, sizeof btg_why, "%s (%s)", justification, why);
+        a.reason = btg_why;
+    } else {
+        a.reason = why;
+    }
     mc_hash txid;
     int rc = mc__gate_log_access(node, &s, &a, &txid);
     if (rc) {
         json_decref(b);
-        mc__fhir_reply_fail(res, 503, rc, "the access could not be logged, so nothing is served: %s", mc_err_detail());
+        mc__gate_refuse_unlogged(node, res, &s, &a, true, rc);
         goto out;
     }
     mc_hex_encode(res->access_tx, txid.b, 32);

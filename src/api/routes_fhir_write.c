@@ -229,7 +229,7 @@ static int write_patient(struct mc_node *node, const struct mc__api_request *req
 static void fhir_write(struct mc_node *node, const struct mc__records_view_path *fp, bool update,
                        const struct mc__api_request *req, struct mc__api_response *res) {
     struct mc__gate s;
-    mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct mc__gate_access a = {.action = MC_ACTION_CREATE, .id = update ? fp->id : NULL,
                            .purpose = MC_PURPOSE_TREAT, .outcome = MC_OUTCOME_SECURITY};
     json_t *doc = NULL;
@@ -366,7 +366,7 @@ static int q_exists(void *ctx, struct mc_store *store, struct mc_app *app) {
 void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc__api_request *req,
                        struct mc__api_response *res) {
     struct mc__gate s;
-    mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct mc__gate_access a = {.action = MC_ACTION_CREATE, .purpose = MC_PURPOSE_TREAT,
                            .outcome = MC_OUTCOME_SECURITY};
     json_t *doc = NULL;

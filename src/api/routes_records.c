@@ -77,7 +77,7 @@ void mc__api_records_list(struct mc_node *node, const char *param,
         return;
     }
     struct mc__gate s;
-    mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct mc__gate_access a = {.patient = &patient, .action = MC_ACTION_SEARCH, .purpose = MC_PURPOSE_PATRQT,
                            .outcome = MC_OUTCOME_SECURITY};
     if (s.rc) {
@@ -102,10 +102,11 @@ void mc__api_records_list(struct mc_node *node, const char *param,
     a.purpose = q.view.purpose;
     a.reason = "record list read";
     mc_hash txid;
-    if (mc__gate_log_access(node, &s, &a, &txid)) {
+    int lrc = mc__gate_log_access(node, &s, &a, &txid);
+    if (lrc) {
         json_decref(q.list);
         json_decref(q.batches);
-        mc__api_fail(res, 503, MC_ERR_FULL, "%s", "the access could not be logged");
+        mc__gate_refuse_unlogged(node, res, &s, &a, false, lrc);
     } else {
         mc_hex_encode(res->access_tx, txid.b, 32);
         json_decref(res->body);
@@ -151,9 +152,12 @@ static int q_bg(void *ctx, struct mc_store *store, struct mc_app *app) {
 void mc__api_records_break_glass(struct mc_node *node, const char *param,
                                  const struct mc__api_request *req, struct mc__api_response *res) {
     struct mc__gate s;
-    mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    /* the review list names patients and records: its reads are logged */
+    struct mc__gate_access a = {.action = MC_ACTION_AUDIT, .purpose = MC_PURPOSE_HOPERAT,
+                                .outcome = MC_OUTCOME_REFUSED};
     if (s.rc) {
-        mc__api_fail(res, s.status, s.rc, "%s", s.why);
+        mc__gate_refuse_access(node, res, &s, &a, false, s.rc, s.why);
         mc__gate_release(&s);
         return;
     }
@@ -161,8 +165,23 @@ void mc__api_records_break_glass(struct mc_node *node, const char *param,
     (void)mc_node_query(node, q_bg, &q);
     if (!q.allowed) {
         json_decref(q.list);
-        mc__api_fail(res, 403, MC_ERR_FORBIDDEN, "%s", "only auditors review break-glass accesses");
+        a.status = 403;
+        mc__gate_refuse_access(node, res, &s, &a, false, MC_ERR_FORBIDDEN, "only auditors review break-glass accesses");
+        mc__gate_release(&s);
+        return;
+    }
+    char why[120];
+    snprintf(why, sizeof why, "break-glass review list read (%zu entries)", json_array_size(q.list));
+    a.outcome = MC_OUTCOME_SUCCESS;
+    a.status = 200;
+    a.reason = why;
+    mc_hash txid;
+    int rc = mc__gate_log_access(node, &s, &a, &txid);
+    if (rc) {
+        json_decref(q.list);
+        mc__gate_refuse_unlogged(node, res, &s, &a, false, rc);
     } else {
+        mc_hex_encode(res->access_tx, txid.b, 32);
         json_decref(res->body);
         res->status = 200;
         res->body = json_pack("{s:o}", "break_glass", q.list);
@@ -203,7 +222,7 @@ void mc__api_records_sealed(struct mc_node *node, const char *param,
         return;
     }
     struct mc__gate s;
-    mc__gate_check(&s, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct q_sealed q = {.r = {.id = param, .version = (uint32_t)version, .requester = &s.v.key,
                                .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
                                .now_ms = mc__records_view_block_time_ms(node), .node_key = &s.v.key,
@@ -253,8 +272,7 @@ void mc__api_records_sealed(struct mc_node *node, const char *param,
     a.reason = r->d.break_glass ? mc__gate_header(req, "x-break-glass-reason") : "ciphertext served";
     mc_hash txid;
     if ((rc = mc__gate_log_access(node, &s, &a, &txid))) {
-        mc__api_fail(res, rc == MC_ERR_EXISTS ? 401 : 503, rc, "%s",
-                  "the access could not be logged, so the record is not served");
+        mc__gate_refuse_unlogged(node, res, &s, &a, false, rc);
         goto out;
     }
     mc_hex_encode(res->access_tx, txid.b, 32);

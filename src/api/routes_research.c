@@ -279,16 +279,21 @@ static int q_consents(void *ctx, struct mc_store *store, struct mc_app *app) {
 void mc__api_research_consents(struct mc_node *node, const char *param, const struct mc__api_request *req,
                                struct mc__api_response *res) {
     struct mc__gate s;
-    mc__gate_check(&s, req, NULL, 0);
+    mc__gate_check(&s, node, req, NULL, 0);
+    mc_pubkey patient;
+    const char *p = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
+    bool have_patient = p && mc_api_parse_pubkey(&patient, p) == 0;
+    /* a patient's consents are health data about her: reads are logged */
+    struct mc__gate_access a = {.patient = have_patient ? &patient : NULL, .action = MC_ACTION_SEARCH,
+                                .purpose = MC_PURPOSE_HRESCH, .outcome = MC_OUTCOME_REFUSED};
     if (s.rc) {
-        mc__api_fail(res, s.status, s.rc, "%s", s.why);
+        mc__gate_refuse_access(node, res, &s, &a, false, s.rc, s.why);
         mc__gate_release(&s);
         return;
     }
-    mc_pubkey patient;
-    const char *p = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
-    if (!p || mc_api_parse_pubkey(&patient, p)) {
-        mc__api_fail(res, 400, MC_ERR_MALFORMED, "patient=KEY (64 hex digits) is required");
+    if (!have_patient) {
+        a.status = 400;
+        mc__gate_refuse_access(node, res, &s, &a, false, MC_ERR_MALFORMED, "patient=KEY (64 hex digits) is required");
         mc__gate_release(&s);
         return;
     }
@@ -297,16 +302,32 @@ void mc__api_research_consents(struct mc_node *node, const char *param, const st
     (void)mc_node_query(node, q_consents, &q);
     if (!q.view.allowed) {
         json_decref(q.bundle);
-        mc__api_fail(res, q.view.status ? q.view.status : 403, MC_ERR_FORBIDDEN, "%s", q.view.reason);
+        a.status = (uint16_t)(q.view.status ? q.view.status : 403);
+        mc__gate_refuse_access(node, res, &s, &a, false, MC_ERR_FORBIDDEN, q.view.reason);
     } else if (q.rc || !q.bundle) {
         json_decref(q.bundle);
         mc__api_fail(res, 500, q.rc ? q.rc : MC_ERR_NOMEM, "%s", mc_err_detail());
     } else {
-        json_object_set_new(q.bundle, "total", json_integer((json_int_t)json_array_size(json_object_get(q.bundle, "entry"))));
-        json_decref(res->body);
-        res->status = 200;
-        res->body = q.bundle;
-        res->content_type = "application/fhir+json";
+        size_t total = json_array_size(json_object_get(q.bundle, "entry"));
+        json_object_set_new(q.bundle, "total", json_integer((json_int_t)total));
+        char why[80];
+        snprintf(why, sizeof why, "research consents read (%zu)", total);
+        a.outcome = MC_OUTCOME_SUCCESS;
+        a.status = 200;
+        a.purpose = q.view.purpose ? q.view.purpose : MC_PURPOSE_HRESCH;
+        a.reason = why;
+        mc_hash txid;
+        int rc = mc__gate_log_access(node, &s, &a, &txid);
+        if (rc) {
+            json_decref(q.bundle);
+            mc__gate_refuse_unlogged(node, res, &s, &a, false, rc);
+        } else {
+            mc_hex_encode(res->access_tx, txid.b, 32);
+            json_decref(res->body);
+            res->status = 200;
+            res->body = q.bundle;
+            res->content_type = "application/fhir+json";
+        }
     }
     mc__gate_release(&s);
 }
@@ -543,7 +564,7 @@ static json_t *build_dataset(struct mc_node *node, const struct q_dataset *q, ui
 void mc__api_research_dataset(struct mc_node *node, const char *param, const struct mc__api_request *req,
                               struct mc__api_response *res) {
     struct mc__gate s;
-    mc__gate_check(&s, req, NULL, 0);
+    mc__gate_check(&s, node, req, NULL, 0);
     if (s.rc) {
         mc__gate_refuse_query(node, res, &s, param, MC_OUTCOME_SECURITY, s.status, s.rc, s.why);
         mc__gate_release(&s);
@@ -580,8 +601,9 @@ void mc__api_research_dataset(struct mc_node *node, const char *param, const str
     int rc = mc__gate_log_query(node, &s, &ql, &txid);
     if (rc) {
         json_decref(dataset);
-        mc__api_fail(res, rc == MC_ERR_EXISTS ? 401 : 503, rc,
-                     "the query could not be logged, so no data is served: %s", mc_err_detail());
+        char uwhy[300];
+        snprintf(uwhy, sizeof uwhy, "the query could not be logged, so no data is served: %s", mc_err_detail());
+        mc__gate_refuse_query(node, res, &s, param, MC_OUTCOME_REFUSED, rc == MC_ERR_EXISTS ? 401 : 503, rc, uwhy);
         goto out;
     }
     mc_hex_encode(res->access_tx, txid.b, 32);

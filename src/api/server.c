@@ -42,6 +42,7 @@
 struct mc_api {
     struct MHD_Daemon *daemon;
     struct mc_node *node;
+    char host[64];          /* the bind host as given */
     uint16_t port;
     bool tls;
     struct mc_static *web;  /* the web application (web/), NULL when absent */
@@ -205,6 +206,19 @@ static bool peer_is_loopback(struct MHD_Connection *conn) {
     return false;
 }
 
+/* The client's numeric address, "" when unknown. */
+static void client_addr(struct MHD_Connection *conn, char *out, size_t size) {
+    out[0] = 0;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr) return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+}
+
 static void copy_printable(char *out, size_t size, const char *in) {
     size_t i = 0;
     for (; in && in[i] && i + 1 < size; i++)
@@ -290,7 +304,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .arg = query_arg,
         .arg_ctx = conn,
         .raw_uri = r->raw_uri,
+        .local_host = api->host,
+        .local_port = api->port,
     };
+    client_addr(conn, req.client_addr, sizeof req.client_addr);
     r->match.handler(api->node, r->match.param, &req, &res);
     return send_json(r, conn, &res);
 }
@@ -421,6 +438,7 @@ int mc_api_start_tls(struct mc_api **out, struct mc_node *node, const char *host
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(api->daemon, MHD_DAEMON_INFO_BIND_PORT);
     api->port = info && info->port ? info->port : port;
+    snprintf(api->host, sizeof api->host, "%s", host);
     char shown[INET6_ADDRSTRLEN] = "?";
     if (v6) inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, shown, sizeof shown);
     else inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, shown, sizeof shown);

@@ -540,7 +540,12 @@ struct grant_match {
 
 static int match_grant(void *c, const mc_pubkey *patient, const struct mc_grant *g) {
     struct grant_match *m = c;
+#ifndef MC_TEST_IGNORE_REVOCATION
     if (g->revoked_height) return 0;
+#else
+    /* Test build only (mk/e2e.mk): revocations are recorded but never
+     * obeyed. The fault-injection harness must catch it. */
+#endif
     if (g->expiry_ms && g->expiry_ms <= m->now_ms) return 0;
     if (!(g->categories & m->category)) return 0;
     if (g->kind == MC_GRANTEE_MEMBER && memcmp(g->member.b, m->req->key.b, 32) == 0)

@@ -90,6 +90,9 @@
 /* Nodes of one generated test network (`medchain testnet`). */
 #define MC_TESTNET_NODES_MAX 32
 
+/* config.json "api_hosts": the names one node is addressed by, in all. */
+#define MC_NODE_API_HOSTS_BYTES 1024
+
 /* Peer connections (src/net). The largest message is a full block with
  * its header and certificate; a peer's send queue holds several; before
  * the handshake authenticates a peer it may send only this much. */
@@ -353,5 +356,13 @@ _Static_assert(MC_CLI_RECORD_FILE_MAX > MC_HTTP_BODY_MAX,
 _Static_assert(MC_CLI_TX_FILE_MAX > MC_HTTP_TX_BODY_MAX,
                "tx files may exceed what the node accepts, so tests see it refuse");
 _Static_assert(MC_CLIENT_BODY_MAX >= MC_HTTP_BODY_MAX, "the CLI reads any answer a node sends");
+
+/* Requests refused without a known signer (api/gate.c): at most one
+ * summary ledger entry per this interval, and a token bucket per client
+ * address (burst, refill per second) in a table of this many buckets. */
+#define MC_API_UNAUTH_SUMMARY_MS 10000
+#define MC_API_UNAUTH_BURST 100
+#define MC_API_UNAUTH_PER_S 20
+#define MC_API_UNAUTH_BUCKETS 4096
 
 #endif

@@ -191,6 +191,18 @@ static int load_config(struct mc_node *n) {
         else
             n->peer_count_cfg++;
     }
+    json_t *hosts = json_object_get(cfg, "api_hosts"), *hv;
+    size_t hi;
+    json_array_foreach(hosts, hi, hv) {
+        if (rc) break;
+        const char *h = json_string_value(hv);
+        size_t used = strlen(n->api_hosts);
+        if (!h || !h[0] || strchr(h, ',') || used + strlen(h) + 2 > sizeof n->api_hosts)
+            rc = mc_err_set(MC_ERR_INVALID, "config.json: \"api_hosts\" holds host:port strings "
+                                            "(at most %d bytes in all)", MC_NODE_API_HOSTS_BYTES - 1);
+        else
+            snprintf(n->api_hosts + used, sizeof n->api_hosts - used, "%s%s", used ? "," : "", h);
+    }
     json_t *eb = json_object_get(cfg, "empty_block_ms");
     if (json_is_integer(eb) && json_integer_value(eb) >= MC_NODE_EMPTY_BLOCK_MS_MIN &&
         json_integer_value(eb) <= MC_NODE_EMPTY_BLOCK_MS_MAX)
@@ -325,6 +337,7 @@ void mc_node_close(struct mc_node *n) {
 
 const struct mc_genesis *mc_node_genesis(const struct mc_node *n) { return &n->genesis; }
 const char *mc_node_api_addr(const struct mc_node *n) { return n->api_addr; }
+const char *mc_node_api_hosts(const struct mc_node *n) { return n->api_hosts; }
 const char *mc_node_home(const struct mc_node *n) { return n->home; }
 
 static void gossip_queue(struct mc_node *n, const uint8_t *tx, size_t len);
@@ -963,7 +976,17 @@ static int produce_block(struct mc_node *n) {
     struct mc_commit cert;
     mc_commit_init(&cert, c.header.height, 0, &c.hash);
     rc = mc_commit_add(&cert, &v);
-    if (!rc) rc = mc_blockexec_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
+    if (!rc) {
+        rc = mc_blockexec_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
+        /* as in the driver: a store that failed under a commit stops the
+         * node (its memory may disagree with its disk); it restarts from
+         * the last committed block */
+        if (rc == MC_ERR_DB || rc == MC_ERR_IO) {
+            mc_log_error("node", "cannot commit block %llu: %s; the node stops",
+                         (unsigned long long)c.header.height, mc_err_detail());
+            n->fatal = rc;
+        }
+    }
     if (!rc) mc_node__after_commit(n, &c);
     mc_blockexec_candidate_deinit(&c);
     return rc;
@@ -978,7 +1001,8 @@ void mc_node__rejected(void *ctx, uint32_t index, int err, const char *reason) {
 
 int mc_node_commit_pending(struct mc_node *n) {
     pthread_mutex_lock(&n->lock);
-    int rc = produce_block(n);
+    int rc = n->fatal ? mc_err_set(n->fatal, "the node stopped after a store failure; restart it")
+                      : produce_block(n);
     pthread_mutex_unlock(&n->lock);
     return rc;
 }

@@ -63,6 +63,10 @@ MC_MUST_CHECK int mc_node_commit_pending(struct mc_node *n);
 void mc_node_stop(struct mc_node *n);
 /* The API address from config.json ("127.0.0.1:7700"). */
 const char *mc_node_api_addr(const struct mc_node *n);
+/* The authorities (host:port, comma-separated) config.json's "api_hosts"
+ * names for this node: a signed request must address one of them. "" when
+ * not configured (then the API's own bind address and port decide). */
+const char *mc_node_api_hosts(const struct mc_node *n);
 /* The node's home folder. */
 const char *mc_node_home(const struct mc_node *n);
 

@@ -38,6 +38,9 @@ struct mc_node_peer {
 struct mc_node {
     char home[PATH_MAX];
     char api_addr[128];
+    /* config.json "api_hosts": the authorities (host:port) clients address
+     * this node by, comma-separated; "" when not configured. */
+    char api_hosts[MC_NODE_API_HOSTS_BYTES];
     char p2p_host[64];
     uint16_t p2p_port;
     bool has_p2p;

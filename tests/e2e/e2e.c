@@ -810,7 +810,7 @@ int e2e_run(const struct e2e_options *o, struct e2e_report *r) {
         double t = now_s();
         if (e->fault && t >= e->fault_end) fault_end(e);
         else if (!e->fault && t >= e->next_fault) fault_start(e);
-        if (rnd(e) % 4 == 0) op_acl(e);
+        if ((int)(rnd(e) % 100) < (o->acl_percent ? o->acl_percent : 25)) op_acl(e);
         else op_tx(e);
     }
     check_recovery(e);

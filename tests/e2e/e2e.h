@@ -57,6 +57,7 @@ struct e2e_options {
     const char *bin;       /* medchain binary for every node */
     const char *bin_node0; /* other binary for node 0 (a test build), or NULL */
     int fault_target;      /* the node every perturbation concerns, or -1 for any */
+    int acl_percent;       /* share of client operations in the access-control cycle (0: 25) */
     bool verbose;          /* print each perturbation and op outcome */
     bool keep_failed;      /* keep a failing run's cluster folder to look at */
 };

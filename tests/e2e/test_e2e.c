@@ -96,3 +96,20 @@ Test(e2e, checker_catches_a_node_that_forgets_committed_transactions, .timeout =
     cr_assert_gt(r.violations, 0, "a node that forgets committed transactions went unnoticed");
     cr_assert(strstr(r.violation, "node 0"), "the violation does not name node 0: %s", r.violation);
 }
+
+/* The checker can fail: every node runs a test build whose read policy
+ * ignores revocations; reads after a committed revocation are then served,
+ * and the harness must say so. */
+Test(e2e, checker_catches_reads_served_after_a_revocation, .timeout = 600) {
+    const char *bin = getenv("MEDCHAIN_E2E_IGNORES_REVOCATION");
+    cr_assert(bin && *bin, "MEDCHAIN_E2E_IGNORES_REVOCATION (the test build) is not set");
+    struct e2e_options o = {.seed = 12, .validators = 4, .seconds = 15, .faults = E2E_PAUSE,
+                            .bin = bin, .fault_target = -1, .acl_percent = 90};
+    struct e2e_report r;
+    int rc = e2e_run(&o, &r);
+    report(&o, &r);
+    cr_assert_eq(rc, 0, "the harness could not run: %s", r.violation);
+    cr_assert_gt(r.revocations_checked, 0, "no read was checked after a revocation");
+    cr_assert_gt(r.violations, 0, "reads served after a revocation went unnoticed");
+    cr_assert(strstr(r.violation, "after the revocation"), "%s", r.violation);
+}

@@ -132,3 +132,56 @@ Test(storage_faults, a_crash_at_every_write_of_a_block_commit_leaves_the_old_blo
     fprintf(stderr, "storage faults: %llu writes per block commit; %d crashes left the old block, %d the new\n",
             (unsigned long long)w, at_old, at_new);
 }
+
+/* An I/O error or a full disk during the commit: the commit fails with an
+ * error (no abort), the node stops committing (a failed write or sync may
+ * have left its memory ahead of its disk, so it does not go on from it),
+ * and once the fault clears and it restarts it is at the old block or the
+ * new one, verifies, and commits the transaction. */
+static void transient(enum fv_mode mode, const char *name) {
+    fv_install();
+    struct tu_node t;
+    char *base = base_home(&t);
+    uint64_t w = commit_ops(base, &t.admin, t.chain_id);
+    int failed = 0;
+    for (uint64_t k = 0; k < w; k++) {
+        char what[64];
+        snprintf(what, sizeof what, "%s at write %llu of %llu", name, (unsigned long long)k, (unsigned long long)w);
+        char *home = copy_home(base, (int)k);
+        struct mc_node *n = NULL;
+        cr_assert_eq(mc_node_open(&n, home), 0, "%s", mc_err_detail());
+        submit_second(n, &t.admin, t.chain_id);
+        fv_arm(mode, k, 3, false);
+        int rc = mc_node_commit_pending(n);
+        uint64_t faults = fv_faults();
+        fv_clear();
+        cr_assert_gt(faults, 0, "%s: the fault never fired", what);
+        if (rc != 0) {
+            failed++;
+            /* reported, and the node does not carry on from its memory */
+            cr_assert_neq(mc_node_commit_pending(n), 0, "%s: the node went on after a store failure", what);
+        }
+        mc_node_close(n);
+        assert_verifies(home, what);
+        cr_assert_eq(mc_node_open(&n, home), 0, "%s: restart: %s", what, mc_err_detail());
+        uint64_t h = height_of(n);
+        cr_assert(h == 1 || h == 2, "%s: height %llu", what, (unsigned long long)h);
+        if (h == 1) {
+            cr_assert_eq(mc_node_commit_pending(n), 0, "%s: %s", what, mc_err_detail());
+            if (height_of(n) == 1) submit_second(n, &t.admin, t.chain_id);
+            cr_assert_eq(mc_node_commit_pending(n), 0, "%s: %s", what, mc_err_detail());
+        }
+        cr_assert_eq(height_of(n), 2, "%s", what);
+        mc_node_close(n);
+        assert_verifies(home, what);
+    }
+    cr_assert_gt(failed, 0, "no %s ever failed a commit", name);
+}
+
+Test(storage_faults, an_io_error_during_a_commit_is_reported_and_the_node_recovers, .timeout = 300) {
+    transient(FV_IOERR, "I/O error");
+}
+
+Test(storage_faults, a_full_disk_during_a_commit_is_reported_and_the_node_recovers, .timeout = 300) {
+    transient(FV_FULL, "full disk");
+}

@@ -102,14 +102,69 @@ static const char *hv_get(void *ctx, const char *name) {
     return NULL;
 }
 
+/* The headers a re-signed request's base sees: the extra ones and the
+ * content digest. */
+struct hv_digest {
+    struct hv *h;
+    const char *digest;
+};
+static const char *hv_digest_get(void *ctx, const char *name) {
+    struct hv_digest *d = ctx;
+    if (strcmp(name, "content-digest") == 0) return d->digest;
+    return hv_get(d->h, name);
+}
+
+/* Signs the request again with changed parameters a client might send:
+ * the keyid's hex in upper case, or content-digest left uncovered. The
+ * result is a valid signature of what it claims. */
+static void resign(struct mc_httpsig_signed *sig, const struct mc_keypair *kp, const char *method,
+                   const char *target_uri, struct hv *h, bool keyid_upper, bool no_digest) {
+    struct mc_httpsig_params p;
+    cr_assert_eq(mc_httpsig_parse_input(&p, sig->signature_input, "sig1"), 0);
+    if (keyid_upper) {
+        for (char *c = p.keyid; *c; c++) *c = (char)toupper((unsigned char)*c);
+        for (size_t i = 0; i < p.nparam; i++)
+            if (strcmp(p.pname[i], "keyid") == 0)
+                for (char *c = p.pvalue[i]; *c; c++) *c = (char)toupper((unsigned char)*c);
+    }
+    if (no_digest) {
+        size_t k = 0;
+        for (size_t i = 0; i < p.ncomp; i++)
+            if (strcmp(p.comp[i], "content-digest") != 0) memcpy(p.comp[k++], p.comp[i], sizeof p.comp[0]);
+        p.ncomp = k;
+    }
+    struct hv_digest d = {h, sig->content_digest};
+    struct mc_httpsig_message m = {.method = method, .target_uri = target_uri, .header = hv_digest_get,
+                                   .header_ctx = &d};
+    struct mc_buf base;
+    mc_buf_init(&base, 0);
+    cr_assert_eq(mc_httpsig_base(&base, &p, &m), 0);
+    uint8_t raw[MC_SIG_BYTES];
+    mc_ed25519_sign_raw(raw, kp, base.data, base.len);
+    mc_buf_deinit(&base);
+    char b64[sodium_base64_ENCODED_LEN(MC_SIG_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(sig->signature, sizeof sig->signature, "sig1=:%s:", b64);
+    struct mc_buf in;
+    mc_buf_init(&in, 0);
+    mc_buf_append(&in, "sig1=", 5);
+    mc_httpsig_serialize_params(&in, &p);
+    mc_buf_append(&in, "", 1);
+    cr_assert_eq(in.err, 0);
+    snprintf(sig->signature_input, sizeof sig->signature_input, "%s", (const char *)in.data);
+    mc_buf_deinit(&in);
+}
+
 struct rq env_req(struct env *e, const struct mc_keypair *kp, const char *method, const char *path,
                   const char *body, const struct rq_opt *opt) {
     static const struct rq_opt none;
     if (!opt) opt = &none;
     struct rq r;
     memset(&r, 0, sizeof r);
-    char url[1024];
+    char url[1024], signed_url[1024];
     snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)e->port, path);
+    if (opt->host) snprintf(signed_url, sizeof signed_url, "http://%s%s", opt->host, path);
+    else snprintf(signed_url, sizeof signed_url, "%s", url);
     const char *sb = opt->sign_body ? opt->sign_body : (body ? body : "");
     /* extra headers: lower-case names for coverage */
     struct hv h;
@@ -126,7 +181,7 @@ struct rq env_req(struct env *e, const struct mc_keypair *kp, const char *method
         snprintf(h.values[i], sizeof h.values[i], "%s", colon + 2);
         extra[nextra++] = names[i];
     }
-    struct mc_httpsig_message m = {.method = method, .target_uri = url, .header = hv_get, .header_ctx = &h};
+    struct mc_httpsig_message m = {.method = method, .target_uri = signed_url, .header = hv_get, .header_ctx = &h};
     char nonce[40];
     if (opt->nonce) snprintf(nonce, sizeof nonce, "%s", opt->nonce);
     else {
@@ -145,9 +200,15 @@ struct rq env_req(struct env *e, const struct mc_keypair *kp, const char *method
         cr_assert_not_null(k);
         memcpy(k, other, 64);
     }
+    if (opt->keyid_upper || opt->no_content_digest)
+        resign(&sig, kp, method, signed_url, &h, opt->keyid_upper, opt->no_content_digest);
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
     char line[MC_HTTPSIG_HEADER_MAX + 64];
+    if (opt->host) {
+        snprintf(line, sizeof line, "Host: %s", opt->host);
+        hl = curl_slist_append(hl, line);
+    }
     hl = curl_slist_append(hl, "Content-Type: application/fhir+json");
     hl = curl_slist_append(hl, "Expect:");
     if (!opt->unsigned_request) {
@@ -155,8 +216,10 @@ struct rq env_req(struct env *e, const struct mc_keypair *kp, const char *method
         hl = curl_slist_append(hl, line);
         snprintf(line, sizeof line, "Signature: %s", sig.signature);
         hl = curl_slist_append(hl, line);
-        snprintf(line, sizeof line, "Content-Digest: %s", sig.content_digest);
-        hl = curl_slist_append(hl, line);
+        if (!opt->no_content_digest) {
+            snprintf(line, sizeof line, "Content-Digest: %s", sig.content_digest);
+            hl = curl_slist_append(hl, line);
+        }
     }
     for (int i = 0; i < 4 && opt->headers[i]; i++) hl = curl_slist_append(hl, opt->headers[i]);
     curl_easy_setopt(c, CURLOPT_URL, url);

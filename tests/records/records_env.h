@@ -40,6 +40,9 @@ struct rq_opt {
     const char *headers[4];     /* extra "name: value" lines, also covered */
     const struct mc_keypair *keyid_of; /* claim this key in keyid (forgery) */
     bool unsigned_request;
+    const char *host;           /* sign for (and send as Host) this authority */
+    bool keyid_upper;           /* the keyid's hex digits in upper case */
+    bool no_content_digest;     /* a signature that leaves content-digest out */
 };
 
 /* A signed request to the env's API. path includes any query. */
