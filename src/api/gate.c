@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api/fhir_reply.h"
+#include "api/server.h"
 #include "app/records_payload.h"
 #include "app/research.h"
 #include "app/txtypes.h"
@@ -49,15 +50,25 @@ static int64_t now_ms(void) {
  * not know, replayed, or addressed to another node has no member behind it:
  * its refusal is not worth a ledger transaction of its own (a stranger
  * could otherwise write to the ledger at will). Such refusals are counted
- * and written as one summary access entry per MC_API_UNAUTH_SUMMARY_MS at
- * most (patient and requester zero, the counts in its reason), and each
- * client address has a token bucket of them: once it is empty the address's
+ * per subject (the patient whose record was asked for, the study whose
+ * dataset, or nobody) and written as summary entries: a subject's first
+ * refusal at once, later ones at most once per MC_API_UNAUTH_SUMMARY_MS,
+ * the rest when the API stops (mc_api_flush_refusal_summaries). Each client
+ * address also has a token bucket of them: once it is empty the address's
  * requests are refused with 429 before any signature is checked. */
+
+struct summary {
+    bool used;
+    bool research;                     /* a dataset query, else a record access */
+    mc_pubkey patient;                 /* record access: zero when unknown */
+    char study[MC_STUDY_ID_MAX + 1];   /* dataset query */
+    uint64_t count, by_status[6];      /* 400, 401, 403, 413, 429, other */
+    int64_t since_ms, flushed_ms;
+};
 
 static struct {
     pthread_mutex_t lock;
-    uint64_t count, by_status[6]; /* 400, 401, 403, 413, 429, other */
-    int64_t since_ms, flushed_ms;
+    struct summary subjects[MC_API_UNAUTH_SUBJECTS];
     struct bucket {
         uint64_t addr_hash;
         double tokens;
@@ -93,6 +104,14 @@ static bool client_throttled(const char *addr) {
     return empty;
 }
 
+/* Spends one token of the client's bucket. */
+static void client_spend(const char *addr) {
+    pthread_mutex_lock(&unauth.lock);
+    struct bucket *b = bucket_of(addr, now_ms());
+    if (b->tokens >= 1.0) b->tokens -= 1.0;
+    pthread_mutex_unlock(&unauth.lock);
+}
+
 static int status_slot(unsigned status) {
     switch (status) {
     case 400: return 0;
@@ -104,47 +123,95 @@ static int status_slot(unsigned status) {
     return 5;
 }
 
-/* Counts one refusal without a known signer, and writes the summary entry
- * when one is due. */
-static void count_unauthenticated(struct mc_node *node, const char *addr, unsigned status) {
-    int64_t now = now_ms();
-    uint64_t snapshot[6], total = 0;
-    int64_t since = 0;
-    pthread_mutex_lock(&unauth.lock);
-    struct bucket *b = bucket_of(addr, now);
-    if (b->tokens >= 1.0) b->tokens -= 1.0;
-    if (unauth.count == 0) unauth.since_ms = now;
-    unauth.count++;
-    unauth.by_status[status_slot(status)]++;
-    if (now - unauth.flushed_ms >= MC_API_UNAUTH_SUMMARY_MS) {
-        total = unauth.count;
-        since = unauth.since_ms;
-        memcpy(snapshot, unauth.by_status, sizeof snapshot);
-        unauth.count = 0;
-        memset(unauth.by_status, 0, sizeof unauth.by_status);
-        unauth.flushed_ms = now;
-    }
-    pthread_mutex_unlock(&unauth.lock);
-    if (!total) return;
+/* Writes one summary (taken out of the table, so the lock is not held). */
+static void summary_write(struct mc_node *node, const struct summary *sm) {
     char reason[MC_REASON_MAX + 1];
     snprintf(reason, sizeof reason,
              "summary: %llu requests without a known signer refused since %lld ms "
              "(400: %llu, 401: %llu, 403: %llu, 413: %llu, 429: %llu, other: %llu)",
-             (unsigned long long)total, (long long)since, (unsigned long long)snapshot[0],
-             (unsigned long long)snapshot[1], (unsigned long long)snapshot[2],
-             (unsigned long long)snapshot[3], (unsigned long long)snapshot[4],
-             (unsigned long long)snapshot[5]);
+             (unsigned long long)sm->count, (long long)sm->since_ms, (unsigned long long)sm->by_status[0],
+             (unsigned long long)sm->by_status[1], (unsigned long long)sm->by_status[2],
+             (unsigned long long)sm->by_status[3], (unsigned long long)sm->by_status[4],
+             (unsigned long long)sm->by_status[5]);
     struct mc__gate none;
     memset(&none, 0, sizeof none);
     mc_buf_init(&none.v.base, 0);
-    struct mc__gate_access a = {.action = MC_ACTION_READ, .purpose = 0, .outcome = MC_OUTCOME_REFUSED,
-                                .status = 401, .reason = reason};
     mc_hash txid;
-    if (mc__gate_log_access(node, &none, &a, &txid))
-        mc_log_warn("api", "cannot write the refusal summary (%llu refusals): %s",
-                    (unsigned long long)total, mc_err_detail());
+    int rc;
+    if (sm->research) {
+        struct mc__gate_query q = {.study = sm->study, .outcome = MC_OUTCOME_SECURITY, .status = 401,
+                                   .reason = reason};
+        rc = mc__gate_log_query(node, &none, &q, &txid);
+    } else {
+        bool zero = sodium_is_zero(sm->patient.b, 32);
+        struct mc__gate_access a = {.patient = zero ? NULL : &sm->patient, .action = MC_ACTION_READ,
+                                    .outcome = MC_OUTCOME_SECURITY, .status = 401, .reason = reason};
+        rc = mc__gate_log_access(node, &none, &a, &txid);
+    }
+    if (rc)
+        mc_log_warn("api", "cannot write a refusal summary (%llu refusals): %s",
+                    (unsigned long long)sm->count, mc_err_detail());
     mc_buf_deinit(&none.v.base);
 }
+
+/* Takes the subjects whose summary is due (all pending ones when force)
+ * out of the table and writes them. */
+static void summaries_flush(struct mc_node *node, bool force) {
+    struct summary due[MC_API_UNAUTH_SUBJECTS];
+    size_t n = 0;
+    int64_t now = now_ms();
+    pthread_mutex_lock(&unauth.lock);
+    for (size_t i = 0; i < MC_API_UNAUTH_SUBJECTS; i++) {
+        struct summary *sm = &unauth.subjects[i];
+        if (!sm->used || !sm->count || (!force && now - sm->flushed_ms < MC_API_UNAUTH_SUMMARY_MS)) continue;
+        due[n++] = *sm;
+        sm->count = 0;
+        memset(sm->by_status, 0, sizeof sm->by_status);
+        sm->flushed_ms = now;
+    }
+    pthread_mutex_unlock(&unauth.lock);
+    for (size_t i = 0; i < n; i++) summary_write(node, &due[i]);
+}
+
+/* Counts one refusal without a known signer against its subject (patient
+ * NULL and study NULL: nobody), then writes what is due. */
+static void count_unauthenticated(struct mc_node *node, const mc_pubkey *patient, const char *study,
+                                  unsigned status) {
+    struct summary key;
+    memset(&key, 0, sizeof key);
+    key.research = study != NULL;
+    if (patient) key.patient = *patient;
+    if (study && mc_study_id_valid(study)) snprintf(key.study, sizeof key.study, "%s", study);
+    int64_t now = now_ms();
+    pthread_mutex_lock(&unauth.lock);
+    struct summary *slot = NULL, *free_slot = NULL;
+    for (size_t i = 0; i < MC_API_UNAUTH_SUBJECTS && !slot; i++) {
+        struct summary *sm = &unauth.subjects[i];
+        if (!sm->used) {
+            if (!free_slot) free_slot = sm;
+        } else if (sm->research == key.research && memcmp(sm->patient.b, key.patient.b, 32) == 0 &&
+                   strcmp(sm->study, key.study) == 0) {
+            slot = sm;
+        }
+    }
+    if (!slot && free_slot) {
+        *free_slot = key;
+        free_slot->used = true;
+        slot = free_slot;
+    }
+    if (!slot) {
+        /* the table is full: the refusal joins the summary of nobody, the
+         * first slot, kept for it */
+        slot = &unauth.subjects[0];
+    }
+    if (slot->count == 0) slot->since_ms = now;
+    slot->count++;
+    slot->by_status[status_slot(status)]++;
+    pthread_mutex_unlock(&unauth.lock);
+    summaries_flush(node, false);
+}
+
+void mc_api_flush_refusal_summaries(struct mc_node *node) { summaries_flush(node, true); }
 
 /* ---- the signed target names this node ---- */
 
@@ -238,7 +305,8 @@ static void deny_unknown(struct mc__gate *g, struct mc_node *node, const struct 
                          int rc, unsigned status, const char *why) {
     deny(g, rc, status, why);
     g->known = false;
-    count_unauthenticated(node, req->client_addr, status);
+    g->node = node;
+    client_spend(req->client_addr);
 }
 
 void mc__gate_check(struct mc__gate *g, struct mc_node *node, const struct mc__api_request *req,
@@ -246,6 +314,7 @@ void mc__gate_check(struct mc__gate *g, struct mc_node *node, const struct mc__a
     memset(g, 0, sizeof *g);
     mc_buf_init(&g->v.base, 0);
     mc_err_clear();
+    summaries_flush(node, false);
     /* An address that ran up its allowance of refusals is refused at once,
      * before any signature is checked, unless the request names a key the
      * ledger knows (several clients may share an address: a member behind
@@ -310,7 +379,13 @@ void mc__gate_check(struct mc__gate *g, struct mc_node *node, const struct mc__a
         deny(g, MC_ERR_FULL, 503, "too many signed requests from this key in the window; retry");
 }
 
-void mc__gate_release(struct mc__gate *g) { mc_buf_deinit(&g->v.base); }
+void mc__gate_release(struct mc__gate *g) {
+    /* a refusal without a known signer that no route counted against a
+     * subject is counted against nobody */
+    if (g->rc && !g->known && !g->counted && g->node) count_unauthenticated(g->node, NULL, NULL, g->status);
+    g->counted = true;
+    mc_buf_deinit(&g->v.base);
+}
 
 /* The requester's signature base and signature as the ledger carries them:
  * the base cut at MC_SIGBASE_MAX (a refusal for an overlong base is still
@@ -360,8 +435,13 @@ void mc__gate_refuse_access(struct mc_node *node, struct mc__api_response *res,
     mc_hash txid;
     a->reason = why;
     if (a->status == 0) a->status = (uint16_t)(g->status ? g->status : mc_api_http_status(err));
-    /* without a known signer the gate counted it into the summary */
-    if (g->known && mc__gate_log_access(node, g, a, &txid) == 0) mc_hex_encode(res->access_tx, txid.b, 32);
+    if (g->known) {
+        if (mc__gate_log_access(node, g, a, &txid) == 0) mc_hex_encode(res->access_tx, txid.b, 32);
+    } else {
+        /* without a known signer: into the patient's refusal summary */
+        count_unauthenticated(node, a->patient, NULL, a->status);
+        ((struct mc__gate *)g)->counted = true;
+    }
     if (fhir) mc__fhir_reply_fail(res, a->status, err, "%s", why);
     else mc__api_fail(res, a->status, err, "%s", why);
 }
@@ -403,6 +483,11 @@ void mc__gate_refuse_query(struct mc_node *node, struct mc__api_response *res,
     struct mc__gate_query q = {.study = study, .outcome = outcome, .status = (uint16_t)status,
                                .reason = why};
     mc_hash txid;
-    if (g->known && mc__gate_log_query(node, g, &q, &txid) == 0) mc_hex_encode(res->access_tx, txid.b, 32);
+    if (g->known) {
+        if (mc__gate_log_query(node, g, &q, &txid) == 0) mc_hex_encode(res->access_tx, txid.b, 32);
+    } else {
+        count_unauthenticated(node, NULL, study ? study : "", status);
+        ((struct mc__gate *)g)->counted = true;
+    }
     mc__api_fail(res, status, err, "%s", why);
 }

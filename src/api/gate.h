@@ -42,6 +42,8 @@ struct mc__gate {
     struct mc_httpsig_verified v; /* the signer (v.key) and base; always deinit */
     bool have_sig;                /* the Signature member decoded */
     bool known;                   /* the signer is an account on the ledger */
+    bool counted;                 /* a refusal without a known signer was counted */
+    struct mc_node *node;         /* set by a refusal without a known signer */
 };
 
 /* Headers of the records routes that must be signed when present. */

@@ -453,6 +453,8 @@ uint16_t mc_api_port(const struct mc_api *api) { return api ? api->port : 0; }
 void mc_api_stop(struct mc_api *api) {
     if (!api) return;
     if (api->daemon) MHD_stop_daemon(api->daemon);
+    /* what was refused since the last summary is written before the end */
+    if (api->node) mc_api_flush_refusal_summaries(api->node);
     mc_static_destroy(api->web);
     free(api);
 }

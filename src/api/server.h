@@ -54,4 +54,9 @@ uint16_t mc_api_port(const struct mc_api *api);
  * NULL does nothing. */
 void mc_api_stop(struct mc_api *api);
 
+/* Writes every pending summary of refusals without a known signer (the
+ * gate writes them at most every MC_API_UNAUTH_SUMMARY_MS); mc_api_stop
+ * calls it. Thread-safe. */
+void mc_api_flush_refusal_summaries(struct mc_node *node);
+
 #endif

@@ -364,5 +364,8 @@ _Static_assert(MC_CLIENT_BODY_MAX >= MC_HTTP_BODY_MAX, "the CLI reads any answer
 #define MC_API_UNAUTH_BURST 100
 #define MC_API_UNAUTH_PER_S 20
 #define MC_API_UNAUTH_BUCKETS 4096
+/* Subjects (patients, studies) with a pending refusal summary at once;
+ * beyond, refusals join the summary of nobody. */
+#define MC_API_UNAUTH_SUBJECTS 64
 
 #endif

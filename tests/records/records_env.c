@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "api/httpsig.h"
+#include "api/server.h"
 #include "app/identity.h"
 #include "app/records.h"
 #include "base/hex.h"
@@ -308,6 +309,35 @@ static int q_log(void *ctx, struct mc_store *s, struct mc_app *app) {
     struct logq *q = ctx;
     return mc_records_scan_access(mc_app_state(app), q->patient, log_row, q);
 }
+struct sumq {
+    size_t total, entries;
+};
+static int sum_row(void *ctx, const struct mc_access_entry *a) {
+    struct sumq *q = ctx;
+    if (strncmp(a->reason, "summary: ", 9) == 0 && a->outcome == MC_OUTCOME_SECURITY &&
+        sodium_is_zero(a->requester.b, 32)) {
+        q->total += (size_t)strtoull(a->reason + 9, NULL, 10);
+        q->entries++;
+    }
+    return 0;
+}
+struct sumctx {
+    const mc_pubkey *patient;
+    struct sumq q;
+};
+static int q_sum(void *ctx, struct mc_store *s, struct mc_app *app) {
+    struct sumctx *c = ctx;
+    return mc_records_scan_access(mc_app_state(app), c->patient, sum_row, &c->q);
+}
+size_t env_refusal_summaries(struct env *e, const mc_pubkey *patient, size_t *entries) {
+    mc_api_flush_refusal_summaries(e->t.node);
+    tu_commit(&e->t);
+    struct sumctx c = {.patient = patient};
+    cr_assert_eq(mc_node_query(e->t.node, q_sum, &c), 0);
+    if (entries) *entries = c.q.entries;
+    return c.q.total;
+}
+
 size_t env_log_count(struct env *e, const mc_pubkey *patient, const mc_pubkey *requester,
                      uint8_t outcome) {
     struct logq q = {.patient = patient, .requester = requester, .outcome = outcome};

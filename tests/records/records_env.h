@@ -62,4 +62,9 @@ size_t env_grant_payload(uint8_t *out, uint8_t kind, const mc_pubkey *member, ui
 size_t env_log_count(struct env *e, const mc_pubkey *patient, const mc_pubkey *requester,
                      uint8_t outcome);
 
+/* Writes the pending refusal summaries, commits, and returns how many
+ * refusals without a known signer the patient's summaries count (entries:
+ * how many summary entries). patient zero: the summaries of nobody. */
+size_t env_refusal_summaries(struct env *e, const mc_pubkey *patient, size_t *entries);
+
 #endif

@@ -220,7 +220,10 @@ test('records: grant, read, the read in the patient\'s log; revoke, refusal show
   const aud = await newPage();
   await aud.goto('/auditor');
   await loadKey(aud, 'aud');
-  await aud.locator('#bg-open li', { hasText: 'unconscious in the emergency department' }).waitFor();
+  await aud.locator('#bg-open li', { hasText: 'unconscious in the emergency department' }).first().waitFor();
+  // Every open break-glass access carries its justification: the read and the search.
+  assert.equal(await aud.locator('#bg-open li', { hasText: 'unconscious in the emergency department' }).count(),
+               await aud.locator('#bg-open li').count());
   await aud.locator('#audit-table').waitFor();
   await shot(aud, 'auditor');
   // Close every open access (the search and the read of the emergency).
