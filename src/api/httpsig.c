@@ -599,10 +599,18 @@ int mc_httpsig_sign_request(struct mc_httpsig_signed *out, const struct mc_keypa
     return rc;
 }
 
-/* ---- replay cache ---- */
+/* ---- replay cache ----
+ *
+ * (key, nonce) pairs seen within twice the signature window. The table is
+ * cut into regions and a key's entries all live in the region its key
+ * hashes to, so a key can only crowd its own region; and each key may hold
+ * at most MC_HTTPSIG_REPLAY_PER_KEY live entries, so one key (even one the
+ * ledger knows) cannot fill a region that others share. Full means refused
+ * (503), never "let through". */
 
-#define REPLAY_SLOTS 65536
+#define REPLAY_SLOTS (MC_HTTPSIG_REPLAY_REGIONS * MC_HTTPSIG_REPLAY_REGION_SLOTS)
 #define REPLAY_PROBE 64
+#define REPLAY_KEYS 8192
 
 static struct {
     pthread_mutex_t lock;
@@ -610,7 +618,35 @@ static struct {
         mc_hash h;
         int64_t seen_s;
     } slot[REPLAY_SLOTS];
+    struct {
+        uint64_t tag;     /* the key's first 8 bytes, 0 when unused */
+        uint32_t live;    /* entries added since window_s */
+        int64_t window_s;
+    } keys[REPLAY_KEYS];
 } replay = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The key's counter (window restarted when it expired); NULL when the
+ * counter table is crowded. Lock held. */
+static uint32_t *key_live(const mc_pubkey *key, int64_t now_s) {
+    uint64_t tag = 0;
+    for (int i = 0; i < 8; i++) tag = tag << 8 | key->b[i];
+    tag |= 1;
+    uint32_t start = (uint32_t)(tag % REPLAY_KEYS);
+    int64_t span = 2 * MC_HTTPSIG_WINDOW_S + 1;
+    for (uint32_t i = 0; i < 16; i++) {
+        uint32_t k = (start + i) % REPLAY_KEYS;
+        bool expired = replay.keys[k].window_s + span < now_s;
+        if (replay.keys[k].tag == tag || replay.keys[k].tag == 0 || expired) {
+            if (replay.keys[k].tag != tag || expired) {
+                replay.keys[k].tag = tag;
+                replay.keys[k].live = 0;
+                replay.keys[k].window_s = now_s;
+            }
+            return &replay.keys[k].live;
+        }
+    }
+    return NULL;
+}
 
 int mc_httpsig_replay_check(const mc_pubkey *key, const char *nonce, int64_t now_s) {
     mc_sha256_ctx c;
@@ -619,13 +655,15 @@ int mc_httpsig_replay_check(const mc_pubkey *key, const char *nonce, int64_t now
     mc_sha256_update(&c, nonce, strlen(nonce));
     mc_hash h;
     mc_sha256_final(&c, &h);
-    uint32_t start = ((uint32_t)h.b[0] << 8 | h.b[1]) % REPLAY_SLOTS;
+    uint32_t region = ((uint32_t)key->b[30] << 8 | key->b[31]) % MC_HTTPSIG_REPLAY_REGIONS;
+    uint32_t base = region * MC_HTTPSIG_REPLAY_REGION_SLOTS;
+    uint32_t start = ((uint32_t)h.b[0] << 8 | h.b[1]) % MC_HTTPSIG_REPLAY_REGION_SLOTS;
     int64_t horizon = now_s - 2 * MC_HTTPSIG_WINDOW_S - 1;
     int rc = MC_ERR_FULL;
     pthread_mutex_lock(&replay.lock);
     int free_slot = -1;
     for (uint32_t i = 0; i < REPLAY_PROBE; i++) {
-        uint32_t k = (start + i) % REPLAY_SLOTS;
+        uint32_t k = base + (start + i) % MC_HTTPSIG_REPLAY_REGION_SLOTS;
         bool live = replay.slot[k].seen_s > horizon;
         if (live && memcmp(replay.slot[k].h.b, h.b, 32) == 0) {
             rc = MC_ERR_EXISTS;
@@ -636,9 +674,13 @@ int mc_httpsig_replay_check(const mc_pubkey *key, const char *nonce, int64_t now
         if (replay.slot[k].seen_s == 0) break;
     }
     if (free_slot >= 0) {
-        replay.slot[free_slot].h = h;
-        replay.slot[free_slot].seen_s = now_s;
-        rc = 0;
+        uint32_t *live = key_live(key, now_s);
+        if (live && *live < MC_HTTPSIG_REPLAY_PER_KEY) {
+            (*live)++;
+            replay.slot[free_slot].h = h;
+            replay.slot[free_slot].seen_s = now_s;
+            rc = 0;
+        }
     }
     pthread_mutex_unlock(&replay.lock);
     return rc;

@@ -368,4 +368,14 @@ _Static_assert(MC_CLIENT_BODY_MAX >= MC_HTTP_BODY_MAX, "the CLI reads any answer
  * beyond, refusals join the summary of nobody. */
 #define MC_API_UNAUTH_SUBJECTS 64
 
+/* The replay cache of signed requests (api/httpsig.c): regions of slots,
+ * a key's entries all in one region, and at most so many live entries per
+ * key (within twice the signature window): a busy integration signs a
+ * request every half second for ten minutes. */
+#define MC_HTTPSIG_REPLAY_REGIONS 64
+#define MC_HTTPSIG_REPLAY_REGION_SLOTS 4096
+#define MC_HTTPSIG_REPLAY_PER_KEY 1024
+_Static_assert(MC_HTTPSIG_REPLAY_PER_KEY * 4 <= MC_HTTPSIG_REPLAY_REGION_SLOTS,
+               "one key fills at most a quarter of its region");
+
 #endif

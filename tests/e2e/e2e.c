@@ -72,6 +72,9 @@ struct e2e {
     int tx_count;
     struct seen *seen;
     int seen_count;
+    /* the access entries of reads the nodes served: each must commit */
+    char (*served)[65];
+    int served_count;
     /* the access-control cycle (CLI, org 0's admin enrolls grantees) */
     enum acl_step acl;
     int acl_k;
@@ -517,6 +520,16 @@ static const char *field(const char *out, const char *name, char *buf, size_t ca
     return NULL;
 }
 
+/* Remembers the access entry the CLI reported for a served read. */
+static void served_entry(struct e2e *e, const char *out) {
+    char tx[128];
+    if (!field(out, "access_tx", tx, sizeof tx) || strlen(tx) != 64) {
+        violation(e, "a read was served without naming its access entry: %.200s", out);
+        return;
+    }
+    if (e->served_count < TX_MAX) snprintf(e->served[e->served_count++], 65, "%s", tx);
+}
+
 static bool acl_setup(struct e2e *e) {
     char *out;
     int rc = tp_run(&out, "cd '%s' && %s keygen --out dr.json && %s keygen --out pat.json", e->dir,
@@ -590,9 +603,14 @@ static void op_acl(struct e2e *e) {
         /* the grant reseals the record key to the grantee organisation's
          * node (node 0), which is the one that can serve it */
         if (reachable(e, 0)) i = 0;
-        rc = cli(e, &out, i, "record get %s --key %s/g%d.json", e->record, e->dir, e->acl_k);
-        if (rc == 0) e->r->granted_reads_served++;
-        else note(e, "granted read via node %d refused: %.200s", i, out);
+        rc = cli(e, &out, i, "record get %s --key %s/g%d.json --out %s/read.json", e->record, e->dir,
+                 e->acl_k, e->dir);
+        if (rc == 0) {
+            e->r->granted_reads_served++;
+            served_entry(e, out);
+        } else {
+            note(e, "granted read via node %d refused: %.200s", i, out);
+        }
         e->acl = ACL_REVOKE;
         break;
     case ACL_REVOKE:
@@ -609,10 +627,12 @@ static void op_acl(struct e2e *e) {
             if (!reachable(e, k) || height_of(e, k) < e->revoked_at) continue;
             free(out);
             out = NULL;
-            rc = cli(e, &out, k, "record get %s --key %s/g%d.json", e->record, e->dir, e->acl_k);
+            rc = cli(e, &out, k, "record get %s --key %s/g%d.json --out %s/read.json", e->record, e->dir,
+                     e->acl_k, e->dir);
             e->r->revocations_checked++;
             if (rc == 0) {
                 e->r->revoked_reads_served++;
+                served_entry(e, out);
                 violation(e, "node %d served %s to grantee %d after the revocation committed at height %llu",
                           k, e->record, e->acl_k, (unsigned long long)e->revoked_at);
             } else if (strstr(out, "403")) {
@@ -765,6 +785,23 @@ static void check_ledgers(struct e2e *e) {
                 violation(e, "transaction %.16s is at height %llu on node %d, reported at %llu", e->txs[t].id,
                           (unsigned long long)h, i, (unsigned long long)e->txs[t].height);
         }
+    /* every served read is on the ledger: its access entry committed
+     * everywhere, at one height */
+    for (int t = 0; t < e->served_count && e->r->violations < 20; t++) {
+        uint64_t h0 = 0;
+        for (int i = 0; i < e->n; i++) {
+            uint64_t h = 0;
+            int st = tx_status(e, i, e->served[t], &h);
+            if (st != 1)
+                violation(e, "a served read's access entry %.16s is %s on node %d", e->served[t],
+                          st == -1 ? "rejected" : "missing", i);
+            else if (i == 0)
+                h0 = h;
+            else if (h != h0)
+                violation(e, "access entry %.16s is at height %llu on node %d, %llu on node 0", e->served[t],
+                          (unsigned long long)h, i, (unsigned long long)h0);
+        }
+    }
     /* nobody signed twice: no evidence recorded, none seen */
     for (int i = 0; i < e->n; i++) {
         json_t *j = get_json(e, i, "/v1/evidence");
@@ -792,6 +829,7 @@ int e2e_run(const struct e2e_options *o, struct e2e_report *r) {
     e->rng_fault = o->seed * 0xD1B54A32D192ED03ULL + 7;
     e->txs = calloc(TX_MAX, sizeof *e->txs);
     e->seen = calloc(BLOCKS_SEEN_MAX, sizeof *e->seen);
+    e->served = calloc(TX_MAX, sizeof *e->served);
     mc_crypto_init();
     int rc = 0;
     if (e->n < 4 || e->n > E2E_NODES_MAX || !cluster_create(e)) {
@@ -838,6 +876,7 @@ out:
     }
     free(e->txs);
     free(e->seen);
+    free(e->served);
     free(e);
     return rc;
 }

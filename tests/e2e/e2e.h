@@ -25,7 +25,8 @@
  *   - no validator signed two different votes for one height and round
  *     (no evidence on any node's ledger or in its counters);
  *   - grants and revocations take effect in commit order: once a revocation
- *     is committed, no node at or past that height serves the grantee a read.
+ *     is committed, no node at or past that height serves the grantee a read;
+ *   - every read a node served has its access entry committed on every node.
  *
  * The schedule and the client's choices come from the seed; the timing is
  * real, so a seed gives the same schedule, not the same interleaving. A

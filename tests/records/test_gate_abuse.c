@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app/records.h"
+#include "base/limits.h"
 #include "base/hex.h"
 #include "node/node.h"
 #include "records_env.h"
@@ -179,6 +180,39 @@ Test(gate_abuse, review_lists_consents_and_break_glass_searches_are_logged, .tim
     rq_free(&c);
     tu_commit(&e.t);
     cr_assert(committed(&e, tx), "the consents read is not logged (%s)", tx);
+    free(id);
+    env_stop(&e);
+}
+
+/* One key, even one the ledger knows, holds at most
+ * MC_HTTPSIG_REPLAY_PER_KEY entries of the replay cache in its window:
+ * beyond, its own requests are refused (503), while another member's are
+ * served as before. No key can exhaust the cache for others. */
+Test(gate_abuse, one_key_cannot_exhaust_the_replay_cache, .timeout = 180) {
+    struct env e;
+    env_start(&e, "gate-replay");
+    int served = 0, full = 0;
+    for (int i = 0; i < MC_HTTPSIG_REPLAY_PER_KEY + 20; i++) {
+        /* an unknown record: refused after the gate (404), logged */
+        struct rq r = env_req(&e, &e.patient2, "GET", "/fhir/Observation/0123456789abcdef0123456789abcdef",
+                              NULL, NULL);
+        cr_assert(r.status == 404 || r.status == 503, "request %d: %ld %s", i, r.status, r.body);
+        served += r.status == 404;
+        full += r.status == 503;
+        rq_free(&r);
+        if (i % 256 == 0) tu_commit(&e.t);
+    }
+    cr_assert_eq(served, MC_HTTPSIG_REPLAY_PER_KEY, "the key's allowance");
+    cr_assert_eq(full, 20);
+    char *obs = env_observation(e.patient_hex, "replay-marker");
+    char *id = env_create(&e, &e.doc, "Observation", obs);
+    free(obs);
+    tu_commit(&e.t);
+    char path[160];
+    snprintf(path, sizeof path, "/fhir/Observation/%s", id);
+    struct rq p = env_req(&e, &e.patient, "GET", path, NULL, NULL);
+    cr_assert_eq(p.status, 200, "another key is served: %ld %s", p.status, p.body);
+    rq_free(&p);
     free(id);
     env_stop(&e);
 }
