@@ -5,14 +5,6 @@
  *   PROPOSAL / VOTE         broadcast, remember as our own message of the
  *                           height (WAL in the store, re-gossiped every
  *                           second), and feed back into our own engine
- *
- * Vote relay: every second, and to a peer that (re)connects, the driver
- * also sends the votes of others the engine says peers may lack
- * (mc_consensus_relay_votes: proofs-of-lock, the current round, the
- * previous round's precommits), so a vote one node received reaches all.
- * Those votes (the proof-of-lock among them) are stored with every
- * signed-state record and replayed after a restart, so a validator that
- * crashes while locked can still justify its lock and round to its peers.
  *   TIMEOUT                 arm a libuv timer that feeds IN_TIMEOUT
  *   GET_VALUE               build a block from the mempool as soon as it
  *                           holds transactions, or an empty block after
@@ -22,6 +14,14 @@
  *   EVIDENCE                gossip it and record it on the ledger
  *   decided                 commit the block with its certificate, then
  *                           start the next height after block_interval_ms
+ *
+ * Vote relay: every second, and to a peer that (re)connects, the driver
+ * also sends the votes of others the engine says peers may lack
+ * (mc_consensus_relay_votes: proofs-of-lock, the current round, the
+ * previous round's precommits), so a vote one node received reaches all.
+ * Those votes (the proof-of-lock among them) are stored with every
+ * signed-state record and replayed after a restart, so a validator that
+ * crashes while locked can still justify its lock and round to its peers.
  *
  * Block sync: every node gossips STATUS (height, hash) each second; a node
  * that sees a peer ahead asks it for the next block, checks its
