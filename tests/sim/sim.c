@@ -102,6 +102,7 @@ struct node {
     /* others' votes kept with every durable record (mc_consensus_relay_votes:
      * the proof-of-lock and what justifies the round), replayed after a
      * restart */
+    bool keep_votes; /* false: the design before relay (sim_config.own_messages_only) */
     uint64_t kept_height;
     uint32_t kept_count;
     struct msg kept[MC_CONSENSUS_RELAY_MAX(NODES_MAX)];
@@ -586,6 +587,7 @@ static int save_hook(void *ctx, const struct mc_consensus_signed_state *st) {
     struct node *nd = ctx;
     nd->durable = *st;
     nd->has_durable = true;
+    if (!nd->keep_votes) return 0;
     struct mc_vote kept[MC_CONSENSUS_RELAY_MAX(NODES_MAX)];
     uint32_t nk = mc_consensus_relay_votes(nd->eng, kept, MC_CONSENSUS_RELAY_MAX(NODES_MAX));
     nd->kept_height = st->height;
@@ -892,6 +894,8 @@ void sim_replay_command(char *buf, size_t size, const struct sim_config *cfg) {
         n += snprintf(buf + n, size - (size_t)n, " --weighted %d", cfg->weighted);
     if (cfg->too_many_byzantine && (size_t)n < size)
         n += snprintf(buf + n, size - (size_t)n, " --too-many-byzantine");
+    if (cfg->own_messages_only && (size_t)n < size)
+        n += snprintf(buf + n, size - (size_t)n, " --own-messages-only");
     if ((size_t)n < size) snprintf(buf + n, size - (size_t)n, " --trace /dev/stdout");
 }
 
@@ -956,6 +960,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
         snprintf(name, sizeof name, "val%u", i);
         uint64_t power = weighted ? 1 + rng_below(&s->rng, 4) : 1;
         if (mc_valset_add(&s->vs, &s->keys[i].pk, power, name) != 0) abort();
+        s->nodes[i].keep_votes = !cfg->own_messages_only;
         s->nodes[i].eng = calloc(1, sizeof *s->nodes[i].eng);
         s->nodes[i].commits = calloc(HEIGHTS_MAX, sizeof *s->nodes[i].commits);
         if (!s->nodes[i].eng || !s->nodes[i].commits) {
@@ -1056,8 +1061,10 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
                     /* and the votes of others we hold that peers may lack:
                      * proofs-of-lock and the current round (consensus.h) */
                     struct mc_vote relay[MC_CONSENSUS_RELAY_MAX(NODES_MAX)];
-                    uint32_t nr = mc_consensus_relay_votes(nd->eng, relay,
-                                                           MC_CONSENSUS_RELAY_MAX(NODES_MAX));
+                    uint32_t nr = nd->keep_votes
+                                      ? mc_consensus_relay_votes(nd->eng, relay,
+                                                                 MC_CONSENSUS_RELAY_MAX(NODES_MAX))
+                                      : mc_consensus_pol_votes(nd->eng, relay, NODES_MAX);
                     for (uint32_t k = 0; k < nr; k++) {
                         struct msg m;
                         msg_from_vote(&m, &relay[k]);
