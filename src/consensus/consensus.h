@@ -50,12 +50,14 @@
  * a different message at the same one (it re-emits an identical one). If
  * save fails the engine halts signing (returns MC_ERR_IO) and stays halted.
  *
- * Proof-of-lock persistence (liveness after a restart). The record's lock
- * and valid value are justified by 2/3+ prevotes received from others; the
- * engine cannot re-derive them, and a peer that never saw them cannot
- * accept a re-proposal of the valid value (L28) without them. save() may
- * call mc_consensus_pol_votes() on the engine (it already holds the
- * record's lock and valid value) and should store those votes in the same
+ * Persisting others' votes (liveness after a restart). The record's lock
+ * and valid value are justified by 2/3+ prevotes received from others, and
+ * its round by the votes that moved the engine there; the engine cannot
+ * re-derive them, and a peer that never saw them cannot accept a
+ * re-proposal of the valid value (L28) or follow to that round without
+ * them. save() may call mc_consensus_relay_votes() on the engine (it
+ * already holds the record's round, lock and valid value; the result
+ * includes the proof-of-lock) and should store those votes in the same
  * durable write. After a restart, feed them back as MC_CONSENSUS_IN_VOTE
  * right after mc_consensus_start(), together with the node's own messages
  * of the height, and keep gossiping mc_consensus_relay_votes(). Without

@@ -5,14 +5,6 @@
  *   PROPOSAL / VOTE         broadcast, remember as our own message of the
  *                           height (WAL in the store, re-gossiped every
  *                           second), and feed back into our own engine
- *
- * Vote relay: every second, and to a peer that (re)connects, the driver
- * also sends the votes of others the engine says peers may lack
- * (mc_consensus_relay_votes: proofs-of-lock, the current round, the
- * previous round's precommits), so a vote one node received reaches all.
- * The proof-of-lock behind our lock is stored with every signed-state
- * record and replayed after a restart, so a validator that crashes while
- * locked can still justify its lock to its peers.
  *   TIMEOUT                 arm a libuv timer that feeds IN_TIMEOUT
  *   GET_VALUE               build a block from the mempool as soon as it
  *                           holds transactions, or an empty block after
@@ -22,6 +14,14 @@
  *   EVIDENCE                gossip it and record it on the ledger
  *   decided                 commit the block with its certificate, then
  *                           start the next height after block_interval_ms
+ *
+ * Vote relay: every second, and to a peer that (re)connects, the driver
+ * also sends the votes of others the engine says peers may lack
+ * (mc_consensus_relay_votes: proofs-of-lock, the current round, the
+ * previous round's precommits), so a vote one node received reaches all.
+ * Those votes (the proof-of-lock among them) are stored with every
+ * signed-state record and replayed after a restart, so a validator that
+ * crashes while locked can still justify its lock and round to its peers.
  *
  * Block sync: every node gossips STATUS (height, hash) each second; a node
  * that sees a peer ahead asks it for the next block, checks its
@@ -156,19 +156,26 @@ static void own_add(struct mc_node *n, const struct mc_buf *msg) {
     mc_buf_append(b, msg->data, msg->len);
 }
 
-/* The prevotes behind our valid value (the proof-of-lock), as stored
- * beside the signed state: | u64 height | (u32 len | wire vote)* |. */
-static void pol_encode(struct mc_node *n, struct mc_buf *b) {
-    struct mc_vote pol[MC_VALIDATORS_MAX];
-    uint32_t k = mc_consensus_pol_votes(n->drv->cs, pol, MC_VALIDATORS_MAX);
+/* The votes of others that justify our lock and round (the relay set,
+ * proof-of-lock included), as stored beside the signed state:
+ * | u64 height | (u32 len | wire vote)* |. */
+static void kept_encode(struct mc_node *n, struct mc_buf *b) {
+    uint32_t max = MC_CONSENSUS_RELAY_MAX(n->genesis.valset.count);
+    struct mc_vote *kept = malloc((max ? max : 1) * sizeof *kept);
+    if (!kept) {
+        b->err = MC_ERR_NOMEM; /* the save fails: nothing is signed */
+        return;
+    }
+    uint32_t k = mc_consensus_relay_votes(n->drv->cs, kept, max);
     mc_enc_u64(b, cur_height(n));
     for (uint32_t i = 0; i < k; i++) {
         struct mc_buf w;
         mc_buf_init(&w, 0);
-        mc_wire_encode_vote(&w, &pol[i]);
+        mc_wire_encode_vote(&w, &kept[i]);
         mc_enc_bytes32(b, w.data, w.len);
         mc_buf_deinit(&w);
     }
+    free(kept);
 }
 
 /* Sends the votes of others peers may lack (consensus.h) to one peer, or
@@ -570,13 +577,13 @@ static int save_signed(void *ctx, const struct mc_consensus_signed_state *s) {
             mc_buf_deinit(&w);
         }
     }
-    struct mc_buf b, own, pol;
+    struct mc_buf b, own, kept;
     mc_buf_init(&b, 0);
     mc_buf_init(&own, 0);
-    mc_buf_init(&pol, 0);
+    mc_buf_init(&kept, 0);
     mc_consensus_signed_state_encode(&b, s);
     own_encode(n, &own);
-    pol_encode(n, &pol);
+    kept_encode(n, &kept);
     struct mc_buf val;
     mc_buf_init(&val, 0);
     struct mc_driver *d = n->drv;
@@ -587,19 +594,19 @@ static int save_signed(void *ctx, const struct mc_consensus_signed_state *s) {
         mc_enc_bytes32(&val, vs->c.header_bytes.data, vs->c.header_bytes.len);
         mc_enc_bytes32(&val, vs->c.body_bytes.data, vs->c.body_bytes.len);
     }
-    int rc = b.err ? b.err : own.err ? own.err : pol.err ? pol.err : val.err;
+    int rc = b.err ? b.err : own.err ? own.err : kept.err ? kept.err : val.err;
     if (!rc) rc = mc_store_begin(n->store);
     if (!rc) {
         rc = mc_store_meta_put(n->store, "consensus_signed", b.data, b.len);
         if (!rc) rc = mc_store_meta_put(n->store, "consensus_own", own.data, own.len);
-        if (!rc) rc = mc_store_meta_put(n->store, "consensus_pol", pol.data, pol.len);
+        if (!rc) rc = mc_store_meta_put(n->store, "consensus_votes", kept.data, kept.len);
         if (!rc && val.len) rc = mc_store_meta_put(n->store, "consensus_value", val.data, val.len);
         if (!rc) rc = mc_store_commit(n->store);
         else mc_store_rollback(n->store);
     }
     mc_buf_deinit(&b);
     mc_buf_deinit(&own);
-    mc_buf_deinit(&pol);
+    mc_buf_deinit(&kept);
     mc_buf_deinit(&val);
     return rc;
 }
@@ -742,22 +749,24 @@ int mc_driver_start(struct mc_node *n) {
                                       d->own_count, (unsigned long long)cur_height(n));
     }
     mc_buf_deinit(&b);
-    /* and the proof-of-lock stored with the record: the engine holds the
-     * prevotes behind its restored lock again and relays them */
+    /* and the votes of others stored with the record: the engine holds the
+     * prevotes behind its restored lock, and what justified its round,
+     * again and relays them */
     mc_buf_init(&b, 0);
-    if (mc_store_meta_get(n->store, "consensus_pol", &b) == 0) {
+    if (mc_store_meta_get(n->store, "consensus_votes", &b) == 0) {
         struct mc_dec dec;
         mc_dec_init(&dec, b.data, b.len);
         uint64_t h = mc_dec_u64(&dec);
         uint32_t k = 0;
-        while (!dec.err && h == cur_height(n) && dec.pos < dec.len && k < MC_VALIDATORS_MAX) {
+        uint32_t max = MC_CONSENSUS_RELAY_MAX(n->genesis.valset.count);
+        while (!dec.err && h == cur_height(n) && dec.pos < dec.len && k < max) {
             size_t len;
             const uint8_t *p = mc_dec_bytes32(&dec, &len, MC_NET_MESSAGE_MAX);
             if (!p) break;
             handle_wire(n, NULL, p, len, false);
             k++;
         }
-        if (k) mc_log_info("driver", "replayed %u prevotes behind our lock at height %llu", k,
+        if (k) mc_log_info("driver", "replayed %u kept votes of others at height %llu", k,
                            (unsigned long long)cur_height(n));
     }
     mc_buf_deinit(&b);

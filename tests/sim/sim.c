@@ -99,11 +99,13 @@ struct node {
      * durable too, re-gossiped after a restart */
     uint32_t sent_count;
     struct msg sent[SENT_MAX];
-    /* the proof-of-lock (others' prevotes behind the durable valid value),
-     * written with every durable record and replayed after a restart */
-    uint64_t pol_height;
-    uint32_t pol_count;
-    struct msg pol[NODES_MAX];
+    /* others' votes kept with every durable record (mc_consensus_relay_votes:
+     * the proof-of-lock and what justifies the round), replayed after a
+     * restart */
+    bool keep_votes; /* false: the design before relay (sim_config.own_messages_only) */
+    uint64_t kept_height;
+    uint32_t kept_count;
+    struct msg kept[MC_CONSENSUS_RELAY_MAX(NODES_MAX)];
     /* volatile */
     uint64_t last_commit_reply[NODES_MAX];
     uint64_t last_behind_request[NODES_MAX];
@@ -580,16 +582,17 @@ static void byz_on_proposal(struct sim *s, uint16_t who, const struct mc_proposa
 static void handle_output(struct sim *s, uint16_t who, struct mc_consensus_output *out);
 
 /* The durable write before a signature: the record and, in the same
- * write, the prevotes that justify its valid value (consensus.h). */
+ * write, the votes of others that justify its lock and round (consensus.h). */
 static int save_hook(void *ctx, const struct mc_consensus_signed_state *st) {
     struct node *nd = ctx;
     nd->durable = *st;
     nd->has_durable = true;
-    struct mc_vote pol[NODES_MAX];
-    uint32_t np = mc_consensus_pol_votes(nd->eng, pol, NODES_MAX);
-    nd->pol_height = st->height;
-    nd->pol_count = np;
-    for (uint32_t k = 0; k < np; k++) msg_from_vote(&nd->pol[k], &pol[k]);
+    if (!nd->keep_votes) return 0;
+    struct mc_vote kept[MC_CONSENSUS_RELAY_MAX(NODES_MAX)];
+    uint32_t nk = mc_consensus_relay_votes(nd->eng, kept, MC_CONSENSUS_RELAY_MAX(NODES_MAX));
+    nd->kept_height = st->height;
+    nd->kept_count = nk;
+    for (uint32_t k = 0; k < nk; k++) msg_from_vote(&nd->kept[k], &kept[k]);
     return 0;
 }
 
@@ -622,14 +625,14 @@ static void node_start(struct sim *s, uint16_t who) {
     if (mc_consensus_start(nd->eng, &s->out) != 0) violation(s, "node %u failed to start", who);
     handle_output(s, who, &s->out);
     /* WAL replay: our own messages of this height go back into the engine,
-     * so its tallies count what we signed before the crash, and so does the
-     * persisted proof-of-lock, so the lock can be justified to peers again. */
+     * so its tallies count what we signed before the crash, and so do the
+     * kept votes of others, so the lock and round can be justified again. */
     uint32_t replay = nd->sent_count;
-    if (nd->pol_height == nd->decided_count + 1) replay += nd->pol_count;
+    if (nd->kept_height == nd->decided_count + 1) replay += nd->kept_count;
     for (uint32_t k = 0; k < replay && !s->stop; k++) {
         struct mc_consensus_input in;
         memset(&in, 0, sizeof in);
-        const struct msg *m = k < nd->sent_count ? &nd->sent[k] : &nd->pol[k - nd->sent_count];
+        const struct msg *m = k < nd->sent_count ? &nd->sent[k] : &nd->kept[k - nd->sent_count];
         if (m->kind == MSG_VOTE) {
             in.kind = MC_CONSENSUS_IN_VOTE;
             if (mc_vote_decode(&in.u.vote, m->wire, m->len) != 0) abort();
@@ -891,6 +894,8 @@ void sim_replay_command(char *buf, size_t size, const struct sim_config *cfg) {
         n += snprintf(buf + n, size - (size_t)n, " --weighted %d", cfg->weighted);
     if (cfg->too_many_byzantine && (size_t)n < size)
         n += snprintf(buf + n, size - (size_t)n, " --too-many-byzantine");
+    if (cfg->own_messages_only && (size_t)n < size)
+        n += snprintf(buf + n, size - (size_t)n, " --own-messages-only");
     if ((size_t)n < size) snprintf(buf + n, size - (size_t)n, " --trace /dev/stdout");
 }
 
@@ -955,6 +960,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
         snprintf(name, sizeof name, "val%u", i);
         uint64_t power = weighted ? 1 + rng_below(&s->rng, 4) : 1;
         if (mc_valset_add(&s->vs, &s->keys[i].pk, power, name) != 0) abort();
+        s->nodes[i].keep_votes = !cfg->own_messages_only;
         s->nodes[i].eng = calloc(1, sizeof *s->nodes[i].eng);
         s->nodes[i].commits = calloc(HEIGHTS_MAX, sizeof *s->nodes[i].commits);
         if (!s->nodes[i].eng || !s->nodes[i].commits) {
@@ -1055,8 +1061,10 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
                     /* and the votes of others we hold that peers may lack:
                      * proofs-of-lock and the current round (consensus.h) */
                     struct mc_vote relay[MC_CONSENSUS_RELAY_MAX(NODES_MAX)];
-                    uint32_t nr = mc_consensus_relay_votes(nd->eng, relay,
-                                                           MC_CONSENSUS_RELAY_MAX(NODES_MAX));
+                    uint32_t nr = nd->keep_votes
+                                      ? mc_consensus_relay_votes(nd->eng, relay,
+                                                                 MC_CONSENSUS_RELAY_MAX(NODES_MAX))
+                                      : mc_consensus_pol_votes(nd->eng, relay, NODES_MAX);
                     for (uint32_t k = 0; k < nr; k++) {
                         struct msg m;
                         msg_from_vote(&m, &relay[k]);

@@ -44,6 +44,10 @@ struct sim_config {
     int mix;              /* -1 = derive from the seed */
     int weighted;         /* -1 = derive, 0 = equal power, 1 = random powers */
     bool too_many_byzantine; /* let 1/3+ of the power be Byzantine (must fail) */
+    /* the node design before vote relay: a node keeps and re-gossips only
+     * its own messages and its valid value's proof-of-lock, keeps no votes
+     * of others with its record (must stall on the regression seeds) */
+    bool own_messages_only;
     uint32_t heights_after;  /* heights to decide after the faults; 0 = 3 */
     uint64_t fault_ms;       /* length of the fault period; 0 = derive */
     uint64_t liveness_ms;    /* bound after the faults; 0 = 120 s */
