@@ -6,6 +6,8 @@
  * evaluate() runs the rules in a fixed order until none fires. */
 #include "consensus/consensus.h"
 
+#include "base/assert.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +19,7 @@ enum { VALIDITY_UNKNOWN = 0, VALIDITY_ASKED = 1, VALIDITY_VALID = 2, VALIDITY_IN
 
 void mc_consensus_config_default(struct mc_consensus_config *cfg, const char *chain_id) {
     memset(cfg, 0, sizeof *cfg);
-    if (strlen(chain_id) > MC_CHAIN_ID_MAX) abort();
+    MC_ASSERT(strlen(chain_id) <= MC_CHAIN_ID_MAX);
     memcpy(cfg->chain_id, chain_id, strlen(chain_id));
     cfg->propose_timeout_ms = 3000;
     cfg->propose_timeout_delta_ms = 500;
@@ -41,7 +43,7 @@ uint64_t mc_consensus_timeout_ms(const struct mc_consensus_config *cfg, uint8_t 
         base = cfg->precommit_timeout_ms, delta = cfg->precommit_timeout_delta_ms;
         break;
     default:
-        abort(); /* misuse */
+        MC_ASSERT(!"a timeout kind the engine does not have"); /* misuse */
     }
     /* round <= 2^24 and delta < 2^32: exact in 64 bits. */
     return base + (uint64_t)round * delta;
@@ -133,8 +135,8 @@ static uint16_t proposer_from(const int64_t *base, const struct mc_valset *vs, u
 }
 
 uint16_t mc_consensus_proposer(const struct mc_valset *vs, uint64_t height, uint32_t round) {
-    if (vs->count == 0 || vs->total_power == 0 || vs->total_power > MC_CONSENSUS_POWER_MAX)
-        abort(); /* misuse */
+    /* misuse: an empty or oversized validator set */
+    MC_ASSERT(vs->count != 0 && vs->total_power != 0 && vs->total_power <= MC_CONSENSUS_POWER_MAX);
     int64_t prio[MC_VALIDATORS_MAX];
     prio_at_height(prio, vs, height);
     return proposer_from(prio, vs, round);
@@ -241,7 +243,7 @@ static void mark_seen(struct mc_consensus *c, struct mc_consensus_round *s, uint
 /* ---- outputs ------------------------------------------------------------ */
 
 static struct mc_consensus_action *push(struct mc_consensus_output *out, int kind) {
-    if (out->count >= MC_CONSENSUS_ACTIONS_MAX) abort(); /* broken bound: a bug */
+    MC_ASSERT(out->count < MC_CONSENSUS_ACTIONS_MAX); /* the actions bound holds */
     struct mc_consensus_action *a = &out->actions[out->count++];
     memset(a, 0, sizeof *a);
     a->kind = kind;
@@ -356,7 +358,8 @@ static int add_vote(struct mc_consensus *c, struct mc_consensus_output *out,
                 struct mc_vote first;
                 vote_from_entry(&first, c, v->type, v->round, v->validator, &e->first);
                 struct mc_consensus_action *a = push(out, MC_CONSENSUS_OUT_EVIDENCE);
-                if (mc_evidence_init(&a->u.evidence, &first, v) != 0) abort(); /* they conflict */
+                int erc = mc_evidence_init(&a->u.evidence, &first, v);
+                MC_ASSERT(erc == 0); /* they conflict */
                 e->equivocated = true;
                 c->stats.evidence_emitted++;
             }
@@ -480,7 +483,7 @@ static int cast_proposal(struct mc_consensus *c, struct mc_consensus_output *out
                           sizeof m);
     if (rc <= 0) return rc;
     struct mc_consensus_round *s = slot_get(c, c->round);
-    if (!s) abort(); /* the current round always has a slot */
+    MC_ASSERT(s != NULL); /* the current round always has a slot */
     if (!s->has_proposal) store_proposal(c, out, s, &p, VALIDITY_VALID);
     push(out, MC_CONSENSUS_OUT_PROPOSAL)->u.proposal = p;
     return 0;
@@ -491,7 +494,7 @@ static int start_round(struct mc_consensus *c, struct mc_consensus_output *out, 
     c->round = round;
     c->step = MC_CONSENSUS_STEP_PROPOSE;
     c->awaiting_value = false;
-    if (!slot_get(c, round)) abort(); /* protected, so always available */
+    MC_ASSERT(slot_get(c, round) != NULL); /* protected, so always available */
     int rc = 0;
     if (c->self >= 0 && proposer_of(c, round) == (uint16_t)c->self) {
         if (c->has_valid) {
@@ -528,7 +531,8 @@ static bool rule_decide(struct mc_consensus *c, struct mc_consensus_output *out)
             if (!e) continue;
             struct mc_vote vote;
             vote_from_entry(&vote, c, MC_VOTE_PRECOMMIT, s->round, (uint16_t)v, e);
-            if (mc_commit_add(&out->commit, &vote) != 0) abort();
+            int crc = mc_commit_add(&out->commit, &vote);
+            MC_ASSERT(crc == 0);
         }
         out->decided = true;
         c->decided = true;
@@ -657,7 +661,8 @@ static int evaluate(struct mc_consensus *c, struct mc_consensus_output *out) {
         if (rule_timeout_precommit(c, out)) continue;
         return err;
     }
-    abort(); /* the cascade bound is an invariant */
+    MC_ASSERT(!"the rule cascade ended within its bound"); /* an invariant */
+    return MC_ERR_STATE;
 }
 
 /* ---- timeouts (L57-L66) --------------------------------------------------- */

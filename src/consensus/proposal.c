@@ -1,6 +1,8 @@
 /* Proposal encoding and signatures (layout in proposal.h). */
 #include "consensus/proposal.h"
 
+#include "base/assert.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +11,7 @@ static void put_be(uint8_t *out, uint64_t v, int bytes) {
 }
 
 void mc_proposal_signed_bytes(uint8_t out[MC_PROPOSAL_SIGNED_BYTES], const struct mc_proposal *p) {
-    if (!p->has_pol_round && p->pol_round != 0) abort(); /* misuse: non-canonical */
+    MC_ASSERT(p->has_pol_round || p->pol_round == 0); /* misuse: non-canonical */
     size_t n = 0;
     put_be(out + n, p->height, 8);
     n += 8;
@@ -22,7 +24,7 @@ void mc_proposal_signed_bytes(uint8_t out[MC_PROPOSAL_SIGNED_BYTES], const struc
     n += MC_HASH_BYTES;
     put_be(out + n, p->proposer, 2);
     n += 2;
-    if (n != MC_PROPOSAL_SIGNED_BYTES) abort();
+    MC_ASSERT(n == MC_PROPOSAL_SIGNED_BYTES);
 }
 
 void mc_proposal_sign(struct mc_proposal *p, const struct mc_keypair *kp, const char *chain_id) {
