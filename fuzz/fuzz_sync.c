@@ -50,7 +50,7 @@ static struct mc_chain_head head;
 
 static void chain_open(void) {
     if (mc_store_open(&store, ":memory:", false) != 0) abort();
-    if (mc_app_open(&app, store, &genesis) != 0) abort();
+    if (mc_blockexec_app_open(&app, store, &genesis) != 0) abort();
     if (mc_blockexec_head_load(&head, store, &genesis) != 0) abort();
 }
 
