@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char detail[512];
 
@@ -42,10 +43,15 @@ const char *mc_strerror(int err) {
 }
 
 int mc_err_set(int err, const char *fmt, ...) {
+    /* Formatted apart, then copied: callers often wrap the detail they are
+     * given ("certificate: %s", mc_err_detail()), and formatting a buffer
+     * into itself is undefined. */
+    char next[sizeof detail];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    vsnprintf(next, sizeof next, fmt, ap);
     va_end(ap);
+    memcpy(detail, next, sizeof detail);
     return err;
 }
 

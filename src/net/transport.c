@@ -299,9 +299,20 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
             mc_buf_deinit(&wire);
         }
     }
-    if (c->state != C_CLOSING && n > 0) {
-        if (mc_frame_reader_feed(&c->reader, p, n) != 0) conn_close(c, "peer sent more than allowed");
-        else if (c->state != C_HELLO) on_frames(c);
+    /* Before AUTH the reader holds at most the pre-authentication bound; a
+     * peer's first messages may arrive in the same read as its AUTH, so the
+     * bytes go in no faster than the reader has room, and the AUTH is
+     * opened (which lifts the bound) before the rest is fed. */
+    while (c->state != C_CLOSING && c->state != C_HELLO && n > 0) {
+        size_t room = c->reader.in.max > c->reader.in.len ? c->reader.in.max - c->reader.in.len : 0;
+        size_t take = c->state == C_AUTH && n > room ? room : n;
+        if (take == 0 || mc_frame_reader_feed(&c->reader, p, take) != 0) {
+            conn_close(c, "peer sent more than allowed");
+            break;
+        }
+        p += take;
+        n -= take;
+        on_frames(c);
     }
     free(buf->base);
 }
