@@ -21,6 +21,10 @@ void mc__reply_node_error(struct mc__api_response *res, int err, const char *wha
     else mc__api_fail(res, 0, err, "%s", what);
 }
 
+unsigned mc__reply_query_status(int err) {
+    return err == MC_ERR_NOMEM || err == MC_ERR_FULL ? 503 : 500;
+}
+
 void mc__reply_ok(struct mc__api_response *res, unsigned status, json_t *body) {
     json_decref(res->body);
     res->status = status;

@@ -17,6 +17,10 @@
 /* An error returned by the node: its detail is this thread's message,
  * else what. */
 void mc__reply_node_error(struct mc__api_response *res, int err, const char *what);
+/* HTTP status for a node query that failed (mc_node_query's result): the
+ * node could not answer, so 503 when it ran out of room, else 500; never
+ * a 4xx, which would blame the request. */
+unsigned mc__reply_query_status(int err);
 /* Replaces res's body (owned) and status. */
 void mc__reply_ok(struct mc__api_response *res, unsigned status, json_t *body);
 /* Sets key on an object, dropping the whole object (NULL) if that fails. */

@@ -13,6 +13,7 @@
 #include "api/fhir_reply.h"
 #include "api/gate.h"
 #include "api/records_view.h"
+#include "api/reply.h"
 #include "app/identity.h"
 #include "app/records.h"
 #include "base/hex.h"
@@ -237,18 +238,26 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
     }
     json_t *b = mc__fhir_reply_bundle("searchset");
     struct mc_access_decision view;
+    int qrc;
     if (audit) {
         qa.requester = &s.v.key;
         qa.bundle = b;
-        (void)mc_node_query(node, q_audit, &qa);
+        qrc = mc_node_query(node, q_audit, &qa);
         view = qa.view;
     } else {
         struct q_consent qc = {.patient = &patient, .requester = &s.v.key, .bundle = b,
                                .now_ms = mc__records_view_block_time_ms(node)};
-        (void)mc_node_query(node, q_consent, &qc);
+        qrc = mc_node_query(node, q_consent, &qc);
         view = qc.view;
     }
     a.outcome = MC_OUTCOME_REFUSED;
+    if (qrc) {
+        json_decref(b);
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, true, qrc, "the node could not run the query");
+        mc__gate_release(&s);
+        return;
+    }
     if (!view.allowed) {
         json_decref(b);
         a.status = (uint16_t)view.status;

@@ -20,6 +20,7 @@
 #include "api/fhir_reply.h"
 #include "api/gate.h"
 #include "api/records_view.h"
+#include "api/reply.h"
 #include "app/identity.h"
 #include "app/records.h"
 #include "base/hex.h"
@@ -35,7 +36,7 @@ static void fhir_read(struct mc_node *node, const struct mc__records_view_path *
                          .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
                          .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
                          .skip_policy = s.rc != 0};
-    (void)mc_node_query(node, mc__records_view_query_read, &r);
+    int qrc = mc_node_query(node, mc__records_view_query_read, &r);
     uint8_t action = fp->version ? MC_ACTION_VREAD : MC_ACTION_READ;
     struct mc__gate_access a = {.patient = r.rc == 0 || r.head.versions ? &r.head.patient : NULL,
                            .id = fp->id, .version = fp->version, .action = action,
@@ -45,6 +46,11 @@ static void fhir_read(struct mc_node *node, const struct mc__records_view_path *
         goto out;
     }
     a.outcome = MC_OUTCOME_REFUSED;
+    if (qrc) {
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, true, qrc, "the node could not run the query");
+        goto out;
+    }
     if (r.rc || mc_records_type_from_name(fp->type) != r.head.type) {
         a.status = 404;
         mc__gate_refuse_access(node, res, &s, &a, true, MC_ERR_NOT_FOUND, "no such record");
@@ -171,7 +177,7 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
                          .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
                          .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
                          .skip_policy = s.rc != 0};
-    (void)mc_node_query(node, mc__records_view_query_read, &r);
+    int qrc = mc_node_query(node, mc__records_view_query_read, &r);
     bool found = r.rc == 0 && (!type[0] || mc_records_type_from_name(type) == r.head.type);
     struct mc__gate_access a = {.patient = found ? &r.head.patient : NULL, .id = id, .version = version,
                            .action = by_id ? MC_ACTION_READ : MC_ACTION_SEARCH, .purpose = r.purpose,
@@ -182,6 +188,11 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
         goto out;
     }
     a.outcome = MC_OUTCOME_REFUSED;
+    if (qrc) {
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, true, qrc, "the node could not run the query");
+        goto out;
+    }
     if (!found && by_id) {
         a.status = 404;
         mc__gate_refuse_access(node, res, &s, &a, true, MC_ERR_NOT_FOUND, "no such Provenance");
@@ -194,7 +205,12 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
         goto out;
     }
     struct mc__records_view_provenance q = {.id = id, .version = version, .list = json_array()};
-    if (found) (void)mc_node_query(node, mc__records_view_query_provenance, &q);
+    if (found && (qrc = mc_node_query(node, mc__records_view_query_provenance, &q))) {
+        json_decref(q.list);
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, true, qrc, "the node could not run the query");
+        goto out;
+    }
     if (by_id && (q.rc || json_array_size(q.list) != 1)) {
         json_decref(q.list);
         a.status = 404;
@@ -250,8 +266,13 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
         mc__gate_release(&s);
         return;
     }
-    (void)mc_node_query(node, q_list, &q);
+    int qrc = mc_node_query(node, q_list, &q);
     a.outcome = MC_OUTCOME_REFUSED;
+    if (qrc) {
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, true, qrc, "the node could not run the query");
+        goto out;
+    }
     if (export && memcmp(s.v.key.b, patient->b, 32) != 0) {
         a.status = 403;
         mc__gate_refuse_access(node, res, &s, &a, true, MC_ERR_FORBIDDEN, "only the patient exports their records");
@@ -260,11 +281,13 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
     json_t *b = mc__fhir_reply_bundle("searchset");
     size_t allowed = 0;
     uint64_t now = mc__records_view_block_time_ms(node);
-    for (size_t i = 0; i < q.c.n; i++) {
+    /* A query that fails fails the whole answer: a partial bundle would
+     * read as the patient's complete records. */
+    for (size_t i = 0; i < q.c.n && !qrc; i++) {
         struct mc__records_view_read r = {.id = q.c.ids[i], .requester = &s.v.key, .purpose = a.purpose,
                              .btg = mc__gate_header(req, "x-break-glass-reason"), .now_ms = now,
                              .node_key = mc_vault_public_key(mc_node_vault(node))};
-        (void)mc_node_query(node, mc__records_view_query_read, &r);
+        if ((qrc = mc_node_query(node, mc__records_view_query_read, &r))) break;
         if (r.rc || !r.d.allowed) continue;
         if (r.d.break_glass) a.purpose = MC_PURPOSE_BTG;
         else if (!a.purpose) a.purpose = r.d.purpose;
@@ -277,8 +300,8 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
                 allowed++;
                 if (export) {
                     struct mc__records_view_provenance qp = {.id = r.id, .list = json_array()};
-                    (void)mc_node_query(node, mc__records_view_query_provenance, &qp);
-                    for (size_t k = 0; k < json_array_size(qp.list); k++) {
+                    qrc = mc_node_query(node, mc__records_view_query_provenance, &qp);
+                    for (size_t k = 0; !qrc && k < json_array_size(qp.list); k++) {
                         json_t *p = json_array_get(qp.list, k);
                         mc__fhir_reply_bundle_add(b, json_incref(p), "Provenance",
                                         json_string_value(json_object_get(p, "id")), "include");
@@ -289,6 +312,12 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
         }
         sodium_memzero(plain.data, plain.cap);
         mc_buf_deinit(&plain);
+    }
+    if (qrc) {
+        json_decref(b);
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, true, qrc, "the node could not run the query");
+        goto out;
     }
     char why[160];
     snprintf(why, sizeof why, "%zu of %zu matching records served", allowed, q.c.n);

@@ -21,6 +21,7 @@
 #include "api/fhir_reply.h"
 #include "api/gate.h"
 #include "api/records_view.h"
+#include "api/reply.h"
 #include "app/identity.h"
 #include "app/records.h"
 #include "base/hex.h"
@@ -147,9 +148,14 @@ static int authorise(struct mc_node *node, struct mc__api_response *res, const s
                      struct q_author *q) {
     *q = (struct q_author){.author = &s->v.key, .patient = patient,
                            .node_key = mc_vault_public_key(mc_node_vault(node)), .amend_id = amend_id};
-    (void)mc_node_query(node, q_author, q);
+    int qrc = mc_node_query(node, q_author, q);
     a->patient = patient;
     a->outcome = MC_OUTCOME_REFUSED;
+    if (qrc) {
+        a->status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, s, a, true, qrc, "the node could not run the query");
+        return qrc;
+    }
     if (!q->rc) return 0;
     if (q->rc == MC_ERR_INVALID) a->status = 422;
     mc__gate_refuse_access(node, res, s, a, true, q->rc, q->why);
@@ -157,18 +163,30 @@ static int authorise(struct mc_node *node, struct mc__api_response *res, const s
 }
 
 /* Resolves a reference that must name the patient: "Patient/<key hex>", or
- * "Patient/<id>" of a Patient record of this patient (stored, or in local). */
-static bool ref_is_patient(struct mc_node *node, const char *ref, const mc_pubkey *patient,
-                           const char *const *local_patient_ids, size_t nlocal) {
-    if (!ref || strncmp(ref, "Patient/", 8) != 0) return false;
+ * "Patient/<id>" of a Patient record of this patient (stored, or in local).
+ * *ok says whether it does; the result is the node query's, non-zero when
+ * the node could not look the reference up (then *ok is false and the
+ * request is not to blame). */
+static int ref_is_patient(struct mc_node *node, const char *ref, const mc_pubkey *patient,
+                          const char *const *local_patient_ids, size_t nlocal, bool *ok) {
+    *ok = false;
+    if (!ref || strncmp(ref, "Patient/", 8) != 0) return 0;
     mc_pubkey k;
-    if (mc_api_parse_pubkey(&k, ref + 8) == 0) return memcmp(k.b, patient->b, 32) == 0;
-    for (size_t i = 0; i < nlocal; i++)
-        if (strcmp(local_patient_ids[i], ref + 8) == 0) return true;
+    if (mc_api_parse_pubkey(&k, ref + 8) == 0) {
+        *ok = memcmp(k.b, patient->b, 32) == 0;
+        return 0;
+    }
+    for (size_t i = 0; i < nlocal; i++) {
+        if (strcmp(local_patient_ids[i], ref + 8) == 0) {
+            *ok = true;
+            return 0;
+        }
+    }
     struct q_author q = {.ref_id = ref + 8};
-    if (!mc_record_id_valid(q.ref_id)) return false;
-    (void)mc_node_query(node, q_author, &q);
-    return q.resolved_ok && memcmp(q.resolved.b, patient->b, 32) == 0;
+    if (!mc_record_id_valid(q.ref_id)) return 0;
+    int qrc = mc_node_query(node, q_author, &q);
+    *ok = !qrc && q.resolved_ok && memcmp(q.resolved.b, patient->b, 32) == 0;
+    return qrc;
 }
 
 static void random_id(char out[33]) {
@@ -204,7 +222,11 @@ static int write_patient(struct mc_node *node, const struct mc__api_request *req
     } else if (nr && type != MC_FHIR_PROVENANCE && strncmp(refs[0], "Patient/", 8) == 0 &&
                mc_record_id_valid(refs[0] + 8)) {
         struct q_author q = {.ref_id = refs[0] + 8};
-        (void)mc_node_query(node, q_author, &q);
+        int qrc = mc_node_query(node, q_author, &q);
+        if (qrc) {
+            mc__fhir_reply_fail(res, mc__reply_query_status(qrc), qrc, "the node could not run the query");
+            return qrc;
+        }
         if (!q.resolved_ok) {
             mc__fhir_reply_fail(res, 422, MC_ERR_INVALID, "the subject does not reference a known patient");
             return MC_ERR_INVALID;
@@ -216,7 +238,13 @@ static int write_patient(struct mc_node *node, const struct mc__api_request *req
     }
     if (type == MC_FHIR_PROVENANCE) return 0; /* targets are checked by the caller */
     for (size_t i = 0; i < nr; i++) {
-        if (!ref_is_patient(node, refs[i], patient, NULL, 0)) {
+        bool ok;
+        int qrc = ref_is_patient(node, refs[i], patient, NULL, 0, &ok);
+        if (qrc) {
+            mc__fhir_reply_fail(res, mc__reply_query_status(qrc), qrc, "the node could not run the query");
+            return qrc;
+        }
+        if (!ok) {
             mc__fhir_reply_fail(res, 422, MC_ERR_INVALID, "%s.%s must reference the record's patient",
                       mc_records_type_name(type), type == MC_FHIR_IMMUNIZATION || type == MC_FHIR_CLAIM ||
                       type == MC_FHIR_EXPLANATION_OF_BENEFIT || type == MC_FHIR_ALLERGY_INTOLERANCE ? "patient" : "subject");
@@ -450,7 +478,11 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
                     ok = strcmp(want, refs[k]) == 0;
                 }
             } else {
-                ok = ref_is_patient(node, refs[k], &patient, patient_ids, npat);
+                int qrc = ref_is_patient(node, refs[k], &patient, patient_ids, npat, &ok);
+                if (qrc) {
+                    mc__fhir_reply_fail(res, mc__reply_query_status(qrc), qrc, "the node could not run the query");
+                    goto out;
+                }
             }
             if (!ok) {
                 mc__fhir_reply_fail(res, 422, MC_ERR_INVALID,
@@ -471,8 +503,12 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
         goto out;
     }
     for (size_t i = 0; i < n; i++) snprintf(qe.ids[i], sizeof qe.ids[i], "%s", recs[i].id);
-    (void)mc_node_query(node, q_exists, &qe);
+    int qrc = mc_node_query(node, q_exists, &qe);
     free(qe.ids);
+    if (qrc) {
+        mc__fhir_reply_fail(res, mc__reply_query_status(qrc), qrc, "the node could not run the query");
+        goto out;
+    }
     if (qe.found) {
         mc__fhir_reply_fail(res, 409, MC_ERR_EXISTS, "Bundle.entry[%zu]: a record with id %s already exists", qe.dup, recs[qe.dup].id);
         goto out;

@@ -14,6 +14,7 @@
 #include "api/fhir_reply.h"
 #include "api/gate.h"
 #include "api/records_view.h"
+#include "api/reply.h"
 #include "app/identity.h"
 #include "app/records.h"
 #include "base/hex.h"
@@ -87,8 +88,16 @@ void mc__api_records_list(struct mc_node *node, const char *param,
     }
     struct q_meta q = {.patient = &patient, .requester = &s.v.key, .list = json_array(),
                        .batches = json_object()};
-    (void)mc_node_query(node, q_meta, &q);
+    int qrc = mc_node_query(node, q_meta, &q);
     a.outcome = MC_OUTCOME_REFUSED;
+    if (qrc) {
+        json_decref(q.list);
+        json_decref(q.batches);
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, false, qrc, "the node could not run the query");
+        mc__gate_release(&s);
+        return;
+    }
     if (!q.view.allowed) {
         json_decref(q.list);
         json_decref(q.batches);
@@ -162,7 +171,14 @@ void mc__api_records_break_glass(struct mc_node *node, const char *param,
         return;
     }
     struct q_bg q = {.requester = &s.v.key, .list = json_array()};
-    (void)mc_node_query(node, q_bg, &q);
+    int qrc = mc_node_query(node, q_bg, &q);
+    if (qrc) {
+        json_decref(q.list);
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, false, qrc, "the node could not run the query");
+        mc__gate_release(&s);
+        return;
+    }
     if (!q.allowed) {
         json_decref(q.list);
         a.status = 403;
@@ -227,7 +243,7 @@ void mc__api_records_sealed(struct mc_node *node, const char *param,
                                .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
                                .now_ms = mc__records_view_block_time_ms(node), .node_key = &s.v.key,
                                .skip_policy = s.rc != 0}};
-    (void)mc_node_query(node, q_sealed, &q);
+    int qrc = mc_node_query(node, q_sealed, &q);
     struct mc__records_view_read *r = &q.r;
     struct mc__gate_access a = {.patient = r->rc == 0 || r->head.versions ? &r->head.patient : NULL,
                            .id = param, .version = (uint32_t)version,
@@ -240,6 +256,11 @@ void mc__api_records_sealed(struct mc_node *node, const char *param,
         goto out;
     }
     a.outcome = MC_OUTCOME_REFUSED;
+    if (qrc) {
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, false, qrc, "the node could not run the query");
+        goto out;
+    }
     if (r->rc) {
         a.status = 404;
         mc__gate_refuse_access(node, res, &s, &a, false, MC_ERR_NOT_FOUND, "no such record");

@@ -38,6 +38,7 @@
 #include "api/fhir.h"
 #include "api/gate.h"
 #include "api/httpsig.h"
+#include "api/reply.h"
 #include "app/identity.h"
 #include "app/records.h"
 #include "app/research.h"
@@ -137,7 +138,8 @@ void mc__api_research_study(struct mc_node *node, const char *param, const struc
         mc__api_fail(res, 503, MC_ERR_NOMEM, "out of memory");
         return;
     }
-    (void)mc_node_query(node, q_study, &q);
+    int qrc = mc_node_query(node, q_study, &q);
+    if (qrc && !q.rc) q.rc = qrc;
     if (q.rc) {
         json_decref(q.queries);
         mc__api_fail(res, 0, q.rc, "%s", mc_err_detail());
@@ -184,7 +186,8 @@ void mc__api_research_verify(struct mc_node *node, const char *param, const stru
         mc__api_fail(res, 503, MC_ERR_NOMEM, "out of memory");
         return;
     }
-    (void)mc_node_query(node, q_verify, &q);
+    int qrc = mc_node_query(node, q_verify, &q);
+    if (qrc && !q.rc) q.rc = qrc;
     if (q.rc) {
         mc__api_fail(res, 0, q.rc, "%s", mc_err_detail());
         free(q.r);
@@ -299,8 +302,12 @@ void mc__api_research_consents(struct mc_node *node, const char *param, const st
     }
     struct q_consents q = {.patient = &patient, .requester = &s.v.key,
                            .bundle = json_pack("{s:s, s:s, s:[]}", "resourceType", "Bundle", "type", "searchset", "entry")};
-    (void)mc_node_query(node, q_consents, &q);
-    if (!q.view.allowed) {
+    int qrc = mc_node_query(node, q_consents, &q);
+    if (qrc) {
+        json_decref(q.bundle);
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, false, qrc, "the node could not run the query");
+    } else if (!q.view.allowed) {
         json_decref(q.bundle);
         a.status = (uint16_t)(q.view.status ? q.view.status : 403);
         mc__gate_refuse_access(node, res, &s, &a, false, MC_ERR_FORBIDDEN, q.view.reason);
@@ -578,7 +585,12 @@ void mc__api_research_dataset(struct mc_node *node, const char *param, const str
         mc__api_fail(res, 503, MC_ERR_NOMEM, "out of memory");
         goto out;
     }
-    (void)mc_node_query(node, q_dataset, &q);
+    int qrc = mc_node_query(node, q_dataset, &q);
+    if (qrc) {
+        mc__gate_refuse_query(node, res, &s, param, MC_OUTCOME_REFUSED, mc__reply_query_status(qrc), qrc,
+                              "the node could not run the query");
+        goto out;
+    }
     if (q.status) {
         mc__gate_refuse_query(node, res, &s, param, MC_OUTCOME_REFUSED, q.status, q.err, q.why);
         goto out;

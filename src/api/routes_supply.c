@@ -20,6 +20,7 @@
 
 #include "api/routes.h"
 
+#include "api/reply.h"
 #include "base/limits.h"
 #include "app/supply.h"
 #include "app/supply_payload.h"
@@ -567,7 +568,11 @@ void mc__api_supply_vrs(struct mc_node *node, const char *param,
         mc__api_fail(res, 401, MC_ERR_BAD_SIGNATURE, "the request signature does not verify");
         return;
     }
-    mc_node_query(node, q_auth, &auth);
+    int qrc = mc_node_query(node, q_auth, &auth);
+    if (qrc) {
+        mc__api_fail(res, mc__reply_query_status(qrc), qrc, "the node could not run the query");
+        return;
+    }
     if (auth.rc == MC_ERR_NOT_FOUND && auth.acc.role == 0) {
         mc__api_fail(res, 401, MC_ERR_UNKNOWN_ACCOUNT, "the requester's key is not enrolled on this ledger");
         return;

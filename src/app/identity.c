@@ -1,6 +1,7 @@
 /* Identity transactions: enroll, revoke, register patient, rotate key.
  *
- * Payloads (canonical, strictly decoded):
+ * Payloads (canonical, strictly decoded by identity_payload.c, their one
+ * decoder):
  *   enroll_member:    | pubkey member | u8 role | str8 name |
  *   revoke_member:    | pubkey member | str8 reason |
  *   register_patient: | pubkey patient | sig64 patient consent |
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/identity_payload.h"
 #include "app/txtypes.h"
 
 static const char *const role_names[] = {NULL, "admin", "clinician", "pharmacist", "researcher",
@@ -216,13 +218,10 @@ static int key_is_free(struct mc_exec *ex, const mc_pubkey *pk) {
     return rc == MC_ERR_NOT_FOUND ? 0 : rc;
 }
 
-static int enroll(struct mc_exec *ex, struct mc_dec *d) {
-    mc_pubkey pk;
-    mc_dec_fixed(d, pk.b, 32);
-    uint8_t role = mc_dec_u8(d);
-    char name[MC_NAME_MAX];
-    mc_dec_str8(d, name, sizeof name);
-    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "enroll_member payload does not decode");
+static int enroll(struct mc_exec *ex, const struct mc_identity_payload *p) {
+    const mc_pubkey pk = p->key;
+    const uint8_t role = p->role;
+    const char *name = p->name;
     struct mc_org org;
     int rc = require_admin(ex, &org);
     if (rc) return rc;
@@ -240,12 +239,8 @@ static int enroll(struct mc_exec *ex, struct mc_dec *d) {
     return mc_identity_put_account(ex->st, &a);
 }
 
-static int revoke(struct mc_exec *ex, struct mc_dec *d) {
-    mc_pubkey pk;
-    mc_dec_fixed(d, pk.b, 32);
-    char reason[256];
-    mc_dec_str8(d, reason, sizeof reason);
-    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "revoke_member payload does not decode");
+static int revoke(struct mc_exec *ex, const struct mc_identity_payload *p) {
+    const mc_pubkey pk = p->key;
     struct mc_org org;
     int rc = require_admin(ex, &org);
     if (rc) return rc;
@@ -263,12 +258,9 @@ static int revoke(struct mc_exec *ex, struct mc_dec *d) {
     return mc_identity_put_account(ex->st, &a);
 }
 
-static int register_patient(struct mc_exec *ex, struct mc_dec *d) {
-    mc_pubkey pk;
-    uint8_t sig[MC_SIG_BYTES];
-    mc_dec_fixed(d, pk.b, 32);
-    mc_dec_fixed(d, sig, sizeof sig);
-    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "register_patient payload does not decode");
+static int register_patient(struct mc_exec *ex, const struct mc_identity_payload *p) {
+    const mc_pubkey pk = p->key;
+    const uint8_t *sig = p->sig;
     struct mc_org org;
     if (ex->sender.org == 0 || mc_identity_get_org(ex->st, ex->sender.org, &org) ||
         !mc_org_is_provider(org.kind) ||
@@ -288,12 +280,9 @@ static int register_patient(struct mc_exec *ex, struct mc_dec *d) {
     return mc_identity_put_account(ex->st, &a);
 }
 
-static int rotate(struct mc_exec *ex, struct mc_dec *d) {
-    mc_pubkey pk;
-    uint8_t sig[MC_SIG_BYTES];
-    mc_dec_fixed(d, pk.b, 32);
-    mc_dec_fixed(d, sig, sizeof sig);
-    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "rotate_key payload does not decode");
+static int rotate(struct mc_exec *ex, const struct mc_identity_payload *p) {
+    const mc_pubkey pk = p->key;
+    const uint8_t *sig = p->sig;
     uint8_t m[64];
     memcpy(m, ex->sender.key.b, 32);
     memcpy(m + 32, pk.b, 32);
@@ -322,13 +311,20 @@ static int rotate(struct mc_exec *ex, struct mc_dec *d) {
 }
 
 int mc_identity_execute(struct mc_exec *ex) {
-    struct mc_dec d;
-    mc_dec_init(&d, ex->tx->payload, ex->tx->payload_len);
-    switch (ex->tx->type) {
-    case MC_TX_ENROLL_MEMBER: return enroll(ex, &d);
-    case MC_TX_REVOKE_MEMBER: return revoke(ex, &d);
-    case MC_TX_REGISTER_PATIENT: return register_patient(ex, &d);
-    case MC_TX_ROTATE_KEY: return rotate(ex, &d);
-    default: return mc_err_set(MC_ERR_INVALID, "not an identity transaction");
+    uint16_t type = ex->tx->type;
+    if (type != MC_TX_ENROLL_MEMBER && type != MC_TX_REVOKE_MEMBER &&
+        type != MC_TX_REGISTER_PATIENT && type != MC_TX_ROTATE_KEY)
+        return mc_err_set(MC_ERR_INVALID, "not an identity transaction");
+    /* The one decoder of these layouts (identity_payload.c). Every payload
+     * decodes whole before any rule is judged, so any structural failure
+     * is the payload's: MC_ERR_MALFORMED, as it always was. */
+    struct mc_identity_payload p;
+    if (mc_identity_payload_decode(&p, type, ex->tx->payload, ex->tx->payload_len))
+        return mc_err_set(MC_ERR_MALFORMED, "%s payload does not decode", mc_txtypes_name(type));
+    switch (type) {
+    case MC_TX_ENROLL_MEMBER: return enroll(ex, &p);
+    case MC_TX_REVOKE_MEMBER: return revoke(ex, &p);
+    case MC_TX_REGISTER_PATIENT: return register_patient(ex, &p);
+    default: return rotate(ex, &p);
     }
 }

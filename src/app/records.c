@@ -5,12 +5,14 @@
 #include "app/records.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <ctype.h>
 #include <string.h>
 
 #include "app/app.h"
 #include "app/identity.h"
+#include "app/records_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 
@@ -667,20 +669,17 @@ bool mc_records_sigbase_names_key(const uint8_t *base, size_t n, const mc_pubkey
     return false;
 }
 
-static int anchor(struct mc_exec *ex, struct mc_dec *d) {
-    mc_pubkey patient, author;
-    uint8_t sig[MC_SIG_BYTES];
+static int anchor(struct mc_exec *ex, const struct mc_records_payload *p, int drc,
+                  const struct mc_records_payload_progress *pr) {
+    const mc_pubkey patient = p->patient, author = p->author;
+    const uint8_t *base = p->base, *sig = p->sig;
+    const size_t base_len = p->base_len;
+    const uint16_t count = p->count;
     struct mc_record_batch batch;
     memset(&batch, 0, sizeof batch);
-    mc_dec_fixed(d, patient.b, 32);
-    mc_dec_fixed(d, author.b, 32);
-    size_t base_len;
-    const uint8_t *base = mc_dec_bytes16(d, &base_len, MC_SIGBASE_MAX);
-    mc_dec_fixed(d, sig, sizeof sig);
-    mc_dec_fixed(d, batch.sealed_patient, MC_SEALED_KEY_BYTES);
-    mc_dec_fixed(d, batch.sealed_node, MC_SEALED_KEY_BYTES);
-    uint16_t count = mc_dec_u16(d);
-    if (d->err) return mc_err_set(MC_ERR_MALFORMED, "record_anchor payload does not decode");
+    memcpy(batch.sealed_patient, p->sealed_patient, MC_SEALED_KEY_BYTES);
+    memcpy(batch.sealed_node, p->sealed_node, MC_SEALED_KEY_BYTES);
+    if (!pr->head) return mc_err_set(MC_ERR_MALFORMED, "record_anchor payload does not decode");
     int rc = require_role(ex, MC_ROLE_NODE, "a record anchor");
     if (rc) return rc;
     if (count == 0 || count > MC_RECORDS_BATCH_MAX)
@@ -710,15 +709,14 @@ static int anchor(struct mc_exec *ex, struct mc_dec *d) {
     batch.has_keys = true;
     batch.live = count;
     for (uint16_t i = 0; i < count; i++) {
-        char id[MC_RECORD_ID_MAX + 1];
-        mc_dec_str8(d, id, sizeof id);
-        uint16_t type = mc_dec_u16(d);
-        uint32_t ver = mc_dec_u32(d);
+        if (i >= pr->items) return mc_err_set(MC_ERR_MALFORMED, "record_anchor entry %u does not decode", i);
+        const struct mc_records_anchor_entry *e = &p->entries[i];
+        const char *id = e->id;
+        const uint16_t type = e->type;
+        const uint32_t ver = e->version;
         struct mc_record_version v = {.batch = ex->tx_id, .author = author, .height = ex->height,
-                                      .time_ms = ex->time_ms};
-        mc_dec_fixed(d, v.ciphertext.b, 32);
-        v.size = mc_dec_u32(d);
-        if (d->err) return mc_err_set(MC_ERR_MALFORMED, "record_anchor entry %u does not decode", i);
+                                      .time_ms = ex->time_ms, .ciphertext = e->ciphertext,
+                                      .size = e->size};
         if (!mc_record_id_valid(id)) return mc_err_set(MC_ERR_INVALID, "record id '%s' is not a FHIR id", id);
         if (!mc_records_type_name(type)) return mc_err_set(MC_ERR_INVALID, "unknown resource type %u", type);
         if (ver == 0) return mc_err_set(MC_ERR_INVALID, "record versions start at 1");
@@ -758,27 +756,19 @@ static int anchor(struct mc_exec *ex, struct mc_dec *d) {
         if ((rc = put_head(ex->st, &h))) return rc;
         if ((rc = put_version(ex->st, id, ver, &v))) return rc;
     }
-    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "record_anchor has trailing bytes");
+    if (drc) return mc_err_set(MC_ERR_MALFORMED, "record_anchor has trailing bytes");
     return put_batch(ex->st, &ex->tx_id, &batch);
 }
 
-static int access(struct mc_exec *ex, struct mc_dec *d) {
-    mc_pubkey patient, requester;
-    char id[MC_RECORD_ID_MAX + 1];
-    char reason[MC_REASON_MAX + 1];
-    mc_dec_fixed(d, patient.b, 32);
-    mc_dec_str8(d, id, sizeof id);
-    uint32_t ver = mc_dec_u32(d);
-    mc_dec_fixed(d, requester.b, 32);
-    uint8_t action = mc_dec_u8(d);
-    uint8_t purpose = mc_dec_u8(d);
-    uint8_t outcome = mc_dec_u8(d);
-    uint16_t status = mc_dec_u16(d);
-    mc_dec_str16(d, reason, sizeof reason);
-    size_t base_len, sig_len;
-    const uint8_t *base = mc_dec_bytes16(d, &base_len, MC_SIGBASE_MAX);
-    const uint8_t *sig = mc_dec_bytes8(d, &sig_len, MC_SIG_BYTES);
-    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "access payload does not decode");
+static int access(struct mc_exec *ex, const struct mc_records_payload *p, int drc) {
+    if (drc) return mc_err_set(MC_ERR_MALFORMED, "access payload does not decode");
+    const mc_pubkey patient = p->patient, requester = p->requester;
+    const char *id = p->id, *reason = p->reason;
+    const uint32_t ver = p->version;
+    const uint8_t action = p->action, purpose = p->purpose, outcome = p->outcome;
+    const uint16_t status = p->status;
+    const uint8_t *base = p->base, *sig = p->sig;
+    const size_t base_len = p->base_len, sig_len = p->sig_len;
     int rc = require_role(ex, MC_ROLE_NODE, "an access entry");
     if (rc) return rc;
     if (action < 1 || action > MC_ACTION_MAX || purpose > MC_PURPOSE_MAX ||
@@ -843,16 +833,17 @@ static int access(struct mc_exec *ex, struct mc_dec *d) {
     return mc_row_put(ex->st, &lk, &lv);
 }
 
-static int grant(struct mc_exec *ex, struct mc_dec *d) {
+static int grant(struct mc_exec *ex, const struct mc_records_payload *p, int drc,
+                 const struct mc_records_payload_progress *pr) {
     struct mc_grant g;
     memset(&g, 0, sizeof g);
-    g.kind = mc_dec_u8(d);
-    mc_dec_fixed(d, g.member.b, 32);
-    g.org = mc_dec_u32(d);
-    g.categories = mc_dec_u8(d);
-    g.expiry_ms = mc_dec_u64(d);
-    uint16_t count = mc_dec_u16(d);
-    if (d->err) return mc_err_set(MC_ERR_MALFORMED, "grant payload does not decode");
+    g.kind = p->kind;
+    g.member = p->member;
+    g.org = p->org;
+    g.categories = p->categories;
+    g.expiry_ms = p->expiry_ms;
+    const uint16_t count = p->count;
+    if (!pr->head) return mc_err_set(MC_ERR_MALFORMED, "grant payload does not decode");
     int rc = require_role(ex, MC_ROLE_PATIENT, "a grant");
     if (rc) return rc;
     if (g.categories == 0) return mc_err_set(MC_ERR_INVALID, "a grant names at least one category");
@@ -875,14 +866,11 @@ static int grant(struct mc_exec *ex, struct mc_dec *d) {
     }
     if (count > MC_GRANT_TX_KEYS_MAX) return mc_err_set(MC_ERR_TOO_LARGE, "too many sealed keys");
     for (uint16_t i = 0; i < count; i++) {
-        char id[MC_RECORD_ID_MAX + 1];
-        mc_dec_str8(d, id, sizeof id);
-        uint32_t ver = mc_dec_u32(d);
-        mc_pubkey to;
-        uint8_t sealed[MC_SEALED_KEY_BYTES];
-        mc_dec_fixed(d, to.b, 32);
-        mc_dec_fixed(d, sealed, sizeof sealed);
-        if (d->err) return mc_err_set(MC_ERR_MALFORMED, "grant key %u does not decode", i);
+        if (i >= pr->items) return mc_err_set(MC_ERR_MALFORMED, "grant key %u does not decode", i);
+        const char *id = p->keys[i].id;
+        const uint32_t ver = p->keys[i].version;
+        const mc_pubkey to = p->keys[i].to;
+        const uint8_t *sealed = p->keys[i].sealed;
         struct mc_record_head h;
         if (mc_records_get_head(ex->st, id, &h) || memcmp(h.patient.b, ex->sender.key.b, 32))
             return mc_err_set(MC_ERR_FORBIDDEN, "record '%s' is not one of the patient's", id);
@@ -900,10 +888,10 @@ static int grant(struct mc_exec *ex, struct mc_dec *d) {
             gk.n++;
         }
         gk.to[k] = to;
-        memcpy(gk.sealed[k], sealed, sizeof sealed);
+        memcpy(gk.sealed[k], sealed, MC_SEALED_KEY_BYTES);
         if ((rc = put_grant_keys(ex->st, id, ver, &gk))) return rc;
     }
-    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "grant has trailing bytes");
+    if (drc) return mc_err_set(MC_ERR_MALFORMED, "grant has trailing bytes");
     g.height = ex->height;
     struct mc_key k;
     grant_key(&k, &ex->sender.key, &ex->tx_id);
@@ -913,10 +901,9 @@ static int grant(struct mc_exec *ex, struct mc_dec *d) {
     return mc_row_put(ex->st, &k, &v);
 }
 
-static int revoke_grant(struct mc_exec *ex, struct mc_dec *d) {
-    mc_hash id;
-    mc_dec_fixed(d, id.b, 32);
-    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "revoke_grant payload does not decode");
+static int revoke_grant(struct mc_exec *ex, const struct mc_records_payload *p, int drc) {
+    if (drc) return mc_err_set(MC_ERR_MALFORMED, "revoke_grant payload does not decode");
+    const mc_hash id = p->ref;
     int rc = require_role(ex, MC_ROLE_PATIENT, "a revocation");
     if (rc) return rc;
     struct mc_key k;
@@ -936,17 +923,17 @@ static int revoke_grant(struct mc_exec *ex, struct mc_dec *d) {
     return mc_row_put(ex->st, &k, &v);
 }
 
-static int erase(struct mc_exec *ex, struct mc_dec *d) {
-    uint16_t count = mc_dec_u16(d);
-    if (d->err) return mc_err_set(MC_ERR_MALFORMED, "erase payload does not decode");
+static int erase(struct mc_exec *ex, const struct mc_records_payload *p, int drc,
+                 const struct mc_records_payload_progress *pr) {
+    const uint16_t count = p->count;
+    if (!pr->head) return mc_err_set(MC_ERR_MALFORMED, "erase payload does not decode");
     int rc = require_role(ex, MC_ROLE_PATIENT, "an erasure");
     if (rc) return rc;
     if (count == 0 || count > MC_RECORDS_BATCH_MAX)
         return mc_err_set(MC_ERR_INVALID, "an erasure names 1 to %d records", MC_RECORDS_BATCH_MAX);
     for (uint16_t i = 0; i < count; i++) {
-        char id[MC_RECORD_ID_MAX + 1];
-        mc_dec_str8(d, id, sizeof id);
-        if (d->err) return mc_err_set(MC_ERR_MALFORMED, "erase entry %u does not decode", i);
+        if (i >= pr->items) return mc_err_set(MC_ERR_MALFORMED, "erase entry %u does not decode", i);
+        const char *id = p->erase_ids[i];
         struct mc_record_head h;
         if (mc_records_get_head(ex->st, id, &h) || memcmp(h.patient.b, ex->sender.key.b, 32))
             return mc_err_set(MC_ERR_FORBIDDEN, "record '%s' is not one of the patient's", id);
@@ -971,16 +958,14 @@ static int erase(struct mc_exec *ex, struct mc_dec *d) {
         h.erased_height = ex->height;
         if ((rc = put_head(ex->st, &h))) return rc;
     }
-    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "erase has trailing bytes");
+    if (drc) return mc_err_set(MC_ERR_MALFORMED, "erase has trailing bytes");
     return 0;
 }
 
-static int review(struct mc_exec *ex, struct mc_dec *d) {
-    mc_hash id;
-    char note[256];
-    mc_dec_fixed(d, id.b, 32);
-    mc_dec_str8(d, note, sizeof note);
-    if (mc_dec_finish(d)) return mc_err_set(MC_ERR_MALFORMED, "review payload does not decode");
+static int review(struct mc_exec *ex, const struct mc_records_payload *p, int drc) {
+    if (drc) return mc_err_set(MC_ERR_MALFORMED, "review payload does not decode");
+    const mc_hash id = p->ref;
+    const char *note = p->reason; /* a str8: at most 255 bytes, as the row's note */
     int rc = require_role(ex, MC_ROLE_AUDITOR, "a break-glass review");
     if (rc) return rc;
     struct mc_break_glass b;
@@ -993,7 +978,7 @@ static int review(struct mc_exec *ex, struct mc_dec *d) {
     b.open = false;
     b.reviewer = ex->sender.key;
     b.closed_height = ex->height;
-    snprintf(b.note, sizeof b.note, "%s", note);
+    snprintf(b.note, sizeof b.note, "%.*s", (int)sizeof b.note - 1, note);
     struct mc_key k;
     mc_key_init(&k, "rx/");
     mc_key_add(&k, id.b, 32);
@@ -1004,17 +989,28 @@ static int review(struct mc_exec *ex, struct mc_dec *d) {
 }
 
 int mc_records_execute(struct mc_exec *ex) {
-    struct mc_dec d;
-    mc_dec_init(&d, ex->tx->payload, ex->tx->payload_len);
-    switch (ex->tx->type) {
-    case MC_TX_RECORD_ANCHOR: return anchor(ex, &d);
-    case MC_TX_RECORD_ACCESS: return access(ex, &d);
-    case MC_TX_RECORD_GRANT: return grant(ex, &d);
-    case MC_TX_RECORD_REVOKE: return revoke_grant(ex, &d);
-    case MC_TX_RECORD_ERASE: return erase(ex, &d);
-    case MC_TX_RECORD_REVIEW: return review(ex, &d);
-    default: return mc_err_set(MC_ERR_INVALID, "not a record transaction");
+    const uint16_t type = ex->tx->type;
+    if (type < MC_TX_RECORD_ANCHOR || type > MC_TX_RECORD_REVIEW)
+        return mc_err_set(MC_ERR_INVALID, "not a record transaction");
+    /* The payload is taken apart by its one decoder (records_payload.c).
+     * Its result drc and progress let each handler refuse a structurally
+     * broken payload at the same point, with the same code, as it judges
+     * the parts that did decode: fixed fields, then item by item. */
+    struct mc_records_payload *p = malloc(sizeof *p);
+    if (!p) return MC_ERR_NOMEM;
+    struct mc_records_payload_progress pr;
+    int drc = mc_records_payload_decode_progress(p, type, ex->tx->payload, ex->tx->payload_len, &pr);
+    int rc;
+    switch (type) {
+    case MC_TX_RECORD_ANCHOR: rc = anchor(ex, p, drc, &pr); break;
+    case MC_TX_RECORD_ACCESS: rc = access(ex, p, drc); break;
+    case MC_TX_RECORD_GRANT: rc = grant(ex, p, drc, &pr); break;
+    case MC_TX_RECORD_REVOKE: rc = revoke_grant(ex, p, drc); break;
+    case MC_TX_RECORD_ERASE: rc = erase(ex, p, drc, &pr); break;
+    default: rc = review(ex, p, drc); break;
     }
+    free(p);
+    return rc;
 }
 
 int mc_records_anchored_blobs(const uint8_t *payload, size_t len,

@@ -5,11 +5,14 @@
  * fuzz_records_payload checks decode(encode(x)) == x.
  *
  * Decoding checks structure only (lengths, counts, no trailing bytes);
- * whether the values are allowed is judged by execution. Pure functions,
+ * whether the values are allowed is judged by execution, which decodes
+ * through mc_records_payload_decode_progress: these are the only decoders
+ * of the layouts. Pure functions,
  * thread-safe. */
 #ifndef MC_APP_RECORDS_PAYLOAD_H
 #define MC_APP_RECORDS_PAYLOAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "app/records.h"
@@ -75,5 +78,21 @@ MC_MUST_CHECK int mc_records_payload_encode(struct mc_buf *b, const struct mc_re
  * / MC_ERR_TOO_LARGE, MC_ERR_INVALID (not a records type). */
 MC_MUST_CHECK int mc_records_payload_decode(struct mc_records_payload *out, uint16_t type,
                                             const uint8_t *p, size_t n);
+
+/* How far a decode got. The ledger's execution (records.c) judges the
+ * fixed fields before a list (anchor entries, grant keys, erase ids) and
+ * then each item in turn, so a payload whose item k does not decode is
+ * refused for whatever items 0..k-1 break first: it needs to know which
+ * parts decoded even when the whole did not. */
+struct mc_records_payload_progress {
+    bool head;      /* the fields up to and including the list's count decoded */
+    uint16_t items; /* leading list items that decoded whole */
+};
+
+/* mc_records_payload_decode, and *pr says how far it got (anchor, grant,
+ * erase; on success head is true and items == count). */
+MC_MUST_CHECK int mc_records_payload_decode_progress(struct mc_records_payload *out, uint16_t type,
+                                                     const uint8_t *p, size_t n,
+                                                     struct mc_records_payload_progress *pr);
 
 #endif

@@ -115,9 +115,9 @@ void mc_node_status(struct mc_node *n, struct mc_node_status *out);
  * read-only queries (blocks, proofs, accounts), and returns fn's result.
  * fn must not write and must not call other mc_node_* functions (the lock
  * is not recursive). */
-int mc_node_query(struct mc_node *n, int (*fn)(void *ctx, struct mc_store *store,
-                                                struct mc_app *app),
-                  void *ctx);
+MC_MUST_CHECK int mc_node_query(struct mc_node *n, int (*fn)(void *ctx, struct mc_store *store,
+                                                              struct mc_app *app),
+                                void *ctx);
 
 const struct mc_genesis *mc_node_genesis(const struct mc_node *n);
 
