@@ -946,12 +946,6 @@ static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t 
     case MC_WIRE_NO_BLOCK:
         if (from && d->syncing && memcmp(from->b, d->sync_peer.b, 32) == 0) d->syncing = false;
         return;
-    case MC_WIRE_GET_BLOB:
-        if (from) mc_repl_on_get_blob(n, from, &m.hash);
-        return;
-    case MC_WIRE_BLOB:
-        if (from) mc_repl_on_blob(n, from, &m.hash, m.bytes, m.len);
-        return;
     case MC_WIRE_EVIDENCE:
         if (mc_evidence_verify(&m.evidence, &n->genesis.valset, n->genesis.chain_id) == 0)
             submit_evidence(n, &m.evidence);
@@ -986,7 +980,6 @@ void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up) {
             }
         n->peers_up = 0;
         for (int i = 0; i < MC_NET_PEERS_MAX; i++) n->peers_up += d->peers[i].up;
-        mc_repl_on_peer(n, key, up);
         if (up) {
             /* tell the newcomer where we are, and re-send our messages */
             struct mc_buf w;
@@ -1043,6 +1036,5 @@ void mc_driver_tick(struct mc_node *n) {
                 }
         }
     }
-    if (!n->fatal) mc_repl_tick(n);
     mc_node__unlock(n);
 }

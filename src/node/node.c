@@ -50,6 +50,7 @@
 #include "node/journal.h"
 #include "node/mempool.h"
 #include "node/node_internal.h"
+#include "node/wire.h"
 #include "node/vault.h"
 #include "consensus/consensus.h"
 
@@ -1007,10 +1008,37 @@ int mc_node_commit_pending(struct mc_node *n) {
     return rc;
 }
 
+/* The node is the hub of its loop: the peer network's callbacks and the
+ * tick come here and go to the consensus driver (driver.c) or to
+ * ciphertext replication (replicate.c), which never call each other. */
+
 static void on_tick(uv_timer_t *t) {
     struct mc_node *n = t->data;
     mc_driver_tick(n);
+    mc_node__lock(n);
+    if (!n->fatal) mc_repl_tick(n);
+    mc_node__unlock(n);
     if (n->fatal) uv_stop(&n->loop);
+}
+
+static void on_net_message(void *ctx, const mc_pubkey *from, const uint8_t *msg, size_t len) {
+    struct mc_node *n = ctx;
+    if (len >= 1 && (msg[0] == MC_WIRE_GET_BLOB || msg[0] == MC_WIRE_BLOB)) {
+        mc_node__lock(n);
+        mc_repl_on_wire(n, from, msg, len);
+        mc_node__unlock(n);
+        return;
+    }
+    mc_driver_on_message(ctx, from, msg, len);
+}
+
+static void on_net_peer(void *ctx, const mc_pubkey *key, bool up) {
+    struct mc_node *n = ctx;
+    mc_driver_on_peer(ctx, key, up);
+    bool held = mc_node__locked_here(); /* a peer dropped by our own handler */
+    if (!held) mc_node__lock(n);
+    mc_repl_on_peer(n, key, up);
+    if (!held) mc_node__unlock(n);
 }
 
 /* API threads queue admitted transactions for gossip; the loop sends them. */
@@ -1080,8 +1108,8 @@ int mc_node_run(struct mc_node *n) {
         struct mc_net_config cfg = {.chain_id = n->genesis.chain_id, .node_key = n->node_key,
                                     .listen_host = n->p2p_host, .listen_port = n->p2p_port,
                                     .is_member = mc_driver_is_member,
-                                    .on_message = mc_driver_on_message,
-                                    .on_peer = mc_driver_on_peer, .ctx = n};
+                                    .on_message = on_net_message,
+                                    .on_peer = on_net_peer, .ctx = n};
         rc = mc_net_start(&n->net, &n->loop, &cfg);
         for (uint32_t i = 0; !rc && i < n->peer_count_cfg; i++)
             rc = mc_net_dial(n->net, n->peers[i].host, n->peers[i].port);

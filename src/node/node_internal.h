@@ -140,6 +140,9 @@ void mc_repl_after_commit_tx(struct mc_node *n, const struct mc_tx *tx);
 /* The blob was purged (erasure): stop wanting it. */
 void mc_repl_forget(struct mc_node *n, const mc_hash *ct);
 void mc_repl_on_peer(struct mc_node *n, const mc_pubkey *key, bool up);
+/* A GET_BLOB or BLOB message from a peer (node.c routes them here; the
+ * consensus driver never sees them). Lock held. */
+void mc_repl_on_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *msg, size_t len);
 /* Repair requests in, timeouts, requests out. */
 void mc_repl_tick(struct mc_node *n);
 void mc_repl_on_get_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id);

@@ -329,3 +329,13 @@ int mc_node_request_blob(struct mc_node *n, const char *record_id, uint32_t vers
     uv_async_send(&n->wake_async);
     return 0;
 }
+
+void mc_repl_on_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *msg, size_t len) {
+    struct mc_wire_msg m;
+    if (mc_wire_decode(&m, msg, len) != 0) {
+        if (n->net) mc_net_drop(n->net, from, "malformed message");
+        return;
+    }
+    if (m.type == MC_WIRE_GET_BLOB) mc_repl_on_get_blob(n, from, &m.hash);
+    else if (m.type == MC_WIRE_BLOB) mc_repl_on_blob(n, from, &m.hash, m.bytes, m.len);
+}
