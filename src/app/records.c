@@ -1017,45 +1017,36 @@ int mc_records_anchored_blobs(const uint8_t *payload, size_t len,
                               void (*fn)(void *ctx, const char *id, uint32_t version,
                                          const mc_hash *ciphertext, uint32_t size),
                               void *ctx) {
-    struct mc_dec d;
-    mc_dec_init(&d, payload, len);
-    uint8_t skip[2 * MC_SEALED_KEY_BYTES];
-    mc_dec_fixed(&d, skip, 64); /* patient, author */
-    size_t base_len;
-    (void)mc_dec_bytes16(&d, &base_len, MC_SIGBASE_MAX);
-    mc_dec_fixed(&d, skip, MC_SIG_BYTES);
-    mc_dec_fixed(&d, skip, 2 * MC_SEALED_KEY_BYTES);
-    uint16_t count = mc_dec_u16(&d);
-    for (uint16_t i = 0; i < count && !d.err; i++) {
-        char id[MC_RECORD_ID_MAX + 1];
-        mc_dec_str8(&d, id, sizeof id);
-        (void)mc_dec_u16(&d);
-        uint32_t ver = mc_dec_u32(&d);
-        mc_hash ct;
-        mc_dec_fixed(&d, ct.b, 32);
-        uint32_t size = mc_dec_u32(&d);
-        if (!d.err) fn(ctx, id, ver, &ct, size);
+    struct mc_records_payload *p = malloc(sizeof *p);
+    if (!p) return MC_ERR_NOMEM;
+    struct mc_records_payload_progress pr;
+    int rc = mc_records_payload_decode_progress(p, MC_TX_RECORD_ANCHOR, payload, len, &pr);
+    /* the entries before a fault are reported, as the header says */
+    for (uint16_t i = 0; i < pr.items; i++) {
+        const struct mc_records_anchor_entry *e = &p->entries[i];
+        fn(ctx, e->id, e->version, &e->ciphertext, e->size);
     }
-    if (d.err || mc_dec_finish(&d)) return mc_err_set(MC_ERR_MALFORMED, "record_anchor payload does not decode");
-    return 0;
+    free(p);
+    return rc ? mc_err_set(MC_ERR_MALFORMED, "record_anchor payload does not decode") : 0;
 }
 
 int mc_records_erased_blobs(struct mc_state *st, const uint8_t *payload, size_t len,
                             void (*fn)(void *ctx, const mc_hash *ciphertext), void *ctx) {
-    struct mc_dec d;
-    mc_dec_init(&d, payload, len);
-    uint16_t count = mc_dec_u16(&d);
-    for (uint16_t i = 0; i < count && !d.err; i++) {
-        char id[MC_RECORD_ID_MAX + 1];
-        mc_dec_str8(&d, id, sizeof id);
+    struct mc_records_payload *p = malloc(sizeof *p);
+    if (!p) return MC_ERR_NOMEM;
+    struct mc_records_payload_progress pr;
+    int rc = mc_records_payload_decode_progress(p, MC_TX_RECORD_ERASE, payload, len, &pr);
+    for (uint16_t i = 0; i < pr.items; i++) {
+        const char *id = p->erase_ids[i];
         struct mc_record_head h;
-        if (d.err || mc_records_get_head(st, id, &h)) continue;
+        if (mc_records_get_head(st, id, &h)) continue;
         for (uint32_t v = 1; v <= h.versions; v++) {
             struct mc_record_version rv;
             if (mc_records_get_version(st, id, v, &rv) == 0) fn(ctx, &rv.ciphertext);
         }
     }
-    return d.err;
+    free(p);
+    return rc ? mc_err_set(MC_ERR_MALFORMED, "erase payload does not decode") : 0;
 }
 
 /* --- rules shared by the ledger and the API --- */
