@@ -649,20 +649,10 @@ static void op_acl(struct e2e *e) {
 
 /* --- set-up, checks --- */
 
-static bool free_ports(int base, int n) {
-    for (int p = base; p < base + n; p++) {
-        char *out;
-        int rc = tp_run(&out, "ss -ltnH '( sport = :%d )' | grep -q .", p);
-        free(out);
-        if (rc == 0) return false;
-    }
-    return true;
-}
-
 static int port_run(struct e2e *e, int n) {
     for (int k = 0; k < 100; k++) {
         int base = 13000 + rnd_in(e, 0, 1800) * 10; /* below the ephemeral range */
-        if (free_ports(base, n)) return base;
+        if (tp_ports_free(base, n)) return base;
     }
     return -1;
 }

@@ -33,34 +33,12 @@ struct cluster {
     char chain_id[MC_CHAIN_ID_MAX + 1];
 };
 
-static bool port_free(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
-/* n consecutive free ports in this test's own region, below the kernel's
- * ephemeral range (which the other tests' ports come from), so tests that
- * run in parallel never pick the same ports. */
-static int free_run(int n, int region) {
-    for (int base = 12000 + region * 20; base < 32000; base += 400) {
-        bool ok = true;
-        for (int i = 0; i < n && ok; i++) ok = port_free(base + i);
-        if (ok) return base;
-    }
-    cr_assert_fail("no free ports");
-    return 0;
-}
-
 static void cluster_create(struct cluster *c, const char *tag, int region) {
     mc_crypto_init();
     memset(c, 0, sizeof *c);
     c->n = NODES;
     c->dir = tu_path(tu_tmpdir(tag), "net");
-    int api = free_run(NODES, 2 * region), p2p = free_run(NODES, 2 * region + 1);
+    int api = tp_free_run(NODES, 2 * region), p2p = tp_free_run(NODES, 2 * region + 1);
     char *out;
     int rc = tp_run(&out, "%s testnet --validators %d --dir %s --api-port %d --p2p-port %d "
                     "--chain-id medchain-cluster", tp_bin(), NODES, c->dir, api, p2p);

@@ -32,25 +32,6 @@ struct bcluster {
     char url[NODES][64];
 };
 
-static bool port_free(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
-static int free_run(int n, int region) {
-    for (int base = 12000 + region * 20; base < 32000; base += 400) {
-        bool ok = true;
-        for (int i = 0; i < n && ok; i++) ok = port_free(base + i);
-        if (ok) return base;
-    }
-    cr_assert_fail("no free ports");
-    return 0;
-}
-
 static char *home_of(struct bcluster *c, int i) {
     char h[600];
     snprintf(h, sizeof h, "%s/node%d", c->dir, i);
@@ -185,7 +166,7 @@ Test(cluster_blobs, ciphertext_replicates_repairs_and_is_purged_everywhere, .tim
     struct bcluster c;
     memset(&c, 0, sizeof c);
     c.dir = tu_path(tu_tmpdir("blobs"), "net");
-    int api = free_run(NODES, 2 * REGION), p2p = free_run(NODES, 2 * REGION + 1);
+    int api = tp_free_run(NODES, 2 * REGION), p2p = tp_free_run(NODES, 2 * REGION + 1);
     char *out;
     int rc = tp_run(&out, "%s testnet --validators %d --dir %s --api-port %d --p2p-port %d "
                     "--chain-id medchain-blobs", tp_bin(), NODES, c.dir, api, p2p);

@@ -35,25 +35,6 @@
 #define REGION 11 /* port region of this test (test_cluster.c 0..7, test_cluster_blobs.c 8) */
 #define CHAIN "medchain-lock"
 
-static bool port_free(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
-static int free_run(int n, int region) {
-    for (int base = 12000 + region * 20; base < 32000; base += 400) {
-        bool ok = true;
-        for (int i = 0; i < n && ok; i++) ok = port_free(base + i);
-        if (ok) return base;
-    }
-    cr_assert_fail("no free ports");
-    return 0;
-}
-
 struct fake {
     struct mc_net *net;
     struct mc_keypair transport_key;  /* node3's node key */
@@ -146,7 +127,7 @@ Test(cluster, a_validator_killed_while_locked_relays_its_proof_of_lock, .timeout
     signal(SIGPIPE, SIG_IGN);
     mc_crypto_init();
     char *dir = tu_path(tu_tmpdir("lock"), "net");
-    int api = free_run(NODES, 2 * REGION), p2p = free_run(NODES, 2 * REGION + 1);
+    int api = tp_free_run(NODES, 2 * REGION), p2p = tp_free_run(NODES, 2 * REGION + 1);
     char *out;
     int rc = tp_run(&out, "%s testnet --validators %d --dir %s --api-port %d --p2p-port %d "
                     "--chain-id %s", tp_bin(), NODES, dir, api, p2p, CHAIN);

@@ -70,26 +70,13 @@ Test(fresh_clone, outside_reference_check_catches_one) {
     free(out);
 }
 
-/* Whether TCP ports base..base+n-1 are all free on 127.0.0.1. */
-static bool ports_free(int base, int n) {
-    for (int p = base; p < base + n; p++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-        close(fd);
-        if (!ok) return false;
-    }
-    return true;
-}
-
 static int spare_ports(unsigned salt) {
     srand((unsigned)time(NULL) ^ (unsigned)getpid() ^ salt);
     for (int i = 0; i < 200; i++) {
         /* below the ports the cluster tests search (12000-32000): this test
          * holds its ports only after building the clone, a long window */
         int base = 8000 + (rand() % 390) * 10;
-        if (ports_free(base, 7)) return base;
+        if (tp_ports_free(base, 7)) return base;
     }
     cr_assert_fail("no 7 consecutive free ports");
     return 0;

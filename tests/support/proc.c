@@ -33,6 +33,25 @@ int tp_free_port(void) {
     return ntohs(a.sin_port);
 }
 
+bool tp_ports_free(int base, int n) {
+    for (int p = base; p < base + n; p++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (!ok) return false;
+    }
+    return true;
+}
+
+int tp_free_run(int n, int region) {
+    for (int base = 12000 + region * 20; base < 32000; base += 400)
+        if (tp_ports_free(base, n)) return base;
+    cr_assert_fail("no free ports");
+    return 0;
+}
+
 static size_t collect(char *p, size_t sz, size_t n, void *ud) {
     struct tp_resp *r = ud;
     size_t k = sz * n;

@@ -4,6 +4,7 @@
 #ifndef MC_TESTS_PROC_H
 #define MC_TESTS_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -11,6 +12,13 @@
 const char *tp_bin(void);
 /* A currently free TCP port on 127.0.0.1. */
 int tp_free_port(void);
+/* Whether TCP ports base..base+n-1 are all free on 127.0.0.1 now. */
+bool tp_ports_free(int base, int n);
+/* n consecutive free ports in a test's own region (a small number, two per
+ * cluster: one for API ports, one for peer ports), below the
+ * kernel's ephemeral range (which tp_free_port draws from), so tests that
+ * run in parallel do not pick the same ports. Asserts some exist. */
+int tp_free_run(int n, int region);
 /* Starts `medchain node --home HOME --api 127.0.0.1:PORT`, output appended
  * to HOME/node.log; waits until /v1/status answers (asserts within 10 s). */
 pid_t tp_node_start(const char *home, int port);
