@@ -19,163 +19,29 @@
  * also sends the votes of others the engine says peers may lack
  * (mc_consensus_relay_votes: proofs-of-lock, the current round, the
  * previous round's precommits), so a vote one node received reaches all.
- * Those votes (the proof-of-lock among them) are stored with every
- * signed-state record and replayed after a restart, so a validator that
- * crashes while locked can still justify its lock and round to its peers.
  *
- * Block sync: every node gossips STATUS (height, hash) each second; a node
- * that sees a peer ahead asks it for the next block, checks its
- * certificate and re-executes it (blockexec.h), and carries on until it is
- * level, then rejoins consensus at the new height. A peer that serves a bad
- * block is dropped.
+ * The consensus WAL lives in driver_wal.c and block sync in
+ * driver_sync.c (driver_internal.h holds what the three share).
  *
  * Everything here runs on the loop thread with the node lock held around
  * any use of the engine, store, application or mempool. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/txtypes.h"
 #include "base/hex.h"
 #include "base/log.h"
-#include "consensus/consensus.h"
-#include "node/node_internal.h"
-#include "node/wire.h"
-#include "app/txtypes.h"
-
-#define CANDIDATES_MAX 8
-#define TIMERS_MAX 24
-#define OWN_MSGS_MAX 64
-#define FUTURE_MAX 512
-#define QUEUE_MAX 128
-#define GOSSIP_EVERY_MS 1000
-#define SYNC_TIMEOUT_MS 5000
-
-struct cand_slot {
-    bool used;
-    bool built_here;   /* we built it from the same head: valid by construction */
-    struct mc_candidate c;
-    uint64_t seq;
-};
-
-struct timer_slot {
-    uv_timer_t t;
-    bool armed;
-    struct mc_consensus_timeout to;
-    struct mc_node *n;
-};
-
-struct future_msg {
-    uint8_t *bytes;
-    size_t len;
-};
-
-struct peer_state {
-    mc_pubkey key;
-    bool up;
-    uint64_t height;
-};
-
-struct mc_driver {
-    struct mc_consensus *cs;
-    struct mc_consensus_config cfg;
-    struct mc_consensus_output out;
-    bool started;
-    bool paused;               /* decided; next height pending */
-    uint64_t next_height_at_ms;
-    bool waiting_value;
-    uint64_t wv_height;
-    uint32_t wv_round;
-    uint64_t wv_since_ms;
-    struct cand_slot cands[CANDIDATES_MAX];
-    uint64_t cand_seq;
-    struct timer_slot timers[TIMERS_MAX];
-    struct mc_buf own[OWN_MSGS_MAX];
-    uint32_t own_count;
-    struct future_msg future[FUTURE_MAX];
-    uint32_t future_count;
-    struct mc_consensus_input queue[QUEUE_MAX];
-    uint32_t q_head, q_len;
-    struct peer_state peers[MC_NET_PEERS_MAX];
-    bool syncing;
-    uint64_t sync_height, sync_deadline_ms;
-    mc_pubkey sync_peer;
-    uint64_t last_gossip_ms;
-    /* the value we last fed for (height, round): persisted with the signed
-     * state so a restarted proposer re-proposes the same block */
-    bool has_value;
-    uint64_t value_height;
-    uint32_t value_round;
-    mc_hash value_hash;
-    mc_hash evidence_seen[64];
-    uint32_t evidence_n;
-};
-
-static uint64_t cur_height(const struct mc_node *n) { return n->head.height + 1; }
+#include "node/driver_internal.h"
 
 /* ---- sending ---- */
 
-static void broadcast(struct mc_node *n, const struct mc_buf *b) {
+void mc_driver__broadcast(struct mc_node *n, const struct mc_buf *b) {
     if (n->net && !b->err) mc_net_broadcast(n->net, b->data, b->len);
 }
 
-static void send_to(struct mc_node *n, const mc_pubkey *to, const struct mc_buf *b) {
+void mc_driver__send_to(struct mc_node *n, const mc_pubkey *to, const struct mc_buf *b) {
     if (n->net && !b->err && mc_net_send(n->net, to, b->data, b->len) != 0)
         mc_log_debug("driver", "send failed: peer gone or queue full");
-}
-
-/* ---- own messages of the height: the consensus WAL ---- */
-
-/* Our signed messages of the height, as stored beside the signed state:
- * | u64 height | (u32 len | wire message)* |. They are written together
- * with each new signed-state record (one fsync); the newest message is
- * covered by that record itself, which the engine re-emits after a
- * restart. Entries of an older height are ignored on replay. */
-static void own_encode(struct mc_node *n, struct mc_buf *b) {
-    struct mc_driver *d = n->drv;
-    mc_enc_u64(b, cur_height(n));
-    for (uint32_t i = 0; i < d->own_count; i++) mc_enc_bytes32(b, d->own[i].data, d->own[i].len);
-}
-
-static void own_clear(struct mc_node *n) {
-    struct mc_driver *d = n->drv;
-    for (uint32_t i = 0; i < d->own_count; i++) mc_buf_deinit(&d->own[i]);
-    d->own_count = 0;
-}
-
-static void own_add(struct mc_node *n, const struct mc_buf *msg) {
-    struct mc_driver *d = n->drv;
-    for (uint32_t i = 0; i < d->own_count; i++)
-        if (d->own[i].len == msg->len && memcmp(d->own[i].data, msg->data, msg->len) == 0) return;
-    if (d->own_count == OWN_MSGS_MAX) {
-        /* keep the newest: the oldest rounds matter least for progress */
-        mc_buf_deinit(&d->own[0]);
-        memmove(&d->own[0], &d->own[1], (OWN_MSGS_MAX - 1) * sizeof d->own[0]);
-        d->own_count--;
-    }
-    struct mc_buf *b = &d->own[d->own_count++];
-    mc_buf_init(b, 0);
-    mc_buf_append(b, msg->data, msg->len);
-}
-
-/* The votes of others that justify our lock and round (the relay set,
- * proof-of-lock included), as stored beside the signed state:
- * | u64 height | (u32 len | wire vote)* |. */
-static void kept_encode(struct mc_node *n, struct mc_buf *b) {
-    uint32_t max = MC_CONSENSUS_RELAY_MAX(n->genesis.valset.count);
-    struct mc_vote *kept = malloc((max ? max : 1) * sizeof *kept);
-    if (!kept) {
-        b->err = MC_ERR_NOMEM; /* the save fails: nothing is signed */
-        return;
-    }
-    uint32_t k = mc_consensus_relay_votes(n->drv->cs, kept, max);
-    mc_enc_u64(b, cur_height(n));
-    for (uint32_t i = 0; i < k; i++) {
-        struct mc_buf w;
-        mc_buf_init(&w, 0);
-        mc_wire_encode_vote(&w, &kept[i]);
-        mc_enc_bytes32(b, w.data, w.len);
-        mc_buf_deinit(&w);
-    }
-    free(kept);
 }
 
 /* Sends the votes of others peers may lack (consensus.h) to one peer, or
@@ -189,8 +55,8 @@ static void relay_votes(struct mc_node *n, const mc_pubkey *to) {
         struct mc_buf w;
         mc_buf_init(&w, 0);
         mc_wire_encode_vote(&w, &relay[i]);
-        if (to) send_to(n, to, &w);
-        else broadcast(n, &w);
+        if (to) mc_driver__send_to(n, to, &w);
+        else mc_driver__broadcast(n, &w);
         mc_buf_deinit(&w);
     }
     free(relay);
@@ -198,7 +64,7 @@ static void relay_votes(struct mc_node *n, const mc_pubkey *to) {
 
 /* ---- candidates ---- */
 
-static struct cand_slot *cand_find(struct mc_driver *d, const mc_hash *h) {
+struct cand_slot *mc_driver__cand_find(struct mc_driver *d, const mc_hash *h) {
     for (int i = 0; i < CANDIDATES_MAX; i++)
         if (d->cands[i].used && memcmp(d->cands[i].c.hash.b, h->b, 32) == 0) return &d->cands[i];
     return NULL;
@@ -214,8 +80,8 @@ static void cand_clear(struct mc_driver *d) {
 
 /* Takes ownership of c. Evicts the oldest candidate that is neither the
  * locked nor the valid value when full. */
-static struct cand_slot *cand_put(struct mc_driver *d, struct mc_candidate *c) {
-    struct cand_slot *s = cand_find(d, &c->hash);
+struct cand_slot *mc_driver__cand_put(struct mc_driver *d, struct mc_candidate *c) {
+    struct cand_slot *s = mc_driver__cand_find(d, &c->hash);
     if (s) {
         mc_blockexec_candidate_deinit(c);
         return s;
@@ -239,7 +105,6 @@ static struct cand_slot *cand_put(struct mc_driver *d, struct mc_candidate *c) {
     victim->seq = ++d->cand_seq;
     return victim;
 }
-
 /* ---- engine input queue ---- */
 
 static void enqueue(struct mc_driver *d, const struct mc_consensus_input *in) {
@@ -356,7 +221,7 @@ static void build_value(struct mc_node *n) {
         return;
     }
     mc_hash h = c.hash;
-    struct cand_slot *slot = cand_put(d, &c);
+    struct cand_slot *slot = mc_driver__cand_put(d, &c);
     if (!slot) return;
     slot->built_here = true;
     d->has_value = true;
@@ -393,7 +258,7 @@ static void submit_evidence(struct mc_node *n, const struct mc_evidence *e) {
     struct mc_buf w;
     mc_buf_init(&w, 0);
     mc_wire_encode_evidence(&w, e);
-    broadcast(n, &w);
+    mc_driver__broadcast(n, &w);
     mc_buf_deinit(&w);
     if (mc_node__queue_local(n, MC_TX_EVIDENCE, b.data, b.len) != 0)
         mc_log_warn("driver", "cannot queue the evidence transaction: %s", mc_err_detail());
@@ -402,7 +267,7 @@ static void submit_evidence(struct mc_node *n, const struct mc_evidence *e) {
 
 static void on_decided(struct mc_node *n, const struct mc_commit *cert) {
     struct mc_driver *d = n->drv;
-    struct cand_slot *s = cand_find(d, &cert->block_hash);
+    struct cand_slot *s = mc_driver__cand_find(d, &cert->block_hash);
     if (!s) {
         mc_log_error("driver", "decided block %llu is not held here; waiting for sync",
                      (unsigned long long)cert->height);
@@ -420,7 +285,7 @@ static void on_decided(struct mc_node *n, const struct mc_commit *cert) {
         return;
     }
     mc_node__after_commit(n, &s->c);
-    own_clear(n);
+    mc_driver__own_clear(n);
     cand_clear(d);
     d->waiting_value = false;
     d->paused = true;
@@ -428,7 +293,7 @@ static void on_decided(struct mc_node *n, const struct mc_commit *cert) {
     struct mc_buf st;
     mc_buf_init(&st, 0);
     mc_wire_encode_status(&st, n->head.height, &n->head.hash);
-    broadcast(n, &st);
+    mc_driver__broadcast(n, &st);
     mc_buf_deinit(&st);
 }
 
@@ -441,7 +306,7 @@ static void process_output(struct mc_node *n) {
         const struct mc_consensus_action *a = &out->actions[i];
         switch (a->kind) {
         case MC_CONSENSUS_OUT_PROPOSAL: {
-            struct cand_slot *s = cand_find(d, &a->u.proposal.block_hash);
+            struct cand_slot *s = mc_driver__cand_find(d, &a->u.proposal.block_hash);
             if (!s) {
                 mc_log_error("driver", "proposing a block we do not hold");
                 break;
@@ -451,8 +316,8 @@ static void process_output(struct mc_node *n) {
             struct mc_buf w;
             mc_buf_init(&w, 0);
             mc_wire_encode_proposal(&w, &a->u.proposal, &blk);
-            broadcast(n, &w);
-            own_add(n, &w);
+            mc_driver__broadcast(n, &w);
+            mc_driver__own_add(n, &w);
             mc_buf_deinit(&w);
             struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_PROPOSAL};
             in.u.proposal = a->u.proposal;
@@ -464,8 +329,8 @@ static void process_output(struct mc_node *n) {
             struct mc_buf w;
             mc_buf_init(&w, 0);
             mc_wire_encode_vote(&w, &a->u.vote);
-            broadcast(n, &w);
-            own_add(n, &w);
+            mc_driver__broadcast(n, &w);
+            mc_driver__own_add(n, &w);
             mc_buf_deinit(&w);
 #ifdef MC_TEST_EQUIVOCATE
             /* Test build only: a second, conflicting prevote signed
@@ -480,7 +345,7 @@ static void process_output(struct mc_node *n) {
                 struct mc_buf e;
                 mc_buf_init(&e, 0);
                 mc_wire_encode_vote(&e, &evil);
-                broadcast(n, &e);
+                mc_driver__broadcast(n, &e);
                 mc_buf_deinit(&e);
             }
 #endif
@@ -500,7 +365,7 @@ static void process_output(struct mc_node *n) {
             /* After a restart, the block we already signed a proposal for
              * in this round: propose it again, identically. */
             if (d->has_value && d->value_height == d->wv_height && d->value_round == d->wv_round &&
-                cand_find(d, &d->value_hash)) {
+                mc_driver__cand_find(d, &d->value_hash)) {
                 struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_VALUE};
                 in.u.value.height = d->wv_height;
                 in.u.value.round = d->wv_round;
@@ -512,7 +377,7 @@ static void process_output(struct mc_node *n) {
             break;
         }
         case MC_CONSENSUS_OUT_VALIDATE: {
-            struct cand_slot *s = cand_find(d, &a->u.validate.block_hash);
+            struct cand_slot *s = mc_driver__cand_find(d, &a->u.validate.block_hash);
             bool valid = s && s->built_here;
             if (s && !valid) {
                 int rc = mc_blockexec_validate(n->app, &n->genesis, &n->head, &s->c, mc_node__now_ms(),
@@ -540,107 +405,6 @@ static void process_output(struct mc_node *n) {
         on_decided(n, &cert);
     }
 }
-
-/* ---- persistence hook ---- */
-
-/* The engine's persistence hook: the record (and our messages so far) in
- * one durable SQL transaction before anything is signed. */
-static int save_signed(void *ctx, const struct mc_consensus_signed_state *s) {
-    struct mc_node *n = ctx;
-    /* The message being signed joins our messages first, so one write
-     * holds the record and every message it covers: a restart replays
-     * them all even when the engine signed several in one step. */
-    if (s->signed_bytes && s->signed_len == MC_VOTE_SIGNED_BYTES) {
-        struct mc_buf w;
-        mc_buf_init(&w, 0);
-        mc_enc_u8(&w, MC_WIRE_VOTE);
-        mc_enc_fixed(&w, s->signed_bytes, s->signed_len);
-        mc_enc_u16(&w, (uint16_t)n->validator_index);
-        mc_enc_fixed(&w, s->sig, MC_SIG_BYTES);
-        own_add(n, &w);
-        mc_buf_deinit(&w);
-    } else if (s->signed_bytes && s->signed_len == MC_PROPOSAL_SIGNED_BYTES) {
-        mc_hash bh;
-        memcpy(bh.b, s->signed_bytes + 17, 32);
-        struct cand_slot *cs = cand_find(n->drv, &bh);
-        uint8_t wire[MC_PROPOSAL_WIRE_BYTES];
-        memcpy(wire, s->signed_bytes, s->signed_len);
-        memcpy(wire + s->signed_len, s->sig, MC_SIG_BYTES);
-        struct mc_proposal p;
-        if (cs && mc_proposal_decode(&p, wire, sizeof wire) == 0) {
-            struct mc_wire_block blk = {cs->c.header_bytes.data, cs->c.header_bytes.len,
-                                        cs->c.body_bytes.data, cs->c.body_bytes.len};
-            struct mc_buf w;
-            mc_buf_init(&w, 0);
-            mc_wire_encode_proposal(&w, &p, &blk);
-            own_add(n, &w);
-            mc_buf_deinit(&w);
-        }
-    }
-    struct mc_buf b, own, kept;
-    mc_buf_init(&b, 0);
-    mc_buf_init(&own, 0);
-    mc_buf_init(&kept, 0);
-    mc_consensus_signed_state_encode(&b, s);
-    own_encode(n, &own);
-    kept_encode(n, &kept);
-    struct mc_buf val;
-    mc_buf_init(&val, 0);
-    struct mc_driver *d = n->drv;
-    struct cand_slot *vs = d->has_value && d->value_height == s->height ? cand_find(d, &d->value_hash) : NULL;
-    if (s->step == MC_CONSENSUS_STEP_PROPOSE && vs) {
-        mc_enc_u64(&val, d->value_height);
-        mc_enc_u32(&val, d->value_round);
-        mc_enc_bytes32(&val, vs->c.header_bytes.data, vs->c.header_bytes.len);
-        mc_enc_bytes32(&val, vs->c.body_bytes.data, vs->c.body_bytes.len);
-    }
-    int rc = b.err ? b.err : own.err ? own.err : kept.err ? kept.err : val.err;
-    if (!rc) rc = mc_store_begin(n->store);
-    if (!rc) {
-        rc = mc_store_meta_put(n->store, "consensus_signed", b.data, b.len);
-        if (!rc) rc = mc_store_meta_put(n->store, "consensus_own", own.data, own.len);
-        if (!rc) rc = mc_store_meta_put(n->store, "consensus_votes", kept.data, kept.len);
-        if (!rc && val.len) rc = mc_store_meta_put(n->store, "consensus_value", val.data, val.len);
-        if (!rc) rc = mc_store_commit(n->store);
-        else mc_store_rollback(n->store);
-    }
-    mc_buf_deinit(&b);
-    mc_buf_deinit(&own);
-    mc_buf_deinit(&kept);
-    mc_buf_deinit(&val);
-    return rc;
-}
-
-/* Restores the value we proposed at this height before a restart. */
-static void restore_value(struct mc_node *n) {
-    struct mc_driver *d = n->drv;
-    struct mc_buf b;
-    mc_buf_init(&b, 0);
-    if (mc_store_meta_get(n->store, "consensus_value", &b) == 0) {
-        struct mc_dec dec;
-        mc_dec_init(&dec, b.data, b.len);
-        uint64_t h = mc_dec_u64(&dec);
-        uint32_t r = mc_dec_u32(&dec);
-        size_t hl, bl;
-        const uint8_t *hp = mc_dec_bytes32(&dec, &hl, 4096);
-        const uint8_t *bp = mc_dec_bytes32(&dec, &bl, MC_BLOCK_BYTES_MAX);
-        struct mc_candidate c;
-        if (mc_dec_finish(&dec) == 0 && h == cur_height(n) &&
-            mc_blockexec_candidate_from_bytes(&c, hp, hl, bp, bl) == 0) {
-            mc_hash hash = c.hash;
-            struct cand_slot *slot = cand_put(d, &c);
-            if (slot) {
-                slot->built_here = true;
-                d->has_value = true;
-                d->value_height = h;
-                d->value_round = r;
-                d->value_hash = hash;
-            }
-        }
-    }
-    mc_buf_deinit(&b);
-}
-
 /* ---- life cycle ---- */
 
 int mc_driver_create(struct mc_node *n) {
@@ -670,15 +434,12 @@ void mc_driver_destroy(struct mc_node *n) {
     for (int i = 0; i < TIMERS_MAX; i++)
         if (!uv_is_closing((uv_handle_t *)&d->timers[i].t)) uv_close((uv_handle_t *)&d->timers[i].t, close_timer);
     cand_clear(d);
-    own_clear(n);
+    mc_driver__own_clear(n);
     for (uint32_t i = 0; i < d->future_count; i++) free(d->future[i].bytes);
     free(d->cs);
     free(d);
     n->drv = NULL;
 }
-
-static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *msg, size_t len,
-                        bool from_future);
 
 static void replay_future(struct mc_node *n) {
     struct mc_driver *d = n->drv;
@@ -688,7 +449,7 @@ static void replay_future(struct mc_node *n) {
     memcpy(msgs, d->future, count * sizeof *msgs);
     d->future_count = 0;
     for (uint32_t i = 0; i < count; i++) {
-        handle_wire(n, NULL, msgs[i].bytes, msgs[i].len, true);
+        mc_driver__handle_wire(n, NULL, msgs[i].bytes, msgs[i].len, true);
         free(msgs[i].bytes);
     }
     free(msgs);
@@ -702,15 +463,15 @@ static int engine_start(struct mc_node *n) {
     mc_buf_init(&b, 0);
     if (mc_store_meta_get(n->store, "consensus_signed", &b) == 0 &&
         mc_consensus_signed_state_decode(&restored, b.data, b.len) == 0 &&
-        restored.height <= cur_height(n))
+        restored.height <= mc_driver__height(n))
         rp = &restored;
     mc_buf_deinit(&b);
-    struct mc_consensus_persist persist = {save_signed, n};
+    struct mc_consensus_persist persist = {mc_driver__save_signed, n};
     memset(d->cs, 0, sizeof *d->cs);
     int rc = mc_consensus_init(d->cs, &d->cfg, &n->genesis.valset,
-                               n->validator_index >= 0 ? n->node_key : NULL, cur_height(n), rp,
+                               n->validator_index >= 0 ? n->node_key : NULL, mc_driver__height(n), rp,
                                &persist);
-    if (rc) return mc_err_set(rc, "consensus cannot start at height %llu", (unsigned long long)cur_height(n));
+    if (rc) return mc_err_set(rc, "consensus cannot start at height %llu", (unsigned long long)mc_driver__height(n));
     d->started = true;
     d->paused = false;
     d->waiting_value = false;
@@ -722,55 +483,25 @@ static int engine_start(struct mc_node *n) {
 }
 
 int mc_driver_start(struct mc_node *n) {
-    struct mc_driver *d = n->drv;
-    restore_value(n);
+    mc_driver__restore_value(n);
     int rc = engine_start(n);
     if (rc) return rc;
-    /* WAL replay: our own messages of this height go back into the engine
-     * (it cannot count votes it no longer holds) and are re-gossiped. */
-    struct mc_buf b;
-    mc_buf_init(&b, 0);
-    if (mc_store_meta_get(n->store, "consensus_own", &b) == 0) {
-        struct mc_dec dec;
-        mc_dec_init(&dec, b.data, b.len);
-        uint64_t h = mc_dec_u64(&dec);
-        while (!dec.err && h == cur_height(n) && dec.pos < dec.len) {
-            size_t len;
-            const uint8_t *p = mc_dec_bytes32(&dec, &len, MC_NET_MESSAGE_MAX);
-            if (!p) break;
-            struct mc_buf m;
-            mc_buf_init(&m, 0);
-            mc_buf_append(&m, p, len);
-            if (d->own_count < OWN_MSGS_MAX) d->own[d->own_count++] = m;
-            else mc_buf_deinit(&m);
-            handle_wire(n, NULL, p, len, false);
-        }
-        if (d->own_count) mc_log_info("driver", "replayed %u of our own messages at height %llu",
-                                      d->own_count, (unsigned long long)cur_height(n));
-    }
-    mc_buf_deinit(&b);
-    /* and the votes of others stored with the record: the engine holds the
-     * prevotes behind its restored lock, and what justified its round,
-     * again and relays them */
-    mc_buf_init(&b, 0);
-    if (mc_store_meta_get(n->store, "consensus_votes", &b) == 0) {
-        struct mc_dec dec;
-        mc_dec_init(&dec, b.data, b.len);
-        uint64_t h = mc_dec_u64(&dec);
-        uint32_t k = 0;
-        uint32_t max = MC_CONSENSUS_RELAY_MAX(n->genesis.valset.count);
-        while (!dec.err && h == cur_height(n) && dec.pos < dec.len && k < max) {
-            size_t len;
-            const uint8_t *p = mc_dec_bytes32(&dec, &len, MC_NET_MESSAGE_MAX);
-            if (!p) break;
-            handle_wire(n, NULL, p, len, false);
-            k++;
-        }
-        if (k) mc_log_info("driver", "replayed %u kept votes of others at height %llu", k,
-                           (unsigned long long)cur_height(n));
-    }
-    mc_buf_deinit(&b);
+    mc_driver__wal_replay(n);
     return 0;
+}
+
+void mc_driver__restart_at_head(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    mc_driver__own_clear(n);
+    cand_clear(d);
+    for (uint32_t i = 0; i < TIMERS_MAX; i++) {
+        uv_timer_stop(&d->timers[i].t);
+        d->timers[i].armed = false;
+    }
+    /* drop buffered messages of heights now behind us */
+    for (uint32_t i = 0; i < d->future_count; i++) free(d->future[i].bytes);
+    d->future_count = 0;
+    if (engine_start(n)) mc_log_error("driver", "cannot restart consensus: %s", mc_err_detail());
 }
 
 static void next_height(struct mc_node *n) {
@@ -787,82 +518,6 @@ static void next_height(struct mc_node *n) {
     }
     replay_future(n);
 }
-
-/* ---- block sync ---- */
-
-static struct peer_state *peer_of(struct mc_driver *d, const mc_pubkey *k) {
-    for (int i = 0; i < MC_NET_PEERS_MAX; i++)
-        if (d->peers[i].up && memcmp(d->peers[i].key.b, k->b, 32) == 0) return &d->peers[i];
-    return NULL;
-}
-
-static void sync_request(struct mc_node *n) {
-    struct mc_driver *d = n->drv;
-    if (d->syncing && mc_node__now_ms() < d->sync_deadline_ms) return;
-    d->syncing = false;
-    for (int i = 0; i < MC_NET_PEERS_MAX; i++) {
-        struct peer_state *p = &d->peers[i];
-        if (!p->up || p->height <= n->head.height) continue;
-        struct mc_buf w;
-        mc_buf_init(&w, 0);
-        mc_wire_encode_get_block(&w, n->head.height + 1);
-        send_to(n, &p->key, &w);
-        mc_buf_deinit(&w);
-        d->syncing = true;
-        d->sync_height = n->head.height + 1;
-        d->sync_peer = p->key;
-        d->sync_deadline_ms = mc_node__now_ms() + SYNC_TIMEOUT_MS;
-        return;
-    }
-}
-
-static void on_block(struct mc_node *n, const mc_pubkey *from, const struct mc_wire_msg *m) {
-    struct mc_driver *d = n->drv;
-    if (!d->syncing || m->height != n->head.height + 1 || memcmp(from->b, d->sync_peer.b, 32) != 0)
-        return;
-    d->syncing = false;
-    struct mc_candidate c;
-    struct mc_commit cert;
-    int rc = mc_blockexec_candidate_from_bytes(&c, m->block.header, m->block.header_len, m->block.body,
-                                     m->block.body_len);
-    if (rc) goto bad;
-    if (mc_commit_decode(&cert, m->bytes, m->len)) {
-        mc_blockexec_candidate_deinit(&c);
-        rc = mc_err_set(MC_ERR_MALFORMED, "certificate does not decode");
-        goto bad;
-    }
-    rc = mc_blockexec_commit(n->store, n->app, &n->genesis, &n->head, &c, &cert, mc_node__verified, n);
-    if (rc == MC_ERR_DB || rc == MC_ERR_IO) {
-        mc_blockexec_candidate_deinit(&c);
-        n->fatal = rc;
-        uv_stop(&n->loop);
-        return;
-    }
-    if (rc) {
-        mc_blockexec_candidate_deinit(&c);
-        goto bad;
-    }
-    mc_log_info("driver", "synced block %llu from a peer", (unsigned long long)n->head.height);
-    mc_node__after_commit(n, &c);
-    mc_blockexec_candidate_deinit(&c);
-    own_clear(n);
-    cand_clear(d);
-    for (uint32_t i = 0; i < TIMERS_MAX; i++) {
-        uv_timer_stop(&d->timers[i].t);
-        d->timers[i].armed = false;
-    }
-    /* drop buffered messages of heights now behind us */
-    for (uint32_t i = 0; i < d->future_count; i++) free(d->future[i].bytes);
-    d->future_count = 0;
-    if (engine_start(n)) mc_log_error("driver", "cannot restart consensus: %s", mc_err_detail());
-    sync_request(n);
-    return;
-bad:
-    mc_log_warn("driver", "peer served a bad block %llu (%s): dropping it",
-                (unsigned long long)m->height, mc_err_detail());
-    if (n->net) mc_net_drop(n->net, from, "served a bad block");
-}
-
 /* ---- incoming messages ---- */
 
 static void buffer_future(struct mc_driver *d, const uint8_t *msg, size_t len) {
@@ -874,7 +529,7 @@ static void buffer_future(struct mc_driver *d, const uint8_t *msg, size_t len) {
 }
 
 /* Called with the lock held. from is NULL for our own replayed messages. */
-static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *msg, size_t len,
+void mc_driver__handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *msg, size_t len,
                         bool from_future) {
     struct mc_driver *d = n->drv;
     struct mc_wire_msg m;
@@ -882,7 +537,7 @@ static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t 
         if (from && n->net) mc_net_drop(n->net, from, "malformed message");
         return;
     }
-    uint64_t h = cur_height(n);
+    uint64_t h = mc_driver__height(n);
     switch (m.type) {
     case MC_WIRE_PROPOSAL: {
         if (m.proposal.height == h + 1 || (m.proposal.height == h && d->paused)) {
@@ -898,7 +553,7 @@ static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t 
             if (from && n->net) mc_net_drop(n->net, from, "proposal's block does not match its hash");
             return;
         }
-        if (!cand_put(d, &c)) return;
+        if (!mc_driver__cand_put(d, &c)) return;
         struct mc_consensus_input in = {.kind = MC_CONSENSUS_IN_PROPOSAL};
         in.u.proposal = m.proposal;
         feed(n, &in);
@@ -915,36 +570,17 @@ static void handle_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t 
         feed(n, &in);
         return;
     }
-    case MC_WIRE_STATUS: {
-        struct peer_state *p = from ? peer_of(d, from) : NULL;
-        if (p) p->height = m.height;
-        if (m.height > n->head.height) sync_request(n);
+    case MC_WIRE_STATUS:
+        if (from) mc_driver__on_status(n, from, m.height);
         return;
-    }
-    case MC_WIRE_GET_BLOCK: {
-        struct mc_buf hb, bb, cb, w;
-        mc_buf_init(&hb, 0);
-        mc_buf_init(&bb, MC_BLOCK_BYTES_MAX);
-        mc_buf_init(&cb, 0);
-        mc_buf_init(&w, 0);
-        if (m.height >= 1 && m.height <= n->head.height && mc_blockexec_load(n->store, m.height, &hb, &bb, &cb) == 0) {
-            struct mc_wire_block blk = {hb.data, hb.len, bb.data, bb.len};
-            mc_wire_encode_block(&w, m.height, &blk, cb.data, cb.len);
-        } else {
-            mc_wire_encode_no_block(&w, m.height);
-        }
-        if (from) send_to(n, from, &w);
-        mc_buf_deinit(&hb);
-        mc_buf_deinit(&bb);
-        mc_buf_deinit(&cb);
-        mc_buf_deinit(&w);
+    case MC_WIRE_GET_BLOCK:
+        if (from) mc_driver__on_get_block(n, from, m.height);
         return;
-    }
     case MC_WIRE_BLOCK:
-        if (from) on_block(n, from, &m);
+        if (from) mc_driver__on_block(n, from, &m);
         return;
     case MC_WIRE_NO_BLOCK:
-        if (from && d->syncing && memcmp(from->b, d->sync_peer.b, 32) == 0) d->syncing = false;
+        if (from) mc_driver__on_no_block(n, from);
         return;
     case MC_WIRE_EVIDENCE:
         if (mc_evidence_verify(&m.evidence, &n->genesis.valset, n->genesis.chain_id) == 0)
@@ -963,7 +599,7 @@ void mc_driver_on_message(void *ctx, const mc_pubkey *from, const uint8_t *msg, 
         return;
     }
     mc_node__lock(n);
-    if (n->drv && n->drv->started) handle_wire(n, from, msg, len, false);
+    if (n->drv && n->drv->started) mc_driver__handle_wire(n, from, msg, len, false);
     mc_node__unlock(n);
 }
 
@@ -985,9 +621,9 @@ void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up) {
             struct mc_buf w;
             mc_buf_init(&w, 0);
             mc_wire_encode_status(&w, n->head.height, &n->head.hash);
-            send_to(n, key, &w);
+            mc_driver__send_to(n, key, &w);
             mc_buf_deinit(&w);
-            for (uint32_t i = 0; i < d->own_count; i++) send_to(n, key, &d->own[i]);
+            for (uint32_t i = 0; i < d->own_count; i++) mc_driver__send_to(n, key, &d->own[i]);
             if (d->started && !d->paused) relay_votes(n, key);
         }
     }
@@ -1018,23 +654,17 @@ void mc_driver_tick(struct mc_node *n) {
         if (now - d->last_gossip_ms >= GOSSIP_EVERY_MS) {
             d->last_gossip_ms = now;
             if (!d->paused) {
-                for (uint32_t i = 0; i < d->own_count; i++) broadcast(n, &d->own[i]);
+                for (uint32_t i = 0; i < d->own_count; i++) mc_driver__broadcast(n, &d->own[i]);
                 relay_votes(n, NULL);
             }
             struct mc_buf st;
             mc_buf_init(&st, 0);
             mc_wire_encode_status(&st, n->head.height, &n->head.hash);
-            broadcast(n, &st);
+            mc_driver__broadcast(n, &st);
             mc_buf_deinit(&st);
         }
-        if (d->syncing && now >= d->sync_deadline_ms) d->syncing = false;
-        if (!d->syncing) {
-            for (int i = 0; i < MC_NET_PEERS_MAX; i++)
-                if (d->peers[i].up && d->peers[i].height > n->head.height) {
-                    sync_request(n);
-                    break;
-                }
-        }
+        mc_driver__sync_tick(n, now);
     }
     mc_node__unlock(n);
 }
+

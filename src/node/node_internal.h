@@ -1,5 +1,5 @@
 /* Private to src/node: the node structure shared by node.c (life cycle and
- * the thread-safe API) and driver.c (consensus, peers, sync). */
+ * the thread-safe API) and the consensus driver (driver*.c). */
 #ifndef MC_NODE_INTERNAL_H
 #define MC_NODE_INTERNAL_H
 
