@@ -1,5 +1,5 @@
 /* libFuzzer target: block-sync responses, handled as the node's driver
- * handles the answer to GET_BLOCK (src/node/driver.c, on_block): the wire
+ * handles the answer to GET_BLOCK (src/node/driver_sync.c, mc_driver__on_block): the wire
  * message decoded (node/wire.h), its block turned into a candidate, its
  * certificate decoded, and the block committed (node/blockexec.h) on top of
  * a fresh chain (an in-memory store with a fixed 4-validator genesis).
