@@ -23,6 +23,7 @@
 #include "chain/tx.h"
 #include "crypto/merkle.h"
 #include "api/reply.h"
+#include "blob/blob.h"
 
 #define BLOCKS_LIMIT_DEFAULT 20
 
@@ -34,7 +35,15 @@ void mc__api_status(struct mc_node *node, const char *param, const struct mc__ap
     memset(&s, 0, sizeof s);
     mc_node_status(node, &s);
     s.chain_id[sizeof s.chain_id - 1] = 0;
-    mc__reply_ok(res, 200,
+    /* the blob store: which backend, and whether it answers (an
+     * unreachable object store makes record reads answer 503) */
+    struct mc_blob_status bst;
+    mc_blob_status(mc_node_blobs(node), &bst);
+    json_t *blobs = json_pack("{s:s, s:b, s:o, s:o, s:o}", "backend", bst.backend, "available",
+                              (int)bst.available, "errors", mc_api_json_u64(bst.errors),
+                              "erasures_pending", mc_api_json_u64(bst.purges_pending),
+                              "last_error", mc_api_json_text(bst.last_error));
+    mc__reply_ok(res, 200, mc__reply_with(
        json_pack("{s:o, s:o, s:o, s:o, s:I, s:b, s:o, s:I, s:o, s:o, s:o}",
                  "chain_id", mc_api_json_text(s.chain_id),
                  "height", mc_api_json_u64(s.height),
@@ -46,7 +55,7 @@ void mc__api_status(struct mc_node *node, const char *param, const struct mc__ap
                  "mempool_size", (json_int_t)s.mempool_size,
                  "log_size", mc_api_json_u64(s.log_size),
                  "log_root", mc_api_json_hash(&s.log_root),
-                 "txs_committed", mc_api_json_u64(s.txs_committed)));
+                 "txs_committed", mc_api_json_u64(s.txs_committed)), "blob_store", blobs));
 }
 
 /* --- POST /v1/tx --- */

@@ -127,13 +127,7 @@ static void add_want(struct mc_node *n, const mc_hash *ct, const char *id, uint3
 }
 
 /* Does this node need the blob? Missing or damaged: yes; held or purged: no. */
-static bool needed(struct mc_node *n, const mc_hash *ct) {
-    struct mc_buf b;
-    mc_buf_init(&b, 0);
-    int rc = mc_blob_get(n->blobs, ct, &b);
-    mc_buf_deinit(&b);
-    return rc == MC_ERR_NOT_FOUND || rc == MC_ERR_TAMPERED;
-}
+static bool needed(struct mc_node *n, const mc_hash *ct) { return mc_blob_needed(n->blobs, ct); }
 
 struct anchor_ctx {
     struct mc_node *n;
@@ -142,12 +136,15 @@ struct anchor_ctx {
 
 static void on_anchored(void *ctx, const char *id, uint32_t version, const mc_hash *ct, uint32_t size) {
     struct anchor_ctx *a = ctx;
+    /* our own upload of this anchor: from now on it is served */
+    if (mc_blob_commit(a->n->blobs, ct))
+        mc_log_warn("repl", "cannot mark an anchored blob committed: %s", mc_err_detail());
+    if (!a->n->repl || !a->n->has_p2p) return;
     if (size == 0 || size > MC_BLOB_MAX || !needed(a->n, ct)) return;
     add_want(a->n, ct, id, version, size, a->sender);
 }
 
 void mc_repl_after_commit_tx(struct mc_node *n, const struct mc_tx *tx) {
-    if (!n->repl || !n->has_p2p) return;
     if (tx->type == MC_TX_RECORD_ANCHOR) {
         struct anchor_ctx a = {n, &tx->sender};
         if (mc_records_anchored_blobs(tx->payload, tx->payload_len, on_anchored, &a))
