@@ -171,7 +171,8 @@ static int request(struct mc_s3 *s, const char *method, const char *path_query, 
         if (!h) return mc_err_set(MC_ERR_NOMEM, "cannot create a curl handle");
         struct curl_slist *hdr = NULL;
         hdr = curl_slist_append(hdr, sha_hdr);
-        hdr = curl_slist_append(hdr, "Expect:");
+        /* No "Expect:" to suppress 100-continue: libcurl's SigV4 would sign
+         * the emptied header that is then not sent. */
         if (body) hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
         size_t out_len0 = out ? out->len : 0;
         struct mc_buf scratch;
