@@ -80,7 +80,7 @@ static bool may_call(struct s3_be *b) {
     char why[200];
     snprintf(why, sizeof why, "%s", b->last_error);
     pthread_mutex_unlock(&b->lock);
-    if (!ok) mc_err_set(MC_ERR_UNAVAILABLE, "the object store is unreachable (%s)", why);
+    if (!ok) mc_err_set(MC_ERR_UNAVAILABLE, "the object store is unavailable (%s; retried shortly)", why);
     return ok;
 }
 
@@ -100,10 +100,10 @@ static int outcome(struct s3_be *b, int rc) {
     }
     pthread_mutex_unlock(&b->lock);
     /* the class a caller acts on: the store could not do it */
-    if (rc == MC_ERR_FORBIDDEN || rc == MC_ERR_IO) {
+    if (rc == MC_ERR_FORBIDDEN || rc == MC_ERR_IO || rc == MC_ERR_UNAVAILABLE) {
         char why[300];
         snprintf(why, sizeof why, "%s", mc_err_detail());
-        return mc_err_set(MC_ERR_UNAVAILABLE, "the object store refused the request: %s", why);
+        return mc_err_set(MC_ERR_UNAVAILABLE, "the object store is unavailable (%s)", why);
     }
     return rc;
 }

@@ -129,6 +129,16 @@ static void add_want(struct mc_node *n, const mc_hash *ct, const char *id, uint3
 /* Does this node need the blob? Missing or damaged: yes; held or purged: no. */
 static bool needed(struct mc_node *n, const mc_hash *ct) { return mc_blob_needed(n->blobs, ct); }
 
+/* A repair: a read found the copy missing or altered; read it again (an
+ * object store's copy is only checked by reading it). */
+static bool repair_needed(struct mc_node *n, const mc_hash *ct) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    int rc = mc_blob_get_anchored(n->blobs, ct, &b);
+    mc_buf_deinit(&b);
+    return rc == MC_ERR_NOT_FOUND || rc == MC_ERR_TAMPERED;
+}
+
 struct anchor_ctx {
     struct mc_node *n;
     const mc_pubkey *sender;
@@ -217,7 +227,7 @@ void mc_repl_tick(struct mc_node *n) {
     r->repair_count = 0;
     pthread_mutex_unlock(&r->qlock);
     for (uint32_t i = 0; i < qn; i++) {
-        if (!needed(n, &q[i].ct)) continue;
+        if (!repair_needed(n, &q[i].ct)) continue;
         char hx[17];
         short_hex(hx, &q[i].ct);
         mc_log_info("repl", "fetching a good copy of blob %s (record %s v%u) from a peer", hx, q[i].id,

@@ -18,8 +18,28 @@ static const char *script(void) {
     return p;
 }
 
+/* A test that fails an assertion exits without reaching its stop: the
+ * daemons of every gateway still running stop when the process exits. */
+#define LIVE_MAX 4
+static struct tp_rgw *live[LIVE_MAX];
+
+static void stop_live(void) {
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (live[i]) tp_rgw_stop(live[i]);
+}
+
 void tp_rgw_start(struct tp_rgw *r) {
+    static bool registered;
+    if (!registered) {
+        atexit(stop_live);
+        registered = true;
+    }
     memset(r, 0, sizeof r[0]);
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (!live[i]) {
+            live[i] = r;
+            break;
+        }
     snprintf(r->dir, sizeof r->dir, "%s", tu_path(tu_tmpdir("rgw"), "ceph"));
     r->port = tp_free_port();
     snprintf(r->endpoint, sizeof r->endpoint, "http://127.0.0.1:%d", r->port);
@@ -36,6 +56,8 @@ void tp_rgw_start(struct tp_rgw *r) {
 }
 
 void tp_rgw_stop(struct tp_rgw *r) {
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (live[i] == r) live[i] = NULL;
     if (!r->dir[0]) return;
     char *out;
     (void)tp_run(&out, "bash %s stop %s 2>&1", script(), r->dir);
