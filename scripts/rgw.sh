@@ -3,10 +3,12 @@
 # loopback port, all of it inside one folder: one monitor, one OSD on
 # memstore (data in RAM), one radosgw with the beast frontend, no cephx.
 #
-#   scripts/rgw.sh start DIR PORT ACCESS_KEY SECRET_KEY
+#   scripts/rgw.sh start DIR PORT ACCESS_KEY SECRET_KEY [OWNER_PID]
 #       creates DIR (must not exist yet or be empty), starts the daemons,
 #       waits until S3 answers, creates an S3 user with the given keys.
 #       Exits non-zero (with the tail of the logs) when any step fails.
+#       With OWNER_PID, a watchdog stops everything when that process ends
+#       (a test that fails or times out before it stops the cluster).
 #   scripts/rgw.sh stop DIR
 #       stops radosgw, the OSD and the monitor by their pid files in DIR.
 #   scripts/rgw.sh stop-gateway DIR / start-gateway DIR
@@ -61,7 +63,7 @@ start_gateway() {
 }
 
 start() {
-  local dir="$1" port="$2" access="$3" secret="$4"
+  local dir="$1" port="$2" access="$3" secret="$4" owner="${5:-}"
   [ -n "$dir" ] && [ -n "$port" ] && [ -n "$access" ] && [ -n "$secret" ] ||
     die "usage: rgw.sh start DIR PORT ACCESS_KEY SECRET_KEY"
   for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph; do
@@ -123,11 +125,26 @@ EOF
   timeout 30 radosgw-admin -c "$conf" -n client.admin user create --uid=medchain \
     --display-name=medchain --access-key="$access" --secret-key="$secret" >/dev/null ||
     die "radosgw-admin user create failed"
+  if [ -n "$owner" ]; then
+    setsid bash "$0" watch "$dir" "$owner" </dev/null >/dev/null 2>&1 &
+    echo $! > "$dir/run/watchdog.pid"
+  fi
+}
+
+watch() {
+  local dir="$1" owner="$2"
+  while alive "$owner" && [ -f "$dir/run/mon.a.pid" ]; do sleep 0.5; done
+  rm -f "$dir/run/watchdog.pid"
+  stop "$dir"
 }
 
 stop() {
   local dir="$1"
   [ -d "$dir" ] || return 0
+  if [ -f "$dir/run/watchdog.pid" ]; then
+    kill "$(cat "$dir/run/watchdog.pid")" 2>/dev/null || true
+    rm -f "$dir/run/watchdog.pid"
+  fi
   stop_pid "$dir/run/client.rgw.a.pid"
   stop_pid "$dir/run/osd.0.pid"
   stop_pid "$dir/run/mon.a.pid"
@@ -136,7 +153,8 @@ stop() {
 cmd="${1:-}"
 shift || true
 case "$cmd" in
-  start) start "${1:-}" "${2:-}" "${3:-}" "${4:-}" ;;
+  start) start "${1:-}" "${2:-}" "${3:-}" "${4:-}" "${5:-}" ;;
+  watch) watch "$1" "$2" ;;
   stop) stop "${1:?usage: rgw.sh stop DIR}" ;;
   stop-gateway) stop_pid "${1:?usage: rgw.sh stop-gateway DIR}/run/client.rgw.a.pid" ;;
   start-gateway) start_gateway "$(cd "${1:?usage: rgw.sh start-gateway DIR}" && pwd)" ;;

@@ -181,7 +181,8 @@ static json_t *status_blob_store(struct s3cluster *c, int i) {
     return b;
 }
 
-/* Nodes still running when an assertion ends the test stop at exit. */
+/* Nodes still running when an assertion ends the test: stopped by the
+ * test's fini (the gateway has its own watchdog, tests/support/rgw.h). */
 static struct s3cluster *running;
 
 static void stop_nodes(void) {
@@ -189,7 +190,8 @@ static void stop_nodes(void) {
         if (running->pid[i] > 0) tp_kill(running->pid[i], SIGKILL);
 }
 
-Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and_erase, .timeout = 120) {
+Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and_erase, .timeout = 120,
+     .fini = stop_nodes) {
     mc_crypto_init();
     struct tp_rgw rgw;
     tp_rgw_start(&rgw);
@@ -206,7 +208,6 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
     struct s3cluster c;
     memset(&c, 0, sizeof c);
     running = &c;
-    atexit(stop_nodes);
     c.dir = tu_path(tu_tmpdir("s3net"), "net");
     c.api = tp_free_run(NODES, 2 * REGION);
     int p2p = tp_free_run(NODES, 2 * REGION + 1);

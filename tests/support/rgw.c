@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "proc.h"
 #include "testutil.h"
@@ -18,34 +19,17 @@ static const char *script(void) {
     return p;
 }
 
-/* A test that fails an assertion exits without reaching its stop: the
- * daemons of every gateway still running stop when the process exits. */
-#define LIVE_MAX 4
-static struct tp_rgw *live[LIVE_MAX];
-
-static void stop_live(void) {
-    for (int i = 0; i < LIVE_MAX; i++)
-        if (live[i]) tp_rgw_stop(live[i]);
-}
-
 void tp_rgw_start(struct tp_rgw *r) {
-    static bool registered;
-    if (!registered) {
-        atexit(stop_live);
-        registered = true;
-    }
     memset(r, 0, sizeof r[0]);
-    for (int i = 0; i < LIVE_MAX; i++)
-        if (!live[i]) {
-            live[i] = r;
-            break;
-        }
+
     snprintf(r->dir, sizeof r->dir, "%s", tu_path(tu_tmpdir("rgw"), "ceph"));
     r->port = tp_free_port();
     snprintf(r->endpoint, sizeof r->endpoint, "http://127.0.0.1:%d", r->port);
     char *out;
-    int rc = tp_run(&out, "bash %s start %s %d %s %s 2>&1", script(), r->dir, r->port, TP_RGW_ACCESS,
-                    TP_RGW_SECRET);
+    /* the script's watchdog stops the daemons when this process ends, also
+     * when an assertion or the timeout ends the test before tp_rgw_stop */
+    int rc = tp_run(&out, "bash %s start %s %d %s %s %ld 2>&1", script(), r->dir, r->port, TP_RGW_ACCESS,
+                    TP_RGW_SECRET, (long)getpid());
     if (rc != 0) {
         char *o2;
         (void)tp_run(&o2, "bash %s stop %s 2>&1", script(), r->dir);
@@ -56,8 +40,6 @@ void tp_rgw_start(struct tp_rgw *r) {
 }
 
 void tp_rgw_stop(struct tp_rgw *r) {
-    for (int i = 0; i < LIVE_MAX; i++)
-        if (live[i] == r) live[i] = NULL;
     if (!r->dir[0]) return;
     char *out;
     (void)tp_run(&out, "bash %s stop %s 2>&1", script(), r->dir);
