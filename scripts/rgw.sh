@@ -107,7 +107,7 @@ osd data = $dir/osd
 osd objectstore = memstore
 memstore device bytes = 536870912
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$port
+rgw frontends = beast endpoint=127.0.0.1:$port tcp_nodelay=1
 rgw data = $dir/rgw
 rgw dns name = localhost
 EOF

@@ -116,20 +116,6 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
     return k->buf->err ? 0 : n;
 }
 
-struct source {
-    const uint8_t *p;
-    size_t left;
-};
-
-static size_t on_read(char *dst, size_t size, size_t nmemb, void *ud) {
-    struct source *r = ud;
-    size_t n = size * nmemb < r->left ? size * nmemb : r->left;
-    memcpy(dst, r->p, n);
-    r->p += n;
-    r->left -= n;
-    return n;
-}
-
 static void sleep_ms(uint32_t ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -178,7 +164,6 @@ static int request(struct mc_s3 *s, const char *method, const char *path_query, 
         struct mc_buf scratch;
         mc_buf_init(&scratch, 0);
         struct sink k = {out ? out : &scratch, out ? out_len0 + max : MC_S3_PAGE_BYTES, false};
-        struct source src = {body, body_len};
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -194,10 +179,12 @@ static int request(struct mc_s3 *s, const char *method, const char *path_query, 
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
         if (strcmp(method, "PUT") == 0) {
-            curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-            curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-            curl_easy_setopt(h, CURLOPT_READDATA, &src);
-            curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)body_len);
+            /* The body as "post fields" under PUT: a Content-Length, and no
+             * 100-continue round trip for bodies under 1 MiB (an upload
+             * would wait for it on every request). */
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
         } else if (strcmp(method, "HEAD") == 0) {
             curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
         } else if (strcmp(method, "GET") != 0) {
