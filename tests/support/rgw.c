@@ -20,20 +20,25 @@ static const char *script(void) {
 }
 
 void tp_rgw_start(struct tp_rgw *r) {
-    memset(r, 0, sizeof r[0]);
-
-    snprintf(r->dir, sizeof r->dir, "%s", tu_path(tu_tmpdir("rgw"), "ceph"));
-    r->port = tp_free_port();
-    snprintf(r->endpoint, sizeof r->endpoint, "http://127.0.0.1:%d", r->port);
-    char *out;
-    /* the script's watchdog stops the daemons when this process ends, also
-     * when an assertion or the timeout ends the test before tp_rgw_stop */
-    int rc = tp_run(&out, "bash %s start %s %d %s %s %ld 2>&1", script(), r->dir, r->port, TP_RGW_ACCESS,
+    /* A free port can be taken before radosgw binds it: a few tries, each
+     * on a fresh folder and port. */
+    char *out = NULL;
+    int rc = -1;
+    for (int attempt = 0; attempt < 3 && rc != 0; attempt++) {
+        memset(r, 0, sizeof r[0]);
+        snprintf(r->dir, sizeof r->dir, "%s", tu_path(tu_tmpdir("rgw"), "ceph"));
+        r->port = tp_free_port();
+        snprintf(r->endpoint, sizeof r->endpoint, "http://127.0.0.1:%d", r->port);
+        free(out);
+        /* the script's watchdog stops the daemons when this process ends,
+         * also when an assertion or the timeout ends the test first */
+        rc = tp_run(&out, "bash %s start %s %d %s %s %ld 2>&1", script(), r->dir, r->port, TP_RGW_ACCESS,
                     TP_RGW_SECRET, (long)getpid());
-    if (rc != 0) {
-        char *o2;
-        (void)tp_run(&o2, "bash %s stop %s 2>&1", script(), r->dir);
-        free(o2);
+        if (rc != 0) {
+            char *o2;
+            (void)tp_run(&o2, "bash %s stop %s 2>&1", script(), r->dir);
+            free(o2);
+        }
     }
     cr_assert_eq(rc, 0, "rgw.sh start: %s", out);
     free(out);
