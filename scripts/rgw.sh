@@ -13,6 +13,9 @@
 #       stops radosgw, the OSD and the monitor by their pid files in DIR.
 #   scripts/rgw.sh stop-gateway DIR / start-gateway DIR
 #       stops or restarts only radosgw (the cluster keeps its data).
+#   scripts/rgw.sh pause-gateway DIR / resume-gateway DIR
+#       SIGSTOP / SIGCONT radosgw: a gateway that accepts connections and
+#       answers nothing (a hung store).
 #
 # Debian's packages ceph-mon ceph-osd radosgw ceph-common (make deps).
 set -euo pipefail
@@ -158,5 +161,7 @@ case "$cmd" in
   stop) stop "${1:?usage: rgw.sh stop DIR}" ;;
   stop-gateway) stop_pid "${1:?usage: rgw.sh stop-gateway DIR}/run/client.rgw.a.pid" ;;
   start-gateway) start_gateway "$(cd "${1:?usage: rgw.sh start-gateway DIR}" && pwd)" ;;
+  pause-gateway) kill -STOP "$(cat "${1:?usage: rgw.sh pause-gateway DIR}/run/client.rgw.a.pid")" ;;
+  resume-gateway) kill -CONT "$(cat "${1:?usage: rgw.sh resume-gateway DIR}/run/client.rgw.a.pid")" ;;
   *) die "usage: rgw.sh start DIR PORT ACCESS SECRET | stop DIR | stop-gateway DIR | start-gateway DIR" ;;
 esac

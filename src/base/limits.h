@@ -120,6 +120,10 @@ _Static_assert(MC_NET_PREAUTH_PER_ADDR_MAX * 4 <= MC_NET_PREAUTH_CONNS_MAX,
 #define MC_REPL_REPAIR_MAX 256
 #define MC_REPL_IN_FLIGHT_MAX 16
 #define MC_REPL_TRIES_MAX 8
+/* Blob-store work replication hands to its worker thread (serving a peer,
+ * storing a fetched blob, re-reading a copy to repair), each holding at
+ * most one blob: so the loop never waits on a remote store. */
+#define MC_REPL_JOBS_MAX 16
 
 /* The S3 blob store (src/blob/s3.h, blob_s3.c): lengths of the endpoint
  * (and CA file path) and of each credential, the bytes one listing page may

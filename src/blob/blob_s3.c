@@ -156,7 +156,20 @@ static int s3be_put(void *be, const mc_hash *id, const void *bytes, size_t len, 
     if (!may_call(b)) return MC_ERR_UNAVAILABLE;
     char key[MC_S3_KEY_MAX + 65];
     key_of(key, b, id);
-    return outcome(b, mc_s3_put(b->s3, key, bytes, len, id));
+    rc = outcome(b, mc_s3_put(b->s3, key, bytes, len, id));
+    /* An erasure that committed while the upload was on its way has
+     * deleted the bucket's versions already: delete again, the new one
+     * included. */
+    pthread_mutex_lock(&b->lock);
+    st = row_state(b, id);
+    if (st == ST_PURGED || st == ST_PURGING) {
+        (void)exec_id(b, "UPDATE s3_blobs SET state=?2 WHERE id=?1", id, ST_PURGING, 0);
+        b->kick = true;
+        pthread_cond_signal(&b->cond);
+        rc = mc_err_set(MC_ERR_STATE, "blob was erased");
+    }
+    pthread_mutex_unlock(&b->lock);
+    return rc;
 }
 
 static int s3be_get(void *be, const mc_hash *id, struct mc_buf *out, bool anchored) {

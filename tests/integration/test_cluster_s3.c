@@ -190,6 +190,20 @@ static void stop_nodes(void) {
         if (running->pid[i] > 0) tp_kill(running->pid[i], SIGKILL);
 }
 
+static uint64_t height_of(struct s3cluster *c, int i) {
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1/status", c->url[i]);
+    struct tp_resp r = tp_http("GET", url, NULL, 0, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *j = json_loads(r.body, 0, NULL);
+    tp_resp_free(&r);
+    cr_assert_not_null(j);
+    json_t *h = json_object_get(j, "height");
+    uint64_t v = json_is_integer(h) ? (uint64_t)json_integer_value(h) : strtoull(json_string_value(h), NULL, 10);
+    json_decref(j);
+    return v;
+}
+
 Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and_erase, .timeout = 120,
      .fini = stop_nodes) {
     mc_crypto_init();
@@ -333,6 +347,30 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
     bst = status_blob_store(&c, 0);
     cr_assert(json_is_true(json_object_get(bst, "available")));
     json_decref(bst);
+
+    /* a hung gateway (paused: connections open, no answer) does not stall
+     * the chain: a peer's request for the blob makes node0 or node1 read
+     * its store, which waits out its timeouts on a worker thread while the
+     * loop goes on committing blocks (with three validators every one
+     * must vote) */
+    cr_assert_eq(sqlite3_open(db_of(&c, 2), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    cr_assert_eq(sqlite3_exec(db, "UPDATE blobs SET bytes = CAST(substr(bytes,1,40) || "
+                                  "CASE WHEN substr(bytes,41,1)=x'00' THEN x'01' ELSE x'00' END || "
+                                  "substr(bytes,42) AS BLOB) WHERE purged=0", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    tp_rgw_gateway_pause(&rgw, true);
+    uint64_t h0 = height_of(&c, 0);
+    rc = cli_rc(&c, 2, &out, "record get Observation/%s --key %s", rec, pat);
+    cr_assert_neq(rc, 0, "node2's altered copy is not served: %s", out);
+    sleep_ms(3500);
+    uint64_t h1 = height_of(&c, 0);
+    cr_assert_geq(h1, h0 + 2, "blocks commit while the store hangs (%llu -> %llu)", (unsigned long long)h0,
+                  (unsigned long long)h1);
+    tp_rgw_gateway_pause(&rgw, false);
+    k = 0;
+    while (sqlite_state(&c, 2, &id) != 1 && k++ < 400) sleep_ms(50);
+    cr_assert_eq(sqlite_state(&c, 2, &id), 1, "node2 is repaired once the gateway answers");
 
     /* erasure: no version of the object left in either bucket (node0's has
      * two: the original and the repair), node2 purged */

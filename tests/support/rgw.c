@@ -66,6 +66,13 @@ void tp_rgw_gateway_start(struct tp_rgw *r) {
     free(out);
 }
 
+void tp_rgw_gateway_pause(struct tp_rgw *r, bool paused) {
+    char *out;
+    int rc = tp_run(&out, "bash %s %s-gateway %s 2>&1", script(), paused ? "pause" : "resume", r->dir);
+    cr_assert_eq(rc, 0, "rgw.sh pause/resume: %s", out);
+    free(out);
+}
+
 void tp_rgw_config(const struct tp_rgw *r, struct mc_s3_config *c, const char *bucket) {
     memset(c, 0, sizeof *c);
     snprintf(c->endpoint, sizeof c->endpoint, "%s", r->endpoint);

@@ -3,6 +3,8 @@
 #ifndef MC_TESTS_RGW_H
 #define MC_TESTS_RGW_H
 
+#include <stdbool.h>
+
 #include "blob/s3.h"
 
 #define TP_RGW_ACCESS "MEDCHAINTESTACCESS"
@@ -21,6 +23,8 @@ void tp_rgw_stop(struct tp_rgw *r);
 /* Stops or restarts only radosgw (the cluster and its data stay). */
 void tp_rgw_gateway_stop(struct tp_rgw *r);
 void tp_rgw_gateway_start(struct tp_rgw *r);
+/* Pauses (SIGSTOP) or resumes radosgw: connections open, nothing answers. */
+void tp_rgw_gateway_pause(struct tp_rgw *r, bool paused);
 /* A client configuration for bucket on r (short timeouts, 1 retry). */
 void tp_rgw_config(const struct tp_rgw *r, struct mc_s3_config *c, const char *bucket);
 /* Writes HOME/s3-credentials.json (mode 0600) and adds an S3 "blob_store"
