@@ -121,6 +121,21 @@ struct mc_blob_sweep {
 MC_MUST_CHECK int mc_blob_sweep(struct mc_blob_store *bs, const struct mc_blob_sweep *sw,
                                 uint64_t *found);
 
+/* Moves the SQLite backend's blobs (the table in sqlite_path) into dst,
+ * in id order: live blobs are put and read back (verified), pending ones
+ * stay pending, tombstones become tombstones; a blob already live in dst
+ * is skipped, so an interrupted run resumes where it stopped. A local copy
+ * that does not hash to its id is not moved (reported "damaged"; a read
+ * on dst fetches a good copy from a peer). With drop_local, once every
+ * live blob is in dst, the local table is emptied. report may be NULL. */
+struct mc_blob_migration {
+    uint64_t moved, present, erased, damaged;
+    bool dropped;
+};
+MC_MUST_CHECK int mc_blob_migrate(struct mc_blob_store *dst, const char *sqlite_path, bool drop_local,
+                                  void (*report)(void *ctx, const mc_hash *id, const char *what),
+                                  void *ctx, struct mc_blob_migration *m);
+
 /* Replication (fetching missing or damaged blobs from peers, hash
  * checked, then mc_blob_put) lives in the node: src/node/replicate.c. */
 

@@ -395,3 +395,86 @@ Test(blob_s3, sqlite_backend_pending_and_sweep) {
     mc_buf_deinit(&b);
     mc_blob_close(bs);
 }
+
+/* `medchain blobs migrate`: a node's SQLite blobs move to its bucket, read
+ * back and checked; a second run skips what is there; a damaged local copy
+ * is not moved (and says so); tombstones move; --drop-local empties the
+ * table. */
+Test(blob_s3, migrate_from_sqlite_is_verified_and_resumable, .timeout = 60) {
+    mc_crypto_init();
+    struct tp_rgw rgw;
+    tp_rgw_start(&rgw);
+    char *home = tu_tmpdir("blob-migrate");
+    char *data = tu_path(home, "data");
+    cr_assert_eq(mkdir(data, 0700), 0);
+    char *db = tu_path(home, "data/chain.db");
+    struct mc_blob_store *sq;
+    cr_assert_eq(mc_blob_open(&sq, db), 0);
+    mc_hash a, bid, gone, bad;
+    cr_assert_eq(mc_blob_put(sq, &a, "first blob", 10), 0);
+    cr_assert_eq(mc_blob_put(sq, &bid, "second blob", 11), 0);
+    cr_assert_eq(mc_blob_put(sq, &gone, "erased blob", 11), 0);
+    cr_assert_eq(mc_blob_purge(sq, &gone), 0);
+    mc_blob_close(sq);
+    char *out;
+    /* the config still says SQLite: refused */
+    int rc = tp_run(&out, "%s blobs migrate --home %s 2>&1", tp_bin(), home);
+    cr_assert_neq(rc, 0);
+    cr_assert(strstr(out, "SQLite"), "%s", out);
+    free(out);
+    tp_rgw_configure_node(&rgw, home, "migrated");
+    rc = tp_run(&out, "%s blobs migrate --home %s 2>&1", tp_bin(), home);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "moved: 2") && strstr(out, "erased: 1") && strstr(out, "local copies: kept"), "%s", out);
+    free(out);
+    rc = tp_run(&out, "%s blobs migrate --home %s 2>&1", tp_bin(), home);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "moved: 0") && strstr(out, "already there: 2"), "resumes: %s", out);
+    free(out);
+
+    /* a damaged local copy is not moved */
+    sqlite3 *s;
+    cr_assert_eq(sqlite3_open(db, &s), SQLITE_OK);
+    mc_sha256(&bad, "third blob", 10);
+    sqlite3_stmt *q;
+    cr_assert_eq(sqlite3_prepare_v2(s, "INSERT INTO blobs(id, bytes, purged, size) VALUES(?, 'not the third blob', 0, 17)",
+                                    -1, &q, NULL), SQLITE_OK);
+    sqlite3_bind_blob(q, 1, bad.b, 32, SQLITE_STATIC);
+    cr_assert_eq(sqlite3_step(q), SQLITE_DONE);
+    sqlite3_finalize(q);
+    sqlite3_close(s);
+    rc = tp_run(&out, "%s blobs migrate --home %s --drop-local 2>&1", tp_bin(), home);
+    cr_assert_neq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "damaged: 1") && strstr(out, "local copies: kept"), "%s", out);
+    free(out);
+    cr_assert_eq(sqlite3_open(db, &s), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(s, "DELETE FROM blobs WHERE size=17", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(s);
+    rc = tp_run(&out, "%s blobs migrate --home %s --drop-local 2>&1", tp_bin(), home);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "local copies: dropped"), "%s", out);
+    free(out);
+
+    /* the node's store is now the bucket: both blobs there, the erased one
+     * refused; the local table is empty */
+    struct mc_blob_store *bs;
+    cr_assert_eq(mc_blob_open_home(&bs, home, db), 0, "%s", mc_err_detail());
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    cr_assert_eq(mc_blob_get(bs, &a, &b), 0, "%s", mc_err_detail());
+    cr_assert_eq(b.len, 10);
+    cr_assert_eq(memcmp(b.data, "first blob", 10), 0);
+    mc_buf_reset(&b);
+    cr_assert_eq(mc_blob_get(bs, &bid, &b), 0);
+    cr_assert_eq(mc_blob_get(bs, &gone, &b), MC_ERR_STATE);
+    cr_assert_eq(mc_blob_get(bs, &bad, &b), MC_ERR_NOT_FOUND);
+    mc_buf_deinit(&b);
+    mc_blob_close(bs);
+    cr_assert_eq(sqlite3_open(db, &s), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(s, "SELECT count(*) FROM blobs", -1, &q, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
+    sqlite3_close(s);
+    tp_rgw_stop(&rgw);
+}
