@@ -480,6 +480,22 @@ void mc__api_metrics(struct mc_node *node, const char *param, const struct mc__a
     mc_buf_printf(&b, "medchain_commit_latency_seconds_sum %llu.%03llu\n",
                   (unsigned long long)(m.latency_sum_ms / 1000), (unsigned long long)(m.latency_sum_ms % 1000));
     mc_buf_printf(&b, "medchain_commit_latency_seconds_count %llu\n", (unsigned long long)m.latency_count);
+    struct mc_blob_status bs;
+    mc_blob_status(mc_node_blobs(node), &bs);
+    mc_buf_printf(&b, "# HELP medchain_blob_store_up Whether the blob store answered its last request.\n"
+                      "# TYPE medchain_blob_store_up gauge\nmedchain_blob_store_up{backend=\"%s\"} %d\n"
+                      "# HELP medchain_blob_store_errors_total Failed requests to the blob store.\n"
+                      "# TYPE medchain_blob_store_errors_total counter\nmedchain_blob_store_errors_total %llu\n"
+                      "# HELP medchain_blob_store_requests_total Object reads and writes sent to a remote store.\n"
+                      "# TYPE medchain_blob_store_requests_total counter\nmedchain_blob_store_requests_total %llu\n"
+                      "# HELP medchain_blob_store_request_seconds_total Time those requests took.\n"
+                      "# TYPE medchain_blob_store_request_seconds_total counter\n"
+                      "medchain_blob_store_request_seconds_total %llu.%03llu\n"
+                      "# HELP medchain_blob_store_erasures_pending Erasures whose object deletes are outstanding.\n"
+                      "# TYPE medchain_blob_store_erasures_pending gauge\nmedchain_blob_store_erasures_pending %llu\n",
+                  bs.backend, bs.available ? 1 : 0, (unsigned long long)bs.errors, (unsigned long long)bs.requests,
+                  (unsigned long long)(bs.request_ms / 1000), (unsigned long long)(bs.request_ms % 1000),
+                  (unsigned long long)bs.purges_pending);
     if (b.err) {
         mc_buf_deinit(&b);
         mc__api_fail(res, 0, MC_ERR_NOMEM, NULL);

@@ -100,6 +100,8 @@ struct mc_blob_status {
     const char *backend;      /* "sqlite" or "s3" */
     bool available;           /* the last request to the store succeeded */
     uint64_t errors;          /* failed requests since start */
+    uint64_t requests;        /* object reads and writes sent to a remote store */
+    uint64_t request_ms;      /* their total time */
     uint64_t purges_pending;  /* erasures whose bucket deletes are outstanding */
     char last_error[200];     /* "" when none */
 };

@@ -44,6 +44,7 @@ struct s3_be {
 
     bool available;
     uint64_t errors;
+    uint64_t requests, request_ms;   /* object GETs and PUTs, and their time */
     uint64_t fail_ms;             /* monotonic time of the last failure */
     char last_error[200];
 
@@ -84,9 +85,14 @@ static bool may_call(struct s3_be *b) {
     return ok;
 }
 
-/* Records the outcome of a request: rc is its result. */
-static int outcome(struct s3_be *b, int rc) {
+/* Records the outcome of a request: rc is its result; t0 its start for an
+ * object GET or PUT (their latency is reported), else 0. */
+static int outcome_at(struct s3_be *b, uint64_t t0, int rc) {
     pthread_mutex_lock(&b->lock);
+    if (t0) {
+        b->requests++;
+        b->request_ms += now_ms() - t0;
+    }
     if (rc == MC_ERR_UNAVAILABLE || rc == MC_ERR_FORBIDDEN || rc == MC_ERR_IO) {
         if (b->available)
             mc_log_warn("blob", "the object store became unavailable: %s", mc_err_detail());
@@ -107,6 +113,8 @@ static int outcome(struct s3_be *b, int rc) {
     }
     return rc;
 }
+
+static int outcome(struct s3_be *b, int rc) { return outcome_at(b, 0, rc); }
 
 /* The row's state, or -1 when there is none; < -1 on error. */
 static int row_state(struct s3_be *b, const mc_hash *id) {
@@ -156,7 +164,8 @@ static int s3be_put(void *be, const mc_hash *id, const void *bytes, size_t len, 
     if (!may_call(b)) return MC_ERR_UNAVAILABLE;
     char key[MC_S3_KEY_MAX + 65];
     key_of(key, b, id);
-    rc = outcome(b, mc_s3_put(b->s3, key, bytes, len, id));
+    uint64_t t0 = now_ms();
+    rc = outcome_at(b, t0, mc_s3_put(b->s3, key, bytes, len, id));
     /* An erasure that committed while the upload was on its way has
      * deleted the bucket's versions already: delete again, the new one
      * included. */
@@ -185,12 +194,13 @@ static int s3be_get(void *be, const mc_hash *id, struct mc_buf *out, bool anchor
     if (!may_call(b)) return MC_ERR_UNAVAILABLE;
     char key[MC_S3_KEY_MAX + 65];
     key_of(key, b, id);
+    uint64_t t0 = now_ms();
     int rc = mc_s3_get(b->s3, key, out, MC_BLOB_MAX);
     if (rc == MC_ERR_NOT_FOUND) {
-        (void)outcome(b, 0);
+        (void)outcome_at(b, t0, 0);
         return mc_err_set(MC_ERR_NOT_FOUND, "blob is missing from the bucket");
     }
-    rc = outcome(b, rc);
+    rc = outcome_at(b, t0, rc);
     if ((!rc || rc == MC_ERR_TOO_LARGE) && st == ST_PENDING) (void)set_state(b, id, ST_LIVE);
     return rc;
 }
@@ -410,6 +420,8 @@ static void s3be_status(void *be, struct mc_blob_status *st) {
     pthread_mutex_lock(&b->lock);
     st->available = b->available;
     st->errors = b->errors;
+    st->requests = b->requests;
+    st->request_ms = b->request_ms;
     snprintf(st->last_error, sizeof st->last_error, "%s", b->last_error);
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(b->db, "SELECT count(*) FROM s3_blobs WHERE state=?", -1, &s, NULL) == SQLITE_OK) {

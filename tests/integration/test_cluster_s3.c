@@ -326,6 +326,13 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
     cr_assert_neq(rc, 0, "%s", out);
     cr_assert(strstr(out, "503") && strstr(out, "unavailable"), "a 503 with the reason: %s", out);
     cr_assert_lt(took, 8000, "bounded (%llu ms)", (unsigned long long)took);
+    char murl[128];
+    snprintf(murl, sizeof murl, "%s/metrics", c.url[0]);
+    struct tp_resp mr = tp_http("GET", murl, NULL, 0, NULL);
+    cr_assert_eq(mr.status, 200);
+    cr_assert(strstr(mr.body, "medchain_blob_store_up{backend=\"s3\"} 0"), "%s", mr.body);
+    cr_assert(strstr(mr.body, "medchain_blob_store_requests_total "), "%s", mr.body);
+    tp_resp_free(&mr);
     bst = status_blob_store(&c, 0);
     cr_assert(json_is_false(json_object_get(bst, "available")), "%s", json_dumps(bst, 0));
     cr_assert_gt(json_integer_value(json_object_get(bst, "errors")), 0);
