@@ -5,6 +5,8 @@
 #                   (a quick no-op when everything is present)
 #   make test       unit, simulator and integration tests (Criterion); runs the
 #                   deps step first
+#   make test-s3    the records, research and node suites again with the blob
+#                   store on a throwaway Ceph RADOS Gateway
 #   make sanitize   the same tests built with ASan+UBSan
 #   make test-debug the same tests with debug assertions (MC_VERIFY, -DMC_DEBUG)
 #   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
@@ -29,7 +31,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
 # the deps step is an order-only prerequisite of every compile, and the
 # pkg-config flags are then read when a recipe runs (after the deps step), not
 # when this file is parsed (before it, on a fresh machine).
-DEPS_GOALS := test demo sanitize e2e
+DEPS_GOALS := test test-s3 demo sanitize e2e
 ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
 DEPS_FIRST := deps
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -56,7 +58,7 @@ LIB       := $(BUILD)/libmedchain.a
 BIN       := $(BUILD)/medchain
 TEST_BIN  := $(BUILD)/medchain-tests
 
-.PHONY: all deps test test-debug unit sanitize fuzz fuzz-long bench demo demo-stop clean
+.PHONY: all deps test test-s3 test-debug unit sanitize fuzz fuzz-long bench demo demo-stop clean
 all: $(BIN)
 
 deps:
@@ -85,6 +87,12 @@ TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_TESTDATA=$(TESTDATA) \
 
 test: $(BIN) $(TEST_BIN)
 	$(TEST_ENV) $(TEST_BIN) --jobs=$(TEST_JOBS) $(TEST_ARGS)
+
+# Every in-process node of these suites keeps its ciphertext in a bucket of
+# a RADOS Gateway started by the test (tests/support/testutil.h).
+S3_SUITES := records|records_pending|records_slowloris|records_tls|gate_abuse|rules|synthea|verify_bound|research|research_synthea|deid|vault|tamper|node_txs|ledger
+test-s3: $(BIN) $(TEST_BIN)
+	MEDCHAIN_TEST_BLOBS=s3 $(TEST_ENV) $(TEST_BIN) --jobs=$(TEST_JOBS) --filter '@($(S3_SUITES))/*' $(TEST_ARGS)
 
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 \

@@ -7,7 +7,9 @@
  * block is cut, the transaction's).
  *
  * One client thread over loopback with keep-alive; blocks are cut every 50
- * requests, so each measured read includes its access entry's commit. */
+ * requests, so each measured read includes its access entry's commit.
+ * The same run repeats on the S3 blob backend against a throwaway RADOS
+ * Gateway (scripts/rgw.sh), printed beside the SQLite figures. */
 #include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "api/httpsig.h"
 #include "api/server.h"
@@ -30,6 +33,8 @@
 
 #define RECORDS 400
 #define READS 400
+#define BENCH_S3_ACCESS "MEDCHAINBENCH"
+#define BENCH_S3_SECRET "medchain-bench-secret"
 
 static double now_s(void) {
     struct timespec ts;
@@ -111,19 +116,38 @@ static long request(CURL *c, uint16_t port, const struct mc_keypair *kp, const c
     return status;
 }
 
-int main(void) {
-    mc_crypto_init();
-    mc_log_set_level(MC_LOG_WARN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    double bound = verify_rate();
-    char dir[] = "/tmp/medchain-bench-records-XXXXXX";
-    if (!mkdtemp(dir)) return 1;
+/* Puts an S3 "blob_store" on the gateway at endpoint into home's config. */
+static int use_s3(const char *home, const char *endpoint) {
+    char p[400];
+    snprintf(p, sizeof p, "%s/s3-credentials.json", home);
+    FILE *f = fopen(p, "w");
+    if (!f) return 1;
+    fprintf(f, "{\"access_key\": \"%s\", \"secret_key\": \"%s\"}\n", BENCH_S3_ACCESS, BENCH_S3_SECRET);
+    fclose(f);
+    if (chmod(p, 0600)) return 1;
+    snprintf(p, sizeof p, "%s/config.json", home);
+    json_t *cfg = json_load_file(p, 0, NULL);
+    if (!cfg) cfg = json_object();
+    json_object_set_new(cfg, "blob_store",
+                        json_pack("{s:s, s:s, s:s, s:s}", "backend", "s3", "endpoint", endpoint, "bucket",
+                                  "bench-records", "credentials", "s3-credentials.json"));
+    int rc = json_dump_file(cfg, p, JSON_INDENT(2));
+    json_decref(cfg);
+    return rc ? 1 : 0;
+}
+
+/* One run on a fresh node: the SQLite store, or S3 at endpoint. */
+static int run(const char *dir, const char *endpoint, double *adds, double *reads) {
     char home[256];
     snprintf(home, sizeof home, "%s/node", dir);
     struct mc_init_options opt = {.home = home, .chain_id = "medchain-bench"};
     if (mc_node_init_home(&opt)) return 1;
+    if (endpoint && use_s3(home, endpoint)) return 1;
     struct mc_node *n;
-    if (mc_node_open(&n, home)) return 1;
+    if (mc_node_open(&n, home)) {
+        fprintf(stderr, "node: %s\n", mc_err_detail());
+        return 1;
+    }
     struct mc_keypair admin, doc, pat;
     char kp[300];
     snprintf(kp, sizeof kp, "%s/admin_key.json", home);
@@ -170,7 +194,7 @@ int main(void) {
         if (i % 50 == 49 && mc_node_commit_pending(n)) return 1;
     }
     if (mc_node_commit_pending(n)) return 1;
-    double adds = RECORDS / (now_s() - t0);
+    *adds = RECORDS / (now_s() - t0);
     t0 = now_s();
     for (int i = 0; i < READS; i++) {
         mc_buf_reset(&out);
@@ -181,16 +205,48 @@ int main(void) {
         if (i % 50 == 49 && mc_node_commit_pending(n)) return 1;
     }
     if (mc_node_commit_pending(n)) return 1;
-    double reads = READS / (now_s() - t0);
-    printf("records: %.0f records added/s, %.0f authorised reads/s (each committing its access entry);"
-           " bound: %.0f Ed25519 verifications/s on one core (one client, loopback)\n",
-           adds, reads, bound);
+    *reads = READS / (now_s() - t0);
     mc_buf_deinit(&out);
     curl_easy_cleanup(c);
     free(ids);
     mc_api_stop(api);
     mc_node_close(n);
-    char cmd[300];
+    return 0;
+}
+
+int main(void) {
+    mc_crypto_init();
+    mc_log_set_level(MC_LOG_WARN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    double bound = verify_rate();
+    char dir[] = "/tmp/medchain-bench-records-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    double adds, reads;
+    if (run(dir, NULL, &adds, &reads)) return 1;
+    printf("records: %.0f records added/s, %.0f authorised reads/s (each committing its access entry);"
+           " bound: %.0f Ed25519 verifications/s on one core (one client, loopback)\n",
+           adds, reads, bound);
+    /* the same on the S3 backend: a throwaway RADOS Gateway (memstore) on
+     * loopback, when Ceph is installed (make deps) */
+    char s3dir[300], cmd[800];
+    snprintf(s3dir, sizeof s3dir, "%s/s3", dir);
+    if (mkdir(s3dir, 0700)) return 1;
+    int port = 20000 + (int)(getpid() % 20000);
+    snprintf(cmd, sizeof cmd, "bash scripts/rgw.sh start %s/ceph %d %s %s %ld >%s/rgw.log 2>&1", s3dir, port,
+             BENCH_S3_ACCESS, BENCH_S3_SECRET, (long)getpid(), s3dir);
+    if (system(cmd) != 0) {
+        printf("records (s3): not measured: the RADOS Gateway did not start (see scripts/rgw.sh)\n");
+    } else {
+        char endpoint[64];
+        snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", port);
+        double sadds, sreads;
+        int rc = run(s3dir, endpoint, &sadds, &sreads);
+        snprintf(cmd, sizeof cmd, "bash scripts/rgw.sh stop %s/ceph >/dev/null 2>&1", s3dir);
+        if (system(cmd)) {}
+        if (rc) return 1;
+        printf("records (s3): %.0f records added/s, %.0f authorised reads/s on a loopback RADOS Gateway"
+               " (memstore), beside %.0f and %.0f on SQLite in this run\n", sadds, sreads, adds, reads);
+    }
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) {}
     return 0;

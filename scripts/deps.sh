@@ -6,7 +6,8 @@ pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libsodium-dev libsqlite3-dev libuv1-dev libmicrohttpd-dev libjansson-dev
       libqrencode-dev libcurl4-gnutls-dev libcriterion-dev faketime
       sqlite3 curl python3 zbar-tools libxml2-utils openssl chromium nodejs
-      git iproute2 procps)
+      git iproute2 procps
+      ceph-mon ceph-osd radosgw ceph-common)
 # npm ships inside some nodejs builds (NodeSource); Debian's is separate.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 

@@ -61,6 +61,7 @@ unsigned mc_api_http_status(int err) {
     case MC_ERR_STATE: return 409;
     case MC_ERR_TOO_LARGE: return 413;
     case MC_ERR_FULL:
+    case MC_ERR_UNAVAILABLE:
     case MC_ERR_NOMEM: return 503;
     default: return 500;
     }

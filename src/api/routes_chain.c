@@ -23,6 +23,7 @@
 #include "chain/tx.h"
 #include "crypto/merkle.h"
 #include "api/reply.h"
+#include "blob/blob.h"
 
 #define BLOCKS_LIMIT_DEFAULT 20
 
@@ -34,7 +35,15 @@ void mc__api_status(struct mc_node *node, const char *param, const struct mc__ap
     memset(&s, 0, sizeof s);
     mc_node_status(node, &s);
     s.chain_id[sizeof s.chain_id - 1] = 0;
-    mc__reply_ok(res, 200,
+    /* the blob store: which backend, and whether it answers (an
+     * unreachable object store makes record reads answer 503) */
+    struct mc_blob_status bst;
+    mc_blob_status(mc_node_blobs(node), &bst);
+    json_t *blobs = json_pack("{s:s, s:b, s:o, s:o, s:o}", "backend", bst.backend, "available",
+                              (int)bst.available, "errors", mc_api_json_u64(bst.errors),
+                              "erasures_pending", mc_api_json_u64(bst.purges_pending),
+                              "last_error", mc_api_json_text(bst.last_error));
+    mc__reply_ok(res, 200, mc__reply_with(
        json_pack("{s:o, s:o, s:o, s:o, s:I, s:b, s:o, s:I, s:o, s:o, s:o}",
                  "chain_id", mc_api_json_text(s.chain_id),
                  "height", mc_api_json_u64(s.height),
@@ -46,7 +55,7 @@ void mc__api_status(struct mc_node *node, const char *param, const struct mc__ap
                  "mempool_size", (json_int_t)s.mempool_size,
                  "log_size", mc_api_json_u64(s.log_size),
                  "log_root", mc_api_json_hash(&s.log_root),
-                 "txs_committed", mc_api_json_u64(s.txs_committed)));
+                 "txs_committed", mc_api_json_u64(s.txs_committed)), "blob_store", blobs));
 }
 
 /* --- POST /v1/tx --- */
@@ -471,6 +480,22 @@ void mc__api_metrics(struct mc_node *node, const char *param, const struct mc__a
     mc_buf_printf(&b, "medchain_commit_latency_seconds_sum %llu.%03llu\n",
                   (unsigned long long)(m.latency_sum_ms / 1000), (unsigned long long)(m.latency_sum_ms % 1000));
     mc_buf_printf(&b, "medchain_commit_latency_seconds_count %llu\n", (unsigned long long)m.latency_count);
+    struct mc_blob_status bs;
+    mc_blob_status(mc_node_blobs(node), &bs);
+    mc_buf_printf(&b, "# HELP medchain_blob_store_up Whether the blob store answered its last request.\n"
+                      "# TYPE medchain_blob_store_up gauge\nmedchain_blob_store_up{backend=\"%s\"} %d\n"
+                      "# HELP medchain_blob_store_errors_total Failed requests to the blob store.\n"
+                      "# TYPE medchain_blob_store_errors_total counter\nmedchain_blob_store_errors_total %llu\n"
+                      "# HELP medchain_blob_store_requests_total Object reads and writes sent to a remote store.\n"
+                      "# TYPE medchain_blob_store_requests_total counter\nmedchain_blob_store_requests_total %llu\n"
+                      "# HELP medchain_blob_store_request_seconds_total Time those requests took.\n"
+                      "# TYPE medchain_blob_store_request_seconds_total counter\n"
+                      "medchain_blob_store_request_seconds_total %llu.%03llu\n"
+                      "# HELP medchain_blob_store_erasures_pending Erasures whose object deletes are outstanding.\n"
+                      "# TYPE medchain_blob_store_erasures_pending gauge\nmedchain_blob_store_erasures_pending %llu\n",
+                  bs.backend, bs.available ? 1 : 0, (unsigned long long)bs.errors, (unsigned long long)bs.requests,
+                  (unsigned long long)(bs.request_ms / 1000), (unsigned long long)(bs.request_ms % 1000),
+                  (unsigned long long)bs.purges_pending);
     if (b.err) {
         mc_buf_deinit(&b);
         mc__api_fail(res, 0, MC_ERR_NOMEM, NULL);

@@ -67,7 +67,7 @@ static void fhir_read(struct mc_node *node, const struct mc__records_view_path *
     int rc = mc__records_view_open(node, &r, &plain);
     if (rc) {
         a.outcome = rc == MC_ERR_TAMPERED ? MC_OUTCOME_SECURITY : MC_OUTCOME_REFUSED;
-        a.status = rc == MC_ERR_STATE ? 410 : 500;
+        a.status = rc == MC_ERR_STATE ? 410 : rc == MC_ERR_UNAVAILABLE ? 503 : 500;
         char why[300];
         snprintf(why, sizeof why, "%s", mc_err_detail());
         mc__gate_refuse_access(node, res, &s, &a, true, rc, why);

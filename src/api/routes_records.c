@@ -283,7 +283,7 @@ void mc__api_records_sealed(struct mc_node *node, const char *param,
         char why[300];
         snprintf(why, sizeof why, "the ciphertext is not available: %s", mc_err_detail());
         a.outcome = rc == MC_ERR_TAMPERED ? MC_OUTCOME_SECURITY : MC_OUTCOME_REFUSED;
-        a.status = rc == MC_ERR_TAMPERED ? 500 : 410;
+        a.status = rc == MC_ERR_TAMPERED ? 500 : rc == MC_ERR_UNAVAILABLE ? 503 : 410;
         mc__gate_refuse_access(node, res, &s, &a, false, rc, why);
         goto out;
     }

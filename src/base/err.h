@@ -30,6 +30,7 @@ enum mc_err {
     MC_ERR_FULL = -17,        /* a bounded queue or pool is full */
     MC_ERR_STATE = -18,       /* operation not valid in the current state */
     MC_ERR_PASSPHRASE = -19,  /* wrong passphrase or passphrase needed */
+    MC_ERR_UNAVAILABLE = -20, /* a remote dependency (the object store) cannot be reached */
 };
 
 /* Short, stable name of the error class, e.g. "bad_signature". */

@@ -120,6 +120,26 @@ _Static_assert(MC_NET_PREAUTH_PER_ADDR_MAX * 4 <= MC_NET_PREAUTH_CONNS_MAX,
 #define MC_REPL_REPAIR_MAX 256
 #define MC_REPL_IN_FLIGHT_MAX 16
 #define MC_REPL_TRIES_MAX 8
+/* Blob-store work replication hands to its worker thread (serving a peer,
+ * storing a fetched blob, re-reading a copy to repair), each holding at
+ * most one blob: so the loop never waits on a remote store. */
+#define MC_REPL_JOBS_MAX 16
+
+/* The S3 blob store (src/blob/s3.h, blob_s3.c): lengths of the endpoint
+ * (and CA file path) and of each credential, the bytes one listing page may
+ * answer, the keys a walk visits, the retries a request may make and the
+ * first backoff (doubled each retry), the ceiling of the configurable
+ * timeouts, curl handles kept for reuse, and how long after a failure the
+ * store answers "unavailable" at once instead of asking again. */
+#define MC_S3_URL_MAX 255
+#define MC_S3_KEY_MAX 127
+#define MC_S3_PAGE_BYTES (4 * 1024 * 1024)
+#define MC_S3_LIST_MAX 10000000
+#define MC_S3_RETRIES_MAX 5
+#define MC_S3_BACKOFF_MS 50
+#define MC_S3_TIMEOUT_MS_MAX 60000
+#define MC_S3_POOL 4
+#define MC_S3_COOLDOWN_MS 500
 
 /* Key files (src/crypto/keyfile.c): the most Argon2id work a file we read
  * may demand, libsodium's SENSITIVE memory (1 GiB) and four times its

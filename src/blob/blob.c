@@ -1,193 +1,120 @@
-/* Content-addressed ciphertext store (see blob.h). */
+/* The blob store's front (see blob.h): limits, content addressing and the
+ * hash check of every read, over the backend the store was opened with. */
 #include "blob/blob.h"
 
-#include <pthread.h>
-#include <sqlite3.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
+#include "blob/backend.h"
 
 struct mc_blob_store {
-    sqlite3 *db;
-    pthread_mutex_t lock;
+    const struct mc_blob_ops *ops;
+    void *be;
 };
 
-static const char SCHEMA[] =
-    "CREATE TABLE IF NOT EXISTS blobs(id BLOB PRIMARY KEY, bytes BLOB NOT NULL,"
-    " purged INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL) WITHOUT ROWID;";
+uint64_t mc__blob_now_s(void) { return (uint64_t)time(NULL); }
 
-static int db_err(struct mc_blob_store *bs, const char *what) {
-    return mc_err_set(MC_ERR_DB, "blob store: %s: %s", what, sqlite3_errmsg(bs->db));
-}
-
-int mc_blob_open(struct mc_blob_store **out, const char *path) {
+int mc__blob_wrap(struct mc_blob_store **out, const struct mc_blob_ops *ops, void *be) {
     *out = NULL;
     struct mc_blob_store *bs = calloc(1, sizeof *bs);
-    if (!bs) return MC_ERR_NOMEM;
-    pthread_mutex_init(&bs->lock, NULL);
-    int rc = 0;
-    if (sqlite3_open_v2(path, &bs->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                        SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-        rc = mc_err_set(MC_ERR_DB, "cannot open blob store %s", path);
-    } else {
-        sqlite3_busy_timeout(bs->db, 10000);
-        /* secure_delete: freed pages are zeroed, so purged ciphertext does
-         * not linger in free pages of the database file. */
-        if (sqlite3_exec(bs->db,
-                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                         " PRAGMA secure_delete=ON;",
-                         NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(bs->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
-            rc = db_err(bs, "schema");
+    if (!bs) {
+        ops->close(be);
+        return MC_ERR_NOMEM;
     }
-    if (rc) {
-        mc_blob_close(bs);
-        return rc;
-    }
+    bs->ops = ops;
+    bs->be = be;
     *out = bs;
     return 0;
 }
 
+int mc_blob_open(struct mc_blob_store **out, const char *path) {
+    *out = NULL;
+    void *be = NULL;
+    int rc = mc__blob_sqlite_open(&be, path);
+    return rc ? rc : mc__blob_wrap(out, &mc__blob_sqlite_ops, be);
+}
+
+int mc_blob_open_s3(struct mc_blob_store **out, const char *db_path, const struct mc_s3_config *cfg,
+                    const char *prefix) {
+    *out = NULL;
+    void *be = NULL;
+    int rc = mc__blob_s3_open(&be, db_path, cfg, prefix);
+    return rc ? rc : mc__blob_wrap(out, &mc__blob_s3_ops, be);
+}
+
 void mc_blob_close(struct mc_blob_store *bs) {
     if (!bs) return;
-    sqlite3_close(bs->db);
-    pthread_mutex_destroy(&bs->lock);
+    bs->ops->close(bs->be);
     free(bs);
 }
 
-int mc_blob_put(struct mc_blob_store *bs, mc_hash *id, const void *bytes, size_t len) {
+static int put(struct mc_blob_store *bs, mc_hash *id, const void *bytes, size_t len, bool pending) {
     if (len > MC_BLOB_MAX)
         return mc_err_set(MC_ERR_TOO_LARGE, "blob of %zu bytes exceeds %d", len, MC_BLOB_MAX);
     mc_sha256(id, bytes, len);
-    pthread_mutex_lock(&bs->lock);
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
-    if (sqlite3_prepare_v2(bs->db, "SELECT purged FROM blobs WHERE id=?", -1, &s, NULL) != SQLITE_OK) {
-        rc = db_err(bs, "prepare");
-        goto out;
-    }
-    sqlite3_bind_blob(s, 1, id->b, 32, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
-        rc = sqlite3_column_int(s, 0) ? mc_err_set(MC_ERR_STATE, "blob was erased") : 0;
-        /* A live row with the same id: its bytes are either these bytes or
-         * damaged; rewrite them so a re-upload repairs a damaged copy. */
-        if (!rc) {
-            sqlite3_finalize(s);
-            s = NULL;
-            if (sqlite3_prepare_v2(bs->db, "UPDATE blobs SET bytes=?, size=? WHERE id=?", -1, &s,
-                                   NULL) != SQLITE_OK) {
-                rc = db_err(bs, "prepare");
-                goto out;
-            }
-            sqlite3_bind_blob(s, 1, bytes, (int)len, SQLITE_STATIC);
-            sqlite3_bind_int64(s, 2, (sqlite3_int64)len);
-            sqlite3_bind_blob(s, 3, id->b, 32, SQLITE_STATIC);
-            if (sqlite3_step(s) != SQLITE_DONE) rc = db_err(bs, "update");
+    return bs->ops->put(bs->be, id, bytes, len, pending);
+}
+
+int mc_blob_put(struct mc_blob_store *bs, mc_hash *id, const void *bytes, size_t len) {
+    return put(bs, id, bytes, len, false);
+}
+
+int mc_blob_put_pending(struct mc_blob_store *bs, mc_hash *id, const void *bytes, size_t len) {
+    return put(bs, id, bytes, len, true);
+}
+
+int mc_blob_commit(struct mc_blob_store *bs, const mc_hash *id) { return bs->ops->commit(bs->be, id); }
+
+static int get(struct mc_blob_store *bs, const mc_hash *id, struct mc_buf *out, bool anchored) {
+    struct mc_buf raw;
+    mc_buf_init(&raw, 0);
+    int rc = bs->ops->get(bs->be, id, &raw, anchored);
+    if (rc == MC_ERR_TOO_LARGE) rc = 0; /* more than any blob: cannot hash to id */
+    if (!rc) {
+        mc_hash h;
+        mc_sha256(&h, raw.data, raw.len);
+        if (raw.len > MC_BLOB_MAX || sodium_memcmp(h.b, id->b, 32) != 0) {
+            mc_log_warn("blob", "stored blob does not match its hash: altered in the %s store",
+                        bs->ops->name);
+            rc = mc_err_set(MC_ERR_TAMPERED, "stored ciphertext does not match its hash "
+                                             "(altered in the %s store)", bs->ops->name);
+        } else {
+            mc_buf_append(out, raw.data, raw.len);
+            rc = out->err;
         }
-        goto out;
     }
-    if (step != SQLITE_DONE) {
-        rc = db_err(bs, "select");
-        goto out;
-    }
-    sqlite3_finalize(s);
-    s = NULL;
-    if (sqlite3_prepare_v2(bs->db, "INSERT INTO blobs(id, bytes, purged, size) VALUES(?,?,0,?)",
-                           -1, &s, NULL) != SQLITE_OK) {
-        rc = db_err(bs, "prepare");
-        goto out;
-    }
-    sqlite3_bind_blob(s, 1, id->b, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 2, bytes, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)len);
-    if (sqlite3_step(s) != SQLITE_DONE) rc = db_err(bs, "insert");
-out:
-    sqlite3_finalize(s);
-    pthread_mutex_unlock(&bs->lock);
+    mc_buf_deinit(&raw);
     return rc;
 }
 
 int mc_blob_get(struct mc_blob_store *bs, const mc_hash *id, struct mc_buf *out) {
-    pthread_mutex_lock(&bs->lock);
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
-    if (sqlite3_prepare_v2(bs->db, "SELECT bytes, purged FROM blobs WHERE id=?", -1, &s, NULL) !=
-        SQLITE_OK) {
-        rc = db_err(bs, "prepare");
-        goto out;
-    }
-    sqlite3_bind_blob(s, 1, id->b, 32, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_DONE) {
-        rc = mc_err_set(MC_ERR_NOT_FOUND, "blob is not stored on this node");
-    } else if (step != SQLITE_ROW) {
-        rc = db_err(bs, "select");
-    } else if (sqlite3_column_int(s, 1)) {
-        rc = mc_err_set(MC_ERR_STATE, "blob was erased");
-    } else {
-        const void *p = sqlite3_column_blob(s, 0);
-        size_t n = (size_t)sqlite3_column_bytes(s, 0);
-        mc_hash h;
-        mc_sha256(&h, p, n);
-        if (n > MC_BLOB_MAX || sodium_memcmp(h.b, id->b, 32) != 0) {
-            mc_log_warn("blob", "stored blob does not match its hash: altered on disk");
-            rc = mc_err_set(MC_ERR_TAMPERED, "stored ciphertext does not match its hash "
-                                             "(altered on disk)");
-        } else {
-            mc_buf_append(out, p, n);
-            rc = out->err;
-        }
-    }
-out:
-    sqlite3_finalize(s);
-    pthread_mutex_unlock(&bs->lock);
-    return rc;
+    return get(bs, id, out, false);
 }
 
-int mc_blob_purge(struct mc_blob_store *bs, const mc_hash *id) {
-    pthread_mutex_lock(&bs->lock);
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
-    if (sqlite3_prepare_v2(bs->db,
-                           "INSERT INTO blobs(id, bytes, purged, size) VALUES(?, x'', 1, 0)"
-                           " ON CONFLICT(id) DO UPDATE SET bytes=x'', purged=1, size=0",
-                           -1, &s, NULL) != SQLITE_OK) {
-        rc = db_err(bs, "prepare");
-        goto out;
-    }
-    sqlite3_bind_blob(s, 1, id->b, 32, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_DONE) rc = db_err(bs, "purge");
-    sqlite3_finalize(s);
-    s = NULL;
-    /* Old page images may sit in the WAL: checkpoint and truncate it. A
-     * busy checkpoint (a reader holds a snapshot) is retried by the next
-     * purge; the database pages themselves are already overwritten. */
-    if (!rc) (void)sqlite3_wal_checkpoint_v2(bs->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-out:
-    sqlite3_finalize(s);
-    pthread_mutex_unlock(&bs->lock);
-    return rc;
+int mc_blob_get_anchored(struct mc_blob_store *bs, const mc_hash *id, struct mc_buf *out) {
+    return get(bs, id, out, true);
 }
+
+bool mc_blob_needed(struct mc_blob_store *bs, const mc_hash *id) { return bs->ops->needed(bs->be, id); }
+
+int mc_blob_purge(struct mc_blob_store *bs, const mc_hash *id) { return bs->ops->purge(bs->be, id); }
 
 int mc_blob_count(struct mc_blob_store *bs, uint64_t *live, uint64_t *purged) {
     *live = *purged = 0;
-    pthread_mutex_lock(&bs->lock);
-    sqlite3_stmt *s = NULL;
-    int rc = 0;
-    if (sqlite3_prepare_v2(bs->db, "SELECT purged, count(*) FROM blobs GROUP BY purged", -1, &s,
-                           NULL) != SQLITE_OK) {
-        rc = db_err(bs, "prepare");
-    } else {
-        int step;
-        while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-            if (sqlite3_column_int(s, 0)) *purged = (uint64_t)sqlite3_column_int64(s, 1);
-            else *live = (uint64_t)sqlite3_column_int64(s, 1);
-        }
-        if (step != SQLITE_DONE) rc = db_err(bs, "count");
-    }
-    sqlite3_finalize(s);
-    pthread_mutex_unlock(&bs->lock);
-    return rc;
+    return bs->ops->count(bs->be, live, purged);
+}
+
+void mc_blob_status(struct mc_blob_store *bs, struct mc_blob_status *st) {
+    memset(st, 0, sizeof *st);
+    st->backend = bs->ops->name;
+    st->available = true;
+    bs->ops->status(bs->be, st);
+}
+
+int mc_blob_sweep(struct mc_blob_store *bs, const struct mc_blob_sweep *sw, uint64_t *found) {
+    *found = 0;
+    return bs->ops->sweep(bs->be, sw, found);
 }

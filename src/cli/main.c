@@ -64,6 +64,19 @@ static const struct command commands[] = {
      "medchain verify --home DIR\n"
      "  Re-checks every block, certificate, signature, Merkle root and state row.\n"
      "  Exit 0: verified; 1: a mismatch (height and object printed); 3: could not run.\n"},
+    {"blobs sweep", mc_cli_cmd_blobs_sweep, "list or remove orphaned ciphertext (stopped node)",
+     "medchain blobs sweep --home DIR [--remove] [--grace SECONDS]\n"
+     "  Lists the ciphertext the node's blob store (SQLite or S3 bucket) holds that no\n"
+     "  committed anchor of a live record names: uploads a crash left before their anchor\n"
+     "  committed, objects with no index entry, bytes back after an erasure. Uploads younger\n"
+     "  than --grace (default 3600 s) are left alone. --remove deletes them (every version).\n"
+     "  One line each: 'orphan: HASH pending|unanchored|unindexed|erased [removed]'.\n"},
+    {"blobs migrate", mc_cli_cmd_blobs_migrate, "move ciphertext from SQLite to S3 (stopped node)",
+     "medchain blobs migrate --home DIR [--drop-local]\n"
+     "  Copies every blob of the node's SQLite table into the S3 store its config.json now\n"
+     "  names, reading each back (hash checked); tombstones of erased records move too.\n"
+     "  Resumable: blobs already in the bucket are skipped. --drop-local empties the SQLite\n"
+     "  table once everything is moved. Prints 'blob: HASH moved' lines, then the counts.\n"},
     {"member enroll", mc_cli_cmd_member_enroll, "enroll a member (organisation admin)",
      "medchain member enroll --key ADMIN_KEY (--member-key FILE | --member-pub HEX)\n"
      "                       --role ROLE --name NAME [options]\n"

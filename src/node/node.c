@@ -294,7 +294,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     }
     if (!rc) rc = mc_blockexec_app_open(&n->app, n->store, &n->genesis);
     if (!rc) rc = path_join(p, sizeof p, home, "data/chain.db");
-    if (!rc) rc = mc_blob_open(&n->blobs, p);
+    if (!rc) rc = mc_blob_open_home(&n->blobs, home, p);
     if (!rc) rc = mc_mempool_create(&n->pool);
     if (!rc) rc = load_head(n);
     if (!rc) purge_recent_erasures(n);

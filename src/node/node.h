@@ -152,6 +152,15 @@ struct mc_blob_store *mc_node_blobs(struct mc_node *n);
  * no peer network; MC_ERR_FULL when too many repairs are waiting. */
 MC_MUST_CHECK int mc_node_request_blob(struct mc_node *n, const char *record_id, uint32_t version,
                                        const mc_hash *ciphertext);
+/* The orphan sweep (blob/blob.h): blobs this node stores that no committed
+ * anchor of a live record names, older than grace_s seconds; report is
+ * called for each (what: "pending", "unanchored", "unindexed", "erased"),
+ * and with remove they are deleted (every version, in a bucket). *found
+ * counts them. Errors of the store (MC_ERR_UNAVAILABLE, MC_ERR_DB). */
+MC_MUST_CHECK int mc_node_blob_sweep(struct mc_node *n, bool remove, uint64_t grace_s,
+                                     void (*report)(void *ctx, const mc_hash *id, const char *what,
+                                                    bool removed),
+                                     void *ctx, uint64_t *found);
 struct mc_vault;
 /* The node's vault (node/vault.h): seals and opens record versions and
  * derives the research secret; the node's secret key never leaves it.

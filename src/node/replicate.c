@@ -17,8 +17,17 @@
  * wakes the loop (wake_async); the loop moves it to the wanted list, and the
  * good copy replaces the bad one when it arrives.
  *
- * Everything but the repair queue runs on the loop thread with the node
- * lock held. */
+ * Store access runs on a worker thread, never on the loop: with an object
+ * store (blob_s3.c) a read or write can take up to its timeouts, and the
+ * loop also runs consensus. The loop queues jobs (serve a peer's GET_BLOB,
+ * store a fetched blob that passed its checks, re-read a copy a read found
+ * bad) on a bounded queue; the worker runs them without the node lock and
+ * puts the results on a done list, which the tick drains (sends the BLOB
+ * answer, counts, adds the wanted blob). A full queue drops a serve (the
+ * peer asks another after its timeout) and keeps a fetch wanted.
+ *
+ * Everything else runs on the loop thread with the node lock held. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +63,19 @@ struct repair_req {
     uint32_t version;
 };
 
+enum job_kind { JOB_SERVE, JOB_STORE, JOB_REPAIR };
+
+struct job {
+    enum job_kind kind;
+    mc_pubkey peer;               /* SERVE: who asked */
+    mc_hash ct;
+    char id[MC_RECORD_ID_MAX + 1];
+    uint32_t version;
+    struct mc_buf bytes;          /* SERVE: out; STORE: in */
+    int rc;
+    char why[200];
+};
+
 struct mc_repl {
     struct want *want;
     uint32_t count;
@@ -67,7 +89,80 @@ struct mc_repl {
     uint32_t repair_count;
 
     uint64_t fetched, given_up, served, bad_peers;
+
+    /* the store worker (see the top of the file) */
+    pthread_t worker;
+    bool worker_started, worker_stop;
+    pthread_cond_t wcond;         /* with qlock */
+    struct job *todo[MC_REPL_JOBS_MAX], *done[MC_REPL_JOBS_MAX];
+    uint32_t todo_count, done_count, jobs;   /* jobs: queued + running + done */
 };
+
+static void job_free(struct job *j) {
+    if (!j) return;
+    mc_buf_deinit(&j->bytes);
+    free(j);
+}
+
+static void run_job(struct mc_blob_store *bs, struct job *j) {
+    if (j->kind == JOB_SERVE) {
+        /* mc_blob_get refuses purged blobs, pending uploads and bytes that
+         * do not hash to id: none is ever served */
+        j->rc = mc_blob_get(bs, &j->ct, &j->bytes);
+    } else if (j->kind == JOB_STORE) {
+        mc_hash stored;
+        j->rc = mc_blob_put(bs, &stored, j->bytes.data, j->bytes.len);
+    } else {
+        /* a read found the copy missing or altered; an object store's copy
+         * is only known good by reading it again */
+        struct mc_buf b;
+        mc_buf_init(&b, 0);
+        j->rc = mc_blob_get_anchored(bs, &j->ct, &b);
+        mc_buf_deinit(&b);
+    }
+    if (j->rc) snprintf(j->why, sizeof j->why, "%s", mc_err_detail());
+}
+
+static void *worker_main(void *arg) {
+    struct mc_node *n = arg;
+    struct mc_repl *r = n->repl;
+    pthread_mutex_lock(&r->qlock);
+    for (;;) {
+        while (!r->worker_stop && r->todo_count == 0) pthread_cond_wait(&r->wcond, &r->qlock);
+        if (r->worker_stop) break;
+        struct job *j = r->todo[0];
+        memmove(r->todo, r->todo + 1, --r->todo_count * sizeof r->todo[0]);
+        pthread_mutex_unlock(&r->qlock);
+        run_job(n->blobs, j);
+        pthread_mutex_lock(&r->qlock);
+        r->done[r->done_count++] = j; /* room: jobs <= MC_REPL_JOBS_MAX */
+    }
+    pthread_mutex_unlock(&r->qlock);
+    return NULL;
+}
+
+/* Queues a job (the loop thread); false when the queue is full (j is freed). */
+static bool enqueue(struct mc_repl *r, struct job *j) {
+    pthread_mutex_lock(&r->qlock);
+    bool ok = r->worker_started && r->jobs < MC_REPL_JOBS_MAX;
+    if (ok) {
+        r->todo[r->todo_count++] = j;
+        r->jobs++;
+        pthread_cond_signal(&r->wcond);
+    }
+    pthread_mutex_unlock(&r->qlock);
+    if (!ok) job_free(j);
+    return ok;
+}
+
+static struct job *job_new(enum job_kind kind, const mc_hash *ct) {
+    struct job *j = calloc(1, sizeof *j);
+    if (!j) return NULL;
+    j->kind = kind;
+    j->ct = *ct;
+    mc_buf_init(&j->bytes, 0);
+    return j;
+}
 
 int mc_repl_create(struct mc_node *n) {
     struct mc_repl *r = calloc(1, sizeof *r);
@@ -78,13 +173,26 @@ int mc_repl_create(struct mc_node *n) {
         return MC_ERR_NOMEM;
     }
     pthread_mutex_init(&r->qlock, NULL);
+    pthread_cond_init(&r->wcond, NULL);
     n->repl = r;
+    if (pthread_create(&r->worker, NULL, worker_main, n) == 0) r->worker_started = true;
+    else mc_log_warn("repl", "cannot start the blob-store worker: blobs are not replicated");
     return 0;
 }
 
 void mc_repl_destroy(struct mc_node *n) {
     struct mc_repl *r = n->repl;
     if (!r) return;
+    if (r->worker_started) {
+        pthread_mutex_lock(&r->qlock);
+        r->worker_stop = true;
+        pthread_cond_signal(&r->wcond);
+        pthread_mutex_unlock(&r->qlock);
+        pthread_join(r->worker, NULL);
+    }
+    for (uint32_t i = 0; i < r->todo_count; i++) job_free(r->todo[i]);
+    for (uint32_t i = 0; i < r->done_count; i++) job_free(r->done[i]);
+    pthread_cond_destroy(&r->wcond);
     pthread_mutex_destroy(&r->qlock);
     free(r->want);
     free(r);
@@ -127,13 +235,8 @@ static void add_want(struct mc_node *n, const mc_hash *ct, const char *id, uint3
 }
 
 /* Does this node need the blob? Missing or damaged: yes; held or purged: no. */
-static bool needed(struct mc_node *n, const mc_hash *ct) {
-    struct mc_buf b;
-    mc_buf_init(&b, 0);
-    int rc = mc_blob_get(n->blobs, ct, &b);
-    mc_buf_deinit(&b);
-    return rc == MC_ERR_NOT_FOUND || rc == MC_ERR_TAMPERED;
-}
+static bool needed(struct mc_node *n, const mc_hash *ct) { return mc_blob_needed(n->blobs, ct); }
+
 
 struct anchor_ctx {
     struct mc_node *n;
@@ -142,12 +245,15 @@ struct anchor_ctx {
 
 static void on_anchored(void *ctx, const char *id, uint32_t version, const mc_hash *ct, uint32_t size) {
     struct anchor_ctx *a = ctx;
+    /* our own upload of this anchor: from now on it is served */
+    if (mc_blob_commit(a->n->blobs, ct))
+        mc_log_warn("repl", "cannot mark an anchored blob committed: %s", mc_err_detail());
+    if (!a->n->repl || !a->n->has_p2p) return;
     if (size == 0 || size > MC_BLOB_MAX || !needed(a->n, ct)) return;
     add_want(a->n, ct, id, version, size, a->sender);
 }
 
 void mc_repl_after_commit_tx(struct mc_node *n, const struct mc_tx *tx) {
-    if (!n->repl || !n->has_p2p) return;
     if (tx->type == MC_TX_RECORD_ANCHOR) {
         struct anchor_ctx a = {n, &tx->sender};
         if (mc_records_anchored_blobs(tx->payload, tx->payload_len, on_anchored, &a))
@@ -209,6 +315,46 @@ static void ask(struct mc_node *n, struct want *w) {
     r->in_flight++;
 }
 
+/* Results of the worker's jobs (loop thread, lock held). */
+static void drain_done(struct mc_node *n) {
+    struct mc_repl *r = n->repl;
+    struct job *d[MC_REPL_JOBS_MAX];
+    pthread_mutex_lock(&r->qlock);
+    uint32_t dn = r->done_count;
+    memcpy(d, r->done, dn * sizeof d[0]);
+    r->done_count = 0;
+    r->jobs -= dn;
+    pthread_mutex_unlock(&r->qlock);
+    for (uint32_t i = 0; i < dn; i++) {
+        struct job *j = d[i];
+        char hx[17];
+        short_hex(hx, &j->ct);
+        if (j->kind == JOB_SERVE) {
+            /* unknown blobs get no answer (the asker tries another peer) */
+            struct mc_buf w;
+            mc_buf_init(&w, 0);
+            if (j->rc == 0) {
+                mc_wire_encode_blob(&w, &j->ct, j->bytes.data, j->bytes.len);
+                if (!w.err && n->net && mc_net_send(n->net, &j->peer, w.data, w.len) == 0) r->served++;
+            }
+            mc_buf_deinit(&w);
+        } else if (j->kind == JOB_STORE) {
+            if (j->rc) {
+                mc_log_warn("repl", "cannot store blob %s: %s", hx, j->why);
+            } else {
+                r->fetched++;
+                mc_log_info("repl", "stored blob %s (record %s v%u, %zu bytes) from a peer", hx, j->id,
+                            j->version, j->bytes.len);
+            }
+        } else if (j->rc == MC_ERR_NOT_FOUND || j->rc == MC_ERR_TAMPERED) {
+            mc_log_info("repl", "fetching a good copy of blob %s (record %s v%u) from a peer", hx, j->id,
+                        j->version);
+            add_want(n, &j->ct, j->id, j->version, 0, NULL);
+        }
+        job_free(j);
+    }
+}
+
 void mc_repl_tick(struct mc_node *n) {
     struct mc_repl *r = n->repl;
     if (!r) return;
@@ -220,13 +366,13 @@ void mc_repl_tick(struct mc_node *n) {
     r->repair_count = 0;
     pthread_mutex_unlock(&r->qlock);
     for (uint32_t i = 0; i < qn; i++) {
-        if (!needed(n, &q[i].ct)) continue;
-        char hx[17];
-        short_hex(hx, &q[i].ct);
-        mc_log_info("repl", "fetching a good copy of blob %s (record %s v%u) from a peer", hx, q[i].id,
-                    q[i].version);
-        add_want(n, &q[i].ct, q[i].id, q[i].version, 0, NULL);
+        struct job *j = job_new(JOB_REPAIR, &q[i].ct);
+        if (!j) break;
+        snprintf(j->id, sizeof j->id, "%s", q[i].id);
+        j->version = q[i].version;
+        (void)enqueue(r, j); /* full: the next read asks again */
     }
+    drain_done(n);
     uint64_t now = mc_node__now_ms();
     for (uint32_t i = 0; i < r->count;) {
         struct want *w = &r->want[i];
@@ -249,19 +395,13 @@ void mc_repl_tick(struct mc_node *n) {
 }
 
 void mc_repl_on_get_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id) {
-    struct mc_buf ct, w;
-    mc_buf_init(&ct, 0);
-    mc_buf_init(&w, 0);
-    /* mc_blob_get refuses purged blobs and bytes that do not hash to id:
-     * neither is ever served. Unknown blobs get no answer (the asker tries
-     * another peer after its timeout). */
-    if (mc_blob_get(n->blobs, id, &ct) == 0) {
-        mc_wire_encode_blob(&w, id, ct.data, ct.len);
-        if (!w.err && n->net && mc_net_send(n->net, from, w.data, w.len) == 0 && n->repl)
-            n->repl->served++;
-    }
-    mc_buf_deinit(&ct);
-    mc_buf_deinit(&w);
+    if (!n->repl) return;
+    /* read by the worker (the tick sends the answer); a full queue drops
+     * the request and the asker tries another peer after its timeout */
+    struct job *j = job_new(JOB_SERVE, id);
+    if (!j) return;
+    j->peer = *from;
+    (void)enqueue(n->repl, j);
 }
 
 void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id,
@@ -296,14 +436,25 @@ void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id
         remove_want(r, w);
         return;
     }
-    mc_hash stored;
-    int rc = mc_blob_put(n->blobs, &stored, bytes, len);
-    if (rc) {
-        mc_log_warn("repl", "cannot store blob %s: %s", hx, mc_err_detail());
-    } else {
-        r->fetched++;
-        mc_log_info("repl", "stored blob %s (record %s v%u, %zu bytes) from a peer", hx, w->id,
-                    w->version, len);
+    /* stored by the worker; an erasure committing meanwhile wins (the
+     * store refuses a purged id, and re-deletes one purged mid-upload) */
+    struct job *j = job_new(JOB_STORE, id);
+    if (j) {
+        snprintf(j->id, sizeof j->id, "%s", w->id);
+        j->version = w->version;
+        mc_buf_append(&j->bytes, bytes, len);
+    }
+    if (!j || j->bytes.err) {
+        job_free(j);
+        return; /* still wanted: asked again after the timeout */
+    }
+    if (!enqueue(r, j)) {
+        if (w->in_flight) {
+            w->in_flight = false;
+            r->in_flight--;
+        }
+        w->deadline_ms = 0; /* the queue is full: ask again on a later tick */
+        return;
     }
     remove_want(r, w);
 }

@@ -73,7 +73,9 @@ int mc_vault_seal_batch(struct mc_vault *v, uint8_t sealed_patient[MC_SEALED_KEY
         sodium_memzero(key, sizeof key);
         /* The envelope layout is what the anchor's size records. */
         MC_ASSERT(rc || ct.len == recs[i].plain_len + MC_ENVELOPE_OVERHEAD);
-        if (!rc) rc = mc_blob_put(bs, &recs[i].ciphertext, ct.data, ct.len);
+        /* pending until the anchor commits: a crash before leaves nothing
+         * that is served (blob.h) */
+        if (!rc) rc = mc_blob_put_pending(bs, &recs[i].ciphertext, ct.data, ct.len);
         recs[i].size = (uint32_t)ct.len;
         mc_buf_deinit(&ct);
         if (!rc) stored++;
@@ -99,7 +101,8 @@ void mc_vault_drop_batch(struct mc_vault *v, const struct mc_vault_record *recs,
 
 int mc_vault_load_ciphertext(struct mc_vault *v, struct mc_buf *ct, const char *id,
                              uint32_t version, const mc_hash *ciphertext, bool repair) {
-    int rc = mc_blob_get(mc_node_blobs(v->node), ciphertext, ct);
+    /* ciphertext comes from a committed anchor: a pending copy is ours */
+    int rc = mc_blob_get_anchored(mc_node_blobs(v->node), ciphertext, ct);
     if (!repair || (rc != MC_ERR_TAMPERED && rc != MC_ERR_NOT_FOUND)) return rc;
     char why[200];
     snprintf(why, sizeof why, "%s", mc_err_detail());

@@ -26,14 +26,21 @@ uint8_t *tu_tx(size_t *len, const char *chain_id, uint16_t type, const struct mc
 size_t tu_enroll_payload(uint8_t *out, const mc_pubkey *member, uint8_t role, const char *name);
 size_t tu_revoke_payload(uint8_t *out, const mc_pubkey *member, const char *reason);
 
-/* An in-process node with its admin key loaded. */
+/* An in-process node with its admin key loaded. With MEDCHAIN_TEST_BLOBS=s3
+ * in the environment (make test-s3) its blob store is a bucket of its own
+ * on a throwaway RADOS Gateway (one per test process, tests/support/rgw.h)
+ * instead of SQLite. */
 struct tu_node {
     char *home;
     struct mc_node *node;
     struct mc_keypair admin;
     char chain_id[MC_CHAIN_ID_MAX + 1];
+    char s3_bucket[64];   /* "" on SQLite */
 };
 void tu_node_start(struct tu_node *t, const char *tag);
+/* Flips a byte of every blob the node stores, in its database or bucket,
+ * keeping each under its id (the store's hash check must catch it). */
+void tu_blob_corrupt(struct tu_node *t);
 void tu_node_stop(struct tu_node *t);
 /* Submits and asserts acceptance; returns the id. */
 mc_hash tu_submit_ok(struct tu_node *t, const uint8_t *bytes, size_t len);

@@ -1,0 +1,322 @@
+/* The SQLite blob backend (see blob.h): the bytes in the node's database.
+ *
+ *   blobs(id BLOB PRIMARY KEY   -- SHA-256 of the bytes, 32 bytes
+ *         bytes BLOB NOT NULL   -- the ciphertext; empty once purged
+ *         purged INTEGER        -- 0 live, 1 purged (erasure)
+ *         size INTEGER          -- length of the bytes as stored
+ *         pending INTEGER       -- 1 until a committed anchor names it
+ *         since INTEGER)        -- wall-clock seconds of the first put
+ *
+ * The store opens its own connection to the database file, serialised by
+ * its own mutex. Databases made before pending/since get the columns
+ * added (0: their blobs are live). */
+#include <pthread.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "blob/backend.h"
+
+struct sqlite_be {
+    sqlite3 *db;
+    pthread_mutex_t lock;
+};
+
+static const char SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS blobs(id BLOB PRIMARY KEY, bytes BLOB NOT NULL,"
+    " purged INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL,"
+    " pending INTEGER NOT NULL DEFAULT 0, since INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
+
+static int db_err(struct sqlite_be *bs, const char *what) {
+    return mc_err_set(MC_ERR_DB, "blob store: %s: %s", what, sqlite3_errmsg(bs->db));
+}
+
+static void sq_close(void *be) {
+    struct sqlite_be *bs = be;
+    if (!bs) return;
+    sqlite3_close(bs->db);
+    pthread_mutex_destroy(&bs->lock);
+    free(bs);
+}
+
+/* Whether the blobs table has the column. */
+static bool has_column(sqlite3 *db, const char *col) {
+    sqlite3_stmt *s = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('blobs') WHERE name=?", -1, &s, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(s, 1, col, -1, SQLITE_STATIC);
+        found = sqlite3_step(s) == SQLITE_ROW;
+    }
+    sqlite3_finalize(s);
+    return found;
+}
+
+int mc__blob_sqlite_open(void **out, const char *path) {
+    *out = NULL;
+    struct sqlite_be *bs = calloc(1, sizeof *bs);
+    if (!bs) return MC_ERR_NOMEM;
+    pthread_mutex_init(&bs->lock, NULL);
+    int rc = 0;
+    if (sqlite3_open_v2(path, &bs->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                        SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+        rc = mc_err_set(MC_ERR_DB, "cannot open blob store %s", path);
+    } else {
+        sqlite3_busy_timeout(bs->db, 10000);
+        /* secure_delete: freed pages are zeroed, so purged ciphertext does
+         * not linger in free pages of the database file. */
+        if (sqlite3_exec(bs->db,
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                         " PRAGMA secure_delete=ON;",
+                         NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(bs->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
+            rc = db_err(bs, "schema");
+        if (!rc && !has_column(bs->db, "pending") &&
+            sqlite3_exec(bs->db, "ALTER TABLE blobs ADD COLUMN pending INTEGER NOT NULL DEFAULT 0",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            rc = db_err(bs, "add column pending");
+        if (!rc && !has_column(bs->db, "since") &&
+            sqlite3_exec(bs->db, "ALTER TABLE blobs ADD COLUMN since INTEGER NOT NULL DEFAULT 0",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            rc = db_err(bs, "add column since");
+    }
+    if (rc) {
+        sq_close(bs);
+        return rc;
+    }
+    *out = bs;
+    return 0;
+}
+
+static int sq_put(void *be, const mc_hash *id, const void *bytes, size_t len, bool pending) {
+    struct sqlite_be *bs = be;
+    pthread_mutex_lock(&bs->lock);
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(bs->db, "SELECT purged FROM blobs WHERE id=?", -1, &s, NULL) != SQLITE_OK) {
+        rc = db_err(bs, "prepare");
+        goto out;
+    }
+    sqlite3_bind_blob(s, 1, id->b, 32, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        rc = sqlite3_column_int(s, 0) ? mc_err_set(MC_ERR_STATE, "blob was erased") : 0;
+        /* A live row with the same id: its bytes are either these bytes or
+         * damaged; rewrite them so a re-upload repairs a damaged copy. A
+         * live (non-pending) put makes it live. */
+        if (!rc) {
+            sqlite3_finalize(s);
+            s = NULL;
+            if (sqlite3_prepare_v2(bs->db,
+                                   "UPDATE blobs SET bytes=?, size=?, pending=min(pending, ?) WHERE id=?",
+                                   -1, &s, NULL) != SQLITE_OK) {
+                rc = db_err(bs, "prepare");
+                goto out;
+            }
+            sqlite3_bind_blob(s, 1, bytes, (int)len, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 2, (sqlite3_int64)len);
+            sqlite3_bind_int(s, 3, pending ? 1 : 0);
+            sqlite3_bind_blob(s, 4, id->b, 32, SQLITE_STATIC);
+            if (sqlite3_step(s) != SQLITE_DONE) rc = db_err(bs, "update");
+        }
+        goto out;
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_err(bs, "select");
+        goto out;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (sqlite3_prepare_v2(bs->db,
+                           "INSERT INTO blobs(id, bytes, purged, size, pending, since) VALUES(?,?,0,?,?,?)",
+                           -1, &s, NULL) != SQLITE_OK) {
+        rc = db_err(bs, "prepare");
+        goto out;
+    }
+    sqlite3_bind_blob(s, 1, id->b, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, bytes, (int)len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)len);
+    sqlite3_bind_int(s, 4, pending ? 1 : 0);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)mc__blob_now_s());
+    if (sqlite3_step(s) != SQLITE_DONE) rc = db_err(bs, "insert");
+out:
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&bs->lock);
+    return rc;
+}
+
+static int exec_id(struct sqlite_be *bs, const char *sql, const mc_hash *id) {
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(bs->db, sql, -1, &s, NULL) != SQLITE_OK) return db_err(bs, "prepare");
+    sqlite3_bind_blob(s, 1, id->b, 32, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) rc = db_err(bs, "update");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int sq_get(void *be, const mc_hash *id, struct mc_buf *out, bool anchored) {
+    struct sqlite_be *bs = be;
+    pthread_mutex_lock(&bs->lock);
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+    bool promote = false;
+    if (sqlite3_prepare_v2(bs->db, "SELECT bytes, purged, pending FROM blobs WHERE id=?", -1, &s, NULL) !=
+        SQLITE_OK) {
+        rc = db_err(bs, "prepare");
+        goto out;
+    }
+    sqlite3_bind_blob(s, 1, id->b, 32, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_DONE) {
+        rc = mc_err_set(MC_ERR_NOT_FOUND, "blob is not stored on this node");
+    } else if (step != SQLITE_ROW) {
+        rc = db_err(bs, "select");
+    } else if (sqlite3_column_int(s, 1)) {
+        rc = mc_err_set(MC_ERR_STATE, "blob was erased");
+    } else if (sqlite3_column_int(s, 2) && !anchored) {
+        rc = mc_err_set(MC_ERR_NOT_FOUND, "blob is an upload no committed anchor names yet");
+    } else {
+        promote = sqlite3_column_int(s, 2) != 0;
+        mc_buf_append(out, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));
+        rc = out->err;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (!rc && promote) rc = exec_id(bs, "UPDATE blobs SET pending=0 WHERE id=?", id);
+out:
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&bs->lock);
+    return rc;
+}
+
+/* Missing, pending or damaged: fetch it. */
+static bool sq_needed(void *be, const mc_hash *id) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    int rc = sq_get(be, id, &b, false);
+    bool need = rc == MC_ERR_NOT_FOUND;
+    if (!rc) {
+        mc_hash h;
+        mc_sha256(&h, b.data, b.len);
+        need = sodium_memcmp(h.b, id->b, 32) != 0;
+    }
+    mc_buf_deinit(&b);
+    return need;
+}
+
+static int sq_commit(void *be, const mc_hash *id) {
+    struct sqlite_be *bs = be;
+    pthread_mutex_lock(&bs->lock);
+    int rc = exec_id(bs, "UPDATE blobs SET pending=0 WHERE id=? AND pending=1", id);
+    pthread_mutex_unlock(&bs->lock);
+    return rc;
+}
+
+static int sq_purge(void *be, const mc_hash *id) {
+    struct sqlite_be *bs = be;
+    pthread_mutex_lock(&bs->lock);
+    int rc = exec_id(bs,
+                     "INSERT INTO blobs(id, bytes, purged, size) VALUES(?, x'', 1, 0)"
+                     " ON CONFLICT(id) DO UPDATE SET bytes=x'', purged=1, size=0, pending=0",
+                     id);
+    /* Old page images may sit in the WAL: checkpoint and truncate it. A
+     * busy checkpoint (a reader holds a snapshot) is retried by the next
+     * purge; the database pages themselves are already overwritten. */
+    if (!rc) (void)sqlite3_wal_checkpoint_v2(bs->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    pthread_mutex_unlock(&bs->lock);
+    return rc;
+}
+
+static int sq_count(void *be, uint64_t *live, uint64_t *purged) {
+    struct sqlite_be *bs = be;
+    pthread_mutex_lock(&bs->lock);
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(bs->db, "SELECT purged, count(*) FROM blobs GROUP BY purged", -1, &s,
+                           NULL) != SQLITE_OK) {
+        rc = db_err(bs, "prepare");
+    } else {
+        int step;
+        while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+            if (sqlite3_column_int(s, 0)) *purged = (uint64_t)sqlite3_column_int64(s, 1);
+            else *live = (uint64_t)sqlite3_column_int64(s, 1);
+        }
+        if (step != SQLITE_DONE) rc = db_err(bs, "count");
+    }
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&bs->lock);
+    return rc;
+}
+
+static void sq_status(void *be, struct mc_blob_status *st) { (void)be; (void)st; }
+
+/* Orphans here: rows holding bytes that no anchor names, pending or not
+ * (a pending row younger than the grace may be an upload in flight). */
+static int sq_sweep(void *be, const struct mc_blob_sweep *sw, uint64_t *found) {
+    struct sqlite_be *bs = be;
+    uint64_t cutoff = mc__blob_now_s() > sw->grace_s ? mc__blob_now_s() - sw->grace_s : 0;
+    /* collect first (the callbacks may take other locks), then act */
+    pthread_mutex_lock(&bs->lock);
+    sqlite3_stmt *s = NULL;
+    int rc = 0;
+    size_t n = 0, cap = 0;
+    struct cand { mc_hash id; bool pending; } *c = NULL;
+    if (sqlite3_prepare_v2(bs->db, "SELECT id, pending FROM blobs WHERE purged=0 AND since<=? ORDER BY id",
+                           -1, &s, NULL) != SQLITE_OK) {
+        rc = db_err(bs, "prepare");
+    } else {
+        sqlite3_bind_int64(s, 1, (sqlite3_int64)cutoff);
+        int step;
+        while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+            if (sqlite3_column_bytes(s, 0) != 32) continue;
+            if (n == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                void *p = realloc(c, nc * sizeof *c);
+                if (!p) {
+                    rc = MC_ERR_NOMEM;
+                    break;
+                }
+                c = p;
+                cap = nc;
+            }
+            memcpy(c[n].id.b, sqlite3_column_blob(s, 0), 32);
+            c[n].pending = sqlite3_column_int(s, 1) != 0;
+            n++;
+        }
+        if (!rc && step != SQLITE_DONE) rc = db_err(bs, "sweep");
+    }
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&bs->lock);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (sw->anchored(sw->ctx, &c[i].id)) {
+            if (c[i].pending) rc = sq_commit(bs, &c[i].id);
+            continue;
+        }
+        (*found)++;
+        if (sw->remove) {
+            pthread_mutex_lock(&bs->lock);
+            rc = exec_id(bs, "DELETE FROM blobs WHERE id=? AND purged=0", &c[i].id);
+            if (!rc) (void)sqlite3_wal_checkpoint_v2(bs->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+            pthread_mutex_unlock(&bs->lock);
+        }
+        if (!rc && sw->report) sw->report(sw->ctx, &c[i].id, c[i].pending ? "pending" : "unanchored", sw->remove);
+    }
+    free(c);
+    return rc;
+}
+
+const struct mc_blob_ops mc__blob_sqlite_ops = {
+    .name = "sqlite",
+    .put = sq_put,
+    .get = sq_get,
+    .needed = sq_needed,
+    .commit = sq_commit,
+    .purge = sq_purge,
+    .count = sq_count,
+    .status = sq_status,
+    .sweep = sq_sweep,
+    .close = sq_close,
+};
