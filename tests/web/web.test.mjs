@@ -240,9 +240,11 @@ test('records: grant, read, the read in the patient\'s log; revoke, refusal show
 
 test('records are decrypted in the patient\'s browser from ciphertext only', async () => {
   const pat = await newPage();
-  const sealed = [];
+  const listings = [];
+  const perRecord = [];
   pat.on('response', async (r) => {
-    if (/\/v1\/records\/[^/]+\/sealed/.test(r.url())) sealed.push(await r.json());
+    if (/\/v1\/records\?.*content=1/.test(r.url())) listings.push(await r.json());
+    if (/\/v1\/records\/[^/]+\/sealed/.test(r.url())) perRecord.push(r.url());
   });
   await pat.goto('/patient');
   await loadKey(pat, 'patient');
@@ -250,21 +252,28 @@ test('records are decrypted in the patient\'s browser from ciphertext only', asy
   await rec.waitFor();
   await rec.locator('summary').click();
   assert.match(await rec.locator('pre.record-json').innerText(), /195967001/);
-  // What the node sent: ciphertext and a sealed key, never the contents.
-  const asthma = sealed.find((b) => b.type === 'Condition');
-  assert.ok(asthma, 'the page fetched the condition through /sealed');
-  assert.equal(asthma.key_kind, 'batch');
-  assert.ok(!JSON.stringify(asthma).includes('Asthma'), 'no plaintext in the answer');
-  assert.ok(!JSON.stringify(asthma).includes('195967001'), 'no plaintext codes in the answer');
+  // What the node sent: one listing with every ciphertext (one access entry
+  // naming them all by their Merkle root), never the contents.
+  assert.equal(listings.length, 1, 'one listing request for the whole visit');
+  assert.deepEqual(perRecord, [], 'no request per record');
+  const l = listings[0];
+  const cond = l.records.find((r) => r.type === 'Condition');
+  const asthma = l.sealed.find((b) => b.id === cond.id);
+  assert.ok(asthma, 'the listing served the condition');
+  assert.match(l.listing_reason, new RegExp(`^listing: ${l.sealed.length} of ${l.sealed.length} records served; root [0-9a-f]{64}$`));
+  assert.ok(!JSON.stringify(l).includes('Asthma'), 'no plaintext in the answer');
+  assert.ok(!JSON.stringify(l).includes('195967001'), 'no plaintext codes in the answer');
   await shot(pat, 'patient-decrypted');
   // A record tampered with in transit is refused by the page (hash and AEAD).
   const pat2 = await newPage();
-  await pat2.route('**/v1/records/*/sealed*', async (route) => {
+  await pat2.route(/\/v1\/records\?.*content=1/, async (route) => {
     const res = await route.fetch();
     const b = await res.json();
-    const ct = Buffer.from(b.ciphertext, 'base64');
-    ct[ct.length - 1] ^= 1;
-    b.ciphertext = ct.toString('base64');
+    for (const it of b.sealed) {
+      const ct = Buffer.from(it.ciphertext, 'base64');
+      ct[ct.length - 1] ^= 1;
+      it.ciphertext = ct.toString('base64');
+    }
     await route.fulfill({ response: res, json: b });
   });
   await pat2.goto('/patient');

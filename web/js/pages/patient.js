@@ -7,7 +7,7 @@ import { get, hasRoute, orgs } from '../api.js';
 import { keyPanel } from '../keypanel.js';
 import { TX, submit } from '../tx.js';
 import { Writer } from '../codec.js';
-import { CATEGORIES, TYPE_WORDS, accessLog, consents, describeAccess, everything, grantPayload, openSealed,
+import { CATEGORIES, TYPE_WORDS, accessLog, consents, describeAccess, everything, grantPayload, openListing,
   orgNodeKeys, recordList, whoIs } from '../records.js';
 import { jsonDetails, summaryView, timelineView, title } from '../fhirview.js';
 import { consentPayload, nextConsentVersion, researchConsents, CONSENT_PERMIT, CONSENT_WITHDRAW } from '../research.js';
@@ -41,7 +41,11 @@ async function loadRecords() {
   const out = $('#records');
   show(out, h('p.muted', 'Opening your records in this browser…'));
   try {
-    list = await recordList(me.key);
+    // One signed request brings the list and every record's ciphertext
+    // (records.js openListing), logged as one access entry naming them all;
+    // each is opened here with your key: the node never decrypts it for you.
+    const visit = await openListing(me.key);
+    list = visit.list;
     for (const r of list.records) typeOf.set(r.id, r.type);
     const live = list.records.filter((r) => !r.erased);
     const erased = list.records.filter((r) => r.erased);
@@ -50,16 +54,7 @@ async function loadRecords() {
       show(out, h('p', 'No records about you yet.'));
       return;
     }
-    // Each record is fetched encrypted and opened here with your key
-    // (records.js openSealed): the node never decrypts it for you.
-    const opened = await Promise.all(live.map(async (r) => {
-      const last = r.history[r.history.length - 1];
-      try {
-        return await openSealed(me.key, r.id, { expectHash: last && last.ciphertext });
-      } catch (e) {
-        return { error: e.message, id: r.id, type: r.type };
-      }
-    }));
+    const opened = visit.opened;
     const good = opened.filter((o) => !o.error);
     // A summary first, then every record on a timeline grouped by visit and
     // sorted by the date it is about (fhirview.js), each in words with its
