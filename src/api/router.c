@@ -67,6 +67,8 @@ static const struct route {
      "RFC 6962 consistency proof between two headers' logs"},
     {"GET", {"v1", "account", P}, mc__api_account, 0, "/v1/account/{key}", "account by public key"},
     {"GET", {"v1", "orgs"}, mc__api_orgs, 0, "/v1/orgs", "organisations"},
+    {"GET", {"v1", "directory"}, mc__api_directory, 0, "/v1/directory?q=TEXT&org=ID&role=R",
+     "active members by name (never patients)"},
     {"GET", {"v1", "org", P}, mc__api_org, 0, "/v1/org/{id}", "organisation by id"},
     {"GET", {"v1", "validators"}, mc__api_validators, 0, "/v1/validators", "validator set"},
     {"GET", {"v1", "evidence"}, mc__api_evidence, 0, "/v1/evidence", "equivocations recorded on the ledger"},

@@ -178,7 +178,11 @@ test('records: grant, read, the read in the patient\'s log; revoke, refusal show
   await rec.locator('summary').click();
   assert.match(await rec.locator('pre.record-json').innerText(), /"resourceType": "AllergyIntolerance"[\s\S]*Penicillin/);
   assert.match(await rec.innerText(), /matches the ledger's anchor/);
-  await pat.fill('#grant-member', net.pub('bob'));
+  // Dr Bob is picked by name from the directory, not by his key.
+  await pat.fill('#grant-find', 'bob mar');
+  await pat.locator('#grant-found button.pick', { hasText: "Dr Bob Marley, clinician at St Mary's Hospital" }).click();
+  await pat.locator('#grant-chosen', { hasText: 'Dr Bob Marley' }).waitFor();
+  assert.equal(await pat.inputValue('#grant-member'), net.pub('bob'));
   await pat.check('#cat-problems');
   await pat.click('#grant-go');
   await pat.locator('#grant-done').waitFor();

@@ -9,6 +9,7 @@ import { TX, submit } from '../tx.js';
 import { Writer } from '../codec.js';
 import { CATEGORIES, TYPE_WORDS, accessLog, consents, describeAccess, everything, grantPayload, openListing,
   orgNodeKeys, recordList, whoIs } from '../records.js';
+import { directoryPicker } from '../directory.js';
 import { jsonDetails, summaryView, timelineView, title } from '../fhirview.js';
 import { consentPayload, nextConsentVersion, researchConsents, CONSENT_PERMIT, CONSENT_WITHDRAW } from '../research.js';
 import { $, action, download, h, note, show, unhex, when } from '../util.js';
@@ -193,6 +194,13 @@ for (const r of document.querySelectorAll('input[name=kind]')) {
   });
 }
 
+// The grantee is picked by name from the members' directory (clinicians
+// first: the people a patient shares with); the key field is filled from it.
+directoryPicker({
+  input: $('#grant-find'), list: $('#grant-found'), chosen: $('#grant-chosen'),
+  onPick: (m) => { $('#grant-member').value = m.key; },
+});
+
 $('#grant-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const btn = $('#grant-go');
@@ -205,7 +213,7 @@ $('#grant-form').addEventListener('submit', async (ev) => {
     let kind, member, org, recipients;
     if ($('#kind-member').checked) {
       const k = $('#grant-member').value.trim().toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(k)) throw new Error('a key is 64 hex digits');
+      if (!/^[0-9a-f]{64}$/.test(k)) throw new Error('find the person by name first (or paste their 64-digit key)');
       const acct = await get(`/v1/account/${k}`).catch(() => null);
       if (!acct || !acct.org) throw new Error('this key is not a member of any organisation');
       kind = 1; member = unhex(k); org = 0;
