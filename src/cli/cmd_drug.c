@@ -469,9 +469,15 @@ int mc_cli_cmd_drug_verify(int argc, char **argv) {
     json_t *checked = json_object_get(j, "checked_at");
     printf("checked_at_height: %lld\n", (long long)json_integer_value(json_object_get(checked, "height")));
     printf("proofs: %zu\n", json_array_size(json_object_get(j, "proofs")));
-    bool genuine = json_is_true(json_object_get(j, "genuine"));
+    json_t *disp = json_object_get(j, "dispensed");
+    if (json_is_object(disp))
+        printf("dispensed: %s by %s\n", json_string_value(json_object_get(disp, "time")),
+               json_string_value(json_object_get(disp, "by")));
+    /* a pack dispensed to a patient is genuine news for her, not a failure */
+    const char *verdict = json_string_value(json_object_get(j, "verdict"));
+    bool ok = json_is_true(json_object_get(j, "genuine")) || (verdict && strcmp(verdict, "dispensed") == 0);
     json_decref(j);
-    return genuine ? MC_CLI_OK : MC_CLI_FAIL;
+    return ok ? MC_CLI_OK : MC_CLI_FAIL;
 }
 
 int mc_cli_cmd_drug_label(int argc, char **argv) {

@@ -181,17 +181,42 @@ Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120, .fini 
     cli_ok(&n, "drug receive --key ph.json --gtin %s --serials %s", GTIN, "P1,P2");
     expect(&n, LINK, "genuine", 5);
     cli_ok(&n, "drug dispense --key ph.json --gtin %s --serial %s", GTIN, "P1");
-    /* The patient's scan: genuine, with the whole custody chain. */
+    /* The patient's scan: calm ("dispensed"), with the whole custody chain. */
     char *out = cli(&n, 0, "drug verify 'https://id.example/01/%s/10/LOT7/21/P1?17=300630' --node %s",
                     GTIN, n.url);
-    cr_assert(strstr(out, "verdict: genuine"), "%s", out);
+    cr_assert(strstr(out, "verdict: dispensed"), "%s", out);
     cr_assert(strstr(out, "ship Acme Pharma -> MedDistrib"), "%s", out);
     cr_assert(strstr(out, "receive Corner Pharmacy <- MedDistrib"), "%s", out);
     cr_assert(strstr(out, "dispense Corner Pharmacy"), "%s", out);
     free(out);
     settle(&n);
-    /* A second scan: possible clone; its record raises an alert. */
-    expect(&n, LINK, "already_dispensed", 6);
+    /* She scans it again, and again: still calm, with when and where it was
+     * dispensed, and no alert. */
+    for (int i = 0; i < 2; i++) {
+        expect(&n, LINK, "dispensed", 6);
+        settle(&n);
+    }
+    json_t *jd = get(&n, LINK, "application/json", 200, NULL);
+    json_t *disp = json_object_get(jd, "dispensed");
+    cr_assert_str_eq(json_string_value(json_object_get(disp, "by")), "Corner Pharmacy");
+    cr_assert_eq(strlen(json_string_value(json_object_get(disp, "time"))), 20);
+    json_decref(jd);
+    jd = get(&n, "/01/" GTIN "/21/P1", "text/html", 200, NULL);
+    cr_assert(strstr(json_string_value(jd), "Dispensed on ") && strstr(json_string_value(jd), "by Corner Pharmacy"),
+              "%s", json_string_value(jd));
+    cr_assert_null(strstr(json_string_value(jd), "Do not use"), "the patient's answer is calm");
+    json_decref(jd);
+    settle(&n);
+    json_t *none = get(&n, "/v1/supply/alerts?org=2", "application/json", 200, NULL);
+    cr_assert_eq(json_array_size(json_object_get(none, "alerts")), 0, "a patient's scans raise no alert");
+    json_decref(none);
+    /* Inside the supply chain the same code is a possible clone: the
+     * distributor verifying it (VRS) is told so and the alert is raised. */
+    out = cli(&n, 0, "drug vrs --key dist.json --gtin %s --serial P1 --lot LOT7 --expiry 300630 "
+                     "--gln 4012345000009 --node %s", GTIN, n.url);
+    cr_assert(strstr(out, "\"verdict\":\"already_dispensed\"") && strstr(out, "\"verified\":false") &&
+              strstr(out, "\"scan_recorded\":true"), "%s", out);
+    free(out);
     settle(&n);
     json_t *a = get(&n, "/v1/supply/alerts?org=2", "application/json", 200, NULL);
     cr_assert_eq(json_array_size(json_object_get(a, "alerts")), 1, "manufacturer sees the clone");
@@ -272,7 +297,8 @@ Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120, .fini 
     free(out);
     out = cli(&n, 0, "drug vrs --key ph.json --gtin %s --serial P1 --lot LOT7 --expiry 300630 "
                      "--gln 5412345000020 --node %s", GTIN, n.url);
-    cr_assert(strstr(out, "\"verified\":false") && strstr(out, "Not_for_re-distribution"), "%s", out);
+    cr_assert(strstr(out, "\"verified\":false") && strstr(out, "Not_for_re-distribution") &&
+              strstr(out, "already_dispensed"), "%s", out);
     free(out);
     free(cli(&n, 0, "keygen --out stranger.json"));
     out = cli(&n, 1, "drug vrs --key stranger.json --gtin %s --serial P3 --lot LOT7 --expiry 300630 "

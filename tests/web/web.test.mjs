@@ -141,9 +141,39 @@ test('verify a medicine: a pharmacist scans a genuine pack and a counterfeit one
   await page.fill('#code', `${net.url}/01/${GTIN}/10/LOT2026A/21/PK3?17=300630`);
   await page.click('#act-go');
   await page.locator('#act-done').waitFor();
-  await page.locator('#verdict[data-verdict="genuine"]').waitFor();
-  assert.match(await page.locator('#result').innerText(), /dispensed/);
+  await page.locator('#verdict[data-verdict="dispensed"]').waitFor();
+  assert.match(await page.locator('#dispensed-line').innerText(), /^Dispensed on .* by Corner Pharmacy\./);
   assert.deepEqual(page.errors, []);
+  const alerts = async () => (await (await fetch(`${net.url}/v1/supply/alerts?org=2`)).json()).alerts
+    .filter((a) => a.kind === 'clone' && a.serial === 'PK3');
+  // The patient scans the pack she collected, twice: calm both times, no alert.
+  const link = `${net.url}/01/${GTIN}/10/LOT2026A/21/PK3?17=300630`;
+  const pat = await newPage({ width: 390, height: 844 });
+  await pat.goto('/verify');
+  for (let i = 0; i < 2; i++) {
+    await pat.fill('#code', link);
+    await pat.click('#code-form button[type=submit]');
+    await pat.locator('#verdict[data-verdict="dispensed"]').waitFor();
+    assert.match(await pat.locator('#verdict .big').innerText(), /^Dispensed$/);
+    assert.match(await pat.locator('#dispensed-line').innerText(), /by Corner Pharmacy\. If you collected it there, it is yours to use\./);
+    assert.doesNotMatch(await pat.locator('#result').innerText(), /clone|Do not use/i);
+  }
+  await shot(pat, 'verify-dispensed-calm');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(await alerts(), [], 'a patient\'s scans raise no alert');
+  // Inside the supply chain the code is a possible clone: the distributor's
+  // check says so, and the manufacturer is alerted.
+  const dist = await newPage();
+  await dist.goto('/verify');
+  await loadKey(dist, 'dist');
+  await dist.fill('#code', link);
+  await dist.click('#code-form button[type=submit]');
+  await dist.locator('#verdict[data-verdict="already_dispensed"]').waitFor();
+  assert.match(await dist.locator('#verdict').innerText(), /possible clone[\s\S]*Already dispensed on .* by Corner Pharmacy/);
+  for (let i = 0; i < 50 && !(await alerts()).length; i++) await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await alerts()).length, 1, 'the trade scan raised the clone alert');
+  assert.deepEqual(pat.errors, []);
+  assert.deepEqual(dist.errors, []);
 });
 
 test('records: grant, read, the read in the patient\'s log; revoke, refusal shown; break-glass reviewed', async () => {
