@@ -24,6 +24,7 @@
 #include "base/limits.h"
 #include "app/supply.h"
 #include "app/supply_payload.h"
+#include "app/supply_product.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 
@@ -128,6 +129,16 @@ static int q_verify(void *ctx, struct mc_store *store, struct mc_app *app) {
     json_object_set_new(o, "genuine", json_boolean(q->verdict == MC_VERDICT_GENUINE));
     json_t *product = json_pack("{s:s, s:o}", "gtin", q->id.gtin, "manufacturer",
                                 maker ? mc_api_json_text(maker->name) : json_null());
+    /* master data the GTIN's manufacturer registered (app/supply_product.h) */
+    struct mc_supply_product pm;
+    rc = mc_supply_get_product(st, q->id.gtin, &pm);
+    if (rc && rc != MC_ERR_NOT_FOUND) return q->err = rc;
+    if (!rc) {
+        json_object_set_new(product, "name", mc_api_json_text(pm.name));
+        json_object_set_new(product, "strength", mc_api_json_text(pm.strength));
+        json_object_set_new(product, "form", mc_api_json_text(pm.form));
+        json_object_set_new(product, "pack_size", json_integer(pm.pack_size));
+    }
     json_object_set_new(o, "product", product);
     json_object_set_new(o, "serial", mc_api_json_text(q->id.serial));
     json_object_set_new(o, "lot", text_or_null(q->v.unit_found ? q->v.unit.lot : NULL));
@@ -321,7 +332,14 @@ static char *render_html(json_t *o, size_t *len) {
     html_escape(&b, verdict);
     mc_buf_printf(&b, "</small></p></section><h2>Pack</h2><table>");
     json_t *product = json_object_get(o, "product");
-    const char *rows[][2] = {{"Product (GTIN)", jstr(product, "gtin")},
+    char pack[16] = "";
+    if (json_integer_value(json_object_get(product, "pack_size")))
+        snprintf(pack, sizeof pack, "%lld", (long long)json_integer_value(json_object_get(product, "pack_size")));
+    const char *rows[][2] = {{"Medicine", jstr(product, "name")},
+                             {"Strength", jstr(product, "strength")},
+                             {"Form", jstr(product, "form")},
+                             {"Units in the pack", pack},
+                             {"Product (GTIN)", jstr(product, "gtin")},
                              {"Manufacturer", jstr(product, "manufacturer")},
                              {"Serial", jstr(o, "serial")},
                              {"Lot", jstr(o, "lot")},

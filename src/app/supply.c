@@ -452,6 +452,23 @@ static uint32_t today(const struct mc_exec *ex) { return mc_supply_civil_from_ms
 
 /* ---- commission -------------------------------------------------------- */
 
+int mc_supply_claim_gtin(struct mc_state *st, const char *gtin, uint32_t org) {
+    uint32_t owner;
+    int rc = mc_supply_get_gtin_owner(st, gtin, &owner);
+    if (rc == MC_ERR_NOT_FOUND) {
+        struct mc_key k;
+        gtin_key(&k, gtin);
+        struct mc_buf v;
+        mc_buf_init(&v, 0);
+        mc_enc_u32(&v, org);
+        return mc_row_put(st, &k, &v);
+    }
+    if (rc) return rc;
+    if (owner != org)
+        return mc_err_set(MC_ERR_FORBIDDEN, "GTIN %s belongs to organisation %u, not %u", gtin, owner, org);
+    return 0;
+}
+
 static int commission(struct mc_exec *ex, struct mc_dec *d) {
     char gtin[MC_GS1_GTIN_LEN + 1], lot[MC_GS1_VALUE_MAX + 1];
     mc_dec_str8(d, gtin, sizeof gtin);
@@ -472,21 +489,8 @@ static int commission(struct mc_exec *ex, struct mc_dec *d) {
         return mc_err_set(MC_ERR_FORBIDDEN, "only a manufacturer member commissions serials (sender is %s)",
                           mc_role_name(ex->sender.role));
     uint32_t org = ex->sender.org;
-    uint32_t owner;
-    int rc = mc_supply_get_gtin_owner(ex->st, gtin, &owner);
-    if (rc == MC_ERR_NOT_FOUND) {
-        struct mc_key k;
-        gtin_key(&k, gtin);
-        struct mc_buf v;
-        mc_buf_init(&v, 0);
-        mc_enc_u32(&v, org);
-        if ((rc = mc_row_put(ex->st, &k, &v))) return rc;
-    } else if (rc) {
-        return rc;
-    } else if (owner != org) {
-        return mc_err_set(MC_ERR_FORBIDDEN, "GTIN %s belongs to organisation %u, not %u", gtin,
-                          owner, org);
-    }
+    int rc = mc_supply_claim_gtin(ex->st, gtin, org);
+    if (rc) return rc;
     struct mc_supply_lot l;
     rc = mc_supply_get_lot(ex->st, gtin, lot, &l);
     if (rc == MC_ERR_NOT_FOUND) {

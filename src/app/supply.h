@@ -228,6 +228,10 @@ MC_MUST_CHECK int mc_supply_get_unit(struct mc_state *st, const char *gtin, cons
 MC_MUST_CHECK int mc_supply_get_lot(struct mc_state *st, const char *gtin, const char *lot,
                                     struct mc_supply_lot *out);
 MC_MUST_CHECK int mc_supply_get_gtin_owner(struct mc_state *st, const char *gtin, uint32_t *org);
+/* The GTIN ownership rule (commission and drug_product): the first
+ * organisation to commission or register a GTIN owns it; anyone else is
+ * refused (MC_ERR_FORBIDDEN). Claims an unowned GTIN for org. */
+MC_MUST_CHECK int mc_supply_claim_gtin(struct mc_state *st, const char *gtin, uint32_t org);
 /* Events [0, max) of a unit into out; *count gets how many were read. */
 MC_MUST_CHECK int mc_supply_get_events(struct mc_state *st, const char *gtin, const char *serial,
                                        struct mc_supply_event *out, uint32_t max,

@@ -145,6 +145,7 @@ int mc_cli_cmd_drug_disaggregate(int argc, char **argv);
 int mc_cli_cmd_drug_ship(int argc, char **argv);
 int mc_cli_cmd_drug_receive(int argc, char **argv);
 int mc_cli_cmd_drug_dispense(int argc, char **argv);
+int mc_cli_cmd_drug_product(int argc, char **argv);
 int mc_cli_cmd_drug_decommission(int argc, char **argv);
 int mc_cli_cmd_drug_recall(int argc, char **argv);
 int mc_cli_cmd_drug_flag(int argc, char **argv);

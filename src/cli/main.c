@@ -112,6 +112,9 @@ static const struct command commands[] = {
     {"drug receive", mc_cli_cmd_drug_receive, "receive what was shipped to your organisation",
      "medchain drug receive --key KEY [--gtin GTIN --serials S1,..] [--sscc X,..] [options]\n"
      SIGNER_OPTS},
+    {"drug product", mc_cli_cmd_drug_product, "register a GTIN's product: name, strength, form, pack size (manufacturer)",
+     "medchain drug product --key KEY --gtin GTIN --name NAME [--strength S] --form FORM --pack-size N\n"
+     SIGNER_OPTS},
     {"drug dispense", mc_cli_cmd_drug_dispense, "dispense a pack (pharmacy)",
      "medchain drug dispense --key KEY --gtin GTIN --serial S [options]\n" SIGNER_OPTS},
     {"drug decommission", mc_cli_cmd_drug_decommission, "take a pack out of the supply chain",

@@ -173,6 +173,27 @@ Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120, .fini 
     cli_ok(&n, "drug commission --key mfr.json --gtin %s --lot LOT7 --expiry 2030-06-30 --count 4 --prefix %s",
            GTIN, "P");
     expect(&n, LINK, "genuine", 1);
+    /* Product master data: registered by the GTIN's manufacturer, shown in every verdict. */
+    free(cli(&n, 0, "drug product --key mfr.json --gtin %s --name 'Salbutamol inhaler' --strength '100 microgram' "
+                    "--form 'pressurised inhalation' --pack-size 200 --node %s", GTIN, n.url));
+    char *pout = cli(&n, 1, "drug product --key dist.json --gtin %s --name X --form tablet --pack-size 1 --node %s",
+                     GTIN, n.url);
+    cr_assert(strstr(pout, "manufacturer"), "only a manufacturer registers products: %s", pout);
+    free(pout);
+    pout = cli(&n, 2, "drug product --key mfr.json --gtin %s --name X --form tablet --pack-size 0 --node %s", GTIN,
+               n.url);
+    cr_assert(strstr(pout, "--pack-size"), "%s", pout);
+    free(pout);
+    json_t *pj = get(&n, LINK, "application/json", 200, NULL);
+    json_t *prod = json_object_get(pj, "product");
+    cr_assert_str_eq(json_string_value(json_object_get(prod, "name")), "Salbutamol inhaler");
+    cr_assert_str_eq(json_string_value(json_object_get(prod, "strength")), "100 microgram");
+    cr_assert_str_eq(json_string_value(json_object_get(prod, "form")), "pressurised inhalation");
+    cr_assert_eq(json_integer_value(json_object_get(prod, "pack_size")), 200);
+    json_decref(pj);
+    pj = get(&n, "/01/" GTIN "/21/P1", "text/html", 200, NULL);
+    cr_assert(strstr(json_string_value(pj), "Salbutamol inhaler") && strstr(json_string_value(pj), "Units in the pack"));
+    json_decref(pj);
     cli_ok(&n, "drug ship --key mfr.json --to 3 --gtin %s --serials %s", GTIN, "P1,P2,P3");
     expect(&n, LINK, "genuine", 2);
     cli_ok(&n, "drug receive --key dist.json --gtin %s --serials %s", GTIN, "P1,P2,P3");

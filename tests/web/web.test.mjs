@@ -119,11 +119,17 @@ test('explorer: an altered proof fails the check', async () => {
 
 test('verify a medicine: a pharmacist scans a genuine pack and a counterfeit one, and dispenses', async () => {
   const page = await newPage({ width: 390, height: 844 }); // a phone
+  // Acme registers what the GTIN is (product master data on the ledger).
+  net.mc('drug', 'product', '--key', 'mfr.json', '--gtin', GTIN, '--name', 'Salbutamol inhaler', '--strength',
+    '100 microgram', '--form', 'pressurised inhalation', '--pack-size', '200');
   await page.goto('/verify');
-  // The genuine pack: a photo of its QR label, decoded in the page.
+  // The genuine pack: a photo of its QR label (with its text printed under
+  // the code), decoded in the page.
   await page.locator('#code-image').setInputFiles(join(net.dir, 'genuine.png'));
   await page.locator('#verdict[data-verdict="genuine"]').waitFor();
   assert.match(await page.locator('#verdict .big').innerText(), /Genuine/);
+  assert.equal(await page.locator('#product-name').innerText(), 'Salbutamol inhaler 100 microgram');
+  assert.match(await page.locator('#result').innerText(), /pressurised inhalation, 200 in the pack/);
   await page.getByText(/proven in the ledger/).waitFor();
   await shot(page, 'verify-genuine');
   // A counterfeit: a serial nobody commissioned, typed as an element string.

@@ -102,6 +102,9 @@ async function verify(code, { trade = true } = {}) {
     h('section.card', { 'aria-label': 'The pack' },
       h('h2', 'The pack'),
       h('dl.kv',
+        v.product.name ? [h('dt', 'Medicine'), h('dd#product-name', [v.product.name, v.product.strength].filter(Boolean).join(' ')),
+          h('dt', 'Form'), h('dd', `${v.product.form}, ${v.product.pack_size} in the pack`)]
+          : [h('dt', 'Medicine'), h('dd.muted', 'its maker has not registered its name on the ledger')],
         h('dt', 'Product (GTIN)'), h('dd', v.product.gtin),
         h('dt', 'Made by'), h('dd', v.product.manufacturer || 'nobody on this ledger'),
         h('dt', 'Serial'), h('dd', v.serial),
