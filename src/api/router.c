@@ -67,6 +67,8 @@ static const struct route {
      "RFC 6962 consistency proof between two headers' logs"},
     {"GET", {"v1", "account", P}, mc__api_account, 0, "/v1/account/{key}", "account by public key"},
     {"GET", {"v1", "orgs"}, mc__api_orgs, 0, "/v1/orgs", "organisations"},
+    {"GET", {"v1", "access"}, mc__api_access_log, 0, "/v1/access?kind=K&patient=&member=&org=&from=&to=&limit=&before=",
+     "the access log for auditors, filtered and paged (signed)"},
     {"GET", {"v1", "directory"}, mc__api_directory, 0, "/v1/directory?q=TEXT&org=ID&role=R",
      "active members by name (never patients)"},
     {"GET", {"v1", "org", P}, mc__api_org, 0, "/v1/org/{id}", "organisation by id"},

@@ -253,11 +253,14 @@ void mc__api_records_list(struct mc_node *node, const char *param,
     mc__gate_release(&s);
 }
 
+#define BG_OTHER_MAX 20
+
 struct q_bg {
     const mc_pubkey *requester;
     bool allowed;
     uint32_t org;
     json_t *list;
+    struct mc_state *st;
 };
 
 static int bg_row(void *ctx, const struct mc_break_glass *b) {
@@ -265,24 +268,91 @@ static int bg_row(void *ctx, const struct mc_break_glass *b) {
     if (b->org != q->org) return 0;
     char t[32];
     mc_fhir_instant(t, b->time_ms);
-    json_array_append_new(q->list, json_pack("{s:o, s:o, s:o, s:s, s:I, s:s, s:s, s:b, s:s}", "access_tx",
-                                             mc_api_json_hash(&b->access_tx), "requester",
-                                             mc_api_json_pubkey(&b->requester), "patient",
-                                             mc_api_json_pubkey(&b->patient), "record", b->id, "height",
-                                             (json_int_t)b->height, "time", t, "reason", b->reason, "open",
-                                             b->open, "note", b->note));
+    json_t *item = json_pack("{s:o, s:o, s:o, s:s, s:I, s:s, s:s, s:b, s:s}", "access_tx",
+                             mc_api_json_hash(&b->access_tx), "requester", mc_api_json_pubkey(&b->requester),
+                             "patient", mc_api_json_pubkey(&b->patient), "record", b->id, "height",
+                             (json_int_t)b->height, "time", t, "reason", b->reason, "open", b->open, "note", b->note);
+    if (!item || json_array_append_new(q->list, item)) return MC_ERR_NOMEM;
     return 0;
+}
+
+/* The review's details: the record's kind, the clinician's name, and her
+ * other accesses to the same patient (newest first, at most BG_OTHER_MAX). */
+struct bg_other {
+    mc_pubkey requester;
+    mc_hash self;
+    struct mc_access_entry e[BG_OTHER_MAX];
+    size_t n, total;
+};
+
+static int other_row(void *ctx, const struct mc_access_entry *e) {
+    struct bg_other *o = ctx;
+    if (memcmp(e->requester.b, o->requester.b, 32) || memcmp(e->tx_id.b, o->self.b, 32) == 0) return 0;
+    o->total++;
+    /* the log of one patient comes in height order: keep the newest */
+    if (o->n == BG_OTHER_MAX) memmove(&o->e[0], &o->e[1], (BG_OTHER_MAX - 1) * sizeof o->e[0]), o->n--;
+    o->e[o->n++] = *e;
+    return 0;
+}
+
+static int bg_details(struct q_bg *q, json_t *item) {
+    struct mc_state *st = q->st;
+    struct bg_other *o = calloc(1, sizeof *o);
+    if (!o) return MC_ERR_NOMEM;
+    mc_pubkey patient;
+    if (mc_api_parse_pubkey(&o->requester, json_string_value(json_object_get(item, "requester"))) ||
+        mc_api_parse_pubkey(&patient, json_string_value(json_object_get(item, "patient"))) ||
+        mc_hex_decode(o->self.b, 32, json_string_value(json_object_get(item, "access_tx")))) {
+        free(o);
+        return MC_ERR_TAMPERED;
+    }
+    struct mc_record_head h;
+    const char *id = json_string_value(json_object_get(item, "record"));
+    json_object_set_new(item, "record_type",
+                        id && id[0] && mc_records_get_head(st, id, &h) == 0 ? json_string(mc_records_type_name(h.type))
+                                                                           : json_null());
+    struct mc_account a;
+    bool have_a = mc_identity_get_account(st, &o->requester, &a) == 0;
+    if (have_a) a.name[sizeof a.name - 1] = 0;
+    json_object_set_new(item, "requester_name", mc_api_json_text(have_a ? a.name : NULL));
+    int rc = mc_records_scan_access(st, &patient, other_row, o);
+    json_t *others = json_array();
+    for (size_t i = o->n; !rc && i-- > 0;) {
+        const struct mc_access_entry *e = &o->e[i];
+        char t[32];
+        mc_fhir_instant(t, e->time_ms);
+        struct mc_record_head eh;
+        json_array_append_new(others, json_pack("{s:o, s:s, s:s, s:s, s:o, s:s, s:s}", "tx_id",
+                                                mc_api_json_hash(&e->tx_id), "time", t, "action",
+                                                mc_action_name(e->action) ? mc_action_name(e->action) : "unknown",
+                                                "purpose", mc_purpose_code(e->purpose) ? mc_purpose_code(e->purpose) : "",
+                                                "record_type",
+                                                e->id[0] && mc_records_get_head(st, e->id, &eh) == 0
+                                                    ? json_string(mc_records_type_name(eh.type)) : json_null(),
+                                                "record", e->id, "outcome",
+                                                e->outcome == MC_OUTCOME_SUCCESS ? "allowed" : "refused"));
+    }
+    json_object_set_new(item, "other_accesses", others);
+    json_object_set_new(item, "other_access_count", json_integer((json_int_t)o->total));
+    free(o);
+    return rc;
 }
 
 static int q_bg(void *ctx, struct mc_store *store, struct mc_app *app) {
     struct q_bg *q = ctx;
-    struct mc_account a;
     struct mc_state *st = mc_app_state(app);
-    q->allowed = mc_identity_get_account(st, q->requester, &a) == 0 && a.status == MC_ACCOUNT_ACTIVE &&
-                 a.role == MC_ROLE_AUDITOR;
+    q->st = st;
+    struct mc_access_decision d;
+    mc_records_decide_audit(st, q->requester, &d);
+    struct mc_account a;
+    q->allowed = d.allowed && mc_identity_get_account(st, q->requester, &a) == 0;
+    if (!q->allowed) return 0;
     q->org = a.org;
-    if (q->allowed && mc_records_scan_break_glass(st, bg_row, q)) q->allowed = false;
-    return 0;
+    int rc = mc_records_scan_break_glass(st, bg_row, q);
+    size_t i;
+    json_t *item;
+    json_array_foreach(q->list, i, item) if (!rc) rc = bg_details(q, item);
+    return rc;
 }
 
 void mc__api_records_break_glass(struct mc_node *node, const char *param,

@@ -260,18 +260,43 @@ test('records: grant, read, the read in the patient\'s log; revoke, refusal show
   const aud = await newPage();
   await aud.goto('/auditor');
   await loadKey(aud, 'aud');
-  await aud.locator('#bg-open li', { hasText: 'unconscious in the emergency department' }).first().waitFor();
+  await aud.locator('#bg-open > li', { hasText: 'unconscious in the emergency department' }).first().waitFor();
   // Every open break-glass access carries its justification: the read and the search.
-  assert.equal(await aud.locator('#bg-open li', { hasText: 'unconscious in the emergency department' }).count(),
-               await aud.locator('#bg-open li').count());
+  assert.equal(await aud.locator('#bg-open > li', { hasText: 'unconscious in the emergency department' }).count(),
+               await aud.locator('#bg-open > li').count());
+  // The review names the record's kind and Dr Bob's other accesses to her.
+  const read = aud.locator('#bg-open > li', { hasText: 'opened allergy list' }).first();
+  await read.waitFor();
+  assert.match(await read.innerText(), /^OPEN Dr Bob Marley opened allergy list/);
+  assert.match(await read.locator('details.others summary').innerText(), /[1-9]\d* other accesses by Dr Bob Marley to this patient/);
+  await read.locator('details.others summary').click();
+  assert.match(await read.locator('details.others').innerText(), /refused/);
   await aud.locator('#audit-table').waitFor();
   await shot(aud, 'auditor');
+  // Closing without a finding says so next to it, and the queue stays.
+  const before = await aud.locator('#bg-open > li').count();
+  await aud.locator('#bg-open > li button').first().click();
+  await aud.locator('#bg-open .review-msg', { hasText: 'Write the finding first' }).first().waitFor();
+  assert.equal(await aud.locator('#bg-open > li').count(), before, 'the queue is still there');
+  // The log filtered by the node: only the emergency reads, by Dr Bob found by name.
+  await aud.selectOption('#f-kind', 'break_glass');
+  await aud.fill('#f-member-find', 'marley');
+  await aud.locator('#f-member-found button.pick', { hasText: 'Dr Bob Marley' }).click();
+  await aud.click('#log-go');
+  await aud.waitForFunction(() => document.querySelectorAll('#audit-table tbody tr').length > 0 &&
+    [...document.querySelectorAll('#audit-table tbody tr')].every((r) => r.dataset.kind === 'break_glass'));
+  assert.match(await aud.locator('#audit-table tbody tr').first().innerText(), /Dr Bob Marley, St Mary's Hospital/);
+  await aud.selectOption('#f-kind', 'refused');
+  await aud.click('#log-go');
+  await aud.waitForFunction(() => document.querySelectorAll('#audit-table tbody tr').length > 0 &&
+    [...document.querySelectorAll('#audit-table tbody tr')].every((r) => r.dataset.kind === 'refused'));
+  await shot(aud, 'auditor-filtered');
   // Close every open access (the search and the read of the emergency).
-  for (let i = 0; i < 5 && await aud.locator('#bg-open li').count(); i++) {
-    const n = await aud.locator('#bg-open li').count();
-    await aud.locator('#bg-open input').first().fill('justified: patient unconscious');
-    await aud.locator('#bg-open button').first().click();
-    await aud.waitForFunction((k) => document.querySelectorAll('#bg-open li').length < k, n);
+  for (let i = 0; i < 5 && await aud.locator('#bg-open > li').count(); i++) {
+    const n = await aud.locator('#bg-open > li').count();
+    await aud.locator('#bg-open > li input').first().fill('justified: patient unconscious');
+    await aud.locator('#bg-open > li button').first().click();
+    await aud.waitForFunction((k) => document.querySelectorAll('#bg-open > li').length < k, n);
   }
   await aud.locator('#bg-none').waitFor();
   await aud.locator('#bg-closed li', { hasText: 'justified: patient unconscious' }).first().waitFor({ state: 'attached' });
