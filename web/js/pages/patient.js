@@ -3,7 +3,8 @@
 // log in plain words, grants and revocations (signed transactions with data
 // keys resealed in the page), export, erasure, research consents.
 import { layout } from '../layout.js';
-import { get, hasRoute, orgs } from '../api.js';
+import { account, get, hasRoute, orgs } from '../api.js';
+import { acceptInvitation, matchCode, normalizeCode, showInvitation } from '../invite.js';
 import { keyPanel } from '../keypanel.js';
 import { TX, submit } from '../tx.js';
 import { Writer } from '../codec.js';
@@ -19,24 +20,80 @@ let me = null;
 let list = { records: [], batches: {} };
 const typeOf = new Map();
 
-keyPanel('#keys', {
-  title: 'Your key', allowCreate: true,
-  onKey: async (k) => {
-    me = k;
-    $('#portal').classList.add('hidden');
-    $('#unregistered').classList.add('hidden');
-    if (!k) return;
-    if (!k.account || k.account.role !== 'patient') {
-      show('#unregistered', note('warn', k.account ? `This key belongs to a ${k.account.role}, not a patient.`
-        : `This key is not registered yet. Ask your clinician to register it: give them your key ${k.key.pkHex} (it reveals nothing about you).`));
-      $('#unregistered').classList.remove('hidden');
+// An invitation from a clinician (#invite=CODE in the address, or typed).
+let inviteCode = normalizeCode(new URLSearchParams(location.hash.slice(1)).get('invite'));
+
+async function enter(k) {
+  me = k;
+  $('#portal').classList.add('hidden');
+  $('#unregistered').classList.add('hidden');
+  if (!k) return;
+  if (!k.account || k.account.role !== 'patient') {
+    $('#unregistered').classList.remove('hidden');
+    if (k.account) {
+      show('#unregistered', note('warn', `This key belongs to a ${k.account.role}, not a patient.`));
       return;
     }
-    $('#portal').classList.remove('hidden');
-    await Promise.all([loadRecords(), loadGrants(), research()]);
-    await loadLog();
-  },
-});
+    await onboarding(k);
+    return;
+  }
+  $('#portal').classList.remove('hidden');
+  await Promise.all([loadRecords(), loadGrants(), research()]);
+  await loadLog();
+}
+
+keyPanel('#keys', { title: 'Your key', allowCreate: true, onKey: enter });
+
+// A key the ledger does not know yet: join by the clinician's invitation.
+// Her consent is signed here with her key; the clinician registers her.
+async function onboarding(k) {
+  const out = $('#unregistered');
+  const codeIn = h('input#invite-code', { type: 'text', autocomplete: 'off', spellcheck: 'false', value: inviteCode || '' });
+  const look = h('button#invite-look', { type: 'submit' }, 'Use this invitation');
+  const msg = h('div#invite-msg', { 'aria-live': 'polite' });
+  const form = h('form#invite-form.card', h('h2', 'Join with your clinician\'s invitation'),
+    h('p', 'This key is new to the ledger. Your clinician gives you an invitation code (or a link); with it you join here, and your key never leaves this browser.'),
+    h('label', { for: 'invite-code' }, 'Invitation code (like ABCD-EFGH-JKMN)'), codeIn, look, msg);
+  show(out, form);
+  const lookUp = async () => {
+    const code = normalizeCode(codeIn.value);
+    if (!code) throw new Error('An invitation code has 12 letters and digits, like ABCD-EFGH-JKMN.');
+    inviteCode = code;
+    const inv = await showInvitation(code);
+    const who = `${inv.inviter_name || 'A clinician'}${inv.org_name ? ` at ${inv.org_name}` : ''}`;
+    const yes = h('button#invite-accept', { type: 'button' }, `Join: let ${inv.inviter_name || 'them'} register me`);
+    show(msg, h('div.note.info', h('p#invite-who', `${who} invites you to keep your health records here.`),
+      h('p', 'Joining signs your consent to be registered by them, with your key, here. Save your key on this device first (above) so you can come back.'), yes));
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      try {
+        await acceptInvitation(k.key, code, inv.inviter);
+        const m = await matchCode(k.key.pkHex);
+        show(msg, h('div.note.ok', h('p', `Accepted. Tell ${inv.inviter_name || 'your clinician'} this number so they can check it is you:`),
+          h('p.big.mono#invite-match', `${m.slice(0, 3)} ${m.slice(3)}`),
+          h('p.muted#invite-wait', 'Waiting for them to register you… this page opens your records by itself.')));
+        for (let i = 0; i < 600; i++) {
+          await new Promise((r) => setTimeout(r, 1500));
+          const a = await account(k.key.pkHex).catch(() => null);
+          if (a && a.role === 'patient') {
+            await enter({ ...k, account: a });
+            return;
+          }
+        }
+      } catch (e) {
+        show(msg, note('bad', e.message));
+      } finally {
+        yes.disabled = false;
+      }
+    });
+  };
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    lookUp().catch((e) => show(msg, note('bad', e.message)));
+  });
+  if (inviteCode) await lookUp().catch((e) => show(msg, note('bad', e.message)));
+  else show(msg, h('p.muted', `No invitation? Your clinician can also register this key: ${k.key.pkHex} (it reveals nothing about you).`));
+}
 
 async function loadRecords() {
   const out = $('#records');
