@@ -740,3 +740,57 @@ void mc__api_supply_vrs(struct mc_node *node, const char *param,
     if (!out) mc__api_fail(res, 0, MC_ERR_NOMEM, NULL);
     else respond(res, 200, out);
 }
+
+/* ---- GET /v1/product/{gtin} ----------------------------------------------
+ *
+ * Public: the master data a GTIN's manufacturer registered
+ * (app/supply_product.h), with the manufacturer's name. A GTIN-8/12/13 is
+ * read as its GTIN-14. 404 when nothing is registered. */
+
+struct pq {
+    char gtin[MC_GS1_GTIN_LEN + 1];
+    struct mc_supply_product p;
+    struct mc_org org;
+    uint32_t owner;
+    int rc;
+};
+
+static int q_product(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct pq *q = ctx;
+    struct mc_state *st = mc_app_state(app);
+    q->rc = mc_supply_get_product(st, q->gtin, &q->p);
+    int orc = mc_supply_get_gtin_owner(st, q->gtin, &q->owner);
+    if (orc == 0 && mc_identity_get_org(st, q->owner, &q->org) == 0) q->org.name[sizeof q->org.name - 1] = 0;
+    else memset(&q->org, 0, sizeof q->org);
+    return 0;
+}
+
+void mc__api_supply_product(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                            struct mc__api_response *res) {
+    struct pq q;
+    memset(&q, 0, sizeof q);
+    struct mc_gs1_error gerr;
+    memset(&gerr, 0, sizeof gerr);
+    if (!param || mc_gs1_gtin_normalize(q.gtin, &gerr, param, strlen(param))) {
+        mc__api_fail(res, 400, MC_ERR_MALFORMED, "%s", gerr.message[0] ? gerr.message : "a GTIN is 8, 12, 13 or 14 digits");
+        return;
+    }
+    int rc = mc_node_query(node, q_product, &q);
+    if (rc) {
+        mc__api_fail(res, mc__reply_query_status(rc), rc, "%s", "the node could not run the query");
+        return;
+    }
+    if (q.rc == MC_ERR_NOT_FOUND) {
+        mc__api_fail(res, 404, MC_ERR_NOT_FOUND, "no product is registered for GTIN %s%s", q.gtin,
+                     q.owner ? " (its manufacturer commissioned packs but registered no name)" : "");
+        return;
+    }
+    if (q.rc) {
+        mc__api_fail(res, 0, q.rc, "%s", "cannot read the product");
+        return;
+    }
+    respond(res, 200, json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o}", "gtin", q.gtin, "name", q.p.name,
+                                "strength", q.p.strength, "form", q.p.form, "pack_size", (int)q.p.pack_size,
+                                "org", (json_int_t)q.p.org, "manufacturer", mc_api_json_text(q.org.name[0] ? q.org.name : NULL),
+                                "height", mc_api_json_u64(q.p.height), "tx_id", mc_api_json_hash(&q.p.tx_id)));
+}

@@ -194,6 +194,32 @@ Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120, .fini 
     pj = get(&n, "/01/" GTIN "/21/P1", "text/html", 200, NULL);
     cr_assert(strstr(json_string_value(pj), "Salbutamol inhaler") && strstr(json_string_value(pj), "Units in the pack"));
     json_decref(pj);
+    /* The product by GTIN (the explorer's search), its registration decoded, its block by hash. */
+    pj = get(&n, "/v1/product/" GTIN, "application/json", 200, NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(pj, "manufacturer")), "Acme Pharma");
+    cr_assert_eq(json_integer_value(json_object_get(pj, "pack_size")), 200);
+    char txpath[100];
+    snprintf(txpath, sizeof txpath, "/v1/tx/%s", json_string_value(json_object_get(pj, "tx_id")));
+    json_decref(pj);
+    json_t *tj = get(&n, txpath, "application/json", 200, NULL);
+    json_t *pl = json_object_get(json_object_get(tj, "tx"), "payload");
+    cr_assert_str_eq(json_string_value(json_object_get(pl, "name")), "Salbutamol inhaler", "decoded content");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(tj, "tx"), "type")), "drug_product");
+    char bpath[120];
+    snprintf(bpath, sizeof bpath, "/v1/block/%lld", (long long)json_integer_value(json_object_get(tj, "height")));
+    json_decref(tj);
+    json_t *bj = get(&n, bpath, "application/json", 200, NULL);
+    snprintf(bpath, sizeof bpath, "/v1/block/%s", json_string_value(json_object_get(bj, "hash")));
+    json_t *bh = get(&n, bpath, "application/json", 200, NULL);
+    cr_assert(json_equal(json_object_get(bj, "header"), json_object_get(bh, "header")), "the same block by its hash");
+    json_decref(bj);
+    json_decref(bh);
+    json_decref(get(&n, "/v1/block/00000000000000000000000000000000000000000000000000000000000000ab", "application/json",
+                    404, NULL));
+    json_decref(get(&n, "/v1/block/zz000000000000000000000000000000000000000000000000000000000000ab", "application/json",
+                    400, NULL));
+    json_decref(get(&n, "/v1/product/09506000134369", "application/json", 404, NULL));
+    json_decref(get(&n, "/v1/product/12345", "application/json", 400, NULL));
     cli_ok(&n, "drug ship --key mfr.json --to 3 --gtin %s --serials %s", GTIN, "P1,P2,P3");
     expect(&n, LINK, "genuine", 2);
     cli_ok(&n, "drug receive --key dist.json --gtin %s --serials %s", GTIN, "P1,P2,P3");
@@ -202,6 +228,20 @@ Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120, .fini 
     cli_ok(&n, "drug receive --key ph.json --gtin %s --serials %s", GTIN, "P1,P2");
     expect(&n, LINK, "genuine", 5);
     cli_ok(&n, "drug dispense --key ph.json --gtin %s --serial %s", GTIN, "P1");
+    {
+        /* every supply transaction has decoded content: the dispense */
+        json_t *jv = get(&n, LINK, "application/json", 200, NULL);
+        json_t *last = json_array_get(json_object_get(jv, "custody"), json_array_size(json_object_get(jv, "custody")) - 1);
+        char tp[100];
+        snprintf(tp, sizeof tp, "/v1/tx/%s", json_string_value(json_object_get(last, "tx_id")));
+        json_decref(jv);
+        json_t *tx = get(&n, tp, "application/json", 200, NULL);
+        json_t *pl2 = json_object_get(json_object_get(tx, "tx"), "payload");
+        cr_assert_str_eq(json_string_value(json_object_get(pl2, "serial")), "P1", "%s", tp);
+        cr_assert_str_eq(json_string_value(json_object_get(pl2, "gtin")), GTIN);
+        json_decref(tx);
+        settle(&n);
+    }
     /* The patient's scan: calm ("dispensed"), with the whole custody chain. */
     char *out = cli(&n, 0, "drug verify 'https://id.example/01/%s/10/LOT7/21/P1?17=300630' --node %s",
                     GTIN, n.url);
