@@ -178,6 +178,12 @@ test('verify a medicine: a pharmacist scans a genuine pack and a counterfeit one
   assert.match(await dist.locator('#verdict').innerText(), /possible clone[\s\S]*Already dispensed on .* by Corner Pharmacy/);
   for (let i = 0; i < 50 && !(await alerts()).length; i++) await new Promise((r) => setTimeout(r, 200));
   assert.equal((await alerts()).length, 1, 'the trade scan raised the clone alert');
+  // The explorer finds the product by its GTIN.
+  await dist.goto('/explorer');
+  await dist.fill('#tx-id', GTIN);
+  await dist.click('#tx-form button[type=submit]');
+  await dist.locator('#product-card h3', { hasText: 'Salbutamol inhaler 100 microgram' }).waitFor();
+  assert.match(await dist.locator('#product-card').innerText(), /pressurised inhalation[\s\S]*200 units[\s\S]*Acme Pharma/);
   assert.deepEqual(pat.errors, []);
   assert.deepEqual(dist.errors, []);
 });
