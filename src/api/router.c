@@ -73,6 +73,8 @@ static const struct route {
      "a clinician invites a patient (signed): a one-time code"},
     {"GET", {"v1", "invitations"}, mc__api_invite_list, 0, "/v1/invitations", "the signer's invitations (signed)"},
     {"GET", {"v1", "invitations", P}, mc__api_invite_show, 0, "/v1/invitations/{code}", "who invites"},
+    {"GET", {"v1", "invitations", P, "qr.svg"}, mc__api_invite_qr, 0, "/v1/invitations/{code}/qr.svg?origin=URL",
+     "the invitation's link as a QR code"},
     {"POST", {"v1", "invitations", P, "accept"}, mc__api_invite_accept, 1024, "/v1/invitations/{code}/accept",
      "the patient accepts with her key and consent signature"},
     {"GET", {"v1", "product", P}, mc__api_supply_product, 0, "/v1/product/{gtin}",

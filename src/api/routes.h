@@ -123,6 +123,7 @@ MC__API_HANDLER(mc__api_invite_create); /* POST /v1/invitations */
 MC__API_HANDLER(mc__api_invite_list);   /* GET /v1/invitations */
 MC__API_HANDLER(mc__api_invite_show);   /* GET /v1/invitations/{code} */
 MC__API_HANDLER(mc__api_invite_accept); /* POST /v1/invitations/{code}/accept */
+MC__API_HANDLER(mc__api_invite_qr);     /* GET /v1/invitations/{code}/qr.svg?origin= */
 MC__API_HANDLER(mc__api_supply_product); /* GET /v1/product/{gtin} */
 MC__API_HANDLER(mc__api_directory);    /* GET /v1/directory?q=&org=&role= */
 MC__API_HANDLER(mc__api_org);          /* GET /v1/org/{id} */

@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "api/gate.h"
+#include "api/label.h"
 #include "api/reply.h"
 #include "app/identity.h"
 #include "base/hex.h"
@@ -361,4 +362,59 @@ void mc__api_invite_accept(struct mc_node *node, const char *param, const struct
     json_t *o = invite_json(&v, false);
     json_object_set_new(o, "match_code", json_string(m));
     mc__reply_ok(res, 200, o);
+}
+
+/* GET /v1/invitations/{code}/qr.svg?origin=scheme://host[:port]: the
+ * invitation's link (origin + /patient#invite=CODE) as a QR code the
+ * clinician shows; the patient's phone camera opens it. Public like the
+ * invitation itself; only a live invitation's link is drawn, and the
+ * origin is checked to be a bare http(s) origin. */
+static bool origin_ok(const char *o) {
+    size_t n = o ? strlen(o) : 0;
+    if (n < 8 || n > 200) return false;
+    const char *h = strncmp(o, "https://", 8) == 0 ? o + 8 : strncmp(o, "http://", 7) == 0 ? o + 7 : NULL;
+    if (!h || !*h) return false;
+    for (; *h; h++)
+        if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') || (*h >= '0' && *h <= '9') || *h == '.' ||
+              *h == '-' || *h == ':' || *h == '[' || *h == ']'))
+            return false;
+    return true;
+}
+
+void mc__api_invite_qr(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                       struct mc__api_response *res) {
+    char code[CODE_LEN + 1];
+    bool live = false;
+    if (normalize(code, param)) {
+        pthread_mutex_lock(&store.lock);
+        expire(now_ms());
+        struct invite *p = find(node, code);
+        live = p && p->state == INV_PENDING;
+        pthread_mutex_unlock(&store.lock);
+    }
+    if (!live) {
+        mc__api_fail(res, 404, MC_ERR_NOT_FOUND, "%s", "no open invitation with this code on this node");
+        return;
+    }
+    const char *origin = req->arg ? req->arg(req->arg_ctx, "origin") : NULL;
+    if (!origin_ok(origin)) {
+        mc__api_fail(res, 400, MC_ERR_MALFORMED, "%s", "origin=scheme://host[:port] (the address the patient opens)");
+        return;
+    }
+    char link[300], shown[CODE_LEN + 3];
+    pretty(shown, code);
+    snprintf(link, sizeof link, "%s/patient#invite=%s", origin, shown);
+    char *svg = NULL;
+    size_t len = 0;
+    int rc = mc_label_encode_svg(&svg, &len, link, 6);
+    if (rc) {
+        mc__api_fail(res, 0, rc, "%s", "cannot draw the QR code");
+        return;
+    }
+    json_decref(res->body);
+    res->body = NULL;
+    res->status = 200;
+    res->raw = svg;
+    res->raw_len = len;
+    res->raw_type = "image/svg+xml";
 }

@@ -63,6 +63,24 @@ Test(invite, patient_joins_by_invitation_ledger_rule_intact, .timeout = 60) {
     cr_assert_null(json_object_get(r.json, "patient"));
     rq_free(&r);
 
+    /* the link as a QR code for her phone's camera; only a bare origin */
+    char qr[300];
+    snprintf(qr, sizeof qr, "/v1/invitations/%s/qr.svg?origin=http://127.0.0.1:%u", code, (unsigned)e.port);
+    r = env_req(&e, &e.stranger, "GET", qr, NULL, &anon);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    char want[200];
+    snprintf(want, sizeof want, "<title>http://127.0.0.1:%u/patient#invite=%s</title>", (unsigned)e.port, code);
+    cr_assert_not_null(strstr(r.body, want), "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "<rect x="), "modules drawn");
+    rq_free(&r);
+    const char *bad_origin[] = {"javascript:alert(1)", "http://evil.example/path", "ftp://x", "http://a%20b", NULL};
+    for (int i = 0; bad_origin[i]; i++) {
+        snprintf(qr, sizeof qr, "/v1/invitations/%s/qr.svg?origin=%s", code, bad_origin[i]);
+        r = env_req(&e, &e.stranger, "GET", qr, NULL, &anon);
+        cr_assert_eq(r.status, 400, "%s: %s", bad_origin[i], r.body);
+        rq_free(&r);
+    }
+
     /* she makes her key and consents to be registered by Dr Ada */
     struct mc_keypair jane;
     mc_keypair_generate(&jane);
@@ -104,9 +122,13 @@ Test(invite, patient_joins_by_invitation_ledger_rule_intact, .timeout = 60) {
     snprintf(match, sizeof match, "%s", json_string_value(json_object_get(r.json, "match_code")));
     cr_assert_eq(strlen(match), 6);
     rq_free(&r);
-    /* one-time */
+    /* one-time; no QR code for a used invitation */
     r = env_req(&e, &e.stranger, "POST", path, b, &anon);
     cr_assert_eq(r.status, 409, "%s", r.body);
+    rq_free(&r);
+    snprintf(qr, sizeof qr, "/v1/invitations/%s/qr.svg?origin=http://127.0.0.1:1", code);
+    r = env_req(&e, &e.stranger, "GET", qr, NULL, &anon);
+    cr_assert_eq(r.status, 404, "%s", r.body);
     rq_free(&r);
     free(b);
 

@@ -22,6 +22,8 @@ for (const [size, viewport] of SIZES) {
     await ada.click('#invite-go');
     const code = await ada.locator('#invite-code').innerText();
     assert.match(code, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    // ...and its link as a QR code for her phone's camera
+    await ada.waitForFunction(() => document.querySelector('#invite-qr').complete && document.querySelector('#invite-qr').naturalWidth > 0);
     await ada.locator('#invitations li', { hasText: `${code} for ${label}` }).waitFor();
 
     // The patient opens the link on her phone and makes her key there.

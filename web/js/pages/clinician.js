@@ -69,6 +69,8 @@ action($('#invite-go'), $('#invite-out'), async () => {
   const label = $('#invite-label').value.trim();
   if (label) rememberInvite(inv.code, label);
   show('#invite-out', h('div.note.info#invite-made', h('p', 'Show her this code: ', h('strong.big.mono#invite-code', inv.code)),
+    h('img#invite-qr', { src: `/v1/invitations/${encodeURIComponent(inv.code)}/qr.svg?origin=${encodeURIComponent(location.origin)}`,
+      alt: `QR code of the invitation link for her phone's camera (code ${inv.code})`, width: 220, height: 220 }),
     h('p', 'Or let her open ', h('a#invite-link', { href: inv.link }, `${location.origin}${inv.link}`), ' on her phone.'),
     h('p.muted', `Valid until ${inv.expires.slice(0, 16).replace('T', ' ')} UTC, once.`)));
   $('#invite-label').value = '';
