@@ -111,6 +111,10 @@ for (const [size, viewport] of SIZES) {
     await page.click('#tx-form button[type=submit]');
     await page.locator('#account-card h3', { hasText: 'Line One' }).waitFor();
     assert.match(await page.locator('#account-card').innerText(), /manufacturer[\s\S]*Acme Pharma/);
+    const val = (await (await fetch(`${S.net.url}/v1/validators`)).json()).validators[0];
+    await page.fill('#tx-id', val.node_key);
+    await page.click('#tx-form button[type=submit]');
+    await page.locator('#account-card h3', { hasText: `node ${val.name}` }).waitFor();
     await page.fill('#tx-id', 'acme');
     await page.click('#tx-form button[type=submit]');
     await page.locator('#org-card h3', { hasText: 'Acme Pharma' }).waitFor();

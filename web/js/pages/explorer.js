@@ -173,6 +173,12 @@ async function showBlock(height) {
   out.scrollIntoView({ block: 'nearest' });
 }
 
+// A node (it signs access entries and scans) is named by the validator set.
+async function nodeName(keyHex) {
+  const v = (await get('/v1/validators').catch(() => ({ validators: [] }))).validators.find((x) => x.node_key === keyHex);
+  return v && v.name ? `node ${v.name}` : 'a node';
+}
+
 // Who a sender is, from GET /v1/account (members carry a name; patients
 // are not named in public).
 async function senderName(keyHex) {
@@ -180,6 +186,7 @@ async function senderName(keyHex) {
   if (!a) return 'a key the ledger does not know as an account (a node, or not yet registered)';
   if (a.role === 'patient') return 'a patient';
   const org = a.org ? await orgName(a.org) : null;
+  if (a.role === 'node') return `${await nodeName(keyHex)}${org ? ` of ${org}` : ''}`;
   return `${a.name || 'unnamed'}, ${a.role}${org ? ` at ${org}` : ''}`;
 }
 
@@ -236,7 +243,8 @@ async function showAccount(key) {
   const a = await account(key);
   if (!a) throw new Error('no account has this key');
   const org = a.org ? await orgName(a.org) : null;
-  show('#found', h('section.card#account-card', h('h3', a.role === 'patient' ? 'A patient' : a.name || 'An unnamed member'),
+  const title = a.role === 'patient' ? 'A patient' : a.role === 'node' ? await nodeName(key) : a.name || 'An unnamed member';
+  show('#found', h('section.card#account-card', h('h3', title),
     h('dl.kv', h('dt', 'Role'), h('dd', a.role), h('dt', 'Status'), h('dd', a.status),
       org ? [h('dt', 'Organisation'), h('dd', h('a', { href: `#org=${a.org}` }, org))] : null,
       h('dt', 'Since block'), h('dd', h('a', { href: `#block=${a.since_height}` }, String(a.since_height))),
