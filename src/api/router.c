@@ -66,6 +66,8 @@ static const struct route {
     {"GET", {"v1", "consistency"}, mc__api_consistency, 0, "/v1/consistency?first=H1&second=H2",
      "RFC 6962 consistency proof between two headers' logs"},
     {"GET", {"v1", "account", P}, mc__api_account, 0, "/v1/account/{key}", "account by public key"},
+    {"GET", {"v1", "account", P, "qr.svg"}, mc__api_account_qr, 0, "/v1/account/{key}/qr.svg",
+     "an account's code to scan (medchain:account:KEY)"},
     {"GET", {"v1", "orgs"}, mc__api_orgs, 0, "/v1/orgs", "organisations"},
     {"GET", {"v1", "access"}, mc__api_access_log, 0, "/v1/access?kind=K&patient=&member=&org=&from=&to=&limit=&before=",
      "the access log for auditors, filtered and paged (signed)"},

@@ -117,6 +117,7 @@ MC__API_HANDLER(mc__api_proof);        /* GET /v1/proof/{id}?height=H */
 MC__API_HANDLER(mc__api_consistency);  /* GET /v1/consistency?first=H1&second=H2 */
 /* Membership routes (routes_identity.c). */
 MC__API_HANDLER(mc__api_account);      /* GET /v1/account/{key} */
+MC__API_HANDLER(mc__api_account_qr);   /* GET /v1/account/{key}/qr.svg */
 MC__API_HANDLER(mc__api_orgs);         /* GET /v1/orgs */
 MC__API_HANDLER(mc__api_access_log);   /* GET /v1/access?kind=&patient=&member=&org=&from=&to=&limit=&before= */
 MC__API_HANDLER(mc__api_invite_create); /* POST /v1/invitations */

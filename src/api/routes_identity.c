@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "api/fhir.h"
+#include "api/label.h"
 #include "app/directory.h"
 #include "app/equivocation.h"
 #include "app/identity.h"
@@ -221,4 +222,46 @@ void mc__api_directory(struct mc_node *node, const char *param, const struct mc_
     int rc = mc_node_query(node, q_directory, &d);
     if (rc) mc__api_fail(res, mc__reply_query_status(rc), rc, "%s", "the node could not run the query");
     free(d.out);
+}
+
+/* --- GET /v1/account/{key}/qr.svg: an account's code to scan --- */
+
+/* "medchain:account:<key hex>" as a QR code: a patient shows it to her
+ * clinician, whose page reads it instead of anyone typing hex. Only for
+ * an account on the ledger (the key is public; nothing else is in it). */
+static int q_exists(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct mc__reply_query *q = ctx;
+    struct mc_account a;
+    q->a_set = mc_identity_get_account(mc_app_state(app), &q->key, &a) == 0;
+    return 0;
+}
+
+void mc__api_account_qr(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                        struct mc__api_response *res) {
+    struct mc__reply_query q = {.node = node, .req = req, .res = res, .param = param};
+    if (mc_api_parse_pubkey(&q.key, param)) {
+        mc__api_fail(res, 0, MC_ERR_MALFORMED, "an account key is 64 hex digits");
+        return;
+    }
+    int rc = mc_node_query(node, q_exists, &q);
+    if (rc || !q.a_set) {
+        mc__api_fail(res, rc ? mc__reply_query_status(rc) : 404, rc ? rc : MC_ERR_NOT_FOUND, "%s",
+                     rc ? "the node could not run the query" : "no account with this key");
+        return;
+    }
+    char text[100], hx[65];
+    mc_hex_encode(hx, q.key.b, 32);
+    snprintf(text, sizeof text, "medchain:account:%s", hx);
+    char *svg = NULL;
+    size_t len = 0;
+    if ((rc = mc_label_encode_svg(&svg, &len, text, 6))) {
+        mc__api_fail(res, 0, rc, "%s", "cannot draw the code");
+        return;
+    }
+    json_decref(res->body);
+    res->body = NULL;
+    res->status = 200;
+    res->raw = svg;
+    res->raw_len = len;
+    res->raw_type = "image/svg+xml";
 }

@@ -70,6 +70,22 @@ Test(directory, members_by_name_never_patients, .timeout = 60) {
     cr_assert(lists_key(after, &e.doc.pk) && !lists_key(after, &e.doc2.pk), "a revoked key is not offered");
     json_decref(after);
 
+    /* a patient's code to scan: her key only */
+    char qpath[120];
+    snprintf(qpath, sizeof qpath, "/v1/account/%s/qr.svg", e.patient_hex);
+    struct rq qr = env_req(&e, &e.stranger, "GET", qpath, NULL, &(struct rq_opt){.unsigned_request = true});
+    cr_assert_eq(qr.status, 200, "%s", qr.body);
+    char want[120];
+    snprintf(want, sizeof want, "<title>medchain:account:%s</title>", e.patient_hex);
+    cr_assert_not_null(strstr(qr.body, want));
+    rq_free(&qr);
+    char stranger_hex[65];
+    mc_hex_encode(stranger_hex, e.stranger.pk.b, 32);
+    snprintf(qpath, sizeof qpath, "/v1/account/%s/qr.svg", stranger_hex);
+    qr = env_req(&e, &e.stranger, "GET", qpath, NULL, &(struct rq_opt){.unsigned_request = true});
+    cr_assert_eq(qr.status, 404, "not an account: %s", qr.body);
+    rq_free(&qr);
+
     /* bad input: a clear error */
     const char *bad[] = {"/v1/directory?role=patient", "/v1/directory?role=wizard", "/v1/directory?org=x",
                          "/v1/directory?org=0",

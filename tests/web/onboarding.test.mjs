@@ -59,10 +59,19 @@ for (const [size, viewport] of SIZES) {
     await pat.locator('#grant-done').waitFor();
     await pat.locator('#grant-list').getByText('Dr Ada Lovelace').waitFor();
 
+    // Her code, shown on her page, read by Dr Ada's page from a photo of it.
+    await pat.locator('#my-code-box summary').click();
+    await pat.waitForFunction(() => document.querySelector('#my-code').complete && document.querySelector('#my-code').naturalWidth > 0);
+    const photo = await pat.locator('#my-code').screenshot();
+    await ada.locator('#patient-scan').setInputFiles({ name: 'code.png', mimeType: 'image/png', buffer: photo });
+    await ada.locator('#patient-chosen', { hasText: `Chosen from her code: ${label}` }).waitFor();
+    const viaCode = await ada.inputValue('#patient');
+    await ada.fill('#patient', '');
     // Dr Ada finds her by the label she typed, never by hex.
     await ada.fill('#patient-find', label.split(' ')[1]);
     await ada.locator('#patient-found button.pick', { hasText: label }).click();
     assert.match(await ada.inputValue('#patient'), /^[0-9a-f]{64}$/);
+    assert.equal(await ada.inputValue('#patient'), viaCode, 'the code and the label name the same patient');
     await ada.click('#read');
     await ada.locator('#read-out').getByText(/./).first().waitFor();
     // (the only console error: the ledger answering 404 for her key before she is registered)

@@ -8,6 +8,7 @@ import { signedFetch } from '../httpsig.js';
 import { TYPES, TYPE_WORDS } from '../records.js';
 import { jsonDetails, summaryView, timelineView } from '../fhirview.js';
 import { addressBook, createInvitation, findInBook, inviteLabel, myInvitations, registerInvited, remember, rememberInvite } from '../invite.js';
+import { decode } from '../scan.js';
 import { $, action, h, note, show } from '../util.js';
 
 layout();
@@ -34,6 +35,23 @@ $('#patient-find').addEventListener('input', () => {
     show('#patient-found');
   } }, p.label))), $('#patient-find').value.trim().length >= 2 && !found.length
     ? h('li.muted', 'Nobody by that name in this browser\'s list: paste her key below.') : null);
+});
+
+// Her code: a photo of the QR her page shows (medchain:account:KEY).
+$('#patient-scan').addEventListener('change', async () => {
+  const f = $('#patient-scan').files[0];
+  if (!f) return;
+  show('#patient-chosen', h('span.muted', 'Reading the code…'));
+  try {
+    const r = await decode(f);
+    const m = r && /^medchain:account:([0-9a-f]{64})$/.exec(r.text);
+    if (!m) throw new Error(r ? 'this code is not a medchain patient code' : 'no code found in this photo: try closer, flat and lit');
+    $('#patient').value = m[1];
+    const label = addressBook()[m[1]];
+    show('#patient-chosen', 'Chosen from her code: ', h('strong.picked', label || `the patient with key ${m[1].slice(0, 8)}…`));
+  } catch (e) {
+    show('#patient-chosen', note('bad', e.message));
+  }
 });
 
 // --- invitations ---

@@ -38,6 +38,7 @@ async function enter(k) {
     return;
   }
   $('#portal').classList.remove('hidden');
+  $('#my-code').src = `/v1/account/${k.key.pkHex}/qr.svg`;
   await Promise.all([loadRecords(), loadGrants(), research()]);
   await loadLog();
 }

@@ -10,6 +10,7 @@ import { Writer } from '../codec.js';
 import { TX, submit } from '../tx.js';
 import { decodeHeader } from '../header.js';
 import { rootFromInclusion } from '../merkle.js';
+import { decode, loadZxing } from '../scan.js';
 import { $, enc, h, hex, note, randomBytes, short, show, unhex, when } from '../util.js';
 
 layout();
@@ -131,32 +132,6 @@ $('#code-form').addEventListener('submit', (ev) => {
 });
 
 // --- scanning ---
-
-let zxing;
-function loadZxing() {
-  if (!zxing) {
-    zxing = new Promise((resolve, reject) => {
-      const s = document.createElement('script');
-      s.src = '/vendor/zxing-reader.js';
-      s.onload = () => {
-        const Z = globalThis.ZXingWASM;
-        Z.prepareZXingModule({ overrides: { locateFile: (p) => `/vendor/${p}` }, fireImmediately: true });
-        resolve(Z);
-      };
-      s.onerror = () => reject(new Error('the barcode reader did not load'));
-      document.head.append(s);
-    });
-  }
-  return zxing;
-}
-
-const READ = { formats: ['QRCode', 'DataMatrix'], tryHarder: true, maxNumberOfSymbols: 1 };
-
-async function decode(input) {
-  const Z = await loadZxing();
-  const r = await Z.readBarcodes(input, READ);
-  return r.find((x) => x.isValid && x.text);
-}
 
 async function found(text) {
   $('#code').value = text;
