@@ -1,5 +1,6 @@
 /* libFuzzer target for the transaction payload codecs of app/: records
- * (types 50-55, records_payload.h), supply (20-29, supply_payload.h),
+ * (types 50-55, records_payload.h), supply (20-29, supply_payload.h; 30,
+ * supply_product.h),
  * identity (1-4, identity_payload.h) and research (90-97, research.h).
  *
  * The first byte picks the type. Properties, per type: nothing crashes; a
@@ -18,6 +19,7 @@
 #include "app/records_payload.h"
 #include "app/research.h"
 #include "app/supply_payload.h"
+#include "app/supply_product.h"
 #include "app/txtypes.h"
 #include "crypto/hash.h"
 
@@ -34,6 +36,7 @@ static const uint16_t types[] = {
     MC_TX_RECORD_ERASE,      MC_TX_RECORD_REVIEW,     MC_TX_DRUG_COMMISSION,  MC_TX_DRUG_AGGREGATE,
     MC_TX_DRUG_DISAGGREGATE, MC_TX_DRUG_SHIP,         MC_TX_DRUG_RECEIVE,     MC_TX_DRUG_DISPENSE,
     MC_TX_DRUG_DECOMMISSION, MC_TX_DRUG_RECALL,       MC_TX_DRUG_FLAG,        MC_TX_DRUG_SCAN,
+    MC_TX_DRUG_PRODUCT,
     MC_TX_STUDY_REGISTER,    MC_TX_RESEARCH_CONSENT,  MC_TX_RESEARCH_QUERY,   MC_TX_TRIAL_ENROL,
     MC_TX_TRIAL_AMEND,       MC_TX_TRIAL_CLOSE,       MC_TX_TRIAL_LOCK,       MC_TX_TRIAL_RESULTS,
 };
@@ -51,6 +54,11 @@ static int rec_dec(void *o, uint16_t t, const uint8_t *p, size_t n) { return mc_
 static int rec_enc(struct mc_buf *b, const void *p) { return mc_records_payload_encode(b, p); }
 static int sup_dec(void *o, uint16_t t, const uint8_t *p, size_t n) { return mc_supply_payload_decode(o, t, p, n); }
 static int sup_enc(struct mc_buf *b, const void *p) { return mc_supply_payload_encode(b, p); }
+static int prod_dec(void *o, uint16_t t, const uint8_t *p, size_t n) { return mc_supply_product_decode(o, p, n); }
+static int prod_enc(struct mc_buf *b, const void *p) {
+    mc_supply_product_encode(b, p);
+    return b->err;
+}
 static int id_dec(void *o, uint16_t t, const uint8_t *p, size_t n) { return mc_identity_payload_decode(o, t, p, n); }
 static int id_enc(struct mc_buf *b, const void *p) { return mc_identity_payload_encode(b, p); }
 static int res_dec(void *o, uint16_t t, const uint8_t *p, size_t n) { return mc_research_decode(o, t, p, n); }
@@ -64,6 +72,8 @@ static const struct family *family_of(uint16_t type) {
     static const struct family sup = {sizeof(struct mc_supply_payload), sup_dec, sup_enc, false};
     static const struct family ident = {sizeof(struct mc_identity_payload), id_dec, id_enc, false};
     static const struct family res = {sizeof(struct mc_research_payload), res_dec, res_enc, true};
+    static const struct family prod = {sizeof(struct mc_supply_product), prod_dec, prod_enc, false};
+    if (type == MC_TX_DRUG_PRODUCT) return &prod;
     if (type <= MC_TX_ROTATE_KEY) return &ident;
     if (type >= MC_TX_DRUG_COMMISSION && type <= MC_TX_DRUG_SCAN) return &sup;
     if (type >= MC_TX_RECORD_ANCHOR && type <= MC_TX_RECORD_REVIEW) return &rec;

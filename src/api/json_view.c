@@ -210,7 +210,8 @@ json_t *mc_api_json_tx_payload(uint16_t type, const uint8_t *payload, size_t len
         break;
     }
     default:
-        return json_null();
+        /* supply, product, records and research: json_tx_payload.c */
+        return mc__api_json_domain_payload(type, payload, len);
     }
     return out;
 }

@@ -96,4 +96,8 @@ json_t *mc_api_json_account(const struct mc_account *a, const struct mc_org *org
 /* {"id","name","kind","gln","admin_key"}; gln is null when empty. */
 json_t *mc_api_json_org(const struct mc_org *o);
 
+/* The payload view of the supply, product, records and research types
+ * (json_tx_payload.c); JSON null for a payload that does not decode. */
+json_t *mc__api_json_domain_payload(uint16_t type, const uint8_t *payload, size_t len);
+
 #endif

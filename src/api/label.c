@@ -22,6 +22,7 @@
 
 #include "base/assert.h"
 #include "base/codec.h"
+#include "api/label_font.h"
 
 #define DEFLATE_STORED_MAX 65535u
 
@@ -87,31 +88,98 @@ static void put_chunk(struct mc_buf *b, const char type[4], const uint8_t *data,
     mc_enc_u32(b, crc32_of(b->data + start, n + 4));
 }
 
+/* ---- the caption (human-readable text under the symbol) ---------------- */
+
+struct caption {
+    const char *line[MC_LABEL_CAPTION_LINES];
+    size_t len[MC_LABEL_CAPTION_LINES];
+    size_t lines, cols;
+};
+
+static int caption_split(struct caption *c, const char *text) {
+    memset(c, 0, sizeof *c);
+    if (!text || !*text) return 0;
+    const char *p = text;
+    for (;;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (c->lines == MC_LABEL_CAPTION_LINES)
+            return mc_err_set(MC_ERR_INVALID, "label: a caption has at most %d lines", MC_LABEL_CAPTION_LINES);
+        if (n > MC_LABEL_CAPTION_COLS)
+            return mc_err_set(MC_ERR_INVALID, "label: a caption line has at most %d characters", MC_LABEL_CAPTION_COLS);
+        for (size_t i = 0; i < n; i++)
+            if (!mc_label_glyph(p[i]))
+                return mc_err_set(MC_ERR_INVALID, "label: a caption is printable ASCII (byte 0x%02x)",
+                                  (unsigned char)p[i]);
+        c->line[c->lines] = p;
+        c->len[c->lines++] = n;
+        if (n > c->cols) c->cols = n;
+        if (!e) break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Caption geometry in pixels: font pixel s, glyph advance 6 s, line 9 s. */
+static unsigned font_px(unsigned module_px) { return module_px >= 4 ? module_px / 4 : 1; }
+
 int mc_label_encode_png(uint8_t **png_out, size_t *png_len, const char *text,
                         unsigned module_px) {
+    return mc_label_encode_png_captioned(png_out, png_len, text, NULL, module_px);
+}
+
+int mc_label_encode_png_captioned(uint8_t **png_out, size_t *png_len, const char *text, const char *caption_text,
+                                  unsigned module_px) {
     *png_out = NULL;
     *png_len = 0;
     QRcode *qr;
     int rc = qr_encode(&qr, text, module_px);
     if (rc) return rc;
+    struct caption cap;
+    if ((rc = caption_split(&cap, caption_text))) {
+        QRcode_free(qr);
+        return rc;
+    }
 
     size_t modules = (size_t)qr->width + 2 * MC_LABEL_QUIET_MODULES;
     size_t side = modules * module_px;
-    size_t row_bytes = 1 + (side + 7) / 8;
-    size_t raw_len = row_bytes * side;
+    size_t s = font_px(module_px), adv = 6 * s, line_h = 9 * s;
+    size_t text_w = cap.cols * adv + 8 * s;
+    size_t width = cap.lines && text_w > side ? text_w : side;
+    size_t height = side + (cap.lines ? cap.lines * line_h + 2 * s : 0);
+    size_t qx = (width - side) / 2;
+    size_t row_bytes = 1 + (width + 7) / 8;
+    size_t raw_len = row_bytes * height;
     uint8_t *raw = malloc(raw_len);
     if (!raw) {
         QRcode_free(qr);
         return mc_err_set(MC_ERR_NOMEM, "label: out of memory");
     }
     memset(raw, 0xFF, raw_len);
-    for (size_t y = 0; y < side; y++) {
+    for (size_t y = 0; y < height; y++) {
         uint8_t *row = raw + y * row_bytes;
         row[0] = 0; /* filter: none */
-        int my = (int)(y / module_px) - MC_LABEL_QUIET_MODULES;
-        for (size_t x = 0; x < side; x++) {
-            int mx = (int)(x / module_px) - MC_LABEL_QUIET_MODULES;
-            if (dark(qr, mx, my)) row[1 + x / 8] &= (uint8_t)~(0x80u >> (x % 8));
+        if (y < side) {
+            int my = (int)(y / module_px) - MC_LABEL_QUIET_MODULES;
+            for (size_t x = qx; x < qx + side; x++) {
+                int mx = (int)((x - qx) / module_px) - MC_LABEL_QUIET_MODULES;
+                if (dark(qr, mx, my)) row[1 + x / 8] &= (uint8_t)~(0x80u >> (x % 8));
+            }
+            continue;
+        }
+        size_t cy = y - side;
+        size_t li = cy / line_h, gy = (cy % line_h) / s;
+        if (li >= cap.lines || gy >= MC_LABEL_FONT_H) continue;
+        size_t x0 = (width - cap.len[li] * adv) / 2;
+        for (size_t ci = 0; ci < cap.len[li]; ci++) {
+            uint8_t bits = mc_label_glyph(cap.line[li][ci])[gy];
+            for (size_t gx = 0; gx < MC_LABEL_FONT_W; gx++) {
+                if (!(bits & (0x10u >> gx))) continue;
+                for (size_t k = 0; k < s; k++) {
+                    size_t x = x0 + ci * adv + gx * s + k;
+                    row[1 + x / 8] &= (uint8_t)~(0x80u >> (x % 8));
+                }
+            }
         }
     }
     QRcode_free(qr);
@@ -150,8 +218,8 @@ int mc_label_encode_png(uint8_t **png_out, size_t *png_len, const char *text,
     static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     mc_buf_append(&b, signature, sizeof signature);
     uint8_t ihdr[13] = {
-        (uint8_t)(side >> 24), (uint8_t)(side >> 16), (uint8_t)(side >> 8), (uint8_t)side,
-        (uint8_t)(side >> 24), (uint8_t)(side >> 16), (uint8_t)(side >> 8), (uint8_t)side,
+        (uint8_t)(width >> 24), (uint8_t)(width >> 16), (uint8_t)(width >> 8), (uint8_t)width,
+        (uint8_t)(height >> 24), (uint8_t)(height >> 16), (uint8_t)(height >> 8), (uint8_t)height,
         1, 0, 0, 0, 0};
     put_chunk(&b, "IHDR", ihdr, sizeof ihdr);
     put_chunk(&b, "IDAT", z, z_len);
@@ -185,12 +253,28 @@ static void put_xml_escaped(struct mc_buf *b, const char *s) {
 }
 
 int mc_label_encode_svg(char **svg_out, size_t *svg_len, const char *text, unsigned module_px) {
+    return mc_label_encode_svg_captioned(svg_out, svg_len, text, NULL, module_px);
+}
+
+int mc_label_encode_svg_captioned(char **svg_out, size_t *svg_len, const char *text, const char *caption_text,
+                                  unsigned module_px) {
     *svg_out = NULL;
     *svg_len = 0;
     QRcode *qr;
     int rc = qr_encode(&qr, text, module_px);
     if (rc) return rc;
+    struct caption cap;
+    if ((rc = caption_split(&cap, caption_text))) {
+        QRcode_free(qr);
+        return rc;
+    }
     int modules = qr->width + 2 * MC_LABEL_QUIET_MODULES;
+    /* the caption in module units: lines 2 modules apart, monospace text
+     * about 1.6 modules high, the label widened when a line is longer */
+    int cap_h = cap.lines ? (int)cap.lines * 2 + 1 : 0;
+    int width = modules;
+    if (cap.lines && (int)cap.cols + 2 > width) width = (int)cap.cols + 2;
+    int height = modules + cap_h;
     struct mc_buf b;
     mc_buf_init(&b, 0);
     mc_buf_printf(&b,
@@ -198,10 +282,20 @@ int mc_label_encode_svg(char **svg_out, size_t *svg_len, const char *text, unsig
                   "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%u\" "
                   "height=\"%u\" viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">\n"
                   "<title>",
-                  (unsigned)modules * module_px, (unsigned)modules * module_px, modules, modules);
+                  (unsigned)width * module_px, (unsigned)height * module_px, width, height);
     put_xml_escaped(&b, text);
-    mc_buf_printf(&b, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n"
-                      "<g fill=\"#000000\">\n", modules, modules);
+    mc_buf_printf(&b, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", width, height);
+    for (size_t i = 0; i < cap.lines; i++) {
+        char line[MC_LABEL_CAPTION_COLS + 1];
+        memcpy(line, cap.line[i], cap.len[i]);
+        line[cap.len[i]] = 0;
+        mc_buf_printf(&b, "<text x=\"%d\" y=\"%d.6\" font-family=\"monospace\" font-size=\"1.6\" "
+                          "text-anchor=\"middle\" fill=\"#000000\">", width / 2,
+                      modules + 1 + (int)i * 2);
+        put_xml_escaped(&b, line);
+        mc_buf_printf(&b, "</text>\n");
+    }
+    mc_buf_printf(&b, "<g fill=\"#000000\" transform=\"translate(%d 0)\">\n", (width - modules) / 2);
     for (int y = 0; y < qr->width; y++) {
         for (int x = 0; x < qr->width;) {
             if (!dark(qr, x, y)) {
@@ -257,19 +351,27 @@ static int write_file(const char *path, const void *data, size_t n) {
 }
 
 int mc_label_write_png(const char *path, const char *text, unsigned module_px) {
+    return mc_label_write_png_captioned(path, text, NULL, module_px);
+}
+
+int mc_label_write_svg(const char *path, const char *text, unsigned module_px) {
+    return mc_label_write_svg_captioned(path, text, NULL, module_px);
+}
+
+int mc_label_write_png_captioned(const char *path, const char *text, const char *caption, unsigned module_px) {
     uint8_t *png;
     size_t n;
-    int rc = mc_label_encode_png(&png, &n, text, module_px);
+    int rc = mc_label_encode_png_captioned(&png, &n, text, caption, module_px);
     if (rc) return rc;
     rc = write_file(path, png, n);
     free(png);
     return rc;
 }
 
-int mc_label_write_svg(const char *path, const char *text, unsigned module_px) {
+int mc_label_write_svg_captioned(const char *path, const char *text, const char *caption, unsigned module_px) {
     char *svg;
     size_t n;
-    int rc = mc_label_encode_svg(&svg, &n, text, module_px);
+    int rc = mc_label_encode_svg_captioned(&svg, &n, text, caption, module_px);
     if (rc) return rc;
     rc = write_file(path, svg, n);
     free(svg);

@@ -40,10 +40,30 @@ MC_MUST_CHECK int mc_label_encode_png(uint8_t **png_out, size_t *png_len, const 
 MC_MUST_CHECK int mc_label_encode_svg(char **svg_out, size_t *svg_len, const char *text,
                                       unsigned module_px);
 
+/* Human-readable text under the symbol (a caption: the GS1 element string
+ * in parentheses form, one AI a line): lines separated by '\n', at most
+ * MC_LABEL_CAPTION_LINES of at most MC_LABEL_CAPTION_COLS printable ASCII
+ * characters (MC_ERR_INVALID otherwise). In the PNG it is drawn with the
+ * 5x7 font of label_font.h, a font pixel being module_px / 4 pixels (at
+ * least 1), centred below the quiet zone; the image is widened (the symbol
+ * centred) when a line is wider than the symbol. In the SVG it is <text>
+ * in a monospace font. caption NULL or "": none (the functions above). */
+#define MC_LABEL_CAPTION_LINES 6
+#define MC_LABEL_CAPTION_COLS 40
+MC_MUST_CHECK int mc_label_encode_png_captioned(uint8_t **png_out, size_t *png_len, const char *text,
+                                                const char *caption, unsigned module_px);
+MC_MUST_CHECK int mc_label_encode_svg_captioned(char **svg_out, size_t *svg_len, const char *text,
+                                                const char *caption, unsigned module_px);
+
 /* Writes the PNG / SVG label for text to path (replacing it: written to
  * path + ".tmp", then renamed). Errors as the encoders, plus MC_ERR_IO with
  * mc_err_detail() naming the file and the reason. */
 MC_MUST_CHECK int mc_label_write_png(const char *path, const char *text, unsigned module_px);
 MC_MUST_CHECK int mc_label_write_svg(const char *path, const char *text, unsigned module_px);
+/* The same with a caption (see above). */
+MC_MUST_CHECK int mc_label_write_png_captioned(const char *path, const char *text, const char *caption,
+                                               unsigned module_px);
+MC_MUST_CHECK int mc_label_write_svg_captioned(const char *path, const char *text, const char *caption,
+                                               unsigned module_px);
 
 #endif

@@ -117,7 +117,16 @@ MC__API_HANDLER(mc__api_proof);        /* GET /v1/proof/{id}?height=H */
 MC__API_HANDLER(mc__api_consistency);  /* GET /v1/consistency?first=H1&second=H2 */
 /* Membership routes (routes_identity.c). */
 MC__API_HANDLER(mc__api_account);      /* GET /v1/account/{key} */
+MC__API_HANDLER(mc__api_account_qr);   /* GET /v1/account/{key}/qr.svg */
 MC__API_HANDLER(mc__api_orgs);         /* GET /v1/orgs */
+MC__API_HANDLER(mc__api_access_log);   /* GET /v1/access?kind=&patient=&member=&org=&from=&to=&limit=&before= */
+MC__API_HANDLER(mc__api_invite_create); /* POST /v1/invitations */
+MC__API_HANDLER(mc__api_invite_list);   /* GET /v1/invitations */
+MC__API_HANDLER(mc__api_invite_show);   /* GET /v1/invitations/{code} */
+MC__API_HANDLER(mc__api_invite_accept); /* POST /v1/invitations/{code}/accept */
+MC__API_HANDLER(mc__api_invite_qr);     /* GET /v1/invitations/{code}/qr.svg?origin= */
+MC__API_HANDLER(mc__api_supply_product); /* GET /v1/product/{gtin} */
+MC__API_HANDLER(mc__api_directory);    /* GET /v1/directory?q=&org=&role= */
 MC__API_HANDLER(mc__api_org);          /* GET /v1/org/{id} */
 MC__API_HANDLER(mc__api_validators);   /* GET /v1/validators */
 

@@ -366,9 +366,33 @@ out:
     return 0;
 }
 
+/* A block by its hash: the height it is stored at. */
+static int q_block_hash(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct mc__reply_query *q = ctx;
+    int rc = mc_store_find_block(store, &q->hash, &q->a);
+    if (rc == MC_ERR_NOT_FOUND) {
+        mc__api_fail(q->res, 0, rc, "no block with hash %s on this node", q->param);
+        return 0;
+    }
+    if (rc) {
+        mc__reply_node_error(q->res, rc, "cannot look the block up");
+        return 0;
+    }
+    q->a_set = true;
+    return q_block(ctx, store, app);
+}
+
 void mc__api_block(struct mc_node *node, const char *param, const struct mc__api_request *req,
                     struct mc__api_response *res) {
     struct mc__reply_query q = {.node = node, .req = req, .res = res, .param = param};
+    if (param && strlen(param) == 64) {
+        if (mc_api_parse_hash(&q.hash, param)) {
+            mc__api_fail(res, 0, MC_ERR_MALFORMED, "a block hash is 64 hex digits");
+            return;
+        }
+        mc__reply_run(&q, q_block_hash);
+        return;
+    }
     bool latest;
     if (mc__reply_height_param(param, &q.a, &latest)) {
         mc__api_fail(res, 0, MC_ERR_MALFORMED,

@@ -17,21 +17,36 @@
 #include "api/reply.h"
 #include "app/identity.h"
 #include "app/records.h"
+#include "app/records_listing.h"
 #include "base/hex.h"
 #include "node/vault.h"
 
 /* --- /v1/records and /v1/breakglass (JSON API) --- */
 
+/* A current version to serve in a listing (content=1). */
+struct listed {
+    char id[MC_RECORD_ID_MAX + 1];
+    uint32_t version;
+    mc_hash ciphertext;
+};
+
 struct q_meta {
     const mc_pubkey *patient, *requester;
+    bool content;          /* serve the current versions' ciphertexts */
+    const char *after;     /* content: only records with a greater id */
     struct mc_access_decision view;
     json_t *list, *batches;
+    struct listed *listed; /* content: MC_API_RECORDS_SEARCH_MAX of them */
+    size_t n_listed;
 };
 
 static int q_meta(void *ctx, struct mc_store *store, struct mc_app *app) {
     struct q_meta *q = ctx;
     struct mc_state *st = mc_app_state(app);
-    mc_records_decide_patient_view(st, q->requester, q->patient, &q->view);
+    if (q->content)
+        mc_records_decide_listing(st, q->requester, q->patient, &q->view);
+    else
+        mc_records_decide_patient_view(st, q->requester, q->patient, &q->view);
     if (!q->view.allowed) return 0;
     /* Erased records are listed too: their anchors stay. */
     struct mc__records_view_collect c = {.type = 0, .include_erased = true};
@@ -41,6 +56,15 @@ static int q_meta(void *ctx, struct mc_store *store, struct mc_app *app) {
     for (size_t i = 0; i < c.n; i++) {
         struct mc_record_head h;
         if (mc_records_get_head(st, c.ids[i], &h)) continue;
+        if (q->content && !h.erased && (!q->after || strcmp(h.id, q->after) > 0)) {
+            struct mc_record_version rv;
+            if (mc_records_get_version(st, h.id, h.versions, &rv) == 0) {
+                struct listed *l = &q->listed[q->n_listed++];
+                snprintf(l->id, sizeof l->id, "%s", h.id);
+                l->version = h.versions;
+                l->ciphertext = rv.ciphertext;
+            }
+        }
         json_t *vers = json_array();
         for (uint32_t v = 1; v <= h.versions; v++) {
             struct mc_record_version rv;
@@ -70,6 +94,56 @@ static int q_meta(void *ctx, struct mc_store *store, struct mc_app *app) {
     return 0;
 }
 
+/* content=1: loads the listed versions' ciphertexts (in id order, at most
+ * MC_API_LISTING_BYTES_MAX bytes) into a "sealed" array; served receives
+ * what was put in it (for the entry's root), *more whether records are
+ * left for a next page. A version whose ciphertext is not available is
+ * named in "unavailable" and not served. */
+static json_t *load_listed(struct mc_node *node, const struct q_meta *q, struct mc_records_served *served,
+                           size_t *n_served, json_t *unavailable, bool *more) {
+    json_t *arr = json_array();
+    size_t bytes = 0;
+    *n_served = 0;
+    *more = false;
+    struct mc_buf ct;
+    mc_buf_init(&ct, 0);
+    for (size_t i = 0; i < q->n_listed && arr; i++) {
+        const struct listed *l = &q->listed[i];
+        mc_buf_reset(&ct);
+        if (mc_vault_load_ciphertext(mc_node_vault(node), &ct, l->id, l->version, &l->ciphertext, true)) {
+            json_array_append_new(unavailable, json_pack("{s:s, s:I, s:s}", "id", l->id, "version",
+                                                         (json_int_t)l->version, "reason", mc_err_detail()));
+            continue;
+        }
+        if (*n_served && bytes + ct.len > MC_API_LISTING_BYTES_MAX) {
+            *more = true;
+            break;
+        }
+        bytes += ct.len;
+        size_t b64n = sodium_base64_ENCODED_LEN(ct.len, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = malloc(b64n);
+        if (!b64) {
+            json_decref(arr);
+            arr = NULL;
+            break;
+        }
+        sodium_bin2base64(b64, b64n, ct.data, ct.len, sodium_base64_VARIANT_ORIGINAL);
+        uint8_t ad[69];
+        size_t adn = mc_record_ad(ad, l->id, l->version);
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:o, s:s, s:o}", "id", l->id, "version",
+                                             (json_int_t)l->version, "ciphertext_hash",
+                                             mc_api_json_hash(&l->ciphertext), "ciphertext", b64, "ad",
+                                             mc_api_json_hex(ad, adn)));
+        free(b64);
+        served[*n_served].id = l->id;
+        served[*n_served].version = l->version;
+        served[*n_served].ciphertext = l->ciphertext;
+        (*n_served)++;
+    }
+    mc_buf_deinit(&ct);
+    return arr;
+}
+
 void mc__api_records_list(struct mc_node *node, const char *param,
                           const struct mc__api_request *req, struct mc__api_response *res) {
     mc_pubkey patient;
@@ -86,35 +160,79 @@ void mc__api_records_list(struct mc_node *node, const char *param,
         mc__gate_release(&s);
         return;
     }
+    const char *content = req->arg ? req->arg(req->arg_ctx, "content") : NULL;
+    const char *after = req->arg ? req->arg(req->arg_ctx, "after") : NULL;
     struct q_meta q = {.patient = &patient, .requester = &s.v.key, .list = json_array(),
-                       .batches = json_object()};
-    int qrc = mc_node_query(node, q_meta, &q);
-    a.outcome = MC_OUTCOME_REFUSED;
-    if (qrc) {
+                       .batches = json_object(), .content = content && strcmp(content, "0") != 0,
+                       .after = after};
+    if ((content && strcmp(content, "0") && strcmp(content, "1")) || (after && !mc_record_id_valid(after))) {
         json_decref(q.list);
         json_decref(q.batches);
-        a.status = (uint16_t)mc__reply_query_status(qrc);
-        mc__gate_refuse_access(node, res, &s, &a, false, qrc, "the node could not run the query");
+        a.outcome = MC_OUTCOME_REFUSED;
+        a.status = 400;
+        mc__gate_refuse_access(node, res, &s, &a, false, MC_ERR_MALFORMED,
+                               "content must be 0 or 1, after a record id");
         mc__gate_release(&s);
         return;
     }
-    if (!q.view.allowed) {
+    if (q.content && !(q.listed = calloc(MC_API_RECORDS_SEARCH_MAX, sizeof *q.listed))) {
         json_decref(q.list);
         json_decref(q.batches);
-        a.status = (uint16_t)q.view.status;
-        mc__gate_refuse_access(node, res, &s, &a, false, MC_ERR_FORBIDDEN, q.view.reason);
+        mc__api_fail(res, 500, MC_ERR_NOMEM, "%s", "out of memory");
         mc__gate_release(&s);
         return;
+    }
+    int qrc = mc_node_query(node, q_meta, &q);
+    a.outcome = MC_OUTCOME_REFUSED;
+    if (qrc || !q.view.allowed) {
+        json_decref(q.list);
+        json_decref(q.batches);
+        free(q.listed);
+        a.status = (uint16_t)(qrc ? mc__reply_query_status(qrc) : q.view.status);
+        mc__gate_refuse_access(node, res, &s, &a, false, qrc ? qrc : MC_ERR_FORBIDDEN,
+                               qrc ? "the node could not run the query" : q.view.reason);
+        mc__gate_release(&s);
+        return;
+    }
+    /* content=1: the current versions' ciphertexts too, all of them under
+     * one access entry naming exactly what was served (records_listing.h). */
+    json_t *sealed = NULL, *unavailable = NULL;
+    bool more = false;
+    size_t n_served = 0;
+    char why[MC_RECORDS_LISTING_REASON_MAX];
+    struct mc_records_served *served = NULL;
+    if (q.content) {
+        unavailable = json_array();
+        served = calloc(q.n_listed ? q.n_listed : 1, sizeof *served);
+        sealed = served ? load_listed(node, &q, served, &n_served, unavailable, &more) : NULL;
+        if (!sealed) {
+            json_decref(q.list);
+            json_decref(q.batches);
+            json_decref(unavailable);
+            free(served);
+            free(q.listed);
+            mc__api_fail(res, 500, MC_ERR_NOMEM, "%s", "out of memory");
+            mc__gate_release(&s);
+            return;
+        }
+        mc_hash root;
+        mc_records_listing_root(&root, served, n_served);
+        mc_records_listing_reason(why, n_served, q.n_listed, &root);
+        a.action = MC_ACTION_SEARCH;
+        a.reason = why;
+    } else {
+        a.reason = "record list read";
     }
     a.outcome = MC_OUTCOME_SUCCESS;
     a.status = 200;
     a.purpose = q.view.purpose;
-    a.reason = "record list read";
     mc_hash txid;
     int lrc = mc__gate_log_access(node, &s, &a, &txid);
     if (lrc) {
         json_decref(q.list);
         json_decref(q.batches);
+        json_decref(sealed);
+        json_decref(unavailable);
         mc__gate_refuse_unlogged(node, res, &s, &a, false, lrc);
     } else {
         mc_hex_encode(res->access_tx, txid.b, 32);
@@ -122,15 +240,27 @@ void mc__api_records_list(struct mc_node *node, const char *param,
         res->status = 200;
         res->body = json_pack("{s:o, s:o, s:o}", "patient", mc_api_json_pubkey(&patient), "records", q.list,
                               "batches", q.batches);
+        if (sealed) {
+            json_object_set_new(res->body, "sealed", sealed);
+            json_object_set_new(res->body, "unavailable", unavailable);
+            json_object_set_new(res->body, "listing_reason", json_string(why));
+            if (more && n_served)
+                json_object_set_new(res->body, "next_after", json_string(served[n_served - 1].id));
+        }
     }
+    free(served);
+    free(q.listed);
     mc__gate_release(&s);
 }
+
+#define BG_OTHER_MAX 20
 
 struct q_bg {
     const mc_pubkey *requester;
     bool allowed;
     uint32_t org;
     json_t *list;
+    struct mc_state *st;
 };
 
 static int bg_row(void *ctx, const struct mc_break_glass *b) {
@@ -138,24 +268,91 @@ static int bg_row(void *ctx, const struct mc_break_glass *b) {
     if (b->org != q->org) return 0;
     char t[32];
     mc_fhir_instant(t, b->time_ms);
-    json_array_append_new(q->list, json_pack("{s:o, s:o, s:o, s:s, s:I, s:s, s:s, s:b, s:s}", "access_tx",
-                                             mc_api_json_hash(&b->access_tx), "requester",
-                                             mc_api_json_pubkey(&b->requester), "patient",
-                                             mc_api_json_pubkey(&b->patient), "record", b->id, "height",
-                                             (json_int_t)b->height, "time", t, "reason", b->reason, "open",
-                                             b->open, "note", b->note));
+    json_t *item = json_pack("{s:o, s:o, s:o, s:s, s:I, s:s, s:s, s:b, s:s}", "access_tx",
+                             mc_api_json_hash(&b->access_tx), "requester", mc_api_json_pubkey(&b->requester),
+                             "patient", mc_api_json_pubkey(&b->patient), "record", b->id, "height",
+                             (json_int_t)b->height, "time", t, "reason", b->reason, "open", b->open, "note", b->note);
+    if (!item || json_array_append_new(q->list, item)) return MC_ERR_NOMEM;
     return 0;
+}
+
+/* The review's details: the record's kind, the clinician's name, and her
+ * other accesses to the same patient (newest first, at most BG_OTHER_MAX). */
+struct bg_other {
+    mc_pubkey requester;
+    mc_hash self;
+    struct mc_access_entry e[BG_OTHER_MAX];
+    size_t n, total;
+};
+
+static int other_row(void *ctx, const struct mc_access_entry *e) {
+    struct bg_other *o = ctx;
+    if (memcmp(e->requester.b, o->requester.b, 32) || memcmp(e->tx_id.b, o->self.b, 32) == 0) return 0;
+    o->total++;
+    /* the log of one patient comes in height order: keep the newest */
+    if (o->n == BG_OTHER_MAX) memmove(&o->e[0], &o->e[1], (BG_OTHER_MAX - 1) * sizeof o->e[0]), o->n--;
+    o->e[o->n++] = *e;
+    return 0;
+}
+
+static int bg_details(struct q_bg *q, json_t *item) {
+    struct mc_state *st = q->st;
+    struct bg_other *o = calloc(1, sizeof *o);
+    if (!o) return MC_ERR_NOMEM;
+    mc_pubkey patient;
+    if (mc_api_parse_pubkey(&o->requester, json_string_value(json_object_get(item, "requester"))) ||
+        mc_api_parse_pubkey(&patient, json_string_value(json_object_get(item, "patient"))) ||
+        mc_hex_decode(o->self.b, 32, json_string_value(json_object_get(item, "access_tx")))) {
+        free(o);
+        return MC_ERR_TAMPERED;
+    }
+    struct mc_record_head h;
+    const char *id = json_string_value(json_object_get(item, "record"));
+    json_object_set_new(item, "record_type",
+                        id && id[0] && mc_records_get_head(st, id, &h) == 0 ? json_string(mc_records_type_name(h.type))
+                                                                           : json_null());
+    struct mc_account a;
+    bool have_a = mc_identity_get_account(st, &o->requester, &a) == 0;
+    if (have_a) a.name[sizeof a.name - 1] = 0;
+    json_object_set_new(item, "requester_name", mc_api_json_text(have_a ? a.name : NULL));
+    int rc = mc_records_scan_access(st, &patient, other_row, o);
+    json_t *others = json_array();
+    for (size_t i = o->n; !rc && i-- > 0;) {
+        const struct mc_access_entry *e = &o->e[i];
+        char t[32];
+        mc_fhir_instant(t, e->time_ms);
+        struct mc_record_head eh;
+        json_array_append_new(others, json_pack("{s:o, s:s, s:s, s:s, s:o, s:s, s:s}", "tx_id",
+                                                mc_api_json_hash(&e->tx_id), "time", t, "action",
+                                                mc_action_name(e->action) ? mc_action_name(e->action) : "unknown",
+                                                "purpose", mc_purpose_code(e->purpose) ? mc_purpose_code(e->purpose) : "",
+                                                "record_type",
+                                                e->id[0] && mc_records_get_head(st, e->id, &eh) == 0
+                                                    ? json_string(mc_records_type_name(eh.type)) : json_null(),
+                                                "record", e->id, "outcome",
+                                                e->outcome == MC_OUTCOME_SUCCESS ? "allowed" : "refused"));
+    }
+    json_object_set_new(item, "other_accesses", others);
+    json_object_set_new(item, "other_access_count", json_integer((json_int_t)o->total));
+    free(o);
+    return rc;
 }
 
 static int q_bg(void *ctx, struct mc_store *store, struct mc_app *app) {
     struct q_bg *q = ctx;
-    struct mc_account a;
     struct mc_state *st = mc_app_state(app);
-    q->allowed = mc_identity_get_account(st, q->requester, &a) == 0 && a.status == MC_ACCOUNT_ACTIVE &&
-                 a.role == MC_ROLE_AUDITOR;
+    q->st = st;
+    struct mc_access_decision d;
+    mc_records_decide_audit(st, q->requester, &d);
+    struct mc_account a;
+    q->allowed = d.allowed && mc_identity_get_account(st, q->requester, &a) == 0;
+    if (!q->allowed) return 0;
     q->org = a.org;
-    if (q->allowed && mc_records_scan_break_glass(st, bg_row, q)) q->allowed = false;
-    return 0;
+    int rc = mc_records_scan_break_glass(st, bg_row, q);
+    size_t i;
+    json_t *item;
+    json_array_foreach(q->list, i, item) if (!rc) rc = bg_details(q, item);
+    return rc;
 }
 
 void mc__api_records_break_glass(struct mc_node *node, const char *param,

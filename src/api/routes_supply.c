@@ -24,6 +24,7 @@
 #include "base/limits.h"
 #include "app/supply.h"
 #include "app/supply_payload.h"
+#include "app/supply_product.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 
@@ -72,6 +73,7 @@ struct vq {
     struct mc_node *node;
     struct mc_gs1_id id;
     bool proofs;
+    bool trade;           /* asked by a trading partner (VRS): mc_supply_trade_verdict */
     json_t *out;          /* the answer */
     int err;              /* failure to answer */
     uint8_t verdict;
@@ -114,7 +116,7 @@ static int q_verify(void *ctx, struct mc_store *store, struct mc_app *app) {
     q->time_ms = q->height ? h.time_ms : mc_app_genesis(app)->time_ms;
     rc = mc_supply_verify(st, &q->id, q->time_ms, &q->v, q->ev, MC_SUPPLY_UNIT_EVENTS_MAX);
     if (rc) return q->err = rc;
-    q->verdict = q->v.verdict;
+    q->verdict = q->trade ? mc_supply_trade_verdict(q->v.verdict) : q->v.verdict;
     q->have_serial_record = q->v.unit_found;
     struct org_cache orgs = {.n = 0};
     const struct mc_org *maker = q->v.gtin_owner ? org_of(&orgs, st, q->v.gtin_owner) : NULL;
@@ -127,6 +129,16 @@ static int q_verify(void *ctx, struct mc_store *store, struct mc_app *app) {
     json_object_set_new(o, "genuine", json_boolean(q->verdict == MC_VERDICT_GENUINE));
     json_t *product = json_pack("{s:s, s:o}", "gtin", q->id.gtin, "manufacturer",
                                 maker ? mc_api_json_text(maker->name) : json_null());
+    /* master data the GTIN's manufacturer registered (app/supply_product.h) */
+    struct mc_supply_product pm;
+    rc = mc_supply_get_product(st, q->id.gtin, &pm);
+    if (rc && rc != MC_ERR_NOT_FOUND) return q->err = rc;
+    if (!rc) {
+        json_object_set_new(product, "name", mc_api_json_text(pm.name));
+        json_object_set_new(product, "strength", mc_api_json_text(pm.strength));
+        json_object_set_new(product, "form", mc_api_json_text(pm.form));
+        json_object_set_new(product, "pack_size", json_integer(pm.pack_size));
+    }
     json_object_set_new(o, "product", product);
     json_object_set_new(o, "serial", mc_api_json_text(q->id.serial));
     json_object_set_new(o, "lot", text_or_null(q->v.unit_found ? q->v.unit.lot : NULL));
@@ -176,6 +188,18 @@ static int q_verify(void *ctx, struct mc_store *store, struct mc_app *app) {
         }
     }
     json_object_set_new(o, "custody", custody);
+    /* Dispensed: when and by which pharmacy, for the calm answer. */
+    json_t *disp = json_null();
+    for (uint32_t i = q->v.event_count; q->v.unit_found && q->v.unit.c.status == MC_SUPPLY_DISPENSED && i-- > 0;)
+        if (q->ev[i].type == MC_SUPPLY_EV_DISPENSE) {
+            mc_supply_iso8601(iso, q->ev[i].time_ms);
+            json_decref(disp);
+            disp = json_pack("{s:s, s:o, s:o, s:o}", "time", iso, "time_ms", mc_api_json_u64(q->ev[i].time_ms), "by",
+                             mc_api_json_text(org_of(&orgs, st, q->ev[i].org)->name), "tx_id",
+                             mc_api_json_hash(&q->ev[i].tx_id));
+            break;
+        }
+    json_object_set_new(o, "dispensed", disp);
     if (q->v.lot_found && q->v.lot.recalled) {
         mc_supply_iso8601(iso, q->v.lot.recall_time_ms);
         json_object_set_new(o, "recall", json_pack("{s:s, s:o, s:o}", "time", iso, "height",
@@ -206,6 +230,28 @@ static int q_verify(void *ctx, struct mc_store *store, struct mc_app *app) {
     if (!q->proofs) json_decref(proofs);
     q->out = o;
     return 0;
+}
+
+/* Records a verification as a scan transaction signed by this node: the
+ * verdict given (a trading partner's "already dispensed" raises the clone
+ * alert, app/supply.h) and the status seen. False when it was not queued. */
+static bool record_scan(struct mc_node *node, const struct vq *q) {
+    bool recorded = false;
+    struct mc_supply_payload *scan = calloc(1, sizeof *scan);
+    if (scan) {
+        scan->type = MC_TX_DRUG_SCAN;
+        snprintf(scan->gtin, sizeof scan->gtin, "%s", q->id.gtin);
+        snprintf(scan->serial, sizeof scan->serial, "%s", q->id.serial);
+        scan->code = q->verdict;
+        scan->status = q->v.unit_found ? q->v.unit.c.status : 0;
+        struct mc_buf p;
+        mc_buf_init(&p, 0);
+        recorded = mc_supply_payload_encode(&p, scan) == 0 &&
+                   mc_node_submit_local(node, MC_TX_DRUG_SCAN, p.data, p.len) == 0;
+        mc_buf_deinit(&p);
+        free(scan);
+    }
+    return recorded;
 }
 
 /* Reference year for two-digit GS1 years: the year of the latest block. */
@@ -265,20 +311,35 @@ static char *render_html(json_t *o, size_t *len) {
     mc_buf_init(&b, 1024 * 1024);
     const char *verdict = jstr(o, "verdict");
     bool ok = json_is_true(json_object_get(o, "genuine"));
+    /* a dispensed pack is calm news for the patient who collected it */
+    bool dispensed = strcmp(verdict, "dispensed") == 0;
     char title[128];
     snprintf(title, sizeof title, "%s - medicine check",
-             ok ? "Genuine" : strcmp(verdict, "unknown_serial") == 0 ? "Not found" : "Warning");
+             ok ? "Genuine" : dispensed ? "Dispensed" : strcmp(verdict, "unknown_serial") == 0 ? "Not found" : "Warning");
     mc_buf_printf(&b, PAGE_HEAD, title);
     mc_buf_printf(&b, "<section class=\"v %s\" role=\"status\" aria-live=\"polite\"><h1>",
-                  ok ? "ok" : "bad");
-    html_escape(&b, ok ? "\u2714 Genuine" : "\u26a0 Do not use");
+                  ok || dispensed ? "ok" : "bad");
+    html_escape(&b, ok ? "\u2714 Genuine" : dispensed ? "\u2714 Dispensed" : "\u26a0 Do not use");
     mc_buf_printf(&b, "</h1><p>");
+    json_t *disp = json_object_get(o, "dispensed");
+    if (dispensed && json_is_object(disp)) {
+        char day[11];
+        snprintf(day, sizeof day, "%s", jstr(disp, "time"));
+        html_printf(&b, "Dispensed on %s by %s. ", day, jstr(disp, "by"));
+    }
     html_escape(&b, jstr(o, "verdict_text"));
     mc_buf_printf(&b, "</p><p><small>Verdict code: ");
     html_escape(&b, verdict);
     mc_buf_printf(&b, "</small></p></section><h2>Pack</h2><table>");
     json_t *product = json_object_get(o, "product");
-    const char *rows[][2] = {{"Product (GTIN)", jstr(product, "gtin")},
+    char pack[16] = "";
+    if (json_integer_value(json_object_get(product, "pack_size")))
+        snprintf(pack, sizeof pack, "%lld", (long long)json_integer_value(json_object_get(product, "pack_size")));
+    const char *rows[][2] = {{"Medicine", jstr(product, "name")},
+                             {"Strength", jstr(product, "strength")},
+                             {"Form", jstr(product, "form")},
+                             {"Units in the pack", pack},
+                             {"Product (GTIN)", jstr(product, "gtin")},
                              {"Manufacturer", jstr(product, "manufacturer")},
                              {"Serial", jstr(o, "serial")},
                              {"Lot", jstr(o, "lot")},
@@ -416,21 +477,7 @@ void mc__api_supply_resolve(struct mc_node *node, const char *param,
     }
     /* Record the scan on the ledger (signed by this node at the next
      * block); a full queue drops the record, never the answer. */
-    bool recorded = false;
-    struct mc_supply_payload *scan = calloc(1, sizeof *scan);
-    if (scan) {
-        scan->type = MC_TX_DRUG_SCAN;
-        snprintf(scan->gtin, sizeof scan->gtin, "%s", q->id.gtin);
-        snprintf(scan->serial, sizeof scan->serial, "%s", q->id.serial);
-        scan->code = q->verdict;
-        scan->status = q->v.unit_found ? q->v.unit.c.status : 0;
-        struct mc_buf p;
-        mc_buf_init(&p, 0);
-        recorded = mc_supply_payload_encode(&p, scan) == 0 &&
-                   mc_node_submit_local(node, MC_TX_DRUG_SCAN, p.data, p.len) == 0;
-        mc_buf_deinit(&p);
-        free(scan);
-    }
+    bool recorded = record_scan(node, q);
     json_object_set_new(q->out, "scan_recorded", json_boolean(recorded));
     if (html) {
         size_t len = 0;
@@ -642,6 +689,7 @@ void mc__api_supply_vrs(struct mc_node *node, const char *param,
     }
     q->node = node;
     q->proofs = false;
+    q->trade = true;
     rc = mc_node_query(node, q_verify, q);
     if (rc || !q->out) {
         json_decref(doc);
@@ -650,6 +698,9 @@ void mc__api_supply_vrs(struct mc_node *node, const char *param,
         return;
     }
     json_decref(q->out);
+    /* A trading partner's verification is a scan too: of a dispensed pack,
+     * the clone alert (app/supply.h). */
+    bool scan_recorded = record_scan(node, q);
     bool verified = true;
     const char *reason = NULL, *info = NULL;
     switch (q->verdict) {
@@ -683,8 +734,63 @@ void mc__api_supply_vrs(struct mc_node *node, const char *param,
                             "corrUUID", mc_api_json_text(corr), "context", text_or_null(context),
                             "data", data, "medchain", "verdict", mc_supply_verdict_name(q->verdict),
                             "height", mc_api_json_u64(q->height));
+    if (out) json_object_set_new(json_object_get(out, "medchain"), "scan_recorded", json_boolean(scan_recorded));
     json_decref(doc);
     free(q);
     if (!out) mc__api_fail(res, 0, MC_ERR_NOMEM, NULL);
     else respond(res, 200, out);
+}
+
+/* ---- GET /v1/product/{gtin} ----------------------------------------------
+ *
+ * Public: the master data a GTIN's manufacturer registered
+ * (app/supply_product.h), with the manufacturer's name. A GTIN-8/12/13 is
+ * read as its GTIN-14. 404 when nothing is registered. */
+
+struct pq {
+    char gtin[MC_GS1_GTIN_LEN + 1];
+    struct mc_supply_product p;
+    struct mc_org org;
+    uint32_t owner;
+    int rc;
+};
+
+static int q_product(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct pq *q = ctx;
+    struct mc_state *st = mc_app_state(app);
+    q->rc = mc_supply_get_product(st, q->gtin, &q->p);
+    int orc = mc_supply_get_gtin_owner(st, q->gtin, &q->owner);
+    if (orc == 0 && mc_identity_get_org(st, q->owner, &q->org) == 0) q->org.name[sizeof q->org.name - 1] = 0;
+    else memset(&q->org, 0, sizeof q->org);
+    return 0;
+}
+
+void mc__api_supply_product(struct mc_node *node, const char *param, const struct mc__api_request *req,
+                            struct mc__api_response *res) {
+    struct pq q;
+    memset(&q, 0, sizeof q);
+    struct mc_gs1_error gerr;
+    memset(&gerr, 0, sizeof gerr);
+    if (!param || mc_gs1_gtin_normalize(q.gtin, &gerr, param, strlen(param))) {
+        mc__api_fail(res, 400, MC_ERR_MALFORMED, "%s", gerr.message[0] ? gerr.message : "a GTIN is 8, 12, 13 or 14 digits");
+        return;
+    }
+    int rc = mc_node_query(node, q_product, &q);
+    if (rc) {
+        mc__api_fail(res, mc__reply_query_status(rc), rc, "%s", "the node could not run the query");
+        return;
+    }
+    if (q.rc == MC_ERR_NOT_FOUND) {
+        mc__api_fail(res, 404, MC_ERR_NOT_FOUND, "no product is registered for GTIN %s%s", q.gtin,
+                     q.owner ? " (its manufacturer commissioned packs but registered no name)" : "");
+        return;
+    }
+    if (q.rc) {
+        mc__api_fail(res, 0, q.rc, "%s", "cannot read the product");
+        return;
+    }
+    respond(res, 200, json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o}", "gtin", q.gtin, "name", q.p.name,
+                                "strength", q.p.strength, "form", q.p.form, "pack_size", (int)q.p.pack_size,
+                                "org", (json_int_t)q.p.org, "manufacturer", mc_api_json_text(q.org.name[0] ? q.org.name : NULL),
+                                "height", mc_api_json_u64(q.p.height), "tx_id", mc_api_json_hash(&q.p.tx_id)));
 }

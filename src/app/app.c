@@ -9,6 +9,7 @@
 #include "app/records.h"
 #include "app/research.h"
 #include "app/supply.h"
+#include "app/supply_product.h"
 #include "app/equivocation.h"
 #include "app/txtypes.h"
 #include "base/assert.h"
@@ -192,6 +193,7 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
     case MC_TX_DRUG_RECALL:
     case MC_TX_DRUG_FLAG:
     case MC_TX_DRUG_SCAN: return mc_supply_execute(ex);
+    case MC_TX_DRUG_PRODUCT: return mc_supply_product_execute(ex);
     case MC_TX_STUDY_REGISTER:
     case MC_TX_RESEARCH_CONSENT:
     case MC_TX_RESEARCH_QUERY:

@@ -258,19 +258,27 @@ static int revoke(struct mc_exec *ex, const struct mc_identity_payload *p) {
     return mc_identity_put_account(ex->st, &a);
 }
 
+bool mc_identity_may_register_patients(struct mc_state *st, const struct mc_account *a) {
+    struct mc_org org;
+    return a->status == MC_ACCOUNT_ACTIVE && a->org != 0 && mc_identity_get_org(st, a->org, &org) == 0 &&
+           mc_org_is_provider(org.kind) && (a->role == MC_ROLE_CLINICIAN || a->role == MC_ROLE_ADMIN);
+}
+
+bool mc_identity_patient_consent_valid(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *patient,
+                                       const char *chain_id, const mc_pubkey *member) {
+    uint8_t m[64];
+    memcpy(m, member->b, 32);
+    memcpy(m + 32, patient->b, 32);
+    return mc_sign_verify(sig, patient, MC_SIGN_PATIENT, chain_id, m, sizeof m) == 0;
+}
+
 static int register_patient(struct mc_exec *ex, const struct mc_identity_payload *p) {
     const mc_pubkey pk = p->key;
     const uint8_t *sig = p->sig;
-    struct mc_org org;
-    if (ex->sender.org == 0 || mc_identity_get_org(ex->st, ex->sender.org, &org) ||
-        !mc_org_is_provider(org.kind) ||
-        (ex->sender.role != MC_ROLE_CLINICIAN && ex->sender.role != MC_ROLE_ADMIN))
+    if (!mc_identity_may_register_patients(ex->st, &ex->sender))
         return mc_err_set(MC_ERR_FORBIDDEN,
                           "only a clinician or admin of a provider organisation registers patients");
-    uint8_t m[64];
-    memcpy(m, ex->sender.key.b, 32);
-    memcpy(m + 32, pk.b, 32);
-    if (mc_sign_verify(sig, &pk, MC_SIGN_PATIENT, ex->chain_id, m, sizeof m))
+    if (!mc_identity_patient_consent_valid(sig, &pk, ex->chain_id, &ex->sender.key))
         return mc_err_set(MC_ERR_BAD_SIGNATURE, "the patient's signature over the registration does not verify");
     int rc = key_is_free(ex, &pk);
     if (rc) return rc;

@@ -88,6 +88,13 @@ MC_MUST_CHECK int mc_identity_put_org(struct mc_state *st, const struct mc_org *
 
 /* Signed message a patient gives the registering member:
  * member pubkey || patient pubkey, purpose MC_SIGN_PATIENT. */
+/* The sender rule of register_patient (and so who may invite a patient,
+ * api/routes_invite.c): an active clinician or admin of a provider
+ * organisation. */
+bool mc_identity_may_register_patients(struct mc_state *st, const struct mc_account *a);
+/* Whether sig is the patient's consent to be registered by member. */
+bool mc_identity_patient_consent_valid(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *patient,
+                                       const char *chain_id, const mc_pubkey *member);
 void mc_identity_patient_consent_sign(uint8_t sig[MC_SIG_BYTES], const struct mc_keypair *patient,
                                       const char *chain_id, const mc_pubkey *member);
 /* Proof of possession of a new key: old || new, purpose MC_SIGN_ROTATE. */

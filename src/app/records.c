@@ -635,6 +635,25 @@ void mc_records_decide_patient_view(struct mc_state *st, const mc_pubkey *reques
     refuse(out, 403, "only the patient and auditors may see a patient's %s", "records and log");
 }
 
+void mc_records_decide_audit(struct mc_state *st, const mc_pubkey *requester, struct mc_access_decision *out) {
+    memset(out, 0, sizeof *out);
+    out->purpose = MC_PURPOSE_HOPERAT;
+    struct mc_account a;
+    if (mc_identity_get_account(st, requester, &a)) {
+        refuse(out, 401, "the signer is not an account on this ledger%s", NULL);
+        return;
+    }
+    if (a.status != MC_ACCOUNT_ACTIVE) {
+        refuse(out, 403, "the signer's account is %s", mc_account_status_name(a.status));
+        return;
+    }
+    if (a.role != MC_ROLE_AUDITOR) {
+        refuse(out, 403, "only auditors read the whole access log and the break-glass reviews%s", NULL);
+        return;
+    }
+    out->allowed = true;
+}
+
 /* --- execution --- */
 
 static int require_role(struct mc_exec *ex, uint8_t role, const char *what) {

@@ -312,6 +312,10 @@ enum mc_records_author_verdict mc_records_author_check(struct mc_state *st,
 void mc_records_decide_patient_view(struct mc_state *st, const mc_pubkey *requester,
                                     const mc_pubkey *patient, struct mc_access_decision *out);
 
+/* May requester read the whole access log (every patient's) and the
+ * break-glass review queue? Active auditors only. Refusals as in decide. */
+void mc_records_decide_audit(struct mc_state *st, const mc_pubkey *requester, struct mc_access_decision *out);
+
 /* For a committed erase transaction's payload: calls fn with the
  * ciphertext hash of every version of every record it erased. */
 MC_MUST_CHECK int mc_records_erased_blobs(struct mc_state *st, const uint8_t *payload, size_t len,

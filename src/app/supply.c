@@ -17,7 +17,7 @@
 
 static const char *const verdict_names[] = {
     NULL, "genuine", "unknown_serial", "lot_mismatch", "expiry_mismatch", "expired",
-    "recalled", "already_dispensed", "decommissioned", "suspect", "illegitimate"};
+    "recalled", "already_dispensed", "decommissioned", "suspect", "illegitimate", "dispensed"};
 static const char *const verdict_texts[] = {
     NULL,
     "Genuine: this pack was commissioned by its manufacturer and is in the legitimate supply chain.",
@@ -26,10 +26,12 @@ static const char *const verdict_texts[] = {
     "Expiry mismatch: the serial is genuine but the expiry printed on this pack is not its expiry. It may be a copy.",
     "Expired: this pack is past its expiry date.",
     "Recalled: the lot of this pack has been recalled. Do not use it; return it to a pharmacy.",
-    "Already dispensed: this pack was dispensed and has been scanned since. It may be a clone of a genuine pack.",
+    "Already dispensed: this pack was dispensed to a patient and is back in the trade. It may be a clone of a "
+    "genuine pack: do not sell or dispense it; the manufacturer and the regulator are alerted.",
     "Decommissioned: this pack was taken out of the supply chain (destroyed, stolen, sample or exported).",
     "Suspect: a regulator or the pack's owner has marked this pack as suspect. Do not use it.",
     "Illegitimate: this pack has been found illegitimate. Do not use it; report it.",
+    "Dispensed: this genuine pack was dispensed to a patient by a pharmacy. If that was you, it is yours to use.",
 };
 
 const char *mc_supply_verdict_name(uint8_t v) {
@@ -450,6 +452,23 @@ static uint32_t today(const struct mc_exec *ex) { return mc_supply_civil_from_ms
 
 /* ---- commission -------------------------------------------------------- */
 
+int mc_supply_claim_gtin(struct mc_state *st, const char *gtin, uint32_t org) {
+    uint32_t owner;
+    int rc = mc_supply_get_gtin_owner(st, gtin, &owner);
+    if (rc == MC_ERR_NOT_FOUND) {
+        struct mc_key k;
+        gtin_key(&k, gtin);
+        struct mc_buf v;
+        mc_buf_init(&v, 0);
+        mc_enc_u32(&v, org);
+        return mc_row_put(st, &k, &v);
+    }
+    if (rc) return rc;
+    if (owner != org)
+        return mc_err_set(MC_ERR_FORBIDDEN, "GTIN %s belongs to organisation %u, not %u", gtin, owner, org);
+    return 0;
+}
+
 static int commission(struct mc_exec *ex, struct mc_dec *d) {
     char gtin[MC_GS1_GTIN_LEN + 1], lot[MC_GS1_VALUE_MAX + 1];
     mc_dec_str8(d, gtin, sizeof gtin);
@@ -470,21 +489,8 @@ static int commission(struct mc_exec *ex, struct mc_dec *d) {
         return mc_err_set(MC_ERR_FORBIDDEN, "only a manufacturer member commissions serials (sender is %s)",
                           mc_role_name(ex->sender.role));
     uint32_t org = ex->sender.org;
-    uint32_t owner;
-    int rc = mc_supply_get_gtin_owner(ex->st, gtin, &owner);
-    if (rc == MC_ERR_NOT_FOUND) {
-        struct mc_key k;
-        gtin_key(&k, gtin);
-        struct mc_buf v;
-        mc_buf_init(&v, 0);
-        mc_enc_u32(&v, org);
-        if ((rc = mc_row_put(ex->st, &k, &v))) return rc;
-    } else if (rc) {
-        return rc;
-    } else if (owner != org) {
-        return mc_err_set(MC_ERR_FORBIDDEN, "GTIN %s belongs to organisation %u, not %u", gtin,
-                          owner, org);
-    }
+    int rc = mc_supply_claim_gtin(ex->st, gtin, org);
+    if (rc) return rc;
     struct mc_supply_lot l;
     rc = mc_supply_get_lot(ex->st, gtin, lot, &l);
     if (rc == MC_ERR_NOT_FOUND) {
@@ -1008,11 +1014,12 @@ static int scan(struct mc_exec *ex, struct mc_dec *d) {
     /* Only a scan that saw the pack dispensed counts: a scan made before
      * the dispensing may land in the same block after it. */
     if (u.c.status != MC_SUPPLY_DISPENSED || seen != MC_SUPPLY_DISPENSED) return 0;
-    /* The first scan after dispensing is the patient's own check; every
-     * further one means the code is being read elsewhere: a possible clone. */
     u.scans_after_dispense++;
     if ((rc = put_unit(ex->st, &u))) return rc;
-    if (u.scans_after_dispense < 2) return 0;
+    /* The patient (or anyone of the public) checking her pack is calm,
+     * however often; a trading partner verifying a dispensed pack means its
+     * code is back in the supply chain: a possible clone. */
+    if (verdict != MC_VERDICT_ALREADY_DISPENSED) return 0;
     struct mc_supply_event e[MC_SUPPLY_UNIT_EVENTS_MAX];
     uint32_t n = 0;
     if ((rc = mc_supply_get_events(ex->st, gtin, serial, e, MC_SUPPLY_UNIT_EVENTS_MAX, &n))) return rc;
@@ -1106,6 +1113,10 @@ int mc_supply_list_alerts(struct mc_state *st, uint32_t org, bool is_regulator,
     return rc;
 }
 
+uint8_t mc_supply_trade_verdict(uint8_t verdict) {
+    return verdict == MC_VERDICT_DISPENSED ? MC_VERDICT_ALREADY_DISPENSED : verdict;
+}
+
 int mc_supply_verify(struct mc_state *st, const struct mc_gs1_id *id, uint64_t now_ms,
                      struct mc_supply_verification *v, struct mc_supply_event *events,
                      uint32_t max) {
@@ -1135,8 +1146,7 @@ int mc_supply_verify(struct mc_state *st, const struct mc_gs1_id *id, uint64_t n
         v->verdict = MC_VERDICT_EXPIRY_MISMATCH;
     else if (v->lot.recalled) v->verdict = MC_VERDICT_RECALLED;
     else if (u->c.status == MC_SUPPLY_DECOMMISSIONED) v->verdict = MC_VERDICT_DECOMMISSIONED;
-    else if (u->c.status == MC_SUPPLY_DISPENSED && u->scans_after_dispense >= 1)
-        v->verdict = MC_VERDICT_ALREADY_DISPENSED;
+    else if (u->c.status == MC_SUPPLY_DISPENSED) v->verdict = MC_VERDICT_DISPENSED;
     else if (u->expiry < today_ymd) v->verdict = MC_VERDICT_EXPIRED;
     else v->verdict = MC_VERDICT_GENUINE;
     return 0;

@@ -19,10 +19,14 @@
  *   decommission   owner            destroyed, stolen, sample, exported
  *   recall         GTIN's manufacturer or a regulator, per lot
  *   flag           regulator or owner: suspect, illegitimate, or cleared
- *   scan           node             a public verification was made; repeated
- *                                   scans of a dispensed pack raise a clone
- *                                   alert (and scans of unknown serials of a
- *                                   known GTIN a counterfeit alert)
+ *   scan           node             a verification was made: by the public
+ *                                   (a dispensed pack is "dispensed", calmly,
+ *                                   however often its patient scans it) or by
+ *                                   a trading partner (a dispensed pack seen
+ *                                   in the trade again is "already
+ *                                   dispensed" and raises a clone alert);
+ *                                   scans of unknown serials of a known GTIN
+ *                                   raise a counterfeit alert
  *
  * Payloads (canonical, strictly decoded; gtin is always the 14-digit form,
  * serial and lot 1..20 characters of GS1 set 82, sscc 18 digits with a
@@ -120,11 +124,12 @@ enum mc_supply_verdict {
     MC_VERDICT_EXPIRY_MISMATCH,
     MC_VERDICT_EXPIRED,
     MC_VERDICT_RECALLED,
-    MC_VERDICT_ALREADY_DISPENSED,  /* possible clone */
+    MC_VERDICT_ALREADY_DISPENSED,  /* a dispensed pack scanned in the trade: possible clone */
     MC_VERDICT_DECOMMISSIONED,
     MC_VERDICT_SUSPECT,
     MC_VERDICT_ILLEGITIMATE,
-    MC_VERDICT_MAX = MC_VERDICT_ILLEGITIMATE
+    MC_VERDICT_DISPENSED,          /* dispensed to a patient: the calm public verdict */
+    MC_VERDICT_MAX = MC_VERDICT_DISPENSED
 };
 
 enum mc_supply_alert_kind { MC_SUPPLY_ALERT_CLONE = 1, MC_SUPPLY_ALERT_UNKNOWN_SERIAL = 2 };
@@ -223,6 +228,10 @@ MC_MUST_CHECK int mc_supply_get_unit(struct mc_state *st, const char *gtin, cons
 MC_MUST_CHECK int mc_supply_get_lot(struct mc_state *st, const char *gtin, const char *lot,
                                     struct mc_supply_lot *out);
 MC_MUST_CHECK int mc_supply_get_gtin_owner(struct mc_state *st, const char *gtin, uint32_t *org);
+/* The GTIN ownership rule (commission and drug_product): the first
+ * organisation to commission or register a GTIN owns it; anyone else is
+ * refused (MC_ERR_FORBIDDEN). Claims an unowned GTIN for org. */
+MC_MUST_CHECK int mc_supply_claim_gtin(struct mc_state *st, const char *gtin, uint32_t org);
 /* Events [0, max) of a unit into out; *count gets how many were read. */
 MC_MUST_CHECK int mc_supply_get_events(struct mc_state *st, const char *gtin, const char *serial,
                                        struct mc_supply_event *out, uint32_t max,
@@ -241,6 +250,14 @@ MC_MUST_CHECK int mc_supply_list_alerts(struct mc_state *st, uint32_t org, bool 
 MC_MUST_CHECK int mc_supply_verify(struct mc_state *st, const struct mc_gs1_id *id,
                                    uint64_t now_ms, struct mc_supply_verification *out,
                                    struct mc_supply_event *events, uint32_t max);
+
+/* The verdict a trading partner (manufacturer, distributor, pharmacy,
+ * regulator) gets for what the public is told `verdict`: a dispensed pack
+ * has left the supply chain, so one seen in the trade again is a possible
+ * clone (MC_VERDICT_ALREADY_DISPENSED); every other verdict is the same.
+ * A scan recorded with MC_VERDICT_ALREADY_DISPENSED raises the clone
+ * alert; a public scan of a dispensed pack never does. */
+uint8_t mc_supply_trade_verdict(uint8_t verdict);
 
 /* Payload builders for clients and tests (append to b; the codec's sticky
  * error reports overflow). Items are (kind, gtin or "", serial or sscc). */

@@ -34,6 +34,7 @@ static const struct { uint16_t type; const char *name; size_t payload_max; } typ
     {MC_TX_DRUG_RECALL, "drug_recall", 15 + 21 + 1 + MC_SUPPLY_REASON_MAX},
     {MC_TX_DRUG_FLAG, "drug_flag", 15 + 21 + 1 + 1 + MC_SUPPLY_REASON_MAX},
     {MC_TX_DRUG_SCAN, "drug_scan", 15 + 21 + 1 + 1},
+    {MC_TX_DRUG_PRODUCT, "drug_product", 15 + 65 + 33 + 33 + 2},
     /* Research (app/research.h): str8 texts of at most MC_RESEARCH_TEXT_MAX
      * bytes, ids and purposes of at most 64. */
     {MC_TX_STUDY_REGISTER, "study_register",

@@ -34,6 +34,7 @@ enum mc_tx_type {
     MC_TX_DRUG_RECALL = 27,       /* manufacturer or regulator recalls a lot */
     MC_TX_DRUG_FLAG = 28,         /* regulator or owner marks suspect/illegitimate, or clears */
     MC_TX_DRUG_SCAN = 29,         /* node records a public verification */
+    MC_TX_DRUG_PRODUCT = 30,      /* manufacturer registers a GTIN's product master data (app/supply_product.h) */
     /* Research consent and clinical trials, 90-119 (layouts in app/research.h). */
     MC_TX_STUDY_REGISTER = 90,    /* organisation registers a study (ResearchStudy) */
     MC_TX_RESEARCH_CONSENT = 91,  /* patient consents to research use, or withdraws */

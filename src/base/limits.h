@@ -302,6 +302,9 @@ _Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
 #define MC_API_BLOCKS_LIMIT_MAX 100
 /* Records one FHIR search or /v1/records list looks at. */
 #define MC_API_RECORDS_SEARCH_MAX 1024
+/* Ciphertext bytes one listing page serves (GET /v1/records?content=1); the
+ * rest follows with after=<last id>, each page one access entry. */
+#define MC_API_LISTING_BYTES_MAX (8u * 1024 * 1024)
 /* GS1 Lightweight Messaging verification request: context and
  * correlation id strings. */
 #define MC_API_VRS_CONTEXT_MAX 64

@@ -26,6 +26,7 @@ static const char schema[] =
     " id BLOB NOT NULL, log_index INTEGER NOT NULL, bytes BLOB NOT NULL,"
     " PRIMARY KEY(height, idx)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS txs_id ON txs(id);"
+    "CREATE INDEX IF NOT EXISTS blocks_hash ON blocks(hash);"
     "CREATE TABLE IF NOT EXISTS log(idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS log_nodes(level INTEGER NOT NULL, idx INTEGER NOT NULL,"
     " hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;"
@@ -479,6 +480,19 @@ int mc_store_find_tx(struct mc_store *s, const mc_hash *id, uint64_t *height, ui
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return ret;
+}
+
+int mc_store_find_block(struct mc_store *s, const mc_hash *hash, uint64_t *height) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT height FROM blocks WHERE hash = ?1", -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, "find block");
+    sqlite3_bind_blob(st, 1, hash->b, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) *height = (uint64_t)sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE) ret = MC_ERR_NOT_FOUND;
+    else ret = db_err(s, "find block");
+    sqlite3_finalize(st);
     return ret;
 }
 

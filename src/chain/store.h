@@ -83,6 +83,8 @@ MC_MUST_CHECK int mc_store_get_commit(struct mc_store *s, uint64_t height, struc
 /* Transaction `index` of block `height`: bytes appended to out. */
 MC_MUST_CHECK int mc_store_get_tx(struct mc_store *s, uint64_t height, uint32_t index,
                                   struct mc_buf *out, mc_hash *id, uint64_t *log_index);
+/* Finds a committed block by its hash (indexed). MC_ERR_NOT_FOUND when none. */
+MC_MUST_CHECK int mc_store_find_block(struct mc_store *s, const mc_hash *hash, uint64_t *height);
 /* Finds a committed transaction by id. */
 MC_MUST_CHECK int mc_store_find_tx(struct mc_store *s, const mc_hash *id, uint64_t *height,
                                    uint32_t *index, uint64_t *log_index);

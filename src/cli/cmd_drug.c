@@ -19,6 +19,7 @@
 #include "app/gs1.h"
 #include "app/supply.h"
 #include "app/supply_payload.h"
+#include "app/supply_product.h"
 #include "app/txtypes.h"
 #include "base/codec.h"
 #include "base/hex.h"
@@ -312,6 +313,43 @@ int mc_cli_cmd_drug_decommission(int argc, char **argv) {
     return finish(&a, words, p, too_long);
 }
 
+int mc_cli_cmd_drug_product(int argc, char **argv) {
+    static const struct mc_cli_opt spec[] = {SIGNER_SPEC, {"gtin", true}, {"name", true}, {"strength", true},
+                                             {"form", true}, {"pack-size", true}};
+    static const char words[] = "drug product";
+    struct mc_cli_args a;
+    MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
+    struct mc_supply_product p;
+    memset(&p, 0, sizeof p);
+    int rc = gtin_arg(p.gtin, mc_cli_arg(&a, "gtin"));
+    if (rc) return rc;
+    if (mc_cli_require(&a, words, "name") || mc_cli_require(&a, words, "form") ||
+        mc_cli_require(&a, words, "pack-size"))
+        return MC_CLI_USAGE;
+    const char *name = mc_cli_arg(&a, "name"), *strength = mc_cli_arg(&a, "strength"), *form = mc_cli_arg(&a, "form");
+    if (strlen(name) > MC_PRODUCT_NAME_MAX || (strength && strlen(strength) > MC_PRODUCT_FIELD_MAX) ||
+        strlen(form) > MC_PRODUCT_FIELD_MAX)
+        return mc_cli_error(MC_CLI_USAGE, "--name is at most %d characters, --strength and --form at most %d",
+                            MC_PRODUCT_NAME_MAX, MC_PRODUCT_FIELD_MAX);
+    snprintf(p.name, sizeof p.name, "%s", name);
+    snprintf(p.strength, sizeof p.strength, "%s", strength ? strength : "");
+    snprintf(p.form, sizeof p.form, "%s", form);
+    char *end = NULL;
+    unsigned long n = strtoul(mc_cli_arg(&a, "pack-size"), &end, 10);
+    if (!end || *end || n == 0 || n > 65535)
+        return mc_cli_error(MC_CLI_USAGE, "--pack-size is the number of units in a pack, 1 to 65535");
+    p.pack_size = (uint16_t)n;
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    mc_supply_product_encode(&b, &p);
+    /* the ledger's own checks, before anything is signed */
+    struct mc_supply_product back;
+    rc = b.err ? b.err : mc_supply_product_decode(&back, b.data, b.len);
+    rc = rc ? mc_cli_error(MC_CLI_USAGE, "%s", mc_err_detail()) : mc_cli_sign_submit(&a, words, MC_TX_DRUG_PRODUCT, &b);
+    mc_buf_deinit(&b);
+    return rc;
+}
+
 int mc_cli_cmd_drug_recall(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {SIGNER_SPEC, {"gtin", true}, {"lot", true},
                                              {"reason", true}};
@@ -451,6 +489,14 @@ int mc_cli_cmd_drug_verify(int argc, char **argv) {
     printf("verdict: %s\n", json_string_value(json_object_get(j, "verdict")));
     printf("text: %s\n", json_string_value(json_object_get(j, "verdict_text")));
     printf("gtin: %s\n", json_string_value(json_object_get(product, "gtin")));
+    json_t *prod = json_object_get(j, "product");
+    const char *pfields[] = {"name", "strength", "form"};
+    for (size_t i = 0; i < sizeof pfields / sizeof pfields[0]; i++) {
+        const char *v = json_string_value(json_object_get(prod, pfields[i]));
+        if (v && *v) printf("product_%s: %s\n", pfields[i], v);
+    }
+    if (json_integer_value(json_object_get(prod, "pack_size")))
+        printf("product_pack_size: %lld\n", (long long)json_integer_value(json_object_get(prod, "pack_size")));
     const char *fields[] = {"serial", "lot", "expiry", "status", "holder"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         const char *v = json_string_value(json_object_get(j, fields[i]));
@@ -469,9 +515,15 @@ int mc_cli_cmd_drug_verify(int argc, char **argv) {
     json_t *checked = json_object_get(j, "checked_at");
     printf("checked_at_height: %lld\n", (long long)json_integer_value(json_object_get(checked, "height")));
     printf("proofs: %zu\n", json_array_size(json_object_get(j, "proofs")));
-    bool genuine = json_is_true(json_object_get(j, "genuine"));
+    json_t *disp = json_object_get(j, "dispensed");
+    if (json_is_object(disp))
+        printf("dispensed: %s by %s\n", json_string_value(json_object_get(disp, "time")),
+               json_string_value(json_object_get(disp, "by")));
+    /* a pack dispensed to a patient is genuine news for her, not a failure */
+    const char *verdict = json_string_value(json_object_get(j, "verdict"));
+    bool ok = json_is_true(json_object_get(j, "genuine")) || (verdict && strcmp(verdict, "dispensed") == 0);
     json_decref(j);
-    return genuine ? MC_CLI_OK : MC_CLI_FAIL;
+    return ok ? MC_CLI_OK : MC_CLI_FAIL;
 }
 
 int mc_cli_cmd_drug_label(int argc, char **argv) {
@@ -523,12 +575,24 @@ int mc_cli_cmd_drug_label(int argc, char **argv) {
     }
     if (mc_gs1_encode_digital_link(link, sizeof link, &len, &id, base))
         return mc_cli_error(MC_CLI_FAIL, "cannot write the Digital Link: %s", mc_err_detail());
+    /* what is printed under the code: the element string, one AI a line */
+    char caption[4 * (MC_LABEL_CAPTION_COLS + 1)];
+    size_t cn = (size_t)snprintf(caption, sizeof caption, "(01) %s", id.gtin);
+    if (id.present & MC_GS1_HAS_EXPIRY)
+        cn += (size_t)snprintf(caption + cn, sizeof caption - cn, "\n(17) %02u%02u%02u", id.expiry.year % 100u,
+                               id.expiry.month, id.expiry.day_unspecified ? 0u : id.expiry.day);
+    if (id.lot[0]) cn += (size_t)snprintf(caption + cn, sizeof caption - cn, "\n(10) %s", id.lot);
+    if (id.serial[0]) snprintf(caption + cn, sizeof caption - cn, "\n(21) %s", id.serial);
     mc_err_clear();
-    if (png && mc_label_write_png(png, link, (unsigned)px))
+    if (png && mc_label_write_png_captioned(png, link, caption, (unsigned)px))
         return mc_cli_error(MC_CLI_FAIL, "cannot write %s: %s", png, mc_err_detail());
-    if (svg && mc_label_write_svg(svg, link, (unsigned)px))
+    if (svg && mc_label_write_svg_captioned(svg, link, caption, (unsigned)px))
         return mc_cli_error(MC_CLI_FAIL, "cannot write %s: %s", svg, mc_err_detail());
     printf("link: %s\n", link);
+    for (char *l = caption, *nl; l; l = nl ? nl + 1 : NULL) {
+        nl = strchr(l, '\n');
+        printf("printed: %.*s\n", nl ? (int)(nl - l) : (int)strlen(l), l);
+    }
     if (png) printf("png: %s\n", png);
     if (svg) printf("svg: %s\n", svg);
     return MC_CLI_OK;

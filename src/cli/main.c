@@ -85,6 +85,14 @@ static const struct command commands[] = {
     {"member revoke", mc_cli_cmd_member_revoke, "revoke a member (organisation admin)",
      "medchain member revoke --key ADMIN_KEY (--member-pub HEX | --member-key FILE)\n"
      "                       [--reason TEXT] [options]\n" SIGNER_OPTS},
+    {"invite create", mc_cli_cmd_invite_create, "invite a patient: a one-time code (clinician)",
+     "medchain invite create --key CLINICIAN_KEY [--node URL]\n"},
+    {"invite list", mc_cli_cmd_invite_list, "your invitations and their match codes (clinician)",
+     "medchain invite list --key CLINICIAN_KEY [--node URL]\n"},
+    {"invite accept", mc_cli_cmd_invite_accept, "accept an invitation with your key (patient)",
+     "medchain invite accept CODE --patient-key FILE [--patient-passphrase-file F] [--node URL]\n"},
+    {"invite register", mc_cli_cmd_invite_register, "register the patient who accepted (clinician)",
+     "medchain invite register CODE --key CLINICIAN_KEY [--node URL]\n" SIGNER_OPTS},
     {"patient register", mc_cli_cmd_patient_register, "register a patient's key (clinician)",
      "medchain patient register --key CLINICIAN_KEY --patient-key FILE\n"
      "                          [--patient-passphrase-file F] [options]\n"
@@ -124,6 +132,9 @@ static const struct command commands[] = {
      SIGNER_OPTS},
     {"drug receive", mc_cli_cmd_drug_receive, "receive what was shipped to your organisation",
      "medchain drug receive --key KEY [--gtin GTIN --serials S1,..] [--sscc X,..] [options]\n"
+     SIGNER_OPTS},
+    {"drug product", mc_cli_cmd_drug_product, "register a GTIN's product: name, strength, form, pack size (manufacturer)",
+     "medchain drug product --key KEY --gtin GTIN --name NAME [--strength S] --form FORM --pack-size N\n"
      SIGNER_OPTS},
     {"drug dispense", mc_cli_cmd_drug_dispense, "dispense a pack (pharmacy)",
      "medchain drug dispense --key KEY --gtin GTIN --serial S [options]\n" SIGNER_OPTS},

@@ -271,3 +271,119 @@ Test(label, write_replaces_the_file) {
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     cr_assert_neq(access(tmp, F_OK), 0, "temporary file left behind");
 }
+
+/* ---- the caption: the human-readable text under the code ---------------- */
+
+#include "api/label_font.h"
+
+/* Raw 1-bit rows of a PNG written by mc_label_encode_png (stored deflate
+ * blocks): returns the bitmap (row_bytes per row, filter byte dropped). */
+static uint8_t *png_rows(const uint8_t *png, size_t n, size_t *w, size_t *h, size_t *row_bytes) {
+    cr_assert(n > 33 && memcmp(png + 12, "IHDR", 4) == 0);
+    *w = (size_t)png[16] << 24 | (size_t)png[17] << 16 | (size_t)png[18] << 8 | png[19];
+    *h = (size_t)png[20] << 24 | (size_t)png[21] << 16 | (size_t)png[22] << 8 | png[23];
+    *row_bytes = (*w + 7) / 8;
+    const uint8_t *p = png + 33;
+    uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    cr_assert(memcmp(p + 4, "IDAT", 4) == 0);
+    const uint8_t *z = p + 8 + 2, *zend = p + 8 + len - 4;
+    size_t raw_len = (1 + *row_bytes) * *h, got = 0;
+    uint8_t *raw = malloc(raw_len);
+    while (z < zend) {
+        size_t bl = (size_t)z[1] | (size_t)z[2] << 8;
+        cr_assert(got + bl <= raw_len);
+        memcpy(raw + got, z + 5, bl);
+        got += bl;
+        z += 5 + bl;
+    }
+    cr_assert_eq(got, raw_len);
+    uint8_t *rows = malloc(*row_bytes * *h);
+    for (size_t y = 0; y < *h; y++) {
+        cr_assert_eq(raw[y * (1 + *row_bytes)], 0, "filter none");
+        memcpy(rows + y * *row_bytes, raw + y * (1 + *row_bytes) + 1, *row_bytes);
+    }
+    free(raw);
+    return rows;
+}
+
+static bool black(const uint8_t *rows, size_t rb, size_t x, size_t y) {
+    return !(rows[y * rb + x / 8] & (0x80u >> (x % 8)));
+}
+
+Test(label, caption_is_printed_under_the_code_glyph_by_glyph) {
+    const char *caption = "(01) 09506000134352\n(17) 300630\n(10) LOT2026A\n(21) PK3";
+    unsigned px = 8, s = 2, adv = 12, line_h = 18;
+    uint8_t *png;
+    size_t n;
+    cr_assert_eq(mc_label_encode_png_captioned(&png, &n, links[0], caption, px), 0, "%s", mc_err_detail());
+    size_t w, h, rb;
+    uint8_t *rows = png_rows(png, n, &w, &h, &rb);
+    QRcode *qr = QRcode_encodeString(links[0], 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    size_t side = (size_t)(qr->width + 2 * MC_LABEL_QUIET_MODULES) * px;
+    QRcode_free(qr);
+    cr_assert_eq(h, side + 4 * line_h + 2 * s, "four lines under the symbol");
+    cr_assert(w >= side);
+    const char *lines[] = {"(01) 09506000134352", "(17) 300630", "(10) LOT2026A", "(21) PK3"};
+    for (size_t li = 0; li < 4; li++) {
+        size_t len = strlen(lines[li]), x0 = (w - len * adv) / 2;
+        for (size_t ci = 0; ci < len; ci++) {
+            const uint8_t *g = mc_label_glyph(lines[li][ci]);
+            for (size_t gy = 0; gy < MC_LABEL_FONT_H; gy++)
+                for (size_t gx = 0; gx < MC_LABEL_FONT_W; gx++) {
+                    bool want = g[gy] & (0x10u >> gx);
+                    for (size_t k = 0; k < s * s; k++)
+                        cr_assert_eq(black(rows, rb, x0 + ci * adv + gx * s + k % s, side + li * line_h + gy * s + k / s),
+                                     want, "line %zu char '%c' row %zu col %zu", li, lines[li][ci], gy, gx);
+                }
+        }
+    }
+    free(rows);
+    /* the code still reads back (zbarimg, when installed) */
+    if (have_tool("zbarimg")) {
+        char path[128], cmd[256], decoded[1024];
+        snprintf(path, sizeof path, "%s/captioned.png", dir);
+        FILE *f = fopen(path, "wb");
+        cr_assert_eq(fwrite(png, 1, n, f), n);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "zbarimg --quiet --raw '%s'", path);
+        run_capture(cmd, decoded, sizeof decoded);
+        cr_assert_str_eq(decoded, links[0]);
+    }
+    free(png);
+    /* the SVG carries the same lines as text */
+    char *svg;
+    cr_assert_eq(mc_label_encode_svg_captioned(&svg, &n, links[0], caption, 4), 0);
+    for (size_t li = 0; li < 4; li++) cr_assert_not_null(strstr(svg, lines[li]), "%s", lines[li]);
+    free(svg);
+    cr_assert_eq(mc_label_encode_svg_captioned(&svg, &n, links[0], "a<b&c", 4), 0);
+    cr_assert_not_null(strstr(svg, ">a&lt;b&amp;c</text>"));
+    free(svg);
+}
+
+Test(label, caption_bounds_refused_and_font_complete) {
+    uint8_t *png;
+    size_t n;
+    char big[64];
+    memset(big, 'A', 41);
+    big[41] = 0;
+    cr_assert_eq(mc_label_encode_png_captioned(&png, &n, links[0], big, 4), MC_ERR_INVALID, "41 columns");
+    cr_assert_eq(mc_label_encode_png_captioned(&png, &n, links[0], "a\nb\nc\nd\ne\nf\ng", 4), MC_ERR_INVALID, "7 lines");
+    cr_assert_eq(mc_label_encode_png_captioned(&png, &n, links[0], "tab\there", 4), MC_ERR_INVALID);
+    cr_assert_eq(mc_label_encode_png_captioned(&png, &n, links[0], "caf\xc3\xa9", 4), MC_ERR_INVALID);
+    cr_assert_null(png);
+    /* every printable character has a glyph of its own; only the space is blank */
+    for (int a = 0x20; a < 0x7f; a++) {
+        const uint8_t *ga = mc_label_glyph((char)a);
+        cr_assert_not_null(ga);
+        bool blank = true;
+        for (int r = 0; r < MC_LABEL_FONT_H; r++) {
+            cr_assert_eq(ga[r] & ~0x1fu, 0, "5 columns");
+            if (ga[r]) blank = false;
+        }
+        cr_assert_eq(blank, a == ' ', "'%c'", a);
+        for (int b = a + 1; b < 0x7f; b++)
+            cr_assert_neq(memcmp(ga, mc_label_glyph((char)b), MC_LABEL_FONT_H), 0, "'%c' and '%c'", a, b);
+    }
+    cr_assert_null(mc_label_glyph('\n'));
+    cr_assert_null(mc_label_glyph((char)0x7f));
+}

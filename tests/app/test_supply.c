@@ -215,14 +215,18 @@ static void expect_events(struct world *w, const char *serial, const uint8_t *ty
                      mc_supply_event_name(q->ev[i].type), mc_supply_event_name(types[i]));
 }
 
-static void scan(struct world *w, const char *gtin, const char *serial, uint8_t seen) {
+static void scan_as(struct world *w, const char *gtin, const char *serial, uint8_t seen, uint8_t verdict) {
     struct mc_buf p;
     p_pair(&p, gtin, serial);
-    mc_enc_u8(&p, MC_VERDICT_GENUINE);
+    mc_enc_u8(&p, verdict);
     mc_enc_u8(&p, seen);
     cr_assert_eq(mc_node_submit_local(w->t.node, MC_TX_DRUG_SCAN, p.data, p.len), 0);
     mc_buf_deinit(&p);
     tu_commit(&w->t);
+}
+/* A public scan: the verdict the public was given. */
+static void scan(struct world *w, const char *gtin, const char *serial, uint8_t seen) {
+    scan_as(w, gtin, serial, seen, seen == MC_SUPPLY_DISPENSED ? MC_VERDICT_DISPENSED : MC_VERDICT_GENUINE);
 }
 
 struct aq {
@@ -270,8 +274,8 @@ Test(supply, journey_manufacturer_to_patient, .timeout = 30) {
     expect_verdict(&w, link, MC_VERDICT_GENUINE);
     do_dispense(&w, &w.pharm, "S0");
     tu_commit(&w.t);
-    /* The patient's own scan: genuine, dispensed, with the whole chain. */
-    expect_verdict(&w, link, MC_VERDICT_GENUINE);
+    /* The patient's own scan: dispensed (calm), with the whole chain. */
+    expect_verdict(&w, link, MC_VERDICT_DISPENSED);
     struct vq *q = verify(&w, link);
     cr_assert_eq(q->v.unit.c.status, MC_SUPPLY_DISPENSED);
     expect_events(&w, "S0", ev, 6);
@@ -283,17 +287,23 @@ Test(supply, journey_manufacturer_to_patient, .timeout = 30) {
     cr_assert(q->ev[5].height > q->ev[0].height);
 
     /* A scan made before the dispensing that lands after it does not count. */
-    scan(&w, GTIN, "S0", MC_SUPPLY_IN_STOCK);
-    expect_verdict(&w, link, MC_VERDICT_GENUINE);
-    /* Scans: the first after dispensing is the patient's; the next one
-     * reports a possible clone and raises an alert for the manufacturer
-     * and the regulator, not for the distributor. */
-    scan(&w, GTIN, "S0", MC_SUPPLY_DISPENSED);
-    expect_verdict(&w, link, MC_VERDICT_ALREADY_DISPENSED);
+    scan_as(&w, GTIN, "S0", MC_SUPPLY_IN_STOCK, MC_VERDICT_ALREADY_DISPENSED);
+    expect_verdict(&w, link, MC_VERDICT_DISPENSED);
     struct aq a = {.org = ORG_MFR};
     cr_assert_eq(mc_node_query(w.t.node, q_alerts, &a), 0);
     cr_assert_eq(a.n, 0);
-    scan(&w, GTIN, "S0", MC_SUPPLY_DISPENSED);
+    /* The patient scans her pack as often as she likes: calm, no alert. */
+    for (int i = 0; i < 3; i++) scan(&w, GTIN, "S0", MC_SUPPLY_DISPENSED);
+    expect_verdict(&w, link, MC_VERDICT_DISPENSED);
+    cr_assert_eq(mc_node_query(w.t.node, q_alerts, &a), 0);
+    cr_assert_eq(a.n, 0, "public scans of a dispensed pack raise no alert");
+    /* In the trade, the same pack is a possible clone: a trading partner's
+     * scan raises an alert for the manufacturer and the regulator, not for
+     * the distributor. */
+    cr_assert_eq(mc_supply_trade_verdict(MC_VERDICT_DISPENSED), MC_VERDICT_ALREADY_DISPENSED);
+    cr_assert_eq(mc_supply_trade_verdict(MC_VERDICT_GENUINE), MC_VERDICT_GENUINE);
+    cr_assert_eq(mc_supply_trade_verdict(MC_VERDICT_RECALLED), MC_VERDICT_RECALLED);
+    scan_as(&w, GTIN, "S0", MC_SUPPLY_DISPENSED, MC_VERDICT_ALREADY_DISPENSED);
     cr_assert_eq(mc_node_query(w.t.node, q_alerts, &a), 0);
     cr_assert_eq(a.n, 1);
     cr_assert_eq(a.a[0].kind, MC_SUPPLY_ALERT_CLONE);

@@ -173,6 +173,53 @@ Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120, .fini 
     cli_ok(&n, "drug commission --key mfr.json --gtin %s --lot LOT7 --expiry 2030-06-30 --count 4 --prefix %s",
            GTIN, "P");
     expect(&n, LINK, "genuine", 1);
+    /* Product master data: registered by the GTIN's manufacturer, shown in every verdict. */
+    free(cli(&n, 0, "drug product --key mfr.json --gtin %s --name 'Salbutamol inhaler' --strength '100 microgram' "
+                    "--form 'pressurised inhalation' --pack-size 200 --node %s", GTIN, n.url));
+    char *pout = cli(&n, 1, "drug product --key dist.json --gtin %s --name X --form tablet --pack-size 1 --node %s",
+                     GTIN, n.url);
+    cr_assert(strstr(pout, "manufacturer"), "only a manufacturer registers products: %s", pout);
+    free(pout);
+    pout = cli(&n, 2, "drug product --key mfr.json --gtin %s --name X --form tablet --pack-size 0 --node %s", GTIN,
+               n.url);
+    cr_assert(strstr(pout, "--pack-size"), "%s", pout);
+    free(pout);
+    json_t *pj = get(&n, LINK, "application/json", 200, NULL);
+    json_t *prod = json_object_get(pj, "product");
+    cr_assert_str_eq(json_string_value(json_object_get(prod, "name")), "Salbutamol inhaler");
+    cr_assert_str_eq(json_string_value(json_object_get(prod, "strength")), "100 microgram");
+    cr_assert_str_eq(json_string_value(json_object_get(prod, "form")), "pressurised inhalation");
+    cr_assert_eq(json_integer_value(json_object_get(prod, "pack_size")), 200);
+    json_decref(pj);
+    pj = get(&n, "/01/" GTIN "/21/P1", "text/html", 200, NULL);
+    cr_assert(strstr(json_string_value(pj), "Salbutamol inhaler") && strstr(json_string_value(pj), "Units in the pack"));
+    json_decref(pj);
+    /* The product by GTIN (the explorer's search), its registration decoded, its block by hash. */
+    pj = get(&n, "/v1/product/" GTIN, "application/json", 200, NULL);
+    cr_assert_str_eq(json_string_value(json_object_get(pj, "manufacturer")), "Acme Pharma");
+    cr_assert_eq(json_integer_value(json_object_get(pj, "pack_size")), 200);
+    char txpath[100];
+    snprintf(txpath, sizeof txpath, "/v1/tx/%s", json_string_value(json_object_get(pj, "tx_id")));
+    json_decref(pj);
+    json_t *tj = get(&n, txpath, "application/json", 200, NULL);
+    json_t *pl = json_object_get(json_object_get(tj, "tx"), "payload");
+    cr_assert_str_eq(json_string_value(json_object_get(pl, "name")), "Salbutamol inhaler", "decoded content");
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(tj, "tx"), "type")), "drug_product");
+    char bpath[120];
+    snprintf(bpath, sizeof bpath, "/v1/block/%lld", (long long)json_integer_value(json_object_get(tj, "height")));
+    json_decref(tj);
+    json_t *bj = get(&n, bpath, "application/json", 200, NULL);
+    snprintf(bpath, sizeof bpath, "/v1/block/%s", json_string_value(json_object_get(bj, "hash")));
+    json_t *bh = get(&n, bpath, "application/json", 200, NULL);
+    cr_assert(json_equal(json_object_get(bj, "header"), json_object_get(bh, "header")), "the same block by its hash");
+    json_decref(bj);
+    json_decref(bh);
+    json_decref(get(&n, "/v1/block/00000000000000000000000000000000000000000000000000000000000000ab", "application/json",
+                    404, NULL));
+    json_decref(get(&n, "/v1/block/zz000000000000000000000000000000000000000000000000000000000000ab", "application/json",
+                    400, NULL));
+    json_decref(get(&n, "/v1/product/09506000134369", "application/json", 404, NULL));
+    json_decref(get(&n, "/v1/product/12345", "application/json", 400, NULL));
     cli_ok(&n, "drug ship --key mfr.json --to 3 --gtin %s --serials %s", GTIN, "P1,P2,P3");
     expect(&n, LINK, "genuine", 2);
     cli_ok(&n, "drug receive --key dist.json --gtin %s --serials %s", GTIN, "P1,P2,P3");
@@ -181,17 +228,56 @@ Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120, .fini 
     cli_ok(&n, "drug receive --key ph.json --gtin %s --serials %s", GTIN, "P1,P2");
     expect(&n, LINK, "genuine", 5);
     cli_ok(&n, "drug dispense --key ph.json --gtin %s --serial %s", GTIN, "P1");
-    /* The patient's scan: genuine, with the whole custody chain. */
+    {
+        /* every supply transaction has decoded content: the dispense */
+        json_t *jv = get(&n, LINK, "application/json", 200, NULL);
+        json_t *last = json_array_get(json_object_get(jv, "custody"), json_array_size(json_object_get(jv, "custody")) - 1);
+        char tp[100];
+        snprintf(tp, sizeof tp, "/v1/tx/%s", json_string_value(json_object_get(last, "tx_id")));
+        json_decref(jv);
+        json_t *tx = get(&n, tp, "application/json", 200, NULL);
+        json_t *pl2 = json_object_get(json_object_get(tx, "tx"), "payload");
+        cr_assert_str_eq(json_string_value(json_object_get(pl2, "serial")), "P1", "%s", tp);
+        cr_assert_str_eq(json_string_value(json_object_get(pl2, "gtin")), GTIN);
+        json_decref(tx);
+        settle(&n);
+    }
+    /* The patient's scan: calm ("dispensed"), with the whole custody chain. */
     char *out = cli(&n, 0, "drug verify 'https://id.example/01/%s/10/LOT7/21/P1?17=300630' --node %s",
                     GTIN, n.url);
-    cr_assert(strstr(out, "verdict: genuine"), "%s", out);
+    cr_assert(strstr(out, "verdict: dispensed"), "%s", out);
     cr_assert(strstr(out, "ship Acme Pharma -> MedDistrib"), "%s", out);
     cr_assert(strstr(out, "receive Corner Pharmacy <- MedDistrib"), "%s", out);
     cr_assert(strstr(out, "dispense Corner Pharmacy"), "%s", out);
     free(out);
     settle(&n);
-    /* A second scan: possible clone; its record raises an alert. */
-    expect(&n, LINK, "already_dispensed", 6);
+    /* She scans it again, and again: still calm, with when and where it was
+     * dispensed, and no alert. */
+    for (int i = 0; i < 2; i++) {
+        expect(&n, LINK, "dispensed", 6);
+        settle(&n);
+    }
+    json_t *jd = get(&n, LINK, "application/json", 200, NULL);
+    json_t *disp = json_object_get(jd, "dispensed");
+    cr_assert_str_eq(json_string_value(json_object_get(disp, "by")), "Corner Pharmacy");
+    cr_assert_eq(strlen(json_string_value(json_object_get(disp, "time"))), 20);
+    json_decref(jd);
+    jd = get(&n, "/01/" GTIN "/21/P1", "text/html", 200, NULL);
+    cr_assert(strstr(json_string_value(jd), "Dispensed on ") && strstr(json_string_value(jd), "by Corner Pharmacy"),
+              "%s", json_string_value(jd));
+    cr_assert_null(strstr(json_string_value(jd), "Do not use"), "the patient's answer is calm");
+    json_decref(jd);
+    settle(&n);
+    json_t *none = get(&n, "/v1/supply/alerts?org=2", "application/json", 200, NULL);
+    cr_assert_eq(json_array_size(json_object_get(none, "alerts")), 0, "a patient's scans raise no alert");
+    json_decref(none);
+    /* Inside the supply chain the same code is a possible clone: the
+     * distributor verifying it (VRS) is told so and the alert is raised. */
+    out = cli(&n, 0, "drug vrs --key dist.json --gtin %s --serial P1 --lot LOT7 --expiry 300630 "
+                     "--gln 4012345000009 --node %s", GTIN, n.url);
+    cr_assert(strstr(out, "\"verdict\":\"already_dispensed\"") && strstr(out, "\"verified\":false") &&
+              strstr(out, "\"scan_recorded\":true"), "%s", out);
+    free(out);
     settle(&n);
     json_t *a = get(&n, "/v1/supply/alerts?org=2", "application/json", 200, NULL);
     cr_assert_eq(json_array_size(json_object_get(a, "alerts")), 1, "manufacturer sees the clone");
@@ -272,7 +358,8 @@ Test(supply_http, journey_alerts_html_privacy_vrs_labels, .timeout = 120, .fini 
     free(out);
     out = cli(&n, 0, "drug vrs --key ph.json --gtin %s --serial P1 --lot LOT7 --expiry 300630 "
                      "--gln 5412345000020 --node %s", GTIN, n.url);
-    cr_assert(strstr(out, "\"verified\":false") && strstr(out, "Not_for_re-distribution"), "%s", out);
+    cr_assert(strstr(out, "\"verified\":false") && strstr(out, "Not_for_re-distribution") &&
+              strstr(out, "already_dispensed"), "%s", out);
     free(out);
     free(cli(&n, 0, "keygen --out stranger.json"));
     out = cli(&n, 1, "drug vrs --key stranger.json --gtin %s --serial P3 --lot LOT7 --expiry 300630 "

@@ -84,7 +84,7 @@ for (const [size, viewport] of SIZES) {
     assert.deepEqual(page.errors, []);
   });
 
-  test(`explorer (${size}): search by height, block hash and transaction id; senders named`, async () => {
+  test(`explorer (${size}): search by height, block hash, transaction id, account, organisation and GTIN; content decoded; senders named`, async () => {
     const page = await S.newPage(viewport);
     await page.goto('/explorer');
     await page.locator('#blocks-table').waitFor();
@@ -103,11 +103,33 @@ for (const [size, viewport] of SIZES) {
     await page.click('#tx-form button[type=submit]');
     await page.locator('#proof-verdict[data-ok="true"]').waitFor();
     assert.match(await page.locator('#tx').innerText(), /Line One, manufacturer at Acme Pharma/);
+    // Its content decoded: the GTIN, the lot and the serials commissioned.
+    assert.match(await page.locator('#tx-content').innerText(), /gtin\s+09506000134352[\s\S]*lot\s+LOT2027B[\s\S]*expiry\s+2031-01-31[\s\S]*serials\s+2: NX1; NX2/);
+
+    // An account by its key, an organisation by name, a GTIN with no product registered.
+    await page.fill('#tx-id', S.net.pub('mfr'));
+    await page.click('#tx-form button[type=submit]');
+    await page.locator('#account-card h3', { hasText: 'Line One' }).waitFor();
+    assert.match(await page.locator('#account-card').innerText(), /manufacturer[\s\S]*Acme Pharma/);
+    const val = (await (await fetch(`${S.net.url}/v1/validators`)).json()).validators[0];
+    await page.fill('#tx-id', val.node_key);
+    await page.click('#tx-form button[type=submit]');
+    await page.locator('#account-card h3', { hasText: `node ${val.name}` }).waitFor();
+    await page.fill('#tx-id', 'acme');
+    await page.click('#tx-form button[type=submit]');
+    await page.locator('#org-card h3', { hasText: 'Acme Pharma' }).waitFor();
+    await page.locator('#org-members a', { hasText: 'Line One' }).waitFor();
+    await page.fill('#tx-id', 'pharmacist pat');
+    await page.click('#tx-form button[type=submit]');
+    await page.locator('#search-results a', { hasText: 'Pharmacist Pat' }).waitFor();
+    await page.fill('#tx-id', '09506000134352');
+    await page.click('#tx-form button[type=submit]');
+    await page.locator('#search-none', { hasText: /no product is registered with GTIN 09506000134352/ }).waitFor();
 
     await page.fill('#tx-id', 'ab'.repeat(32));
     await page.click('#tx-form button[type=submit]');
     await page.locator('#search-none').waitFor({ timeout: 30000 });
-    assert.match(await page.locator('#search-none').innerText(), /Nothing found: no transaction and no block has this id/);
+    assert.match(await page.locator('#search-none').innerText(), /Nothing found: no transaction, block or account has this id/);
     await page.fill('#tx-id', '999999');
     await page.click('#tx-form button[type=submit]');
     await page.locator('#search-none', { hasText: /no block at height 999999/ }).waitFor();

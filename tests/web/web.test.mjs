@@ -119,11 +119,17 @@ test('explorer: an altered proof fails the check', async () => {
 
 test('verify a medicine: a pharmacist scans a genuine pack and a counterfeit one, and dispenses', async () => {
   const page = await newPage({ width: 390, height: 844 }); // a phone
+  // Acme registers what the GTIN is (product master data on the ledger).
+  net.mc('drug', 'product', '--key', 'mfr.json', '--gtin', GTIN, '--name', 'Salbutamol inhaler', '--strength',
+    '100 microgram', '--form', 'pressurised inhalation', '--pack-size', '200');
   await page.goto('/verify');
-  // The genuine pack: a photo of its QR label, decoded in the page.
+  // The genuine pack: a photo of its QR label (with its text printed under
+  // the code), decoded in the page.
   await page.locator('#code-image').setInputFiles(join(net.dir, 'genuine.png'));
   await page.locator('#verdict[data-verdict="genuine"]').waitFor();
   assert.match(await page.locator('#verdict .big').innerText(), /Genuine/);
+  assert.equal(await page.locator('#product-name').innerText(), 'Salbutamol inhaler 100 microgram');
+  assert.match(await page.locator('#result').innerText(), /pressurised inhalation, 200 in the pack/);
   await page.getByText(/proven in the ledger/).waitFor();
   await shot(page, 'verify-genuine');
   // A counterfeit: a serial nobody commissioned, typed as an element string.
@@ -141,9 +147,45 @@ test('verify a medicine: a pharmacist scans a genuine pack and a counterfeit one
   await page.fill('#code', `${net.url}/01/${GTIN}/10/LOT2026A/21/PK3?17=300630`);
   await page.click('#act-go');
   await page.locator('#act-done').waitFor();
-  await page.locator('#verdict[data-verdict="genuine"]').waitFor();
-  assert.match(await page.locator('#result').innerText(), /dispensed/);
+  await page.locator('#verdict[data-verdict="dispensed"]').waitFor();
+  assert.match(await page.locator('#dispensed-line').innerText(), /^Dispensed on .* by Corner Pharmacy\./);
   assert.deepEqual(page.errors, []);
+  const alerts = async () => (await (await fetch(`${net.url}/v1/supply/alerts?org=2`)).json()).alerts
+    .filter((a) => a.kind === 'clone' && a.serial === 'PK3');
+  // The patient scans the pack she collected, twice: calm both times, no alert.
+  const link = `${net.url}/01/${GTIN}/10/LOT2026A/21/PK3?17=300630`;
+  const pat = await newPage({ width: 390, height: 844 });
+  await pat.goto('/verify');
+  for (let i = 0; i < 2; i++) {
+    await pat.fill('#code', link);
+    await pat.click('#code-form button[type=submit]');
+    await pat.locator('#verdict[data-verdict="dispensed"]').waitFor();
+    assert.match(await pat.locator('#verdict .big').innerText(), /^Dispensed$/);
+    assert.match(await pat.locator('#dispensed-line').innerText(), /by Corner Pharmacy\. If you collected it there, it is yours to use\./);
+    assert.doesNotMatch(await pat.locator('#result').innerText(), /clone|Do not use/i);
+  }
+  await shot(pat, 'verify-dispensed-calm');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.deepEqual(await alerts(), [], 'a patient\'s scans raise no alert');
+  // Inside the supply chain the code is a possible clone: the distributor's
+  // check says so, and the manufacturer is alerted.
+  const dist = await newPage();
+  await dist.goto('/verify');
+  await loadKey(dist, 'dist');
+  await dist.fill('#code', link);
+  await dist.click('#code-form button[type=submit]');
+  await dist.locator('#verdict[data-verdict="already_dispensed"]').waitFor();
+  assert.match(await dist.locator('#verdict').innerText(), /possible clone[\s\S]*Already dispensed on .* by Corner Pharmacy/);
+  for (let i = 0; i < 50 && !(await alerts()).length; i++) await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await alerts()).length, 1, 'the trade scan raised the clone alert');
+  // The explorer finds the product by its GTIN.
+  await dist.goto('/explorer');
+  await dist.fill('#tx-id', GTIN);
+  await dist.click('#tx-form button[type=submit]');
+  await dist.locator('#product-card h3', { hasText: 'Salbutamol inhaler 100 microgram' }).waitFor();
+  assert.match(await dist.locator('#product-card').innerText(), /pressurised inhalation[\s\S]*200 units[\s\S]*Acme Pharma/);
+  assert.deepEqual(pat.errors, []);
+  assert.deepEqual(dist.errors, []);
 });
 
 test('records: grant, read, the read in the patient\'s log; revoke, refusal shown; break-glass reviewed', async () => {
@@ -178,7 +220,11 @@ test('records: grant, read, the read in the patient\'s log; revoke, refusal show
   await rec.locator('summary').click();
   assert.match(await rec.locator('pre.record-json').innerText(), /"resourceType": "AllergyIntolerance"[\s\S]*Penicillin/);
   assert.match(await rec.innerText(), /matches the ledger's anchor/);
-  await pat.fill('#grant-member', net.pub('bob'));
+  // Dr Bob is picked by name from the directory, not by his key.
+  await pat.fill('#grant-find', 'bob mar');
+  await pat.locator('#grant-found button.pick', { hasText: "Dr Bob Marley, clinician at St Mary's Hospital" }).click();
+  await pat.locator('#grant-chosen', { hasText: 'Dr Bob Marley' }).waitFor();
+  assert.equal(await pat.inputValue('#grant-member'), net.pub('bob'));
   await pat.check('#cat-problems');
   await pat.click('#grant-go');
   await pat.locator('#grant-done').waitFor();
@@ -220,18 +266,43 @@ test('records: grant, read, the read in the patient\'s log; revoke, refusal show
   const aud = await newPage();
   await aud.goto('/auditor');
   await loadKey(aud, 'aud');
-  await aud.locator('#bg-open li', { hasText: 'unconscious in the emergency department' }).first().waitFor();
+  await aud.locator('#bg-open > li', { hasText: 'unconscious in the emergency department' }).first().waitFor();
   // Every open break-glass access carries its justification: the read and the search.
-  assert.equal(await aud.locator('#bg-open li', { hasText: 'unconscious in the emergency department' }).count(),
-               await aud.locator('#bg-open li').count());
+  assert.equal(await aud.locator('#bg-open > li', { hasText: 'unconscious in the emergency department' }).count(),
+               await aud.locator('#bg-open > li').count());
+  // The review names the record's kind and Dr Bob's other accesses to her.
+  const read = aud.locator('#bg-open > li', { hasText: 'opened allergy list' }).first();
+  await read.waitFor();
+  assert.match(await read.innerText(), /^OPEN Dr Bob Marley opened allergy list/);
+  assert.match(await read.locator('details.others summary').innerText(), /[1-9]\d* other accesses by Dr Bob Marley to this patient/);
+  await read.locator('details.others summary').click();
+  assert.match(await read.locator('details.others').innerText(), /refused/);
   await aud.locator('#audit-table').waitFor();
   await shot(aud, 'auditor');
+  // Closing without a finding says so next to it, and the queue stays.
+  const before = await aud.locator('#bg-open > li').count();
+  await aud.locator('#bg-open > li button').first().click();
+  await aud.locator('#bg-open .review-msg', { hasText: 'Write the finding first' }).first().waitFor();
+  assert.equal(await aud.locator('#bg-open > li').count(), before, 'the queue is still there');
+  // The log filtered by the node: only the emergency reads, by Dr Bob found by name.
+  await aud.selectOption('#f-kind', 'break_glass');
+  await aud.fill('#f-member-find', 'marley');
+  await aud.locator('#f-member-found button.pick', { hasText: 'Dr Bob Marley' }).click();
+  await aud.click('#log-go');
+  await aud.waitForFunction(() => document.querySelectorAll('#audit-table tbody tr').length > 0 &&
+    [...document.querySelectorAll('#audit-table tbody tr')].every((r) => r.dataset.kind === 'break_glass'));
+  assert.match(await aud.locator('#audit-table tbody tr').first().innerText(), /Dr Bob Marley, St Mary's Hospital/);
+  await aud.selectOption('#f-kind', 'refused');
+  await aud.click('#log-go');
+  await aud.waitForFunction(() => document.querySelectorAll('#audit-table tbody tr').length > 0 &&
+    [...document.querySelectorAll('#audit-table tbody tr')].every((r) => r.dataset.kind === 'refused'));
+  await shot(aud, 'auditor-filtered');
   // Close every open access (the search and the read of the emergency).
-  for (let i = 0; i < 5 && await aud.locator('#bg-open li').count(); i++) {
-    const n = await aud.locator('#bg-open li').count();
-    await aud.locator('#bg-open input').first().fill('justified: patient unconscious');
-    await aud.locator('#bg-open button').first().click();
-    await aud.waitForFunction((k) => document.querySelectorAll('#bg-open li').length < k, n);
+  for (let i = 0; i < 5 && await aud.locator('#bg-open > li').count(); i++) {
+    const n = await aud.locator('#bg-open > li').count();
+    await aud.locator('#bg-open > li input').first().fill('justified: patient unconscious');
+    await aud.locator('#bg-open > li button').first().click();
+    await aud.waitForFunction((k) => document.querySelectorAll('#bg-open > li').length < k, n);
   }
   await aud.locator('#bg-none').waitFor();
   await aud.locator('#bg-closed li', { hasText: 'justified: patient unconscious' }).first().waitFor({ state: 'attached' });
@@ -240,9 +311,11 @@ test('records: grant, read, the read in the patient\'s log; revoke, refusal show
 
 test('records are decrypted in the patient\'s browser from ciphertext only', async () => {
   const pat = await newPage();
-  const sealed = [];
+  const listings = [];
+  const perRecord = [];
   pat.on('response', async (r) => {
-    if (/\/v1\/records\/[^/]+\/sealed/.test(r.url())) sealed.push(await r.json());
+    if (/\/v1\/records\?.*content=1/.test(r.url())) listings.push(await r.json());
+    if (/\/v1\/records\/[^/]+\/sealed/.test(r.url())) perRecord.push(r.url());
   });
   await pat.goto('/patient');
   await loadKey(pat, 'patient');
@@ -250,21 +323,28 @@ test('records are decrypted in the patient\'s browser from ciphertext only', asy
   await rec.waitFor();
   await rec.locator('summary').click();
   assert.match(await rec.locator('pre.record-json').innerText(), /195967001/);
-  // What the node sent: ciphertext and a sealed key, never the contents.
-  const asthma = sealed.find((b) => b.type === 'Condition');
-  assert.ok(asthma, 'the page fetched the condition through /sealed');
-  assert.equal(asthma.key_kind, 'batch');
-  assert.ok(!JSON.stringify(asthma).includes('Asthma'), 'no plaintext in the answer');
-  assert.ok(!JSON.stringify(asthma).includes('195967001'), 'no plaintext codes in the answer');
+  // What the node sent: one listing with every ciphertext (one access entry
+  // naming them all by their Merkle root), never the contents.
+  assert.equal(listings.length, 1, 'one listing request for the whole visit');
+  assert.deepEqual(perRecord, [], 'no request per record');
+  const l = listings[0];
+  const cond = l.records.find((r) => r.type === 'Condition');
+  const asthma = l.sealed.find((b) => b.id === cond.id);
+  assert.ok(asthma, 'the listing served the condition');
+  assert.match(l.listing_reason, new RegExp(`^listing: ${l.sealed.length} of ${l.sealed.length} records served; root [0-9a-f]{64}$`));
+  assert.ok(!JSON.stringify(l).includes('Asthma'), 'no plaintext in the answer');
+  assert.ok(!JSON.stringify(l).includes('195967001'), 'no plaintext codes in the answer');
   await shot(pat, 'patient-decrypted');
   // A record tampered with in transit is refused by the page (hash and AEAD).
   const pat2 = await newPage();
-  await pat2.route('**/v1/records/*/sealed*', async (route) => {
+  await pat2.route(/\/v1\/records\?.*content=1/, async (route) => {
     const res = await route.fetch();
     const b = await res.json();
-    const ct = Buffer.from(b.ciphertext, 'base64');
-    ct[ct.length - 1] ^= 1;
-    b.ciphertext = ct.toString('base64');
+    for (const it of b.sealed) {
+      const ct = Buffer.from(it.ciphertext, 'base64');
+      ct[ct.length - 1] ^= 1;
+      it.ciphertext = ct.toString('base64');
+    }
     await route.fulfill({ response: res, json: b });
   });
   await pat2.goto('/patient');

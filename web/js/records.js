@@ -134,6 +134,69 @@ export async function orgNodeKeys(orgId) {
   return v.validators.filter((x) => x.org === Number(orgId)).map((x) => unhex(x.node_key));
 }
 
+// The patient's portal visit: her record list and the ciphertext of every
+// live record's current version in one signed request
+// (GET /v1/records?patient=ME&content=1), logged as ONE access entry whose
+// reason names the Merkle root of what was served (app/records_listing.h);
+// a large history comes in pages (next_after), one entry each. Every
+// ciphertext is checked against the hash the ledger anchored and opened
+// here with the batch key sealed to the patient. Returns the list (as
+// recordList) and, per record, { resource, version, ciphertextHash } or
+// { error, id, type }.
+export async function openListing(key) {
+  const s = await sodium();
+  let list = null;
+  const served = [];
+  let after = '';
+  for (let page = 0; page < 64; page++) {
+    const r = await signedFetch(key, `/v1/records?patient=${key.pkHex}&content=1${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+    if (!list) list = { ...r, sealed: undefined, unavailable: [] };
+    served.push(...r.sealed);
+    list.unavailable.push(...(r.unavailable || []));
+    list.accessTx = list.accessTx || r.access_tx;
+    if (!r.next_after) break;
+    after = r.next_after;
+  }
+  const { publicKey, privateKey } = await key.x25519();
+  const byId = new Map(list.records.map((r) => [r.id, r]));
+  const batchKeys = new Map();
+  const opened = [];
+  for (const it of served) {
+    const rec = byId.get(it.id);
+    try {
+      const v = rec && rec.history.find((x) => x.version === it.version);
+      const ct = unb64(it.ciphertext);
+      const h = hex(await sha256(ct));
+      if (!v || h !== it.ciphertext_hash || h !== v.ciphertext) {
+        throw new Error(`the ciphertext of ${it.id} does not match the hash anchored on the ledger`);
+      }
+      const ad = new Writer().str8(it.id).u32(it.version).bytes();
+      if (hex(ad) !== it.ad) throw new Error(`the node sent other associated data for ${it.id}`);
+      const b = list.batches[v.batch];
+      if (!b || !b.has_keys) throw new Error(`no key of ${it.id} is sealed to you`);
+      if (!batchKeys.has(v.batch)) batchKeys.set(v.batch, s.crypto_box_seal_open(unhex(b.sealed_patient), publicKey, privateKey));
+      const dk = await dataKey(batchKeys.get(v.batch), it.id, it.version);
+      let plain;
+      try {
+        plain = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct.subarray(24), ad, ct.subarray(0, 24), dk);
+      } catch {
+        throw new Error(`${it.id} does not decrypt with its key`);
+      } finally {
+        s.memzero(dk);
+      }
+      const res = JSON.parse(dec.decode(plain));
+      const t = new Date(v.time_ms).toISOString();
+      res.meta = { ...(res.meta || {}), versionId: String(it.version), lastUpdated: t };
+      opened.push({ resource: res, version: it.version, ciphertextHash: h });
+    } catch (e) {
+      opened.push({ error: e.message, id: it.id, type: rec ? rec.type : '' });
+    }
+  }
+  for (const k of batchKeys.values()) s.memzero(k);
+  for (const u of list.unavailable) opened.push({ error: u.reason, id: u.id, type: (byId.get(u.id) || {}).type || '' });
+  return { list, opened };
+}
+
 // One record version decrypted in the page (GET /v1/records/{id}/sealed,
 // signed and logged like every read). The node sends the ciphertext
 // (| nonce 24 | XChaCha20-Poly1305 ciphertext and tag |, crypto/envelope.h),

@@ -7,7 +7,9 @@ import { keyPanel } from '../keypanel.js';
 import { signedFetch } from '../httpsig.js';
 import { TYPES, TYPE_WORDS } from '../records.js';
 import { jsonDetails, summaryView, timelineView } from '../fhirview.js';
-import { $, h, note, show } from '../util.js';
+import { addressBook, createInvitation, findInBook, inviteLabel, myInvitations, registerInvited, remember, rememberInvite } from '../invite.js';
+import { decode } from '../scan.js';
+import { $, action, h, note, show } from '../util.js';
 
 layout();
 let me = null;
@@ -19,8 +21,80 @@ keyPanel('#keys', {
     const ok = k && k.account && k.account.role === 'clinician' && k.account.status === 'active';
     $('#work').classList.toggle('hidden', !ok);
     if (k && !ok) show('#read-out', note('warn', 'This key is not an active clinician.'));
+    if (ok) invitations().catch((e) => show('#invite-list', note('bad', e.message)));
   },
 });
+
+// --- her patients, found by the label she gave them (this browser only) ---
+
+$('#patient-find').addEventListener('input', () => {
+  const found = findInBook($('#patient-find').value);
+  show('#patient-found', found.map((p) => h('li', h('button.link.pick', { type: 'button', onclick: () => {
+    $('#patient').value = p.key;
+    show('#patient-chosen', 'Chosen: ', h('strong.picked', p.label));
+    show('#patient-found');
+  } }, p.label))), $('#patient-find').value.trim().length >= 2 && !found.length
+    ? h('li.muted', 'Nobody by that name in this browser\'s list: paste her key below.') : null);
+});
+
+// Her code: a photo of the QR her page shows (medchain:account:KEY).
+$('#patient-scan').addEventListener('change', async () => {
+  const f = $('#patient-scan').files[0];
+  if (!f) return;
+  show('#patient-chosen', h('span.muted', 'Reading the code…'));
+  try {
+    const r = await decode(f);
+    const m = r && /^medchain:account:([0-9a-f]{64})$/.exec(r.text);
+    if (!m) throw new Error(r ? 'this code is not a medchain patient code' : 'no code found in this photo: try closer, flat and lit');
+    $('#patient').value = m[1];
+    const label = addressBook()[m[1]];
+    show('#patient-chosen', 'Chosen from her code: ', h('strong.picked', label || `the patient with key ${m[1].slice(0, 8)}…`));
+  } catch (e) {
+    show('#patient-chosen', note('bad', e.message));
+  }
+});
+
+// --- invitations ---
+
+async function invitations() {
+  const list = await myInvitations(me.key);
+  const book = addressBook();
+  show('#invite-list', list.length ? h('ul.log#invitations', list.map((inv) => {
+    const label = inviteLabel(inv.code) || (inv.patient && book[inv.patient]) || '';
+    if (inv.state === 'pending') {
+      return h('li', { 'data-code': inv.code }, h('strong.mono', inv.code), ` ${label ? `for ${label} ` : ''}— waiting for her to accept (until ${inv.expires.slice(0, 16).replace('T', ' ')} UTC).`);
+    }
+    if (inv.registered) {
+      return h('li', { 'data-code': inv.code }, h('strong.mono', inv.code), ` ${label || 'Your patient'} is registered.`);
+    }
+    const btn = h('button', { type: 'button', 'data-register': inv.code }, 'The numbers match: register her');
+    const msg = h('span.invite-msg', { 'aria-live': 'polite' });
+    const li = h('li.accepted', { 'data-code': inv.code }, h('strong.mono', inv.code), ` ${label ? `${label}: ` : ''}accepted. Her page shows `,
+      h('strong.match', inv.match_code.replace(/^(\d{3})(\d{3})$/, '$1 $2')), '. ', btn, msg);
+    action(btn, msg, async () => {
+      show(msg, h('span.muted', ' Signing the registration…'));
+      const t = await registerInvited(me.key, inv);
+      remember(inv.patient, label || `Patient registered ${new Date().toISOString().slice(0, 10)}`);
+      show(msg, h('span.note.ok', ` Registered (block ${t.height}).`));
+      await invitations();
+    });
+    return li;
+  })) : h('p.muted', 'No open invitations.'));
+}
+
+action($('#invite-go'), $('#invite-out'), async () => {
+  const inv = await createInvitation(me.key);
+  const label = $('#invite-label').value.trim();
+  if (label) rememberInvite(inv.code, label);
+  show('#invite-out', h('div.note.info#invite-made', h('p', 'Show her this code: ', h('strong.big.mono#invite-code', inv.code)),
+    h('img#invite-qr', { src: `/v1/invitations/${encodeURIComponent(inv.code)}/qr.svg?origin=${encodeURIComponent(location.origin)}`,
+      alt: `QR code of the invitation link for her phone's camera (code ${inv.code})`, width: 220, height: 220 }),
+    h('p', 'Or let her open ', h('a#invite-link', { href: inv.link }, `${location.origin}${inv.link}`), ' on her phone.'),
+    h('p.muted', `Valid until ${inv.expires.slice(0, 16).replace('T', ' ')} UTC, once.`)));
+  $('#invite-label').value = '';
+  await invitations();
+});
+action($('#invite-refresh'), $('#invite-list'), invitations);
 
 const READ_TYPES = TYPES.filter((t) => t !== 'Claim' && t !== 'ExplanationOfBenefit');
 show('#rtype', h('option', { value: '*' }, 'Everything I may read: summary and timeline'), READ_TYPES.map((t) =>

@@ -173,6 +173,12 @@ async function showBlock(height) {
   out.scrollIntoView({ block: 'nearest' });
 }
 
+// A node (it signs access entries and scans) is named by the validator set.
+async function nodeName(keyHex) {
+  const v = (await get('/v1/validators').catch(() => ({ validators: [] }))).validators.find((x) => x.node_key === keyHex);
+  return v && v.name ? `node ${v.name}` : 'a node';
+}
+
 // Who a sender is, from GET /v1/account (members carry a name; patients
 // are not named in public).
 async function senderName(keyHex) {
@@ -180,14 +186,28 @@ async function senderName(keyHex) {
   if (!a) return 'a key the ledger does not know as an account (a node, or not yet registered)';
   if (a.role === 'patient') return 'a patient';
   const org = a.org ? await orgName(a.org) : null;
+  if (a.role === 'node') return `${await nodeName(keyHex)}${org ? ` of ${org}` : ''}`;
   return `${a.name || 'unnamed'}, ${a.role}${org ? ` at ${org}` : ''}`;
 }
 
+// The decoded content of a transaction (GET /v1/tx: every type has one):
+// one line a field, lists summarised, keys shortened and linked.
+const HEX64 = /^[0-9a-f]{64}$/;
+function valueView(v) {
+  if (v === null || v === undefined || v === '') return '–';
+  if (Array.isArray(v)) {
+    if (!v.length) return 'none';
+    const first = v.slice(0, 5).map((x) => (typeof x === 'object' ? Object.values(x).filter((y) => typeof y !== 'object').join(' ') : String(x)));
+    return `${v.length}: ${first.join('; ')}${v.length > 5 ? '; …' : ''}`;
+  }
+  if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ');
+  if (typeof v === 'string' && HEX64.test(v)) return h('a.mono', { href: `#account=${v}`, title: v }, short(v, 8));
+  return String(v);
+}
 function describe(t) {
-  const p = t.payload || {};
-  const bits = Object.entries(p).filter(([, v]) => typeof v !== 'object').slice(0, 6)
-    .map(([k, v]) => `${k}: ${v}`);
-  return bits.join(', ');
+  const p = t.payload;
+  if (!p || typeof p !== 'object') return h('span.muted', 'no content (or it does not decode)');
+  return h('dl.kv#tx-content', Object.entries(p).map(([k, v]) => [h('dt', k.replace(/_/g, ' ')), h('dd', valueView(v))]));
 }
 
 async function showTx(id) {
@@ -216,11 +236,47 @@ async function showTx(id) {
     h('details', h('summary', 'Raw proof'), h('pre', JSON.stringify(proof, null, 1)))));
 }
 
+// An account: who it is (a member's name and organisation; a patient is
+// only "a patient"). An organisation: its members. A GTIN: the product its
+// maker registered.
+async function showAccount(key) {
+  const a = await account(key);
+  if (!a) throw new Error('no account has this key');
+  const org = a.org ? await orgName(a.org) : null;
+  const title = a.role === 'patient' ? 'A patient' : a.role === 'node' ? await nodeName(key) : a.name || 'An unnamed member';
+  show('#found', h('section.card#account-card', h('h3', title),
+    h('dl.kv', h('dt', 'Role'), h('dd', a.role), h('dt', 'Status'), h('dd', a.status),
+      org ? [h('dt', 'Organisation'), h('dd', h('a', { href: `#org=${a.org}` }, org))] : null,
+      h('dt', 'Since block'), h('dd', h('a', { href: `#block=${a.since_height}` }, String(a.since_height))),
+      h('dt', 'Transactions sent'), h('dd', String(a.nonce)),
+      h('dt', 'Key'), h('dd.mono', key))));
+}
+async function showOrg(id) {
+  const o = await get(`/v1/org/${id}`);
+  const d = await get(`/v1/directory?org=${id}`);
+  show('#found', h('section.card#org-card', h('h3', o.name),
+    h('dl.kv', h('dt', 'Kind'), h('dd', o.kind), h('dt', 'GLN'), h('dd', o.gln || '–'), h('dt', 'Validators'), h('dd', String(o.validators))),
+    h('h4', `${d.members.length}${d.more ? '+' : ''} members`),
+    h('ul#org-members', d.members.map((m) => h('li', h('a', { href: `#account=${m.key}` }, m.name), `, ${m.role}`)))));
+}
+async function showGtin(g) {
+  const p = await get(`/v1/product/${g}`);
+  show('#found', h('section.card#product-card', h('h3', [p.name, p.strength].filter(Boolean).join(' ')),
+    h('dl.kv', h('dt', 'Form'), h('dd', p.form), h('dt', 'Pack'), h('dd', `${p.pack_size} units`),
+      h('dt', 'Made by'), h('dd', h('a', { href: `#org=${p.org}` }, p.manufacturer || `organisation ${p.org}`)),
+      h('dt', 'GTIN'), h('dd.mono', p.gtin),
+      h('dt', 'Registered'), h('dd', h('a', { href: `#tx=${p.tx_id}` }, `block ${p.height}`))),
+    h('p', h('a', { href: `/verify?code=${encodeURIComponent(`(01)${p.gtin}`)}` }, 'Verify a pack of it'))));
+}
+
 function route() {
-  const m = /^#(tx|block)=([0-9a-fA-F]+)$/.exec(location.hash);
+  const m = /^#(tx|block|account|org|gtin)=([0-9a-zA-Z]+)$/.exec(location.hash);
   if (!m) return;
-  const p = m[1] === 'tx' ? showTx(m[2].toLowerCase()) : showBlock(Number(m[2]));
-  p.catch((e) => show(m[1] === 'tx' ? '#tx' : '#block', note('bad', e.message)));
+  const [, kind, v] = m;
+  const out = kind === 'tx' ? '#tx' : kind === 'block' ? '#block' : '#found';
+  const p = kind === 'tx' ? showTx(v.toLowerCase()) : kind === 'block' ? showBlock(Number(v))
+    : kind === 'account' ? showAccount(v.toLowerCase()) : kind === 'org' ? showOrg(Number(v)) : showGtin(v);
+  p.catch((e) => show(out, note('bad', e.message)));
 }
 
 function go(hash) {
@@ -228,36 +284,52 @@ function go(hash) {
   else location.hash = hash;
 }
 
-// A block hash: walked back from the newest block, 100 headers a request.
+// A block hash: GET /v1/block/{hash} (0 when no block has it).
 async function findBlockHash(hash) {
-  const top = (await get('/v1/blocks?limit=1')).latest;
-  for (let hi = top; hi >= 1; hi -= 100) {
-    const got = await headers(Math.max(1, hi - 99), hi);
-    const b = got.find((x) => x.hash === hash);
-    if (b) return b.height;
-    show('#search-msg', h('p.muted', `Looking for that block hash: checked heights ${hi} down to ${Math.max(1, hi - 99)}…`));
-  }
-  return 0;
+  const b = await get(`/v1/block/${hash}`).catch((e) => { if (e.status === 404) return null; throw e; });
+  return b ? b.header.height : 0;
 }
 
-// Search: a height, a block hash or a transaction id.
+const none404 = (e) => { if (e.status === 404) return null; throw e; };
+
+// Search: a height, a GTIN, a block hash, a transaction id, an account key,
+// or words naming an organisation or a member.
 $('#tx-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
-  const q = $('#tx-id').value.trim().toLowerCase();
+  const raw = $('#tx-id').value.trim();
+  const q = raw.toLowerCase();
   show('#search-msg');
+  show('#found');
   try {
+    if (/^\d{8}$|^\d{12,14}$/.test(q)) {
+      const p = await get(`/v1/product/${q}`).catch(none404);
+      if (p) { go(`gtin=${p.gtin}`); return; }
+      if (q.length !== 8 || Number(q) > latestHeight) throw new Error(`no product is registered with GTIN ${q}`);
+    }
     if (/^\d{1,15}$/.test(q)) {
       const n = Number(q);
       if (n < 1 || n > latestHeight) throw new Error(`no block at height ${n}: heights go from 1 to ${latestHeight}`);
       go(`block=${n}`);
       return;
     }
-    if (!/^[0-9a-f]{64}$/.test(q)) throw new Error('type a block height (digits), or a block hash or transaction id (64 hex digits)');
-    const tx = await get(`/v1/tx/${q}`).catch((e) => { if (e.status === 404) return null; throw e; });
-    if (tx) { go(`tx=${q}`); return; }
-    const height = await findBlockHash(q);
-    if (height) { show('#search-msg'); go(`block=${height}`); return; }
-    throw new Error('no transaction and no block has this id on this ledger');
+    if (/^[0-9a-f]{64}$/.test(q)) {
+      const tx = await get(`/v1/tx/${q}`).catch(none404);
+      if (tx) { go(`tx=${q}`); return; }
+      const height = await findBlockHash(q);
+      if (height) { go(`block=${height}`); return; }
+      if (await account(q)) { go(`account=${q}`); return; }
+      throw new Error('no transaction, block or account has this id on this ledger');
+    }
+    if (q.length < 2) throw new Error('type at least two letters of a name');
+    // Words: organisations by name, and members by name (the directory).
+    const words = q.split(/\s+/);
+    const os = (await get('/v1/orgs')).organisations.filter((o) => words.every((w) => o.name.toLowerCase().includes(w)));
+    const ms = (await get(`/v1/directory?q=${encodeURIComponent(raw.slice(0, 80))}`)).members;
+    if (!os.length && !ms.length) throw new Error(`no organisation and no member is named "${raw}"`);
+    if (os.length === 1 && !ms.filter((m) => m.org !== os[0].id).length) { go(`org=${os[0].id}`); return; }
+    show('#found', h('section.card#search-results', h('h3', 'Found'),
+      os.length ? [h('h4', 'Organisations'), h('ul', os.map((o) => h('li', h('a', { href: `#org=${o.id}` }, o.name), `, ${o.kind}`)))] : null,
+      ms.length ? [h('h4', 'Members'), h('ul', ms.map((m) => h('li', h('a', { href: `#account=${m.key}` }, m.name), `, ${m.role} at ${m.org_name}`)))] : null));
   } catch (e) {
     show('#search-msg', h('p.note.warn#search-none', { role: 'status' }, `Nothing found: ${e.message}.`));
   }

@@ -3,12 +3,14 @@
 // log in plain words, grants and revocations (signed transactions with data
 // keys resealed in the page), export, erasure, research consents.
 import { layout } from '../layout.js';
-import { get, hasRoute, orgs } from '../api.js';
+import { account, get, hasRoute, orgs } from '../api.js';
+import { acceptInvitation, matchCode, normalizeCode, showInvitation } from '../invite.js';
 import { keyPanel } from '../keypanel.js';
 import { TX, submit } from '../tx.js';
 import { Writer } from '../codec.js';
-import { CATEGORIES, TYPE_WORDS, accessLog, consents, describeAccess, everything, grantPayload, openSealed,
+import { CATEGORIES, TYPE_WORDS, accessLog, consents, describeAccess, everything, grantPayload, openListing,
   orgNodeKeys, recordList, whoIs } from '../records.js';
+import { directoryPicker } from '../directory.js';
 import { jsonDetails, summaryView, timelineView, title } from '../fhirview.js';
 import { consentPayload, nextConsentVersion, researchConsents, CONSENT_PERMIT, CONSENT_WITHDRAW } from '../research.js';
 import { $, action, download, h, note, show, unhex, when } from '../util.js';
@@ -18,30 +20,91 @@ let me = null;
 let list = { records: [], batches: {} };
 const typeOf = new Map();
 
-keyPanel('#keys', {
-  title: 'Your key', allowCreate: true,
-  onKey: async (k) => {
-    me = k;
-    $('#portal').classList.add('hidden');
-    $('#unregistered').classList.add('hidden');
-    if (!k) return;
-    if (!k.account || k.account.role !== 'patient') {
-      show('#unregistered', note('warn', k.account ? `This key belongs to a ${k.account.role}, not a patient.`
-        : `This key is not registered yet. Ask your clinician to register it: give them your key ${k.key.pkHex} (it reveals nothing about you).`));
-      $('#unregistered').classList.remove('hidden');
+// An invitation from a clinician (#invite=CODE in the address, or typed).
+let inviteCode = normalizeCode(new URLSearchParams(location.hash.slice(1)).get('invite'));
+
+async function enter(k) {
+  me = k;
+  $('#portal').classList.add('hidden');
+  $('#unregistered').classList.add('hidden');
+  if (!k) return;
+  if (!k.account || k.account.role !== 'patient') {
+    $('#unregistered').classList.remove('hidden');
+    if (k.account) {
+      show('#unregistered', note('warn', `This key belongs to a ${k.account.role}, not a patient.`));
       return;
     }
-    $('#portal').classList.remove('hidden');
-    await Promise.all([loadRecords(), loadGrants(), research()]);
-    await loadLog();
-  },
-});
+    await onboarding(k);
+    return;
+  }
+  $('#portal').classList.remove('hidden');
+  $('#my-code').src = `/v1/account/${k.key.pkHex}/qr.svg`;
+  await Promise.all([loadRecords(), loadGrants(), research()]);
+  await loadLog();
+}
+
+keyPanel('#keys', { title: 'Your key', allowCreate: true, onKey: enter });
+
+// A key the ledger does not know yet: join by the clinician's invitation.
+// Her consent is signed here with her key; the clinician registers her.
+async function onboarding(k) {
+  const out = $('#unregistered');
+  const codeIn = h('input#invite-code', { type: 'text', autocomplete: 'off', spellcheck: 'false', value: inviteCode || '' });
+  const look = h('button#invite-look', { type: 'submit' }, 'Use this invitation');
+  const msg = h('div#invite-msg', { 'aria-live': 'polite' });
+  const form = h('form#invite-form.card', h('h2', 'Join with your clinician\'s invitation'),
+    h('p', 'This key is new to the ledger. Your clinician gives you an invitation code (or a link); with it you join here, and your key never leaves this browser.'),
+    h('label', { for: 'invite-code' }, 'Invitation code (like ABCD-EFGH-JKMN)'), codeIn, look, msg);
+  show(out, form);
+  const lookUp = async () => {
+    const code = normalizeCode(codeIn.value);
+    if (!code) throw new Error('An invitation code has 12 letters and digits, like ABCD-EFGH-JKMN.');
+    inviteCode = code;
+    const inv = await showInvitation(code);
+    const who = `${inv.inviter_name || 'A clinician'}${inv.org_name ? ` at ${inv.org_name}` : ''}`;
+    const yes = h('button#invite-accept', { type: 'button' }, `Join: let ${inv.inviter_name || 'them'} register me`);
+    show(msg, h('div.note.info', h('p#invite-who', `${who} invites you to keep your health records here.`),
+      h('p', 'Joining signs your consent to be registered by them, with your key, here. Save your key on this device first (above) so you can come back.'), yes));
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      try {
+        await acceptInvitation(k.key, code, inv.inviter);
+        const m = await matchCode(k.key.pkHex);
+        show(msg, h('div.note.ok', h('p', `Accepted. Tell ${inv.inviter_name || 'your clinician'} this number so they can check it is you:`),
+          h('p.big.mono#invite-match', `${m.slice(0, 3)} ${m.slice(3)}`),
+          h('p.muted#invite-wait', 'Waiting for them to register you… this page opens your records by itself.')));
+        for (let i = 0; i < 600; i++) {
+          await new Promise((r) => setTimeout(r, 1500));
+          const a = await account(k.key.pkHex).catch(() => null);
+          if (a && a.role === 'patient') {
+            await enter({ ...k, account: a });
+            return;
+          }
+        }
+      } catch (e) {
+        show(msg, note('bad', e.message));
+      } finally {
+        yes.disabled = false;
+      }
+    });
+  };
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    lookUp().catch((e) => show(msg, note('bad', e.message)));
+  });
+  if (inviteCode) await lookUp().catch((e) => show(msg, note('bad', e.message)));
+  else show(msg, h('p.muted', `No invitation? Your clinician can also register this key: ${k.key.pkHex} (it reveals nothing about you).`));
+}
 
 async function loadRecords() {
   const out = $('#records');
   show(out, h('p.muted', 'Opening your records in this browser…'));
   try {
-    list = await recordList(me.key);
+    // One signed request brings the list and every record's ciphertext
+    // (records.js openListing), logged as one access entry naming them all;
+    // each is opened here with your key: the node never decrypts it for you.
+    const visit = await openListing(me.key);
+    list = visit.list;
     for (const r of list.records) typeOf.set(r.id, r.type);
     const live = list.records.filter((r) => !r.erased);
     const erased = list.records.filter((r) => r.erased);
@@ -50,16 +113,7 @@ async function loadRecords() {
       show(out, h('p', 'No records about you yet.'));
       return;
     }
-    // Each record is fetched encrypted and opened here with your key
-    // (records.js openSealed): the node never decrypts it for you.
-    const opened = await Promise.all(live.map(async (r) => {
-      const last = r.history[r.history.length - 1];
-      try {
-        return await openSealed(me.key, r.id, { expectHash: last && last.ciphertext });
-      } catch (e) {
-        return { error: e.message, id: r.id, type: r.type };
-      }
-    }));
+    const opened = visit.opened;
     const good = opened.filter((o) => !o.error);
     // A summary first, then every record on a timeline grouped by visit and
     // sorted by the date it is about (fhirview.js), each in words with its
@@ -198,6 +252,13 @@ for (const r of document.querySelectorAll('input[name=kind]')) {
   });
 }
 
+// The grantee is picked by name from the members' directory (clinicians
+// first: the people a patient shares with); the key field is filled from it.
+directoryPicker({
+  input: $('#grant-find'), list: $('#grant-found'), chosen: $('#grant-chosen'),
+  onPick: (m) => { $('#grant-member').value = m.key; },
+});
+
 $('#grant-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const btn = $('#grant-go');
@@ -210,7 +271,7 @@ $('#grant-form').addEventListener('submit', async (ev) => {
     let kind, member, org, recipients;
     if ($('#kind-member').checked) {
       const k = $('#grant-member').value.trim().toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(k)) throw new Error('a key is 64 hex digits');
+      if (!/^[0-9a-f]{64}$/.test(k)) throw new Error('find the person by name first (or paste their 64-digit key)');
       const acct = await get(`/v1/account/${k}`).catch(() => null);
       if (!acct || !acct.org) throw new Error('this key is not a member of any organisation');
       kind = 1; member = unhex(k); org = 0;

@@ -10,7 +10,8 @@ import { Writer } from '../codec.js';
 import { TX, submit } from '../tx.js';
 import { decodeHeader } from '../header.js';
 import { rootFromInclusion } from '../merkle.js';
-import { $, h, hex, note, short, show, unhex, when } from '../util.js';
+import { decode, loadZxing } from '../scan.js';
+import { $, enc, h, hex, note, randomBytes, short, show, unhex, when } from '../util.js';
 
 layout();
 
@@ -21,7 +22,8 @@ const VERDICTS = {
   expiry_mismatch: ['bad', 'Counterfeit'],
   recalled: ['bad', 'Recalled'],
   expired: ['bad', 'Expired'],
-  already_dispensed: ['bad', 'Already dispensed'],
+  already_dispensed: ['bad', 'Already dispensed: possible clone'],
+  dispensed: ['ok', 'Dispensed'],
   decommissioned: ['bad', 'Withdrawn'],
   suspect: ['warn', 'Suspect'],
   illegitimate: ['bad', 'Illegitimate'],
@@ -43,7 +45,27 @@ async function checkProofs(v) {
   return true;
 }
 
-async function verify(code) {
+// A trading partner's own check of the pack (POST /v1/vrs, signed with the
+// member's key): inside the supply chain a dispensed pack is a possible
+// clone, and that verification raises the alert (app/supply.h). Returns
+// the VRS answer, or null when no supply-chain member is signed in.
+async function tradeCheck(v) {
+  if (!me || !me.account || !TRADING.has(me.account.role) || !v.lot || !v.expiry) return null;
+  const org = (await orgs()).find((o) => o.id === me.account.org);
+  if (!org || !org.gln) return null;
+  const st = await status();
+  const body = enc.encode(JSON.stringify({
+    gtin: v.product.gtin, serialNumber: v.serial, lotNumber: v.lot,
+    expirationDate: v.expiry.slice(2).replace(/-/g, ''), requestorGLN: org.gln,
+    corrUUID: hex(randomBytes(16)), context: 'medchain verify page',
+  }));
+  const sig = await me.key.signDomain('vrs-request', st.chain_id, body);
+  const res = await fetch('/v1/vrs', { method: 'POST', body,
+    headers: { 'Content-Type': 'application/json', 'Medchain-Key': me.key.pkHex, 'Medchain-Signature': hex(sig) } });
+  return res.ok ? res.json() : null;
+}
+
+async function verify(code, { trade = true } = {}) {
   const out = $('#result');
   let path;
   try {
@@ -60,15 +82,30 @@ async function verify(code) {
       h('span.big', 'Unreadable code'), h('p', v.message || `The node answered ${res.status}.`)));
     return;
   }
+  // A member of the supply chain is told what the trade must know.
+  const t = trade ? await tradeCheck(v).catch(() => null) : null;
+  if (t && t.medchain && t.medchain.verdict === 'already_dispensed') {
+    v.verdict = 'already_dispensed';
+    v.verdict_text = 'Already dispensed: this pack was dispensed to a patient and is back in the trade. ' +
+      'It may be a clone: do not sell or dispense it. The manufacturer and the regulator are alerted.';
+  }
   const [kind, word] = VERDICTS[v.verdict] || ['warn', v.verdict];
   lastPack = v.genuine ? { gtin: v.product.gtin, serial: v.serial, lot: v.lot } : null;
+  // The calm answer for the patient: when and where it was dispensed.
+  const dispensedLine = v.dispensed
+    ? h('p#dispensed-line', v.verdict === 'dispensed'
+      ? `Dispensed on ${when(v.dispensed.time_ms)} by ${v.dispensed.by}. If you collected it there, it is yours to use.`
+      : `Already dispensed on ${when(v.dispensed.time_ms)} by ${v.dispensed.by}.`) : null;
   const proofs = h('p.muted', v.proofs && v.proofs.length ? 'Checking the proofs in your browser…' : '');
   show(out,
     h(`div.verdict.${kind}`, { id: 'verdict', 'data-verdict': v.verdict, role: kind === 'ok' ? 'status' : 'alert' },
-      h('span.big', word), h('p', v.verdict_text)),
+      h('span.big', word), dispensedLine, h('p', v.verdict_text)),
     h('section.card', { 'aria-label': 'The pack' },
       h('h2', 'The pack'),
       h('dl.kv',
+        v.product.name ? [h('dt', 'Medicine'), h('dd#product-name', [v.product.name, v.product.strength].filter(Boolean).join(' ')),
+          h('dt', 'Form'), h('dd', `${v.product.form}, ${v.product.pack_size} in the pack`)]
+          : [h('dt', 'Medicine'), h('dd.muted', 'its maker has not registered its name on the ledger')],
         h('dt', 'Product (GTIN)'), h('dd', v.product.gtin),
         h('dt', 'Made by'), h('dd', v.product.manufacturer || 'nobody on this ledger'),
         h('dt', 'Serial'), h('dd', v.serial),
@@ -95,32 +132,6 @@ $('#code-form').addEventListener('submit', (ev) => {
 });
 
 // --- scanning ---
-
-let zxing;
-function loadZxing() {
-  if (!zxing) {
-    zxing = new Promise((resolve, reject) => {
-      const s = document.createElement('script');
-      s.src = '/vendor/zxing-reader.js';
-      s.onload = () => {
-        const Z = globalThis.ZXingWASM;
-        Z.prepareZXingModule({ overrides: { locateFile: (p) => `/vendor/${p}` }, fireImmediately: true });
-        resolve(Z);
-      };
-      s.onerror = () => reject(new Error('the barcode reader did not load'));
-      document.head.append(s);
-    });
-  }
-  return zxing;
-}
-
-const READ = { formats: ['QRCode', 'DataMatrix'], tryHarder: true, maxNumberOfSymbols: 1 };
-
-async function decode(input) {
-  const Z = await loadZxing();
-  const r = await Z.readBarcodes(input, READ);
-  return r.find((x) => x.isValid && x.text);
-}
 
 async function found(text) {
   $('#code').value = text;
@@ -263,7 +274,9 @@ $('#act-form').addEventListener('submit', async (ev) => {
     const t = await submit(me.key, type, w.bytes());
     show('#act-msg', h('p.note.ok', { id: 'act-done' }, `Recorded in block ${t.height}. `,
       h('a', { href: `/explorer#tx=${t.id}` }, 'See it in the explorer')));
-    if ($('#code').value) await verify($('#code').value);
+    // the public answer after one's own step (not a trade check of the
+    // pack one just dispensed)
+    if ($('#code').value) await verify($('#code').value, { trade: false });
   } catch (e) {
     show('#act-msg', note('bad', e.message));
   } finally {

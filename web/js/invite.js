@@ -1,0 +1,81 @@
+// Invitations (src/api/routes_invite.c): a patient joins without a key file
+// changing hands. The clinician creates a one-time code; the patient's
+// browser makes her key, signs her consent to be registered by that
+// clinician (the signature the ledger's register_patient checks) and hands
+// it to the node; the clinician compares the match code both pages show and
+// submits the registration herself.
+import { get, parse, status } from './api.js';
+import { signedFetch } from './httpsig.js';
+import { TX, submit } from './tx.js';
+import { concat, enc, hex, sha256, unhex } from './util.js';
+
+// "abcd efgh-jkmn" -> "ABCD-EFGH-JKMN" (null when it cannot be a code).
+export function normalizeCode(s) {
+  const c = String(s || '').toUpperCase().replace(/[\s-]/g, '');
+  return /^[ABCDEFGHJKMNPQRSTUVWXYZ2-9]{12}$/.test(c) ? `${c.slice(0, 4)}-${c.slice(4, 8)}-${c.slice(8)}` : null;
+}
+
+// Six digits from SHA-256 of the patient's key: both pages show them.
+export async function matchCode(pkHex) {
+  const d = await sha256(unhex(pkHex));
+  return String(((d[0] << 16) | (d[1] << 8) | d[2]) % 1000000).padStart(6, '0');
+}
+
+export async function showInvitation(code) {
+  return get(`/v1/invitations/${encodeURIComponent(code)}`);
+}
+
+// The patient accepts: her consent signature over inviter key || her key
+// (purpose "patient-register", src/crypto/sign.h MC_SIGN_PATIENT).
+export async function acceptInvitation(key, code, inviterHex) {
+  const st = await status(true);
+  const consent = await key.signDomain('patient-register', st.chain_id, concat(unhex(inviterHex), key.pk));
+  const res = await fetch(`/v1/invitations/${encodeURIComponent(code)}/accept`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: enc.encode(JSON.stringify({ patient: key.pkHex, consent: hex(consent) })),
+  });
+  return parse(res);
+}
+
+// The clinician's side.
+export async function createInvitation(key) {
+  return signedFetch(key, '/v1/invitations', { method: 'POST', body: '', contentType: 'application/json' });
+}
+export async function myInvitations(key) {
+  return (await signedFetch(key, '/v1/invitations')).invitations;
+}
+// register_patient: | pubkey patient | sig64 patient consent |, sent by the clinician.
+export async function registerInvited(key, inv) {
+  return submit(key, TX.register_patient, concat(unhex(inv.patient), unhex(inv.consent)));
+}
+
+// The clinician's address book of her patients, in this browser only
+// (localStorage "medchain.patients.v1": { key hex: label }): the name or
+// the organisation's own record number she typed; never sent to the node.
+const BOOK = 'medchain.patients.v1';
+export function addressBook() {
+  try { return JSON.parse(localStorage.getItem(BOOK) || '{}'); } catch { return {}; }
+}
+export function remember(pkHex, label) {
+  const b = addressBook();
+  b[pkHex] = String(label).slice(0, 80);
+  localStorage.setItem(BOOK, JSON.stringify(b));
+}
+export function findInBook(text) {
+  const t = String(text || '').trim().toLowerCase();
+  if (t.length < 2) return [];
+  return Object.entries(addressBook()).filter(([, l]) => l.toLowerCase().includes(t)).map(([key, label]) => ({ key, label }))
+    .sort((a, b) => a.label.localeCompare(b.label)).slice(0, 20);
+}
+
+// Labels typed for invitations not yet accepted (this browser only).
+const LABELS = 'medchain.invitations.v1';
+export function inviteLabel(code) {
+  try { return JSON.parse(localStorage.getItem(LABELS) || '{}')[code] || ''; } catch { return ''; }
+}
+export function rememberInvite(code, label) {
+  let m = {};
+  try { m = JSON.parse(localStorage.getItem(LABELS) || '{}'); } catch { /* start again */ }
+  m[code] = String(label).slice(0, 80);
+  localStorage.setItem(LABELS, JSON.stringify(m));
+}
