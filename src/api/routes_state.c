@@ -253,7 +253,7 @@ MC__API_HANDLER(mc__api_state) {
     q->node = node;
     q->res = res;
     q->kind = Q_RAW;
-    if (!param) param = req->arg ? req->arg(req->arg_ctx, "key") : NULL;
+    if (!param || !param[0]) param = req->arg ? req->arg(req->arg_ctx, "key") : NULL;
     size_t n = param ? strlen(param) : 0;
     if (n == 0 || n % 2 || n / 2 > MC_STATE_KEY_MAX ||
         mc_hex_decode_var(q->key, sizeof q->key, &q->klen, param)) {

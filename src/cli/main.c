@@ -150,6 +150,13 @@ static const struct command commands[] = {
      "medchain drug verify CODE [--node URL] [--json | --html]\n"
      "  CODE is a GS1 Digital Link or the element string a scanner sends. Exit 0 when\n"
      "  genuine, 1 for any other verdict.\n"},
+    {"light pack", mc_cli_cmd_light_pack, "check a pack's status, recall and custody as a light client",
+     "medchain light pack CODE --genesis FILE [--node URL] [--answer FILE]\n"
+     "  Trusts only the genesis file: checks the header by its certificate (every\n"
+     "  signature), the pack's and its lot's rows (or their absence) against its state\n"
+     "  root, and each custody transaction in its log. Exit 0 when all of it holds.\n"},
+    {"light state", mc_cli_cmd_light_state, "check a state row or its absence as a light client",
+     "medchain light state --genesis FILE (--key HEX | --account KEY) [--node URL]\n"},
     {"drug label", mc_cli_cmd_drug_label, "write a pack's Digital Link as a QR code (PNG, SVG)",
      "medchain drug label (--gtin G --lot L --serial S --expiry D | --link URI)\n"
      "                    [--base https://host] (--png F | --svg F) [--module-px N]\n"},
