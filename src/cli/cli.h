@@ -117,6 +117,8 @@ int mc_cli_cmd_testnet(int argc, char **argv);
 int mc_cli_cmd_load(int argc, char **argv);
 int mc_cli_cmd_keygen(int argc, char **argv);
 int mc_cli_cmd_verify(int argc, char **argv);
+int mc_cli_cmd_backup(int argc, char **argv);
+int mc_cli_cmd_restore(int argc, char **argv);
 int mc_cli_cmd_blobs_sweep(int argc, char **argv);
 int mc_cli_cmd_blobs_migrate(int argc, char **argv);
 

@@ -64,6 +64,16 @@ static const struct command commands[] = {
      "medchain verify --home DIR\n"
      "  Re-checks every block, certificate, signature, Merkle root and state row.\n"
      "  Exit 0: verified; 1: a mismatch (height and object printed); 3: could not run.\n"},
+    {"backup", mc_cli_cmd_backup, "take a consistent copy of a node's home while it runs",
+     "medchain backup --home DIR --out NEW_DIR [--no-key]\n"
+     "  Copies the database in one snapshot (chain, state, record ciphertext of the sqlite\n"
+     "  blob store), the genesis, config and node key (unless --no-key) and writes a\n"
+     "  manifest with every file's SHA-256. The node keeps running.\n"},
+    {"restore", mc_cli_cmd_restore, "rebuild a node's home from a backup, verified",
+     "medchain restore --from BACKUP_DIR --home NEW_DIR\n"
+     "  Checks every file against the manifest and verifies the whole chain before it\n"
+     "  writes the home. Started, the node catches up from its peers. Restore a\n"
+     "  validator only once its old instance is stopped for good.\n"},
     {"blobs sweep", mc_cli_cmd_blobs_sweep, "list or remove orphaned ciphertext (stopped node)",
      "medchain blobs sweep --home DIR [--remove] [--grace SECONDS]\n"
      "  Lists the ciphertext the node's blob store (SQLite or S3 bucket) holds that no\n"
