@@ -115,6 +115,10 @@ MC__API_HANDLER(mc__api_metrics);      /* GET /metrics */
 /* Proof routes (routes_proof.c). */
 MC__API_HANDLER(mc__api_proof);        /* GET /v1/proof/{id}?height=H */
 MC__API_HANDLER(mc__api_consistency);  /* GET /v1/consistency?first=H1&second=H2 */
+/* State proof routes (routes_state.c). */
+MC__API_HANDLER(mc__api_state);         /* GET /v1/state?key=HEX, /v1/state/{key hex} */
+MC__API_HANDLER(mc__api_state_account); /* GET /v1/state/account/{key} */
+MC__API_HANDLER(mc__api_state_patient); /* GET /v1/state/patient/{key} */
 /* Membership routes (routes_identity.c). */
 MC__API_HANDLER(mc__api_account);      /* GET /v1/account/{key} */
 MC__API_HANDLER(mc__api_account_qr);   /* GET /v1/account/{key}/qr.svg */

@@ -300,6 +300,9 @@ _Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
 #define MC_API_RAW_URI_MAX 4096
 /* Headers of one /v1/blocks answer. */
 #define MC_API_BLOCKS_LIMIT_MAX 100
+/* State rows one GET /v1/state/patient answer proves per list (grants,
+ * consents): each costs a proof of up to 256 hashes under the node lock. */
+#define MC_API_STATE_ROWS_MAX 256
 /* Records one FHIR search or /v1/records list looks at. */
 #define MC_API_RECORDS_SEARCH_MAX 1024
 /* Ciphertext bytes one listing page serves (GET /v1/records?content=1); the
