@@ -235,6 +235,8 @@ _Static_assert(MC_GS1_BASE_MAX + 14 + 3 * 3 * MC_GS1_VALUE_MAX + 4 * 6 + 64 <=
 #define MC_GOV_VERSION_MAX 32
 /* The reason kept on a proposal that could not take effect. */
 #define MC_GOV_NOTE_MAX 200
+/* Proposals returned by one GET /v1/gov/proposals (the newest). */
+#define MC_GOV_LIST_MAX 100
 /* Votes returned by one read of a proposal (one per organisation). */
 #define MC_GOV_VOTES_MAX MC_ORGS_MAX
 /* Ledger parameters governance may change, within these hard bounds: a
