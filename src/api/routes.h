@@ -132,7 +132,9 @@ MC__API_HANDLER(mc__api_invite_qr);     /* GET /v1/invitations/{code}/qr.svg?ori
 MC__API_HANDLER(mc__api_supply_product); /* GET /v1/product/{gtin} */
 MC__API_HANDLER(mc__api_directory);    /* GET /v1/directory?q=&org=&role= */
 MC__API_HANDLER(mc__api_org);          /* GET /v1/org/{id} */
-MC__API_HANDLER(mc__api_validators);   /* GET /v1/validators */
+MC__API_HANDLER(mc__api_validators);   /* GET /v1/validators (routes_gov.c) */
+MC__API_HANDLER(mc__api_gov_proposals); /* GET /v1/gov/proposals */
+MC__API_HANDLER(mc__api_gov_proposal);  /* GET /v1/gov/proposals/{id} */
 
 /* Supply chain routes (routes_supply.c). */
 /* GET /01/{gtin}[/22/..][/10/{lot}]/21/{serial}[?17=YYMMDD]: the public
