@@ -409,7 +409,7 @@ _Static_assert(MC_HTTPSIG_REPLAY_PER_KEY * 4 <= MC_HTTPSIG_REPLAY_REGION_SLOTS,
 _Static_assert(MC_INVITES_PER_MEMBER <= MC_INVITES_MAX, "one inviter fits the node's table");
 
 /* An organisation's own record numbers (api/routes_mrn.c, node-local): at
- * most this many characters (letters, digits, '-', '/', '.'), and at most
+ * most this many characters (letters, digits, '-', '.'), and at most
  * MC_MRN_LOOKUPS_PER_MIN lookups per member per minute (a table of
  * MC_MRN_RATE_SLOTS members): a clinician finds a patient, nobody walks
  * the index. */
