@@ -187,3 +187,67 @@ test('the CLI invites a member, she accepts with her key, the admin enrolls her'
   assert.match(mc('account', 'show', pk), /auditor/);
   assert.throws(() => mc('invite', 'accept', code, '--member-key', 'cli-member.json'), /already/);
 });
+
+// The organisation's own record numbers: filed when Dr Ada registers an
+// invited patient (or later, by any clinician), found by a colleague's page
+// with the "find by record number" box, never by typing hex; unknown and
+// malformed numbers are refused in words.
+for (const [size, viewport] of SIZES) {
+  test(`a clinician finds a patient by the organisation's record number (${size})`, { timeout: 120000 }, async () => {
+    const mrn = `SM-${size[0].toUpperCase()}-4711`;
+    const ada = await S.newPage(viewport);
+    await ada.goto('/clinician');
+    await loadKey(ada, S.net.keyFile('ada'));
+    await ada.fill('#invite-label', `Mary Major ${size}`);
+    await ada.fill('#invite-mrn', mrn.toLowerCase());
+    await ada.click('#invite-go');
+    const code = await ada.locator('#invite-code').innerText();
+    // she accepts with her own key (here through the CLI)
+    execFileSync(BIN, ['keygen', '--out', `mrn-${size}.json`], { cwd: S.net.dir, stdio: 'ignore' });
+    S.net.mc('invite', 'accept', code, '--patient-key', `mrn-${size}.json`);
+    await ada.click('#invite-refresh');
+    const row = ada.locator('#invitations li.accepted', { hasText: code });
+    await row.waitFor();
+    assert.equal(await row.locator('input.reg-mrn').inputValue(), mrn, 'the number typed with the invitation');
+    await row.locator('button[data-register]').click();
+    await ada.locator('#invitations li', { hasText: `Mary Major ${size} is registered` }).waitFor();
+
+    // Dr Bob, on his own device, finds her by the number alone.
+    const bob = await S.newPage(viewport);
+    await bob.goto('/clinician');
+    await loadKey(bob, S.net.keyFile('bob'));
+    await bob.fill('#mrn-find', mrn.toLowerCase());
+    await bob.click('#mrn-go');
+    await bob.locator('#patient-chosen', { hasText: `Chosen by record number ${mrn}` }).waitFor();
+    assert.equal(await bob.inputValue('#patient'), S.net.pub(`mrn-${size}`));
+    await bob.locator('#mrn-shown', { hasText: mrn }).waitFor();
+    // refused in words
+    await bob.fill('#mrn-find', 'SM-NOBODY');
+    await bob.press('#mrn-find', 'Enter');
+    await bob.locator('#patient-chosen', { hasText: "no patient of St Mary's Hospital has record number SM-NOBODY" }).waitFor();
+    await bob.fill('#mrn-find', 'not a number!');
+    await bob.click('#mrn-go');
+    await bob.locator('#patient-chosen', { hasText: 'A record number is 1 to 32 letters' }).waitFor();
+
+    // A number filed later, for a patient chosen from her code's key.
+    const later = `SM-${size[0].toUpperCase()}-0001`;
+    await bob.fill('#patient', S.net.pub('patient'));
+    await bob.dispatchEvent('#patient', 'change');
+    await bob.locator('#mrn-box:not(.hidden)').waitFor();
+    await bob.locator('#mrn-current', { hasText: /No record number filed|Her record number here/ }).waitFor();
+    await bob.fill('#mrn-set', later);
+    await bob.click('#mrn-save');
+    await bob.locator('#mrn-saved', { hasText: `Filed: record number ${later}` }).waitFor();
+    // another patient's number is refused
+    await bob.fill('#mrn-set', mrn);
+    await bob.click('#mrn-save');
+    await bob.locator('#mrn-saved', { hasText: `record number ${mrn} already names another patient` }).waitFor();
+    await ada.fill('#mrn-find', later);
+    await ada.click('#mrn-go');
+    await ada.locator('#patient-chosen', { hasText: `Chosen by record number ${later}` }).waitFor();
+    assert.equal(await ada.inputValue('#patient'), S.net.pub('patient'));
+    await screenShot(ada, `mrn-find-${size}`);
+    assert.deepEqual(bob.errors.filter((e) => !/status of 40[49]/.test(e)), []);
+    assert.deepEqual(ada.errors.filter((e) => !/status of 404/.test(e)), []);
+  });
+}
