@@ -123,10 +123,10 @@ bench: $(BIN) $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do MEDCHAIN_BIN=$(abspath $(BIN)) $$b || exit 1; done
 
 demo: $(BIN)
-	@bash scripts/demo.sh
+	@MEDCHAIN_BIN=$(abspath $(BIN)) bash scripts/demo.sh
 
 demo-stop:
-	@bash scripts/demo.sh stop
+	@MEDCHAIN_BIN=$(abspath $(BIN)) bash scripts/demo.sh stop
 
 clean:
 	rm -rf build build-san build-debug build-fuzz
