@@ -225,6 +225,30 @@ _Static_assert(MC_GS1_BASE_MAX + 14 + 3 * 3 * MC_GS1_VALUE_MAX + 4 * 6 + 64 <=
                    MC_GS1_DIGITAL_LINK_MAX,
                "a Digital Link of maximal values fits its buffer");
 
+/* Governance (src/app/governance.h). A proposal's deadline and activation
+ * lie at most this many blocks ahead (about a month at one block a second),
+ * so nothing waits forever and the pending-activation index stays small. */
+#define MC_GOV_HORIZON_MAX 3000000
+/* An upgrade plan's name ("v0.3 records index") and required version
+ * ("0.3.0", major.minor.patch with up to 9 digits each). */
+#define MC_GOV_UPGRADE_NAME_MAX 64
+#define MC_GOV_VERSION_MAX 32
+/* The reason kept on a proposal that could not take effect. */
+#define MC_GOV_NOTE_MAX 200
+/* Proposals returned by one GET /v1/gov/proposals (the newest). */
+#define MC_GOV_LIST_MAX 100
+/* Votes returned by one read of a proposal (one per organisation). */
+#define MC_GOV_VOTES_MAX MC_ORGS_MAX
+/* Ledger parameters governance may change, within these hard bounds: a
+ * transaction of at least 1 KB, a block of at least one maximal
+ * transaction, consensus timeouts between 100 ms and 60 s. */
+#define MC_GOV_TX_BYTES_MIN 1024
+#define MC_GOV_TIMEOUT_MS_MIN 100
+#define MC_GOV_TIMEOUT_MS_MAX 60000
+
+_Static_assert(MC_GOV_TX_BYTES_MIN <= MC_TX_MAX, "the smallest transaction bound admits a transaction");
+_Static_assert(MC_GOV_UPGRADE_NAME_MAX < MC_NAME_MAX, "an upgrade name is a name");
+
 /* Drug supply chain (src/app/supply.h). A commissioning transaction names at
  * most this many serials (a production run is committed in batches). */
 #define MC_SUPPLY_SERIALS_PER_TX_MAX 1000
@@ -300,6 +324,9 @@ _Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
 #define MC_API_RAW_URI_MAX 4096
 /* Headers of one /v1/blocks answer. */
 #define MC_API_BLOCKS_LIMIT_MAX 100
+/* State rows one GET /v1/state/patient answer proves per list (grants,
+ * consents): each costs a proof of up to 256 hashes under the node lock. */
+#define MC_API_STATE_ROWS_MAX 256
 /* Records one FHIR search or /v1/records list looks at. */
 #define MC_API_RECORDS_SEARCH_MAX 1024
 /* Ciphertext bytes one listing page serves (GET /v1/records?content=1); the
