@@ -600,9 +600,13 @@ static int kv_commit(void *impl) {
     return rc;
 }
 
+static int kv_read_begin(void *impl) { return mc_store_read_begin(impl); }
+static void kv_read_end(void *impl) { mc_store_read_end(impl); }
+
 static const struct mc_kv_ops store_kv_ops = {
     .get = kv_get, .scan = kv_scan, .begin = kv_begin, .put = kv_put, .del = kv_del,
-    .commit = kv_commit, .rollback = kv_rollback,
+    .commit = kv_commit, .rollback = kv_rollback, .read_begin = kv_read_begin,
+    .read_end = kv_read_end,
 };
 
 struct mc_kv *mc_store_kv(struct mc_store *s) { return &s->kv; }
