@@ -34,9 +34,9 @@ int mc__reply_arg_u64(const struct mc__api_request *req, struct mc__api_response
 
 /* Block height from a path segment: a number or "latest". */
 MC_MUST_CHECK int mc__reply_height_param(const char *param, uint64_t *height, bool *latest);
-/* The validator set that signed a header's certificates (the genesis set
- * when the hash matches), else NULL. */
-const struct mc_valset *mc__reply_valset_for(const struct mc_genesis *g, const mc_hash *valset_hash);
+/* The validator set of a stored height (the one that signed its
+ * certificate), malloc'd; NULL when it cannot be read. */
+struct mc_gov_valset *mc__reply_valset_at(struct mc_app *app, uint64_t height);
 /* Loads a stored header: 404 for a height not stored, 500 otherwise.
  * Returns 0 or the error (res filled). */
 int mc__reply_load_header(struct mc_store *store, struct mc__api_response *res, uint64_t height,
@@ -58,7 +58,7 @@ struct mc__state_anchor {
 MC_MUST_CHECK int mc__state_anchor_load(struct mc_store *store, struct mc__state_anchor *a);
 /* {"height","hash","state_root","header","header_hex","commit","commit_hex"}:
  * the header's canonical bytes and its own commit certificate's. */
-json_t *mc__state_anchor_view(struct mc_store *store, const struct mc_genesis *g,
+json_t *mc__state_anchor_view(struct mc_store *store, struct mc_app *app,
                               const struct mc__state_anchor *a, int *err);
 /* {"key_hex","present","value_hex"|null,"proof_hex","proof":{"depth",
  * "siblings","leaf"}}: the row under key (or its absence) with its proof,

@@ -37,12 +37,13 @@ int mc__state_anchor_load(struct mc_store *store, struct mc__state_anchor *a) {
     return 0;
 }
 
-json_t *mc__state_anchor_view(struct mc_store *store, const struct mc_genesis *g,
+json_t *mc__state_anchor_view(struct mc_store *store, struct mc_app *app,
                               const struct mc__state_anchor *a, int *err) {
     struct mc_buf hb, cb;
     mc_buf_init(&hb, MC_BLOCK_BYTES_MAX);
     mc_buf_init(&cb, MC_BLOCK_BYTES_MAX);
     json_t *o = NULL;
+    struct mc_gov_valset *vs = NULL;
     mc_hash hash;
     int rc = mc_store_get_block_raw(store, a->height, &hash, &hb, NULL, &cb);
     if (!rc) rc = hb.err ? hb.err : cb.err;
@@ -54,13 +55,16 @@ json_t *mc__state_anchor_view(struct mc_store *store, const struct mc_genesis *g
         *err = rc;
         goto out;
     }
-    const struct mc_valset *vs = mc__reply_valset_for(g, &a->h.valset_hash);
+    /* The certificate's signers are named from the ledger's set of its own
+     * height (a governance change takes effect at a later height). */
+    vs = mc__reply_valset_at(app, a->height);
     o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "height", mc_api_json_u64(a->height),
                   "hash", mc_api_json_hash(&a->hash), "state_root", mc_api_json_hash(&a->h.state_hash),
                   "header", mc_api_json_header(&a->h), "header_hex", mc_api_json_hex(hb.data, hb.len),
-                  "commit", mc_api_json_commit(c, vs), "commit_hex", mc_api_json_hex(cb.data, cb.len));
+                  "commit", mc_api_json_commit(c, vs ? &vs->vs : NULL), "commit_hex", mc_api_json_hex(cb.data, cb.len));
     if (!o) *err = MC_ERR_NOMEM;
 out:
+    free(vs);
     free(c);
     mc_buf_deinit(&hb);
     mc_buf_deinit(&cb);
@@ -193,7 +197,7 @@ static int q_state(void *ctx, struct mc_store *store, struct mc_app *app) {
         goto out;
     }
     int err = 0;
-    json_t *anchor = mc__state_anchor_view(store, mc_node_genesis(q->node), &a, &err);
+    json_t *anchor = mc__state_anchor_view(store, app, &a, &err);
     if (!anchor) {
         mc__reply_node_error(res, err, "cannot load the latest header and its certificate");
         goto out;

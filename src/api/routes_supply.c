@@ -219,7 +219,7 @@ static int q_verify(void *ctx, struct mc_store *store, struct mc_app *app) {
     if (q->proofs && q->height && !perr) {
         struct mc__state_anchor a = {.height = q->height, .h = h, .hash = hash};
         sp = json_object();
-        json_t *anchor = sp ? mc__state_anchor_view(store, mc_node_genesis(q->node), &a, &perr) : NULL;
+        json_t *anchor = sp ? mc__state_anchor_view(store, app, &a, &perr) : NULL;
         if (anchor) json_object_set_new(sp, "anchor", anchor);
         struct mc_key k;
         mc_supply_unit_key(&k, q->id.gtin, q->id.serial);

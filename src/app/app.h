@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "app/genesis.h"
+#include "app/governance.h"
 #include "app/identity.h"
 #include "app/state.h"
 #include "chain/kv.h"
@@ -76,6 +77,13 @@ struct mc_state *mc_app_state(struct mc_app *app);
 uint64_t mc_app_height(const struct mc_app *app);
 void mc_app_state_hash(const struct mc_app *app, mc_hash *out);
 void mc_app_log(const struct mc_app *app, uint64_t *size, mc_hash *root);
+
+/* The validator set of `height` (governance.h) from committed state: the
+ * set that proposes, votes on and certifies that block. Valid for heights
+ * up to mc_app_height() + MC_GOV_VALSET_LEAD. */
+MC_MUST_CHECK int mc_app_valset_at(struct mc_app *app, uint64_t height, struct mc_gov_valset *out);
+/* A ledger parameter now (governance.h, mc_governance_param). */
+MC_MUST_CHECK int mc_app_param(struct mc_app *app, uint8_t param, uint64_t *value);
 
 /* Stateless checks: chain id, known type, payload size, signature (when
  * verify_sig). */

@@ -95,14 +95,16 @@ static const struct command commands[] = {
     {"member revoke", mc_cli_cmd_member_revoke, "revoke a member (organisation admin)",
      "medchain member revoke --key ADMIN_KEY (--member-pub HEX | --member-key FILE)\n"
      "                       [--reason TEXT] [options]\n" SIGNER_OPTS},
-    {"invite create", mc_cli_cmd_invite_create, "invite a patient: a one-time code (clinician)",
-     "medchain invite create --key CLINICIAN_KEY [--node URL]\n"},
-    {"invite list", mc_cli_cmd_invite_list, "your invitations and their match codes (clinician)",
-     "medchain invite list --key CLINICIAN_KEY [--node URL]\n"},
-    {"invite accept", mc_cli_cmd_invite_accept, "accept an invitation with your key (patient)",
-     "medchain invite accept CODE --patient-key FILE [--patient-passphrase-file F] [--node URL]\n"},
-    {"invite register", mc_cli_cmd_invite_register, "register the patient who accepted (clinician)",
-     "medchain invite register CODE --key CLINICIAN_KEY [--node URL]\n" SIGNER_OPTS},
+    {"invite create", mc_cli_cmd_invite_create, "invite a patient (clinician) or a member (admin): a one-time code",
+     "medchain invite create --key CLINICIAN_KEY [--node URL]\n"
+     "medchain invite create --key ADMIN_KEY --member --role ROLE --name NAME [--node URL]\n"},
+    {"invite list", mc_cli_cmd_invite_list, "your invitations and their match codes (inviter)",
+     "medchain invite list --key INVITER_KEY [--node URL]\n"},
+    {"invite accept", mc_cli_cmd_invite_accept, "accept an invitation with your key (patient or new member)",
+     "medchain invite accept CODE --patient-key FILE [--patient-passphrase-file F] [--node URL]\n"
+     "medchain invite accept CODE --member-key FILE [--member-passphrase-file F] [--node URL]\n"},
+    {"invite register", mc_cli_cmd_invite_register, "register the patient, or enroll the member, who accepted",
+     "medchain invite register CODE --key INVITER_KEY [--role ROLE] [--name NAME] [--node URL]\n" SIGNER_OPTS},
     {"patient register", mc_cli_cmd_patient_register, "register a patient's key (clinician)",
      "medchain patient register --key CLINICIAN_KEY --patient-key FILE\n"
      "                          [--patient-passphrase-file F] [options]\n"
