@@ -119,6 +119,7 @@ MC__API_HANDLER(mc__api_consistency);  /* GET /v1/consistency?first=H1&second=H2
 MC__API_HANDLER(mc__api_state);         /* GET /v1/state?key=HEX, /v1/state/{key hex} */
 MC__API_HANDLER(mc__api_state_account); /* GET /v1/state/account/{key} */
 MC__API_HANDLER(mc__api_state_patient); /* GET /v1/state/patient/{key} */
+MC__API_HANDLER(mc__api_state_valsets); /* GET /v1/state/valsets */
 /* Membership routes (routes_identity.c). */
 MC__API_HANDLER(mc__api_account);      /* GET /v1/account/{key} */
 MC__API_HANDLER(mc__api_account_qr);   /* GET /v1/account/{key}/qr.svg */

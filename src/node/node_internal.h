@@ -45,6 +45,7 @@ struct mc_node {
     uint16_t p2p_port;
     bool has_p2p;
     uint32_t block_interval_ms;   /* pause between a commit and the next height */
+    uint64_t keep_blocks;         /* config "keep_blocks": 0 keeps every tx's bytes */
     uint32_t empty_block_ms;      /* how long a proposer waits for transactions */
     uint32_t peer_count_cfg;
     struct mc_node_peer peers[MC_NET_PEERS_MAX];

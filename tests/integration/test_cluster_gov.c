@@ -334,6 +334,17 @@ Test(cluster_gov, a_fifth_organisation_joins_and_a_founder_leaves, .timeout = 30
             cr_assert_str_eq(got, ref, "node %d disagrees at height %llu", i, (unsigned long long)k);
         }
     }
+    /* A light client holding only the genesis follows both changes of
+     * validators by their proofs and checks the latest header and a row. */
+    {
+        char *out;
+        cr_assert_eq(tp_run(&out, "%s light state --genesis %s/genesis.json --key 672f6f726773 --node %s",
+                            tp_bin(), home_of(&c, 0), c.url[4]), 0, "%s", out);
+        cr_assert(strstr(out, "validators: from height") && strstr(out, "row: proven present"), "%s", out);
+        const char *second = strstr(out, "validators: from height");
+        cr_assert(second && strstr(second + 1, "validators: from height"), "two changes followed: %s", out);
+        free(out);
+    }
     for (int i = 0; i < NODES; i++) stop(&c, i);
     for (int i = 0; i < NODES; i++) {
         char *out;
