@@ -187,6 +187,13 @@ int mc_cli_cmd_access_log(int argc, char **argv);
 int mc_cli_cmd_breakglass_list(int argc, char **argv);
 int mc_cli_cmd_breakglass_close(int argc, char **argv);
 
+/* Consortium governance (cmd_gov.c). */
+int mc_cli_cmd_gov_propose(int argc, char **argv);
+int mc_cli_cmd_gov_vote(int argc, char **argv);
+int mc_cli_cmd_gov_show(int argc, char **argv);
+int mc_cli_cmd_gov_list(int argc, char **argv);
+int mc_cli_cmd_gov_validators(int argc, char **argv);
+
 /* Prints a command's usage (from the command table in main.c) to stdout. */
 void mc_cli_usage(const char *command_words);
 
