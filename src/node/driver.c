@@ -467,6 +467,8 @@ static int engine_start(struct mc_node *n) {
         rp = &restored;
     mc_buf_deinit(&b);
     struct mc_consensus_persist persist = {mc_driver__save_signed, n};
+    if (mc_node__upgrade_halt(n, mc_driver__height(n)))
+        return mc_err_set(MC_ERR_STATE, "%s", n->halt_reason);
     memset(d->cs, 0, sizeof *d->cs);
     int rc = mc_node__valset_refresh(n);
     if (rc) return mc_err_set(rc, "no validator set for height %llu: %s",
@@ -509,6 +511,7 @@ void mc_driver__restart_at_head(struct mc_node *n) {
 
 static void next_height(struct mc_node *n) {
     struct mc_driver *d = n->drv;
+    if (mc_node__upgrade_halt(n, mc_driver__height(n))) return; /* the loop stops */
     d->paused = false;
     d->q_len = 0;
     int rc = mc_consensus_next_height(d->cs, &d->out, mc_node__valset(n));

@@ -974,6 +974,7 @@ drop:
 static int produce_block(struct mc_node *n) {
     if (n->validator_index < 0 || mc_node__valset(n)->count != 1)
         return mc_err_set(MC_ERR_STATE, "only a single validator cuts blocks on its own");
+    if (mc_node__upgrade_halt(n, n->head.height + 1)) return mc_err_set(MC_ERR_STATE, "%s", n->halt_reason);
     mc_node__flush_outbox(n);
     mc_mempool_compact(n->pool);
     uint32_t pending = mc_mempool_size(n->pool);
@@ -1032,7 +1033,8 @@ void mc_node__rejected(void *ctx, uint32_t index, int err, const char *reason) {
 
 int mc_node_commit_pending(struct mc_node *n) {
     pthread_mutex_lock(&n->lock);
-    int rc = n->fatal ? mc_err_set(n->fatal, "the node stopped after a store failure; restart it")
+    int rc = n->fatal ? mc_err_set(n->fatal, "%s", n->halt_reason[0] ? n->halt_reason
+                                                    : "the node stopped after a store failure; restart it")
                       : produce_block(n);
     pthread_mutex_unlock(&n->lock);
     return rc;
@@ -1168,6 +1170,7 @@ int mc_node_run(struct mc_node *n) {
     uv_timer_stop(&n->tick);
     uv_run(&n->loop, UV_RUN_NOWAIT);
     if (rc) return rc;
-    if (n->fatal) return mc_err_set(n->fatal, "node stopped after a store failure");
+    if (n->fatal) return mc_err_set(n->fatal, "%s", n->halt_reason[0] ? n->halt_reason
+                                                   : "node stopped after a store failure");
     return 0;
 }

@@ -119,6 +119,8 @@ MC_MUST_CHECK int mc_node_query(struct mc_node *n, int (*fn)(void *ctx, struct m
                                                               struct mc_app *app),
                                 void *ctx);
 
+/* This build's version (MC_VERSION): what upgrade plans are checked against. */
+const char *mc_node_version(void);
 const struct mc_genesis *mc_node_genesis(const struct mc_node *n);
 
 /* Counters for /metrics. Commit latency is the time from a block's

@@ -102,6 +102,7 @@ struct mc_node {
     uv_timer_t tick;
     bool running;
     int fatal;
+    char halt_reason[320];         /* why the node stopped on its own (upgrade.c) */
     struct mc_net *net;
     struct mc_driver *drv;
     struct mc_repl *repl;          /* blob replication (replicate.c) */
@@ -158,6 +159,10 @@ void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id
 
 /* node.c, used by the driver (lock held) */
 void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c);
+/* Whether this build may not run `height` (a passed upgrade plan requires
+ * a newer version): then the reason is logged and kept in halt_reason,
+ * n->fatal is set and the loop stops (upgrade.c). */
+bool mc_node__upgrade_halt(struct mc_node *n, uint64_t height);
 /* Loads the validator set of head + 1 (and our index in it). */
 MC_MUST_CHECK int mc_node__valset_refresh(struct mc_node *n);
 /* The validator set of head + 1, as last loaded. */

@@ -5,11 +5,13 @@
  * with a founding validator down, which needs its vote); then a founding
  * organisation is removed and its node is dropped and refused at the
  * handshake. Transactions commit throughout, every node agrees on every
- * block hash, and `medchain verify` passes on every node. */
+ * block hash, and `medchain verify` passes on every node. And an upgrade
+ * plan stops the old binary at its height while the next release carries on. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,7 +23,9 @@
 #include "crypto/keyfile.h"
 
 #define NODES 5
-#define REGION 13 /* port region (test_cluster.c 0..7, _blobs 8, _lock 11, _s3 12) */
+/* port regions (test_cluster.c 0..7, _blobs 8, _lock 11, _s3 12) */
+#define REGION_JOIN 13
+#define REGION_UPGRADE 14
 #define CHAIN "medchain-gov"
 
 struct net {
@@ -50,11 +54,11 @@ static void put_config(struct net *c, int i, const char *key, json_t *v) {
     json_decref(cfg);
 }
 
-static void net_create(struct net *c) {
+static void net_create(struct net *c, const char *tag, int region) {
     mc_crypto_init();
     memset(c, 0, sizeof *c);
-    c->dir = tu_path(tu_tmpdir("gov"), "net");
-    int api = tp_free_run(NODES, 2 * REGION), p2p = tp_free_run(NODES, 2 * REGION + 1);
+    c->dir = tu_path(tu_tmpdir(tag), "net");
+    int api = tp_free_run(NODES, 2 * region), p2p = tp_free_run(NODES, 2 * region + 1);
     char *out;
     cr_assert_eq(tp_run(&out, "%s testnet --validators 4 --dir %s --api-port %d --p2p-port %d "
                               "--chain-id " CHAIN, tp_bin(), c->dir, api, p2p), 0, "%s", out);
@@ -255,7 +259,7 @@ static bool log_has(struct net *c, int i, const char *what) {
 
 Test(cluster_gov, a_fifth_organisation_joins_and_a_founder_leaves, .timeout = 300) {
     struct net c;
-    net_create(&c);
+    net_create(&c, "gov", REGION_JOIN);
     for (int i = 0; i < 4; i++) start(&c, i);
     cr_assert(wait_height(&c, 0, 2, 30));
     /* Before the vote the fifth node is a stranger: refused. */
@@ -338,6 +342,68 @@ Test(cluster_gov, a_fifth_organisation_joins_and_a_founder_leaves, .timeout = 30
     for (int i = 0; i < NODES; i++) {
         char *out;
         cr_assert_eq(tp_run(&out, "%s verify --home %s", tp_bin(), home_of(&c, i)), 0,
+                     "verify on node %d: %s", i, out);
+        free(out);
+    }
+}
+
+/* An upgrade plan stops the old binary before its height, with the
+ * version it needs; the next release (build/medchain-next, the same source
+ * as version 999.0.0) carries on, and a replaced node resumes where it
+ * stopped. */
+Test(cluster_gov, an_upgrade_plan_stops_old_binaries_and_new_ones_carry_on, .timeout = 300) {
+    struct net c;
+    net_create(&c, "upgrade", REGION_UPGRADE);
+    for (int i = 0; i < 4; i++) start(&c, i);
+    cr_assert(wait_height(&c, 0, 2, 30));
+    uint64_t u = height(&c, 0) + 26;
+    struct mc_gov_change up = {.kind = MC_GOV_UPGRADE, .height = u};
+    snprintf(up.name, sizeof up.name, "next release");
+    snprintf(up.version, sizeof up.version, "999.0.0");
+    int three[] = {1, 2, 3};
+    uint64_t pid;
+    uint64_t act = decide(&c, 0, 1, &up, three, 3, &pid);
+    cr_assert_lt(act, u);
+    /* Nodes 2 and 3 move to the next release before the height. */
+    for (int i = 2; i < 4; i++) {
+        stop(&c, i);
+        c.pid[i] = tp_node_start_bin(tp_bin_next(), home_of(&c, i), c.api[i]);
+    }
+    cr_assert(wait_height(&c, 2, act + 1, 60));
+    assert_applied(&c, 2, pid);
+    /* Nodes 0 and 1 still run 0.2.0: they stop by themselves before u. */
+    for (int i = 0; i < 2; i++) {
+        int status = 0;
+        cr_assert(tp_wait_exit(c.pid[i], 90, &status), "node %d stops at the upgrade height", i);
+        c.pid[i] = 0;
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0, "and says it failed (status %d)", status);
+        char what[160];
+        snprintf(what, sizeof what, "requires medchain 999.0.0 from height %llu", (unsigned long long)u);
+        cr_assert(log_has(&c, i, what), "node %d names the required version", i);
+    }
+    /* Two of four cannot commit u: the chain waits at u - 1. */
+    sleep(2);
+    cr_assert_eq(height(&c, 2), u - 1, "nothing is committed at the upgrade height without a quorum");
+    /* Node 0's binary is replaced: it resumes at u and, with 3 of 4, so does the chain. */
+    c.pid[0] = tp_node_start_bin(tp_bin_next(), home_of(&c, 0), c.api[0]);
+    cr_assert(wait_height(&c, 2, u + 2, 60), "the new release carries on past %llu", (unsigned long long)u);
+    c.pid[1] = tp_node_start_bin(tp_bin_next(), home_of(&c, 1), c.api[1]);
+    char *id = load_tx(&c, 1);
+    for (int i = 0; i < 4; i++) wait_committed(&c, i, id, 40);
+    uint64_t h = height(&c, 1);
+    for (uint64_t k = 1; k <= h; k++) {
+        char ref[65], got[65];
+        block_hash(&c, 0, k, ref);
+        for (int i = 1; i < 4; i++) {
+            if (!wait_height(&c, i, k, 20)) cr_assert_fail("node %d reaches %llu", i, (unsigned long long)k);
+            block_hash(&c, i, k, got);
+            cr_assert_str_eq(got, ref, "node %d disagrees at height %llu", i, (unsigned long long)k);
+        }
+    }
+    for (int i = 0; i < 4; i++) stop(&c, i);
+    for (int i = 0; i < 4; i++) {
+        char *out;
+        cr_assert_eq(tp_run(&out, "%s verify --home %s", tp_bin_next(), home_of(&c, i)), 0,
                      "verify on node %d: %s", i, out);
         free(out);
     }
