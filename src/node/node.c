@@ -169,6 +169,7 @@ static int load_config(struct mc_node *n) {
     snprintf(n->api_addr, sizeof n->api_addr, "127.0.0.1:7700");
     n->block_interval_ms = 100;
     n->empty_block_ms = 1000;
+    n->key_max_age_days = MC_NODE_KEY_AGE_DAYS_DEFAULT;
     n->gap_wait_ms = MC_MEMPOOL_GAP_WAIT_MS;
     json_error_t jerr;
     json_t *cfg = json_load_file(p, JSON_REJECT_DUPLICATES, &jerr);
@@ -211,6 +212,9 @@ static int load_config(struct mc_node *n) {
     json_t *gw = json_object_get(cfg, "mempool_gap_ms");
     if (json_is_integer(gw) && json_integer_value(gw) >= 100 && json_integer_value(gw) <= 3600000)
         n->gap_wait_ms = (uint32_t)json_integer_value(gw);
+    json_t *ka = json_object_get(cfg, "key_max_age_days");
+    if (json_is_integer(ka) && json_integer_value(ka) >= 1 && json_integer_value(ka) <= MC_NODE_KEY_AGE_DAYS_MAX)
+        n->key_max_age_days = (uint32_t)json_integer_value(ka);
     json_t *iv = json_object_get(cfg, "block_interval_ms");
     if (json_is_integer(iv) && json_integer_value(iv) >= MC_NODE_BLOCK_INTERVAL_MS_MIN &&
         json_integer_value(iv) <= MC_NODE_BLOCK_INTERVAL_MS_MAX)
@@ -254,6 +258,20 @@ static int load_head(struct mc_node *n) {
     return 0;
 }
 
+/* Days the node key has existed, -1 when its file does not say. */
+static int64_t node_key_age(const struct mc_node *n) {
+    if (n->node_key_created < 0) return -1;
+    int64_t today = (int64_t)(time(NULL) / 86400);
+    return today > n->node_key_created ? today - n->node_key_created : 0;
+}
+
+static void node_key_age_warn(const struct mc_node *n) {
+    int64_t age = node_key_age(n);
+    if (age > (int64_t)n->key_max_age_days)
+        mc_log_warn("node", "the node key is %lld days old, more than key_max_age_days (%u): rotate it",
+                    (long long)age, n->key_max_age_days);
+}
+
 int mc_node_open(struct mc_node **out, const char *home) {
     *out = NULL;
     struct mc_node *n = calloc(1, sizeof *n);
@@ -273,6 +291,8 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = path_join(p, sizeof p, home, "node_key.json");
     if (!rc) rc = mc_vault_create(&n->vault, n, p);
     if (!rc) n->node_key = mc__vault_signer(n->vault);
+    if (!rc && mc_keyfile_created(p, &n->node_key_created) != 0) n->node_key_created = -1;
+    if (!rc) node_key_age_warn(n);
     if (!rc) {
         mc_genesis_hash(&n->genesis, &n->genesis_hash);
         n->validator_index = -1;
@@ -911,6 +931,8 @@ void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *m) {
     m->latency_count = n->latency_count;
     m->evidence_seen = n->evidence_seen;
     m->is_validator = n->validator_index >= 0;
+    m->node_key_age_days = node_key_age(n);
+    m->key_max_age_days = n->key_max_age_days;
     pthread_mutex_unlock(&n->lock);
     m->signature_verifications = mc_sign_verify_count();
 }

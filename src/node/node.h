@@ -137,6 +137,8 @@ struct mc_node_metrics {
     uint64_t signature_verifications;
     uint64_t evidence_seen;
     bool is_validator;
+    int64_t node_key_age_days;     /* -1: the key file carries no creation date */
+    uint32_t key_max_age_days;     /* config.json "key_max_age_days" (default 365) */
 };
 void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *out);
 

@@ -55,6 +55,8 @@ struct mc_node {
      * signing stays inside src/node. */
     struct mc_vault *vault;
     const struct mc_keypair *node_key;
+    int64_t node_key_created;      /* days since 1970 (node_key.json "created"), -1 unknown */
+    uint32_t key_max_age_days;     /* keys older than this draw a warning */
     /* The validator set of the height consensus runs at (head + 1), from
      * the ledger (mc_app_valset_at), reloaded after every commit; our index
      * in it or -1. Two slots: the engine borrows the current one while the

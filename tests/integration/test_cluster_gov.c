@@ -54,6 +54,18 @@ static void put_config(struct net *c, int i, const char *key, json_t *v) {
     json_decref(cfg);
 }
 
+/* Rewrites a plain key file's creation date (as if written that day). */
+static void backdate_key(const char *path, const char *date) {
+    json_t *k = json_load_file(path, 0, NULL);
+    cr_assert_not_null(k, "%s", path);
+    json_object_set_new(k, "created", json_string(date));
+    char *out;
+    cr_assert_eq(tp_run(&out, "chmod 600 %s", path), 0);
+    free(out);
+    cr_assert_eq(json_dump_file(k, path, JSON_COMPACT), 0);
+    json_decref(k);
+}
+
 static void net_create(struct net *c, const char *tag, int region) {
     mc_crypto_init();
     memset(c, 0, sizeof *c);
@@ -90,6 +102,8 @@ static void net_create(struct net *c, const char *tag, int region) {
     struct mc_keypair nk;
     cr_assert_eq(mc_keyfile_read(&nk, kp, NULL), 0);
     c->node_key[4] = nk.pk;
+    /* The newcomer's key is old: its /metrics says so. */
+    backdate_key(kp, "2020-01-01");
     json_t *peers = json_array();
     for (int i = 0; i < 4; i++) {
         char addr[64], hex[65];
@@ -106,6 +120,16 @@ static void net_create(struct net *c, const char *tag, int region) {
     snprintf(path, sizeof path, "%s/config.json", h4);
     cr_assert_eq(json_dump_file(cfg, path, JSON_INDENT(2)), 0);
     json_decref(cfg);
+}
+
+static char *metrics(struct net *c, int i) {
+    char url[128];
+    snprintf(url, sizeof url, "%s/metrics", c->url[i]);
+    struct tp_resp r = tp_http("GET", url, NULL, 0, NULL);
+    cr_assert_eq(r.status, 200);
+    char *body = tu_keep(strdup(r.body));
+    tp_resp_free(&r);
+    return body;
 }
 
 static void start(struct net *c, int i) { c->pid[i] = tp_node_start(home_of(c, i), c->api[i]); }
@@ -267,6 +291,12 @@ Test(cluster_gov, a_fifth_organisation_joins_and_a_founder_leaves, .timeout = 30
     sleep(2);
     cr_assert_eq(status_u64(&c, 4, "peers"), 0, "nobody admits a node the ledger does not name");
     cr_assert_eq(height(&c, 4), 0);
+    /* Key age: node4's key file says 2020-01-01, node0's is new. */
+    cr_assert(strstr(metrics(&c, 4), "medchain_node_key_too_old 1\n"), "%s", metrics(&c, 4));
+    cr_assert(strstr(metrics(&c, 0), "medchain_node_key_age_days 0\n") ||
+              strstr(metrics(&c, 0), "medchain_node_key_age_days 1\n"));
+    cr_assert(strstr(metrics(&c, 0), "medchain_node_key_too_old 0\n"));
+    cr_assert(log_has(&c, 4, "more than key_max_age_days (365): rotate it"));
 
     /* 1. The consortium admits Riverside Clinic (3 of 4 approve). */
     struct mc_gov_change add = {.kind = MC_GOV_ADD_ORG, .org_kind = MC_ORG_CLINIC, .key = c.admin[5].pk};
@@ -407,4 +437,27 @@ Test(cluster_gov, an_upgrade_plan_stops_old_binaries_and_new_ones_carry_on, .tim
                      "verify on node %d: %s", i, out);
         free(out);
     }
+}
+
+/* The CLI warns about a key older than the allowed age when it signs with
+ * it (the node need not be reachable for the warning). */
+Test(cluster_gov, the_cli_warns_about_an_old_key) {
+    mc_crypto_init();
+    char *dir = tu_tmpdir("oldkey"), *out;
+    char *k = tu_path(dir, "old.json");
+    cr_assert_eq(tp_run(&out, "%s keygen --out %s", tp_bin(), k), 0, "%s", out);
+    free(out);
+    int rc = tp_run(&out, "%s gov vote 1 --yes --key %s --node http://127.0.0.1:9", tp_bin(), k);
+    cr_assert_neq(rc, 0);
+    cr_assert_null(strstr(out, "warning"), "a new key draws no warning: %s", out);
+    free(out);
+    backdate_key(k, "2021-06-01");
+    rc = tp_run(&out, "%s gov vote 1 --yes --key %s --node http://127.0.0.1:9", tp_bin(), k);
+    cr_assert_neq(rc, 0, "the node is not there");
+    cr_assert(strstr(out, "medchain: warning: sender key") && strstr(out, "days ago, more than 365"), "%s", out);
+    free(out);
+    rc = tp_run(&out, "MEDCHAIN_KEY_MAX_AGE_DAYS=36500 %s gov vote 1 --yes --key %s --node http://127.0.0.1:9",
+                tp_bin(), k);
+    cr_assert_null(strstr(out, "warning"), "within the configured age: %s", out);
+    free(out);
 }
