@@ -46,6 +46,27 @@ int mc__reply_load_header(struct mc_store *store, struct mc__api_response *res, 
 int mc__reply_resolve_height(struct mc_store *store, struct mc__api_response *res, bool latest,
                              uint64_t *height);
 
+/* The header state proofs are given against: the latest one, whose state
+ * the node holds (routes_state.c). Load and prove under the node lock, in
+ * one read transaction. */
+struct mc__state_anchor {
+    uint64_t height;
+    struct mc_header h;
+    mc_hash hash;
+};
+/* MC_ERR_NOT_FOUND before the first block. */
+MC_MUST_CHECK int mc__state_anchor_load(struct mc_store *store, struct mc__state_anchor *a);
+/* {"height","hash","state_root","header","header_hex","commit","commit_hex"}:
+ * the header's canonical bytes and its own commit certificate's. */
+json_t *mc__state_anchor_view(struct mc_store *store, struct mc_app *app,
+                              const struct mc__state_anchor *a, int *err);
+/* {"key_hex","present","value_hex"|null,"proof_hex","proof":{"depth",
+ * "siblings","leaf"}}: the row under key (or its absence) with its proof,
+ * checked against the anchor's state root before it is returned
+ * (MC_ERR_TAMPERED when it does not check). NULL with *err set. */
+json_t *mc__state_proof(struct mc_store *store, const struct mc__state_anchor *a, const void *key,
+                        size_t klen, int *err);
+
 /* The context of one /v1 read run under the node lock. */
 struct mc__reply_query {
     struct mc_node *node;

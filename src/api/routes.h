@@ -115,11 +115,20 @@ MC__API_HANDLER(mc__api_metrics);      /* GET /metrics */
 /* Proof routes (routes_proof.c). */
 MC__API_HANDLER(mc__api_proof);        /* GET /v1/proof/{id}?height=H */
 MC__API_HANDLER(mc__api_consistency);  /* GET /v1/consistency?first=H1&second=H2 */
+/* State proof routes (routes_state.c). */
+MC__API_HANDLER(mc__api_state);         /* GET /v1/state?key=HEX, /v1/state/{key hex} */
+MC__API_HANDLER(mc__api_state_account); /* GET /v1/state/account/{key} */
+MC__API_HANDLER(mc__api_state_patient); /* GET /v1/state/patient/{key} */
 /* Membership routes (routes_identity.c). */
 MC__API_HANDLER(mc__api_account);      /* GET /v1/account/{key} */
 MC__API_HANDLER(mc__api_account_qr);   /* GET /v1/account/{key}/qr.svg */
 MC__API_HANDLER(mc__api_orgs);         /* GET /v1/orgs */
 MC__API_HANDLER(mc__api_access_log);   /* GET /v1/access?kind=&patient=&member=&org=&from=&to=&limit=&before= */
+/* An organisation's record numbers (routes_mrn.c). */
+MC__API_HANDLER(mc__api_mrn_put);      /* PUT /v1/mrn/{mrn} */
+MC__API_HANDLER(mc__api_mrn_get);      /* GET /v1/mrn/{mrn} */
+MC__API_HANDLER(mc__api_mrn_of);       /* GET /v1/mrn?patient=KEY */
+/* Invitations (routes_invite.c). */
 MC__API_HANDLER(mc__api_invite_create); /* POST /v1/invitations */
 MC__API_HANDLER(mc__api_invite_list);   /* GET /v1/invitations */
 MC__API_HANDLER(mc__api_invite_show);   /* GET /v1/invitations/{code} */

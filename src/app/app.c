@@ -98,11 +98,10 @@ int mc_app_write_genesis(struct mc_kv *kv, const struct mc_genesis *g, mc_hash *
     if (rc) return rc;
     rc = put_genesis(st, g);
     if (!rc) {
-        /* S_0 hashes the genesis rows at height 0 on top of zero. */
-        mc_hash zero = {{0}};
+        /* S_0 is the state root over the genesis rows. */
         mc_state_tx_commit(st);
-        mc_state_block_hash(st, &zero, 0, state_hash);
-        rc = mc_state_block_flush(st);
+        rc = mc_state_block_root(st, state_hash);
+        if (!rc) rc = mc_state_block_flush(st);
     }
     mc_state_destroy(st);
     return rc;
@@ -301,8 +300,9 @@ int mc_app_deliver(struct mc_app *app, const uint8_t *bytes, size_t len, bool ve
     return 0;
 }
 
-void mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
-                      mc_hash *log_root) {
+int mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
+                     mc_hash *log_root) {
+    if (!app->in_block) return MC_ERR_STATE;
     struct mc_buf b;
     mc_buf_init(&b, 0);
     mc_merkle_frontier_encode(&b, &app->block_log);
@@ -312,10 +312,12 @@ void mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_siz
     MC_ASSERT(rc == 0);
     mc_buf_deinit(&b);
     mc_state_tx_commit(app->st);
-    mc_state_block_hash(app->st, &app->state_hash, app->block_height, &app->block_state_hash);
+    rc = mc_state_block_root(app->st, &app->block_state_hash);
+    if (rc) return rc;
     *state_hash = app->block_state_hash;
     *log_size = app->block_log.size;
     mc_merkle_frontier_root(&app->block_log, log_root);
+    return 0;
 }
 
 int mc_app_commit_block(struct mc_app *app) {

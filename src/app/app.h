@@ -100,9 +100,11 @@ MC_MUST_CHECK int mc_app_check_tx(struct mc_app *app, const struct mc_tx *tx,
 MC_MUST_CHECK int mc_app_begin_block(struct mc_app *app, uint64_t height, uint64_t time_ms);
 MC_MUST_CHECK int mc_app_deliver(struct mc_app *app, const uint8_t *bytes, size_t len,
                                  bool verify_sig);
-/* Finishes the block: computes the state hash and the log after it. */
-void mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
-                      mc_hash *log_root);
+/* Finishes the block: computes the state root and the log after it.
+ * Fails (MC_ERR_TAMPERED, MC_ERR_DB ...) only when the stored state tree
+ * cannot be read; the block must then be aborted. */
+MC_MUST_CHECK int mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
+                                   mc_hash *log_root);
 /* Writes the block's state to the key-value store in one write batch. */
 MC_MUST_CHECK int mc_app_commit_block(struct mc_app *app);
 void mc_app_abort_block(struct mc_app *app);

@@ -328,6 +328,9 @@ _Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
 #define MC_API_RAW_URI_MAX 4096
 /* Headers of one /v1/blocks answer. */
 #define MC_API_BLOCKS_LIMIT_MAX 100
+/* State rows one GET /v1/state/patient answer proves per list (grants,
+ * consents): each costs a proof of up to 256 hashes under the node lock. */
+#define MC_API_STATE_ROWS_MAX 256
 /* Records one FHIR search or /v1/records list looks at. */
 #define MC_API_RECORDS_SEARCH_MAX 1024
 /* Ciphertext bytes one listing page serves (GET /v1/records?content=1); the
@@ -428,5 +431,22 @@ _Static_assert(MC_CLIENT_BODY_MAX >= MC_HTTP_BODY_MAX, "the CLI reads any answer
 #define MC_HTTPSIG_REPLAY_PER_KEY 1024
 _Static_assert(MC_HTTPSIG_REPLAY_PER_KEY * 4 <= MC_HTTPSIG_REPLAY_REGION_SLOTS,
                "one key fills at most a quarter of its region");
+
+/* Invitations (api/routes_invite.c, kept in the node's database): open ones
+ * on one node, per inviter, and how long one stays valid. */
+#define MC_INVITES_MAX 1024
+#define MC_INVITES_PER_MEMBER 32
+#define MC_INVITE_TTL_MS (24ull * 3600 * 1000)
+_Static_assert(MC_INVITES_PER_MEMBER <= MC_INVITES_MAX, "one inviter fits the node's table");
+
+/* An organisation's own record numbers (api/routes_mrn.c, node-local): at
+ * most this many characters (letters, digits, '-', '.'), and at most
+ * MC_MRN_LOOKUPS_PER_MIN lookups per member per minute (a table of
+ * MC_MRN_RATE_SLOTS members): a clinician finds a patient, nobody walks
+ * the index. */
+#define MC_MRN_MAX 32
+#define MC_MRN_LOOKUPS_PER_MIN 60
+#define MC_MRN_RATE_SLOTS 1024
+_Static_assert(MC_MRN_MAX < MC_NAME_MAX, "a record number is shorter than a name");
 
 #endif

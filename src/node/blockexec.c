@@ -112,7 +112,12 @@ static int execute(struct mc_app *app, uint64_t height, uint64_t time_ms,
             return mc_err_set(rc, "transaction %u of block %llu: %s", i, (unsigned long long)height, why);
         }
     }
-    mc_app_end_block(app, &h->state_hash, &h->log_size, &h->log_root);
+    if ((rc = mc_app_end_block(app, &h->state_hash, &h->log_size, &h->log_root))) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", mc_err_detail());
+        mc_app_abort_block(app);
+        return mc_err_set(rc, "the state root after block %llu: %s", (unsigned long long)height, why);
+    }
     return 0;
 }
 
@@ -173,8 +178,15 @@ int mc_blockexec_build(struct mc_app *app, const struct mc_genesis *g,
     h->prev = head->hash;
     mc_block_tx_root(&h->tx_root, kept, n);
     h->tx_count = n;
-    mc_app_end_block(app, &h->state_hash, &h->log_size, &h->log_root);
+    rc = mc_app_end_block(app, &h->state_hash, &h->log_size, &h->log_root);
     mc_app_abort_block(app); /* committed only once decided */
+    if (rc) {
+        free(kept);
+        free(done);
+        free(vs);
+        return mc_err_set(rc, "the state root after block %llu: %s", (unsigned long long)height,
+                          mc_err_detail());
+    }
     mc_valset_hash(&vs->vs, &h->valset_hash);
     free(vs);
     h->proposer = *proposer;

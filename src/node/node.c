@@ -46,6 +46,7 @@
 #include "blob/blob.h"
 #include "base/log.h"
 #include "chain/block.h"
+#include "chain/local.h"
 #include "crypto/keyfile.h"
 #include "node/journal.h"
 #include "node/mempool.h"
@@ -316,6 +317,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = mc_blockexec_app_open(&n->app, n->store, &n->genesis);
     if (!rc) rc = path_join(p, sizeof p, home, "data/chain.db");
     if (!rc) rc = mc_blob_open_home(&n->blobs, home, p);
+    if (!rc) rc = mc_local_open(&n->local, p);
     if (!rc) rc = mc_mempool_create(&n->pool);
     if (!rc) rc = load_head(n);
     if (!rc) rc = mc_node__valset_refresh(n);
@@ -351,6 +353,7 @@ void mc_node_close(struct mc_node *n) {
     mc_app_close(n->check);
     mc_app_close(n->app);
     mc_blob_close(n->blobs);
+    mc_local_close(n->local);
     mc_store_close(n->store);
     mc_mempool_destroy(n->pool);
     mc_vault_destroy(n->vault);
@@ -411,6 +414,7 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
 }
 
 struct mc_blob_store *mc_node_blobs(struct mc_node *n) { return n->blobs; }
+struct mc_local *mc_node_local(struct mc_node *n) { return n->local; }
 struct mc_vault *mc_node_vault(struct mc_node *n) { return n->vault; }
 
 /* ---- the check state (see node_internal.h) ----

@@ -70,6 +70,7 @@ struct mc_node {
     struct mc_app *app;
     struct mc_mempool *pool;
     struct mc_blob_store *blobs;
+    struct mc_local *local;        /* node-local rows (chain/local.h) */
     pthread_mutex_t lock;          /* store, app, mempool, head, driver */
     struct mc_chain_head head;
     uint64_t txs_committed;

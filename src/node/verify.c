@@ -227,7 +227,11 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
     }
     mc_hash state_hash, log_root;
     uint64_t log_size;
-    mc_app_end_block(app, &state_hash, &log_size, &log_root);
+    if (mc_app_end_block(app, &state_hash, &log_size, &log_root)) {
+        v = bad(r, h, "state tree", "the state tree cannot be updated: %s", mc_err_detail());
+        mc_app_abort_block(app);
+        goto out;
+    }
     if (log_size != hd.log_size || memcmp(log_root.b, hd.log_root.b, 32)) {
         v = bad(r, h, "log root", "ledger log after the block does not match the header");
         mc_app_abort_block(app);

@@ -85,7 +85,7 @@ static void end(struct gw *w) {
     cr_assert(w->open);
     mc_hash s, r;
     uint64_t n;
-    mc_app_end_block(w->app, &s, &n, &r);
+    cr_assert_eq(mc_app_end_block(w->app, &s, &n, &r), 0, "%s", mc_err_detail());
     cr_assert_eq(mc_app_commit_block(w->app), 0, "%s", mc_err_detail());
     w->height++;
     w->open = false;
