@@ -202,6 +202,7 @@ int mc_cli_cmd_breakglass_close(int argc, char **argv);
 /* Consortium governance (cmd_gov.c). */
 int mc_cli_cmd_gov_propose(int argc, char **argv);
 int mc_cli_cmd_gov_vote(int argc, char **argv);
+int mc_cli_cmd_gov_rotate_node(int argc, char **argv);
 int mc_cli_cmd_gov_show(int argc, char **argv);
 int mc_cli_cmd_gov_list(int argc, char **argv);
 int mc_cli_cmd_gov_validators(int argc, char **argv);

@@ -1,6 +1,7 @@
 /* Consortium governance from the command line:
  *   medchain gov propose KIND [fields] --key ADMIN_KEY [--deadline H|+N] [--activation H|+N]
  *   medchain gov vote ID (--yes | --no) --key ADMIN_KEY
+ *   medchain gov rotate-node (--node-pub HEX | --node-key F) --new-key F --key ADMIN_KEY [--at H|+N]
  *   medchain gov show ID | gov list | gov validators [--height H]
  * Proposals and votes are gov_propose and gov_vote transactions signed by an
  * organisation admin (app/governance.h); the reads are GET /v1/gov/... and
@@ -209,6 +210,52 @@ int mc_cli_cmd_gov_vote(int argc, char **argv) {
     int rc = mc_gov_payload_encode(&b, &p) ? mc_cli_error(MC_CLI_FAIL, "cannot encode the vote")
                                             : mc_cli_sign_submit(&a, words, MC_TX_GOV_VOTE, &b);
     mc_buf_deinit(&b);
+    return rc;
+}
+
+int mc_cli_cmd_gov_rotate_node(int argc, char **argv) {
+    static const struct mc_cli_opt spec[] = {
+        SIGNER_SPEC, {"node-pub", true}, {"node-key", true}, {"new-key", true},
+        {"new-passphrase-file", true}, {"at", true},
+    };
+    static const char words[] = "gov rotate-node";
+    struct mc_cli_args a;
+    MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
+    if (mc_cli_require(&a, words, "new-key")) return MC_CLI_USAGE;
+    struct mc_gov_payload p = {.type = MC_TX_NODE_ROTATE};
+    int rc = key_arg(&a, "node", &p.node);
+    if (rc) return rc;
+    uint64_t now = 0;
+    if ((rc = node_height(&a, &now))) return rc;
+    if ((rc = height_arg(&a, "at", now, now + 10, &p.at_height))) return rc;
+    struct mc_keypair *nk;
+    if ((rc = mc_cli_key_load(&nk, mc_cli_arg(&a, "new-key"), mc_cli_arg(&a, "new-passphrase-file"), "new node")))
+        return rc;
+    p.new_key = nk->pk;
+    /* The new key proves possession: it signs old || new. The chain id is
+     * the node's (GET /v1/status). */
+    struct mc_client c;
+    json_t *j = NULL;
+    if ((rc = mc_cli_client_open(&c, &a))) {
+        mc_cli_key_free(nk);
+        return rc;
+    }
+    mc_err_clear();
+    rc = mc_client_get_json(&c, "/v1/status", &j);
+    mc_client_deinit(&c);
+    if (rc) {
+        mc_cli_key_free(nk);
+        return mc_cli_api_error(rc, "cannot get the chain id");
+    }
+    mc_governance_rotation_sign(p.sig, nk, json_string_value(json_object_get(j, "chain_id")), &p.node);
+    json_decref(j);
+    mc_cli_key_free(nk);
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    rc = mc_gov_payload_encode(&b, &p) ? mc_cli_error(MC_CLI_FAIL, "cannot encode the rotation")
+                                       : mc_cli_sign_submit(&a, words, MC_TX_NODE_ROTATE, &b);
+    mc_buf_deinit(&b);
+    if (rc == MC_CLI_OK) printf("at: %llu\n", (unsigned long long)p.at_height);
     return rc;
 }
 

@@ -132,6 +132,13 @@ static const struct command commands[] = {
      SIGNER_OPTS},
     {"gov vote", mc_cli_cmd_gov_vote, "vote on a proposal, once per organisation (admin)",
      "medchain gov vote ID (--yes | --no) --key ADMIN_KEY [options]\n" SIGNER_OPTS},
+    {"gov rotate-node", mc_cli_cmd_gov_rotate_node, "move a node of your organisation to a new key at a height (admin)",
+     "medchain gov rotate-node (--node-pub HEX | --node-key F) --new-key F --key ADMIN_KEY\n"
+     "                         [--at H|+N] [--new-passphrase-file F] [options]\n"
+     "  From height --at (default +10, at least +3) the node signs with the new key; its\n"
+     "  account moves two heights before. Put the new key at HOME/node_key.next.json of\n"
+     "  the running node (it is picked up at the next block): no restart is needed.\n"
+     SIGNER_OPTS},
     {"gov show", mc_cli_cmd_gov_show, "show a proposal and its votes",
      "medchain gov show ID [--node URL]\n"},
     {"gov list", mc_cli_cmd_gov_list, "list the newest proposals",

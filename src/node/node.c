@@ -38,8 +38,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include "app/identity.h"
 #include "app/records.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
@@ -273,6 +275,8 @@ static void node_key_age_warn(const struct mc_node *n) {
                     (long long)age, n->key_max_age_days);
 }
 
+static bool node_key_follow(struct mc_node *n);
+
 int mc_node_open(struct mc_node **out, const char *home) {
     *out = NULL;
     struct mc_node *n = calloc(1, sizeof *n);
@@ -293,6 +297,9 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = mc_vault_create(&n->vault, n, p);
     if (!rc) n->node_key = mc__vault_signer(n->vault);
     if (!rc && mc_keyfile_created(p, &n->node_key_created) != 0) n->node_key_created = -1;
+    /* A prepared rotation: the key the node moves to (governance.h). */
+    if (!rc) rc = path_join(p, sizeof p, home, "node_key.next.json");
+    if (!rc && access(p, F_OK) == 0) rc = mc_vault_load_next(n->vault, p);
     if (!rc) node_key_age_warn(n);
     if (!rc) {
         mc_genesis_hash(&n->genesis, &n->genesis_hash);
@@ -320,6 +327,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = mc_local_open(&n->local, p);
     if (!rc) rc = mc_mempool_create(&n->pool);
     if (!rc) rc = load_head(n);
+    if (!rc) node_key_follow(n);
     if (!rc) rc = mc_node__valset_refresh(n);
     if (!rc) purge_recent_erasures(n);
     if (!rc) rc = mc_driver_create(n);
@@ -799,6 +807,35 @@ static void purge_recent_erasures(struct mc_node *n) {
 
 const struct mc_valset *mc_node__valset(const struct mc_node *n) { return &n->vsets[n->vs_slot].vs; }
 
+/* The node's account key follows the ledger: once its key was rotated to
+ * the next key the vault holds, the node signs transactions and handshakes
+ * with the next key (the transport reconnects under it). Returns whether
+ * it switched. */
+static bool node_key_follow(struct mc_node *n) {
+    /* An operator prepares a rotation by writing node_key.next.json into the
+     * home folder of the running node: it is picked up at the next commit. */
+    if (!mc__vault_next_signer(n->vault)) {
+        char p[PATH_MAX];
+        if (path_join(p, sizeof p, n->home, "node_key.next.json") == 0 && access(p, F_OK) == 0) {
+            if (mc_vault_load_next(n->vault, p) == 0) mc_log_info("node", "loaded the next node key (%s)", p);
+            else mc_log_warn("node", "cannot load %s: %s", p, mc_err_detail());
+        }
+    }
+    const struct mc_keypair *next = mc__vault_next_signer(n->vault);
+    if (!next || n->node_key == next) return false;
+    struct mc_account a;
+    if (mc_identity_get_account(mc_app_state(n->app), &n->node_key->pk, &a) != 0 ||
+        a.status != MC_ACCOUNT_ROTATED || memcmp(a.successor.b, next->pk.b, 32) != 0)
+        return false;
+    n->node_key = next;
+    char hx[17];
+    mc_hex_encode(hx, next->pk.b, 8);
+    mc_log_info("node", "the node key was rotated on the ledger at height %llu: signing as %s... now",
+                (unsigned long long)a.since_height, hx);
+    if (n->net) mc_net_set_key(n->net, next);
+    return true;
+}
+
 int mc_node__valset_refresh(struct mc_node *n) {
     int other = 1 - n->vs_slot;
     int rc = mc_app_valset_at(n->app, n->head.height + 1, &n->vsets[other]);
@@ -814,13 +851,18 @@ int mc_node__valset_refresh(struct mc_node *n) {
         n->vs_slot = other;
     }
     n->vs_height = n->head.height + 1;
-    n->validator_index = mc_valset_find(mc_node__valset(n), &n->node_key->pk);
+    /* Sign heights from `at` on with the next key when the set names it
+     * (and heights before with the old one): never both at one height. */
+    const struct mc_keypair *nk = mc__vault_next_signer(n->vault);
+    n->consensus_key = nk && mc_valset_find(mc_node__valset(n), &nk->pk) >= 0 ? nk : mc__vault_signer(n->vault);
+    n->validator_index = mc_valset_find(mc_node__valset(n), &n->consensus_key->pk);
     return 0;
 }
 
 void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
-    /* The ledger decides the next height's validators and the membership:
-     * peers of an organisation removed in this block go now. */
+    /* The ledger decides our key, the next height's validators and the
+     * membership: peers of an organisation removed in this block go now. */
+    node_key_follow(n);
     if (mc_node__valset_refresh(n))
         mc_log_error("node", "cannot load the validator set of height %llu: %s",
                      (unsigned long long)n->head.height + 1, mc_err_detail());
@@ -1017,7 +1059,7 @@ static int produce_block(struct mc_node *n) {
     for (uint32_t i = 0; i < k; i++) txs[i] = (struct mc_tx_ref){cand[i]->bytes, cand[i]->len};
     struct { struct mc_node *n; const struct mc_mempool_tx **cand; } bc = {n, cand};
     struct mc_candidate c;
-    int rc = mc_blockexec_build(n->app, &n->genesis, &n->head, &n->node_key->pk, now_ms(), txs, k,
+    int rc = mc_blockexec_build(n->app, &n->genesis, &n->head, &n->consensus_key->pk, now_ms(), txs, k,
                             mc_node__rejected, &bc, &c);
     free(txs);
     free(cand);
@@ -1030,7 +1072,7 @@ static int produce_block(struct mc_node *n) {
     struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = c.header.height, .round = 0,
                         .has_block = true, .block_hash = c.hash,
                         .validator = (uint16_t)n->validator_index};
-    mc_vote_sign(&v, n->node_key, n->genesis.chain_id);
+    mc_vote_sign(&v, n->consensus_key, n->genesis.chain_id);
     struct mc_commit cert;
     mc_commit_init(&cert, c.header.height, 0, &c.hash);
     rc = mc_commit_add(&cert, &v);

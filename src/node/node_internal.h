@@ -24,6 +24,7 @@ struct mc_tx;
 struct mc_vault;
 
 /* The vault's key pair, for signing inside src/node only (vault.c). */
+const struct mc_keypair *mc__vault_next_signer(const struct mc_vault *v);
 const struct mc_keypair *mc__vault_signer(const struct mc_vault *v);
 
 struct mc_node_peer {
@@ -65,6 +66,9 @@ struct mc_node {
     int vs_slot;
     uint64_t vs_height;
     int validator_index;
+    /* The key consensus signs with at head + 1: the one of the two in the
+     * vault (node key, next key) that the set of that height names. */
+    const struct mc_keypair *consensus_key;
 
     struct mc_store *store;
     struct mc_app *app;

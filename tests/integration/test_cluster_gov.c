@@ -26,6 +26,7 @@
 /* port regions (test_cluster.c 0..7, _blobs 8, _lock 11, _s3 12) */
 #define REGION_JOIN 13
 #define REGION_UPGRADE 14
+#define REGION_ROTATE 15
 #define CHAIN "medchain-gov"
 
 struct net {
@@ -460,4 +461,91 @@ Test(cluster_gov, the_cli_warns_about_an_old_key) {
                 tp_bin(), k);
     cr_assert_null(strstr(out, "warning"), "within the configured age: %s", out);
     free(out);
+}
+
+static bool cert_signed_by(struct net *c, int via, uint64_t h, const char *key_hex) {
+    char path[64];
+    snprintf(path, sizeof path, "/v1/block/%llu", (unsigned long long)h);
+    json_t *b = get(c, via, path);
+    cr_assert_not_null(b);
+    json_t *sigs = json_object_get(json_object_get(b, "commit"), "signatures");
+    bool found = false;
+    for (size_t i = 0; i < json_array_size(sigs); i++) {
+        const char *k = json_string_value(json_object_get(json_array_get(sigs, i), "node_key"));
+        if (k && strcmp(k, key_hex) == 0) found = true;
+    }
+    json_decref(b);
+    return found;
+}
+
+static void validator_key_at(struct net *c, int via, uint64_t h, int index, char out[65]) {
+    char path[64];
+    snprintf(path, sizeof path, "/v1/validators?height=%llu", (unsigned long long)h);
+    json_t *v = get(c, via, path);
+    cr_assert_not_null(v);
+    snprintf(out, 65, "%s", json_string_value(json_object_get(json_array_get(json_object_get(v, "validators"),
+                                                                              (size_t)index), "node_key")));
+    json_decref(v);
+}
+
+/* A validator moves to a new key under load, without a restart: its
+ * admin's node_rotate names the height, the operator drops the new key
+ * into the running node's home. With another validator down, every height
+ * needs its precommit, so the chain committing straight through the
+ * rotation height shows it signed each one, with the old key below it and
+ * the new key from it; no evidence of a double signature appears. */
+Test(cluster_gov, a_validator_rotates_its_key_under_load, .timeout = 300) {
+    struct net c;
+    net_create(&c, "rotate", REGION_ROTATE);
+    for (int i = 0; i < 4; i++) start(&c, i);
+    cr_assert(wait_height(&c, 0, 2, 30));
+    char *h2 = home_of(&c, 2), *out;
+    cr_assert_eq(tp_run(&out, "%s keygen --out %s/node_key.next.json", tp_bin(), h2), 0, "%s", out);
+    free(out);
+    char nk_path[700];
+    snprintf(nk_path, sizeof nk_path, "%s/node_key.next.json", h2);
+    mc_pubkey next;
+    cr_assert_eq(mc_keyfile_read_public(&next, nk_path), 0);
+    char old_hex[65], new_hex[65];
+    mc_hex_encode(old_hex, c.node_key[2].b, 32);
+    mc_hex_encode(new_hex, next.b, 32);
+    cr_assert_eq(tp_run(&out, "%s gov rotate-node --node-key %s/node_key.json --new-key %s --key %s/admin_key.json "
+                              "--at +14 --node %s", tp_bin(), h2, nk_path, h2, c.url[0]), 0, "%s", out);
+    char *at_s = strstr(out, "at: ");
+    cr_assert_not_null(at_s, "%s", out);
+    uint64_t at = strtoull(at_s + 4, NULL, 10);
+    free(out);
+    /* node0 goes down: 3 of 4 validators are needed for every height. */
+    cr_assert(wait_height(&c, 1, at - 5, 60));
+    stop(&c, 0);
+    char *last = NULL;
+    for (int k = 0; height(&c, 1) < at + 4 && k < 600; k++) {
+        last = load_tx(&c, 1);
+        usleep(100000);
+    }
+    wait_committed(&c, 1, last, 40);
+    cr_assert_geq(height(&c, 1), at + 4, "the chain committed through the rotation height");
+    char key[65];
+    validator_key_at(&c, 1, at - 1, 2, key);
+    cr_assert_str_eq(key, old_hex, "heights before the rotation keep the old key");
+    validator_key_at(&c, 1, at, 2, key);
+    cr_assert_str_eq(key, new_hex, "the rotation height names the new key");
+    for (uint64_t h = at - 3; h <= at + 3; h++)
+        cr_assert(cert_signed_by(&c, 1, h, h < at ? old_hex : new_hex), "node2 signed height %llu with the %s key",
+                  (unsigned long long)h, h < at ? "old" : "new");
+    json_t *st = get(&c, 2, "/v1/status");
+    cr_assert_str_eq(json_string_value(json_object_get(st, "node_key")), new_hex, "node2 now speaks as its new key");
+    json_decref(st);
+    json_t *ev = get(&c, 1, "/v1/evidence");
+    cr_assert_not_null(ev);
+    cr_assert_eq(json_array_size(json_object_get(ev, "evidence")), 0, "no double signature");
+    json_decref(ev);
+    start(&c, 0);
+    uint64_t h = height(&c, 1);
+    cr_assert(wait_height(&c, 0, h, 40));
+    for (int i = 0; i < 4; i++) stop(&c, i);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(tp_run(&out, "%s verify --home %s", tp_bin(), home_of(&c, i)), 0, "verify on node %d: %s", i, out);
+        free(out);
+    }
 }
