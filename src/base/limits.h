@@ -80,6 +80,10 @@
  * blocks are cut at most this often. */
 #define MC_NODE_EMPTY_BLOCK_MS_MIN 100
 #define MC_NODE_EMPTY_BLOCK_MS_MAX 60000
+/* Keys (node and CLI) older than this many days draw a warning; config.json
+ * "key_max_age_days" and $MEDCHAIN_KEY_MAX_AGE_DAYS set it, up to a century. */
+#define MC_NODE_KEY_AGE_DAYS_DEFAULT 365
+#define MC_NODE_KEY_AGE_DAYS_MAX 36500
 #define MC_NODE_BLOCK_INTERVAL_MS_MIN 10
 #define MC_NODE_BLOCK_INTERVAL_MS_MAX 60000
 /* Transactions the node queues for its own signature (scan records of the
