@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/json_exact.h"
 #include "app/records.h"
 
 static const char *const OBS_STATUS[] = {"registered", "preliminary", "final", "amended",
@@ -52,13 +53,13 @@ static void need_object(struct v *v, const char *elem) {
 
 static void need_string(struct v *v, const char *elem) {
     const json_t *e = need(v, elem);
-    if (e && (!json_is_string(e) || json_string_length(e) == 0)) fail(v, elem, "must be a non-empty string");
+    if (e && (!mc_json_exact_is_string(e) || json_string_length(e) == 0)) fail(v, elem, "must be a non-empty string");
 }
 
 static void need_code(struct v *v, const char *elem, const char *const *set) {
     const json_t *e = need(v, elem);
     if (!e || v->err) return;
-    if (!json_is_string(e)) {
+    if (!mc_json_exact_is_string(e)) {
         fail(v, elem, "must be a code (string)");
         return;
     }
@@ -76,7 +77,7 @@ static void need_reference(struct v *v, const char *elem) {
     const json_t *e = need(v, elem);
     if (!e || v->err) return;
     const json_t *r = json_is_object(e) ? json_object_get(e, "reference") : NULL;
-    if (!json_is_string(r) || json_string_length(r) == 0) fail(v, elem, "must be a Reference with a reference");
+    if (!mc_json_exact_is_string(r) || json_string_length(r) == 0) fail(v, elem, "must be a Reference with a reference");
 }
 
 /* A Reference that may identify its target by reference, identifier or
@@ -114,7 +115,7 @@ int mc_fhir_validate(const json_t *res, uint16_t *type, char *why, size_t why_si
     }
     struct v v = {.res = res, .type = rt, .why = why, .why_size = why_size};
     const json_t *id = json_object_get(res, "id");
-    if (id && (!json_is_string(id) || !mc_record_id_valid(json_string_value(id))))
+    if (id && (!mc_json_exact_is_string(id) || !mc_record_id_valid(json_string_value(id))))
         fail(&v, "id", "must match [A-Za-z0-9-.]{1,64}");
     const json_t *meta = json_object_get(res, "meta");
     if (meta && !json_is_object(meta)) fail(&v, "meta", "must be an object");
@@ -193,7 +194,7 @@ int mc_fhir_validate(const json_t *res, uint16_t *type, char *why, size_t why_si
         }
         const json_t *tg = json_object_get(res, "target");
         for (size_t i = 0; !v.err && json_is_array(tg) && i < json_array_size(tg); i++)
-            if (!json_is_string(json_object_get(json_array_get(tg, i), "reference")))
+            if (!mc_json_exact_is_string(json_object_get(json_array_get(tg, i), "reference")))
                 fail(&v, "target", "each target must be a Reference with a reference");
         break;
     }
@@ -236,7 +237,7 @@ size_t mc_fhir_rewrite_refs(json_t *v, const char *from, const char *to) {
         const char *key;
         json_t *val;
         json_object_foreach(v, key, val) {
-            if (strcmp(key, "reference") == 0 && json_is_string(val) &&
+            if (strcmp(key, "reference") == 0 && mc_json_exact_is_string(val) &&
                 strcmp(json_string_value(val), from) == 0) {
                 json_string_set(val, to);
                 n++;

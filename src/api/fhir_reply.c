@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "api/fhir.h"
+#include "api/json_exact.h"
 
 void mc__fhir_reply_set(struct mc__api_response *res, unsigned status, json_t *body) {
     json_decref(res->body);
@@ -45,7 +46,7 @@ void mc__fhir_reply_bundle_add(json_t *b, json_t *res, const char *type, const c
 
 json_t *mc__fhir_reply_with_meta(const uint8_t *plain, size_t len, uint32_t version,
                                  uint64_t time_ms) {
-    json_t *res = json_loadb((const char *)plain, len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *res = mc_json_exact_load((const char *)plain, len, NULL);
     if (!res) return NULL;
     json_t *meta = json_object_get(res, "meta");
     if (!json_is_object(meta)) {

@@ -20,6 +20,7 @@
 #include "api/fhir.h"
 #include "api/fhir_reply.h"
 #include "api/gate.h"
+#include "api/json_exact.h"
 #include "api/records_view.h"
 #include "api/reply.h"
 #include "app/identity.h"
@@ -201,8 +202,8 @@ static json_t *parse_body(const struct mc__api_request *req, struct mc__api_resp
         return NULL;
     }
     json_error_t jerr;
-    json_t *doc = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!doc) mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "the body is not valid JSON (%s at line %d)", jerr.text, jerr.line);
+    json_t *doc = mc_json_exact_load((const char *)req->body, req->body_len, &jerr);
+    if (!doc) mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "the body is not valid JSON (%s near byte %d)", jerr.text, jerr.position);
     return doc;
 }
 
@@ -315,12 +316,11 @@ static void fhir_write(struct mc_node *node, const struct mc__records_view_path 
         json_object_del(meta, "lastUpdated");
         if (json_object_size(meta) == 0) json_object_del(doc, "meta");
     }
-    rec.json = json_dumps(doc, JSON_COMPACT);
+    rec.json = mc_json_exact_dump(doc, JSON_COMPACT, &rec.json_len);
     if (!rec.json) {
         mc__fhir_reply_fail(res, 503, MC_ERR_NOMEM, "out of memory");
         goto out;
     }
-    rec.json_len = strlen(rec.json);
     mc_hash txid;
     rc = anchor_records(node, &patient, &s, &rec, 1, &txid);
     sodium_memzero(rec.json, rec.json_len);
@@ -516,9 +516,9 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
     /* 5. encrypt, store, anchor in one transaction */
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        recs[i].json = json_dumps(json_object_get(json_array_get(entries, i), "resource"), JSON_COMPACT);
+        recs[i].json = mc_json_exact_dump(json_object_get(json_array_get(entries, i), "resource"),
+                                          JSON_COMPACT, &recs[i].json_len);
         if (!recs[i].json) rc = MC_ERR_NOMEM;
-        else recs[i].json_len = strlen(recs[i].json);
     }
     mc_hash txid;
     if (!rc) rc = anchor_records(node, &patient, &s, recs, n, &txid);

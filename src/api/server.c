@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/json_exact.h"
 #include "api/json_view.h"
 #include "api/routes.h"
 #include "api/static.h"
@@ -96,7 +97,9 @@ static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
                                  struct mc__api_response *res) {
     if (res->raw) return send_raw(r, conn, res);
     unsigned status = res->status ? res->status : 500;
-    char *text = res->body ? json_dumps(res->body, JSON_COMPACT) : NULL;
+    /* Numbers a FHIR resource came with are written as they were
+     * (json_exact.h); any other body dumps as jansson does. */
+    char *text = res->body ? mc_json_exact_dump(res->body, JSON_COMPACT, NULL) : NULL;
     json_decref(res->body);
     res->body = NULL;
     struct MHD_Response *resp = NULL;

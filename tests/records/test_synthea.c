@@ -1,6 +1,8 @@
 /* The four Synthea patients: each transaction Bundle imports atomically,
  * exports back with the same resources (references resolved to Type/id,
- * server meta aside), and no name, SSN, address or identifier from them
+ * server meta aside) with every JSON value identical as text (numbers are
+ * compared as the digits written, not as doubles: api/json_exact.h), and
+ * no name, SSN, address or identifier from them
  * appears in plaintext anywhere in the node's files. */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/json_exact.h"
 #include "app/identity.h"
 #include "base/hex.h"
 #include "records_env.h"
@@ -49,6 +52,24 @@ static void strip_server_meta(json_t *res, bool had_meta) {
     json_object_del(meta, "versionId");
     json_object_del(meta, "lastUpdated");
     if (!had_meta && json_object_size(meta) == 0) json_object_del(res, "meta");
+}
+
+/* The numbers of v and how many of them a double would not keep as written
+ * (trailing zeros, more than 15 significant digits). */
+static void count_numbers(const json_t *v, size_t *all, size_t *fragile) {
+    const char *num = mc_json_exact_number(v);
+    if (num) {
+        (*all)++;
+        char back[64];
+        snprintf(back, sizeof back, "%.17g", strtod(num, NULL));
+        if (strcmp(back, num) != 0) (*fragile)++;
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)v, k, x) count_numbers(x, all, fragile);
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) count_numbers(json_array_get(v, i), all, fragile);
+    }
 }
 
 /* Secrets of a patient to look for on disk. */
@@ -96,6 +117,7 @@ Test(synthea, import_export_round_trip_no_plaintext, .timeout = 120) {
     struct dirent *de;
     int files = 0;
     uint64_t dn = 2;
+    size_t numbers = 0, fragile = 0;
     while ((de = readdir(dir))) {
         if (!strstr(de->d_name, ".json")) continue;
         files++;
@@ -103,8 +125,9 @@ Test(synthea, import_export_round_trip_no_plaintext, .timeout = 120) {
         snprintf(path, sizeof path, "%s/%s", synth, de->d_name);
         size_t len;
         char *text = slurp(path, &len);
-        json_t *orig = json_loads(text, 0, NULL);
+        json_t *orig = mc_json_exact_load(text, len, NULL);
         cr_assert_not_null(orig);
+        count_numbers(orig, &numbers, &fragile);
         /* a patient account for this person */
         struct mc_keypair pat;
         mc_keypair_generate(&pat);
@@ -144,6 +167,9 @@ Test(synthea, import_export_round_trip_no_plaintext, .timeout = 120) {
         snprintf(url, sizeof url, "/fhir/Patient/%s/$everything", hx);
         r = env_req(&e, &pat, "GET", url, NULL, NULL);
         cr_assert_eq(r.status, 200, "%.300s", r.body);
+        json_decref(r.json);
+        r.json = mc_json_exact_load(r.body, r.len, NULL);
+        cr_assert_not_null(r.json);
         /* The export holds every record ("match") and, for each, the
          * Provenance generated from its anchor ("include"). */
         json_t *all = json_object_get(r.json, "entry"), *got = json_array();
@@ -175,7 +201,8 @@ Test(synthea, import_export_round_trip_no_plaintext, .timeout = 120) {
             cr_assert_not_null(back, "resource %s missing from the export", json_string_value(json_object_get(res, "id")));
             strip_server_meta(back, json_object_get(res, "meta") != NULL);
             if (!json_equal(res, back)) {
-                char *a = json_dumps(res, JSON_SORT_KEYS | JSON_COMPACT), *b = json_dumps(back, JSON_SORT_KEYS | JSON_COMPACT);
+                char *a = mc_json_exact_dump(res, JSON_SORT_KEYS | JSON_COMPACT, NULL);
+                char *b = mc_json_exact_dump(back, JSON_SORT_KEYS | JSON_COMPACT, NULL);
                 cr_assert_fail("resource differs:\n%.600s\n%.600s", a, b);
             }
             json_decref(res);
@@ -201,7 +228,7 @@ Test(synthea, import_export_round_trip_no_plaintext, .timeout = 120) {
                                                       json_array_size(entries) - 2), "resource");
         json_object_set_new(last, "subject", json_pack("{s:s}", "reference", "Patient/someone-else"));
         json_object_set_new(last, "patient", json_pack("{s:s}", "reference", "Patient/someone-else"));
-        char *bad_text = json_dumps(bad, JSON_COMPACT);
+        char *bad_text = mc_json_exact_dump(bad, JSON_COMPACT, NULL);
         json_decref(bad);
         r = env_req(&e, &e.doc, "POST", url, bad_text, NULL);
         free(bad_text);
@@ -214,6 +241,9 @@ Test(synthea, import_export_round_trip_no_plaintext, .timeout = 120) {
     }
     closedir(dir);
     cr_assert_eq(files, 4);
+    /* The comparison above covered numbers a double would have altered. */
+    cr_assert_gt(numbers, 500, "%zu numbers", numbers);
+    cr_assert_gt(fragile, 100, "%zu of %zu numbers differ from their %%.17g form", fragile, numbers);
     tu_commit(&e.t);
     cr_assert_gt(json_array_size(secrets), 10);
     env_stop(&e);
