@@ -3,6 +3,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #include "api/fhir.h"
 #include "api/json_exact.h"
@@ -14,6 +16,27 @@ void mc__fhir_reply_set(struct mc__api_response *res, unsigned status, json_t *b
     res->content_type = MC__FHIR_JSON;
 }
 
+const char *mc__fhir_reply_issue_code(unsigned status, int err) {
+    switch (status) {
+    case 400:
+    case 422: return "invalid";
+    case 401: return "login";
+    case 403: return "forbidden";
+    case 404: return "not-found";
+    case 405:
+    case 415: return "not-supported";
+    case 409:
+    case 412: return "conflict";
+    case 410: return "deleted";
+    case 413: return "too-costly";
+    case 414: return "too-long";
+    case 429: return "throttled";
+    case 503: return "transient";
+    case 500: return "exception";
+    default: return mc_fhir_issue_code(err);
+    }
+}
+
 void mc__fhir_reply_fail(struct mc__api_response *res, unsigned status, int err,
                          const char *fmt, ...) {
     char d[600];
@@ -21,11 +44,39 @@ void mc__fhir_reply_fail(struct mc__api_response *res, unsigned status, int err,
     va_start(ap, fmt);
     vsnprintf(d, sizeof d, fmt, ap);
     va_end(ap);
-    const char *code = mc_fhir_issue_code(err);
-    if (status == 410) code = "deleted";
-    if (status == 422) code = "invalid";
-    mc__fhir_reply_set(res, status ? status : mc_api_http_status(err),
-                       mc_fhir_outcome("error", code, d));
+    if (!status) status = mc_api_http_status(err);
+    mc__fhir_reply_set(res, status, mc_fhir_outcome("error", mc__fhir_reply_issue_code(status, err), d));
+}
+
+bool mc__fhir_reply_is_path(const char *path) {
+    return path && strncmp(path, "/fhir", 5) == 0 && (path[5] == 0 || path[5] == '/' || path[5] == '?');
+}
+
+void mc__fhir_reply_from_error(struct mc__api_response *res) {
+    if (res->status < 400 || (res->content_type && strcmp(res->content_type, MC__FHIR_JSON) == 0) ||
+        res->raw)
+        return;
+    const char *msg = json_string_value(json_object_get(res->body, "message"));
+    const char *name = json_string_value(json_object_get(res->body, "error"));
+    char d[600];
+    snprintf(d, sizeof d, "%s", msg ? msg : name ? name : "error");
+    mc__fhir_reply_set(res, res->status, mc_fhir_outcome("error", mc__fhir_reply_issue_code(res->status, 0), d));
+}
+
+bool mc__fhir_reply_json_body(const struct mc__api_request *req, struct mc__api_response *res) {
+    const char *ct = req->content_type;
+    size_t n = 0;
+    if (ct) {
+        while (ct[n] && ct[n] != ';' && ct[n] != ' ') n++;
+        if ((n == 21 && strncasecmp(ct, "application/fhir+json", n) == 0) ||
+            (n == 16 && strncasecmp(ct, "application/json", n) == 0) ||
+            (n == 21 && strncasecmp(ct, "application/json+fhir", n) == 0))
+            return true;
+    }
+    mc__fhir_reply_fail(res, 415, MC_ERR_INVALID,
+                        "the body must be FHIR JSON (Content-Type: application/fhir+json), not %.60s",
+                        ct ? ct : "(none)");
+    return false;
 }
 
 json_t *mc__fhir_reply_bundle(const char *type) {

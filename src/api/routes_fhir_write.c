@@ -197,6 +197,7 @@ static void random_id(char out[33]) {
 }
 
 static json_t *parse_body(const struct mc__api_request *req, struct mc__api_response *res) {
+    if (!mc__fhir_reply_json_body(req, res)) return NULL;
     if (!req->body || req->body_len == 0) {
         mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "the request has no body");
         return NULL;
@@ -255,6 +256,20 @@ static int write_patient(struct mc_node *node, const struct mc__api_request *req
     return 0;
 }
 
+/* W/"<n>" or "<n>" (an ETag as this server sends them) into *v. */
+static int parse_etag(const char *s, uint32_t *v) {
+    if (strncmp(s, "W/", 2) == 0) s += 2;
+    size_t n = strlen(s);
+    if (n < 3 || s[0] != '"' || s[n - 1] != '"' || n - 2 > 10) return MC_ERR_MALFORMED;
+    char d[12];
+    memcpy(d, s + 1, n - 2);
+    d[n - 2] = 0;
+    uint64_t x;
+    if (mc_api_parse_u64(&x, d) || x == 0 || x > UINT32_MAX) return MC_ERR_MALFORMED;
+    *v = (uint32_t)x;
+    return 0;
+}
+
 static void fhir_write(struct mc_node *node, const struct mc__records_view_path *fp, bool update,
                        const struct mc__api_request *req, struct mc__api_response *res) {
     struct mc__gate s;
@@ -303,6 +318,22 @@ static void fhir_write(struct mc_node *node, const struct mc__records_view_path 
         if (q.head.erased) {
             mc__fhir_reply_fail(res, 410, MC_ERR_STATE, "the record was erased");
             goto out;
+        }
+        /* A version-aware update (If-Match: W/"<version>") applies only
+         * over the version the client read; anything else is 412. */
+        const char *im = req->header ? req->header(req->header_ctx, "If-Match") : NULL;
+        if (im) {
+            uint32_t want;
+            if (parse_etag(im, &want)) {
+                mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "If-Match must be an ETag W/\"<version>\"");
+                goto out;
+            }
+            if (want != q.head.versions) {
+                mc__fhir_reply_fail(res, 412, MC_ERR_STATE,
+                                    "If-Match names version %u; the current version is %u", want,
+                                    q.head.versions);
+                goto out;
+            }
         }
         snprintf(rec.id, sizeof rec.id, "%s", fp->id);
         rec.version = q.head.versions + 1;

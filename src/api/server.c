@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/fhir_reply.h"
 #include "api/json_exact.h"
 #include "api/json_view.h"
 #include "api/routes.h"
@@ -96,6 +97,9 @@ static enum MHD_Result send_raw(struct request *r, struct MHD_Connection *conn,
 static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
                                  struct mc__api_response *res) {
     if (res->raw) return send_raw(r, conn, res);
+    /* Every error on a FHIR route is an OperationOutcome, also the ones
+     * this layer answers before a FHIR handler runs (404, 405, 413, 414). */
+    if (r && mc__fhir_reply_is_path(r->path)) mc__fhir_reply_from_error(res);
     unsigned status = res->status ? res->status : 500;
     /* Numbers a FHIR resource came with are written as they were
      * (json_exact.h); any other body dumps as jansson does. */
