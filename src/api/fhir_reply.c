@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -84,15 +85,43 @@ json_t *mc__fhir_reply_bundle(const char *type) {
                      (json_int_t)0, "entry");
 }
 
-void mc__fhir_reply_bundle_add(json_t *b, json_t *res, const char *type, const char *id,
-                               const char *mode) {
-    char url[160];
-    snprintf(url, sizeof url, "%s/%s", type, id);
+void mc__fhir_reply_base(const struct mc__api_request *req, char *out, size_t size) {
+    const char *t = req->target_uri;
+    const char *hostpart = t ? strstr(t, "://") : NULL;
+    const char *path = hostpart ? strchr(hostpart + 3, '/') : NULL;
+    if (path && strncmp(path, "/fhir", 5) == 0 && (size_t)(path - t) + 6 <= size) {
+        snprintf(out, size, "%.*s/fhir", (int)(path - t), t);
+        return;
+    }
+    /* (only a request without a Host header has no target URI) */
+    snprintf(out, size, "http://%s:%u/fhir", req->local_host ? req->local_host : "localhost",
+             (unsigned)req->local_port);
+}
+
+void mc__fhir_reply_bundle_add(json_t *b, json_t *res, const char *base, const char *type,
+                               const char *id, const char *mode) {
+    char url[400];
+    snprintf(url, sizeof url, "%s/%s/%s", base, type, id);
     json_array_append_new(json_object_get(b, "entry"),
                           json_pack("{s:s, s:o, s:{s:s}}", "fullUrl", url, "resource", res,
                                     "search", "mode", mode));
-    json_object_set_new(b, "total",
-                        json_integer((json_int_t)json_array_size(json_object_get(b, "entry"))));
+    if (strcmp(mode, "match") == 0)
+        json_object_set_new(b, "total", json_integer(json_integer_value(json_object_get(b, "total")) + 1));
+}
+
+void mc__fhir_reply_bundle_link(json_t *b, const char *relation, const char *base, const char *type,
+                                const char *query) {
+    json_t *links = json_object_get(b, "link");
+    if (!json_is_array(links)) {
+        links = json_array();
+        json_object_set_new(b, "link", links);
+    }
+    size_t n = strlen(base) + strlen(type) + strlen(query) + 4;
+    char *url = malloc(n);
+    if (!url) return;
+    snprintf(url, n, "%s/%s%s%s", base, type, query[0] ? "?" : "", query);
+    json_array_append_new(links, json_pack("{s:s, s:s}", "relation", relation, "url", url));
+    free(url);
 }
 
 json_t *mc__fhir_reply_with_meta(const uint8_t *plain, size_t len, uint32_t version,

@@ -36,12 +36,21 @@ void mc__fhir_reply_from_error(struct mc__api_response *res);
  * or application/json); if not, res is a 415 OperationOutcome. */
 bool mc__fhir_reply_json_body(const struct mc__api_request *req, struct mc__api_response *res);
 
+/* The service base URL of this request as the client addressed it
+ * ("http://host:port/fhir"), from its target URI, else this server's own
+ * address. */
+void mc__fhir_reply_base(const struct mc__api_request *req, char *out, size_t size);
+
 /* An empty Bundle of the given type ("searchset", ...). */
 json_t *mc__fhir_reply_bundle(const char *type);
-/* Appends resource (reference stolen) as Type/id with search mode
- * ("match", "include") and updates total. */
-void mc__fhir_reply_bundle_add(json_t *bundle, json_t *resource, const char *type,
+/* Appends resource (reference stolen) with the absolute fullUrl
+ * base/Type/id and search mode ("match", "include"); total counts the
+ * matches only. */
+void mc__fhir_reply_bundle_add(json_t *bundle, json_t *resource, const char *base, const char *type,
                                const char *id, const char *mode);
+/* Sets Bundle.link[relation] to base/type?query. */
+void mc__fhir_reply_bundle_link(json_t *bundle, const char *relation, const char *base,
+                                const char *type, const char *query);
 
 /* Parses a stored resource and adds meta.versionId and meta.lastUpdated;
  * NULL when it does not parse. */

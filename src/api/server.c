@@ -185,6 +185,24 @@ static const char *query_arg(void *ctx, const char *name) {
     return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct arg_walk {
+    int (*fn)(void *cls, const char *name, const char *value);
+    void *cls;
+    bool stop;
+};
+
+static enum MHD_Result arg_visit(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    struct arg_walk *w = cls;
+    if (w->stop) return MHD_NO;
+    if (w->fn(w->cls, key, value)) w->stop = true;
+    return w->stop ? MHD_NO : MHD_YES;
+}
+
+static void each_arg(void *ctx, int (*fn)(void *cls, const char *name, const char *value), void *cls) {
+    struct arg_walk w = {fn, cls, false};
+    (void)MHD_get_connection_values(ctx, MHD_GET_ARGUMENT_KIND, arg_visit, &w);
+}
+
 static const char *header_value(void *ctx, const char *name) {
     return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
 }
@@ -309,6 +327,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body = r->body.len ? r->body.data : NULL,
         .body_len = r->body.len,
         .arg = query_arg,
+        .each_arg = each_arg,
         .arg_ctx = conn,
         .raw_uri = r->raw_uri,
         .local_host = api->host,

