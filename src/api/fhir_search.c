@@ -32,6 +32,10 @@ static unsigned type_params(uint16_t t) {
     }
 }
 
+bool mc__fhir_search_served(uint16_t t) {
+    return t && t != MC_FHIR_PRACTITIONER && t != MC_FHIR_ORGANIZATION && t != MC_FHIR_LOCATION;
+}
+
 size_t mc__fhir_search_params(uint16_t type, struct mc__fhir_param *out, size_t max) {
     unsigned p = type_params(type);
     struct mc__fhir_param all[] = {

@@ -77,6 +77,10 @@ struct mc__fhir_search {
     char applied[MC_FHIR_SEARCH_LINK_MAX];
 };
 
+/* Whether type is searched (Practitioner, Organization and Location are
+ * not: they are read through the references of the records naming them). */
+bool mc__fhir_search_served(uint16_t type);
+
 /* Parses the query of a search of type (a record type code). Returns 0, or
  * MC_ERR_MALFORMED / MC_ERR_INVALID with a sentence in why (a bad value;
  * under strict handling also an unknown or unsupported parameter). */

@@ -44,12 +44,23 @@ static json_t *record_type(uint16_t t) {
     static const char *const records[] = {"read", "vread", "update", "create", "search-type",
                                           "history-instance", NULL};
     static const char *const provenance[] = {"read", "vread", "search-type", NULL};
+    static const char *const directory[] = {"read", "vread", "update", "create", "history-instance", NULL};
     const char *name = mc_records_type_name(t);
-    json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:b, s:b, s:o}", "type", name, "interaction",
-                          interactions(t == MC_FHIR_PROVENANCE ? provenance : records), "versioning",
-                          "versioned-update", "readHistory", 1, "updateCreate", 0, "conditionalCreate", 0,
-                          "searchParam", search_params(t));
+    bool searched = mc__fhir_search_served(t);
+    json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:b, s:b}", "type", name, "interaction",
+                          interactions(t == MC_FHIR_PROVENANCE ? provenance : searched ? records : directory),
+                          "versioning", "versioned-update", "readHistory", 1, "updateCreate", 0,
+                          "conditionalCreate", 0);
     if (!r) return NULL;
+    if (!searched) {
+        json_object_set_new(r, "documentation",
+                            json_string("Stored for a patient (create with ?patient=<key>, or in the "
+                                        "patient's transaction Bundle, where conditional references "
+                                        "such as Practitioner?identifier=system|value resolve to it); "
+                                        "read through the references of her records."));
+        return r;
+    }
+    json_object_set_new(r, "searchParam", search_params(t));
     struct mc__fhir_param p[16];
     size_t n = mc__fhir_search_params(t, p, 16);
     json_t *inc = json_array();

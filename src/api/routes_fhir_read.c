@@ -564,6 +564,11 @@ void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__
         fhir_provenance(node, fp.id, true, req, res);
         return;
     }
+    if (fp.parts == 1 && !mc__fhir_search_served(type)) {
+        res->allow = "POST";
+        mc__fhir_reply_fail(res, 405, MC_ERR_INVALID, "%s is not searched here; it is read through the references of the records", fp.type);
+        return;
+    }
     if (fp.parts == 1) {
         struct mc__fhir_search *sp = malloc(sizeof *sp);
         char why[300];

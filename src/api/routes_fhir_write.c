@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "api/fhir.h"
+#include "api/fhir_conditional.h"
 #include "api/fhir_reply.h"
 #include "api/gate.h"
 #include "api/json_exact.h"
@@ -422,6 +423,55 @@ static int q_exists(void *ctx, struct mc_store *store, struct mc_app *app) {
     return 0;
 }
 
+/* The stored records of one type of the patient that the author may read
+ * (conditional references resolve among them). */
+struct stored_ctx {
+    struct mc_node *node;
+    const mc_pubkey *patient, *author;
+    const struct mc__api_request *req;
+};
+
+struct q_ids {
+    const mc_pubkey *patient;
+    struct mc__records_view_collect c;
+    int rc;
+};
+
+static int q_ids(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_ids *q = ctx;
+    q->rc = mc_records_scan_patient(mc_app_state(app), q->patient, mc__records_view_collect_row, &q->c);
+    return 0;
+}
+
+static json_t *stored_records(void *ctx, uint16_t type, int *rc) {
+    struct stored_ctx *sc = ctx;
+    struct q_ids q = {.patient = sc->patient, .c = {.type = type}};
+    q.c.ids = calloc(MC_API_RECORDS_SEARCH_MAX, sizeof *q.c.ids);
+    json_t *list = json_array();
+    *rc = q.c.ids && list ? mc_node_query(sc->node, q_ids, &q) : MC_ERR_NOMEM;
+    uint64_t now = mc__records_view_block_time_ms(sc->node);
+    for (size_t i = 0; !*rc && i < q.c.n; i++) {
+        struct mc__records_view_read r = {.id = q.c.ids[i], .requester = sc->author, .purpose = MC_PURPOSE_TREAT,
+                                          .now_ms = now, .node_key = mc_vault_public_key(mc_node_vault(sc->node))};
+        if ((*rc = mc_node_query(sc->node, mc__records_view_query_read, &r))) break;
+        if (r.rc || !r.d.allowed) continue;
+        struct mc_buf plain;
+        mc_buf_init(&plain, 0);
+        if (mc__records_view_open(sc->node, &r, &plain) == 0) {
+            json_t *one = mc_json_exact_load((const char *)plain.data, plain.len, NULL);
+            if (one) json_array_append_new(list, json_pack("{s:s, s:o}", "id", r.id, "resource", one));
+        }
+        sodium_memzero(plain.data, plain.cap);
+        mc_buf_deinit(&plain);
+    }
+    free(q.c.ids);
+    if (*rc) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
 void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc__api_request *req,
                        struct mc__api_response *res) {
     struct mc__gate s;
@@ -493,6 +543,35 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
         snprintf(to, sizeof to, "%s/%s", mc_records_type_name(recs[i].type), recs[i].id);
         for (size_t k = 0; k < n; k++)
             mc_fhir_rewrite_refs(json_object_get(json_array_get(entries, k), "resource"), full, to);
+    }
+    /* 2b. conditional references (Practitioner?identifier=...) */
+    {
+        struct mc__fhir_cond_entry *ce = calloc(n, sizeof *ce);
+        if (!ce) {
+            mc__fhir_reply_fail(res, 503, MC_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            ce[i] = (struct mc__fhir_cond_entry){json_object_get(json_array_get(entries, i), "resource"),
+                                                 recs[i].type, recs[i].id};
+        struct stored_ctx sc = {.node = node, .patient = &patient, .author = &s.v.key, .req = req};
+        size_t resolved;
+        const char *issue;
+        char why[400];
+        int crc = mc__fhir_conditional_resolve(ce, n, stored_records, &sc, &resolved, &issue, why, sizeof why);
+        free(ce);
+        if (crc == MC_ERR_NOT_FOUND || crc == MC_ERR_EXISTS) {
+            mc__fhir_reply_set(res, 412, mc_fhir_outcome("error", issue, why));
+            goto out;
+        }
+        if (crc == MC_ERR_MALFORMED) {
+            mc__fhir_reply_set(res, 400, mc_fhir_outcome("error", issue, why));
+            goto out;
+        }
+        if (crc) {
+            mc__fhir_reply_fail(res, mc__reply_query_status(crc), crc, "%s", why);
+            goto out;
+        }
     }
     /* 3. every entry concerns the patient */
     for (size_t i = 0; i < n; i++) {

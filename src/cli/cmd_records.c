@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/fhir.h"
+#include "api/json_exact.h"
 #include "app/records.h"
 
 #include "base/limits.h"
@@ -250,7 +252,8 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
     size_t len = 0;
     if ((rc = mc_cli_file_read(&body, &len, file, MC_CLI_RECORD_FILE_MAX))) goto out;
     json_error_t jerr;
-    json_t *doc = json_loadb((const char *)body, len, 0, &jerr);
+    /* numbers keep their text (a resource is sent as it was written) */
+    json_t *doc = mc_json_exact_load((const char *)body, len, &jerr);
     char type[40];
     snprintf(type, sizeof type, "%s", jstr(doc, "resourceType") ? jstr(doc, "resourceType") : "");
     if (!type[0]) {
@@ -282,8 +285,7 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
         }
         json_object_set_new(doc, "id", json_string(aid));
         free(body);
-        body = (uint8_t *)json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        len = body ? strlen((char *)body) : 0;
+        body = (uint8_t *)mc_json_exact_dump(doc, JSON_COMPACT, &len);
         if (!body) {
             rc = mc_cli_error(MC_CLI_FAIL, "out of memory");
             json_decref(doc);
@@ -291,6 +293,23 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
         }
         snprintf(path, sizeof path, "/fhir/%s/%s?patient=%s", type, aid, phex);
     } else if (bundle) {
+        /* The practitioners, organisations and locations the Bundle's
+         * conditional references name travel with it, so each resolves in
+         * the Bundle (Synthea keeps them in files of their own). */
+        json_t *dir = mc_fhir_directory_entries(doc);
+        json_t *entries = json_object_get(doc, "entry");
+        if (dir && json_array_size(dir) && json_is_array(entries)) {
+            json_array_extend(entries, dir);
+            free(body);
+            body = (uint8_t *)mc_json_exact_dump(doc, JSON_COMPACT, &len);
+            if (!body) {
+                rc = mc_cli_error(MC_CLI_FAIL, "out of memory");
+                json_decref(dir);
+                json_decref(doc);
+                goto out;
+            }
+        }
+        json_decref(dir);
         snprintf(path, sizeof path, "/fhir?patient=%s", phex);
     } else {
         snprintf(path, sizeof path, "/fhir/%s?patient=%s", type, phex);
