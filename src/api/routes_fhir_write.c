@@ -472,6 +472,31 @@ static json_t *stored_records(void *ctx, uint16_t type, int *rc) {
     return list;
 }
 
+/* The one patient the Bundle's patient references name; MC_ERR_NOT_FOUND
+ * when none names a known patient, MC_ERR_INVALID when they disagree. */
+static int bundle_patient(struct mc_node *node, const json_t *entries, mc_pubkey *patient) {
+    bool have = false;
+    for (size_t i = 0; i < json_array_size(entries); i++) {
+        const json_t *r = json_object_get(json_array_get(entries, i), "resource");
+        uint16_t t = mc_records_type_from_name(json_string_value(json_object_get(r, "resourceType")));
+        if (!t || t == MC_FHIR_PROVENANCE) continue;
+        const char *refs[4];
+        size_t nr = mc_fhir_patient_refs(r, t, refs, 4);
+        for (size_t k = 0; k < nr; k++) {
+            if (strncmp(refs[k], "Patient/", 8) != 0) continue;
+            mc_pubkey key;
+            bool found;
+            int rc = mc__records_view_resolve_patient(node, refs[k], &key, &found);
+            if (rc == MC_ERR_MALFORMED || (!rc && !found)) continue;
+            if (rc) return rc;
+            if (have && memcmp(key.b, patient->b, 32)) return MC_ERR_INVALID;
+            *patient = key;
+            have = true;
+        }
+    }
+    return have ? 0 : MC_ERR_NOT_FOUND;
+}
+
 void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc__api_request *req,
                        struct mc__api_response *res) {
     struct mc__gate s;
@@ -500,9 +525,27 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
     }
     const char *pa = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
     mc_pubkey patient;
-    if (mc__records_view_parse_patient(&patient, pa)) {
-        mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "POST /fhir needs ?patient=<the patient's key>");
+    if (pa && mc__records_view_parse_patient(&patient, pa)) {
+        mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "?patient= must be the patient's key (hex)");
         goto out;
+    }
+    if (!pa) {
+        /* The patient is the one the entries' references name (her key, or
+         * her stored Patient record), as a plain FHIR client sends it. */
+        int prc = bundle_patient(node, entries, &patient);
+        if (prc == MC_ERR_NOT_FOUND) {
+            mc__fhir_reply_fail(res, 422, MC_ERR_INVALID,
+                                "name the patient: ?patient=<key>, or entries referencing Patient/<key> or her Patient record");
+            goto out;
+        }
+        if (prc == MC_ERR_INVALID) {
+            mc__fhir_reply_fail(res, 422, MC_ERR_INVALID, "the entries reference more than one patient");
+            goto out;
+        }
+        if (prc) {
+            mc__fhir_reply_fail(res, mc__reply_query_status(prc), prc, "the node could not run the query");
+            goto out;
+        }
     }
     recs = calloc(n, sizeof *recs);
     patient_ids = calloc(n, sizeof *patient_ids);

