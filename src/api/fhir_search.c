@@ -39,7 +39,7 @@ bool mc__fhir_search_served(uint16_t t) {
 size_t mc__fhir_search_params(uint16_t type, struct mc__fhir_param *out, size_t max) {
     unsigned p = type_params(type);
     struct mc__fhir_param all[] = {
-        {"_id", "token"}, {"_lastUpdated", "date"},
+        {"_id", "token"}, {"_lastUpdated", "date"}, {type == MC_FHIR_PATIENT ? "identifier" : NULL, "token"},
         {(p & P_PATIENT) ? "patient" : NULL, "reference"}, {(p & P_SUBJECT) ? "subject" : NULL, "reference"},
         {(p & P_CODE) ? "code" : NULL, "token"}, {(p & P_CATEGORY) ? "category" : NULL, "token"},
         {(p & P_STATUS) ? "status" : NULL, "token"}, {(p & P_DATE) ? "date" : NULL, "date"},
@@ -304,6 +304,16 @@ static int on_arg(void *ctx, const char *name, const char *value) {
         if (ok) snprintf(s->patient_ref, sizeof s->patient_ref, "%s", v);
     } else if (!strcmp(name, "_id")) {
         ok = parse_tokens(&s->ids, v);
+    } else if (!strcmp(name, "identifier") && s->type == MC_FHIR_PATIENT) {
+        /* the account key names the patient; other identifiers filter */
+        static const char acct[] = "urn:medchain:account|";
+        if (!strncmp(v, acct, sizeof acct - 1) && !strchr(v, ',')) {
+            if (s->patient_ref[0]) return bad(p, MC_ERR_MALFORMED, "name the patient once", NULL, NULL);
+            ok = strlen(v + sizeof acct - 1) == 64;
+            if (ok) snprintf(s->patient_ref, sizeof s->patient_ref, "%s", v + sizeof acct - 1);
+        } else {
+            ok = parse_tokens(&s->identifier, v);
+        }
     } else if (!strcmp(name, "code") && (tp & P_CODE)) {
         ok = parse_tokens(&s->code, v);
     } else if (!strcmp(name, "category") && (tp & P_CATEGORY)) {
@@ -428,6 +438,16 @@ bool mc__fhir_search_match(const struct mc__fhir_search *s, const json_t *res, c
     if (s->ids.n) {
         bool any = false;
         for (size_t k = 0; k < s->ids.n && !any; k++) any = !strcmp(s->ids.v[k].code, id) && !s->ids.v[k].has_system;
+        if (!any) return false;
+    }
+    if (s->identifier.n) {
+        const json_t *ids = json_object_get(res, "identifier");
+        bool any = false;
+        for (size_t i = 0; !any && json_is_array(ids) && i < json_array_size(ids); i++) {
+            const json_t *one = json_array_get(ids, i);
+            for (size_t k = 0; !any && k < s->identifier.n; k++)
+                any = token_eq(&s->identifier.v[k], str(json_object_get(one, "system")), str(json_object_get(one, "value")));
+        }
         if (!any) return false;
     }
     if (s->code.n && !concept_matches(&s->code, json_object_get(res, code_elem(s->type)))) return false;

@@ -7,6 +7,8 @@
  *   patient, subject   reference: Patient/<id>, <id>, an absolute
  *                      .../Patient/<id>, or the patient's account key
  *   _id                token list (a,b,c)
+ *   identifier         (Patient) token list; urn:medchain:account|<key>
+ *                      names the patient, any other matches Patient.identifier
  *   code, category     token list, each [system|]code or system|
  *   status             token list
  *   date, _lastUpdated date with prefix eq ne gt lt ge le sa eb; repeated
@@ -63,7 +65,7 @@ struct mc__fhir_search {
     uint16_t type;
     /* reference to the patient as given (patient= or subject=), "" if none */
     char patient_ref[MC_FHIR_SEARCH_VALUE_MAX + 1];
-    struct mc__fhir_tokens ids, code, category, status;
+    struct mc__fhir_tokens ids, code, category, status, identifier;
     size_t ndate, nlast;
     struct mc__fhir_date_cmp date[MC_FHIR_SEARCH_DATES_MAX], last[MC_FHIR_SEARCH_DATES_MAX];
     size_t count;   /* page size */

@@ -32,6 +32,11 @@ static json_t *search_params(uint16_t t) {
                                 json_string("Patient/<id>, <id>, an absolute URL of a Patient, or the "
                                             "patient's account key; every search of this type names one "
                                             "patient"));
+        if (!strcmp(p[i].name, "identifier"))
+            json_object_set_new(one, "documentation",
+                                json_string("urn:medchain:account|<key> names the patient by her account key; "
+                                            "any other system|value matches Patient.identifier among her "
+                                            "Patient records; a search names the patient (_id or this)"));
         if (!strcmp(p[i].name, "date") || !strcmp(p[i].name, "_lastUpdated"))
             json_object_set_new(one, "documentation",
                                 json_string("prefixes eq ne gt lt ge le sa eb; repeat to bound a range"));

@@ -588,7 +588,7 @@ void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__
                           : type == MC_FHIR_PATIENT && sp->ids.n ? sp->ids.v[0].code : NULL;
         if (!ref) {
             mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "%s",
-                                type == MC_FHIR_PATIENT ? "a Patient search needs _id"
+                                type == MC_FHIR_PATIENT ? "a Patient search needs _id or identifier=urn:medchain:account|<key>"
                                                         : "a search needs patient= (or subject=): Patient/<id> or the patient's key");
             free(sp);
             return;

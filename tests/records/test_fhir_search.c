@@ -209,6 +209,18 @@ Test(fhir_search, each_parameter_and_a_value_matching_nothing, .timeout = 90) {
     cr_expect_eq(r.status, 200, "%s", r.body);
     cr_expect_eq(json_integer_value(json_object_get(r.json, "total")), 1);
     rq_free(&r);
+    /* ... and by her account key as identifier, and Patient.identifier */
+    snprintf(path, sizeof path, "/fhir/Patient?identifier=urn:medchain:account%%7C%s", f.e.patient_hex);
+    r = env_req(&f.e, &f.e.patient, "GET", path, NULL, NULL);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    cr_expect_eq(json_integer_value(json_object_get(r.json, "total")), 1);
+    rq_free(&r);
+    snprintf(path, sizeof path, "/fhir/Patient?identifier=urn:medchain:account%%7C%s&identifier=urn:oid:1%%7C2",
+             f.e.patient_hex);
+    r = env_req(&f.e, &f.e.patient, "GET", path, NULL, NULL);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    cr_expect_eq(json_integer_value(json_object_get(r.json, "total")), 0, "no Patient.identifier urn:oid:1|2");
+    rq_free(&r);
     r = env_req(&f.e, &f.e.patient, "GET", "/fhir/Patient?_id=nobody-at-all", NULL, NULL);
     cr_expect_eq(r.status, 200, "%s", r.body);
     cr_expect_eq(json_integer_value(json_object_get(r.json, "total")), 0);
