@@ -231,6 +231,15 @@ static int write_file(const char *path, const char *text) {
     return MC_CLI_OK;
 }
 
+/* The answer's JSON as the node sent it, numbers digit for digit (FHIR
+ * decimals keep their precision), indented; NULL when it is not JSON. */
+static char *exact_text(const struct mc_client_response *r, size_t indent) {
+    json_t *v = mc_json_exact_load((const char *)r->body.data, r->body.len, NULL);
+    char *text = v ? mc_json_exact_dump(v, JSON_INDENT(indent), NULL) : NULL;
+    json_decref(v);
+    return text;
+}
+
 /* --- record add / import --- */
 
 static int post_records(const struct mc_cli_args *a, const char *words, bool bundle,
@@ -450,7 +459,7 @@ int mc_cli_cmd_record_get(int argc, char **argv) {
     char ctx[160];
     snprintf(ctx, sizeof ctx, "read of %s/%s refused", type, id);
     if ((rc = signed_call(&s.client, s.kp, "GET", path, NULL, 0, extra, nextra, &r, ctx))) goto out;
-    char *text = json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = exact_text(&r, 2);
     const char *out_path = mc_cli_arg(&a, "out");
     if (!text) {
         rc = mc_cli_error(MC_CLI_FAIL, "out of memory");
@@ -574,7 +583,7 @@ int mc_cli_cmd_record_export(int argc, char **argv) {
         if (mode && strcmp(mode, "include") == 0) provenance++;
         else records++;
     }
-    char *text = json_dumps(r.json, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    char *text = exact_text(&r, 1);
     rc = text ? write_file(mc_cli_arg(&a, "out"), text) : mc_cli_error(MC_CLI_FAIL, "out of memory");
     if (text) {
         sodium_memzero(text, strlen(text));
