@@ -381,6 +381,30 @@ static bool prefer_strict(const char *prefer) {
     return false;
 }
 
+struct names {
+    const char *const *known;
+    char *why;
+    size_t why_size;
+    int rc;
+};
+
+static int check_name(void *ctx, const char *name, const char *value) {
+    struct names *c = ctx;
+    for (size_t i = 0; c->known[i]; i++)
+        if (!strcmp(c->known[i], name)) return 0;
+    c->rc = MC_ERR_INVALID;
+    snprintf(c->why, c->why_size, "search parameter %.60s is not supported here (see /fhir/metadata)", name);
+    return 1;
+}
+
+int mc__fhir_search_check_names(const struct mc__api_request *req, const char *const *known, char *why,
+                                size_t why_size) {
+    if (!prefer_strict(req->header ? req->header(req->header_ctx, "Prefer") : NULL) || !req->each_arg) return 0;
+    struct names c = {.known = known, .why = why, .why_size = why_size};
+    req->each_arg(req->arg_ctx, check_name, &c);
+    return c.rc;
+}
+
 int mc__fhir_search_parse(struct mc__fhir_search *s, uint16_t type, const struct mc__api_request *req,
                           char *why, size_t why_size) {
     memset(s, 0, sizeof *s);

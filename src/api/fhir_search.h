@@ -89,6 +89,13 @@ bool mc__fhir_search_served(uint16_t type);
 MC_MUST_CHECK int mc__fhir_search_parse(struct mc__fhir_search *s, uint16_t type,
                                         const struct mc__api_request *req, char *why, size_t why_size);
 
+/* For the searches with parameters of their own (AuditEvent, Consent,
+ * Provenance?target): under "Prefer: handling=strict", MC_ERR_INVALID
+ * (why says which) when the query has a parameter not in known
+ * (NULL-terminated); otherwise 0. */
+MC_MUST_CHECK int mc__fhir_search_check_names(const struct mc__api_request *req, const char *const *known,
+                                              char *why, size_t why_size);
+
 /* The search parameters type defines here, NULL-terminated, each with its
  * R4 type ("reference", "token", "date"), for the CapabilityStatement.
  * patient/subject are listed for the types whose R4 definition has them. */

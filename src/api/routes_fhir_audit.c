@@ -227,6 +227,13 @@ static int q_consent(void *ctx, struct mc_store *store, struct mc_app *app) {
 
 void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__api_request *req,
                                   struct mc__api_response *res) {
+    static const char *const audit_params[] = {"patient", "agent", "date", "_format", NULL};
+    static const char *const consent_params[] = {"patient", "_format", NULL};
+    char bad[200];
+    if (mc__fhir_search_check_names(req, audit ? audit_params : consent_params, bad, sizeof bad)) {
+        mc__fhir_reply_fail(res, 400, MC_ERR_INVALID, "%s", bad);
+        return;
+    }
     mc_pubkey patient;
     const char *pa = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
     bool has_patient = pa != NULL, nobody = false;

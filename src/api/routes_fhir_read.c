@@ -555,6 +555,12 @@ void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__
         return;
     }
     if (type == MC_FHIR_PROVENANCE && fp.parts == 1 && req->arg && req->arg(req->arg_ctx, "target")) {
+        static const char *const target_params[] = {"target", "_format", NULL};
+        char bad[200];
+        if (mc__fhir_search_check_names(req, target_params, bad, sizeof bad)) {
+            mc__fhir_reply_fail(res, 400, MC_ERR_INVALID, "%s", bad);
+            return;
+        }
         fhir_provenance(node, req->arg(req->arg_ctx, "target"), false, req, res);
         return;
     }

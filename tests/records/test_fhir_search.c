@@ -261,6 +261,16 @@ Test(fhir_search, strict_handling_and_an_exact_self_link, .timeout = 90) {
     snprintf(want, sizeof want, "patient=%s&code=8867-4", f.e.patient_hex);
     cr_expect_str_eq(link_query(r.json, "self"), want);
     rq_free(&r);
+    /* the audit views too */
+    snprintf(path, sizeof path, "/fhir/AuditEvent?patient=%s&flavour=vanilla", f.e.patient_hex);
+    r = env_req(&f.e, &f.e.patient, "GET", path, NULL, &strict);
+    cr_expect_eq(r.status, 400, "%s", r.body);
+    rq_free(&r);
+    r = env_req(&f.e, &f.e.patient, "GET", path, NULL, NULL);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    snprintf(want, sizeof want, "patient=%s", f.e.patient_hex);
+    cr_expect_str_eq(link_query(r.json, "self"), want);
+    rq_free(&r);
     /* a parameter another type defines but this one does not */
     snprintf(path, sizeof path, "/fhir/Immunization?patient=%s&code=x", f.e.patient_hex);
     r = env_req(&f.e, &f.e.patient, "GET", path, NULL, &strict);
@@ -325,9 +335,15 @@ Test(fhir_search, only_what_the_requester_may_read_and_logged, .timeout = 90) {
     cr_expect_eq(r.status, 200);
     cr_expect(r.access_tx[0], "the search names its access entry");
     rq_free(&r);
+    /* a keyid in upper case verifies, and its search is logged too */
+    struct rq_opt upper = {.keyid_upper = true};
+    r = env_req(&f.e, &f.e.patient, "GET", path, NULL, &upper);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    rq_free(&r);
     tu_commit(&f.e.t);
     cr_expect_eq(env_log_count(&f.e, &f.e.patient.pk, &f.e.doc2.pk, MC_OUTCOME_REFUSED), before + 1);
-    cr_expect_eq(env_log_count(&f.e, &f.e.patient.pk, &f.e.patient.pk, MC_OUTCOME_SUCCESS), ok_before + 1);
+    cr_expect_eq(env_log_count(&f.e, &f.e.patient.pk, &f.e.patient.pk, MC_OUTCOME_SUCCESS), ok_before + 2,
+                 "both searches logged");
     env_stop(&f.e);
 }
 
