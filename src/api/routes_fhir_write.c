@@ -11,6 +11,7 @@
  * an OperationOutcome and writes nothing; a refused write is logged. */
 #include "api/routes.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +258,43 @@ static int write_patient(struct mc_node *node, const struct mc__api_request *req
     return 0;
 }
 
+struct q_prec {
+    const mc_pubkey *patient;
+    char id[MC_RECORD_ID_MAX + 1];
+    bool found;
+};
+
+static int q_prec(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_prec *q = ctx;
+    q->found = mc__records_view_patient_record(mc_app_state(app), q->patient, q->id);
+    return 0;
+}
+
+/* One patient identity: a reference to the patient by her account key
+ * ("Patient/<key>") becomes one to her Patient record (record_id, or her
+ * stored one when NULL), when she has one. Returns the node query's
+ * error, else 0. */
+static int one_identity(struct mc_node *node, const mc_pubkey *patient, const char *record_id, json_t **docs,
+                        size_t n) {
+    struct q_prec q = {.patient = patient};
+    if (!record_id) {
+        int qrc = mc_node_query(node, q_prec, &q);
+        if (qrc) return qrc;
+        if (!q.found) return 0;
+        record_id = q.id;
+    }
+    char hx[65], from[80], to[MC_RECORD_ID_MAX + 16];
+    mc_hex_encode(hx, patient->b, 32);
+    snprintf(to, sizeof to, "Patient/%s", record_id);
+    for (int up = 0; up < 2; up++) {
+        snprintf(from, sizeof from, "Patient/%s", hx);
+        if (up)
+            for (char *c = from + 8; *c; c++) *c = (char)toupper((unsigned char)*c);
+        for (size_t i = 0; i < n; i++) mc_fhir_rewrite_refs(docs[i], from, to);
+    }
+    return 0;
+}
+
 /* W/"<n>" or "<n>" (an ETag as this server sends them) into *v. */
 static int parse_etag(const char *s, uint32_t *v) {
     if (strncmp(s, "W/", 2) == 0) s += 2;
@@ -310,6 +348,10 @@ static void fhir_write(struct mc_node *node, const struct mc__records_view_path 
     }
     struct q_author q;
     if (authorise(node, res, &s, &a, &patient, update ? fp->id : NULL, &q)) goto out;
+    if (type != MC_FHIR_PATIENT && (rc = one_identity(node, &patient, NULL, &doc, 1))) {
+        mc__fhir_reply_fail(res, mc__reply_query_status(rc), rc, "the node could not run the query");
+        goto out;
+    }
     struct new_rec rec = {.type = type, .version = 1};
     if (update) {
         if (q.head_rc || q.head.type != type || memcmp(q.head.patient.b, patient.b, 32)) {
@@ -586,6 +628,22 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
         snprintf(to, sizeof to, "%s/%s", mc_records_type_name(recs[i].type), recs[i].id);
         for (size_t k = 0; k < n; k++)
             mc_fhir_rewrite_refs(json_object_get(json_array_get(entries, k), "resource"), full, to);
+    }
+    /* 2a. one patient identity: Patient/<key> becomes her Patient record
+     * (the Bundle's own, else her stored one) */
+    {
+        json_t **docs = calloc(n, sizeof *docs);
+        if (!docs) {
+            mc__fhir_reply_fail(res, 503, MC_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) docs[i] = json_object_get(json_array_get(entries, i), "resource");
+        int irc = one_identity(node, &patient, npat ? patient_ids[0] : NULL, docs, n);
+        free(docs);
+        if (irc) {
+            mc__fhir_reply_fail(res, mc__reply_query_status(irc), irc, "the node could not run the query");
+            goto out;
+        }
     }
     /* 2b. conditional references (Practitioner?identifier=...) */
     {

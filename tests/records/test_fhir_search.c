@@ -399,11 +399,20 @@ Test(fhir_search, history_and_one_patient_identity, .timeout = 90) {
         cr_expect_str_eq(json_string_value(json_object_get(json_object_get(what, "identifier"), "value")), f.e.patient_hex);
     }
     rq_free(&r);
+    /* a record naming her by her account key names her Patient record */
+    snprintf(body, sizeof body,
+             "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"y\"},"
+             "\"subject\":{\"reference\":\"Patient/%s\"}}", f.e.patient_hex);
+    r = env_req(&f.e, &f.e.doc, "POST", "/fhir/Observation", body, NULL);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(r.json, "subject"), "reference")), want);
+    rq_free(&r);
+    tu_commit(&f.e.t);
     /* the patient she is: read by that id, and her export by it */
     snprintf(path, sizeof path, "/fhir/Patient/%s/$everything", f.patient_id);
     r = env_req(&f.e, &f.e.patient, "GET", path, NULL, NULL);
     cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_expect_eq(json_integer_value(json_object_get(r.json, "total")), 6, "the matches only (5 + the Patient)");
+    cr_expect_eq(json_integer_value(json_object_get(r.json, "total")), 7, "the matches only (6 + the Patient)");
     rq_free(&r);
     env_stop(&f.e);
 }
