@@ -98,8 +98,14 @@ TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_BIN_NEXT=$(abspath $(NEXT_B
              MEDCHAIN_TESTDATA=$(TESTDATA) \
              MEDCHAIN_ROOT=$(CURDIR) $(TEST_ENV_EXTRA)
 
+# Every FHIR answer the records tests receive is kept in FHIR_EMITTED and
+# then checked by an independent FHIR R4 validator (tests/fhir/validate.mjs,
+# the official R4 JSON schema; its npm packages come with make deps).
+FHIR_EMITTED ?= $(abspath $(BUILD))/fhir-emitted
 test: $(BIN) $(NEXT_BIN) $(TEST_BIN)
-	$(TEST_ENV) $(TEST_BIN) --jobs=$(TEST_JOBS) $(TEST_ARGS)
+	rm -rf $(FHIR_EMITTED) && mkdir -p $(FHIR_EMITTED)
+	$(TEST_ENV) MEDCHAIN_FHIR_CAPTURE=$(FHIR_EMITTED) $(TEST_BIN) --jobs=$(TEST_JOBS) $(TEST_ARGS)
+	node tests/fhir/validate.mjs --allow-empty $(FHIR_EMITTED)
 
 # Every in-process node of these suites keeps its ciphertext in a bucket of
 # a RADOS Gateway started by the test (tests/support/testutil.h).

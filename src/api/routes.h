@@ -28,6 +28,10 @@ struct mc__api_request {
     /* Query argument by name, NULL when absent. */
     const char *(*arg)(void *ctx, const char *name);
     void *arg_ctx;
+    /* Calls fn(cls, name, value) for every query argument in the order
+     * sent (value NULL for a bare name) until fn returns non-zero; NULL
+     * when the arguments cannot be listed. */
+    void (*each_arg)(void *ctx, int (*fn)(void *cls, const char *name, const char *value), void *cls);
     /* The request target as sent, before percent-decoding (NULL when
      * unknown or longer than MC_API_RAW_URI_MAX): the Digital Link
      * resolver needs the undecoded path and query. */

@@ -95,7 +95,12 @@ enum mc_fhir_type {
     MC_FHIR_CLAIM,
     MC_FHIR_EXPLANATION_OF_BENEFIT,
     MC_FHIR_PROVENANCE,
-    MC_FHIR_TYPE_MAX = MC_FHIR_PROVENANCE
+    /* who and where care happened, as the patient's records name them
+     * (a transaction Bundle's conditional references resolve to these) */
+    MC_FHIR_PRACTITIONER,
+    MC_FHIR_ORGANIZATION,
+    MC_FHIR_LOCATION,
+    MC_FHIR_TYPE_MAX = MC_FHIR_LOCATION
 };
 
 /* Categories a grant names (bits). */
