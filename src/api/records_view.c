@@ -99,6 +99,25 @@ int mc__records_view_query_read(void *ctx, struct mc_store *store, struct mc_app
 
 int mc__records_view_open(struct mc_node *node, const struct mc__records_view_read *r, struct mc_buf *plain) {
     const uint8_t *sealed = r->have_batch_key || r->via_grant ? r->sealed : NULL;
+    if (r->head.type == MC_FHIR_BINARY) {
+        /* in searches an attachment is its metadata (its first chunk
+         * opened): the bytes are read at /fhir/Binary/{id} */
+        struct mc_vault_download *d;
+        char type[MC_ATTACHMENT_TYPE_MAX + 1];
+        uint64_t size;
+        int rc = mc_vault_download_open(mc_node_vault(node), &d, r->id, r->version, &r->ver.ciphertext, r->ver.size,
+                                        sealed, r->via_grant, type, &size);
+        if (rc) return rc;
+        mc_vault_download_close(d);
+        json_t *j = json_pack("{s:s, s:s, s:s, s:I}", "resourceType", "Binary", "id", r->id, "contentType", type,
+                              "size", (json_int_t)size);
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        if (!text) return MC_ERR_NOMEM;
+        mc_buf_append(plain, text, strlen(text));
+        free(text);
+        return plain->err;
+    }
     return mc_vault_open_record(mc_node_vault(node), plain, r->id, r->version, &r->ver.ciphertext,
                                 sealed, r->via_grant, true);
 }

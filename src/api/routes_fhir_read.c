@@ -62,6 +62,10 @@ static void fhir_read(struct mc_node *node, const struct mc__records_view_path *
         mc__gate_refuse_access(node, res, &s, &a, true, r.d.status == 410 ? MC_ERR_STATE : MC_ERR_FORBIDDEN, r.d.reason);
         goto out;
     }
+    if (r.head.type == MC_FHIR_BINARY) { /* an attachment: streamed back */
+        mc__api_fhir_binary_read(node, &r, &s, &a, req, res);
+        goto out;
+    }
     struct mc_buf plain;
     mc_buf_init(&plain, 0);
     int rc = mc__records_view_open(node, &r, &plain);

@@ -30,7 +30,8 @@ static const char *const type_names[] = {NULL,
                                          "Immunization",
                                          "Claim",
                                          "ExplanationOfBenefit",
-                                         "Provenance"};
+                                         "Provenance",
+                                         "Binary"};
 static const uint8_t type_category[] = {0,
                                         MC_CAT_DEMOGRAPHICS,
                                         MC_CAT_ENCOUNTERS,
@@ -43,7 +44,8 @@ static const uint8_t type_category[] = {0,
                                         MC_CAT_MEDICATIONS,
                                         MC_CAT_FINANCIAL,
                                         MC_CAT_FINANCIAL,
-                                        MC_CAT_PROVENANCE};
+                                        MC_CAT_PROVENANCE,
+                                        MC_CAT_DOCUMENTS};
 static const char *const category_names[] = {"demographics", "encounters", "problems", "results",
                                              "medications", "documents", "financial", "provenance"};
 static const char *const purpose_codes[] = {NULL, "TREAT", "ETREAT", "BTG", "HRESCH", "PATRQT",

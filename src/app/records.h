@@ -95,7 +95,11 @@ enum mc_fhir_type {
     MC_FHIR_CLAIM,
     MC_FHIR_EXPLANATION_OF_BENEFIT,
     MC_FHIR_PROVENANCE,
-    MC_FHIR_TYPE_MAX = MC_FHIR_PROVENANCE
+    /* An attachment's raw bytes (a PDF, an image), uploaded and read as a
+     * stream; its ciphertext has crypto/stream.h's layout, not the
+     * envelope's. */
+    MC_FHIR_BINARY,
+    MC_FHIR_TYPE_MAX = MC_FHIR_BINARY
 };
 
 /* Categories a grant names (bits). */
