@@ -240,12 +240,16 @@ static int sq_commit(void *be, const mc_hash *id) {
 static int sq_purge(void *be, const mc_hash *id) {
     struct sqlite_be *bs = be;
     pthread_mutex_lock(&bs->lock);
-    int rc = exec_id(bs, "DELETE FROM blob_pieces WHERE obj<>0 AND obj=(SELECT obj FROM blobs WHERE id=?)", id);
+    /* the tombstone and the pieces' deletion in one transaction */
+    int rc = sqlite3_exec(bs->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : db_err(bs, "begin");
+    if (!rc) rc = exec_id(bs, "DELETE FROM blob_pieces WHERE obj<>0 AND obj=(SELECT obj FROM blobs WHERE id=?)", id);
     if (!rc)
         rc = exec_id(bs,
                      "INSERT INTO blobs(id, bytes, purged, size) VALUES(?, x'', 1, 0)"
                      " ON CONFLICT(id) DO UPDATE SET bytes=x'', purged=1, size=0, pending=0, obj=0",
                      id);
+    if (!rc && sqlite3_exec(bs->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = db_err(bs, "commit");
+    if (rc) (void)sqlite3_exec(bs->db, "ROLLBACK", NULL, NULL, NULL);
     /* Old page images may sit in the WAL: checkpoint and truncate it. A
      * busy checkpoint (a reader holds a snapshot) is retried by the next
      * purge; the database pages themselves are already overwritten. */
