@@ -533,6 +533,15 @@ void mc_repl_tick(struct mc_node *n) {
     r->repair_count = 0;
     pthread_mutex_unlock(&r->qlock);
     for (uint32_t i = 0; i < qn; i++) {
+        /* already being fetched, or already being re-read: once is enough
+         * (a streamed blob's re-read is a whole read) */
+        if (find(r, &q[i].ct)) continue;
+        bool queued = false;
+        pthread_mutex_lock(&r->qlock);
+        for (uint32_t k = 0; k < r->todo_count && !queued; k++)
+            queued = r->todo[k]->kind == JOB_REPAIR && memcmp(r->todo[k]->ct.b, q[i].ct.b, 32) == 0;
+        pthread_mutex_unlock(&r->qlock);
+        if (queued) continue;
         struct job *j = job_new(JOB_REPAIR, &q[i].ct);
         if (!j) break;
         snprintf(j->id, sizeof j->id, "%s", q[i].id);
