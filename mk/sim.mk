@@ -21,12 +21,15 @@ LIB_NO_CONS   := $(filter-out $(BUILD)/obj/src/consensus/%,$(LIB_OBJ))
 SEEDS         ?= 1000
 FIRST         ?= 1
 MUTANT_SEEDS  ?= 300
-MUTANTS       := ignore-lock no-polka-check too-many-byzantine
+MUTANTS       := ignore-lock no-polka-check too-many-byzantine early-valset
 MUTANT_BINS   := $(MUTANTS:%=$(BUILD)/mutants/%/medchain-sim)
 
 mutant_flag_ignore-lock        := -DMC_MUTANT_IGNORE_LOCK
 mutant_flag_no-polka-check     := -DMC_MUTANT_NO_POLKA_CHECK
 mutant_flag_too-many-byzantine := -DMC_MUTANT_TOO_MANY_BYZANTINE
+# not the engine but its driver: odd-numbered nodes take a validator set
+# change one height early (tests/sim/sim.c, node_valset)
+mutant_flag_early-valset       := -DMC_MUTANT_EARLY_VALSET
 
 SIM_LONG_SEEDS ?= 100000
 SIM_LONG_FIRST ?= 1
@@ -72,6 +75,7 @@ $(BUILD)/mutants/%/medchain-sim: $(CONS_SRC) $(SIM_MAIN) $(SIM_CORE) tests/sim/s
 mutant_args_ignore-lock        := --mix all
 mutant_args_no-polka-check     := --mix all
 mutant_args_too-many-byzantine := --mix byzantine
+mutant_args_early-valset       := --mix all
 
 sim-mutants: $(MUTANT_BINS)
 	@$(foreach m,$(MUTANTS),echo "mutant $(m):" && \

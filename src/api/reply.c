@@ -71,14 +71,16 @@ int mc__reply_height_param(const char *param, uint64_t *height, bool *latest) {
     return mc_api_parse_u64(height, param);
 }
 
-/* Validator set to name the signers of a header's certificates: the
- * genesis set when the header says it signed (sets change only later, by
- * governance), else none. */
-const struct mc_valset *mc__reply_valset_for(const struct mc_genesis *g, const mc_hash *valset_hash) {
-    if (!g) return NULL;
-    mc_hash h;
-    mc_valset_hash(&g->valset, &h);
-    return memcmp(h.b, valset_hash->b, sizeof h.b) == 0 ? &g->valset : NULL;
+/* The validator set of a stored height, to name the signers of its
+ * certificate: the ledger's set of that height (genesis or governance),
+ * or NULL when it cannot be read. */
+struct mc_gov_valset *mc__reply_valset_at(struct mc_app *app, uint64_t height) {
+    struct mc_gov_valset *vs = malloc(sizeof *vs);
+    if (vs && mc_app_valset_at(app, height, vs)) {
+        free(vs);
+        vs = NULL;
+    }
+    return vs;
 }
 
 /* Loads a stored header, answering 404 for a height not stored and 500

@@ -34,9 +34,9 @@ int mc__reply_arg_u64(const struct mc__api_request *req, struct mc__api_response
 
 /* Block height from a path segment: a number or "latest". */
 MC_MUST_CHECK int mc__reply_height_param(const char *param, uint64_t *height, bool *latest);
-/* The validator set that signed a header's certificates (the genesis set
- * when the hash matches), else NULL. */
-const struct mc_valset *mc__reply_valset_for(const struct mc_genesis *g, const mc_hash *valset_hash);
+/* The validator set of a stored height (the one that signed its
+ * certificate), malloc'd; NULL when it cannot be read. */
+struct mc_gov_valset *mc__reply_valset_at(struct mc_app *app, uint64_t height);
 /* Loads a stored header: 404 for a height not stored, 500 otherwise.
  * Returns 0 or the error (res filled). */
 int mc__reply_load_header(struct mc_store *store, struct mc__api_response *res, uint64_t height,
@@ -45,6 +45,27 @@ int mc__reply_load_header(struct mc_store *store, struct mc__api_response *res, 
  * 404 beyond the latest block or at 0 (genesis holds no block). */
 int mc__reply_resolve_height(struct mc_store *store, struct mc__api_response *res, bool latest,
                              uint64_t *height);
+
+/* The header state proofs are given against: the latest one, whose state
+ * the node holds (routes_state.c). Load and prove under the node lock, in
+ * one read transaction. */
+struct mc__state_anchor {
+    uint64_t height;
+    struct mc_header h;
+    mc_hash hash;
+};
+/* MC_ERR_NOT_FOUND before the first block. */
+MC_MUST_CHECK int mc__state_anchor_load(struct mc_store *store, struct mc__state_anchor *a);
+/* {"height","hash","state_root","header","header_hex","commit","commit_hex"}:
+ * the header's canonical bytes and its own commit certificate's. */
+json_t *mc__state_anchor_view(struct mc_store *store, struct mc_app *app,
+                              const struct mc__state_anchor *a, int *err);
+/* {"key_hex","present","value_hex"|null,"proof_hex","proof":{"depth",
+ * "siblings","leaf"}}: the row under key (or its absence) with its proof,
+ * checked against the anchor's state root before it is returned
+ * (MC_ERR_TAMPERED when it does not check). NULL with *err set. */
+json_t *mc__state_proof(struct mc_store *store, const struct mc__state_anchor *a, const void *key,
+                        size_t klen, int *err);
 
 /* The context of one /v1 read run under the node lock. */
 struct mc__reply_query {

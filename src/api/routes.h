@@ -151,11 +151,20 @@ MC__API_HANDLER(mc__api_metrics);      /* GET /metrics */
 /* Proof routes (routes_proof.c). */
 MC__API_HANDLER(mc__api_proof);        /* GET /v1/proof/{id}?height=H */
 MC__API_HANDLER(mc__api_consistency);  /* GET /v1/consistency?first=H1&second=H2 */
+/* State proof routes (routes_state.c). */
+MC__API_HANDLER(mc__api_state);         /* GET /v1/state?key=HEX, /v1/state/{key hex} */
+MC__API_HANDLER(mc__api_state_account); /* GET /v1/state/account/{key} */
+MC__API_HANDLER(mc__api_state_patient); /* GET /v1/state/patient/{key} */
 /* Membership routes (routes_identity.c). */
 MC__API_HANDLER(mc__api_account);      /* GET /v1/account/{key} */
 MC__API_HANDLER(mc__api_account_qr);   /* GET /v1/account/{key}/qr.svg */
 MC__API_HANDLER(mc__api_orgs);         /* GET /v1/orgs */
 MC__API_HANDLER(mc__api_access_log);   /* GET /v1/access?kind=&patient=&member=&org=&from=&to=&limit=&before= */
+/* An organisation's record numbers (routes_mrn.c). */
+MC__API_HANDLER(mc__api_mrn_put);      /* PUT /v1/mrn/{mrn} */
+MC__API_HANDLER(mc__api_mrn_get);      /* GET /v1/mrn/{mrn} */
+MC__API_HANDLER(mc__api_mrn_of);       /* GET /v1/mrn?patient=KEY */
+/* Invitations (routes_invite.c). */
 MC__API_HANDLER(mc__api_invite_create); /* POST /v1/invitations */
 MC__API_HANDLER(mc__api_invite_list);   /* GET /v1/invitations */
 MC__API_HANDLER(mc__api_invite_show);   /* GET /v1/invitations/{code} */
@@ -164,7 +173,9 @@ MC__API_HANDLER(mc__api_invite_qr);     /* GET /v1/invitations/{code}/qr.svg?ori
 MC__API_HANDLER(mc__api_supply_product); /* GET /v1/product/{gtin} */
 MC__API_HANDLER(mc__api_directory);    /* GET /v1/directory?q=&org=&role= */
 MC__API_HANDLER(mc__api_org);          /* GET /v1/org/{id} */
-MC__API_HANDLER(mc__api_validators);   /* GET /v1/validators */
+MC__API_HANDLER(mc__api_validators);   /* GET /v1/validators (routes_gov.c) */
+MC__API_HANDLER(mc__api_gov_proposals); /* GET /v1/gov/proposals */
+MC__API_HANDLER(mc__api_gov_proposal);  /* GET /v1/gov/proposals/{id} */
 
 /* Supply chain routes (routes_supply.c). */
 /* GET /01/{gtin}[/22/..][/10/{lot}]/21/{serial}[?17=YYMMDD]: the public

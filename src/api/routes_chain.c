@@ -316,10 +316,13 @@ static int q_block(void *ctx, struct mc_store *store, struct mc_app *app) {
                      (unsigned long long)height);
         goto out;
     }
-    const struct mc_valset *vs = mc__reply_valset_for(mc_node_genesis(q->node), &h.valset_hash);
+    struct mc_gov_valset *vs = mc__reply_valset_at(app, height);
+    struct mc_gov_valset *vs_last = height > 1 ? mc__reply_valset_at(app, height - 1) : NULL;
     int err = 0;
-    json_t *commit = commit_view(cb.data, cb.len, vs, &err);
-    json_t *last = commit_view(lcb.data, lcb.len, vs, &err);
+    json_t *commit = commit_view(cb.data, cb.len, vs ? &vs->vs : NULL, &err);
+    json_t *last = commit_view(lcb.data, lcb.len, vs_last ? &vs_last->vs : NULL, &err);
+    free(vs);
+    free(vs_last);
     if (err) {
         json_decref(commit);
         json_decref(last);

@@ -212,11 +212,42 @@ static int q_verify(void *ctx, struct mc_store *store, struct mc_app *app) {
     } else {
         json_object_set_new(o, "recall", json_null());
     }
+    /* The current facts, proven against the same header: the pack's row
+     * (status, holder) and its lot's row (a recall, or the proof that the
+     * lot has no row at all). */
+    json_t *sp = NULL;
+    if (q->proofs && q->height && !perr) {
+        struct mc__state_anchor a = {.height = q->height, .h = h, .hash = hash};
+        sp = json_object();
+        json_t *anchor = sp ? mc__state_anchor_view(store, app, &a, &perr) : NULL;
+        if (anchor) json_object_set_new(sp, "anchor", anchor);
+        struct mc_key k;
+        mc_supply_unit_key(&k, q->id.gtin, q->id.serial);
+        json_t *unit = perr ? NULL : mc__state_proof(store, &a, k.b, k.n, &perr);
+        if (unit) {
+            json_object_set_new(unit, "gtin", json_string(q->id.gtin));
+            json_object_set_new(unit, "serial", mc_api_json_text(q->id.serial));
+            json_object_set_new(sp, "unit", unit);
+        }
+        const char *lot = q->v.unit_found ? q->v.unit.lot : q->id.lot;
+        if (!perr && lot[0]) {
+            mc_supply_lot_key(&k, q->id.gtin, lot);
+            json_t *lp = mc__state_proof(store, &a, k.b, k.n, &perr);
+            if (lp) {
+                json_object_set_new(lp, "gtin", json_string(q->id.gtin));
+                json_object_set_new(lp, "lot", mc_api_json_text(lot));
+                json_object_set_new(sp, "lot", lp);
+            }
+        }
+        if (!sp && !perr) perr = MC_ERR_NOMEM;
+    }
     if (perr) {
+        json_decref(sp);
         json_decref(proofs);
         json_decref(o);
         return q->err = perr;
     }
+    json_object_set_new(o, "state_proofs", sp ? sp : json_null());
     mc_supply_iso8601(iso, q->time_ms);
     json_t *checked = json_pack("{s:o, s:s, s:o}", "height", mc_api_json_u64(q->height), "time",
                                 iso, "time_ms", mc_api_json_u64(q->time_ms));

@@ -11,6 +11,7 @@
 #include "app/supply.h"
 #include "app/supply_product.h"
 #include "app/equivocation.h"
+#include "app/governance.h"
 #include "app/txtypes.h"
 #include "base/assert.h"
 
@@ -97,11 +98,10 @@ int mc_app_write_genesis(struct mc_kv *kv, const struct mc_genesis *g, mc_hash *
     if (rc) return rc;
     rc = put_genesis(st, g);
     if (!rc) {
-        /* S_0 hashes the genesis rows at height 0 on top of zero. */
-        mc_hash zero = {{0}};
+        /* S_0 is the state root over the genesis rows. */
         mc_state_tx_commit(st);
-        mc_state_block_hash(st, &zero, 0, state_hash);
-        rc = mc_state_block_flush(st);
+        rc = mc_state_block_root(st, state_hash);
+        if (!rc) rc = mc_state_block_flush(st);
     }
     mc_state_destroy(st);
     return rc;
@@ -169,6 +169,20 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
         return mc_err_set(MC_ERR_BAD_NONCE, "nonce %llu is ahead; next is %llu",
                           (unsigned long long)ex->tx->nonce,
                           (unsigned long long)ex->sender.nonce + 1);
+    /* A suspended or removed organisation's members and nodes are
+     * inactive: their accounts stay (history), their transactions do not. */
+    if (ex->sender.org != 0) {
+        uint8_t standing;
+        if ((rc = mc_governance_org_standing(app->st, ex->sender.org, &standing))) return rc;
+        if (standing != MC_ORG_ACTIVE)
+            return mc_err_set(MC_ERR_REVOKED, "sender's organisation %u is %s", ex->sender.org,
+                              mc_org_status_name(standing));
+    }
+    uint64_t tx_max;
+    if ((rc = mc_governance_param(app->st, MC_GOV_PARAM_TX_BYTES, &tx_max))) return rc;
+    if (ex->tx_len > tx_max)
+        return mc_err_set(MC_ERR_TOO_LARGE, "transaction is %zu bytes, the ledger's tx_bytes is %llu",
+                          ex->tx_len, (unsigned long long)tx_max);
     ex->sender.nonce = ex->tx->nonce;
     if ((rc = mc_identity_put_account(app->st, &ex->sender))) return rc;
     switch (ex->tx->type) {
@@ -177,6 +191,9 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
     case MC_TX_REGISTER_PATIENT:
     case MC_TX_ROTATE_KEY: return mc_identity_execute(ex);
     case MC_TX_EVIDENCE: return mc_equivocation_execute(ex);
+    case MC_TX_GOV_PROPOSE:
+    case MC_TX_GOV_VOTE:
+    case MC_TX_NODE_ROTATE: return mc_governance_execute(ex);
     case MC_TX_RECORD_ANCHOR:
     case MC_TX_RECORD_ACCESS:
     case MC_TX_RECORD_GRANT:
@@ -204,6 +221,14 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
     case MC_TX_TRIAL_RESULTS: return mc_research_execute(ex);
     default: return mc_err_set(MC_ERR_INVALID, "unknown transaction type %u", ex->tx->type);
     }
+}
+
+int mc_app_valset_at(struct mc_app *app, uint64_t height, struct mc_gov_valset *out) {
+    return mc_governance_valset_at(app->st, &app->genesis, height, out);
+}
+
+int mc_app_param(struct mc_app *app, uint8_t param, uint64_t *value) {
+    return mc_governance_param(app->st, param, value);
 }
 
 int mc_app_check_tx(struct mc_app *app, const struct mc_tx *tx, const uint8_t *bytes, size_t len,
@@ -238,6 +263,14 @@ int mc_app_check_tx(struct mc_app *app, const struct mc_tx *tx, const uint8_t *b
 
 int mc_app_begin_block(struct mc_app *app, uint64_t height, uint64_t time_ms) {
     if (app->in_block || height != app->height + 1) return MC_ERR_STATE;
+    /* Passed proposals take effect before the block's transactions. */
+    int rc = mc_governance_begin_block(app->st, &app->genesis, height);
+    if (rc) {
+        mc_state_tx_abort(app->st);
+        mc_state_block_abort(app->st);
+        return rc;
+    }
+    mc_state_tx_commit(app->st);
     app->in_block = true;
     app->block_height = height;
     app->block_time_ms = time_ms;
@@ -267,8 +300,9 @@ int mc_app_deliver(struct mc_app *app, const uint8_t *bytes, size_t len, bool ve
     return 0;
 }
 
-void mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
-                      mc_hash *log_root) {
+int mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
+                     mc_hash *log_root) {
+    if (!app->in_block) return MC_ERR_STATE;
     struct mc_buf b;
     mc_buf_init(&b, 0);
     mc_merkle_frontier_encode(&b, &app->block_log);
@@ -278,10 +312,12 @@ void mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_siz
     MC_ASSERT(rc == 0);
     mc_buf_deinit(&b);
     mc_state_tx_commit(app->st);
-    mc_state_block_hash(app->st, &app->state_hash, app->block_height, &app->block_state_hash);
+    rc = mc_state_block_root(app->st, &app->block_state_hash);
+    if (rc) return rc;
     *state_hash = app->block_state_hash;
     *log_size = app->block_log.size;
     mc_merkle_frontier_root(&app->block_log, log_root);
+    return 0;
 }
 
 int mc_app_commit_block(struct mc_app *app) {

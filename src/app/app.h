@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "app/genesis.h"
+#include "app/governance.h"
 #include "app/identity.h"
 #include "app/state.h"
 #include "chain/kv.h"
@@ -77,6 +78,13 @@ uint64_t mc_app_height(const struct mc_app *app);
 void mc_app_state_hash(const struct mc_app *app, mc_hash *out);
 void mc_app_log(const struct mc_app *app, uint64_t *size, mc_hash *root);
 
+/* The validator set of `height` (governance.h) from committed state: the
+ * set that proposes, votes on and certifies that block. Valid for heights
+ * up to mc_app_height() + MC_GOV_VALSET_LEAD. */
+MC_MUST_CHECK int mc_app_valset_at(struct mc_app *app, uint64_t height, struct mc_gov_valset *out);
+/* A ledger parameter now (governance.h, mc_governance_param). */
+MC_MUST_CHECK int mc_app_param(struct mc_app *app, uint8_t param, uint64_t *value);
+
 /* Stateless checks: chain id, known type, payload size, signature (when
  * verify_sig). */
 MC_MUST_CHECK int mc_app_check_envelope(const struct mc_app *app, const struct mc_tx *tx,
@@ -92,9 +100,11 @@ MC_MUST_CHECK int mc_app_check_tx(struct mc_app *app, const struct mc_tx *tx,
 MC_MUST_CHECK int mc_app_begin_block(struct mc_app *app, uint64_t height, uint64_t time_ms);
 MC_MUST_CHECK int mc_app_deliver(struct mc_app *app, const uint8_t *bytes, size_t len,
                                  bool verify_sig);
-/* Finishes the block: computes the state hash and the log after it. */
-void mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
-                      mc_hash *log_root);
+/* Finishes the block: computes the state root and the log after it.
+ * Fails (MC_ERR_TAMPERED, MC_ERR_DB ...) only when the stored state tree
+ * cannot be read; the block must then be aborted. */
+MC_MUST_CHECK int mc_app_end_block(struct mc_app *app, mc_hash *state_hash, uint64_t *log_size,
+                                   mc_hash *log_root);
 /* Writes the block's state to the key-value store in one write batch. */
 MC_MUST_CHECK int mc_app_commit_block(struct mc_app *app);
 void mc_app_abort_block(struct mc_app *app);

@@ -1,8 +1,11 @@
 /* Evidence of equivocation on the ledger (record layout in equivocation.h). */
 #include "app/equivocation.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "app/app.h"
+#include "app/governance.h"
 #include "consensus/evidence.h"
 
 int mc_equivocation_execute(struct mc_exec *ex) {
@@ -11,8 +14,23 @@ int mc_equivocation_execute(struct mc_exec *ex) {
     struct mc_evidence e;
     if (mc_evidence_decode(&e, ex->tx->payload, ex->tx->payload_len))
         return mc_err_set(MC_ERR_MALFORMED, "evidence does not decode");
-    if (mc_evidence_verify(&e, &ex->genesis->valset, ex->chain_id))
+    /* Judged against the validator set of the votes' own height. */
+    if (e.a.height > ex->height)
+        return mc_err_set(MC_ERR_INVALID, "evidence is for height %llu, after this block",
+                          (unsigned long long)e.a.height);
+    struct mc_gov_valset *vs = malloc(sizeof *vs);
+    if (!vs) return MC_ERR_NOMEM;
+    int vrc = mc_governance_valset_at(ex->st, ex->genesis, e.a.height, vs);
+    if (vrc) {
+        free(vs);
+        return vrc;
+    }
+    if (mc_evidence_verify(&e, &vs->vs, ex->chain_id)) {
+        free(vs);
         return mc_err_set(MC_ERR_INVALID, "evidence does not verify: %s", mc_err_detail());
+    }
+    mc_pubkey offender = vs->vs.v[e.a.validator].pk;
+    free(vs);
     uint8_t key[3 + 32];
     memcpy(key, "ev/", 3);
     mc_sha256((mc_hash *)(key + 3), ex->tx->payload, ex->tx->payload_len);
@@ -27,7 +45,7 @@ int mc_equivocation_execute(struct mc_exec *ex) {
         rc = have;
     } else {
         mc_enc_u16(&v, e.a.validator);
-        mc_enc_fixed(&v, ex->genesis->valset.v[e.a.validator].pk.b, 32);
+        mc_enc_fixed(&v, offender.b, 32);
         mc_enc_u64(&v, e.a.height);
         mc_enc_u32(&v, e.a.round);
         mc_enc_u8(&v, e.a.type);

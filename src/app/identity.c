@@ -115,27 +115,29 @@ static void org_key(uint8_t k[6], uint32_t id) {
     k[5] = (uint8_t)id;
 }
 
+int mc_identity_account_decode(const uint8_t *p, size_t len, const mc_pubkey *key,
+                               struct mc_account *a) {
+    struct mc_dec d;
+    mc_dec_init(&d, p, len);
+    memset(a, 0, sizeof *a);
+    a->key = *key;
+    a->role = mc_dec_u8(&d);
+    a->status = mc_dec_u8(&d);
+    a->org = mc_dec_u32(&d);
+    a->nonce = mc_dec_u64(&d);
+    mc_dec_str8(&d, a->name, sizeof a->name);
+    a->since_height = mc_dec_u64(&d);
+    mc_dec_fixed(&d, a->successor.b, 32);
+    return mc_dec_finish(&d) ? mc_err_set(MC_ERR_TAMPERED, "account record does not decode") : 0;
+}
+
 int mc_identity_get_account(struct mc_state *st, const mc_pubkey *key, struct mc_account *a) {
     uint8_t k[34];
     account_key(k, key);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     int rc = mc_state_get(st, k, sizeof k, &v);
-    if (!rc) {
-        struct mc_dec d;
-        mc_dec_init(&d, v.data, v.len);
-        memset(a, 0, sizeof *a);
-        a->key = *key;
-        a->role = mc_dec_u8(&d);
-        a->status = mc_dec_u8(&d);
-        a->org = mc_dec_u32(&d);
-        a->nonce = mc_dec_u64(&d);
-        mc_dec_str8(&d, a->name, sizeof a->name);
-        a->since_height = mc_dec_u64(&d);
-        mc_dec_fixed(&d, a->successor.b, 32);
-        rc = mc_dec_finish(&d);
-        if (rc) rc = mc_err_set(MC_ERR_TAMPERED, "account record does not decode");
-    }
+    if (!rc) rc = mc_identity_account_decode(v.data, v.len, key, a);
     mc_buf_deinit(&v);
     return rc;
 }

@@ -82,6 +82,10 @@ MC_MUST_CHECK int mc_org_decode_from(struct mc_dec *d, struct mc_org *o);
 
 MC_MUST_CHECK int mc_identity_get_account(struct mc_state *st, const mc_pubkey *key,
                                           struct mc_account *out);
+/* An account row's bytes (what a state proof shows) for the account key;
+ * MC_ERR_TAMPERED when they are not such a row. */
+MC_MUST_CHECK int mc_identity_account_decode(const uint8_t *p, size_t len, const mc_pubkey *key,
+                                             struct mc_account *out);
 MC_MUST_CHECK int mc_identity_put_account(struct mc_state *st, const struct mc_account *a);
 MC_MUST_CHECK int mc_identity_get_org(struct mc_state *st, uint32_t id, struct mc_org *out);
 MC_MUST_CHECK int mc_identity_put_org(struct mc_state *st, const struct mc_org *o);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/assert.h"
+#include "chain/smt.h"
 
 struct entry {
     uint8_t *key; /* key and value in one allocation */
@@ -26,6 +27,7 @@ struct overlay {
 struct mc_state {
     struct mc_kv *kv;
     struct overlay tx, block;
+    struct overlay tree; /* the state tree's nodes after the block (chain/smt.h) */
     uint8_t hkey[crypto_shorthash_KEYBYTES];
 };
 
@@ -115,6 +117,7 @@ void mc_state_destroy(struct mc_state *st) {
     if (!st) return;
     overlay_clear(&st->tx);
     overlay_clear(&st->block);
+    overlay_clear(&st->tree);
     sodium_memzero(st->hkey, sizeof st->hkey);
     free(st);
 }
@@ -131,14 +134,23 @@ int mc_state_get(struct mc_state *st, const void *key, size_t klen, struct mc_bu
     return mc_kv_get(st->kv, key, klen, out);
 }
 
+/* Keys starting with a zero byte belong to the state tree's nodes. */
+static bool tree_key(const void *key, size_t klen) {
+    return klen > 0 && ((const uint8_t *)key)[0] == MC_SMT_KEY_PREFIX;
+}
+
 int mc_state_put(struct mc_state *st, const void *key, size_t klen, const void *val,
                  size_t vlen) {
     if (klen == 0 || klen > MC_STATE_KEY_MAX || vlen > MC_STATE_VALUE_MAX) return MC_ERR_TOO_LARGE;
+    if (tree_key(key, klen))
+        return mc_err_set(MC_ERR_INVALID, "state keys starting with a zero byte are the state tree's");
     return overlay_set(st, &st->tx, key, klen, val, vlen, 1);
 }
 
 int mc_state_del(struct mc_state *st, const void *key, size_t klen) {
     if (klen == 0 || klen > MC_STATE_KEY_MAX) return MC_ERR_TOO_LARGE;
+    if (tree_key(key, klen))
+        return mc_err_set(MC_ERR_INVALID, "state keys starting with a zero byte are the state tree's");
     return overlay_set(st, &st->tx, key, klen, NULL, 0, 0);
 }
 
@@ -179,50 +191,88 @@ static struct entry **sorted_block(struct mc_state *st, size_t *n_out) {
     return v;
 }
 
-void mc_state_block_hash(struct mc_state *st, const mc_hash *prev, uint64_t height,
-                         mc_hash *out) {
-    size_t n;
-    struct entry **v = sorted_block(st, &n);
-    mc_sha256_ctx ctx;
-    mc_sha256_init(&ctx);
-    mc_sha256_update(&ctx, "medchain/v1/state", 17);
-    mc_sha256_update(&ctx, prev->b, 32);
-    struct mc_buf b;
-    mc_buf_init(&b, 0);
-    mc_enc_u64(&b, height);
-    for (size_t i = 0; i < n; i++) {
-        mc_enc_bytes16(&b, v[i]->key, v[i]->klen);
-        mc_enc_bool(&b, v[i]->present);
-        if (v[i]->present) mc_enc_bytes32(&b, v[i]->val, v[i]->vlen);
-        if (b.len > 65536) {
-            mc_sha256_update(&ctx, b.data, b.len);
-            b.len = 0;
-        }
+/* The state tree's node reads see the nodes the pending block rewrote. */
+static int tree_get(void *ctx, const uint8_t *key, size_t klen, struct mc_buf *out) {
+    struct mc_state *st = ctx;
+    const struct entry *e = overlay_find(st, &st->tree, key, klen);
+    if (e) {
+        if (!e->present) return MC_ERR_NOT_FOUND;
+        mc_buf_append(out, e->val, e->vlen);
+        return out->err;
     }
-    MC_ASSERT(b.err == 0); /* bounded keys and values; flushed every 64 KiB */
-    mc_sha256_update(&ctx, b.data, b.len);
-    mc_sha256_final(&ctx, out);
-    mc_buf_deinit(&b);
-    free(v);
+    return mc_kv_get(st->kv, key, klen, out);
+}
+
+static int tree_put(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen) {
+    struct mc_state *st = ctx;
+    return overlay_set(st, &st->tree, key, klen, val, vlen, 1);
+}
+
+static int tree_del(void *ctx, const uint8_t *key, size_t klen) {
+    struct mc_state *st = ctx;
+    return overlay_set(st, &st->tree, key, klen, NULL, 0, 0);
+}
+
+int mc_state_block_root(struct mc_state *st, mc_hash *out) {
+    overlay_clear(&st->tree);
+    struct mc_smt_change *ch = malloc((st->block.used + 1) * sizeof *ch);
+    if (!ch) return MC_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < st->block.cap; i++) {
+        const struct entry *e = &st->block.slots[i];
+        if (!e->key) continue;
+        mc_sha256(&ch[n].key_hash, e->key, e->klen);
+        ch[n].present = e->present;
+        if (e->present) mc_sha256(&ch[n].value_hash, e->val, e->vlen);
+        else memset(&ch[n].value_hash, 0, sizeof ch[n].value_hash);
+        n++;
+    }
+    mc_smt_sort(ch, n);
+    struct mc_smt_io io = {.ctx = st, .get = tree_get, .put = tree_put, .del = tree_del};
+    int rc = mc_smt_update(&io, ch, n, out);
+    free(ch);
+    if (rc) overlay_clear(&st->tree);
+    return rc;
+}
+
+/* The tree overlay's entries sorted by key; caller frees the array. */
+static struct entry **sorted_tree(struct mc_state *st, size_t *n_out) {
+    struct entry **v = malloc((st->tree.used + 1) * sizeof *v);
+    MC_ASSERT(v != NULL);
+    size_t n = 0;
+    for (size_t i = 0; i < st->tree.cap; i++)
+        if (st->tree.slots[i].key) v[n++] = &st->tree.slots[i];
+    qsort(v, n, sizeof *v, cmp_entry);
+    *n_out = n;
+    return v;
 }
 
 int mc_state_block_flush(struct mc_state *st) {
-    size_t n;
+    size_t n, tn;
     struct entry **v = sorted_block(st, &n);
+    struct entry **t = sorted_tree(st, &tn);
     int ret = mc_kv_begin(st->kv);
     for (size_t i = 0; i < n && !ret; i++)
         ret = v[i]->present ? mc_kv_put(st->kv, v[i]->key, v[i]->klen, v[i]->val, v[i]->vlen)
                             : mc_kv_del(st->kv, v[i]->key, v[i]->klen);
+    for (size_t i = 0; i < tn && !ret; i++)
+        ret = t[i]->present ? mc_kv_put(st->kv, t[i]->key, t[i]->klen, t[i]->val, t[i]->vlen)
+                            : mc_kv_del(st->kv, t[i]->key, t[i]->klen);
     if (!ret) ret = mc_kv_commit(st->kv);
     else mc_kv_rollback(st->kv);
     free(v);
-    if (!ret) overlay_clear(&st->block);
+    free(t);
+    if (!ret) {
+        overlay_clear(&st->block);
+        overlay_clear(&st->tree);
+    }
     return ret;
 }
 
 void mc_state_block_abort(struct mc_state *st) {
     overlay_clear(&st->tx);
     overlay_clear(&st->block);
+    overlay_clear(&st->tree);
 }
 
 int mc_state_scan(struct mc_state *st, const void *prefix, size_t plen,

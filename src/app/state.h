@@ -6,15 +6,16 @@
  *   reads:  tx overlay -> block overlay -> the key-value store
  *   mc_state_tx_commit()   moves the tx overlay into the block overlay
  *   mc_state_tx_abort()    drops the tx overlay (a failed tx leaves nothing)
- *   mc_state_block_hash()  the state hash after the pending block
+ *   mc_state_block_root()  the state root after the pending block
  *   mc_state_block_flush() writes the block overlay to the store in one
  *                          write batch (begin .. commit) and clears it
  *
- * State hash after block h (deterministic; keys sorted bytewise):
- *
- *   S_h = SHA-256("medchain/v1/state" || S_{h-1} || u64 h ||
- *                 for each key changed in h: bytes16 key || u8 present ||
- *                                             [bytes32 value])
+ * The state root after a block is the root of the sparse Merkle tree over
+ * every row (chain/smt.h, chain/stateproof.h): it proves the presence or
+ * absence of any key against a header. The tree's nodes live in the same
+ * store under keys starting with a zero byte, which put and del refuse;
+ * mc_state_block_root computes the block's new nodes into a third overlay
+ * that mc_state_block_flush writes in the same batch as the rows.
  *
  * Keys are at most MC_STATE_KEY_MAX bytes, values MC_STATE_VALUE_MAX. */
 #ifndef MC_APP_STATE_H
@@ -51,9 +52,10 @@ MC_MUST_CHECK int mc_state_del(struct mc_state *st, const void *key, size_t klen
 void mc_state_tx_commit(struct mc_state *st);
 void mc_state_tx_abort(struct mc_state *st);
 
-/* Hash after applying the block overlay on top of prev at height. */
-void mc_state_block_hash(struct mc_state *st, const mc_hash *prev, uint64_t height,
-                         mc_hash *out);
+/* The state root after the block overlay (reads the tree's nodes from the
+ * store: MC_ERR_TAMPERED when they are damaged). Call it once, after the
+ * last transaction of the block and before mc_state_block_flush. */
+MC_MUST_CHECK int mc_state_block_root(struct mc_state *st, mc_hash *out);
 MC_MUST_CHECK int mc_state_block_flush(struct mc_state *st);
 void mc_state_block_abort(struct mc_state *st);
 

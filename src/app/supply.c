@@ -149,7 +149,7 @@ bool mc_supply_value_valid(const char *s) {
 
 /* ---- keys and records -------------------------------------------------- */
 
-static void unit_key(struct mc_key *k, const char *gtin, const char *serial) {
+void mc_supply_unit_key(struct mc_key *k, const char *gtin, const char *serial) {
     mc_key_init(k, "s/u/");
     mc_key_str(k, gtin);
     mc_key_str(k, serial);
@@ -162,7 +162,7 @@ static void event_key(struct mc_key *k, const char *gtin, const char *serial, ui
     mc_key_str(k, serial);
     mc_key_u32(k, seq);
 }
-static void lot_key(struct mc_key *k, const char *gtin, const char *lot) {
+void mc_supply_lot_key(struct mc_key *k, const char *gtin, const char *lot) {
     mc_key_init(k, "s/l/");
     mc_key_str(k, gtin);
     mc_key_str(k, lot);
@@ -205,17 +205,11 @@ static void custody_decode(struct mc_dec *d, struct mc_supply_custody *c) {
         mc_dec_fail(d, MC_ERR_MALFORMED);
 }
 
-int mc_supply_get_unit(struct mc_state *st, const char *gtin, const char *serial,
-                       struct mc_supply_unit *u) {
+int mc_supply_unit_decode(const uint8_t *p, size_t len, const char *gtin, const char *serial,
+                          struct mc_supply_unit *u) {
     memset(u, 0, sizeof *u);
-    if (!gtin_valid(gtin) || !mc_supply_value_valid(serial)) return MC_ERR_NOT_FOUND;
-    struct mc_key k;
-    unit_key(&k, gtin, serial);
-    struct mc_buf v;
-    int rc = mc_row_get(st, &k, &v);
-    if (rc) return rc;
     struct mc_dec d;
-    mc_dec_init(&d, v.data, v.len);
+    mc_dec_init(&d, p, len);
     snprintf(u->gtin, sizeof u->gtin, "%s", gtin);
     snprintf(u->serial, sizeof u->serial, "%s", serial);
     mc_dec_str8(&d, u->lot, sizeof u->lot);
@@ -223,14 +217,26 @@ int mc_supply_get_unit(struct mc_state *st, const char *gtin, const char *serial
     u->manufacturer = mc_dec_u32(&d);
     custody_decode(&d, &u->c);
     u->scans_after_dispense = mc_dec_u32(&d);
-    rc = mc_dec_finish(&d);
+    return mc_dec_finish(&d) ? row_corrupt("unit") : 0;
+}
+
+int mc_supply_get_unit(struct mc_state *st, const char *gtin, const char *serial,
+                       struct mc_supply_unit *u) {
+    memset(u, 0, sizeof *u);
+    if (!gtin_valid(gtin) || !mc_supply_value_valid(serial)) return MC_ERR_NOT_FOUND;
+    struct mc_key k;
+    mc_supply_unit_key(&k, gtin, serial);
+    struct mc_buf v;
+    int rc = mc_row_get(st, &k, &v);
+    if (rc) return rc;
+    rc = mc_supply_unit_decode(v.data, v.len, gtin, serial, u);
     mc_buf_deinit(&v);
-    return rc ? row_corrupt("unit") : 0;
+    return rc;
 }
 
 static int put_unit(struct mc_state *st, const struct mc_supply_unit *u) {
     struct mc_key k;
-    unit_key(&k, u->gtin, u->serial);
+    mc_supply_unit_key(&k, u->gtin, u->serial);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     mc_enc_str8(&v, u->lot);
@@ -241,17 +247,10 @@ static int put_unit(struct mc_state *st, const struct mc_supply_unit *u) {
     return mc_row_put(st, &k, &v);
 }
 
-int mc_supply_get_lot(struct mc_state *st, const char *gtin, const char *lot,
-                      struct mc_supply_lot *l) {
+int mc_supply_lot_decode(const uint8_t *p, size_t len, struct mc_supply_lot *l) {
     memset(l, 0, sizeof *l);
-    if (!gtin_valid(gtin) || !mc_supply_value_valid(lot)) return MC_ERR_NOT_FOUND;
-    struct mc_key k;
-    lot_key(&k, gtin, lot);
-    struct mc_buf v;
-    int rc = mc_row_get(st, &k, &v);
-    if (rc) return rc;
     struct mc_dec d;
-    mc_dec_init(&d, v.data, v.len);
+    mc_dec_init(&d, p, len);
     l->expiry = mc_dec_u32(&d);
     l->manufacturer = mc_dec_u32(&d);
     l->units = mc_dec_u32(&d);
@@ -260,15 +259,27 @@ int mc_supply_get_lot(struct mc_state *st, const char *gtin, const char *lot,
     l->recall_time_ms = mc_dec_u64(&d);
     mc_dec_fixed(&d, l->recall_tx.b, MC_HASH_BYTES);
     mc_dec_str8(&d, l->reason, sizeof l->reason);
-    rc = mc_dec_finish(&d);
+    return mc_dec_finish(&d) ? row_corrupt("lot") : 0;
+}
+
+int mc_supply_get_lot(struct mc_state *st, const char *gtin, const char *lot,
+                      struct mc_supply_lot *l) {
+    memset(l, 0, sizeof *l);
+    if (!gtin_valid(gtin) || !mc_supply_value_valid(lot)) return MC_ERR_NOT_FOUND;
+    struct mc_key k;
+    mc_supply_lot_key(&k, gtin, lot);
+    struct mc_buf v;
+    int rc = mc_row_get(st, &k, &v);
+    if (rc) return rc;
+    rc = mc_supply_lot_decode(v.data, v.len, l);
     mc_buf_deinit(&v);
-    return rc ? row_corrupt("lot") : 0;
+    return rc;
 }
 
 static int put_lot(struct mc_state *st, const char *gtin, const char *lot,
                    const struct mc_supply_lot *l) {
     struct mc_key k;
-    lot_key(&k, gtin, lot);
+    mc_supply_lot_key(&k, gtin, lot);
     struct mc_buf v;
     mc_buf_init(&v, 0);
     mc_enc_u32(&v, l->expiry);

@@ -78,6 +78,7 @@
 #include <stdint.h>
 
 #include "app/gs1.h"
+#include "app/row.h"
 #include "app/state.h"
 #include "base/limits.h"
 #include "crypto/hash.h"
@@ -186,6 +187,15 @@ struct mc_supply_alert {
     uint32_t scans;
     mc_hash tx_id;
 };
+
+/* The state keys of a unit and of a lot, and their rows' decoders: what a
+ * light client needs to read a proven row (chain/stateproof.h). The
+ * decoders give MC_ERR_TAMPERED for bytes that are not such a row. */
+void mc_supply_unit_key(struct mc_key *k, const char *gtin, const char *serial);
+void mc_supply_lot_key(struct mc_key *k, const char *gtin, const char *lot);
+MC_MUST_CHECK int mc_supply_unit_decode(const uint8_t *p, size_t len, const char *gtin,
+                                        const char *serial, struct mc_supply_unit *u);
+MC_MUST_CHECK int mc_supply_lot_decode(const uint8_t *p, size_t len, struct mc_supply_lot *l);
 
 /* Result of mc_supply_verify. events points to caller memory. */
 struct mc_supply_verification {

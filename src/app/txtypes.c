@@ -14,6 +14,11 @@ static const struct { uint16_t type; const char *name; size_t payload_max; } typ
     {MC_TX_REGISTER_PATIENT, "register_patient", 32 + 64},
     {MC_TX_ROTATE_KEY, "rotate_key", 32 + 64},
     {MC_TX_EVIDENCE, "evidence", MC_EVIDENCE_WIRE_BYTES},
+    /* Governance: deadline, activation, kind and the largest body (add_org:
+     * name, kind, gln, admin key; add_validator: org, key, power, name). */
+    {MC_TX_GOV_PROPOSE, "gov_propose", 8 + 8 + 1 + (1 + MC_NAME_MAX) + 1 + (1 + MC_GLN_MAX) + 32 + 8},
+    {MC_TX_GOV_VOTE, "gov_vote", 8 + 1},
+    {MC_TX_NODE_ROTATE, "node_rotate", 32 + 32 + 8 + 64},
     /* Records: an anchor of MC_RECORDS_BATCH_MAX entries of at most 107
      * bytes plus its fixed part (keys, signature base, sealed keys). */
     {MC_TX_RECORD_ANCHOR, "record_anchor", 32 + 32 + 2 + 2048 + 64 + 160 + 2 + 512 * 107},

@@ -16,6 +16,10 @@ enum mc_tx_type {
     MC_TX_REGISTER_PATIENT = 3, /* provider member registers a patient (patient co-signs) */
     MC_TX_ROTATE_KEY = 4,       /* account moves to a new key (signed by old and new) */
     MC_TX_EVIDENCE = 5,         /* a node records a validator's equivocation */
+    /* Consortium governance, 10-19 (layouts in app/governance_payload.h). */
+    MC_TX_GOV_PROPOSE = 10,     /* org admin proposes a change (2/3 of orgs decide) */
+    MC_TX_GOV_VOTE = 11,        /* org admin votes yes or no, once */
+    MC_TX_NODE_ROTATE = 12,     /* org admin moves its node to a new key at a height */
     /* Medical records, 50-89 (layouts in app/records.h). */
     MC_TX_RECORD_ANCHOR = 50,   /* node anchors encrypted FHIR records for an author */
     MC_TX_RECORD_ACCESS = 51,   /* node logs a read or a refusal */

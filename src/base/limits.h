@@ -264,6 +264,30 @@ _Static_assert(MC_GS1_BASE_MAX + 14 + 3 * 3 * MC_GS1_VALUE_MAX + 4 * 6 + 64 <=
                    MC_GS1_DIGITAL_LINK_MAX,
                "a Digital Link of maximal values fits its buffer");
 
+/* Governance (src/app/governance.h). A proposal's deadline and activation
+ * lie at most this many blocks ahead (about a month at one block a second),
+ * so nothing waits forever and the pending-activation index stays small. */
+#define MC_GOV_HORIZON_MAX 3000000
+/* An upgrade plan's name ("v0.3 records index") and required version
+ * ("0.3.0", major.minor.patch with up to 9 digits each). */
+#define MC_GOV_UPGRADE_NAME_MAX 64
+#define MC_GOV_VERSION_MAX 32
+/* The reason kept on a proposal that could not take effect. */
+#define MC_GOV_NOTE_MAX 200
+/* Proposals returned by one GET /v1/gov/proposals (the newest). */
+#define MC_GOV_LIST_MAX 100
+/* Votes returned by one read of a proposal (one per organisation). */
+#define MC_GOV_VOTES_MAX MC_ORGS_MAX
+/* Ledger parameters governance may change, within these hard bounds: a
+ * transaction of at least 1 KB, a block of at least one maximal
+ * transaction, consensus timeouts between 100 ms and 60 s. */
+#define MC_GOV_TX_BYTES_MIN 1024
+#define MC_GOV_TIMEOUT_MS_MIN 100
+#define MC_GOV_TIMEOUT_MS_MAX 60000
+
+_Static_assert(MC_GOV_TX_BYTES_MIN <= MC_TX_MAX, "the smallest transaction bound admits a transaction");
+_Static_assert(MC_GOV_UPGRADE_NAME_MAX < MC_NAME_MAX, "an upgrade name is a name");
+
 /* Drug supply chain (src/app/supply.h). A commissioning transaction names at
  * most this many serials (a production run is committed in batches). */
 #define MC_SUPPLY_SERIALS_PER_TX_MAX 1000
@@ -339,6 +363,9 @@ _Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
 #define MC_API_RAW_URI_MAX 4096
 /* Headers of one /v1/blocks answer. */
 #define MC_API_BLOCKS_LIMIT_MAX 100
+/* State rows one GET /v1/state/patient answer proves per list (grants,
+ * consents): each costs a proof of up to 256 hashes under the node lock. */
+#define MC_API_STATE_ROWS_MAX 256
 /* Records one FHIR search or /v1/records list looks at. */
 #define MC_API_RECORDS_SEARCH_MAX 1024
 /* Ciphertext bytes one listing page serves (GET /v1/records?content=1); the
@@ -439,5 +466,22 @@ _Static_assert(MC_CLIENT_BODY_MAX >= MC_HTTP_BODY_MAX, "the CLI reads any answer
 #define MC_HTTPSIG_REPLAY_PER_KEY 1024
 _Static_assert(MC_HTTPSIG_REPLAY_PER_KEY * 4 <= MC_HTTPSIG_REPLAY_REGION_SLOTS,
                "one key fills at most a quarter of its region");
+
+/* Invitations (api/routes_invite.c, kept in the node's database): open ones
+ * on one node, per inviter, and how long one stays valid. */
+#define MC_INVITES_MAX 1024
+#define MC_INVITES_PER_MEMBER 32
+#define MC_INVITE_TTL_MS (24ull * 3600 * 1000)
+_Static_assert(MC_INVITES_PER_MEMBER <= MC_INVITES_MAX, "one inviter fits the node's table");
+
+/* An organisation's own record numbers (api/routes_mrn.c, node-local): at
+ * most this many characters (letters, digits, '-', '.'), and at most
+ * MC_MRN_LOOKUPS_PER_MIN lookups per member per minute (a table of
+ * MC_MRN_RATE_SLOTS members): a clinician finds a patient, nobody walks
+ * the index. */
+#define MC_MRN_MAX 32
+#define MC_MRN_LOOKUPS_PER_MIN 60
+#define MC_MRN_RATE_SLOTS 1024
+_Static_assert(MC_MRN_MAX < MC_NAME_MAX, "a record number is shorter than a name");
 
 #endif

@@ -117,6 +117,8 @@ int mc_cli_cmd_testnet(int argc, char **argv);
 int mc_cli_cmd_load(int argc, char **argv);
 int mc_cli_cmd_keygen(int argc, char **argv);
 int mc_cli_cmd_verify(int argc, char **argv);
+int mc_cli_cmd_backup(int argc, char **argv);
+int mc_cli_cmd_restore(int argc, char **argv);
 int mc_cli_cmd_blobs_sweep(int argc, char **argv);
 int mc_cli_cmd_blobs_migrate(int argc, char **argv);
 
@@ -160,6 +162,13 @@ int mc_cli_cmd_drug_label(int argc, char **argv);
 int mc_cli_cmd_drug_alerts(int argc, char **argv);
 int mc_cli_cmd_drug_vrs(int argc, char **argv);
 int mc_cli_cmd_genesis_add_org(int argc, char **argv);
+/* What a scanner or phone read (a Digital Link or an element string) as the
+ * resolver's request target ("/01/..."). Error printed on failure. */
+int mc_cli_gs1_target(char *out, size_t size, const char *code);
+
+/* The light client (cmd_light.c). */
+int mc_cli_cmd_light_pack(int argc, char **argv);
+int mc_cli_cmd_light_state(int argc, char **argv);
 
 /* Research consent and trials (cmd_research.c). */
 int mc_cli_cmd_study_register(int argc, char **argv);

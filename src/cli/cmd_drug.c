@@ -434,7 +434,7 @@ static const char *node_url(const struct mc_cli_args *a) {
 /* Turns what a scanner or phone read into the request target on the node:
  * a Digital Link keeps its path and query; an element string is parsed
  * here and written as the canonical Digital Link. */
-static int target_of(char *out, size_t size, const char *code) {
+int mc_cli_gs1_target(char *out, size_t size, const char *code) {
     struct mc_gs1_id id;
     struct mc_gs1_error e;
     if (mc_gs1_parse(&id, &e, code, strlen(code), current_year()))
@@ -456,7 +456,7 @@ int mc_cli_cmd_drug_verify(int argc, char **argv) {
     if (a.positional_count != 1)
         return mc_cli_error(MC_CLI_USAGE, "give the scanned code: a Digital Link or a GS1 element string");
     char target[MC_GS1_DIGITAL_LINK_MAX];
-    int rc = target_of(target, sizeof target, a.positional[0]);
+    int rc = mc_cli_gs1_target(target, sizeof target, a.positional[0]);
     if (rc) return rc;
     char url[MC_CLIENT_URL_MAX + MC_GS1_DIGITAL_LINK_MAX];
     snprintf(url, sizeof url, "%s%s", node_url(&a), target);

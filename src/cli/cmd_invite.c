@@ -1,9 +1,11 @@
 /* `medchain invite create|list|accept|register`: a patient joins by a
- * clinician's invitation (src/api/routes_invite.c) without a key file
- * changing hands. The patient's side (accept) signs her consent to be
- * registered by the inviter with her own key; the clinician's side
- * (register) checks that consent and submits register_patient signed with
- * the clinician's key, as `patient register` does.
+ * clinician's invitation, a member by her organisation admin's
+ * (src/api/routes_invite.c), without a key file changing hands. The
+ * newcomer's side (accept) signs with her own key: a patient her consent
+ * to be registered by the inviter, a member her acceptance (MC_SIGN_MEMBER
+ * over inviter key || her key); the inviter's side (register) checks that
+ * signature and submits register_patient, or enroll_member with the name
+ * and role of the invitation, signed with the inviter's key.
  *
  * Output: "key: value" lines; every failure one error line. */
 #include <jansson.h>
@@ -17,6 +19,7 @@
 #include "base/hex.h"
 #include "cli/cli.h"
 #include "cli/client.h"
+#include "cli/txbuild.h"
 #include "crypto/sign.h"
 
 #define SIGNER_OPTS \
@@ -77,13 +80,31 @@ static int code_arg(char out[16], const struct mc_cli_args *a) {
 }
 
 int mc_cli_cmd_invite_create(int argc, char **argv) {
-    static const struct mc_cli_opt spec[] = {SIGNER_OPTS};
+    static const struct mc_cli_opt spec[] = {SIGNER_OPTS, {"member", false}, {"role", true}, {"name", true}};
     static const char words[] = "invite create";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
     if (mc_cli_require(&a, words, "key")) return MC_CLI_USAGE;
+    bool member = mc_cli_flag(&a, "member");
+    const char *role = mc_cli_arg(&a, "role"), *name = mc_cli_arg(&a, "name");
+    if (member && (!role || !name || !name[0]))
+        return mc_cli_error(MC_CLI_USAGE, "a member's invitation names her: --role ROLE --name NAME");
+    if (!member && (role || name))
+        return mc_cli_error(MC_CLI_USAGE, "--role and --name are for a member's invitation (--member)");
+    if (member && (!mc_role_from_name(role) || strlen(name) >= MC_NAME_MAX))
+        return mc_cli_error(MC_CLI_USAGE, "--role is a member role (clinician, pharmacist, ...), --name 1 to %d bytes",
+                            MC_NAME_MAX - 1);
+    char body[2 * MC_NAME_MAX + 128] = "";
+    if (member) {
+        json_t *o = json_pack("{s:s, s:s, s:s}", "for", "member", "role", role, "name", name);
+        char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!text) return mc_cli_error(MC_CLI_FAIL, "out of memory");
+        snprintf(body, sizeof body, "%s", text);
+        free(text);
+    }
     struct mc_keypair *kp = NULL;
-    int rc = mc_cli_key_load(&kp, mc_cli_arg(&a, "key"), mc_cli_arg(&a, "passphrase-file"), "clinician");
+    int rc = mc_cli_key_load(&kp, mc_cli_arg(&a, "key"), mc_cli_arg(&a, "passphrase-file"), member ? "admin" : "clinician");
     if (rc) return rc;
     struct mc_client c;
     if ((rc = mc_cli_client_open(&c, &a))) {
@@ -91,10 +112,10 @@ int mc_cli_cmd_invite_create(int argc, char **argv) {
         return rc;
     }
     struct mc_client_response r;
-    rc = call(&c, kp, "POST", "/v1/invitations", "", &r, "cannot create the invitation");
+    rc = call(&c, kp, "POST", "/v1/invitations", body, &r, "cannot create the invitation");
     if (!rc) {
-        printf("code: %s\nexpires: %s\nlink: %s%s\n", jstr(r.json, "code"), jstr(r.json, "expires"), c.base,
-               jstr(r.json, "link"));
+        printf("code: %s\nfor: %s\nexpires: %s\nlink: %s%s\n", jstr(r.json, "code"), jstr(r.json, "for"),
+               jstr(r.json, "expires"), c.base, jstr(r.json, "link"));
         mc_client_response_deinit(&r);
     }
     mc_client_deinit(&c);
@@ -113,10 +134,14 @@ static int my_invitations(struct mc_client *c, const struct mc_keypair *kp, cons
     json_array_foreach(json_object_get(r.json, "invitations"), i, it) {
         if (print) {
             printf("invitation: %s %s", jstr(it, "code"), jstr(it, "state"));
+            bool member = strcmp(jstr(it, "for"), "member") == 0;
             if (json_object_get(it, "match_code"))
-                printf(" match_code %s patient %s%s", jstr(it, "match_code"), jstr(it, "patient"),
+                printf(" match_code %s %s %s%s", jstr(it, "match_code"), member ? "member" : "patient",
+                       jstr(it, member ? "member" : "patient"),
                        json_is_true(json_object_get(it, "registered")) ? " registered" : "");
-            printf(" expires %s\n", jstr(it, "expires"));
+            printf(" expires %s", jstr(it, "expires"));
+            if (member) printf(" for %s \"%s\"", jstr(it, "role"), jstr(it, "name"));
+            printf("\n");
         }
         if (code && found && strcmp(jstr(it, "code"), code) == 0) *found = json_incref(it);
     }
@@ -143,17 +168,21 @@ int mc_cli_cmd_invite_list(int argc, char **argv) {
 }
 
 int mc_cli_cmd_invite_accept(int argc, char **argv) {
-    static const struct mc_cli_opt spec[] = {{"node", true}, {"patient-key", true}, {"patient-passphrase-file", true}};
+    static const struct mc_cli_opt spec[] = {{"node", true},       {"patient-key", true}, {"patient-passphrase-file", true},
+                                             {"member-key", true}, {"member-passphrase-file", true}};
     static const char words[] = "invite accept";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 1, argc, argv);
     char code[16];
     int rc = code_arg(code, &a);
     if (rc) return rc;
-    if (mc_cli_require(&a, words, "patient-key")) return MC_CLI_USAGE;
+    bool as_member = mc_cli_arg(&a, "member-key") != NULL;
+    if (as_member == (mc_cli_arg(&a, "patient-key") != NULL))
+        return mc_cli_error(MC_CLI_USAGE, "name your key: --patient-key FILE (a patient) or --member-key FILE (a member)");
     struct mc_keypair *kp = NULL;
-    if ((rc = mc_cli_key_load(&kp, mc_cli_arg(&a, "patient-key"), mc_cli_arg(&a, "patient-passphrase-file"),
-                              "patient")))
+    if ((rc = mc_cli_key_load(&kp, mc_cli_arg(&a, as_member ? "member-key" : "patient-key"),
+                              mc_cli_arg(&a, as_member ? "member-passphrase-file" : "patient-passphrase-file"),
+                              as_member ? "member" : "patient")))
         return rc;
     struct mc_client c;
     if ((rc = mc_cli_client_open(&c, &a))) {
@@ -167,22 +196,35 @@ int mc_cli_cmd_invite_accept(int argc, char **argv) {
     rc = chain_id(&c, cid);
     if (!rc) rc = call(&c, NULL, "GET", path, NULL, &r, "cannot read the invitation");
     if (!rc) {
+        bool for_member = strcmp(jstr(r.json, "for"), "member") == 0;
         printf("inviter: %s\norganisation: %s\n", jstr(r.json, "inviter_name"), jstr(r.json, "org_name"));
+        if (for_member) printf("joining as: %s \"%s\"\n", jstr(r.json, "role"), jstr(r.json, "name"));
         if (mc_hex_decode(inviter.b, 32, jstr(r.json, "inviter")))
             rc = mc_cli_error(MC_CLI_FAIL, "the node's answer names no inviter key");
+        else if (for_member != as_member)
+            rc = mc_cli_error(MC_CLI_USAGE, "invitation %s is for a %s: accept it with --%s-key", code,
+                              for_member ? "member" : "patient", for_member ? "member" : "patient");
         mc_client_response_deinit(&r);
     }
     if (!rc) {
         uint8_t sig[MC_SIG_BYTES];
-        mc_identity_patient_consent_sign(sig, kp, cid, &inviter);
+        if (as_member) {
+            uint8_t m[64];
+            memcpy(m, inviter.b, 32);
+            memcpy(m + 32, kp->pk.b, 32);
+            mc_sign(sig, kp, MC_SIGN_MEMBER, cid, m, sizeof m);
+        } else {
+            mc_identity_patient_consent_sign(sig, kp, cid, &inviter);
+        }
+        const char *field = as_member ? "member" : "patient";
         char pk[65], sh[129], body[256];
         mc_hex_encode(pk, kp->pk.b, 32);
         mc_hex_encode(sh, sig, sizeof sig);
-        snprintf(body, sizeof body, "{\"patient\":\"%s\",\"consent\":\"%s\"}", pk, sh);
+        snprintf(body, sizeof body, "{\"%s\":\"%s\",\"consent\":\"%s\"}", field, pk, sh);
         snprintf(path, sizeof path, "/v1/invitations/%s/accept", code);
         rc = call(&c, NULL, "POST", path, body, &r, "cannot accept the invitation");
         if (!rc) {
-            printf("patient: %s\nmatch_code: %s\n", pk, jstr(r.json, "match_code"));
+            printf("%s: %s\nmatch_code: %s\n", field, pk, jstr(r.json, "match_code"));
             mc_client_response_deinit(&r);
         }
     }
@@ -191,8 +233,16 @@ int mc_cli_cmd_invite_accept(int argc, char **argv) {
     return rc;
 }
 
+static bool member_acceptance_valid(const uint8_t sig[MC_SIG_BYTES], const mc_pubkey *member, const char *cid,
+                                    const mc_pubkey *inviter) {
+    uint8_t m[64];
+    memcpy(m, inviter->b, 32);
+    memcpy(m + 32, member->b, 32);
+    return mc_sign_verify(sig, member, MC_SIGN_MEMBER, cid, m, sizeof m) == 0;
+}
+
 int mc_cli_cmd_invite_register(int argc, char **argv) {
-    static const struct mc_cli_opt spec[] = {SIGNER_OPTS};
+    static const struct mc_cli_opt spec[] = {SIGNER_OPTS, {"role", true}, {"name", true}};
     static const char words[] = "invite register";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 1, argc, argv);
@@ -215,24 +265,41 @@ int mc_cli_cmd_invite_register(int argc, char **argv) {
     mc_client_deinit(&c);
     mc_pubkey patient;
     uint8_t consent[MC_SIG_BYTES];
+    bool member = inv && strcmp(jstr(inv, "for"), "member") == 0;
+    const char *who = member ? "member" : "patient";
     if (!rc && !inv) rc = mc_cli_error(MC_CLI_FAIL, "you have no invitation %s on this node (expired?)", code);
     else if (!rc && strcmp(jstr(inv, "state"), "accepted"))
-        rc = mc_cli_error(MC_CLI_FAIL, "invitation %s is not accepted yet: the patient accepts it first", code);
-    else if (!rc && (mc_hex_decode(patient.b, 32, jstr(inv, "patient")) ||
+        rc = mc_cli_error(MC_CLI_FAIL, "invitation %s is not accepted yet: the %s accepts it first", code, who);
+    else if (!rc && (mc_hex_decode(patient.b, 32, jstr(inv, who)) ||
                      mc_hex_decode(consent, sizeof consent, jstr(inv, "consent")) ||
-                     !mc_identity_patient_consent_valid(consent, &patient, cid, &kp->pk)))
-        rc = mc_cli_error(MC_CLI_FAIL, "the patient's consent in invitation %s does not verify for you", code);
+                     !(member ? member_acceptance_valid(consent, &patient, cid, &kp->pk)
+                              : mc_identity_patient_consent_valid(consent, &patient, cid, &kp->pk))))
+        rc = mc_cli_error(MC_CLI_FAIL, "the %s's signature in invitation %s does not verify for you", who, code);
+    else if (!rc && !member && (mc_cli_arg(&a, "role") || mc_cli_arg(&a, "name")))
+        rc = mc_cli_error(MC_CLI_USAGE, "--role and --name are for a member's invitation");
+    const char *role = mc_cli_arg(&a, "role") ? mc_cli_arg(&a, "role") : jstr(inv, "role");
+    const char *name = mc_cli_arg(&a, "name") ? mc_cli_arg(&a, "name") : jstr(inv, "name");
+    if (!rc && member && (!mc_role_from_name(role) || !name[0] || strlen(name) >= MC_NAME_MAX))
+        rc = mc_cli_error(MC_CLI_USAGE, "--role is a member role, --name 1 to %d bytes", MC_NAME_MAX - 1);
     if (!rc) {
         printf("match_code: %s\n", jstr(inv, "match_code"));
         struct mc_buf p;
         mc_buf_init(&p, 0);
-        mc_enc_fixed(&p, patient.b, 32);
-        mc_enc_fixed(&p, consent, sizeof consent);
-        rc = mc_cli_sign_submit(&a, words, MC_TX_REGISTER_PATIENT, &p);
+        if (member) {
+            if (mc_txbuild_enroll(&p, &patient, mc_role_from_name(role), name))
+                rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the enrollment");
+            else
+                rc = mc_cli_sign_submit(&a, words, MC_TX_ENROLL_MEMBER, &p);
+        } else {
+            mc_enc_fixed(&p, patient.b, 32);
+            mc_enc_fixed(&p, consent, sizeof consent);
+            rc = mc_cli_sign_submit(&a, words, MC_TX_REGISTER_PATIENT, &p);
+        }
         mc_buf_deinit(&p);
         char hx[65];
         mc_hex_encode(hx, patient.b, 32);
-        if (!rc) printf("registered: %s\n", hx);
+        if (!rc && member) printf("enrolled: %s %s \"%s\"\n", hx, role, name);
+        else if (!rc) printf("registered: %s\n", hx);
     }
     json_decref(inv);
     mc_cli_key_free(kp);

@@ -64,6 +64,16 @@ static const struct command commands[] = {
      "medchain verify --home DIR\n"
      "  Re-checks every block, certificate, signature, Merkle root and state row.\n"
      "  Exit 0: verified; 1: a mismatch (height and object printed); 3: could not run.\n"},
+    {"backup", mc_cli_cmd_backup, "take a consistent copy of a node's home while it runs",
+     "medchain backup --home DIR --out NEW_DIR [--no-key]\n"
+     "  Copies the database in one snapshot (chain, state, record ciphertext of the sqlite\n"
+     "  blob store), the genesis, config and node key (unless --no-key) and writes a\n"
+     "  manifest with every file's SHA-256. The node keeps running.\n"},
+    {"restore", mc_cli_cmd_restore, "rebuild a node's home from a backup, verified",
+     "medchain restore --from BACKUP_DIR --home NEW_DIR\n"
+     "  Checks every file against the manifest and verifies the whole chain before it\n"
+     "  writes the home. Started, the node catches up from its peers. Restore a\n"
+     "  validator only once its old instance is stopped for good.\n"},
     {"blobs sweep", mc_cli_cmd_blobs_sweep, "list or remove orphaned ciphertext (stopped node)",
      "medchain blobs sweep --home DIR [--remove] [--grace SECONDS]\n"
      "  Lists the ciphertext the node's blob store (SQLite or S3 bucket) holds that no\n"
@@ -85,14 +95,16 @@ static const struct command commands[] = {
     {"member revoke", mc_cli_cmd_member_revoke, "revoke a member (organisation admin)",
      "medchain member revoke --key ADMIN_KEY (--member-pub HEX | --member-key FILE)\n"
      "                       [--reason TEXT] [options]\n" SIGNER_OPTS},
-    {"invite create", mc_cli_cmd_invite_create, "invite a patient: a one-time code (clinician)",
-     "medchain invite create --key CLINICIAN_KEY [--node URL]\n"},
-    {"invite list", mc_cli_cmd_invite_list, "your invitations and their match codes (clinician)",
-     "medchain invite list --key CLINICIAN_KEY [--node URL]\n"},
-    {"invite accept", mc_cli_cmd_invite_accept, "accept an invitation with your key (patient)",
-     "medchain invite accept CODE --patient-key FILE [--patient-passphrase-file F] [--node URL]\n"},
-    {"invite register", mc_cli_cmd_invite_register, "register the patient who accepted (clinician)",
-     "medchain invite register CODE --key CLINICIAN_KEY [--node URL]\n" SIGNER_OPTS},
+    {"invite create", mc_cli_cmd_invite_create, "invite a patient (clinician) or a member (admin): a one-time code",
+     "medchain invite create --key CLINICIAN_KEY [--node URL]\n"
+     "medchain invite create --key ADMIN_KEY --member --role ROLE --name NAME [--node URL]\n"},
+    {"invite list", mc_cli_cmd_invite_list, "your invitations and their match codes (inviter)",
+     "medchain invite list --key INVITER_KEY [--node URL]\n"},
+    {"invite accept", mc_cli_cmd_invite_accept, "accept an invitation with your key (patient or new member)",
+     "medchain invite accept CODE --patient-key FILE [--patient-passphrase-file F] [--node URL]\n"
+     "medchain invite accept CODE --member-key FILE [--member-passphrase-file F] [--node URL]\n"},
+    {"invite register", mc_cli_cmd_invite_register, "register the patient, or enroll the member, who accepted",
+     "medchain invite register CODE --key INVITER_KEY [--role ROLE] [--name NAME] [--node URL]\n" SIGNER_OPTS},
     {"patient register", mc_cli_cmd_patient_register, "register a patient's key (clinician)",
      "medchain patient register --key CLINICIAN_KEY --patient-key FILE\n"
      "                          [--patient-passphrase-file F] [options]\n"
@@ -150,6 +162,13 @@ static const struct command commands[] = {
      "medchain drug verify CODE [--node URL] [--json | --html]\n"
      "  CODE is a GS1 Digital Link or the element string a scanner sends. Exit 0 when\n"
      "  genuine, 1 for any other verdict.\n"},
+    {"light pack", mc_cli_cmd_light_pack, "check a pack's status, recall and custody as a light client",
+     "medchain light pack CODE --genesis FILE [--node URL] [--answer FILE]\n"
+     "  Trusts only the genesis file: checks the header by its certificate (every\n"
+     "  signature), the pack's and its lot's rows (or their absence) against its state\n"
+     "  root, and each custody transaction in its log. Exit 0 when all of it holds.\n"},
+    {"light state", mc_cli_cmd_light_state, "check a state row or its absence as a light client",
+     "medchain light state --genesis FILE (--key HEX | --account KEY) [--node URL]\n"},
     {"drug label", mc_cli_cmd_drug_label, "write a pack's Digital Link as a QR code (PNG, SVG)",
      "medchain drug label (--gtin G --lot L --serial S --expiry D | --link URI)\n"
      "                    [--base https://host] (--png F | --svg F) [--module-px N]\n"},

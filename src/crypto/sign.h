@@ -26,6 +26,9 @@
 #define MC_SIGN_HTTP "http"
 #define MC_SIGN_PATIENT "patient-register"
 #define MC_SIGN_ROTATE "key-rotate"
+/* A new member's acceptance of an organisation admin's invitation:
+ * inviter key || member key (api/routes_invite.c; proof of possession). */
+#define MC_SIGN_MEMBER "member-join"
 #define MC_SIGN_HANDSHAKE "handshake"
 
 typedef struct { uint8_t b[MC_PUBKEY_BYTES]; } mc_pubkey;

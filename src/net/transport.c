@@ -619,6 +619,16 @@ uint32_t mc_net_peer_count(const struct mc_net *n) {
     return k;
 }
 
+uint32_t mc_net_recheck(struct mc_net *n) {
+    if (!n->cfg.is_member) return 0;
+    mc_pubkey gone[MC_NET_PEERS_MAX];
+    uint32_t k = 0;
+    for (struct conn *c = n->conns; c && k < MC_NET_PEERS_MAX; c = c->next)
+        if (c->state == C_READY && !n->cfg.is_member(n->cfg.ctx, &c->peer)) gone[k++] = c->peer;
+    for (uint32_t i = 0; i < k; i++) mc_net_drop(n, &gone[i], "no longer in the membership");
+    return k;
+}
+
 void mc_net_drop(struct mc_net *n, const mc_pubkey *key, const char *why) {
     struct conn *c = ready_conn(n, key);
     if (c) conn_close(c, why);

@@ -72,6 +72,10 @@ MC_MUST_CHECK int mc_net_send(struct mc_net *n, const mc_pubkey *to, const void 
 /* Queues msg for every ready peer; returns how many got it. */
 uint32_t mc_net_broadcast(struct mc_net *n, const void *msg, size_t len);
 uint32_t mc_net_peer_count(const struct mc_net *n);
+/* Asks the membership callback again about every authenticated peer and
+ * disconnects the ones it now refuses (the membership changed); returns
+ * how many were dropped. */
+uint32_t mc_net_recheck(struct mc_net *n);
 /* Disconnects a peer (e.g. one that served a bad block). */
 void mc_net_drop(struct mc_net *n, const mc_pubkey *key, const char *why);
 

@@ -112,7 +112,12 @@ static int execute(struct mc_app *app, uint64_t height, uint64_t time_ms,
             return mc_err_set(rc, "transaction %u of block %llu: %s", i, (unsigned long long)height, why);
         }
     }
-    mc_app_end_block(app, &h->state_hash, &h->log_size, &h->log_root);
+    if ((rc = mc_app_end_block(app, &h->state_hash, &h->log_size, &h->log_root))) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", mc_err_detail());
+        mc_app_abort_block(app);
+        return mc_err_set(rc, "the state root after block %llu: %s", (unsigned long long)height, why);
+    }
     return 0;
 }
 
@@ -124,13 +129,25 @@ int mc_blockexec_build(struct mc_app *app, const struct mc_genesis *g,
     memset(out, 0, sizeof *out);
     uint64_t height = head->height + 1;
     if (time_ms <= head->time_ms) time_ms = head->time_ms + 1;
-    int rc = mc_app_begin_block(app, height, time_ms);
-    if (rc) return mc_err_set(rc, "the application cannot open block %llu", (unsigned long long)height);
+    /* The block's bounds and validator set come from the state before it
+     * (what validators check it against), read before the block opens. */
+    uint64_t max_txs, max_bytes;
+    struct mc_gov_valset *vs = malloc(sizeof *vs);
+    if (!vs) return MC_ERR_NOMEM;
+    int rc = mc_app_param(app, MC_GOV_PARAM_BLOCK_TXS, &max_txs);
+    if (!rc) rc = mc_app_param(app, MC_GOV_PARAM_BLOCK_BYTES, &max_bytes);
+    if (!rc) rc = mc_app_valset_at(app, height, vs);
+    if (!rc) rc = mc_app_begin_block(app, height, time_ms);
+    if (rc) {
+        free(vs);
+        return mc_err_set(rc, "the application cannot open block %llu", (unsigned long long)height);
+    }
     struct mc_tx_ref *kept = malloc((count ? count : 1) * sizeof *kept);
     bool *done = calloc(count ? count : 1, sizeof *done);
     if (!kept || !done) {
         free(kept);
         free(done);
+        free(vs);
         mc_app_abort_block(app);
         return MC_ERR_NOMEM;
     }
@@ -140,9 +157,9 @@ int mc_blockexec_build(struct mc_app *app, const struct mc_genesis *g,
      * after the ones that arrived later but precede it. Signatures were
      * checked when the transactions were admitted. */
     for (int pass = 0; pass < 2; pass++) {
-        for (uint32_t i = 0; i < count && n < MC_BLOCK_TXS_MAX; i++) {
+        for (uint32_t i = 0; i < count && n < max_txs; i++) {
             if (done[i]) continue;
-            if (bytes + txs[i].len + 4 > MC_BLOCK_BYTES_MAX - MC_BLOCK_BODY_RESERVE_BYTES) break;
+            if (bytes + txs[i].len + 4 > max_bytes) break;
             int err = mc_app_deliver(app, txs[i].bytes, txs[i].len, false);
             if (err == 0) {
                 done[i] = true;
@@ -161,9 +178,17 @@ int mc_blockexec_build(struct mc_app *app, const struct mc_genesis *g,
     h->prev = head->hash;
     mc_block_tx_root(&h->tx_root, kept, n);
     h->tx_count = n;
-    mc_app_end_block(app, &h->state_hash, &h->log_size, &h->log_root);
+    rc = mc_app_end_block(app, &h->state_hash, &h->log_size, &h->log_root);
     mc_app_abort_block(app); /* committed only once decided */
-    mc_valset_hash(&g->valset, &h->valset_hash);
+    if (rc) {
+        free(kept);
+        free(done);
+        free(vs);
+        return mc_err_set(rc, "the state root after block %llu: %s", (unsigned long long)height,
+                          mc_err_detail());
+    }
+    mc_valset_hash(&vs->vs, &h->valset_hash);
+    free(vs);
     h->proposer = *proposer;
     if (head->has_commit) mc_commit_hash(&head->commit, &h->last_commit_hash);
     mc_buf_init(&out->header_bytes, 0);
@@ -178,10 +203,24 @@ int mc_blockexec_build(struct mc_app *app, const struct mc_genesis *g,
     return rc;
 }
 
+static int structure(struct mc_app *app, const struct mc_genesis *g,
+                     const struct mc_chain_head *head, const struct mc_candidate *c,
+                     uint64_t now_ms, struct mc_block_body *body, struct mc_gov_valset *vs);
+
 /* Structural checks of the rules in blockexec.h (everything but execution). */
-static int check_structure(const struct mc_genesis *g, const struct mc_chain_head *head,
-                           const struct mc_candidate *c, uint64_t now_ms,
-                           struct mc_block_body *body) {
+static int check_structure(struct mc_app *app, const struct mc_genesis *g,
+                           const struct mc_chain_head *head, const struct mc_candidate *c,
+                           uint64_t now_ms, struct mc_block_body *body) {
+    struct mc_gov_valset *vs = malloc(sizeof *vs);
+    if (!vs) return MC_ERR_NOMEM;
+    int rc = structure(app, g, head, c, now_ms, body, vs);
+    free(vs);
+    return rc;
+}
+
+static int structure(struct mc_app *app, const struct mc_genesis *g,
+                     const struct mc_chain_head *head, const struct mc_candidate *c,
+                     uint64_t now_ms, struct mc_block_body *body, struct mc_gov_valset *vs) {
     const struct mc_header *h = &c->header;
     if (strcmp(h->chain_id, g->chain_id) != 0)
         return mc_err_set(MC_ERR_WRONG_CHAIN, "block of chain '%s'", h->chain_id);
@@ -193,18 +232,33 @@ static int check_structure(const struct mc_genesis *g, const struct mc_chain_hea
     if (h->time_ms <= head->time_ms) return mc_err_set(MC_ERR_INVALID, "block time does not increase");
     if (now_ms && h->time_ms > now_ms + MC_BLOCK_TIME_AHEAD_MAX_MS)
         return mc_err_set(MC_ERR_INVALID, "block time is more than 60 s in the future");
+    int rc = mc_app_valset_at(app, h->height, vs);
+    if (rc) return rc;
     mc_hash vh;
-    mc_valset_hash(&g->valset, &vh);
+    mc_valset_hash(&vs->vs, &vh);
     if (memcmp(vh.b, h->valset_hash.b, 32) != 0)
-        return mc_err_set(MC_ERR_INVALID, "block names another validator set");
-    if (mc_valset_find(&g->valset, &h->proposer) < 0)
+        return mc_err_set(MC_ERR_INVALID, "block names another validator set than the one of height %llu",
+                          (unsigned long long)h->height);
+    if (mc_valset_find(&vs->vs, &h->proposer) < 0)
         return mc_err_set(MC_ERR_INVALID, "block proposer is not a validator");
-    int rc = mc_block_body_decode(body, c->body_bytes.data, c->body_bytes.len);
+    uint64_t max_txs, max_bytes;
+    if ((rc = mc_app_param(app, MC_GOV_PARAM_BLOCK_TXS, &max_txs)) ||
+        (rc = mc_app_param(app, MC_GOV_PARAM_BLOCK_BYTES, &max_bytes)))
+        return rc;
+    rc = mc_block_body_decode(body, c->body_bytes.data, c->body_bytes.len);
     if (rc) return mc_err_set(rc, "block body does not decode");
     if (body->count != h->tx_count) {
         mc_block_body_deinit(body);
         return mc_err_set(MC_ERR_INVALID, "block body holds %u transactions, header says %u",
                           body->count, h->tx_count);
+    }
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < body->count; i++) bytes += body->txs[i].len + 4;
+    if (body->count > max_txs || bytes > max_bytes) {
+        mc_block_body_deinit(body);
+        return mc_err_set(MC_ERR_INVALID, "block holds %u transactions in %llu bytes; the ledger allows %llu in %llu",
+                          body->count, (unsigned long long)bytes, (unsigned long long)max_txs,
+                          (unsigned long long)max_bytes);
     }
     mc_hash root;
     mc_block_tx_root(&root, body->txs, body->count);
@@ -221,13 +275,17 @@ static int check_structure(const struct mc_genesis *g, const struct mc_chain_hea
         return 0;
     }
     mc_hash lh;
+    if ((rc = mc_app_valset_at(app, head->height, vs))) {
+        mc_block_body_deinit(body);
+        return rc;
+    }
     if (!body->has_last_commit) {
         mc_block_body_deinit(body);
         return mc_err_set(MC_ERR_INVALID, "block lacks the previous block's certificate");
     }
     mc_commit_hash(&body->last_commit, &lh);
     if (memcmp(lh.b, h->last_commit_hash.b, 32) != 0 ||
-        mc_commit_verify(&body->last_commit, &g->valset, g->chain_id, head->height, &head->hash)) {
+        mc_commit_verify(&body->last_commit, &vs->vs, g->chain_id, head->height, &head->hash)) {
         mc_block_body_deinit(body);
         return mc_err_set(MC_ERR_INVALID, "the previous block's certificate in the block is not valid");
     }
@@ -246,7 +304,7 @@ int mc_blockexec_validate(struct mc_app *app, const struct mc_genesis *g,
                       const struct mc_chain_head *head, const struct mc_candidate *c,
                       uint64_t now_ms, mc_verified_fn verified, void *ctx) {
     struct mc_block_body body;
-    int rc = check_structure(g, head, c, now_ms, &body);
+    int rc = check_structure(app, g, head, c, now_ms, &body);
     if (rc) return rc;
     struct mc_header got = c->header;
     rc = execute(app, c->header.height, c->header.time_ms, body.txs, body.count, verified, ctx, &got);
@@ -261,10 +319,15 @@ int mc_blockexec_validate(struct mc_app *app, const struct mc_genesis *g,
 int mc_blockexec_commit(struct mc_store *store, struct mc_app *app, const struct mc_genesis *g,
                     struct mc_chain_head *head, const struct mc_candidate *c,
                     const struct mc_commit *cert, mc_verified_fn verified, void *ctx) {
-    int rc = mc_commit_verify(cert, &g->valset, g->chain_id, c->header.height, &c->hash);
-    if (rc) return mc_err_set(MC_ERR_INVALID, "certificate: %s", mc_err_detail());
+    struct mc_gov_valset *vs = malloc(sizeof *vs);
+    if (!vs) return MC_ERR_NOMEM;
+    int rc = mc_app_valset_at(app, c->header.height, vs);
+    if (!rc && mc_commit_verify(cert, &vs->vs, g->chain_id, c->header.height, &c->hash))
+        rc = mc_err_set(MC_ERR_INVALID, "certificate: %s", mc_err_detail());
+    free(vs);
+    if (rc) return rc;
     struct mc_block_body body;
-    if ((rc = check_structure(g, head, c, 0, &body))) return rc;
+    if ((rc = check_structure(app, g, head, c, 0, &body))) return rc;
     struct mc_header got = c->header;
     rc = execute(app, c->header.height, c->header.time_ms, body.txs, body.count, verified, ctx, &got);
     if (rc) goto out;

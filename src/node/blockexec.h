@@ -10,12 +10,14 @@
  * Validity of block h on top of the chain head (h-1):
  *   - the header decodes, names this chain, height h, the head's hash as
  *     prev, a later time than the head (and not more than 60 s ahead of the
- *     local clock, when a clock is given), the genesis validator set hash
- *     and a validator as proposer;
+ *     local clock, when a clock is given), the hash of the validator set
+ *     of height h (mc_app_valset_at: genesis or governance) and one of its
+ *     validators as proposer;
  *   - the body decodes; its transaction count and Merkle root match the
- *     header; it carries a certificate for h-1 that verifies against the
- *     validator set and hashes to the header's last_commit_hash (none at
- *     height 1);
+ *     header, and it stays within the ledger's block_txs and block_bytes
+ *     parameters; it carries a certificate for h-1 that verifies against
+ *     the validator set of h-1 and hashes to the header's last_commit_hash
+ *     (none at height 1);
  *   - every transaction verifies and executes, and the state hash and
  *     ledger log after the block equal the header's.
  * All functions run with the node lock held. */

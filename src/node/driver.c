@@ -47,7 +47,7 @@ void mc_driver__send_to(struct mc_node *n, const mc_pubkey *to, const struct mc_
 /* Sends the votes of others peers may lack (consensus.h) to one peer, or
  * to every peer when to is NULL. */
 static void relay_votes(struct mc_node *n, const mc_pubkey *to) {
-    uint32_t max = MC_CONSENSUS_RELAY_MAX(n->genesis.valset.count);
+    uint32_t max = MC_CONSENSUS_RELAY_MAX(mc_node__valset(n)->count);
     struct mc_vote *relay = malloc((max ? max : 1) * sizeof *relay);
     if (!relay) return; /* the next tick tries again */
     uint32_t k = mc_consensus_relay_votes(n->drv->cs, relay, max);
@@ -468,7 +468,10 @@ static int engine_start(struct mc_node *n) {
     mc_buf_deinit(&b);
     struct mc_consensus_persist persist = {mc_driver__save_signed, n};
     memset(d->cs, 0, sizeof *d->cs);
-    int rc = mc_consensus_init(d->cs, &d->cfg, &n->genesis.valset,
+    int rc = mc_node__valset_refresh(n);
+    if (rc) return mc_err_set(rc, "no validator set for height %llu: %s",
+                              (unsigned long long)mc_driver__height(n), mc_err_detail());
+    rc = mc_consensus_init(d->cs, &d->cfg, mc_node__valset(n),
                                n->validator_index >= 0 ? n->node_key : NULL, mc_driver__height(n), rp,
                                &persist);
     if (rc) return mc_err_set(rc, "consensus cannot start at height %llu", (unsigned long long)mc_driver__height(n));
@@ -508,7 +511,7 @@ static void next_height(struct mc_node *n) {
     struct mc_driver *d = n->drv;
     d->paused = false;
     d->q_len = 0;
-    int rc = mc_consensus_next_height(d->cs, &d->out, &n->genesis.valset);
+    int rc = mc_consensus_next_height(d->cs, &d->out, mc_node__valset(n));
     if (rc && rc != MC_ERR_IO) {
         mc_log_warn("driver", "engine would not move on (%s); restarting it", mc_err_name(rc));
         if (engine_start(n)) return;
@@ -582,10 +585,16 @@ void mc_driver__handle_wire(struct mc_node *n, const mc_pubkey *from, const uint
     case MC_WIRE_NO_BLOCK:
         if (from) mc_driver__on_no_block(n, from);
         return;
-    case MC_WIRE_EVIDENCE:
-        if (mc_evidence_verify(&m.evidence, &n->genesis.valset, n->genesis.chain_id) == 0)
+    case MC_WIRE_EVIDENCE: {
+        /* judged against the set of the votes' own height */
+        struct mc_gov_valset *vs = malloc(sizeof *vs);
+        if (vs && m.evidence.a.height <= h &&
+            mc_app_valset_at(n->app, m.evidence.a.height, vs) == 0 &&
+            mc_evidence_verify(&m.evidence, &vs->vs, n->genesis.chain_id) == 0)
             submit_evidence(n, &m.evidence);
+        free(vs);
         return;
+    }
     default:
         return;
     }
@@ -633,9 +642,15 @@ void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up) {
     if (!held) mc_node__unlock(n);
 }
 
+/* The ledger's membership at the committed head: an active node account
+ * of an active organisation (genesis or governance). */
 bool mc_driver_is_member(void *ctx, const mc_pubkey *key) {
     struct mc_node *n = ctx;
-    return mc_genesis_is_node(&n->genesis, key);
+    bool held = mc_node__locked_here();
+    if (!held) mc_node__lock(n);
+    bool member = mc_governance_node_active(mc_app_state(n->app), key);
+    if (!held) mc_node__unlock(n);
+    return member;
 }
 
 void mc_driver_tx_arrived(struct mc_node *n) { uv_async_send(&n->wake_async); }

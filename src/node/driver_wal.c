@@ -55,7 +55,7 @@ void mc_driver__own_add(struct mc_node *n, const struct mc_buf *msg) {
  * proof-of-lock included), as stored beside the signed state:
  * | u64 height | (u32 len | wire vote)* |. */
 static void kept_encode(struct mc_node *n, struct mc_buf *b) {
-    uint32_t max = MC_CONSENSUS_RELAY_MAX(n->genesis.valset.count);
+    uint32_t max = MC_CONSENSUS_RELAY_MAX(mc_node__valset(n)->count);
     struct mc_vote *kept = malloc((max ? max : 1) * sizeof *kept);
     if (!kept) {
         b->err = MC_ERR_NOMEM; /* the save fails: nothing is signed */
@@ -206,7 +206,7 @@ void mc_driver__wal_replay(struct mc_node *n) {
         mc_dec_init(&dec, b.data, b.len);
         uint64_t h = mc_dec_u64(&dec);
         uint32_t k = 0;
-        uint32_t max = MC_CONSENSUS_RELAY_MAX(n->genesis.valset.count);
+        uint32_t max = MC_CONSENSUS_RELAY_MAX(mc_node__valset(n)->count);
         while (!dec.err && h == mc_driver__height(n) && dec.pos < dec.len && k < max) {
             size_t len;
             const uint8_t *p = mc_dec_bytes32(&dec, &len, MC_NET_MESSAGE_MAX);

@@ -46,6 +46,7 @@
 #include "blob/blob.h"
 #include "base/log.h"
 #include "chain/block.h"
+#include "chain/local.h"
 #include "crypto/keyfile.h"
 #include "node/journal.h"
 #include "node/mempool.h"
@@ -275,8 +276,9 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) n->node_key = mc__vault_signer(n->vault);
     if (!rc) {
         mc_genesis_hash(&n->genesis, &n->genesis_hash);
-        n->validator_index = mc_valset_find(&n->genesis.valset, &n->node_key->pk);
-        rc = path_join(p, sizeof p, home, "data");
+        n->validator_index = -1;
+        n->vsets = calloc(2, sizeof *n->vsets);
+        rc = n->vsets ? path_join(p, sizeof p, home, "data") : MC_ERR_NOMEM;
     }
     if (!rc && mkdir(p, 0700) != 0 && errno != EEXIST) rc = mc_err_set(MC_ERR_IO, "cannot create %s", p);
     if (!rc) rc = path_join(p, sizeof p, home, "data/chain.db");
@@ -295,8 +297,10 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = mc_blockexec_app_open(&n->app, n->store, &n->genesis);
     if (!rc) rc = path_join(p, sizeof p, home, "data/chain.db");
     if (!rc) rc = mc_blob_open_home(&n->blobs, home, p);
+    if (!rc) rc = mc_local_open(&n->local, p);
     if (!rc) rc = mc_mempool_create(&n->pool);
     if (!rc) rc = load_head(n);
+    if (!rc) rc = mc_node__valset_refresh(n);
     if (!rc) purge_recent_erasures(n);
     if (!rc) rc = mc_driver_create(n);
     if (!rc) rc = mc_repl_create(n);
@@ -329,10 +333,12 @@ void mc_node_close(struct mc_node *n) {
     mc_app_close(n->check);
     mc_app_close(n->app);
     mc_blob_close(n->blobs);
+    mc_local_close(n->local);
     mc_store_close(n->store);
     mc_mempool_destroy(n->pool);
     mc_vault_destroy(n->vault);
     pthread_mutex_destroy(&n->lock);
+    free(n->vsets);
     free(n);
 }
 
@@ -388,6 +394,7 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
 }
 
 struct mc_blob_store *mc_node_blobs(struct mc_node *n) { return n->blobs; }
+struct mc_local *mc_node_local(struct mc_node *n) { return n->local; }
 struct mc_vault *mc_node_vault(struct mc_node *n) { return n->vault; }
 
 /* ---- the check state (see node_internal.h) ----
@@ -770,7 +777,34 @@ static void purge_recent_erasures(struct mc_node *n) {
     }
 }
 
+const struct mc_valset *mc_node__valset(const struct mc_node *n) { return &n->vsets[n->vs_slot].vs; }
+
+int mc_node__valset_refresh(struct mc_node *n) {
+    int other = 1 - n->vs_slot;
+    int rc = mc_app_valset_at(n->app, n->head.height + 1, &n->vsets[other]);
+    if (rc) return rc;
+    mc_hash now, next;
+    mc_valset_hash(&n->vsets[n->vs_slot].vs, &now);
+    mc_valset_hash(&n->vsets[other].vs, &next);
+    if (n->vs_height == 0 || memcmp(now.b, next.b, 32) != 0) {
+        if (n->vs_height != 0)
+            mc_log_info("node", "validator set changes at height %llu: %u validators, power %llu",
+                        (unsigned long long)n->head.height + 1, n->vsets[other].vs.count,
+                        (unsigned long long)n->vsets[other].vs.total_power);
+        n->vs_slot = other;
+    }
+    n->vs_height = n->head.height + 1;
+    n->validator_index = mc_valset_find(mc_node__valset(n), &n->node_key->pk);
+    return 0;
+}
+
 void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
+    /* The ledger decides the next height's validators and the membership:
+     * peers of an organisation removed in this block go now. */
+    if (mc_node__valset_refresh(n))
+        mc_log_error("node", "cannot load the validator set of height %llu: %s",
+                     (unsigned long long)n->head.height + 1, mc_err_detail());
+    if (n->net) mc_net_recheck(n->net);
     struct mc_block_body body;
     if (mc_block_body_decode(&body, c->body_bytes.data, c->body_bytes.len) == 0) {
         for (uint32_t i = 0; i < body.count; i++) {
@@ -942,7 +976,7 @@ drop:
  * block from what is pending now, certify it with our own precommit and
  * commit it. No block when nothing pending can go in. */
 static int produce_block(struct mc_node *n) {
-    if (n->validator_index < 0 || n->genesis.valset.count != 1)
+    if (n->validator_index < 0 || mc_node__valset(n)->count != 1)
         return mc_err_set(MC_ERR_STATE, "only a single validator cuts blocks on its own");
     mc_node__flush_outbox(n);
     mc_mempool_compact(n->pool);

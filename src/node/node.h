@@ -161,6 +161,11 @@ MC_MUST_CHECK int mc_node_blob_sweep(struct mc_node *n, bool remove, uint64_t gr
                                      void (*report)(void *ctx, const mc_hash *id, const char *what,
                                                     bool removed),
                                      void *ctx, uint64_t *found);
+struct mc_local;
+/* The node's own rows that are not ledger state (chain/local.h: open
+ * invitations, an organisation's record-number index), in data/chain.db.
+ * Valid until mc_node_close; thread-safe on its own (no node lock). */
+struct mc_local *mc_node_local(struct mc_node *n);
 struct mc_vault;
 /* The node's vault (node/vault.h): seals and opens record versions and
  * derives the research secret; the node's secret key never leaves it.

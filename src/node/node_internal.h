@@ -55,12 +55,20 @@ struct mc_node {
      * signing stays inside src/node. */
     struct mc_vault *vault;
     const struct mc_keypair *node_key;
+    /* The validator set of the height consensus runs at (head + 1), from
+     * the ledger (mc_app_valset_at), reloaded after every commit; our index
+     * in it or -1. Two slots: the engine borrows the current one while the
+     * next height's set is loaded into the other. */
+    struct mc_gov_valset *vsets;   /* [2] */
+    int vs_slot;
+    uint64_t vs_height;
     int validator_index;
 
     struct mc_store *store;
     struct mc_app *app;
     struct mc_mempool *pool;
     struct mc_blob_store *blobs;
+    struct mc_local *local;        /* node-local rows (chain/local.h) */
     pthread_mutex_t lock;          /* store, app, mempool, head, driver */
     struct mc_chain_head head;
     uint64_t txs_committed;
@@ -154,6 +162,10 @@ void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id
 
 /* node.c, used by the driver (lock held) */
 void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c);
+/* Loads the validator set of head + 1 (and our index in it). */
+MC_MUST_CHECK int mc_node__valset_refresh(struct mc_node *n);
+/* The validator set of head + 1, as last loaded. */
+const struct mc_valset *mc_node__valset(const struct mc_node *n);
 void mc_node__flush_outbox(struct mc_node *n);
 /* mc_node_submit_local with the lock already held. */
 MC_MUST_CHECK int mc_node__queue_local(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len);

@@ -144,6 +144,7 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
     struct mc_commit cert, last;
     struct mc_tx_ref *txs = NULL;
     uint8_t **owned = NULL;
+    struct mc_gov_valset *vs = NULL;
     int v = 0;
     uint32_t n = 0;
     int rc = mc_store_get_block_raw(s, h, &stored_hash, &hb, &lcb, &cb);
@@ -155,12 +156,16 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
     if (hd.height != h || strcmp(hd.chain_id, g->chain_id)) { v = bad(r, h, "header", "header names height %llu of chain '%s'", (unsigned long long)hd.height, hd.chain_id); goto out; }
     if (memcmp(hd.prev.b, prev_hash->b, 32)) { v = bad(r, h, "prev link", "header's previous-block hash does not match block %llu", (unsigned long long)h - 1); goto out; }
     if (hd.time_ms <= *prev_time) { v = bad(r, h, "header", "block time does not increase"); goto out; }
+    /* The re-executed ledger (state after h - 1) names the validator sets
+     * of h and h - 1 (genesis or governance). */
+    vs = malloc(sizeof *vs);
+    if (!vs || mc_app_valset_at(app, h, vs)) { v = -1; goto out; }
     mc_hash vh;
-    mc_valset_hash(&g->valset, &vh);
-    if (memcmp(vh.b, hd.valset_hash.b, 32)) { v = bad(r, h, "header", "validator set hash does not match genesis"); goto out; }
-    if (mc_valset_find(&g->valset, &hd.proposer) < 0) { v = bad(r, h, "header", "proposer is not a validator"); goto out; }
+    mc_valset_hash(&vs->vs, &vh);
+    if (memcmp(vh.b, hd.valset_hash.b, 32)) { v = bad(r, h, "header", "validator set hash does not match the ledger's set of this height"); goto out; }
+    if (mc_valset_find(&vs->vs, &hd.proposer) < 0) { v = bad(r, h, "header", "proposer is not a validator"); goto out; }
     if (mc_commit_decode(&cert, cb.data, cb.len)) { v = bad(r, h, "certificate", "certificate does not decode"); goto out; }
-    if (mc_commit_verify(&cert, &g->valset, g->chain_id, h, &hash)) { v = bad(r, h, "certificate", "%s", mc_err_detail()); goto out; }
+    if (mc_commit_verify(&cert, &vs->vs, g->chain_id, h, &hash)) { v = bad(r, h, "certificate", "%s", mc_err_detail()); goto out; }
     if (h == 1) {
         static const uint8_t zero[32];
         if (lcb.len || memcmp(hd.last_commit_hash.b, zero, 32)) { v = bad(r, h, "previous certificate", "block 1 carries a previous certificate"); goto out; }
@@ -169,7 +174,8 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
         if (mc_commit_decode(&last, lcb.data, lcb.len)) { v = bad(r, h, "previous certificate", "carried certificate does not decode"); goto out; }
         mc_commit_hash(&last, &lh);
         if (memcmp(lh.b, hd.last_commit_hash.b, 32)) { v = bad(r, h, "previous certificate", "carried certificate does not match the header"); goto out; }
-        if (mc_commit_verify(&last, &g->valset, g->chain_id, h - 1, prev_hash)) { v = bad(r, h, "previous certificate", "%s", mc_err_detail()); goto out; }
+        if (mc_app_valset_at(app, h - 1, vs)) { v = -1; goto out; }
+        if (mc_commit_verify(&last, &vs->vs, g->chain_id, h - 1, prev_hash)) { v = bad(r, h, "previous certificate", "%s", mc_err_detail()); goto out; }
     }
     int64_t rows = count_rows(mc_store_db(s), "SELECT count(*) FROM txs WHERE height=?", (int64_t)h);
     if (rows != hd.tx_count) { v = bad(r, h, "transactions", "%lld transaction rows, header says %u", (long long)rows, hd.tx_count); goto out; }
@@ -221,7 +227,11 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
     }
     mc_hash state_hash, log_root;
     uint64_t log_size;
-    mc_app_end_block(app, &state_hash, &log_size, &log_root);
+    if (mc_app_end_block(app, &state_hash, &log_size, &log_root)) {
+        v = bad(r, h, "state tree", "the state tree cannot be updated: %s", mc_err_detail());
+        mc_app_abort_block(app);
+        goto out;
+    }
     if (log_size != hd.log_size || memcmp(log_root.b, hd.log_root.b, 32)) {
         v = bad(r, h, "log root", "ledger log after the block does not match the header");
         mc_app_abort_block(app);
@@ -240,6 +250,7 @@ out:
         for (uint32_t i = 0; i < n; i++) free(owned[i]);
     free(owned);
     free(txs);
+    free(vs);
     mc_buf_deinit(&hb);
     mc_buf_deinit(&lcb);
     mc_buf_deinit(&cb);

@@ -130,7 +130,7 @@ static void run(struct mc_app *app, uint64_t height, const struct block *b, mc_h
     for (int i = 0; i < b->n; i++)
         cr_assert_eq(mc_app_deliver(app, b->tx[i], b->len[i], true), 0,
                      "block %llu tx %d: %s", (unsigned long long)height, i, mc_err_detail());
-    mc_app_end_block(app, state, log_size, log_root);
+    cr_assert_eq(mc_app_end_block(app, state, log_size, log_root), 0, "%s", mc_err_detail());
 }
 
 /* The same block on both sides: equal state hash and log, then commit. */

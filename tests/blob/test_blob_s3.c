@@ -21,17 +21,6 @@
 #include "blob/s3.h"
 #include "crypto/hash.h"
 
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void key_of(char out[80], const char *prefix, const mc_hash *id) {
     char hx[65];
     mc_hex_encode(hx, id->b, 32);
@@ -252,13 +241,13 @@ Test(blob_s3, unreachable_store_and_erasure_of_every_version_across_a_restart, .
     tp_rgw_gateway_stop(&rgw);
     struct mc_buf b;
     mc_buf_init(&b, 0);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tp_now_ms();
     cr_assert_eq(mc_blob_get(bs, &ida, &b), MC_ERR_UNAVAILABLE, "%s", mc_err_detail());
-    uint64_t first = now_ms() - t0;
+    uint64_t first = tp_now_ms() - t0;
     cr_assert_lt(first, 4000, "bounded by timeouts and retries (%llu ms)", (unsigned long long)first);
-    t0 = now_ms();
+    t0 = tp_now_ms();
     cr_assert_eq(mc_blob_get(bs, &ida, &b), MC_ERR_UNAVAILABLE);
-    cr_assert_lt(now_ms() - t0, 200, "during the cooldown the answer is immediate");
+    cr_assert_lt(tp_now_ms() - t0, 200, "during the cooldown the answer is immediate");
     mc_hash idx;
     cr_assert_eq(mc_blob_put(bs, &idx, "x", 1), MC_ERR_UNAVAILABLE, "an upload fails (no anchor follows)");
     struct mc_blob_status st;
@@ -284,14 +273,14 @@ Test(blob_s3, unreachable_store_and_erasure_of_every_version_across_a_restart, .
     int rc = MC_ERR_UNAVAILABLE;
     for (int k = 0; k < 100 && rc == MC_ERR_UNAVAILABLE; k++) {
         rc = mc_blob_get(bs, &ida, &b);
-        if (rc) sleep_ms(100);
+        if (rc) tp_sleep_ms(100);
     }
     cr_assert_eq(rc, 0, "the store is back: %s", mc_err_detail());
     mc_blob_status(bs, &st);
     cr_assert(st.available);
     /* the erasure completes: no version of C is left */
     for (int k = 0; k < 150 && (st.purges_pending || versions_of(s3, kc)); k++) {
-        sleep_ms(100);
+        tp_sleep_ms(100);
         mc_blob_status(bs, &st);
     }
     cr_assert_eq(st.purges_pending, 0);
@@ -299,7 +288,7 @@ Test(blob_s3, unreachable_store_and_erasure_of_every_version_across_a_restart, .
 
     /* erasure of a blob with two versions: none left, no delete marker */
     cr_assert_eq(mc_blob_purge(bs, &ida), 0);
-    for (int k = 0; k < 100 && versions_of(s3, ka); k++) sleep_ms(50);
+    for (int k = 0; k < 100 && versions_of(s3, ka); k++) tp_sleep_ms(50);
     cr_assert_eq(versions_of(s3, ka), 0, "both versions and any delete marker are gone");
     cr_assert_eq(mc_blob_get(bs, &ida, &b), MC_ERR_STATE);
     cr_assert_eq(mc_blob_put(bs, &ida, a, sizeof a), MC_ERR_STATE, "erased content is not brought back");

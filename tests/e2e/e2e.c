@@ -92,11 +92,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* xorshift64*: the schedule and the client's choices come from the seed. */
 static uint64_t rnd(struct e2e *e) {
     e->rng ^= e->rng >> 12;
@@ -230,7 +225,7 @@ static bool node_spawn(struct e2e *e, int i) {
             nd->pid = 0;
             return false;
         }
-        sleep_ms(50);
+        tp_sleep_ms(50);
     }
     return false;
 }
@@ -454,7 +449,7 @@ static void op_tx(struct e2e *e) {
     if (r.status != 202) {
         if (e->r->tx_rejected + e->r->tx_unknown < 5)
             note(e, "submit via node %d: HTTP %ld %.200s", i, r.status, r.body ? r.body : "");
-        sleep_ms(25); /* a refusing node is not hammered */
+        tp_sleep_ms(25); /* a refusing node is not hammered */
         e->r->tx_rejected += r.status >= 400 && r.status < 500;
         e->r->tx_unknown += !(r.status >= 400 && r.status < 500);
         e->nonce_known[s] = false;
@@ -481,7 +476,7 @@ static void op_tx(struct e2e *e) {
             e->nonce_known[s] = false;
             return;
         }
-        sleep_ms(50);
+        tp_sleep_ms(50);
     }
     /* not seen committed in time: it may still commit, or be lost with a
      * killed node's mempool; either is allowed, a lie is not */
@@ -735,7 +730,7 @@ static void check_recovery(struct e2e *e) {
         bool ok = false;
         while (!ok && now_s() < deadline + 10) {
             ok = height_of(e, i) >= last->height;
-            if (!ok) sleep_ms(100);
+            if (!ok) tp_sleep_ms(100);
         }
         if (!ok) violation(e, "node %d did not catch up to height %llu after the perturbations", i,
                            (unsigned long long)last->height);

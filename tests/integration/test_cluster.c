@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../support/proc.h"
@@ -488,4 +489,66 @@ Test(cluster, a_peer_serving_a_bad_block_is_dropped, .timeout = 60) {
     uv_run(&loop, UV_RUN_DEFAULT); /* runs the close callbacks */
     cr_assert_eq(uv_loop_close(&loop), 0);
     stop_all(&c);
+}
+
+/* A backup of a running validator taken while a load runs restores (every
+ * file checked against its manifest, the chain verified) into a new home;
+ * started there, the node catches up from its peers and agrees with them,
+ * and every transaction reported committed before the backup is in it. */
+Test(cluster, a_backup_under_load_restores_verified_and_rejoins, .timeout = 150) {
+    struct cluster c;
+    cluster_create(&c, "backup", 13);
+    for (int i = 0; i < NODES; i++) start(&c, i);
+    char *ids[30];
+    for (int k = 0; k < 30; k++) ids[k] = submit(&c, k % NODES);
+    for (int k = 0; k < 30; k++) wait_committed(&c, 3, ids[k], 30);
+    /* the load: clinicians registering patients through nodes 0 and 3 */
+    char *out;
+    pid_t load = fork();
+    cr_assert_geq(load, 0);
+    if (load == 0) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "%s load --key %s/node0/admin_key.json --rate 40 --duration 6 --node %s --node %s "
+                 "> %s/load.out 2>&1", tp_bin(), c.dir, c.url[0], c.url[3], c.dir);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    sleep(3);
+    uint64_t before = height(&c, 3);
+    cr_assert_eq(tp_run(&out, "%s backup --home %s --out %s/backup3", tp_bin(), home_of(&c, 3), c.dir), 0, "%s", out);
+    cr_assert(strstr(out, "node_key: included"), "%s", out);
+    free(out);
+    int status;
+    cr_assert_eq(waitpid(load, &status, 0), load);
+    kill9(&c, 3);
+    /* the machine is lost: a new home from the backup */
+    cr_assert_eq(tp_run(&out, "rm -rf %s", home_of(&c, 3)), 0);
+    free(out);
+    /* a damaged backup is refused, writing nothing */
+    cr_assert_eq(tp_run(&out, "cp -r %s/backup3 %s/backup-bad && printf x >> %s/backup-bad/genesis.json",
+                        c.dir, c.dir, c.dir), 0);
+    free(out);
+    cr_assert_eq(tp_run(&out, "%s restore --from %s/backup-bad --home %s", tp_bin(), c.dir, home_of(&c, 3)), 1, "%s", out);
+    cr_assert(strstr(out, "does not match its manifest"), "%s", out);
+    free(out);
+    cr_assert_eq(tp_run(&out, "test ! -e %s", home_of(&c, 3)), 0, "a refused restore writes no home");
+    free(out);
+    cr_assert_eq(tp_run(&out, "%s restore --from %s/backup3 --home %s", tp_bin(), c.dir, home_of(&c, 3)), 0, "%s", out);
+    cr_assert(strstr(out, "verified: "), "%s", out);
+    uint64_t restored = 0;
+    const char *hl = strstr(out, "height: ");
+    cr_assert_not_null(hl);
+    restored = strtoull(hl + 8, NULL, 10);
+    cr_assert_geq(restored, before, "the backup holds at least what was committed when it started");
+    free(out);
+    start(&c, 3);
+    uint64_t h = height(&c, 0);
+    cr_assert(wait_height(&c, 3, h, 40), "the restored node catches up from its peers");
+    for (int k = 0; k < 30; k++) cr_assert(committed_on(&c, 3, ids[k]), "transaction %d kept", k);
+    assert_agree(&c, h);
+    cr_assert(wait_height(&c, 3, h + 3, 30), "it goes on committing with the others");
+    assert_agree(&c, h + 3);
+    stop_all(&c);
+    cr_assert_eq(tp_run(&out, "%s verify --home %s", tp_bin(), home_of(&c, 3)), 0, "%s", out);
+    free(out);
 }

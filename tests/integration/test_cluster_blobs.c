@@ -71,41 +71,6 @@ static int cli_rc(struct bcluster *c, int i, char **out, const char *fmt, ...) {
     return rc;
 }
 
-static char *keygen(struct bcluster *c, const char *name) {
-    char *p = tu_path(c->dir, name);
-    char *out;
-    cr_assert_eq(tp_run(&out, "%s keygen --out %s", tp_bin(), p), 0, "%s", out);
-    free(out);
-    return p;
-}
-
-static char *pubkey_hex(const char *keyfile) {
-    json_t *j = json_load_file(keyfile, 0, NULL);
-    cr_assert_not_null(j, "%s", keyfile);
-    char *pk = tu_keep(strdup(json_string_value(json_object_get(j, "public_key"))));
-    json_decref(j);
-    return pk;
-}
-
-/* The value of the first "key: value" line of out. */
-static char *field(const char *out, const char *key) {
-    size_t kn = strlen(key);
-    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, key, kn) == 0 && p[kn] == ':' && p[kn + 1] == ' ') {
-            size_t vn = strcspn(p + kn + 2, "\n");
-            char *v = malloc(vn + 1);
-            memcpy(v, p + kn + 2, vn);
-            v[vn] = 0;
-            return tu_keep(v);
-        }
-    return NULL;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* The blob row of node i: *live = a live row, bytes copied to buf (up to
  * cap, length in *len); *purged = a tombstone. */
 struct row {
@@ -178,7 +143,7 @@ Test(cluster_blobs, ciphertext_replicates_repairs_and_is_purged_everywhere, .tim
     }
 
     /* a clinician of node0's hospital adds a record for a patient */
-    char *dr = keygen(&c, "dr.json"), *pat = keygen(&c, "patient.json");
+    char *dr = tp_keygen(c.dir, "dr.json"), *pat = tp_keygen(c.dir, "patient.json");
     cli_ok(&c, 0, "member enroll --key %s/admin_key.json --member-key %s --role clinician --name 'Dr Blob'",
            home_of(&c, 0), dr);
     cli_ok(&c, 0, "patient register --key %s --patient-key %s", dr, pat);
@@ -187,11 +152,11 @@ Test(cluster_blobs, ciphertext_replicates_repairs_and_is_purged_everywhere, .tim
     cr_assert_not_null(f);
     fprintf(f, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"hba1c\"},"
                "\"subject\":{\"reference\":\"Patient/%s\"},\"valueString\":\"replicated-marker-77\"}",
-            pubkey_hex(pat));
+            tp_pubkey_hex(pat));
     fclose(f);
     out = cli_ok(&c, 0, "record add --key %s --patient-key %s --file %s", dr, pat, obs);
     cr_assert(strstr(out, "status: committed"), "%s", out);
-    char *rec = field(out, "id");
+    char *rec = tp_field(out, "id");
     cr_assert_not_null(rec, "%s", out);
 
     /* the blob id: node0 stored exactly one blob */
@@ -214,7 +179,7 @@ Test(cluster_blobs, ciphertext_replicates_repairs_and_is_purged_everywhere, .tim
     /* every other node fetches it from a peer, hash checked */
     for (int i = 1; i < NODES; i++) {
         int k = 0;
-        while (!holds_good(&c, i, &id) && k++ < 200) sleep_ms(50);
+        while (!holds_good(&c, i, &id) && k++ < 200) tp_sleep_ms(50);
         cr_assert(holds_good(&c, i, &id), "node %d holds the ciphertext", i);
         struct row r = blob_row(&c, i, &id);
         cr_assert_eq(r.len, ref.len);
@@ -235,7 +200,7 @@ Test(cluster_blobs, ciphertext_replicates_repairs_and_is_purged_everywhere, .tim
     cr_assert(strstr(out, "500"), "%s", out);
     cr_assert_null(strstr(out, "replicated-marker-77"));
     int k = 0;
-    while (!holds_good(&c, 0, &id) && k++ < 200) sleep_ms(50);
+    while (!holds_good(&c, 0, &id) && k++ < 200) tp_sleep_ms(50);
     cr_assert(holds_good(&c, 0, &id), "node0's copy is repaired from a peer");
     out = cli_ok(&c, 0, "record get Observation/%s --key %s", rec, pat);
     cr_assert(strstr(out, "replicated-marker-77"), "%s", out);
@@ -245,7 +210,7 @@ Test(cluster_blobs, ciphertext_replicates_repairs_and_is_purged_everywhere, .tim
     for (int i = 0; i < NODES; i++) {
         k = 0;
         struct row r;
-        while (!((r = blob_row(&c, i, &id)).purged) && k++ < 200) sleep_ms(50);
+        while (!((r = blob_row(&c, i, &id)).purged) && k++ < 200) tp_sleep_ms(50);
         cr_assert(r.found && r.purged && r.len == 0, "node %d purged the ciphertext", i);
     }
     rc = cli_rc(&c, 1, &out, "record get Observation/%s --key %s", rec, pat);

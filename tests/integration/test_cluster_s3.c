@@ -71,46 +71,6 @@ static int cli_rc(struct s3cluster *c, int i, char **out, const char *fmt, ...) 
         o_;                                                                   \
     })
 
-static char *keygen(struct s3cluster *c, const char *name) {
-    char *p = tu_path(c->dir, name);
-    char *out;
-    cr_assert_eq(tp_run(&out, "%s keygen --out %s", tp_bin(), p), 0, "%s", out);
-    free(out);
-    return p;
-}
-
-static char *pubkey_hex(const char *keyfile) {
-    json_t *j = json_load_file(keyfile, 0, NULL);
-    cr_assert_not_null(j, "%s", keyfile);
-    char *pk = tu_keep(strdup(json_string_value(json_object_get(j, "public_key"))));
-    json_decref(j);
-    return pk;
-}
-
-static char *field(const char *out, const char *key) {
-    size_t kn = strlen(key);
-    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-        if (strncmp(p, key, kn) == 0 && p[kn] == ':' && p[kn + 1] == ' ') {
-            size_t vn = strcspn(p + kn + 2, "\n");
-            char *v = malloc(vn + 1);
-            memcpy(v, p + kn + 2, vn);
-            v[vn] = 0;
-            return tu_keep(v);
-        }
-    return NULL;
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* The object of blob id in a bucket: 0 and its bytes, or the error. */
 static int object_of(struct mc_s3 *s3, const mc_hash *id, struct mc_buf *out) {
     char key[80];
@@ -245,7 +205,7 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
     json_decref(bst);
 
     /* a record through node0 */
-    char *dr = keygen(&c, "dr.json"), *pat = keygen(&c, "patient.json");
+    char *dr = tp_keygen(c.dir, "dr.json"), *pat = tp_keygen(c.dir, "patient.json");
     CLI_OK(&c, 0, "member enroll --key %s/admin_key.json --member-key %s --role clinician --name 'Dr S3'",
            home_of(&c, 0), dr);
     CLI_OK(&c, 0, "patient register --key %s --patient-key %s", dr, pat);
@@ -254,11 +214,11 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
     cr_assert_not_null(f);
     fprintf(f, "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"text\":\"ldl\"},"
                "\"subject\":{\"reference\":\"Patient/%s\"},\"valueString\":\"s3-marker-31\"}",
-            pubkey_hex(pat));
+            tp_pubkey_hex(pat));
     fclose(f);
     out = CLI_OK(&c, 0, "record add --key %s --patient-key %s --file %s", dr, pat, obs);
     cr_assert(strstr(out, "status: committed"), "%s", out);
-    char *rec = field(out, "id");
+    char *rec = tp_field(out, "id");
     cr_assert_not_null(rec, "%s", out);
 
     /* node0's index names one live blob; its object is in the bucket,
@@ -286,7 +246,7 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
 
     /* replication: node1's bucket and node2's database get it */
     int k = 0;
-    while ((!bucket_holds_good(s3_1, &id) || sqlite_state(&c, 2, &id) != 1) && k++ < 200) sleep_ms(50);
+    while ((!bucket_holds_good(s3_1, &id) || sqlite_state(&c, 2, &id) != 1) && k++ < 200) tp_sleep_ms(50);
     cr_assert(bucket_holds_good(s3_1, &id), "node1 (S3) fetched it from a peer");
     cr_assert_eq(sqlite_state(&c, 2, &id), 1, "node2 (SQLite) fetched it from a peer");
     /* the patient lets node1's and node2's organisations read it: their
@@ -312,7 +272,7 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
     cr_assert(strstr(out, "500") && strstr(out, "does not match its hash"), "%s", out);
     cr_assert_null(strstr(out, "s3-marker-31"));
     k = 0;
-    while (!bucket_holds_good(s3_0, &id) && k++ < 200) sleep_ms(50);
+    while (!bucket_holds_good(s3_0, &id) && k++ < 200) tp_sleep_ms(50);
     cr_assert(bucket_holds_good(s3_0, &id), "node0's object is repaired from a peer");
     out = CLI_OK(&c, 0, "record get Observation/%s --key %s", rec, pat);
     cr_assert(strstr(out, "s3-marker-31"), "%s", out);
@@ -320,9 +280,9 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
     /* the gateway stops: node0 answers 503 quickly and says why; adds are
      * refused (no anchor without its upload); node2 still serves */
     tp_rgw_gateway_stop(&rgw);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tp_now_ms();
     rc = cli_rc(&c, 0, &out, "record get Observation/%s --key %s", rec, pat);
-    uint64_t took = now_ms() - t0;
+    uint64_t took = tp_now_ms() - t0;
     cr_assert_neq(rc, 0, "%s", out);
     cr_assert(strstr(out, "503") && strstr(out, "unavailable"), "a 503 with the reason: %s", out);
     cr_assert_lt(took, 8000, "bounded (%llu ms)", (unsigned long long)took);
@@ -347,7 +307,7 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
     rc = 1;
     for (k = 0; k < 100 && rc != 0; k++) {
         rc = cli_rc(&c, 0, &out, "record get Observation/%s --key %s", rec, pat);
-        if (rc) sleep_ms(100);
+        if (rc) tp_sleep_ms(100);
     }
     cr_assert_eq(rc, 0, "node0 recovers: %s", out);
     cr_assert(strstr(out, "s3-marker-31"), "%s", out);
@@ -370,13 +330,13 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
     uint64_t h0 = height_of(&c, 0);
     rc = cli_rc(&c, 2, &out, "record get Observation/%s --key %s", rec, pat);
     cr_assert_neq(rc, 0, "node2's altered copy is not served: %s", out);
-    sleep_ms(3500);
+    tp_sleep_ms(3500);
     uint64_t h1 = height_of(&c, 0);
     cr_assert_geq(h1, h0 + 2, "blocks commit while the store hangs (%llu -> %llu)", (unsigned long long)h0,
                   (unsigned long long)h1);
     tp_rgw_gateway_pause(&rgw, false);
     k = 0;
-    while (sqlite_state(&c, 2, &id) != 1 && k++ < 400) sleep_ms(50);
+    while (sqlite_state(&c, 2, &id) != 1 && k++ < 400) tp_sleep_ms(50);
     cr_assert_eq(sqlite_state(&c, 2, &id), 1, "node2 is repaired once the gateway answers");
 
     /* erasure: no version of the object left in either bucket (node0's has
@@ -385,7 +345,7 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
     CLI_OK(&c, 0, "record erase %s --key %s --yes", rec, pat);
     k = 0;
     while ((versions_of(s3_0, &id) || versions_of(s3_1, &id) || sqlite_state(&c, 2, &id) != 2) && k++ < 200)
-        sleep_ms(50);
+        tp_sleep_ms(50);
     cr_assert_eq(versions_of(s3_0, &id), 0, "node0's bucket holds no version");
     cr_assert_eq(versions_of(s3_1, &id), 0, "node1's bucket holds no version");
     cr_assert_eq(sqlite_state(&c, 2, &id), 2, "node2 purged it");
@@ -401,7 +361,7 @@ Test(cluster_s3, records_on_rados_gateway_replicate_repair_survive_an_outage_and
             cr_assert_eq(left, 0, "every erasure (also of the refused add) completed");
             break;
         }
-        sleep_ms(100);
+        tp_sleep_ms(100);
     }
 
     /* the sweep, node0 stopped: an upload a crash left before its anchor

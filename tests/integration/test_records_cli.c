@@ -83,22 +83,6 @@ static void refused(struct run r, const char *want, const char *what) {
     run_free(&r);
 }
 
-/* The value of the first "key: value" line, or NULL. */
-static char *field(const char *out, const char *key) {
-    size_t kn = strlen(key);
-    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        if (strncmp(p, key, kn) == 0 && p[kn] == ':' && p[kn + 1] == ' ') {
-            const char *v = p + kn + 2;
-            size_t vn = strcspn(v, "\n");
-            char *s = malloc(vn + 1);
-            memcpy(s, v, vn);
-            s[vn] = 0;
-            return tu_keep(s);
-        }
-    }
-    return NULL;
-}
-
 static size_t count_lines(const char *out, const char *prefix) {
     size_t n = 0, pn = strlen(prefix);
     for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
@@ -171,11 +155,6 @@ static char *observation(struct rnode *n, const char *name, const char *patient_
     return write_text(n, name, body);
 }
 
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 Test(records_cli, patient_clinician_auditor_journey, .timeout = 60) {
     struct rnode n;
     node_start(&n, "rcli");
@@ -188,12 +167,12 @@ Test(records_cli, patient_clinician_auditor_journey, .timeout = 60) {
     /* add */
     char *obs = observation(&n, "obs.json", phex, "glucose-marker-1", true);
     char *out = ok(cli(&n, "record add --key %s --patient-key %s --file %s --purpose TREAT", dr, pat, obs), "add");
-    char *id = field(out, "id");
+    char *id = tp_field(out, "id");
     cr_assert_not_null(id, "%s", out);
-    cr_assert_str_eq(field(out, "type"), "Observation");
-    cr_assert_str_eq(field(out, "version"), "1");
-    cr_assert_str_eq(field(out, "status"), "committed");
-    cr_assert_eq(strlen(field(out, "anchor")), 64);
+    cr_assert_str_eq(tp_field(out, "type"), "Observation");
+    cr_assert_str_eq(tp_field(out, "version"), "1");
+    cr_assert_str_eq(tp_field(out, "status"), "committed");
+    cr_assert_eq(strlen(tp_field(out, "anchor")), 64);
 
     /* refusals of writes */
     refused(cli(&n, "record add --key %s --patient-key %s --file %s", aud, pat, obs), "403", "auditor adds");
@@ -212,16 +191,16 @@ Test(records_cli, patient_clinician_auditor_journey, .timeout = 60) {
         ls[strcspn(ls, "\n")] = 0;
         cr_assert(strstr(ls, ".json"), "no Synthea bundle in the test data (%s)", ls);
         out = ok(cli(&n, "record import --key %s --patient-key %s --bundle %s", dr, pat, ls), "import");
-        imported = (size_t)atol(field(out, "imported"));
+        imported = (size_t)atol(tp_field(out, "imported"));
         cr_assert_gt(imported, 200);
         cr_assert_eq(count_lines(out, "record: "), imported);
-        cr_assert_str_eq(field(out, "status"), "committed");
+        cr_assert_str_eq(tp_field(out, "status"), "committed");
         free(ls);
     }
 
     /* list: the patient and an auditor; nobody else */
     out = ok(cli(&n, "record list --key %s", pat), "list");
-    cr_assert_eq((size_t)atol(field(out, "records")), 1 + imported);
+    cr_assert_eq((size_t)atol(tp_field(out, "records")), 1 + imported);
     cr_assert(strstr(out, id));
     ok(cli(&n, "record list --key %s --patient %s", aud, phex), "auditor list");
     refused(cli(&n, "record list --key %s --patient %s", dr2, phex), "403", "clinician lists");
@@ -238,15 +217,15 @@ Test(records_cli, patient_clinician_auditor_journey, .timeout = 60) {
 
     /* grant to the member, with resealed keys; read; revoke; refused again */
     out = ok(cli(&n, "grant add --key %s --to-member-key %s --categories results,problems", pat, dr2), "grant");
-    cr_assert_geq(atol(field(out, "keys")), 1);
-    char *grant = field(out, "id");
-    cr_assert_str_eq(field(out, "status"), "committed");
+    cr_assert_geq(atol(tp_field(out, "keys")), 1);
+    char *grant = tp_field(out, "id");
+    cr_assert_str_eq(tp_field(out, "status"), "committed");
     out = ok(cli(&n, "record get Observation/%s --key %s --purpose TREAT --out %s/read.json", id, dr2, n.dir), "granted get");
-    cr_assert_eq(strlen(field(out, "access_tx")), 64);
+    cr_assert_eq(strlen(tp_field(out, "access_tx")), 64);
     out = ok(cli(&n, "grant list --key %s", pat), "grant list");
     cr_assert(strstr(out, grant) && strstr(out, " active member=") && strstr(out, dr2hex), "%s", out);
     out = ok(cli(&n, "grant revoke %s --key %s", grant, pat), "revoke");
-    cr_assert_str_eq(field(out, "revoked"), grant);
+    cr_assert_str_eq(tp_field(out, "revoked"), grant);
     refused(cli(&n, "record get Observation/%s --key %s", id, dr2), "403", "revoked grantee");
     refused(cli(&n, "grant revoke %s --key %s", grant, pat), "already revoked", "revoke twice");
     refused(cli(&n, "grant add --key %s --to-member-key %s", dr, dr2), "patient", "clinician grants");
@@ -254,31 +233,31 @@ Test(records_cli, patient_clinician_auditor_journey, .timeout = 60) {
     /* an organisation grant that expires */
     out = ok(cli(&n, "grant add --key %s --to-org 1 --until +1s", pat), "org grant");
     ok(cli(&n, "record get Observation/%s --key %s", id, dr2), "org-granted get");
-    sleep_ms(1300);
+    tp_sleep_ms(1300);
     ok(cli(&n, "record list --key %s", pat), "a block after the expiry");
-    sleep_ms(250);
+    tp_sleep_ms(250);
     refused(cli(&n, "record get Observation/%s --key %s", id, dr2), "403", "expired grant");
     refused(cli(&n, "grant add --key %s --to-org 1 --until tomorrow", pat), "--until", "bad --until");
 
     /* break-glass, then the auditor's review */
     out = ok(cli(&n, "record get Observation/%s --key %s --break-glass 'unconscious in the ER' --out %s/bg.json",
                  id, dr2, n.dir), "break-glass");
-    cr_assert_str_eq(field(out, "break_glass"), "yes");
-    char *bg = field(out, "access_tx");
+    cr_assert_str_eq(tp_field(out, "break_glass"), "yes");
+    char *bg = tp_field(out, "access_tx");
     refused(cli(&n, "record get Observation/%s --key %s --break-glass 'x'", id, res), "break-glass", "researcher break-glass");
     /* The access entry is admitted before the read is served and committed
      * with the next block (at most ~100 ms later). */
     for (int i = 0; i < 40; i++) {
         out = ok(cli(&n, "breakglass list --key %s --open", aud), "bg list");
-        if (strcmp(field(out, "open"), "0") != 0) break;
-        sleep_ms(50);
+        if (strcmp(tp_field(out, "open"), "0") != 0) break;
+        tp_sleep_ms(50);
     }
     cr_assert(strstr(out, bg) && strstr(out, "unconscious in the ER"), "%s", out);
-    cr_assert_str_eq(field(out, "open"), "1");
+    cr_assert_str_eq(tp_field(out, "open"), "1");
     refused(cli(&n, "breakglass list --key %s", dr2), "403", "clinician lists break-glass");
     ok(cli(&n, "breakglass close %s --key %s --note 'ER admission confirmed'", bg, aud), "close");
     out = ok(cli(&n, "breakglass list --key %s", aud), "bg list after");
-    cr_assert_str_eq(field(out, "open"), "0");
+    cr_assert_str_eq(tp_field(out, "open"), "0");
     refused(cli(&n, "breakglass close %s --key %s --note again", bg, aud), "already reviewed", "close twice");
 
     /* the access log: every read and refusal, for the patient and auditors */
@@ -289,27 +268,27 @@ Test(records_cli, patient_clinician_auditor_journey, .timeout = 60) {
     snprintf(want, sizeof want, " refused TREAT read record=%s by=%s", id, dr2hex);
     cr_assert(strstr(out, want), "%s", out);
     out = ok(cli(&n, "access log --key %s --patient %s --agent %s", aud, phex, dr2hex), "auditor log");
-    cr_assert_eq(count_lines(out, "access: "), (size_t)atol(field(out, "entries")));
+    cr_assert_eq(count_lines(out, "access: "), (size_t)atol(tp_field(out, "entries")));
     refused(cli(&n, "access log --key %s --patient %s", dr2, phex), "403", "clinician reads the log");
 
     /* amendment: a new version; history and Provenance */
     char *obs2 = observation(&n, "obs2.json", phex, "glucose-marker-2", true);
     out = ok(cli(&n, "record amend Observation/%s --key %s --patient-key %s --file %s", id, dr, pat, obs2), "amend");
-    cr_assert_str_eq(field(out, "version"), "2");
+    cr_assert_str_eq(tp_field(out, "version"), "2");
     out = ok(cli(&n, "record get Observation/%s --version 1 --key %s", id, pat), "vread");
     cr_assert(strstr(out, "glucose-marker-1"));
     out = ok(cli(&n, "record get Observation/%s --key %s", id, pat), "read v2");
     cr_assert(strstr(out, "glucose-marker-2"));
     out = ok(cli(&n, "record provenance Observation/%s --key %s", id, pat), "provenance");
-    cr_assert_str_eq(field(out, "versions"), "2");
+    cr_assert_str_eq(tp_field(out, "versions"), "2");
     cr_assert(strstr(out, " CREATE target=Observation/") && strstr(out, " UPDATE target=Observation/"), "%s", out);
     refused(cli(&n, "record provenance Observation/%s --key %s", id, stranger), "401", "stranger provenance");
 
     /* export: every record and its Provenance */
     char *exp = tu_path(n.dir, "export.json");
     out = ok(cli(&n, "record export --key %s --out %s", pat, exp), "export");
-    cr_assert_eq((size_t)atol(field(out, "records")), 1 + imported);
-    cr_assert_eq((size_t)atol(field(out, "provenance")), 2 + imported);
+    cr_assert_eq((size_t)atol(tp_field(out, "records")), 1 + imported);
+    cr_assert_eq((size_t)atol(tp_field(out, "provenance")), 2 + imported);
     json_t *b = json_load_file(exp, 0, NULL);
     cr_assert_not_null(b);
     cr_assert_str_eq(json_string_value(json_object_get(b, "resourceType")), "Bundle");
@@ -325,7 +304,7 @@ Test(records_cli, patient_clinician_auditor_journey, .timeout = 60) {
     refused(cli(&n, "record get Observation/%s --key %s", id, pat), "410", "read erased");
     out = ok(cli(&n, "record list --key %s", pat), "list after erase");
     cr_assert(strstr(out, " erased "));
-    sleep_ms(300); /* the refusal's entry commits with the next block */
+    tp_sleep_ms(300); /* the refusal's entry commits with the next block */
     out = ok(cli(&n, "access log --key %s", pat), "log after erase");
     snprintf(want, sizeof want, " refused TREAT read record=%s by=%s", id, phex);
     cr_assert(strstr(out, want), "%s", out);
@@ -349,7 +328,7 @@ Test(records_cli, provenance_and_capability_statement, .timeout = 40) {
     ok(cli(&n, "patient register --key %s --patient-key %s", dr, pat), "register");
     char *phex = pubkey(pat);
     char *obs = observation(&n, "obs.json", phex, "m1", true);
-    char *id = field(ok(cli(&n, "record add --key %s --patient %s --file %s", dr, phex, obs), "add"), "id");
+    char *id = tp_field(ok(cli(&n, "record add --key %s --patient %s --file %s", dr, phex, obs), "add"), "id");
     ok(cli(&n, "record amend Observation/%s --key %s --patient %s --file %s", id, dr, phex, obs), "amend");
     char *out = ok(cli(&n, "record provenance Observation/%s --key %s --json", id, pat), "provenance");
     json_t *b = json_loads(out, 0, NULL);
@@ -472,7 +451,7 @@ Test(records_cli, https_with_cacert, .timeout = 40) {
         struct run r = cli(&n, "status");
         up = r.rc;
         run_free(&r);
-        if (up) sleep_ms(100);
+        if (up) tp_sleep_ms(100);
     }
     cr_assert_eq(up, 0, "the TLS node did not answer (log %s)", log);
     char *dr = member(&n, "Dr Author", "clinician"), *pat = key(&n, "patient");
@@ -480,7 +459,7 @@ Test(records_cli, https_with_cacert, .timeout = 40) {
     char *phex = pubkey(pat);
     char *obs = observation(&n, "obs.json", phex, "tls-marker", true);
     n.env = NULL; /* from here --cacert on the command line */
-    char *id = field(ok(cli(&n, "record add --key %s --patient %s --file %s --cacert %s", dr, phex, obs, cert),
+    char *id = tp_field(ok(cli(&n, "record add --key %s --patient %s --file %s --cacert %s", dr, phex, obs, cert),
                         "add over https"), "id");
     char *out = ok(cli(&n, "record get Observation/%s --key %s --cacert %s", id, pat, cert), "get over https");
     cr_assert(strstr(out, "tls-marker"));

@@ -10,7 +10,10 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "base/limits.h"
 #include "crypto/hash.h"
+#include "net/frame.h"
+#include "net/handshake.h"
 #include "net/transport.h"
 
 struct node {
@@ -255,4 +258,95 @@ Test(transport, unauthenticated_sockets_capped_apart_from_peers, .timeout = 30) 
     for (int i = 0; i < IDLE; i++) close(fds[i]);
     struct node *all[2] = {&a, &b};
     shutdown_all(all, 2);
+}
+
+/* A member that sends its AUTH and its first messages in one write: a burst
+ * well past the pre-authentication bound arrives in one read, and the node
+ * must open the AUTH (which lifts the bound) before taking the rest, not
+ * close the connection as "sent more than allowed". */
+struct burst { uint16_t port; struct mc_keypair key; int sent, ok; };
+
+enum { BURST_MESSAGES = 24, BURST_BYTES = 100 };
+
+static bool read_full(int fd, uint8_t *p, size_t n) {
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r <= 0) return false;
+        p += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+static void *burst_client(void *arg) {
+    struct burst *b = arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(b->port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) goto out;
+    struct mc_handshake hs;
+    uint8_t eph[32];
+    memset(eph, 0x33, sizeof eph);
+    mc_hs_init(&hs, MC_HS_INITIATOR, "medchain-net-test", &b->key, eph);
+    uint8_t peer_hello[MC_HS_HELLO_BYTES];
+    if (write(fd, hs.hello, sizeof hs.hello) != (ssize_t)sizeof hs.hello) goto out;
+    if (!read_full(fd, peer_hello, sizeof peer_hello)) goto out;
+    if (mc_hs_on_hello(&hs, peer_hello, sizeof peer_hello) != 0) goto out;
+    struct mc_frame_key send = {.counter = 0};
+    memcpy(send.key, hs.send_key, sizeof send.key);
+    struct mc_buf wire;
+    mc_buf_init(&wire, 0);
+    uint8_t auth[MC_HS_AUTH_BYTES];
+    mc_hs_auth(&hs, auth);
+    int rc = mc_frame_seal(&send, &wire, auth, sizeof auth);
+    for (int i = 0; rc == 0 && i < BURST_MESSAGES; i++) {
+        uint8_t m[1 + BURST_BYTES];
+        m[0] = 1; /* an application message */
+        memset(m + 1, 'a' + i % 26, BURST_BYTES);
+        rc = mc_frame_seal(&send, &wire, m, sizeof m);
+    }
+    if (rc == 0 && wire.len > MC_NET_PREAUTH_BYTES &&
+        write(fd, wire.data, wire.len) == (ssize_t)wire.len) {
+        b->sent = (int)wire.len;
+        /* Stay connected while the node reads; a close by the node shows as
+         * EOF before the timeout. */
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof buf)) > 0) {}
+        b->ok = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+    mc_buf_deinit(&wire);
+    mc_hs_wipe(&hs);
+out:
+    close(fd);
+    return NULL;
+}
+
+static bool got_burst(void *arg) { return ((struct node *)arg)->messages >= BURST_MESSAGES; }
+
+Test(transport, auth_and_first_messages_in_one_read_are_kept, .timeout = 30) {
+    mc_crypto_init();
+    uv_loop_init(&loop);
+    static struct node a;
+    start(&a, 1, true, 2000);
+    static struct burst b;
+    uint8_t seed[32];
+    memset(seed, 7, sizeof seed);
+    mc_keypair_from_seed(&b.key, seed);
+    b.port = mc_net_port(a.net);
+    a.members[0] = &b.key.pk;
+    pthread_t th;
+    pthread_create(&th, NULL, burst_client, &b);
+    bool all = run_until(got_burst, &a, 3000);
+    int up = a.peers_up;
+    run_until(got_burst, &a, 3500); /* until the client's read times out */
+    pthread_join(th, NULL);
+    cr_assert_gt(b.sent, MC_NET_PREAUTH_BYTES, "the client could not send its burst");
+    cr_assert(all, "%d of %d messages delivered", a.messages, BURST_MESSAGES);
+    cr_assert_eq(up, 1, "the member was not admitted");
+    cr_assert(b.ok, "the node closed the connection of a member that sent a burst with its AUTH");
+    struct node *nodes[1] = {&a};
+    shutdown_all(nodes, 1);
 }

@@ -59,6 +59,15 @@ void env_start(struct env *e, const char *tag) {
     e->port = mc_api_port(e->api);
 }
 
+void env_restart(struct env *e) {
+    mc_api_stop(e->api);
+    e->api = NULL;
+    tu_node_stop(&e->t);
+    cr_assert_eq(mc_node_open(&e->t.node, e->t.home), 0, "reopen: %s", mc_err_detail());
+    cr_assert_eq(mc_api_start(&e->api, e->t.node, "127.0.0.1", 0), 0, "%s", mc_err_detail());
+    e->port = mc_api_port(e->api);
+}
+
 void env_stop(struct env *e) {
     mc_api_stop(e->api);
     tu_node_stop(&e->t);

@@ -22,6 +22,9 @@ struct env {
 
 void env_start(struct env *e, const char *tag);
 void env_stop(struct env *e);
+/* Stops the API and the node and opens both again on the same home (a
+ * restart: what the node keeps on disk is all that is left). */
+void env_restart(struct env *e);
 
 struct rq {
     long status;

@@ -142,6 +142,16 @@ struct reg_commit {
     mc_hash value;
 };
 
+/* The validator set from height `from` on, with the node behind each
+ * index (and each node's index, -1 when it is not a validator). */
+#define EPOCHS_MAX 5
+struct epoch {
+    uint64_t from;
+    struct mc_valset vs;
+    uint16_t node[NODES_MAX];
+    int16_t idx[NODES_MAX];
+};
+
 struct sim {
     const struct sim_config *cfg;
     struct sim_result *res;
@@ -151,7 +161,8 @@ struct sim {
     mc_sha256_ctx trace;
     uint32_t n;
     int mix;
-    struct mc_valset vs;
+    struct epoch epochs[EPOCHS_MAX];
+    uint32_t epoch_count;
     struct mc_keypair keys[NODES_MAX];
     struct node nodes[NODES_MAX];
     struct signed_record signed_by[NODES_MAX];
@@ -177,6 +188,24 @@ struct sim {
 };
 
 static void violation(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The validator set of height h. */
+static const struct epoch *epoch_at(const struct sim *s, uint64_t h) {
+    for (uint32_t i = s->epoch_count; i-- > 1;)
+        if (s->epochs[i].from <= h) return &s->epochs[i];
+    return &s->epochs[0];
+}
+
+/* The set a node runs height h with. The mutant takes a change one height
+ * early on the odd-numbered nodes. */
+static const struct mc_valset *node_valset(const struct sim *s, uint16_t who, uint64_t h) {
+#ifdef MC_MUTANT_EARLY_VALSET
+    if (who % 2 == 1) return &epoch_at(s, h + 1)->vs;
+#else
+    (void)who;
+#endif
+    return &epoch_at(s, h)->vs;
+}
 
 static void violation(struct sim *s, const char *fmt, ...) {
     s->res->violations++;
@@ -362,7 +391,7 @@ static void check_signed(struct sim *s, uint16_t who, uint64_t h, uint32_t r, ui
 static void check_decision(struct sim *s, uint16_t who, const struct mc_commit *c) {
     uint64_t h = c->height;
     if (h == 0 || h > HEIGHTS_MAX) abort();
-    if (mc_commit_verify(c, &s->vs, CHAIN, h, &c->block_hash) != 0)
+    if (mc_commit_verify(c, &epoch_at(s, h)->vs, CHAIN, h, &c->block_hash) != 0)
         violation(s, "certificate: node %u decided h=%llu with a certificate that fails: %s", who,
                   (unsigned long long)h, mc_err_detail());
     if (s->nodes[who].behaviour != HONEST) return;
@@ -390,12 +419,14 @@ static struct reg_key *reg_get(struct sim *s, uint64_t h, uint32_t r, uint8_t ty
     return k;
 }
 
+/* The registry is indexed by node; power is that of the height's set. */
 static uint64_t reg_power(const struct sim *s, const struct reg_key *k, const mc_hash *v) {
+    const struct epoch *e = epoch_at(s, k->height);
     uint64_t p = 0;
     for (uint32_t i = 0; i < s->n; i++)
         for (uint8_t j = 0; j < k->count[i]; j++)
             if (k->has_block[i][j] && memcmp(k->value[i][j].b, v->b, 32) == 0) {
-                p += s->vs.v[i].power;
+                if (e->idx[i] >= 0) p += e->vs.v[e->idx[i]].power;
                 break;
             }
     return p;
@@ -415,7 +446,7 @@ static void reg_check_commit(struct sim *s, uint64_t h) {
                 for (uint8_t j = 0; j < k->count[i]; j++) {
                     const mc_hash *v = &k->value[i][j];
                     if (!k->has_block[i][j] || memcmp(v->b, c->value.b, 32) == 0) continue;
-                    if (mc_valset_is_quorum(&s->vs, reg_power(s, k, v))) {
+                    if (mc_valset_is_quorum(&epoch_at(s, h)->vs, reg_power(s, k, v))) {
                         violation(s, "quorum safety: h=%llu: 2/3+ precommitted a block in round "
                                      "%u, yet another block has 2/3+ %s in round %u",
                                   (unsigned long long)h, c->round,
@@ -428,9 +459,16 @@ static void reg_check_commit(struct sim *s, uint64_t h) {
 }
 
 static void reg_vote(struct sim *s, const struct mc_vote *v) {
+    const struct epoch *ep = epoch_at(s, v->height);
+    if (v->validator >= ep->vs.count) {
+        violation(s, "a vote names validator %u of a set of %u at h=%llu", v->validator,
+                  ep->vs.count, (unsigned long long)v->height);
+        return;
+    }
+    const struct mc_valset *vset = &ep->vs;
     struct reg_key *k = reg_get(s, v->height, v->round, v->type, true);
     if (!k) return;
-    uint16_t i = v->validator;
+    uint16_t i = ep->node[v->validator];
     for (uint8_t j = 0; j < k->count[i]; j++)
         if (k->has_block[i][j] == v->has_block &&
             (!v->has_block || memcmp(k->value[i][j].b, v->block_hash.b, 32) == 0))
@@ -463,7 +501,7 @@ static void reg_vote(struct sim *s, const struct mc_vote *v) {
                     justified = true; /* not tracked: give the benefit of the doubt */
                     break;
                 }
-                justified = mc_valset_is_quorum(&s->vs, reg_power(s, pv, &v->block_hash));
+                justified = mc_valset_is_quorum(vset, reg_power(s, pv, &v->block_hash));
             }
             if (!justified) {
                 violation(s, "lock: honest validator %u locked in round %d prevoted another "
@@ -478,7 +516,7 @@ static void reg_vote(struct sim *s, const struct mc_vote *v) {
         const struct reg_key *pk = &s->reg[v->height % REG_HEIGHTS][v->round][0];
         bool tracked = pk->height == v->height && !pk->overflow; /* else: forgotten */
         if (s->nodes[i].behaviour == HONEST && tracked &&
-            !mc_valset_is_quorum(&s->vs, reg_power(s, pk, &v->block_hash))) {
+            !mc_valset_is_quorum(vset, reg_power(s, pk, &v->block_hash))) {
             violation(s, "polka: honest validator %u precommitted at h=%llu r=%u without 2/3+ "
                          "prevotes for the block",
                       i, (unsigned long long)v->height, v->round);
@@ -486,7 +524,7 @@ static void reg_vote(struct sim *s, const struct mc_vote *v) {
         }
         struct reg_commit *c = &s->reg_commit[v->height % REG_HEIGHTS];
         if (c->height != v->height && !k->overflow &&
-            mc_valset_is_quorum(&s->vs, reg_power(s, k, &v->block_hash))) {
+            mc_valset_is_quorum(vset, reg_power(s, k, &v->block_hash))) {
             c->height = v->height;
             c->round = v->round;
             c->value = v->block_hash;
@@ -500,6 +538,8 @@ static void reg_vote(struct sim *s, const struct mc_vote *v) {
 /* A Byzantine equivocator signs whatever it likes, bypassing its guard. */
 static void byz_vote(struct sim *s, uint16_t who, uint8_t type, uint64_t h, uint32_t r,
                      const mc_hash *value, uint16_t to_mask_side, bool all) {
+    int idx = epoch_at(s, h)->idx[who];
+    if (idx < 0) return; /* not a validator at h */
     struct mc_vote v;
     memset(&v, 0, sizeof v);
     v.type = type;
@@ -507,7 +547,7 @@ static void byz_vote(struct sim *s, uint16_t who, uint8_t type, uint64_t h, uint
     v.round = r;
     v.has_block = value != NULL;
     if (value) v.block_hash = *value;
-    v.validator = who;
+    v.validator = (uint16_t)idx;
     mc_vote_sign(&v, &s->keys[who], CHAIN);
     reg_vote(s, &v);
     struct msg m;
@@ -616,7 +656,8 @@ static void node_start(struct sim *s, uint16_t who) {
     cfg.precommit_timeout_delta_ms = 300;
     struct mc_consensus_persist persist = {save_hook, nd};
     memset(nd->eng, 0, sizeof *nd->eng);
-    if (mc_consensus_init(nd->eng, &cfg, &s->vs, &s->keys[who], nd->decided_count + 1,
+    if (mc_consensus_init(nd->eng, &cfg, node_valset(s, who, nd->decided_count + 1), &s->keys[who],
+                          nd->decided_count + 1,
                           nd->has_durable ? &nd->durable : NULL, &persist) != 0)
         abort();
     nd->in_pause = false;
@@ -733,11 +774,12 @@ static void handle_output(struct sim *s, uint16_t who, struct mc_consensus_outpu
         }
         case MC_CONSENSUS_OUT_EVIDENCE: {
             const struct mc_evidence *ev = &a->u.evidence;
-            if (mc_evidence_verify(ev, &s->vs, CHAIN) != 0)
+            const struct epoch *ep = epoch_at(s, ev->a.height);
+            if (mc_evidence_verify(ev, &ep->vs, CHAIN) != 0)
                 violation(s, "evidence: node %u produced evidence that does not verify", who);
-            else if (s->nodes[ev->a.validator].behaviour == HONEST)
+            else if (s->nodes[ep->node[ev->a.validator]].behaviour == HONEST)
                 violation(s, "evidence: node %u accuses honest validator %u", who,
-                          ev->a.validator);
+                          ep->node[ev->a.validator]);
             if (nd->behaviour == HONEST) s->res->evidence++;
             break;
         }
@@ -896,6 +938,8 @@ void sim_replay_command(char *buf, size_t size, const struct sim_config *cfg) {
         n += snprintf(buf + n, size - (size_t)n, " --too-many-byzantine");
     if (cfg->own_messages_only && (size_t)n < size)
         n += snprintf(buf + n, size - (size_t)n, " --own-messages-only");
+    if (cfg->fixed_valset && (size_t)n < size)
+        n += snprintf(buf + n, size - (size_t)n, " --fixed-valset");
     if ((size_t)n < size) snprintf(buf + n, size - (size_t)n, " --trace /dev/stdout");
 }
 
@@ -916,15 +960,87 @@ static void choose_byzantine(struct sim *s, bool too_many) {
     }
     for (uint32_t k = 0; k < s->n && count < want; k++) {
         uint16_t i = order[k];
-        uint64_t p = s->vs.v[i].power;
-        if (!too_many && (power + p) * 3 >= s->vs.total_power) continue;
-        if (too_many && power * 3 >= s->vs.total_power) break;
+        const struct mc_valset *vs0 = &s->epochs[0].vs;
+        uint64_t p = vs0->v[i].power;
+        if (!too_many && (power + p) * 3 >= vs0->total_power) continue;
+        if (too_many && power * 3 >= vs0->total_power) break;
         power += p;
         count++;
         s->nodes[i].behaviour =
             too_many || rng_permille(&s->rng, 700) ? BYZ_EQUIVOCATE : BYZ_SILENT;
     }
     s->res->byzantine = count;
+}
+
+/* Rebuilds the node <-> index maps of a set. */
+static void epoch_index(struct sim *s, struct epoch *e) {
+    for (uint16_t i = 0; i < NODES_MAX; i++) e->idx[i] = -1;
+    for (uint32_t k = 0; k < e->vs.count; k++)
+        for (uint16_t i = 0; i < s->n; i++)
+            if (memcmp(e->vs.v[k].pk.b, s->keys[i].pk.b, 32) == 0) {
+                e->idx[i] = (int16_t)k;
+                e->node[k] = i;
+            }
+}
+
+/* The set changes of a run, from a stream of their own (the rest of the
+ * run draws from the main stream as before). Each change obeys the
+ * ledger's rule (governance.h): less than 1/3 of the previous total added
+ * or removed; and the Byzantine power stays under 1/3 of every set. */
+static void plan_valset_changes(struct sim *s) {
+    struct rng r = {s->cfg->seed ^ UINT64_C(0x5e7c4a9e0b1d2f37)};
+    uint32_t want = 1 + (uint32_t)rng_below(&r, EPOCHS_MAX - 1);
+    uint64_t h = 1;
+    for (uint32_t attempt = 0; attempt < 40 && s->epoch_count <= want; attempt++) {
+        const struct epoch *prev = &s->epochs[s->epoch_count - 1];
+        struct epoch next = *prev;
+        uint16_t who = (uint16_t)rng_below(&r, s->n);
+        if (s->nodes[who].behaviour != HONEST) continue;
+        int idx = prev->idx[who];
+        uint64_t power = 1 + rng_below(&r, 4);
+        struct mc_valset vs;
+        memset(&vs, 0, sizeof vs);
+        for (uint32_t k = 0; k < prev->vs.count; k++) {
+            const struct mc_validator *v = &prev->vs.v[k];
+            if ((int)k == idx && rng_permille(&r, 500)) continue; /* removed */
+            uint64_t p = (int)k == idx ? power : v->power;
+            if (mc_valset_add(&vs, &v->pk, p, v->name) != 0) abort();
+        }
+        if (idx < 0) {
+            char name[16];
+            snprintf(name, sizeof name, "val%u", who);
+            if (mc_valset_add(&vs, &s->keys[who].pk, power, name) != 0) abort();
+        }
+        uint64_t added = 0, removed = 0, byz = 0;
+        for (uint32_t k = 0; k < prev->vs.count; k++) {
+            int j = mc_valset_find(&vs, &prev->vs.v[k].pk);
+            uint64_t now = j < 0 ? 0 : vs.v[j].power;
+            if (now < prev->vs.v[k].power) removed += prev->vs.v[k].power - now;
+        }
+        for (uint32_t k = 0; k < vs.count; k++) {
+            int j = mc_valset_find(&prev->vs, &vs.v[k].pk);
+            uint64_t was = j < 0 ? 0 : prev->vs.v[j].power;
+            if (vs.v[k].power > was) added += vs.v[k].power - was;
+            for (uint16_t i = 0; i < s->n; i++)
+                if (s->nodes[i].behaviour != HONEST &&
+                    memcmp(s->keys[i].pk.b, vs.v[k].pk.b, 32) == 0)
+                    byz += vs.v[k].power;
+        }
+        if (vs.count == 0 || added + removed == 0 || added * 3 >= prev->vs.total_power ||
+            removed * 3 >= prev->vs.total_power || byz * 3 >= vs.total_power)
+            continue;
+        h += 1 + rng_below(&r, 4);
+        next.vs = vs;
+        next.from = h;
+        epoch_index(s, &next);
+        s->epochs[s->epoch_count++] = next;
+        trace_u64(s, h);
+        trace_u64(s, vs.total_power);
+        trace_text(s, "validator set from h=%llu: %u validators, power %llu",
+                   (unsigned long long)h, vs.count, (unsigned long long)vs.total_power);
+        if (s->epoch_count == EPOCHS_MAX) break;
+    }
+    s->res->valset_changes = s->epoch_count - 1;
 }
 
 int sim_run(const struct sim_config *cfg, struct sim_result *res) {
@@ -959,7 +1075,9 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
         char name[16];
         snprintf(name, sizeof name, "val%u", i);
         uint64_t power = weighted ? 1 + rng_below(&s->rng, 4) : 1;
-        if (mc_valset_add(&s->vs, &s->keys[i].pk, power, name) != 0) abort();
+        if (mc_valset_add(&s->epochs[0].vs, &s->keys[i].pk, power, name) != 0) abort();
+        s->epochs[0].node[i] = i;
+        s->epochs[0].idx[i] = (int16_t)i;
         s->nodes[i].keep_votes = !cfg->own_messages_only;
         s->nodes[i].eng = calloc(1, sizeof *s->nodes[i].eng);
         s->nodes[i].commits = calloc(HEIGHTS_MAX, sizeof *s->nodes[i].commits);
@@ -978,6 +1096,9 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
     s->crashes_enabled = s->mix == SIM_MIX_CRASH || s->mix == SIM_MIX_ALL;
     if (s->mix == SIM_MIX_BYZANTINE || s->mix == SIM_MIX_ALL || cfg->too_many_byzantine)
         choose_byzantine(s, cfg->too_many_byzantine);
+    s->epochs[0].from = 1;
+    s->epoch_count = 1;
+    if (!cfg->fixed_valset) plan_valset_changes(s);
     uint64_t fault_ms = cfg->fault_ms ? cfg->fault_ms : 8000 + rng_below(&s->rng, 12000);
     s->faults_end_ms = fault_ms;
     uint64_t liveness_ms = cfg->liveness_ms ? cfg->liveness_ms : 120000;
@@ -1048,7 +1169,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
         case EV_NEXT_HEIGHT:
             if (!stale && nd->in_pause) {
                 nd->in_pause = false;
-                int r2 = mc_consensus_next_height(nd->eng, &s->out2, &s->vs);
+                int r2 = mc_consensus_next_height(nd->eng, &s->out2,
+                                                  node_valset(s, e.node, nd->decided_count + 1));
                 if (r2 && r2 != MC_ERR_IO) abort();
                 handle_output(s, e.node, &s->out2);
             }
@@ -1110,7 +1232,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res) {
                            (unsigned long long)c->rounds[k].precommit_power,
                            (unsigned long long)c->rounds[k].seen_power,
                            c->rounds[k].has_proposal, c->rounds[k].validity,
-                           (unsigned long long)s->vs.total_power, s->nodes[i].sent_count);
+                           (unsigned long long)epoch_at(s, c->height)->vs.total_power,
+                           s->nodes[i].sent_count);
     }
     res->end_ms = s->now;
     res->heights = UINT64_MAX;

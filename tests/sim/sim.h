@@ -15,6 +15,14 @@
  * restart, the network becomes reliable) every honest node must decide
  * `heights_after` more heights within `liveness_ms` of virtual time.
  *
+ * The validator set changes during a run (unless fixed_valset): from the
+ * seed, on a stream of its own, up to four changes at heights 2..14 remove
+ * an honest validator, add one back or change its power, each under the
+ * ledger's rule (less than 1/3 of the previous set's power added or taken
+ * away, the Byzantine power below 1/3 of every set). The set of height H
+ * is the one every node runs H with; the checker judges each height's
+ * votes, certificates and evidence against its own set.
+ *
  * Everything, including the trace, is a function of the config: the same
  * seed gives the same trace hash. Nothing here is thread-safe; distinct runs
  * share nothing. */
@@ -48,6 +56,9 @@ struct sim_config {
      * its own messages and its valid value's proof-of-lock, keeps no votes
      * of others with its record (must stall on the regression seeds) */
     bool own_messages_only;
+    /* keep the first validator set for the whole run (the runs before sets
+     * could change; the regression seeds replay as they failed) */
+    bool fixed_valset;
     uint32_t heights_after;  /* heights to decide after the faults; 0 = 3 */
     uint64_t fault_ms;       /* length of the fault period; 0 = derive */
     uint64_t liveness_ms;    /* bound after the faults; 0 = 120 s */
@@ -68,6 +79,7 @@ struct sim_result {
     uint32_t n;
     int mix;
     uint32_t byzantine;
+    uint32_t valset_changes;   /* set changes scheduled in the run */
 };
 
 /* Runs one simulation. Returns 0 when it ran (violations are in res),

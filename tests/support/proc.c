@@ -1,9 +1,11 @@
 /* Integration-test process and HTTP helpers (see proc.h). */
 #include "proc.h"
+#include "testutil.h"
 
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -159,4 +161,47 @@ int tp_run(char **out, const char *fmt, ...) {
     if (out) *out = buf;
     else free(buf);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void tp_sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+uint64_t tp_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+char *tp_keygen(const char *dir, const char *name) {
+    char *p = tu_path(dir, name);
+    char *out;
+    cr_assert_eq(tp_run(&out, "%s keygen --out %s", tp_bin(), p), 0, "%s", out);
+    free(out);
+    return p;
+}
+
+char *tp_pubkey_hex(const char *keyfile) {
+    json_t *j = json_load_file(keyfile, 0, NULL);
+    cr_assert_not_null(j, "%s", keyfile);
+    const char *pk = json_string_value(json_object_get(j, "public_key"));
+    cr_assert_not_null(pk, "%s has no public_key", keyfile);
+    char *copy = tu_keep(strdup(pk));
+    json_decref(j);
+    return copy;
+}
+
+char *tp_field(const char *out, const char *key) {
+    size_t kn = strlen(key);
+    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, key, kn) == 0 && p[kn] == ':' && p[kn + 1] == ' ') {
+            size_t vn = strcspn(p + kn + 2, "\n");
+            char *v = malloc(vn + 1);
+            memcpy(v, p + kn + 2, vn);
+            v[vn] = 0;
+            return tu_keep(v);
+        }
+    }
+    return NULL;
 }

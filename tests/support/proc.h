@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Path of the medchain binary under test ($MEDCHAIN_BIN). */
@@ -38,5 +39,17 @@ void tp_resp_free(struct tp_resp *r);
 /* Runs a shell command line, capturing stdout+stderr (malloc'd into *out);
  * returns the exit status (or -1). */
 int tp_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sleeps ms milliseconds. */
+void tp_sleep_ms(long ms);
+/* The monotonic clock, in milliseconds. */
+uint64_t tp_now_ms(void);
+/* Runs `medchain keygen` into dir/name (asserts it succeeds); returns the
+ * path. */
+char *tp_keygen(const char *dir, const char *name);
+/* The "public_key" (hex) of a key file (asserts it is there). */
+char *tp_pubkey_hex(const char *keyfile);
+/* The value of the first "key: value" line of CLI output, or NULL. */
+char *tp_field(const char *out, const char *key);
 
 #endif

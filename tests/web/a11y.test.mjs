@@ -32,6 +32,21 @@ const PAGES = [
     await loadKey(p, S.net.keyFile('aud'));
     await p.locator('#audit-table, #bg-none').first().waitFor();
   }],
+  ['admin', async (p) => {
+    await p.goto('/admin');
+    await loadKey(p, S.net.keyFile('node/admin_key'));
+    await p.fill('#member-name', 'Dr Test Member');
+    await p.click('#member-go');
+    await p.locator('#member-made').waitFor();
+    await p.locator('#member-directory').waitFor();
+  }],
+  ['join', async (p) => {
+    const inv = /code: ([A-Z2-9-]{14})/.exec(S.net.mc('invite', 'create', '--key', 'node/admin_key.json', '--member',
+      '--role', 'auditor', '--name', 'A New Auditor'))[1];
+    await p.goto(`/join#invite=${inv}`);
+    await p.click('#key-create');
+    await p.locator('#join-who').waitFor();
+  }],
   ['verify', async (p) => {
     await p.goto('/verify');
     await p.fill('#code', `(01)${GTIN}(17)300630(10)LOT2026A(21)FAKE42`);

@@ -52,16 +52,28 @@ for (const [size, viewport] of SIZES) {
     await page.click('#blocks-newer');
     await page.waitForFunction((top) => Number(document.querySelector('#blocks-table tbody tr').dataset.height) === top, first[0][0]);
 
-    // Empty blocks hidden: the commission's block, then the consortium's 16 (15 a page).
+    // Empty blocks hidden: the commission's block, then the consortium's
+    // blocks (15 a page). Which of the consortium's blocks hold
+    // transactions is asked of the node (the node's own entries, such as an
+    // access entry, may land in the block after the one that caused them),
+    // so the page must show exactly the non-empty ones, newest first.
+    const nonEmpty = [];
+    for (let h = busy; h >= 1; h--) {
+      const b = await (await fetch(`${S.net.url}/v1/block/${h}`)).json();
+      if (b.txs.length) nonEmpty.push(h);
+    }
+    assert.equal(nonEmpty[0], busy);
+    assert.ok(nonEmpty.length > 15 && nonEmpty.length <= 30, `two pages of non-empty blocks (${nonEmpty.length})`);
     await page.check('#hide-empty');
     await page.waitForFunction((b) => Number(document.querySelector('#blocks-table tbody tr')?.dataset.height) === b, busy);
     const busyRows = await rows(page);
-    assert.deepEqual(busyRows.map((r) => r[0]), [busy, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3]);
+    assert.deepEqual(busyRows.map((r) => r[0]), nonEmpty.slice(0, 15));
     assert.ok(busyRows.every((r) => r[1] > 0));
     await screenShot(page, `explorer-nonempty-${size}`);
     await page.click('#blocks-older');
-    await page.waitForFunction(() => document.querySelector('#blocks-table tbody tr')?.dataset.height === '2');
-    assert.deepEqual((await rows(page)).map((r) => r[0]), [2, 1]);
+    await page.waitForFunction((top) => document.querySelector('#blocks-table tbody tr')?.dataset.height === String(top), nonEmpty[15]);
+    assert.deepEqual((await rows(page)).map((r) => r[0]), nonEmpty.slice(15));
+    assert.equal(nonEmpty[nonEmpty.length - 1], 1, 'block 1 holds the first enrolment');
     assert.equal(await page.locator('#blocks-older').isDisabled(), true, 'nothing older than block 1');
     await page.click('#blocks-newer');
     await page.waitForFunction((b) => Number(document.querySelector('#blocks-table tbody tr')?.dataset.height) === b, busy);

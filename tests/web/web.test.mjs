@@ -131,6 +131,8 @@ test('verify a medicine: a pharmacist scans a genuine pack and a counterfeit one
   assert.equal(await page.locator('#product-name').innerText(), 'Salbutamol inhaler 100 microgram');
   assert.match(await page.locator('#result').innerText(), /pressurised inhalation, 200 in the pack/);
   await page.getByText(/proven in the ledger/).waitFor();
+  // The certificate's signatures and the pack's and lot's rows, checked in the page.
+  await page.locator('#state-check[data-ok="true"]').waitFor();
   await shot(page, 'verify-genuine');
   // A counterfeit: a serial nobody commissioned, typed as an element string.
   await page.fill('#code', `(01)${GTIN}(17)300630(10)LOT2026A(21)FAKE42`);

@@ -1,11 +1,15 @@
-// Invitations (src/api/routes_invite.c): a patient joins without a key file
-// changing hands. The clinician creates a one-time code; the patient's
-// browser makes her key, signs her consent to be registered by that
-// clinician (the signature the ledger's register_patient checks) and hands
-// it to the node; the clinician compares the match code both pages show and
-// submits the registration herself.
+// Invitations (src/api/routes_invite.c): a patient, or a new member of an
+// organisation, joins without a key file changing hands. The clinician (or
+// the organisation's admin, for a member) creates a one-time code; the
+// newcomer's browser makes her key, signs her consent to be registered by
+// that clinician (the signature the ledger's register_patient checks), or
+// a member's acceptance, and hands it to the node; the inviter compares the
+// match code both pages show and submits the registration (or enrolment)
+// herself.
 import { get, parse, status } from './api.js';
+import { Writer } from './codec.js';
 import { signedFetch } from './httpsig.js';
+import { sodium } from './sodium.js';
 import { TX, submit } from './tx.js';
 import { concat, enc, hex, sha256, unhex } from './util.js';
 
@@ -78,4 +82,60 @@ export function rememberInvite(code, label) {
   try { m = JSON.parse(localStorage.getItem(LABELS) || '{}'); } catch { /* start again */ }
   m[code] = String(label).slice(0, 80);
   localStorage.setItem(LABELS, JSON.stringify(m));
+}
+
+// --- members: an organisation's admin invites, the new member accepts ---
+
+// Role numbers of src/app/identity.h and the roles each kind of
+// organisation may hold (mc_role_allowed_in).
+export const ROLES = { clinician: 2, pharmacist: 3, researcher: 4, auditor: 5, manufacturer: 6, distributor: 7,
+  pharmacy: 8, regulator: 9 };
+const KIND_ROLES = {
+  hospital: ['clinician', 'pharmacist', 'researcher', 'pharmacy'], clinic: ['clinician', 'pharmacist', 'researcher', 'pharmacy'],
+  laboratory: ['clinician', 'researcher'], pharmacy: ['pharmacist', 'pharmacy'], manufacturer: ['manufacturer'],
+  distributor: ['distributor'], research: ['researcher'], regulator: ['regulator'],
+};
+export function rolesFor(orgKind) {
+  return [...(KIND_ROLES[orgKind] || []), 'auditor'];
+}
+export const ROLE_TEXT = { clinician: 'clinician', pharmacist: 'pharmacist', researcher: 'researcher', auditor: 'auditor',
+  manufacturer: 'manufacturing staff', distributor: 'distribution staff', pharmacy: 'pharmacy staff', regulator: 'inspector' };
+// The page a member of each role works on.
+export const ROLE_PAGE = { clinician: '/clinician', auditor: '/auditor', researcher: '/research', pharmacist: '/verify',
+  pharmacy: '/verify', manufacturer: '/verify', distributor: '/verify', regulator: '/verify' };
+
+export async function createMemberInvitation(key, role, name) {
+  return signedFetch(key, '/v1/invitations', { method: 'POST', contentType: 'application/json',
+    body: JSON.stringify({ for: 'member', role, name }) });
+}
+
+// The new member's acceptance: her signature over inviter key || her key
+// (purpose "member-join", src/crypto/sign.h MC_SIGN_MEMBER): she holds it.
+export async function acceptMemberInvitation(key, code, inviterHex) {
+  const st = await status(true);
+  const consent = await key.signDomain('member-join', st.chain_id, concat(unhex(inviterHex), key.pk));
+  const res = await fetch(`/v1/invitations/${encodeURIComponent(code)}/accept`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: enc.encode(JSON.stringify({ member: key.pkHex, consent: hex(consent) })),
+  });
+  return parse(res);
+}
+
+// The admin checks the acceptance again before enrolling: it must verify
+// for this member's key over (admin key || member key).
+export async function memberAcceptanceValid(adminKey, inv) {
+  const st = await status();
+  const c = enc.encode(st.chain_id);
+  const msg = concat(enc.encode('medchain/v1/member-join'), Uint8Array.of(0, c.length), c, adminKey.pk, unhex(inv.member));
+  const na = await sodium();
+  try { return na.crypto_sign_verify_detached(unhex(inv.consent), msg, unhex(inv.member)); } catch { return false; }
+}
+
+// enroll_member: | pubkey member | u8 role | str8 name |, sent by the admin.
+export async function enrollInvited(key, inv, role, name) {
+  if (!ROLES[role]) throw new Error(`${role} is not a member role`);
+  const n = String(name || '').trim();
+  if (!n || enc.encode(n).length > 127) throw new Error('her name: 1 to 127 bytes');
+  if (!(await memberAcceptanceValid(key, inv))) throw new Error('her acceptance does not verify for your key: do not enrol this key');
+  return submit(key, TX.enroll_member, new Writer().fixed(unhex(inv.member), 32).u8(ROLES[role]).str8(n).bytes());
 }

@@ -4,7 +4,7 @@ import { h, short } from './util.js';
 import { status } from './api.js';
 
 const PAGES = [
-  ['/', 'Home'], ['/patient', 'Patient'], ['/clinician', 'Clinician'], ['/auditor', 'Auditor'],
+  ['/', 'Home'], ['/patient', 'Patient'], ['/clinician', 'Clinician'], ['/auditor', 'Auditor'], ['/admin', 'Admin'],
   ['/verify', 'Verify a medicine'], ['/research', 'Research'], ['/explorer', 'Explorer'],
 ];
 

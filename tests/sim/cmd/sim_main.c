@@ -4,6 +4,7 @@
  *   medchain-sim --seeds N [--first S]      run N seeds, print a summary line
  *   options: --n N, --mix NAME, --weighted 0|1, --too-many-byzantine,
  *            --own-messages-only (the node design before vote relay),
+ *            --fixed-valset (no validator set changes during the run),
  *            --expect-violation (exit 0 only if some seed fails: mutants),
  *            --stop-on-violation
  *
@@ -47,11 +48,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--trace") && v) trace_path = v, i++;
         else if (!strcmp(a, "--too-many-byzantine")) cfg.too_many_byzantine = true;
         else if (!strcmp(a, "--own-messages-only")) cfg.own_messages_only = true;
+        else if (!strcmp(a, "--fixed-valset")) cfg.fixed_valset = true;
         else if (!strcmp(a, "--expect-violation")) expect = true;
         else if (!strcmp(a, "--stop-on-violation")) stop_on = true;
         else {
             fprintf(stderr, "usage: %s [--seed S | --seeds N [--first S]] [--n N] [--mix NAME] "
-                            "[--weighted 0|1] [--too-many-byzantine] [--own-messages-only] [--trace FILE] "
+                            "[--weighted 0|1] [--too-many-byzantine] [--own-messages-only] [--fixed-valset] [--trace FILE] "
                             "[--expect-violation] [--stop-on-violation]\n", argv[0]);
             return 2;
         }

@@ -8,6 +8,7 @@ import { signedFetch } from '../httpsig.js';
 import { TYPES, TYPE_WORDS } from '../records.js';
 import { jsonDetails, summaryView, timelineView } from '../fhirview.js';
 import { addressBook, createInvitation, findInBook, inviteLabel, myInvitations, registerInvited, remember, rememberInvite } from '../invite.js';
+import { fileMrn, findByMrn, inviteMrn, mrnOf, normalizeMrn, rememberInviteMrn } from '../mrn.js';
 import { decode } from '../scan.js';
 import { $, action, h, note, show } from '../util.js';
 
@@ -25,13 +26,68 @@ keyPanel('#keys', {
   },
 });
 
+// --- the patient chosen, and her record number at this organisation ---
+
+// Sets the patient to read; then shows her record number here (or a box to
+// file one).
+function choose(pkHex, ...chosenText) {
+  $('#patient').value = pkHex;
+  if (chosenText.length) show('#patient-chosen', ...chosenText);
+  return mrnBox(pkHex);
+}
+
+let mrnSeq = 0;
+async function mrnBox(pkHex) {
+  const mine = ++mrnSeq;
+  show('#mrn-saved');
+  if (!/^[0-9a-f]{64}$/.test(pkHex || '')) {
+    $('#mrn-box').classList.add('hidden');
+    return;
+  }
+  $('#mrn-box').classList.remove('hidden');
+  show('#mrn-current', h('span.muted', 'Looking up her record number…'));
+  const before = $('#mrn-set').value;
+  try {
+    const m = await mrnOf(me.key, pkHex);
+    if (mine !== mrnSeq) return;
+    if ($('#mrn-set').value === before) $('#mrn-set').value = m || ''; // unless typed meanwhile
+    show('#mrn-current', m ? ['Her record number here: ', h('strong.mono#mrn-shown', m)] : h('span.muted', 'No record number filed for her here yet.'));
+  } catch (e) {
+    if (mine === mrnSeq) show('#mrn-current', note('bad', e.message));
+  }
+}
+
+$('#patient').addEventListener('change', () => mrnBox($('#patient').value.trim().toLowerCase()));
+
+// By the organisation's own record number (its node's index; signed).
+async function findMrn() {
+  const mrn = normalizeMrn($('#mrn-find').value);
+  if (!mrn) throw new Error('A record number is 1 to 32 letters, digits, "-" or ".".');
+  show('#patient-chosen', h('span.muted', 'Looking up the record number…'));
+  const r = await findByMrn(me.key, mrn);
+  const label = addressBook()[r.patient];
+  await choose(r.patient, `Chosen by record number ${r.mrn}: `, h('strong.picked', label || `the patient of ${r.org_name || 'your organisation'} with this number`));
+}
+$('#mrn-go').addEventListener('click', () => findMrn().catch((e) => show('#patient-chosen', note('bad', e.message))));
+$('#mrn-find').addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Enter') return;
+  ev.preventDefault();
+  findMrn().catch((e) => show('#patient-chosen', note('bad', e.message)));
+});
+
+action($('#mrn-save'), $('#mrn-saved'), async () => {
+  const pk = $('#patient').value.trim().toLowerCase();
+  const r = await fileMrn(me.key, $('#mrn-set').value, pk);
+  show('#mrn-saved', note('ok', `Filed: record number ${r.mrn} names her at ${r.org_name || 'your organisation'}.`));
+  show('#mrn-current', 'Her record number here: ', h('strong.mono#mrn-shown', r.mrn));
+});
+
 // --- her patients, found by the label she gave them (this browser only) ---
 
 $('#patient-find').addEventListener('input', () => {
   const found = findInBook($('#patient-find').value);
   show('#patient-found', found.map((p) => h('li', h('button.link.pick', { type: 'button', onclick: () => {
-    $('#patient').value = p.key;
-    show('#patient-chosen', 'Chosen: ', h('strong.picked', p.label));
+    choose(p.key, 'Chosen: ', h('strong.picked', p.label));
     show('#patient-found');
   } }, p.label))), $('#patient-find').value.trim().length >= 2 && !found.length
     ? h('li.muted', 'Nobody by that name in this browser\'s list: paste her key below.') : null);
@@ -46,9 +102,8 @@ $('#patient-scan').addEventListener('change', async () => {
     const r = await decode(f);
     const m = r && /^medchain:account:([0-9a-f]{64})$/.exec(r.text);
     if (!m) throw new Error(r ? 'this code is not a medchain patient code' : 'no code found in this photo: try closer, flat and lit');
-    $('#patient').value = m[1];
     const label = addressBook()[m[1]];
-    show('#patient-chosen', 'Chosen from her code: ', h('strong.picked', label || `the patient with key ${m[1].slice(0, 8)}…`));
+    await choose(m[1], 'Chosen from her code: ', h('strong.picked', label || `the patient with key ${m[1].slice(0, 8)}…`));
   } catch (e) {
     show('#patient-chosen', note('bad', e.message));
   }
@@ -69,29 +124,49 @@ async function invitations() {
     }
     const btn = h('button', { type: 'button', 'data-register': inv.code }, 'The numbers match: register her');
     const msg = h('span.invite-msg', { 'aria-live': 'polite' });
+    const mrnId = `mrn-${inv.code}`;
+    const mrnIn = h('input.reg-mrn', { id: mrnId, type: 'text', autocomplete: 'off', spellcheck: 'false', maxlength: 32, value: inviteMrn(inv.code) });
     const li = h('li.accepted', { 'data-code': inv.code }, h('strong.mono', inv.code), ` ${label ? `${label}: ` : ''}accepted. Her page shows `,
-      h('strong.match', inv.match_code.replace(/^(\d{3})(\d{3})$/, '$1 $2')), '. ', btn, msg);
+      h('strong.match', inv.match_code.replace(/^(\d{3})(\d{3})$/, '$1 $2')), '. ',
+      h('label', { for: mrnId }, 'Her record number here (optional)'), mrnIn, btn, msg);
     action(btn, msg, async () => {
+      const mrn = mrnIn.value.trim() ? normalizeMrn(mrnIn.value) : '';
+      if (mrn === null) throw new Error('A record number is 1 to 32 letters, digits, "-" or ".".');
       show(msg, h('span.muted', ' Signing the registration…'));
       const t = await registerInvited(me.key, inv);
-      remember(inv.patient, label || `Patient registered ${new Date().toISOString().slice(0, 10)}`);
-      show(msg, h('span.note.ok', ` Registered (block ${t.height}).`));
-      await invitations();
+      remember(inv.patient, label || (mrn ? `Record number ${mrn}` : `Patient registered ${new Date().toISOString().slice(0, 10)}`));
+      let filed = '';
+      if (mrn) {
+        try {
+          await fileMrn(me.key, mrn, inv.patient);
+          rememberInviteMrn(inv.code, '');
+          filed = `, record number ${mrn} filed`;
+        } catch (e) {
+          filed = `; her record number was not filed (${e.message}): file it when you next open her`;
+        }
+      }
+      show(msg, h('span.note.ok', ` Registered (block ${t.height})${filed}.`));
+      if (!filed.startsWith(';')) await invitations();
     });
     return li;
   })) : h('p.muted', 'No open invitations.'));
 }
 
 action($('#invite-go'), $('#invite-out'), async () => {
+  const typed = $('#invite-mrn').value.trim();
+  const mrn = typed ? normalizeMrn(typed) : '';
+  if (mrn === null) throw new Error('A record number is 1 to 32 letters, digits, "-" or "." (or leave it empty).');
   const inv = await createInvitation(me.key);
   const label = $('#invite-label').value.trim();
   if (label) rememberInvite(inv.code, label);
+  if (mrn) rememberInviteMrn(inv.code, mrn);
   show('#invite-out', h('div.note.info#invite-made', h('p', 'Show her this code: ', h('strong.big.mono#invite-code', inv.code)),
     h('img#invite-qr', { src: `/v1/invitations/${encodeURIComponent(inv.code)}/qr.svg?origin=${encodeURIComponent(location.origin)}`,
       alt: `QR code of the invitation link for her phone's camera (code ${inv.code})`, width: 220, height: 220 }),
     h('p', 'Or let her open ', h('a#invite-link', { href: inv.link }, `${location.origin}${inv.link}`), ' on her phone.'),
     h('p.muted', `Valid until ${inv.expires.slice(0, 16).replace('T', ' ')} UTC, once.`)));
   $('#invite-label').value = '';
+  $('#invite-mrn').value = '';
   await invitations();
 });
 action($('#invite-refresh'), $('#invite-list'), invitations);

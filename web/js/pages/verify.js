@@ -10,6 +10,7 @@ import { Writer } from '../codec.js';
 import { TX, submit } from '../tx.js';
 import { decodeHeader } from '../header.js';
 import { rootFromInclusion } from '../merkle.js';
+import { checkPackState } from '../lightcheck.js';
 import { decode, loadZxing } from '../scan.js';
 import { $, enc, h, hex, note, randomBytes, short, show, unhex, when } from '../util.js';
 
@@ -97,6 +98,7 @@ async function verify(code, { trade = true } = {}) {
       ? `Dispensed on ${when(v.dispensed.time_ms)} by ${v.dispensed.by}. If you collected it there, it is yours to use.`
       : `Already dispensed on ${when(v.dispensed.time_ms)} by ${v.dispensed.by}.`) : null;
   const proofs = h('p.muted', v.proofs && v.proofs.length ? 'Checking the proofs in your browser…' : '');
+  const facts = h('div#state-check', v.state_proofs ? h('p.muted', 'Checking the certificate and the current facts in your browser…') : '');
   show(out,
     h(`div.verdict.${kind}`, { id: 'verdict', 'data-verdict': v.verdict, role: kind === 'ok' ? 'status' : 'alert' },
       h('span.big', word), dispensedLine, h('p', v.verdict_text)),
@@ -119,10 +121,20 @@ async function verify(code, { trade = true } = {}) {
         h('br'), h('span.muted', `${when(e.time_ms || e.time)} · block ${e.height} · `),
         h('a.mono', { href: `/explorer#tx=${e.tx_id}` }, short(e.tx_id)))))] : null,
       proofs,
+      facts,
       h('p.muted', `Checked against block ${v.checked_at.height} (${when(v.checked_at.time_ms || v.checked_at.time)}).`)));
   const ok = await checkProofs(v).catch(() => false);
   if (ok === true) show(proofs, note('ok', `All ${v.proofs.length} steps are proven in the ledger (checked in your browser).`));
   else if (ok === false) show(proofs, note('bad', 'The proofs of this journey do NOT check out against the ledger header.'));
+  if (v.state_proofs) {
+    const st = await checkPackState(v);
+    facts.dataset.ok = String(st.ok);
+    show(facts,
+      st.ok ? note('ok', 'The signatures of the validators and the pack\'s current status and recall are proven (checked in your browser).')
+        : note('bad', 'The current status or recall of this pack is NOT proven: do not rely on this answer.'),
+      h('details', h('summary', 'What your browser checked'),
+        h('ul', st.steps.map((x) => h(`li.${x.ok ? 'ok' : 'bad'}`, x.text)))));
+  }
   if (lastPack) fillAction();
 }
 

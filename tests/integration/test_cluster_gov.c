@@ -1,0 +1,344 @@
+/* Consortium governance with real node processes on loopback: four
+ * validators (one organisation each) admit a fifth organisation by a 2/3
+ * vote; its node, refused at first, is admitted once the ledger names it,
+ * syncs from genesis across the set change and votes (the chain commits
+ * with a founding validator down, which needs its vote); then a founding
+ * organisation is removed and its node is dropped and refused at the
+ * handshake. Transactions commit throughout, every node agrees on every
+ * block hash, and `medchain verify` passes on every node. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../support/proc.h"
+#include "../support/testutil.h"
+#include "app/governance_payload.h"
+#include "app/identity.h"
+#include "base/hex.h"
+#include "crypto/keyfile.h"
+
+#define NODES 5
+#define REGION 13 /* port region (test_cluster.c 0..7, _blobs 8, _lock 11, _s3 12) */
+#define CHAIN "medchain-gov"
+
+struct net {
+    char *dir;
+    pid_t pid[NODES];
+    int api[NODES], p2p[NODES];
+    char url[NODES][64];
+    struct mc_keypair admin[NODES + 1]; /* admin[o]: admin of organisation o (1..5) */
+    uint64_t nonce[NODES + 1];
+    mc_pubkey node_key[NODES];
+};
+
+static char *home_of(struct net *c, int i) {
+    char h[600];
+    snprintf(h, sizeof h, "%s/node%d", c->dir, i);
+    return tu_keep(strdup(h));
+}
+
+static void put_config(struct net *c, int i, const char *key, json_t *v) {
+    char path[700];
+    snprintf(path, sizeof path, "%s/config.json", home_of(c, i));
+    json_t *cfg = json_load_file(path, 0, NULL);
+    cr_assert_not_null(cfg);
+    json_object_set_new(cfg, key, v);
+    cr_assert_eq(json_dump_file(cfg, path, JSON_INDENT(2)), 0);
+    json_decref(cfg);
+}
+
+static void net_create(struct net *c) {
+    mc_crypto_init();
+    memset(c, 0, sizeof *c);
+    c->dir = tu_path(tu_tmpdir("gov"), "net");
+    int api = tp_free_run(NODES, 2 * REGION), p2p = tp_free_run(NODES, 2 * REGION + 1);
+    char *out;
+    cr_assert_eq(tp_run(&out, "%s testnet --validators 4 --dir %s --api-port %d --p2p-port %d "
+                              "--chain-id " CHAIN, tp_bin(), c->dir, api, p2p), 0, "%s", out);
+    free(out);
+    for (int i = 0; i < NODES; i++) {
+        c->api[i] = api + i;
+        c->p2p[i] = p2p + i;
+        snprintf(c->url[i], sizeof c->url[i], "http://127.0.0.1:%d", c->api[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        char kp[700];
+        snprintf(kp, sizeof kp, "%s/admin_key.json", home_of(c, i));
+        cr_assert_eq(mc_keyfile_read(&c->admin[i + 1], kp, NULL), 0);
+        struct mc_keypair nk;
+        snprintf(kp, sizeof kp, "%s/node_key.json", home_of(c, i));
+        cr_assert_eq(mc_keyfile_read(&nk, kp, NULL), 0);
+        c->node_key[i] = nk.pk;
+        put_config(c, i, "empty_block_ms", json_integer(300));
+    }
+    /* The fifth organisation's admin and node: a home with the same
+     * genesis, its own key, and the four founders as peers. */
+    mc_keypair_generate(&c->admin[5]);
+    char *h4 = home_of(c, 4);
+    cr_assert_eq(tp_run(&out, "mkdir -p %s && cp %s/genesis.json %s/ && %s keygen --out %s/node_key.json",
+                        h4, home_of(c, 0), h4, tp_bin(), h4), 0, "%s", out);
+    free(out);
+    char kp[700];
+    snprintf(kp, sizeof kp, "%s/node_key.json", h4);
+    struct mc_keypair nk;
+    cr_assert_eq(mc_keyfile_read(&nk, kp, NULL), 0);
+    c->node_key[4] = nk.pk;
+    json_t *peers = json_array();
+    for (int i = 0; i < 4; i++) {
+        char addr[64], hex[65];
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", c->p2p[i]);
+        mc_hex_encode(hex, c->node_key[i].b, 32);
+        json_array_append_new(peers, json_pack("{s:s, s:s}", "addr", addr, "node_key", hex));
+    }
+    char api_addr[64], p2p_addr[64];
+    snprintf(api_addr, sizeof api_addr, "127.0.0.1:%d", c->api[4]);
+    snprintf(p2p_addr, sizeof p2p_addr, "127.0.0.1:%d", c->p2p[4]);
+    json_t *cfg = json_pack("{s:s, s:s, s:i, s:i, s:o}", "api", api_addr, "p2p", p2p_addr,
+                            "block_interval_ms", 100, "empty_block_ms", 300, "peers", peers);
+    char path[700];
+    snprintf(path, sizeof path, "%s/config.json", h4);
+    cr_assert_eq(json_dump_file(cfg, path, JSON_INDENT(2)), 0);
+    json_decref(cfg);
+}
+
+static void start(struct net *c, int i) { c->pid[i] = tp_node_start(home_of(c, i), c->api[i]); }
+static void stop(struct net *c, int i) {
+    if (c->pid[i] > 0) tp_kill(c->pid[i], SIGTERM);
+    c->pid[i] = 0;
+}
+
+static json_t *get(struct net *c, int i, const char *path) {
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", c->url[i], path);
+    struct tp_resp r = tp_http("GET", url, NULL, 0, NULL);
+    json_t *j = r.status == 200 ? json_loads(r.body, 0, NULL) : NULL;
+    tp_resp_free(&r);
+    return j;
+}
+
+static uint64_t status_u64(struct net *c, int i, const char *field) {
+    json_t *j = get(c, i, "/v1/status");
+    uint64_t v = j ? (uint64_t)json_integer_value(json_object_get(j, field)) : 0;
+    json_decref(j);
+    return v;
+}
+
+static uint64_t height(struct net *c, int i) { return status_u64(c, i, "height"); }
+
+static bool wait_height(struct net *c, int i, uint64_t h, int seconds) {
+    for (int k = 0; k < seconds * 10; k++) {
+        if (height(c, i) >= h) return true;
+        usleep(100000);
+    }
+    return false;
+}
+
+static char *post_tx(struct net *c, int via, int org, uint16_t type, const struct mc_buf *b) {
+    size_t len;
+    uint8_t *tx = tu_tx(&len, CHAIN, type, &c->admin[org], ++c->nonce[org], b->data, b->len);
+    char url[128];
+    snprintf(url, sizeof url, "%s/v1/tx", c->url[via]);
+    struct tp_resp r = tp_http("POST", url, tx, len, "application/octet-stream");
+    free(tx);
+    cr_assert_eq(r.status, 202, "%s via node %d: %s", mc_txtypes_name(type), via, r.body);
+    json_t *j = json_loads(r.body, 0, NULL);
+    char *id = tu_keep(strdup(json_string_value(json_object_get(j, "id"))));
+    json_decref(j);
+    tp_resp_free(&r);
+    return id;
+}
+
+static void wait_committed(struct net *c, int i, const char *id, int seconds) {
+    char path[128];
+    snprintf(path, sizeof path, "/v1/tx/%s", id);
+    for (int k = 0; k < seconds * 10; k++) {
+        json_t *j = get(c, i, path);
+        const char *s = j ? json_string_value(json_object_get(j, "status")) : NULL;
+        bool ok = s && strcmp(s, "committed") == 0;
+        bool bad = s && strcmp(s, "rejected") == 0;
+        char why[256] = "";
+        if (bad) snprintf(why, sizeof why, "%s", json_string_value(json_object_get(j, "reason")) ?: "");
+        json_decref(j);
+        cr_assert(!bad, "transaction %s rejected: %s", id, why);
+        if (ok) return;
+        usleep(100000);
+    }
+    cr_assert_fail("transaction %s not committed on node %d within %d s", id, i, seconds);
+}
+
+/* Load: an enrollment by organisation 1's admin. */
+static char *load_tx(struct net *c, int via) {
+    struct mc_keypair m;
+    mc_keypair_generate(&m);
+    uint8_t p[256];
+    size_t pl = tu_enroll_payload(p, &m.pk, MC_ROLE_AUDITOR, "Governance Auditor");
+    struct mc_buf b = {.data = p, .len = pl};
+    return post_tx(c, via, 1, MC_TX_ENROLL_MEMBER, &b);
+}
+
+/* Proposes through node `via` and has the organisations in `voters`
+ * approve; returns the activation height. */
+static uint64_t decide(struct net *c, int via, int proposer, const struct mc_gov_change *ch,
+                       const int *voters, int nvoters, uint64_t *id_out) {
+    uint64_t h = height(c, via);
+    struct mc_gov_payload p = {.type = MC_TX_GOV_PROPOSE, .deadline = h + 12, .activation = h + 14,
+                               .change = *ch};
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    cr_assert_eq(mc_gov_payload_encode(&b, &p), 0);
+    char *id = post_tx(c, via, proposer, MC_TX_GOV_PROPOSE, &b);
+    mc_buf_deinit(&b);
+    wait_committed(c, via, id, 30);
+    json_t *list = get(c, via, "/v1/gov/proposals");
+    cr_assert_not_null(list);
+    uint64_t pid = (uint64_t)json_integer_value(json_object_get(list, "count"));
+    json_decref(list);
+    char *last = NULL;
+    for (int k = 0; k < nvoters; k++) {
+        struct mc_gov_payload v = {.type = MC_TX_GOV_VOTE, .proposal = pid, .approve = true};
+        mc_buf_init(&b, 0);
+        cr_assert_eq(mc_gov_payload_encode(&b, &v), 0);
+        last = post_tx(c, via, voters[k], MC_TX_GOV_VOTE, &b);
+        mc_buf_deinit(&b);
+        load_tx(c, via);
+    }
+    wait_committed(c, via, last, 30);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/gov/proposals/%llu", (unsigned long long)pid);
+    json_t *j = get(c, via, path);
+    cr_assert_not_null(j);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "passed");
+    cr_assert_eq(json_array_size(json_object_get(j, "votes")), (size_t)nvoters);
+    json_decref(j);
+    *id_out = pid;
+    return p.activation;
+}
+
+static void assert_applied(struct net *c, int i, uint64_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/v1/gov/proposals/%llu", (unsigned long long)pid);
+    json_t *j = get(c, i, path);
+    cr_assert_not_null(j);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "applied", "%s",
+                     json_string_value(json_object_get(j, "note")));
+    json_decref(j);
+}
+
+static size_t validators_at(struct net *c, int i, uint64_t h) {
+    char path[64];
+    snprintf(path, sizeof path, "/v1/validators?height=%llu", (unsigned long long)h);
+    json_t *j = get(c, i, path);
+    cr_assert_not_null(j, "node %d knows the set of height %llu", i, (unsigned long long)h);
+    size_t n = json_array_size(json_object_get(j, "validators"));
+    json_decref(j);
+    return n;
+}
+
+static void block_hash(struct net *c, int i, uint64_t h, char out[65]) {
+    char path[64];
+    snprintf(path, sizeof path, "/v1/block/%llu", (unsigned long long)h);
+    json_t *j = get(c, i, path);
+    cr_assert_not_null(j, "node %d has block %llu", i, (unsigned long long)h);
+    snprintf(out, 65, "%s", json_string_value(json_object_get(j, "hash")));
+    json_decref(j);
+}
+
+static bool log_has(struct net *c, int i, const char *what) {
+    char *out;
+    int rc = tp_run(&out, "grep -c '%s' %s/node.log", what, home_of(c, i));
+    free(out);
+    return rc == 0;
+}
+
+Test(cluster_gov, a_fifth_organisation_joins_and_a_founder_leaves, .timeout = 300) {
+    struct net c;
+    net_create(&c);
+    for (int i = 0; i < 4; i++) start(&c, i);
+    cr_assert(wait_height(&c, 0, 2, 30));
+    /* Before the vote the fifth node is a stranger: refused. */
+    start(&c, 4);
+    sleep(2);
+    cr_assert_eq(status_u64(&c, 4, "peers"), 0, "nobody admits a node the ledger does not name");
+    cr_assert_eq(height(&c, 4), 0);
+
+    /* 1. The consortium admits Riverside Clinic (3 of 4 approve). */
+    struct mc_gov_change add = {.kind = MC_GOV_ADD_ORG, .org_kind = MC_ORG_CLINIC, .key = c.admin[5].pk};
+    snprintf(add.name, sizeof add.name, "Riverside Clinic");
+    int founders3[] = {1, 2, 3};
+    uint64_t pid;
+    uint64_t a1 = decide(&c, 0, 1, &add, founders3, 3, &pid);
+    cr_assert(wait_height(&c, 0, a1, 60));
+    assert_applied(&c, 0, pid);
+    json_t *org = get(&c, 1, "/v1/org/5");
+    cr_assert_not_null(org, "organisation 5 exists");
+    cr_assert_str_eq(json_string_value(json_object_get(org, "status")), "active");
+    json_decref(org);
+
+    /* 2. Its admin proposes its node as a validator; 4 of 5 approve. */
+    struct mc_gov_change val = {.kind = MC_GOV_ADD_VALIDATOR, .org = 5, .key = c.node_key[4], .power = 10};
+    snprintf(val.name, sizeof val.name, "riverside-node");
+    int four[] = {5, 1, 2, 3};
+    uint64_t a2 = decide(&c, 1, 5, &val, four, 4, &pid);
+    cr_assert(wait_height(&c, 1, a2 + 1, 60));
+    assert_applied(&c, 1, pid);
+    cr_assert_eq(validators_at(&c, 0, a2 + 1), 4, "the set decided at %llu is not in force at +1", (unsigned long long)a2);
+    cr_assert_eq(validators_at(&c, 0, a2 + 2), 5);
+    /* The node is admitted on its next dial, syncs from genesis across the
+     * change and keeps up. */
+    uint64_t target = height(&c, 0) + 2;
+    cr_assert(wait_height(&c, 4, target, 60), "the new node syncs to %llu (is at %llu)",
+              (unsigned long long)target, (unsigned long long)height(&c, 4));
+    /* It votes: with a founder down, four of five validators (40 of 50)
+     * commit only with its precommits. */
+    stop(&c, 3);
+    uint64_t h0 = height(&c, 0);
+    char *id = load_tx(&c, 0);
+    wait_committed(&c, 0, id, 40);
+    cr_assert(wait_height(&c, 0, h0 + 3, 40), "the chain commits with the new validator's votes");
+    start(&c, 3);
+
+    /* 3. National Medicines Agency (organisation 4, node3) is removed. */
+    struct mc_gov_change rm = {.kind = MC_GOV_REMOVE_ORG, .org = 4};
+    int voters[] = {1, 2, 3, 5};
+    uint64_t a3 = decide(&c, 0, 2, &rm, voters, 4, &pid);
+    cr_assert(wait_height(&c, 0, a3 + 3, 60));
+    assert_applied(&c, 0, pid);
+    cr_assert_eq(validators_at(&c, 0, a3 + 2), 4);
+    /* Its node was dropped within a block and is refused when it comes back. */
+    stop(&c, 3);
+    start(&c, 3);
+    sleep(3);
+    cr_assert_eq(status_u64(&c, 3, "peers"), 0, "the removed organisation's node is refused");
+    char hx[17], what[64];
+    mc_hex_encode(hx, c.node_key[3].b, 8);
+    snprintf(what, sizeof what, "node key %s... is not in the membership", hx);
+    cr_assert(log_has(&c, 0, what), "the refusal of node3 is logged");
+    /* The others carry on. */
+    id = load_tx(&c, 4);
+    for (int i = 0; i < 3; i++) wait_committed(&c, i, id, 40);
+    wait_committed(&c, 4, id, 40);
+    uint64_t h = height(&c, 0);
+    for (int i = 1; i < NODES; i++)
+        if (i != 3) cr_assert(wait_height(&c, i, h, 20));
+    uint64_t h3 = height(&c, 3);
+    cr_assert_geq(h3, a3, "the removed node followed the chain until its removal");
+    for (uint64_t k = 1; k <= h; k++) {
+        char ref[65], got[65];
+        block_hash(&c, 0, k, ref);
+        for (int i = 1; i < NODES; i++) {
+            if (i == 3 && k > h3) continue;
+            block_hash(&c, i, k, got);
+            cr_assert_str_eq(got, ref, "node %d disagrees at height %llu", i, (unsigned long long)k);
+        }
+    }
+    for (int i = 0; i < NODES; i++) stop(&c, i);
+    for (int i = 0; i < NODES; i++) {
+        char *out;
+        cr_assert_eq(tp_run(&out, "%s verify --home %s", tp_bin(), home_of(&c, i)), 0,
+                     "verify on node %d: %s", i, out);
+        free(out);
+    }
+}
