@@ -404,6 +404,15 @@ Test(blob_s3, migrate_from_sqlite_is_verified_and_resumable, .timeout = 60) {
     cr_assert_eq(mc_blob_put(sq, &bid, "second blob", 11), 0);
     cr_assert_eq(mc_blob_put(sq, &gone, "erased blob", 11), 0);
     cr_assert_eq(mc_blob_purge(sq, &gone), 0);
+    /* and a streamed one (an attachment), in SQLite pieces */
+    struct mc_blob_writer *w;
+    cr_assert_eq(mc_blob_writer_open(sq, &w, false), 0);
+    static uint8_t big[3 * 1024 * 1024 + 5];
+    for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 7 + (i >> 12));
+    cr_assert_eq(mc_blob_writer_append(w, big, sizeof big), 0);
+    mc_hash sid;
+    uint64_t ssize;
+    cr_assert_eq(mc_blob_writer_finish(w, &sid, &ssize, NULL), 0, "%s", mc_err_detail());
     mc_blob_close(sq);
     char *out;
     /* the config still says SQLite: refused */
@@ -414,11 +423,11 @@ Test(blob_s3, migrate_from_sqlite_is_verified_and_resumable, .timeout = 60) {
     tp_rgw_configure_node(&rgw, home, "migrated");
     rc = tp_run(&out, "%s blobs migrate --home %s 2>&1", tp_bin(), home);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "moved: 2") && strstr(out, "erased: 1") && strstr(out, "local copies: kept"), "%s", out);
+    cr_assert(strstr(out, "moved: 3") && strstr(out, "erased: 1") && strstr(out, "local copies: kept"), "%s", out);
     free(out);
     rc = tp_run(&out, "%s blobs migrate --home %s 2>&1", tp_bin(), home);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "moved: 0") && strstr(out, "already there: 2"), "resumes: %s", out);
+    cr_assert(strstr(out, "moved: 0") && strstr(out, "already there: 3"), "resumes: %s", out);
     free(out);
 
     /* a damaged local copy is not moved */
@@ -457,12 +466,30 @@ Test(blob_s3, migrate_from_sqlite_is_verified_and_resumable, .timeout = 60) {
     cr_assert_eq(mc_blob_get(bs, &bid, &b), 0);
     cr_assert_eq(mc_blob_get(bs, &gone, &b), MC_ERR_STATE);
     cr_assert_eq(mc_blob_get(bs, &bad, &b), MC_ERR_NOT_FOUND);
+    /* the streamed blob is one multipart object in the bucket, read back whole */
+    struct mc_blob_reader *r;
+    uint64_t rsize;
+    cr_assert_eq(mc_blob_reader_open(bs, &r, &sid, false, &rsize), 0, "%s", mc_err_detail());
+    cr_assert_eq(rsize, sizeof big);
+    static uint8_t back[sizeof big];
+    size_t got = 0, n = 1;
+    while (n) {
+        cr_assert_eq(mc_blob_reader_read(r, back + got, sizeof back - got, &n), 0, "%s", mc_err_detail());
+        got += n;
+    }
+    mc_blob_reader_close(r);
+    cr_assert_eq(got, sizeof big);
+    cr_assert_eq(memcmp(back, big, sizeof big), 0);
     mc_buf_deinit(&b);
     mc_blob_close(bs);
     cr_assert_eq(sqlite3_open(db, &s), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(s, "SELECT count(*) FROM blobs", -1, &q, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
     cr_assert_eq(sqlite3_column_int(q, 0), 0);
+    sqlite3_finalize(q);
+    cr_assert_eq(sqlite3_prepare_v2(s, "SELECT count(*) FROM blob_pieces", -1, &q, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(q, 0), 0, "the local pieces are dropped too");
     sqlite3_finalize(q);
     sqlite3_close(s);
     tp_rgw_stop(&rgw);
