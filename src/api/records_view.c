@@ -89,6 +89,32 @@ int mc__records_view_query_read(void *ctx, struct mc_store *store, struct mc_app
         r->have_batch_key = true;
     } else if (mc_records_get_grant_key(st, r->id, v, r->node_key, r->sealed) == 0) {
         r->via_grant = true;
+    } else {
+        /* no key here: name a node that holds one, preferring one of the
+         * requester's organisation (a grant to it seals keys to its nodes) */
+        struct mc_account req, acc;
+        uint32_t want_org = r->requester && mc_identity_get_account(st, r->requester, &req) == 0 ? req.org : 0;
+        mc_pubkey holders[MC_GRANT_KEYS_MAX + 1], pick;
+        size_t n = 0;
+        bool found = false;
+        if (mc_records_get_grant_recipients(st, r->id, v, holders, MC_GRANT_KEYS_MAX, &n)) n = 0;
+        for (size_t i = 0; i < n && !found; i++)
+            if (mc_identity_get_account(st, &holders[i], &acc) == 0 && acc.role == MC_ROLE_NODE &&
+                acc.status == MC_ACCOUNT_ACTIVE && want_org && acc.org == want_org) {
+                pick = holders[i];
+                found = true;
+            }
+        if (!found && mc_records_get_batch(st, &r->ver.batch, &b) == 0 && b.has_keys) {
+            pick = b.node;
+            found = true;
+        }
+        struct mc_org org;
+        if (found && mc_identity_get_account(st, &pick, &acc) == 0 && mc_identity_get_org(st, acc.org, &org) == 0) {
+            char hx[65];
+            mc_hex_encode(hx, pick.b, 32);
+            snprintf(r->elsewhere, sizeof r->elsewhere, "read it through the node of %.60s (organisation %u, node key %s)",
+                     org.name, (unsigned)org.id, hx);
+        }
     }
     return 0;
 }

@@ -269,9 +269,15 @@ void mc__api_fhir_binary_read(struct mc_node *node, const struct mc__records_vie
     if (rc) {
         free(x);
         a->outcome = rc == MC_ERR_TAMPERED ? MC_OUTCOME_SECURITY : MC_OUTCOME_REFUSED;
-        a->status = rc == MC_ERR_STATE ? 410 : rc == MC_ERR_UNAVAILABLE ? 503 : 500;
-        char why[300];
-        snprintf(why, sizeof why, "%s", mc_err_detail());
+        a->status = rc == MC_ERR_STATE         ? 410
+                    : rc == MC_ERR_UNAVAILABLE ? 503
+                    : rc == MC_ERR_MISDIRECTED ? 421
+                                               : 500;
+        char why[500];
+        if (rc == MC_ERR_MISDIRECTED && r->elsewhere[0])
+            snprintf(why, sizeof why, "%s; %s", mc_err_detail(), r->elsewhere);
+        else
+            snprintf(why, sizeof why, "%s", mc_err_detail());
         mc__gate_refuse_access(node, res, g, a, true, rc, why);
         return;
     }

@@ -71,9 +71,15 @@ static void fhir_read(struct mc_node *node, const struct mc__records_view_path *
     int rc = mc__records_view_open(node, &r, &plain);
     if (rc) {
         a.outcome = rc == MC_ERR_TAMPERED ? MC_OUTCOME_SECURITY : MC_OUTCOME_REFUSED;
-        a.status = rc == MC_ERR_STATE ? 410 : rc == MC_ERR_UNAVAILABLE ? 503 : 500;
-        char why[300];
-        snprintf(why, sizeof why, "%s", mc_err_detail());
+        a.status = rc == MC_ERR_STATE         ? 410
+                   : rc == MC_ERR_UNAVAILABLE ? 503
+                   : rc == MC_ERR_MISDIRECTED ? 421 /* another node holds the key */
+                                              : 500;
+        char why[500];
+        if (rc == MC_ERR_MISDIRECTED && r.elsewhere[0])
+            snprintf(why, sizeof why, "%s; %s", mc_err_detail(), r.elsewhere);
+        else
+            snprintf(why, sizeof why, "%s", mc_err_detail());
         mc__gate_refuse_access(node, res, &s, &a, true, rc, why);
         sodium_memzero(plain.data, plain.cap);
         mc_buf_deinit(&plain);
@@ -413,6 +419,9 @@ void mc__api_fhir_metadata(struct mc_node *node, const char *param,
     for (uint16_t t = 1; t <= MC_FHIR_TYPE_MAX; t++) {
         json_t *inter = t == MC_FHIR_PROVENANCE
                             ? json_pack("[{s:s},{s:s},{s:s}]", "code", "read", "code", "vread", "code", "search-type")
+                        : t == MC_FHIR_BINARY
+                            ? json_pack("[{s:s},{s:s},{s:s},{s:s}]", "code", "read", "code", "vread", "code",
+                                        "search-type", "code", "create")
                             : json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "code", "read", "code", "vread",
                                         "code", "search-type", "code", "create", "code", "update");
         json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:[{s:s, s:s}]}", "type", mc_records_type_name(t),
@@ -430,6 +439,13 @@ void mc__api_fhir_metadata(struct mc_node *node, const char *param,
                                             "the record anchors is read as Provenance/<record id>.<version> "
                                             "and searched by target, and included in Patient/$everything."));
         }
+        if (t == MC_FHIR_BINARY)
+            json_object_set_new(r, "documentation",
+                                json_string("An attachment's raw bytes: create is POST /fhir/Binary?patient=KEY "
+                                            "with the bytes and their own Content-Type, streamed and encrypted "
+                                            "in chunks; read answers the bytes with that Content-Type; searches "
+                                            "list contentType and size. A DocumentReference points at it with "
+                                            "content.attachment.url Binary/<id>."));
         if (t == MC_FHIR_PATIENT)
             json_object_set_new(r, "operation", json_pack("[{s:s, s:s}]", "name", "everything", "definition",
                                                           "http://hl7.org/fhir/OperationDefinition/Patient-everything"));

@@ -351,6 +351,16 @@ static int put_grant_keys(struct mc_state *st, const char *id, uint32_t ver,
     return mc_row_put(st, &k, &v);
 }
 
+int mc_records_get_grant_recipients(struct mc_state *st, const char *id, uint32_t ver, mc_pubkey *out, size_t max,
+                                    size_t *n) {
+    *n = 0;
+    struct grant_keys gk;
+    int rc = get_grant_keys(st, id, ver, &gk);
+    if (rc) return rc;
+    for (uint8_t i = 0; i < gk.n && *n < max; i++) out[(*n)++] = gk.to[i];
+    return 0;
+}
+
 int mc_records_get_grant_key(struct mc_state *st, const char *id, uint32_t ver,
                              const mc_pubkey *recipient, uint8_t sealed[MC_SEALED_KEY_BYTES]) {
     struct grant_keys gk;

@@ -243,6 +243,10 @@ MC_MUST_CHECK int mc_records_get_batch(struct mc_state *st, const mc_hash *batch
 MC_MUST_CHECK int mc_records_get_grant_key(struct mc_state *st, const char *id, uint32_t version,
                                            const mc_pubkey *recipient,
                                            uint8_t sealed[MC_SEALED_KEY_BYTES]);
+/* The recipients of the version's granted keys (members, nodes), at most
+ * max of them into out; *n their count. */
+MC_MUST_CHECK int mc_records_get_grant_recipients(struct mc_state *st, const char *id, uint32_t version,
+                                                  mc_pubkey *out, size_t max, size_t *n);
 MC_MUST_CHECK int mc_records_get_break_glass(struct mc_state *st, const mc_hash *access_tx,
                                              struct mc_break_glass *out);
 

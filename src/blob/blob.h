@@ -112,7 +112,8 @@ void mc_blob_status(struct mc_blob_store *bs, struct mc_blob_status *st);
  * grace_s seconds (an upload in flight is not one). anchored(ctx, id) says
  * whether the chain names id; pending blobs it names are committed
  * instead. report is called for each orphan (what: "pending", "unindexed",
- * "erased" for bytes left behind by an erasure); with remove the orphan's
+ * "erased" for bytes left behind by an erasure, "partial" for a streamed
+ * upload left unfinished, whose id is then all zero); with remove the orphan's
  * bytes (every version) and index entry are deleted. *found counts them. */
 struct mc_blob_sweep {
     bool (*anchored)(void *ctx, const mc_hash *id);

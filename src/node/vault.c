@@ -117,8 +117,8 @@ int mc_vault_open_record(struct mc_vault *v, struct mc_buf *plain, const char *i
                          uint32_t version, const mc_hash *ciphertext, const uint8_t *sealed,
                          bool grant_key, bool repair) {
     if (!sealed)
-        return mc_err_set(MC_ERR_CRYPTO, "this node holds no key for the record (authored "
-                                         "elsewhere, not granted to it)");
+        return mc_err_set(MC_ERR_MISDIRECTED, "this node holds no key for the record (authored "
+                                              "elsewhere, not granted to it)");
     struct mc_buf ct;
     mc_buf_init(&ct, 0);
     int rc = mc_vault_load_ciphertext(v, &ct, id, version, ciphertext, repair);
@@ -314,8 +314,8 @@ int mc_vault_download_open(struct mc_vault *v, struct mc_vault_download **out, c
                            char content_type[MC_ATTACHMENT_TYPE_MAX + 1], uint64_t *plain_size) {
     *out = NULL;
     if (!sealed)
-        return mc_err_set(MC_ERR_CRYPTO, "this node holds no key for the record (authored "
-                                         "elsewhere, not granted to it)");
+        return mc_err_set(MC_ERR_MISDIRECTED, "this node holds no key for the record (authored "
+                                              "elsewhere, not granted to it)");
     if (mc_stream_plain_size(size, plain_size))
         return mc_err_set(MC_ERR_TAMPERED, "the anchored size is not an attachment's");
     struct mc_vault_download *d = calloc(1, sizeof *d);

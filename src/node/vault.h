@@ -84,9 +84,9 @@ MC_MUST_CHECK int mc_vault_load_ciphertext(struct mc_vault *v, struct mc_buf *ct
 /* Fetches, checks and decrypts a record version into plain (the caller
  * wipes plain when done). sealed is the key sealed to this node: the batch
  * key (grant_key false) or the version's granted data key (grant_key
- * true); NULL when the node holds none. Errors: MC_ERR_CRYPTO (no key, or
- * a key or ciphertext that does not open), those of
- * mc_vault_load_ciphertext. */
+ * true); NULL when the node holds none. Errors: MC_ERR_MISDIRECTED (no
+ * key: another node must serve it), MC_ERR_CRYPTO (a key or ciphertext
+ * that does not open), those of mc_vault_load_ciphertext. */
 MC_MUST_CHECK int mc_vault_open_record(struct mc_vault *v, struct mc_buf *plain, const char *id,
                                        uint32_t version, const mc_hash *ciphertext,
                                        const uint8_t *sealed, bool grant_key, bool repair);
