@@ -9,11 +9,13 @@
  *     obj   ''  the object is "<prefix><64 hex of the id>" (one PUT)
  *           else the key of a streamed blob, "<prefix>mp/<32 hex random>",
  *           made by a multipart upload (its id is known only at the end)
- *   s3_uploads(key TEXT PRIMARY KEY, upload_id TEXT, since INTEGER)
- *     multipart uploads in flight, written before the upload is created:
- *     a crash leaves the row, and the sweep aborts the upload and deletes
- *     whatever it made ("partial"); so does a failed or abandoned upload
- *     at once.
+ *   s3_uploads(key TEXT PRIMARY KEY, upload_id TEXT, since INTEGER, abandoned INTEGER)
+ *     multipart uploads in flight, written before the upload is created.
+ *     A failed or abandoned upload is aborted (and whatever it made
+ *     deleted) at once; when the store cannot be reached then, the row is
+ *     marked abandoned and the erasure thread retries with its backoff.
+ *     Rows found on open are a previous process's: abandoned too. The
+ *     sweep also finds uploads no row knows ("partial").
  *
  * Order of writes: the index row before the upload (a crash leaves a
  * pending row, never an object no row knows of, apart from a sweep's
@@ -66,7 +68,7 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS s3_blobs(id BLOB PRIMARY KEY, state INTEGER NOT NULL,"
     " size INTEGER NOT NULL, since INTEGER NOT NULL, obj TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS s3_uploads(key TEXT PRIMARY KEY, upload_id TEXT NOT NULL,"
-    " since INTEGER NOT NULL) WITHOUT ROWID;";
+    " since INTEGER NOT NULL, abandoned INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
 
 static uint64_t now_ms(void) {
     struct timespec ts;
@@ -318,6 +320,35 @@ static int delete_all(struct s3_be *b, const char *key) {
     return rc;
 }
 
+static int drop_upload(struct s3_be *b, const char *key, const char *upload_id);
+
+/* Abandoned uploads: aborted and their objects deleted; returns how many
+ * are still outstanding. */
+static int abandoned_pass(struct s3_be *b) {
+    char keys[PURGE_BATCH][MC_S3_KEY_MAX + 65], ups[PURGE_BATCH][MC_S3_UPLOAD_ID_MAX + 1];
+    int n = 0;
+    pthread_mutex_lock(&b->lock);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(b->db, "SELECT key, upload_id FROM s3_uploads WHERE abandoned=1 ORDER BY key LIMIT ?", -1,
+                           &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_int(s, 1, PURGE_BATCH);
+        while (n < PURGE_BATCH && sqlite3_step(s) == SQLITE_ROW) {
+            snprintf(keys[n], sizeof keys[n], "%s", (const char *)sqlite3_column_text(s, 0));
+            snprintf(ups[n], sizeof ups[n], "%s", (const char *)sqlite3_column_text(s, 1));
+            n++;
+        }
+    }
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&b->lock);
+    int left = 0;
+    for (int i = 0; i < n; i++) {
+        if (!may_call(b)) return n - i;
+        if (drop_upload(b, keys[i], ups[i])) left++;
+        else mc_log_info("blob", "aborted an abandoned upload (%s)", keys[i] + strlen(b->prefix));
+    }
+    return left + (n == PURGE_BATCH ? 1 : 0);
+}
+
 /* One pass over the purging rows; returns how many are still outstanding
  * (or a negative error). */
 static int purge_pass(struct s3_be *b) {
@@ -379,6 +410,7 @@ static void *purger(void *arg) {
         b->kick = false;
         pthread_mutex_unlock(&b->lock);
         int left = purge_pass(b);
+        if (left >= 0) left += abandoned_pass(b);
         pthread_mutex_lock(&b->lock);
         if (left > 0) backoff = backoff ? (backoff * 2 > PURGE_BACKOFF_MAX_MS ? PURGE_BACKOFF_MAX_MS : backoff * 2)
                                         : MC_S3_COOLDOWN_MS;
@@ -434,6 +466,9 @@ int mc__blob_s3_open(void **out, const char *db_path, const struct mc_s3_config 
             sqlite3_exec(b->db, "ALTER TABLE s3_blobs ADD COLUMN obj TEXT NOT NULL DEFAULT ''", NULL, NULL, NULL) !=
                 SQLITE_OK)
             rc = db_err(b, "add column obj");
+        /* uploads of a previous process: nobody finishes them now */
+        if (!rc && sqlite3_exec(b->db, "UPDATE s3_uploads SET abandoned=1", NULL, NULL, NULL) != SQLITE_OK)
+            rc = db_err(b, "uploads");
     }
     /* The bucket is made when missing; an unreachable store is not fatal
      * (the node starts and reports it; requests retry). */
@@ -515,11 +550,16 @@ static int drop_upload(struct s3_be *b, const char *key, const char *upload_id) 
     int rc = 0;
     if (upload_id[0]) rc = outcome(b, mc_s3_multipart_abort(b->s3, key, upload_id));
     if (!rc) rc = outcome(b, delete_all(b, key));
+    pthread_mutex_lock(&b->lock);
     if (!rc) {
-        pthread_mutex_lock(&b->lock);
         rc = exec_key(b, "DELETE FROM s3_uploads WHERE key=?1", key, NULL);
-        pthread_mutex_unlock(&b->lock);
+    } else {
+        /* the erasure thread retries it */
+        (void)exec_key(b, "UPDATE s3_uploads SET abandoned=1 WHERE key=?1", key, NULL);
+        b->kick = true;
+        pthread_cond_signal(&b->cond);
     }
+    pthread_mutex_unlock(&b->lock);
     return rc;
 }
 
@@ -588,7 +628,7 @@ static void s3be_wabort(void *be, void *up) {
     struct s3_upload *u = up;
     if (!u) return;
     if (drop_upload(b, u->key, u->upload_id))
-        mc_log_warn("blob", "cannot abort an abandoned upload yet (the sweep removes it): %s", mc_err_detail());
+        mc_log_warn("blob", "cannot abort an abandoned upload yet (retried in the background): %s", mc_err_detail());
     upload_free(u);
 }
 

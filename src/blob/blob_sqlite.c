@@ -11,8 +11,9 @@
  *                               -- blob's pieces in blob_pieces
  *   blob_pieces(obj, seq, bytes)  a streamed blob in MC_BLOB_PIECE rows
  *   blob_uploads(obj, since)      streamed uploads in flight (their pieces
- *                                 are not a blob yet; a crash leaves the
- *                                 row, which the sweep removes)
+ *                                 are not a blob yet; rows a crash left are
+ *                                 dropped when the store is opened, and the
+ *                                 sweep lists those older than its grace)
  *
  * The store opens its own connection to the database file, serialised by
  * its own mutex. Databases made before pending/since/obj get the columns
@@ -97,6 +98,13 @@ int mc__blob_sqlite_open(void **out, const char *path) {
             sqlite3_exec(bs->db, "ALTER TABLE blobs ADD COLUMN obj INTEGER NOT NULL DEFAULT 0",
                          NULL, NULL, NULL) != SQLITE_OK)
             rc = db_err(bs, "add column obj");
+        /* streamed uploads of a previous process (a crash): nobody
+         * finishes them now, and their pieces are no blob */
+        if (!rc && sqlite3_exec(bs->db,
+                                "DELETE FROM blob_pieces WHERE obj IN (SELECT obj FROM blob_uploads);"
+                                " DELETE FROM blob_uploads;",
+                                NULL, NULL, NULL) != SQLITE_OK)
+            rc = db_err(bs, "uploads");
     }
     if (rc) {
         sq_close(bs);
