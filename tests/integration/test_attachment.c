@@ -521,6 +521,20 @@ Test(attachment, sqlite_100mb_round_trip_bounded_memory_tamper_interrupt, .timeo
         cr_assert_eq(q_int(dbi, "SELECT count(*) FROM blob_pieces"), 0, "node %d erased every piece", i);
         cr_assert_eq(q_int(dbi, "SELECT count(*) FROM blobs WHERE obj<>0 OR size>2097152"), 0, "a tombstone only");
     }
+    /* a small attachment (stored streamed where it was uploaded) reaches
+     * node1 too, asked for whole */
+    {
+        uint64_t small = 100000;
+        mc_hash sh = gen_hash(small);
+        char stx[80];
+        (void)upload(&c, 0, small, &sh, stx, NULL);
+        wait_committed(&c, 0, stx);
+        int t = 0;
+        while (q_int(db_of(&c, 1), "SELECT count(*) FROM blobs WHERE size > 100000 AND size < 200000") != 1 && t++ < 200)
+            sleep_ms(50);
+        cr_assert_eq(q_int(db_of(&c, 1), "SELECT count(*) FROM blobs WHERE size > 100000 AND size < 200000"), 1,
+                     "node1 holds the small attachment");
+    }
     cluster_stop(&c);
 }
 
