@@ -40,7 +40,8 @@ struct acluster {
     pid_t pid[NODES];
     int api;
     char url[NODES][64];
-    struct mc_keypair dr;
+    struct mc_keypair dr, pat;
+    const struct mc_keypair *as;  /* the signer of signed_call (NULL: dr) */
     char *dr_path, *pat_path, *pat_hex;
 };
 
@@ -210,7 +211,7 @@ static long signed_call(struct acluster *c, int node, const char *method, const 
     mc_hex_encode(nonce, nb, sizeof nb);
     mc_hash empty;
     mc_sha256(&empty, "", 0);
-    cr_assert_eq(mc_httpsig_sign_request_hashed(&sg, &c->dr, &m, body_hash ? body_hash : &empty, NULL, 0,
+    cr_assert_eq(mc_httpsig_sign_request_hashed(&sg, c->as ? c->as : &c->dr, &m, body_hash ? body_hash : &empty, NULL, 0,
                                                 (int64_t)time(NULL), nonce), 0);
     char h1[MC_HTTPSIG_HEADER_MAX + 32], h2[300], h3[128];
     snprintf(h1, sizeof h1, "Signature-Input: %s", sg.signature_input);
@@ -276,6 +277,7 @@ static void cluster_start(struct acluster *c, struct tp_rgw *rgw) {
            home_of(c, 0), c->dr_path);
     cli_ok(c, 0, "patient register --key %s --patient-key %s", c->dr_path, c->pat_path);
     cr_assert_eq(mc_keyfile_read(&c->dr, c->dr_path, NULL), 0, "%s", mc_err_detail());
+    cr_assert_eq(mc_keyfile_read(&c->pat, c->pat_path, NULL), 0, "%s", mc_err_detail());
     mc_pubkey pk;
     cr_assert_eq(mc_keyfile_read_public(&pk, c->pat_path), 0);
     char hx[65];
@@ -416,6 +418,37 @@ static void read_refused(struct acluster *c, const char *id) {
     }
 }
 
+/* Uploads refused keep nothing: one whose signer may not author records
+ * (refused from the headers, 403), and one whose body does not match its
+ * signed Content-Digest (401 at the end). */
+static void refused_uploads(struct acluster *c) {
+    char *db = db_of(c, 0);
+    int64_t pieces = q_int(db, "SELECT count(*) FROM blob_pieces");
+    uint64_t total = 4 * MIB;
+    mc_hash h = gen_hash(total);
+    char path[256];
+    snprintf(path, sizeof path, "/fhir/Binary?patient=%s", c->pat_hex);
+    struct up_src src = {.total = total};
+    struct sink k;
+    sink_init(&k);
+    CURLcode cc;
+    c->as = &c->pat; /* a patient authors no records */
+    long st = signed_call(c, 0, "POST", path, &src, &h, &k, &cc);
+    c->as = NULL;
+    cr_assert_eq(st, 403, "%ld", st);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM blob_pieces"), pieces, "nothing stored");
+    mc_hash wrong = h;
+    wrong.b[0] ^= 1;
+    src = (struct up_src){.total = total};
+    sink_init(&k);
+    st = signed_call(c, 0, "POST", path, &src, &wrong, &k, &cc);
+    k.head[k.hlen < sizeof k.head ? k.hlen : sizeof k.head - 1] = 0;
+    cr_assert_eq(st, 401, "%ld %s", st, k.head);
+    cr_assert(strstr(k.head, "Content-Digest"), "%s", k.head);
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM blob_pieces"), pieces, "nothing kept");
+    cr_assert_eq(q_int(db, "SELECT count(*) FROM blob_uploads"), 0);
+}
+
 /* A read through a node that holds no key for the record (node1: the
  * batch key is sealed to node0, nothing was granted) is 421 Misdirected
  * Request with a hint naming the node that holds one, for an attachment
@@ -479,6 +512,7 @@ Test(attachment, sqlite_100mb_round_trip_bounded_memory_tamper_interrupt, .timeo
     int64_t want = q_int(db, "SELECT (size + 1048575) / 1048576 FROM blobs WHERE obj<>0");
     cr_assert_eq(pieces, want, "only the committed attachment's pieces");
     cr_assert_eq(q_int(db, "SELECT count(*) FROM blobs WHERE obj<>0"), 1, "one streamed blob");
+    refused_uploads(&c);
 
     /* a piece of the stored ciphertext altered: the read ends early and
      * what it served is all genuine */
