@@ -1140,7 +1140,8 @@ static void on_tick(uv_timer_t *t) {
 
 static void on_net_message(void *ctx, const mc_pubkey *from, const uint8_t *msg, size_t len) {
     struct mc_node *n = ctx;
-    if (len >= 1 && (msg[0] == MC_WIRE_GET_BLOB || msg[0] == MC_WIRE_BLOB)) {
+    if (len >= 1 && (msg[0] == MC_WIRE_GET_BLOB || msg[0] == MC_WIRE_BLOB || msg[0] == MC_WIRE_GET_BLOB_PART ||
+                     msg[0] == MC_WIRE_BLOB_PART)) {
         mc_node__lock(n);
         mc_repl_on_wire(n, from, msg, len);
         mc_node__unlock(n);

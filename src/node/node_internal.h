@@ -162,6 +162,9 @@ void mc_repl_on_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *ms
 /* Repair requests in, timeouts, requests out. */
 void mc_repl_tick(struct mc_node *n);
 void mc_repl_on_get_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id);
+void mc_repl_on_get_blob_part(struct mc_node *n, const mc_pubkey *from, const mc_hash *id, uint64_t offset);
+void mc_repl_on_blob_part(struct mc_node *n, const mc_pubkey *from, const mc_hash *id, uint64_t offset,
+                          uint64_t total, const uint8_t *bytes, size_t len);
 void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id,
                      const uint8_t *bytes, size_t len);
 
