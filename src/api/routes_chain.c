@@ -491,6 +491,11 @@ void mc__api_metrics(struct mc_node *node, const char *param, const struct mc__a
                       "# TYPE medchain_signature_verifications_total counter\n"
                       "medchain_signature_verifications_total %llu\n",
                   (unsigned long long)m.signature_verifications);
+    mc_buf_printf(&b, "# HELP medchain_node_key_age_days Days since the node key file was created (-1: the file does not say).\n"
+                      "# TYPE medchain_node_key_age_days gauge\nmedchain_node_key_age_days %lld\n"
+                      "# HELP medchain_node_key_too_old 1 when the node key is older than key_max_age_days: rotate it.\n"
+                      "# TYPE medchain_node_key_too_old gauge\nmedchain_node_key_too_old %d\n",
+                  (long long)m.node_key_age_days, m.node_key_age_days > (int64_t)m.key_max_age_days);
     mc_buf_printf(&b, "# HELP medchain_evidence_total Equivocations this node has seen.\n"
                       "# TYPE medchain_evidence_total counter\nmedchain_evidence_total %llu\n",
                   (unsigned long long)m.evidence_seen);
