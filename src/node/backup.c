@@ -252,6 +252,22 @@ static int check_manifest(const char *dir, json_t *m, struct mc_backup_info *inf
     return 0;
 }
 
+/* Removes what a failed restore wrote into the new home. */
+static void remove_home(const char *home, json_t *files) {
+    char p[PATH_BYTES];
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f) {
+        const char *path = json_string_value(json_object_get(f, "path"));
+        if (path && join(p, home, path) == 0) unlink(p);
+    }
+    const char *side[] = {"data/chain.db-wal", "data/chain.db-shm", "data/chain.db-journal"};
+    for (size_t k = 0; k < sizeof side / sizeof side[0]; k++)
+        if (join(p, home, side[k]) == 0) unlink(p);
+    if (join(p, home, "data") == 0) rmdir(p);
+    rmdir(home);
+}
+
 int mc_backup_restore(const char *dir, const char *home, struct mc_backup_info *info,
                       struct mc_verify_report *report) {
     memset(info, 0, sizeof *info);
@@ -264,51 +280,16 @@ int mc_backup_restore(const char *dir, const char *home, struct mc_backup_info *
     if (!m) return mc_err_set(MC_ERR_NOT_FOUND, "%s: %s", p, je.text);
     rc = check_manifest(dir, m, info);
     uint64_t want_height = (uint64_t)json_integer_value(json_object_get(m, "height"));
-    /* Verify the copy in place, before anything is written. A copy in the
-     * home then gets the same bytes (checked against the manifest again). */
-    struct mc_genesis *g = rc ? NULL : sodium_malloc(sizeof *g);
-    if (!rc && !g) rc = MC_ERR_NOMEM;
-    if (!rc && !(rc = join(p, dir, "genesis.json"))) rc = mc_node_genesis_load(g, p);
-    char tmp[PATH_BYTES] = "";
-    if (!rc) rc = join(tmp, dir, "data/verify-copy.db");
-    /* a scratch copy: verifying must not touch the backup's own file */
-    mc_hash h;
-    uint64_t size;
-    if (!rc && !(rc = join(p, dir, "data/chain.db"))) {
-        unlink(tmp);
-        rc = copy_file(p, tmp, 0600, &h, &size);
-    }
-    if (!rc) {
-        struct mc_store *s = NULL;
-        rc = mc_store_open(&s, tmp, true);
-        if (!rc) rc = mc_verify_chain(s, g, report);
-        if (!rc) rc = db_tip(tmp, info);
-        mc_store_close(s);
-        if (!rc && !report->ok)
-            rc = mc_err_set(MC_ERR_TAMPERED, "the backup's chain does not verify at height %llu (%s): %s",
-                            (unsigned long long)report->bad_height, report->object, report->detail);
-        if (!rc && info->height != want_height)
-            rc = mc_err_set(MC_ERR_TAMPERED, "the backup holds height %llu, its manifest says %llu",
-                            (unsigned long long)info->height, (unsigned long long)want_height);
-    }
-    if (tmp[0]) {
-        unlink(tmp);
-        char side[PATH_BYTES + 8];
-        snprintf(side, sizeof side, "%s-wal", tmp);
-        unlink(side);
-        snprintf(side, sizeof side, "%s-shm", tmp);
-        unlink(side);
-    }
-    if (g) sodium_free(g);
-    /* The new home. */
+    json_t *files = json_object_get(m, "files");
+    /* The new home: every file copied and checked against the manifest. */
     struct stat st;
-    if (!rc && stat(home, &st) == 0) {
-        if (rmdir(home) != 0) rc = mc_err_set(MC_ERR_EXISTS, "%s exists and is not empty: restore makes a new home", home);
-    }
+    bool made = false;
+    if (!rc && stat(home, &st) == 0 && rmdir(home) != 0)
+        rc = mc_err_set(MC_ERR_EXISTS, "%s exists and is not empty: restore makes a new home", home);
     if (!rc && mkdir(home, 0700) != 0) rc = mc_err_set(MC_ERR_IO, "cannot create %s: %s", home, strerror(errno));
+    if (!rc) made = true;
     if (!rc && !(rc = join(p, home, "data")) && mkdir(p, 0700) != 0)
         rc = mc_err_set(MC_ERR_IO, "cannot create %s: %s", p, strerror(errno));
-    json_t *files = json_object_get(m, "files");
     size_t i;
     json_t *f;
     json_array_foreach(files, i, f) {
@@ -316,11 +297,38 @@ int mc_backup_restore(const char *dir, const char *home, struct mc_backup_info *
         const char *path = json_string_value(json_object_get(f, "path"));
         if ((rc = join(p, dir, path)) || (rc = join(q, home, path))) break;
         bool secret = strcmp(path, "node_key.json") == 0 || strcmp(path, "data/chain.db") == 0;
+        mc_hash h;
+        uint64_t size;
         rc = copy_file(p, q, secret ? 0600 : 0644, &h, &size);
         char hx[65];
         mc_hex_encode(hx, h.b, 32);
         if (!rc && strcmp(hx, json_string_value(json_object_get(f, "sha256"))) != 0)
             rc = mc_err_set(MC_ERR_TAMPERED, "backup file %s changed while it was restored", path);
+    }
+    /* Then the whole chain verified in its new place, before anything runs
+     * on it; a chain that does not verify leaves no home behind. */
+    struct mc_genesis *g = rc ? NULL : sodium_malloc(sizeof *g);
+    if (!rc && !g) rc = MC_ERR_NOMEM;
+    if (!rc && !(rc = join(p, home, "genesis.json"))) rc = mc_node_genesis_load(g, p);
+    if (!rc && !(rc = join(p, home, "data/chain.db"))) {
+        struct mc_store *s = NULL;
+        rc = mc_store_open(&s, p, true);
+        if (!rc) rc = mc_verify_chain(s, g, report);
+        mc_store_close(s);
+        if (!rc) rc = db_tip(p, info);
+        if (!rc && !report->ok)
+            rc = mc_err_set(MC_ERR_TAMPERED, "the backup's chain does not verify at height %llu (%s): %s",
+                            (unsigned long long)report->bad_height, report->object, report->detail);
+        if (!rc && info->height != want_height)
+            rc = mc_err_set(MC_ERR_TAMPERED, "the backup holds height %llu, its manifest says %llu",
+                            (unsigned long long)info->height, (unsigned long long)want_height);
+    }
+    if (g) sodium_free(g);
+    if (rc && made) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", mc_err_detail());
+        remove_home(home, files);
+        mc_err_set(rc, "%s", why);
     }
     json_decref(m);
     return rc;

@@ -17,9 +17,11 @@
  * index is in the database copy): back the bucket up with the object
  * store's own versioning or replication (docs/BLOBS.md).
  *
- * Restore checks every file against the manifest, verifies the copied chain
- * in full (mc_verify_chain) before it writes anything, then writes a new
- * home; started, the node block-syncs what its peers committed since.
+ * Restore checks every file against the manifest, copies them into a new
+ * home (checking each copy again) and verifies the copied chain in full
+ * (mc_verify_chain); on any failure it removes what it wrote, so a home
+ * exists only when it verified. Started, the node block-syncs what its peers
+ * committed since. The backup folder is only read.
  * Restoring a validator: stop its old instance for good first (two
  * instances with one key would equivocate). */
 #ifndef MC_NODE_BACKUP_H
@@ -49,7 +51,7 @@ MC_MUST_CHECK int mc_backup_take(const char *home, const char *out_dir, bool wit
 /* Restores the backup in dir into a new home (which must not exist, or be
  * an empty folder). MC_ERR_TAMPERED when a file does not match the
  * manifest or the copied chain does not verify (report says where),
- * writing nothing. */
+ * leaving no home. */
 MC_MUST_CHECK int mc_backup_restore(const char *dir, const char *home, struct mc_backup_info *info,
                                     struct mc_verify_report *report);
 

@@ -9,6 +9,7 @@ import { layout } from '../layout.js';
 import { account, get, orgName, status } from '../api.js';
 import { checkInclusion } from '../proofcheck.js';
 import { decodeHeader } from '../header.js';
+import { checkAnchor } from '../lightcheck.js';
 import { $, action, h, note, short, show, when } from '../util.js';
 
 layout();
@@ -228,12 +229,14 @@ async function showBlock(height) {
   const b = await get(`/v1/block/${height}`);
   const hdr = await decodeHeader(b.header_hex);
   const hashOk = hdr.hash === b.hash;
+  const cert = h('div#cert-check', b.commit_hex ? h('p.muted', 'Checking the certificate in your browser…') : '');
   show(out, h('section.card', { 'aria-label': `Block ${height}` },
     h('h3', `Block ${b.height}`),
     h('p', b.height > 1 ? h('a', { href: `#block=${b.height - 1}` }, '← Older block') : null, ' ',
       b.height < latestHeight ? h('a', { href: `#block=${b.height + 1}` }, 'Newer block →') : null),
     hashOk ? note('ok', 'The header bytes hash to this block hash (checked in your browser).')
       : note('bad', 'The header bytes do NOT hash to the block hash the node gave.'),
+    cert,
     h('dl.kv',
       h('dt', 'Hash'), h('dd.mono', b.hash),
       h('dt', 'Time'), h('dd', `${relative(hdr.time_ms)}, ${when(hdr.time_ms)} (${ZONE})`),
@@ -246,6 +249,15 @@ async function showBlock(height) {
     h('h4', `${b.txs.length} transactions`),
     h('ul', b.txs.map((id) => h('li.mono', h('a', { href: `#tx=${id}` }, id))))));
   out.scrollIntoView({ block: 'nearest' });
+  if (b.commit_hex) {
+    // Every validator signature of the certificate, against the validator
+    // set followed from the genesis by proofs (web/js/lightcheck.js).
+    const r = await checkAnchor({ header_hex: b.header_hex, commit_hex: b.commit_hex })
+      .then((x) => ({ ok: true, steps: x.steps }), (e) => ({ ok: false, steps: [e.message] }));
+    cert.dataset.ok = String(r.ok);
+    show(cert, r.ok ? note('ok', 'Its certificate holds (checked in your browser).') : note('bad', `Its certificate does NOT hold: ${r.steps[0]}`),
+      h('details', h('summary', 'What your browser checked'), h('ul', r.steps.map((t) => h('li', t)))));
+  }
 }
 
 // A node (it signs access entries and scans) is named by the validator set.
