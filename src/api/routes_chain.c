@@ -350,13 +350,14 @@ static int q_block(void *ctx, struct mc_store *store, struct mc_app *app) {
             txs = NULL;
         }
     }
-    o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                   "height", mc_api_json_u64(height),
                   "hash", mc_api_json_hash(&hash),
                   "header", mc_api_json_header(&h),
                   "header_hex", mc_api_json_hex(hb.data, hb.len),
                   "txs", txs,
                   "commit", commit,
+                  "commit_hex", mc_api_json_hex(cb.data, cb.len),
                   "last_commit", last);
     txs = NULL; /* stolen by json_pack, even on failure */
     mc__reply_ok(res, 200, o);

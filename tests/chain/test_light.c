@@ -269,3 +269,96 @@ Test(light, header_one_must_follow_the_trusted_genesis) {
                  MC_ERR_INVALID);
     mc_buf_deinit(&hb);
 }
+
+/* A header of height `height` naming set `s`, certified by the members of
+ * s whose keys are in `ks` and whose bit is set in `signers`. */
+static void certify_set(uint64_t height, const struct mc_valset *s, const struct mc_keypair *ks, int nk,
+                        unsigned signers, struct mc_buf *hb, struct mc_buf *cb) {
+    struct mc_header h;
+    memset(&h, 0, sizeof h);
+    snprintf(h.chain_id, sizeof h.chain_id, CHAIN);
+    h.height = height;
+    h.time_ms = 1700000000000ull + height;
+    memset(h.prev.b, 3, 32);
+    mc_valset_hash(s, &h.valset_hash);
+    h.proposer = s->v[0].pk;
+    mc_buf_init(hb, 0);
+    mc_header_encode(hb, &h);
+    mc_hash hash;
+    mc_sha256(&hash, hb->data, hb->len);
+    struct mc_commit *c = calloc(1, sizeof *c);
+    mc_commit_init(c, height, 0, &hash);
+    for (int i = 0; i < nk; i++) {
+        int idx = mc_valset_find(s, &ks[i].pk);
+        if (idx < 0 || !(signers & (1u << i))) continue;
+        struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = height, .round = 0, .has_block = true,
+                            .block_hash = hash, .validator = (uint16_t)idx};
+        mc_vote_sign(&v, &ks[i], CHAIN);
+        cr_assert_eq(mc_commit_add(c, &v), 0);
+    }
+    mc_buf_init(cb, 0);
+    mc_commit_encode(cb, c);
+    free(c);
+}
+
+/* Governance changed the validators: the client adopts a new set when its
+ * first header is certified by it and more than 1/3 of the set it trusts
+ * signed; it refuses a set its trusted validators did not vouch for, a set
+ * that is not the one the header names, and sets out of height order; a
+ * set far from the trusted one is reached through the one between. */
+Test(light, validator_sets_are_followed_when_the_trusted_set_vouches) {
+    struct mc_keypair all[NV + 3];
+    memcpy(all, keys, sizeof keys);
+    for (int i = NV; i < NV + 3; i++) {
+        uint8_t seed[MC_SEED_BYTES];
+        memset(seed, 0x70 + i, sizeof seed);
+        mc_keypair_from_seed(&all[i], seed);
+    }
+    /* S1: v0..v3 and a newcomer v4 (10 each). */
+    struct mc_valset s1 = vs;
+    cr_assert_eq(mc_valset_add(&s1, &all[NV].pk, 10, "v4"), 0);
+    struct mc_buf hb, cb;
+    /* Before adoption, a header naming S1 is refused. */
+    certify_set(20, &s1, all, NV + 3, 0x1f, &hb, &cb);
+    struct mc_header h;
+    mc_hash hash;
+    cr_assert_eq(mc_light_check_header(&lc, hb.data, hb.len, cb.data, cb.len, &h, &hash), MC_ERR_INVALID);
+    /* A set other than the header's is refused. */
+    struct mc_valset wrong = s1;
+    wrong.v[4].power = 11;
+    wrong.total_power++;
+    cr_assert_eq(mc_light_adopt_valset(&lc, hb.data, hb.len, cb.data, cb.len, &wrong), MC_ERR_INVALID);
+    cr_assert(strstr(mc_err_detail(), "not the one header 20 names"), "%s", mc_err_detail());
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    /* Signed by v1, v4 and... only v1 of the trusted set (10 of 40): the
+     * newcomers alone cannot vouch, even with 2/3 of S1 they would need. */
+    struct mc_valset s_evil;
+    memset(&s_evil, 0, sizeof s_evil);
+    for (int i = NV; i < NV + 3; i++) cr_assert_eq(mc_valset_add(&s_evil, &all[i].pk, 10, "x"), 0);
+    cr_assert_eq(mc_valset_add(&s_evil, &all[1].pk, 10, "v1"), 0);
+    certify_set(20, &s_evil, all, NV + 3, 0x72, &hb, &cb);
+    cr_assert_eq(mc_light_adopt_valset(&lc, hb.data, hb.len, cb.data, cb.len, &s_evil), MC_ERR_INVALID);
+    cr_assert(strstr(mc_err_detail(), "not more than 1/3"), "%s", mc_err_detail());
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    /* The honest S1 header, signed by v0, v1, v2, v4: adopted. */
+    certify_set(20, &s1, all, NV + 3, 0x17, &hb, &cb);
+    cr_assert_eq(mc_light_adopt_valset(&lc, hb.data, hb.len, cb.data, cb.len, &s1), 0, "%s", mc_err_detail());
+    cr_assert_eq(mc_light_check_header(&lc, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0, "%s", mc_err_detail());
+    cr_assert_eq(mc_light_valset_at(&lc, 19)->count, NV, "heights before keep the genesis set");
+    cr_assert_eq(mc_light_valset_at(&lc, 20)->count, NV + 1);
+    /* Not again at or below the latest adoption. */
+    cr_assert_eq(mc_light_adopt_valset(&lc, hb.data, hb.len, cb.data, cb.len, &s1), MC_ERR_INVALID);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    /* S2 drops v0 and adds v5, v6: from S1 it is vouched for by v1, v2, v4. */
+    struct mc_valset s2;
+    memset(&s2, 0, sizeof s2);
+    for (int i = 1; i < NV + 3; i++) cr_assert_eq(mc_valset_add(&s2, &all[i].pk, 10, "s2"), 0);
+    certify_set(30, &s2, all, NV + 3, 0x7e, &hb, &cb);
+    cr_assert_eq(mc_light_adopt_valset(&lc, hb.data, hb.len, cb.data, cb.len, &s2), 0, "%s", mc_err_detail());
+    cr_assert_eq(mc_light_valset_at(&lc, 31)->count, NV + 2);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+}
