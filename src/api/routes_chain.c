@@ -262,6 +262,7 @@ void mc__api_tx(struct mc_node *node, const char *param, const struct mc__api_re
         o = mc__reply_with(o, "tx_hex", mc_api_json_hex(bytes.data, bytes.len));
     } else {
         o = mc__reply_with(o, "tx", json_null());
+        if (st.state == MC_TX_COMMITTED) o = mc__reply_with(o, "pruned", json_true());
     }
     mc__reply_ok(res, 200, o);
 out:
@@ -337,7 +338,7 @@ static int q_block(void *ctx, struct mc_store *store, struct mc_app *app) {
         mc_hash id;
         uint64_t log_index;
         mc_buf_reset(&txb);
-        rc = mc_store_get_tx(store, height, i, &txb, &id, &log_index);
+        rc = mc_store_get_tx(store, height, i, NULL, &id, &log_index);
         if (rc) {
             json_decref(commit);
             json_decref(last);

@@ -20,65 +20,47 @@ int mc_light_init(struct mc_light *lc, const char *chain_id, const mc_hash *gene
     lc->genesis_hash = *genesis_hash;
     lc->sets[0].from = 1;
     lc->sets[0].vs = *vs;
-    lc->set_count = 1;
+    lc->count = 1;
     return 0;
 }
 
 const struct mc_valset *mc_light_valset_at(const struct mc_light *lc, uint64_t height) {
-    for (uint32_t i = lc->set_count; i-- > 1;)
-        if (lc->sets[i].from <= height) return &lc->sets[i].vs;
-    return &lc->sets[0].vs;
+    uint32_t i = lc->count;
+    while (i > 1 && lc->sets[i - 1].from > height) i--;
+    return &lc->sets[i - 1].vs;
 }
 
-int mc_light_adopt_valset(struct mc_light *lc, const uint8_t *header, size_t header_len,
-                          const uint8_t *commit, size_t commit_len, const struct mc_valset *vs) {
-    struct mc_header h;
-    mc_hash hash;
-    if (mc_header_decode(&h, header, header_len))
-        return mc_err_set(MC_ERR_MALFORMED, "the header does not decode");
-    mc_sha256(&hash, header, header_len);
-    if (strcmp(h.chain_id, lc->chain_id) != 0)
-        return mc_err_set(MC_ERR_WRONG_CHAIN, "the header is of chain '%s', not '%s'", h.chain_id, lc->chain_id);
-    if (h.height <= lc->sets[lc->set_count - 1].from)
-        return mc_err_set(MC_ERR_INVALID, "sets are adopted in height order (the latest is from %llu)",
-                          (unsigned long long)lc->sets[lc->set_count - 1].from);
-    if (vs->count == 0 || vs->total_power == 0) return mc_err_set(MC_ERR_INVALID, "the set is empty");
-    mc_hash vh;
-    mc_valset_hash(vs, &vh);
-    if (memcmp(vh.b, h.valset_hash.b, 32) != 0)
-        return mc_err_set(MC_ERR_INVALID, "the set offered is not the one header %llu names",
-                          (unsigned long long)h.height);
-    struct mc_commit *c = malloc(sizeof *c);
-    if (!c) return MC_ERR_NOMEM;
-    int rc = mc_commit_decode(c, commit, commit_len);
-    if (rc) rc = mc_err_set(MC_ERR_MALFORMED, "the certificate does not decode");
-    if (!rc && mc_commit_verify(c, vs, lc->chain_id, h.height, &hash)) {
-        char why[200];
-        snprintf(why, sizeof why, "%s", mc_err_detail());
-        rc = mc_err_set(MC_ERR_INVALID, "the certificate of header %llu does not hold under the set offered: %s",
-                        (unsigned long long)h.height, why);
-    }
-    const struct mc_valset *trusted = mc_light_valset_at(lc, h.height);
-    uint64_t vouch = 0;
-    for (uint32_t i = 0; !rc && i < c->count; i++) {
-        int j = mc_valset_find(trusted, &vs->v[c->sigs[i].validator].pk);
-        if (j >= 0) vouch += trusted->v[j].power;
-    }
-    /* both totals are bounded far below 2^62 */
-    if (!rc && vouch * 3 <= trusted->total_power)
-        rc = mc_err_set(MC_ERR_INVALID, "validators the client trusts signed header %llu with %llu of their %llu "
-                                        "power, not more than 1/3",
-                        (unsigned long long)h.height, (unsigned long long)vouch,
-                        (unsigned long long)trusted->total_power);
-    free(c);
+void mc_light_valset_key(uint8_t out[MC_LIGHT_VALSET_KEY_BYTES], uint64_t from) {
+    memcpy(out, "g/vh/", 5);
+    for (int i = 0; i < 8; i++) out[5 + i] = (uint8_t)(from >> (56 - 8 * i));
+}
+
+int mc_light_add_valset(struct mc_light *lc, const struct mc_header *h, const uint8_t *row,
+                        size_t row_len, const uint8_t *proof, size_t proof_len) {
+    struct mc_dec d;
+    mc_dec_init(&d, row, row_len);
+    uint64_t from = mc_dec_u64(&d);
+    size_t vl = 0;
+    const uint8_t *vb = mc_dec_bytes32(&d, &vl, MC_VALSET_BYTES_MAX);
+    if (d.err || !vb) return mc_err_set(MC_ERR_MALFORMED, "the validator set row does not decode");
+    if (lc->count >= MC_LIGHT_VALSETS_MAX)
+        return mc_err_set(MC_ERR_INVALID, "more than %d validator set changes: start from a newer trusted point",
+                          MC_LIGHT_VALSETS_MAX);
+    if (from <= lc->sets[lc->count - 1].from)
+        return mc_err_set(MC_ERR_INVALID, "validator set from height %llu is not after the last one held",
+                          (unsigned long long)from);
+    if (h->height >= from)
+        return mc_err_set(MC_ERR_INVALID, "the set from %llu must be proven at a header before it, not %llu",
+                          (unsigned long long)from, (unsigned long long)h->height);
+    uint8_t key[MC_LIGHT_VALSET_KEY_BYTES];
+    mc_light_valset_key(key, from);
+    int rc = mc_light_check_state(h, key, sizeof key, row, row_len, proof, proof_len);
     if (rc) return rc;
-    if (lc->set_count == MC_LIGHT_SETS_MAX) {
-        memmove(&lc->sets[1], &lc->sets[2], (MC_LIGHT_SETS_MAX - 2) * sizeof lc->sets[0]);
-        lc->set_count--;
-    }
-    lc->sets[lc->set_count].from = h.height;
-    lc->sets[lc->set_count].vs = *vs;
-    lc->set_count++;
+    struct mc_light_valset *n = &lc->sets[lc->count];
+    if (mc_valset_decode(&n->vs, vb, vl) || n->vs.count == 0)
+        return mc_err_set(MC_ERR_MALFORMED, "the validator set in the row does not decode");
+    n->from = from;
+    lc->count++;
     return 0;
 }
 

@@ -70,115 +70,47 @@ static int load_trust(struct trust *t, const char *path) {
     if (rc) return mc_cli_error(MC_CLI_FAIL, "the genesis cannot be trusted: %s", mc_cli_detail(rc));
     mc_hex_encode(t->genesis_hex, gh.b, 32);
     printf("trusted: genesis %.16s of chain %s, %u validators\n", t->genesis_hex, t->lc.chain_id,
-           mc_light_valset_at(&t->lc, 1)->count);
+           t->lc.sets[0].vs.count);
     return 0;
 }
 
-/* The node's validator set of height h (GET /v1/validators?height=H) and
- * the height it is in force from. Untrusted: mc_light_adopt_valset judges it. */
-static int fetch_valset(struct mc_client *c, uint64_t h, struct mc_valset *vs, uint64_t *from) {
-    char path[64];
-    snprintf(path, sizeof path, "/v1/validators?height=%llu", (unsigned long long)h);
+/* Follows every change of validators the node lists: each one's header by
+ * the set already trusted, then the new set's row by its proof. */
+static int follow_valsets(struct trust *t, struct mc_client *c) {
     json_t *j = NULL;
     mc_err_clear();
-    int rc = mc_client_get_json(c, path, &j);
-    if (rc) return rc;
-    memset(vs, 0, sizeof *vs);
-    *from = (uint64_t)json_integer_value(json_object_get(j, "from"));
-    json_t *list = json_object_get(j, "validators");
-    for (size_t i = 0; !rc && i < json_array_size(list); i++) {
-        json_t *v = json_array_get(list, i);
-        mc_pubkey pk;
-        const char *hex = json_string_value(json_object_get(v, "node_key"));
-        const char *name = json_string_value(json_object_get(v, "name"));
-        json_t *pw = json_object_get(v, "power");
-        uint64_t power = json_is_integer(pw) ? (uint64_t)json_integer_value(pw)
-                         : json_is_string(pw) ? strtoull(json_string_value(pw), NULL, 10) : 0;
-        if (!hex || mc_hex_decode(pk.b, 32, hex) || mc_valset_add(vs, &pk, power, name ? name : ""))
-            rc = mc_err_set(MC_ERR_MALFORMED, "the node's validator set of height %llu is malformed",
-                            (unsigned long long)h);
-    }
-    json_decref(j);
-    return rc;
-}
-
-/* Header and certificate bytes of block h (GET /v1/block/{h}). */
-static int fetch_block(struct mc_client *c, uint64_t h, uint8_t **hb, size_t *hl, uint8_t **cb, size_t *cl) {
-    char path[64];
-    snprintf(path, sizeof path, "/v1/block/%llu", (unsigned long long)h);
-    json_t *j = NULL;
-    mc_err_clear();
-    int rc = mc_client_get_json(c, path, &j);
-    if (rc) return rc;
-    *hb = hex_field(j, "header_hex", hl, MC_BLOCK_BYTES_MAX);
-    *cb = hex_field(j, "commit_hex", cl, MC_BLOCK_BYTES_MAX);
-    json_decref(j);
-    if (!*hb || !*cb) {
-        free(*hb);
-        free(*cb);
-        return mc_err_set(MC_ERR_MALFORMED, "block %llu comes without header or certificate bytes",
-                          (unsigned long long)h);
-    }
-    return 0;
-}
-
-/* Follows governance from the sets the client trusts to the one of
- * `height`: each set is adopted at its first height, vouched for by more
- * than 1/3 of the set trusted before it (mc_light_adopt_valset); when too
- * few of those signed, the set before is adopted first. Bounded walk. */
-static int follow_sets(struct trust *t, struct mc_client *c, uint64_t height) {
-    uint64_t todo[32];
-    int n = 0;
-    todo[n++] = height;
-    struct mc_valset *vs = malloc(sizeof *vs);
-    if (!vs) return mc_cli_error(MC_CLI_FAIL, "out of memory");
-    int rc = 0;
-    for (int steps = 0; n > 0 && steps < 128 && !rc; steps++) {
-        uint64_t h = todo[n - 1], from = 0;
-        if ((rc = fetch_valset(c, h, vs, &from))) {
-            rc = mc_cli_api_error(rc, "cannot get the validator set to follow");
-            break;
-        }
-        mc_hash a, b;
-        mc_valset_hash(vs, &a);
-        mc_valset_hash(mc_light_valset_at(&t->lc, h), &b);
-        if (memcmp(a.b, b.b, 32) == 0) {
-            n--;
-            continue;
-        }
-        uint8_t *hb = NULL, *cb = NULL;
-        size_t hl = 0, cl = 0;
-        if (from < 1 || from > h || (rc = fetch_block(c, from, &hb, &hl, &cb, &cl))) {
-            rc = mc_cli_error(MC_CLI_FAIL, "refused: the node names no block where the set of height %llu starts",
-                              (unsigned long long)h);
-            break;
-        }
+    int rc = mc_client_get_json(c, "/v1/state/valsets", &j);
+    if (rc) return mc_cli_api_error(rc, "cannot fetch the validator set changes");
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(j, "transitions"), i, tr) {
+        size_t hl = 0, cl = 0, rl = 0, pl = 0;
+        uint8_t *hb = hex_field(tr, "header_hex", &hl, MC_BLOCK_BYTES_MAX);
+        uint8_t *cb = hex_field(tr, "commit_hex", &cl, MC_BLOCK_BYTES_MAX);
+        uint8_t *row = hex_field(tr, "row_hex", &rl, MC_STATE_VALUE_MAX);
+        uint8_t *pf = hex_field(tr, "proof_hex", &pl, MC_STATEPROOF_MAX);
+        struct mc_header h;
+        mc_hash hash;
         mc_err_clear();
-        int r = mc_light_adopt_valset(&t->lc, hb, hl, cb, cl, vs);
+        if (!hb || !cb || !row || !pf) rc = mc_cli_error(MC_CLI_FAIL, "refused: validator set change %zu is incomplete", i);
+        else if (mc_light_check_header(&t->lc, hb, hl, cb, cl, &h, &hash) ||
+                 mc_light_add_valset(&t->lc, &h, row, rl, pf, pl))
+            rc = mc_cli_error(MC_CLI_FAIL, "refused: validator set change %zu: %s", i, mc_err_detail());
         free(hb);
         free(cb);
-        if (r == 0) {
-            printf("validators: adopted the set of height %llu (%u validators, power %llu), vouched for by the set trusted before\n",
-                   (unsigned long long)from, vs->count, (unsigned long long)vs->total_power);
-            n--;
-        } else if (r == MC_ERR_INVALID && strstr(mc_err_detail(), "1/3") && from > 1 && n < 32) {
-            todo[n++] = from - 1; /* learn the set before this one first */
-        } else {
-            rc = mc_cli_error(MC_CLI_FAIL, "refused: validator set of height %llu: %s", (unsigned long long)from,
-                              mc_err_detail());
-        }
+        free(row);
+        free(pf);
+        if (rc) break;
+        const struct mc_light_valset *n = &t->lc.sets[t->lc.count - 1];
+        printf("validators: from height %llu, %u validators, proven at header %llu certified by the previous set\n",
+               (unsigned long long)n->from, n->vs.count, (unsigned long long)h.height);
     }
-    if (!rc && n > 0) rc = mc_cli_error(MC_CLI_FAIL, "refused: the validator sets cannot be followed to height %llu",
-                                        (unsigned long long)height);
-    free(vs);
+    json_decref(j);
     return rc;
 }
 
-/* Checks the answer's anchor: the header bytes by the certificate bytes,
- * following the validator set from the genesis when governance changed it
- * (the sets come from the node and are judged here, for a saved answer
- * too). */
-static int check_anchor(struct trust *t, struct mc_client *cl_follow, json_t *anchor, struct mc_header *h) {
+/* Checks the answer's anchor: the header bytes by the certificate bytes. */
+static int check_anchor(const struct trust *t, json_t *anchor, struct mc_header *h) {
     size_t hl = 0, cl = 0;
     uint8_t *hb = hex_field(anchor, "header_hex", &hl, MC_BLOCK_BYTES_MAX);
     uint8_t *cb = hex_field(anchor, "commit_hex", &cl, MC_BLOCK_BYTES_MAX);
@@ -189,13 +121,7 @@ static int check_anchor(struct trust *t, struct mc_client *cl_follow, json_t *an
     }
     mc_hash hash;
     mc_err_clear();
-    int hr = mc_light_check_header(&t->lc, hb, hl, cb, cl, h, &hash);
-    if (hr == MC_ERR_INVALID && cl_follow && strstr(mc_err_detail(), "names a validator set other than")) {
-        if ((rc = follow_sets(t, cl_follow, h->height))) goto out;
-        mc_err_clear();
-        hr = mc_light_check_header(&t->lc, hb, hl, cb, cl, h, &hash);
-    }
-    if (hr) {
+    if (mc_light_check_header(&t->lc, hb, hl, cb, cl, h, &hash)) {
         rc = mc_cli_error(MC_CLI_FAIL, "refused: header: %s", mc_err_detail());
         goto out;
     }
@@ -335,10 +261,11 @@ int mc_cli_cmd_light_pack(int argc, char **argv) {
     }
     uint8_t *unit_row = NULL, *lot_row = NULL;
     if (rc) goto out;
+    if ((rc = follow_valsets(&t, &c))) goto out;
     printf("verdict_said: %s\n", json_string_value(json_object_get(ans, "verdict")) ?: "(none)");
     json_t *sp = json_object_get(ans, "state_proofs");
     struct mc_header h;
-    if ((rc = check_anchor(&t, &c, json_object_get(sp, "anchor"), &h))) goto out;
+    if ((rc = check_anchor(&t, json_object_get(sp, "anchor"), &h))) goto out;
     struct mc_key k;
     size_t ul = 0, ll = 0;
     mc_supply_unit_key(&k, id.gtin, id.serial);
@@ -419,7 +346,8 @@ int mc_cli_cmd_light_state(int argc, char **argv) {
         goto out;
     }
     struct mc_header h;
-    if ((rc = check_anchor(&t, &c, json_object_get(ans, "anchor"), &h))) goto out;
+    if ((rc = follow_valsets(&t, &c))) goto out;
+    if ((rc = check_anchor(&t, json_object_get(ans, "anchor"), &h))) goto out;
     size_t vl = 0;
     v = check_row(&h, json_object_get(ans, "row"), key, klen, "row", &vl, &rc);
     if (rc) goto out;

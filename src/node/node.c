@@ -215,6 +215,14 @@ static int load_config(struct mc_node *n) {
     json_t *gw = json_object_get(cfg, "mempool_gap_ms");
     if (json_is_integer(gw) && json_integer_value(gw) >= 100 && json_integer_value(gw) <= 3600000)
         n->gap_wait_ms = (uint32_t)json_integer_value(gw);
+    json_t *kb = json_object_get(cfg, "keep_blocks");
+    if (kb && !json_is_null(kb)) {
+        json_int_t k = json_is_integer(kb) ? json_integer_value(kb) : -1;
+        if (k != 0 && k < MC_NODE_KEEP_BLOCKS_MIN)
+            rc = mc_err_set(MC_ERR_INVALID, "config.json: \"keep_blocks\" is 0 (keep everything) or at least %d",
+                            MC_NODE_KEEP_BLOCKS_MIN);
+        else n->keep_blocks = (uint64_t)k;
+    }
     json_t *ka = json_object_get(cfg, "key_max_age_days");
     if (json_is_integer(ka) && json_integer_value(ka) >= 1 && json_integer_value(ka) <= MC_NODE_KEY_AGE_DAYS_MAX)
         n->key_max_age_days = (uint32_t)json_integer_value(ka);
@@ -881,6 +889,12 @@ void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
         mc_block_body_deinit(&body);
     }
     mc_mempool_compact(n->pool);
+    /* Pruning: drop the transaction bytes of blocks older than the last
+     * keep_blocks (headers, certificates and the log stay). */
+    if (n->keep_blocks && n->head.height > n->keep_blocks &&
+        mc_store_prune(n->store, n->head.height - n->keep_blocks + 1))
+        mc_log_warn("node", "cannot prune below height %llu: %s",
+                    (unsigned long long)(n->head.height - n->keep_blocks + 1), mc_err_detail());
     /* Recheck what is left against the new committed state. */
     if (check_rebuild(n)) mc_log_warn("node", "cannot rebuild the check state: %s", mc_err_detail());
     mempool_maintain(n);
@@ -914,6 +928,9 @@ static int tx_status_one(struct mc_node *n, const mc_hash *id, struct mc_tx_stat
     if (rc == 0) {
         out->state = MC_TX_COMMITTED;
         if (tx_bytes) rc = mc_store_get_tx(n->store, out->height, out->index, tx_bytes, NULL, NULL);
+        uint64_t below = 0;
+        if (rc == MC_ERR_NOT_FOUND && mc_store_pruned_below(n->store, &below) == 0 && out->height < below)
+            rc = 0; /* committed; its bytes were pruned (tx_bytes left empty) */
     } else if (rc == MC_ERR_NOT_FOUND) {
         rc = 0;
         const struct mc_mempool_tx *p = mc_mempool_get(n->pool, id);
@@ -1123,7 +1140,8 @@ static void on_tick(uv_timer_t *t) {
 
 static void on_net_message(void *ctx, const mc_pubkey *from, const uint8_t *msg, size_t len) {
     struct mc_node *n = ctx;
-    if (len >= 1 && (msg[0] == MC_WIRE_GET_BLOB || msg[0] == MC_WIRE_BLOB)) {
+    if (len >= 1 && (msg[0] == MC_WIRE_GET_BLOB || msg[0] == MC_WIRE_BLOB || msg[0] == MC_WIRE_GET_BLOB_PART ||
+                     msg[0] == MC_WIRE_BLOB_PART)) {
         mc_node__lock(n);
         mc_repl_on_wire(n, from, msg, len);
         mc_node__unlock(n);

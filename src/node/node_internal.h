@@ -46,6 +46,7 @@ struct mc_node {
     uint16_t p2p_port;
     bool has_p2p;
     uint32_t block_interval_ms;   /* pause between a commit and the next height */
+    uint64_t keep_blocks;         /* config "keep_blocks": 0 keeps every tx's bytes */
     uint32_t empty_block_ms;      /* how long a proposer waits for transactions */
     uint32_t peer_count_cfg;
     struct mc_node_peer peers[MC_NET_PEERS_MAX];
@@ -161,6 +162,9 @@ void mc_repl_on_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *ms
 /* Repair requests in, timeouts, requests out. */
 void mc_repl_tick(struct mc_node *n);
 void mc_repl_on_get_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id);
+void mc_repl_on_get_blob_part(struct mc_node *n, const mc_pubkey *from, const mc_hash *id, uint64_t offset);
+void mc_repl_on_blob_part(struct mc_node *n, const mc_pubkey *from, const mc_hash *id, uint64_t offset,
+                          uint64_t total, const uint8_t *bytes, size_t len);
 void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id,
                      const uint8_t *bytes, size_t len);
 

@@ -100,34 +100,41 @@ static void prove(struct world *w, const struct mc_key *k, struct mc_buf *out) {
     mc_stateproof_encode(out, &p);
 }
 
-/* Header at height 5 with this state root; its bytes and a certificate
- * signed by the validators in `signers` (bit i: validator i). */
-static void certify(const mc_hash *root, unsigned signers, struct mc_buf *hb, struct mc_buf *cb) {
+/* Header at `height` with this state root under validator set `set` (keys
+ * ks), its bytes and a certificate signed by the validators in `signers`
+ * (bit i: validator i). */
+static void certify_at(const mc_hash *root, uint64_t height, const struct mc_valset *set,
+                       const struct mc_keypair *ks, unsigned signers, struct mc_buf *hb,
+                       struct mc_buf *cb) {
     struct mc_header h;
     memset(&h, 0, sizeof h);
     snprintf(h.chain_id, sizeof h.chain_id, CHAIN);
-    h.height = 5;
-    h.time_ms = 1700000005000ull;
+    h.height = height;
+    h.time_ms = 1700000000000ull + height;
     memset(h.prev.b, 3, 32);
     h.state_hash = *root;
-    mc_valset_hash(&vs, &h.valset_hash);
-    h.proposer = keys[0].pk;
+    mc_valset_hash(set, &h.valset_hash);
+    h.proposer = ks[0].pk;
     mc_buf_init(hb, 0);
     mc_header_encode(hb, &h);
     mc_hash hash;
     mc_sha256(&hash, hb->data, hb->len);
     struct mc_commit *c = calloc(1, sizeof *c);
-    mc_commit_init(c, 5, 0, &hash);
-    for (int i = 0; i < NV; i++) {
+    mc_commit_init(c, height, 0, &hash);
+    for (uint32_t i = 0; i < set->count; i++) {
         if (!(signers & (1u << i))) continue;
-        struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = 5, .round = 0, .has_block = true,
+        struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = height, .round = 0, .has_block = true,
                             .block_hash = hash, .validator = (uint16_t)i};
-        mc_vote_sign(&v, &keys[i], CHAIN);
+        mc_vote_sign(&v, &ks[i], CHAIN);
         cr_assert_eq(mc_commit_add(c, &v), 0);
     }
     mc_buf_init(cb, 0);
     mc_commit_encode(cb, c);
     free(c);
+}
+
+static void certify(const mc_hash *root, unsigned signers, struct mc_buf *hb, struct mc_buf *cb) {
+    certify_at(root, 5, &vs, keys, signers, hb, cb);
 }
 
 Test(light, honest_answers_are_accepted) {
@@ -270,95 +277,100 @@ Test(light, header_one_must_follow_the_trusted_genesis) {
     mc_buf_deinit(&hb);
 }
 
-/* A header of height `height` naming set `s`, certified by the members of
- * s whose keys are in `ks` and whose bit is set in `signers`. */
-static void certify_set(uint64_t height, const struct mc_valset *s, const struct mc_keypair *ks, int nk,
-                        unsigned signers, struct mc_buf *hb, struct mc_buf *cb) {
-    struct mc_header h;
-    memset(&h, 0, sizeof h);
-    snprintf(h.chain_id, sizeof h.chain_id, CHAIN);
-    h.height = height;
-    h.time_ms = 1700000000000ull + height;
-    memset(h.prev.b, 3, 32);
-    mc_valset_hash(s, &h.valset_hash);
-    h.proposer = s->v[0].pk;
-    mc_buf_init(hb, 0);
-    mc_header_encode(hb, &h);
-    mc_hash hash;
-    mc_sha256(&hash, hb->data, hb->len);
-    struct mc_commit *c = calloc(1, sizeof *c);
-    mc_commit_init(c, height, 0, &hash);
-    for (int i = 0; i < nk; i++) {
-        int idx = mc_valset_find(s, &ks[i].pk);
-        if (idx < 0 || !(signers & (1u << i))) continue;
-        struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = height, .round = 0, .has_block = true,
-                            .block_hash = hash, .validator = (uint16_t)idx};
-        mc_vote_sign(&v, &ks[i], CHAIN);
-        cr_assert_eq(mc_commit_add(c, &v), 0);
-    }
-    mc_buf_init(cb, 0);
-    mc_commit_encode(cb, c);
-    free(c);
-}
-
-/* Governance changed the validators: the client adopts a new set when its
- * first header is certified by it and more than 1/3 of the set it trusts
- * signed; it refuses a set its trusted validators did not vouch for, a set
- * that is not the one the header names, and sets out of height order; a
- * set far from the trusted one is reached through the one between. */
-Test(light, validator_sets_are_followed_when_the_trusted_set_vouches) {
-    struct mc_keypair all[NV + 3];
-    memcpy(all, keys, sizeof keys);
-    for (int i = NV; i < NV + 3; i++) {
+/* Governance replaced the validators from height 100 on: the client trusts
+ * the new set only through its row, proven at a header the old set
+ * certified; then headers from 100 on need the new set's signatures. */
+Test(light, follows_a_change_of_validators_only_by_proof) {
+    struct mc_keypair nk[NV];
+    struct mc_valset nvs;
+    memset(&nvs, 0, sizeof nvs);
+    for (int i = 0; i < NV; i++) {
         uint8_t seed[MC_SEED_BYTES];
         memset(seed, 0x70 + i, sizeof seed);
-        mc_keypair_from_seed(&all[i], seed);
+        mc_keypair_from_seed(&nk[i], seed);
+        char name[16];
+        snprintf(name, sizeof name, "n%d", i);
+        cr_assert_eq(mc_valset_add(&nvs, &nk[i].pk, 10, name), 0);
     }
-    /* S1: v0..v3 and a newcomer v4 (10 each). */
-    struct mc_valset s1 = vs;
-    cr_assert_eq(mc_valset_add(&s1, &all[NV].pk, 10, "v4"), 0);
+    /* the row as app/governance.c writes it */
+    struct mc_buf row, vb;
+    mc_buf_init(&row, 0);
+    mc_buf_init(&vb, 0);
+    mc_valset_encode(&vb, &nvs);
+    mc_enc_u64(&row, 100);
+    mc_enc_bytes32(&row, vb.data, vb.len);
+    mc_enc_u16(&row, NV);
+    for (int i = 0; i < NV; i++) mc_enc_u32(&row, 1);
+    uint8_t key[MC_LIGHT_VALSET_KEY_BYTES];
+    mc_light_valset_key(key, 100);
+    struct world w;
+    world_init(&w, true);
+    cr_assert_eq(mc_state_put(w.st, key, sizeof key, row.data, row.len), 0);
+    mc_state_tx_commit(w.st);
+    cr_assert_eq(mc_state_block_root(w.st, &w.root), 0);
+    cr_assert_eq(mc_state_block_flush(w.st), 0);
+    struct mc_smt_io io;
+    mc_smt_io_kv(&io, tu_memkv_kv(w.mem));
+    mc_hash kh;
+    mc_sha256(&kh, key, sizeof key);
+    struct mc_stateproof p;
+    cr_assert_eq(mc_smt_prove(&io, &kh, &p), 0);
+    struct mc_buf pb;
+    mc_buf_init(&pb, 0);
+    mc_stateproof_encode(&pb, &p);
+
+    struct mc_light l;
+    cr_assert_eq(mc_light_init(&l, CHAIN, &genesis, &vs), 0);
     struct mc_buf hb, cb;
-    /* Before adoption, a header naming S1 is refused. */
-    certify_set(20, &s1, all, NV + 3, 0x1f, &hb, &cb);
     struct mc_header h;
     mc_hash hash;
-    cr_assert_eq(mc_light_check_header(&lc, hb.data, hb.len, cb.data, cb.len, &h, &hash), MC_ERR_INVALID);
-    /* A set other than the header's is refused. */
-    struct mc_valset wrong = s1;
-    wrong.v[4].power = 11;
-    wrong.total_power++;
-    cr_assert_eq(mc_light_adopt_valset(&lc, hb.data, hb.len, cb.data, cb.len, &wrong), MC_ERR_INVALID);
-    cr_assert(strstr(mc_err_detail(), "not the one header 20 names"), "%s", mc_err_detail());
+    /* before: a header at 100 signed by the new set is refused */
+    certify_at(&w.root, 100, &nvs, nk, 0xf, &hb, &cb);
+    cr_assert_neq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0);
     mc_buf_deinit(&hb);
     mc_buf_deinit(&cb);
-    /* Signed by v1, v4 and... only v1 of the trusted set (10 of 40): the
-     * newcomers alone cannot vouch, even with 2/3 of S1 they would need. */
-    struct mc_valset s_evil;
-    memset(&s_evil, 0, sizeof s_evil);
-    for (int i = NV; i < NV + 3; i++) cr_assert_eq(mc_valset_add(&s_evil, &all[i].pk, 10, "x"), 0);
-    cr_assert_eq(mc_valset_add(&s_evil, &all[1].pk, 10, "v1"), 0);
-    certify_set(20, &s_evil, all, NV + 3, 0x72, &hb, &cb);
-    cr_assert_eq(mc_light_adopt_valset(&lc, hb.data, hb.len, cb.data, cb.len, &s_evil), MC_ERR_INVALID);
-    cr_assert(strstr(mc_err_detail(), "not more than 1/3"), "%s", mc_err_detail());
+    /* the row proven at a header of 98 certified by the new set: not yet trusted */
+    certify_at(&w.root, 98, &nvs, nk, 0xf, &hb, &cb);
+    cr_assert_neq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0);
     mc_buf_deinit(&hb);
     mc_buf_deinit(&cb);
-    /* The honest S1 header, signed by v0, v1, v2, v4: adopted. */
-    certify_set(20, &s1, all, NV + 3, 0x17, &hb, &cb);
-    cr_assert_eq(mc_light_adopt_valset(&lc, hb.data, hb.len, cb.data, cb.len, &s1), 0, "%s", mc_err_detail());
-    cr_assert_eq(mc_light_check_header(&lc, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0, "%s", mc_err_detail());
-    cr_assert_eq(mc_light_valset_at(&lc, 19)->count, NV, "heights before keep the genesis set");
-    cr_assert_eq(mc_light_valset_at(&lc, 20)->count, NV + 1);
-    /* Not again at or below the latest adoption. */
-    cr_assert_eq(mc_light_adopt_valset(&lc, hb.data, hb.len, cb.data, cb.len, &s1), MC_ERR_INVALID);
+    /* the row at 98 certified by the old set */
+    certify_at(&w.root, 98, &vs, keys, 0xf, &hb, &cb);
+    cr_assert_eq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0, "%s", mc_err_detail());
+    /* a changed byte of the row (the set inside) does not prove */
+    row.data[row.len - 1] ^= 1;
+    cr_assert_neq(mc_light_add_valset(&l, &h, row.data, row.len, pb.data, pb.len), 0);
+    row.data[row.len - 1] ^= 1;
+    cr_assert_eq(mc_light_add_valset(&l, &h, row.data, row.len, pb.data, pb.len), 0, "%s", mc_err_detail());
+    cr_assert_eq(l.count, 2);
+    /* the same change again is out of order */
+    cr_assert_eq(mc_light_add_valset(&l, &h, row.data, row.len, pb.data, pb.len), MC_ERR_INVALID);
     mc_buf_deinit(&hb);
     mc_buf_deinit(&cb);
-    /* S2 drops v0 and adds v5, v6: from S1 it is vouched for by v1, v2, v4. */
-    struct mc_valset s2;
-    memset(&s2, 0, sizeof s2);
-    for (int i = 1; i < NV + 3; i++) cr_assert_eq(mc_valset_add(&s2, &all[i].pk, 10, "s2"), 0);
-    certify_set(30, &s2, all, NV + 3, 0x7e, &hb, &cb);
-    cr_assert_eq(mc_light_adopt_valset(&lc, hb.data, hb.len, cb.data, cb.len, &s2), 0, "%s", mc_err_detail());
-    cr_assert_eq(mc_light_valset_at(&lc, 31)->count, NV + 2);
+    /* 99 is still the old set's, 100 the new set's */
+    certify_at(&w.root, 99, &vs, keys, 0xf, &hb, &cb);
+    cr_assert_eq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0);
     mc_buf_deinit(&hb);
     mc_buf_deinit(&cb);
+    certify_at(&w.root, 100, &nvs, nk, 0xf, &hb, &cb);
+    cr_assert_eq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0, "%s", mc_err_detail());
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    certify_at(&w.root, 100, &vs, keys, 0xf, &hb, &cb);
+    cr_assert_neq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0,
+                  "the old set no longer certifies");
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    /* a row proven at or after its own height is refused */
+    struct mc_light l2;
+    cr_assert_eq(mc_light_init(&l2, CHAIN, &genesis, &vs), 0);
+    certify_at(&w.root, 100, &vs, keys, 0xf, &hb, &cb);
+    cr_assert_eq(mc_light_check_header(&l2, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0);
+    cr_assert_eq(mc_light_add_valset(&l2, &h, row.data, row.len, pb.data, pb.len), MC_ERR_INVALID);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    mc_buf_deinit(&pb);
+    mc_buf_deinit(&row);
+    mc_buf_deinit(&vb);
+    world_deinit(&w);
 }
