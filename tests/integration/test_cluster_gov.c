@@ -394,6 +394,8 @@ Test(cluster_gov, a_fifth_organisation_joins_and_a_founder_leaves, .timeout = 30
  * as version 999.0.0) carries on, and a replaced node resumes where it
  * stopped. */
 Test(cluster_gov, an_upgrade_plan_stops_old_binaries_and_new_ones_carry_on, .timeout = 300) {
+    cr_assert_eq(access(tp_bin_next(), X_OK), 0, "%s is missing: make builds it (make %s)", tp_bin_next(),
+                 "build/medchain-next");
     struct net c;
     net_create(&c, "upgrade", REGION_UPGRADE);
     for (int i = 0; i < 4; i++) start(&c, i);
