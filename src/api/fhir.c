@@ -202,6 +202,10 @@ int mc_fhir_validate(const json_t *res, uint16_t *type, char *why, size_t why_si
     case MC_FHIR_PRACTITIONER:
     case MC_FHIR_ORGANIZATION:
     case MC_FHIR_LOCATION: break;
+    case MC_FHIR_BINARY:
+        fail(&v, "data", "an attachment is uploaded as its raw bytes, streamed: POST /fhir/Binary?patient=KEY "
+                         "with the attachment's own Content-Type (not as JSON, nor inside a Bundle)");
+        break;
     default: break;
     }
     if (v.err) return v.err;

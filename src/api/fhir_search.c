@@ -33,7 +33,8 @@ static unsigned type_params(uint16_t t) {
 }
 
 bool mc__fhir_search_served(uint16_t t) {
-    return t && t != MC_FHIR_PRACTITIONER && t != MC_FHIR_ORGANIZATION && t != MC_FHIR_LOCATION;
+    return t && t != MC_FHIR_PRACTITIONER && t != MC_FHIR_ORGANIZATION && t != MC_FHIR_LOCATION &&
+           t != MC_FHIR_BINARY;
 }
 
 size_t mc__fhir_search_params(uint16_t type, struct mc__fhir_param *out, size_t max) {

@@ -90,6 +90,32 @@ int mc__records_view_query_read(void *ctx, struct mc_store *store, struct mc_app
         r->have_batch_key = true;
     } else if (mc_records_get_grant_key(st, r->id, v, r->node_key, r->sealed) == 0) {
         r->via_grant = true;
+    } else {
+        /* no key here: name a node that holds one, preferring one of the
+         * requester's organisation (a grant to it seals keys to its nodes) */
+        struct mc_account req, acc;
+        uint32_t want_org = r->requester && mc_identity_get_account(st, r->requester, &req) == 0 ? req.org : 0;
+        mc_pubkey holders[MC_GRANT_KEYS_MAX + 1], pick;
+        size_t n = 0;
+        bool found = false;
+        if (mc_records_get_grant_recipients(st, r->id, v, holders, MC_GRANT_KEYS_MAX, &n)) n = 0;
+        for (size_t i = 0; i < n && !found; i++)
+            if (mc_identity_get_account(st, &holders[i], &acc) == 0 && acc.role == MC_ROLE_NODE &&
+                acc.status == MC_ACCOUNT_ACTIVE && want_org && acc.org == want_org) {
+                pick = holders[i];
+                found = true;
+            }
+        if (!found && mc_records_get_batch(st, &r->ver.batch, &b) == 0 && b.has_keys) {
+            pick = b.node;
+            found = true;
+        }
+        struct mc_org org;
+        if (found && mc_identity_get_account(st, &pick, &acc) == 0 && mc_identity_get_org(st, acc.org, &org) == 0) {
+            char hx[65];
+            mc_hex_encode(hx, pick.b, 32);
+            snprintf(r->elsewhere, sizeof r->elsewhere, "read it through the node of %.60s (organisation %u, node key %s)",
+                     org.name, (unsigned)org.id, hx);
+        }
     }
     return 0;
 }
@@ -100,6 +126,25 @@ int mc__records_view_query_read(void *ctx, struct mc_store *store, struct mc_app
 
 int mc__records_view_open(struct mc_node *node, const struct mc__records_view_read *r, struct mc_buf *plain) {
     const uint8_t *sealed = r->have_batch_key || r->via_grant ? r->sealed : NULL;
+    if (r->head.type == MC_FHIR_BINARY) {
+        /* in searches an attachment is its metadata (its first chunk
+         * opened): the bytes are read at /fhir/Binary/{id} */
+        struct mc_vault_download *d;
+        char type[MC_ATTACHMENT_TYPE_MAX + 1];
+        uint64_t size;
+        int rc = mc_vault_download_open(mc_node_vault(node), &d, r->id, r->version, &r->ver.ciphertext, r->ver.size,
+                                        sealed, r->via_grant, type, &size);
+        if (rc) return rc;
+        mc_vault_download_close(d);
+        json_t *j = json_pack("{s:s, s:s, s:s, s:I}", "resourceType", "Binary", "id", r->id, "contentType", type,
+                              "size", (json_int_t)size);
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        if (!text) return MC_ERR_NOMEM;
+        mc_buf_append(plain, text, strlen(text));
+        free(text);
+        return plain->err;
+    }
     return mc_vault_open_record(mc_node_vault(node), plain, r->id, r->version, &r->ver.ciphertext,
                                 sealed, r->via_grant, true);
 }

@@ -73,6 +73,9 @@ struct mc__records_view_read {
     bool have_batch_key;           /* the batch key sealed to node_key found */
     bool via_grant;                /* a data key granted to node_key found */
     uint8_t sealed[MC_SEALED_KEY_BYTES];
+    /* when this node holds no key: where to read it instead (a node that
+     * holds one, of the requester's organisation when there is one) */
+    char elsewhere[200];
 };
 /* mc_node_query callback: head, policy decision, version, sealed key. */
 int mc__records_view_query_read(void *ctx, struct mc_store *store, struct mc_app *app);

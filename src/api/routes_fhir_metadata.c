@@ -50,7 +50,18 @@ static json_t *record_type(uint16_t t) {
                                           "history-instance", NULL};
     static const char *const provenance[] = {"read", "vread", "search-type", NULL};
     static const char *const directory[] = {"read", "vread", "update", "create", "history-instance", NULL};
+    static const char *const binary[] = {"read", "vread", "create", NULL};
     const char *name = mc_records_type_name(t);
+    if (t == MC_FHIR_BINARY) {
+        json_t *b = json_pack("{s:s, s:o, s:s, s:b}", "type", name, "interaction", interactions(binary),
+                              "versioning", "versioned", "readHistory", 1);
+        if (b)
+            json_object_set_new(b, "documentation",
+                                json_string("An attachment's raw bytes: POST /fhir/Binary?patient=<key> with "
+                                            "the attachment's own Content-Type, streamed and encrypted piece "
+                                            "by piece; read back streamed, with the same Content-Type."));
+        return b;
+    }
     bool searched = mc__fhir_search_served(t);
     json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:b, s:b}", "type", name, "interaction",
                           interactions(t == MC_FHIR_PROVENANCE ? provenance : searched ? records : directory),

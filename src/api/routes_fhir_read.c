@@ -63,14 +63,24 @@ static void fhir_read(struct mc_node *node, const struct mc__records_view_path *
         mc__gate_refuse_access(node, res, &s, &a, true, r.d.status == 410 ? MC_ERR_STATE : MC_ERR_FORBIDDEN, r.d.reason);
         goto out;
     }
+    if (r.head.type == MC_FHIR_BINARY) { /* an attachment: streamed back */
+        mc__api_fhir_binary_read(node, &r, &s, &a, req, res);
+        goto out;
+    }
     struct mc_buf plain;
     mc_buf_init(&plain, 0);
     int rc = mc__records_view_open(node, &r, &plain);
     if (rc) {
         a.outcome = rc == MC_ERR_TAMPERED ? MC_OUTCOME_SECURITY : MC_OUTCOME_REFUSED;
-        a.status = rc == MC_ERR_STATE ? 410 : rc == MC_ERR_UNAVAILABLE ? 503 : 500;
-        char why[300];
-        snprintf(why, sizeof why, "%s", mc_err_detail());
+        a.status = rc == MC_ERR_STATE         ? 410
+                   : rc == MC_ERR_UNAVAILABLE ? 503
+                   : rc == MC_ERR_MISDIRECTED ? 421 /* another node holds the key */
+                                              : 500;
+        char why[500];
+        if (rc == MC_ERR_MISDIRECTED && r.elsewhere[0])
+            snprintf(why, sizeof why, "%s; %s", mc_err_detail(), r.elsewhere);
+        else
+            snprintf(why, sizeof why, "%s", mc_err_detail());
         mc__gate_refuse_access(node, res, &s, &a, true, rc, why);
         sodium_memzero(plain.data, plain.cap);
         mc_buf_deinit(&plain);

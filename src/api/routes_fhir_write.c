@@ -165,6 +165,12 @@ static int authorise(struct mc_node *node, struct mc__api_response *res, const s
     return q->rc;
 }
 
+int mc__api_fhir_authorise(struct mc_node *node, struct mc__api_response *res, const struct mc__gate *g,
+                           struct mc__gate_access *a, const mc_pubkey *patient) {
+    struct q_author q;
+    return authorise(node, res, g, a, patient, NULL, &q);
+}
+
 /* Resolves a reference that must name the patient: "Patient/<key hex>", or
  * "Patient/<id>" of a Patient record of this patient (stored, or in local).
  * *ok says whether it does; the result is the node query's, non-zero when
