@@ -11,8 +11,8 @@
 #include "api/json_exact.h"
 #include "app/records.h"
 
-#define COND_PARAMS_MAX 4
-#define COND_VALUE_MAX 256
+#define COND_PARAMS_MAX MC_FHIR_COND_PARAMS_MAX
+#define COND_VALUE_MAX MC_FHIR_COND_VALUE_MAX
 
 struct cond {
     uint16_t type;

@@ -33,13 +33,7 @@
 #include "api/routes.h"
 #include "base/limits.h"
 
-#define MC_FHIR_SEARCH_VALUES_MAX 16   /* values of one token list */
-#define MC_FHIR_SEARCH_DATES_MAX 4     /* date (or _lastUpdated) parameters */
-#define MC_FHIR_SEARCH_SORT_MAX 4
-#define MC_FHIR_SEARCH_COUNT_DEFAULT 100
-#define MC_FHIR_SEARCH_COUNT_MAX 1000
-#define MC_FHIR_SEARCH_VALUE_MAX 200   /* bytes of one parameter value */
-#define MC_FHIR_SEARCH_LINK_MAX 2048   /* bytes of the applied parameters */
+/* (the bounds MC_FHIR_SEARCH_* are in base/limits.h) */
 
 struct mc__fhir_token {
     char system[MC_FHIR_SEARCH_VALUE_MAX + 1]; /* "" : any system */

@@ -68,9 +68,8 @@ static void add_entry(json_t *bundle, const char *base, json_t *resource, const 
 
 static json_t *audit_event(const struct mc_access_entry *e, const mc_pubkey *node_key,
                            const char *patient_record) {
-    char who[65], pat[65], tx[65], node[65], t[32];
+    char who[65], tx[65], node[65], t[32];
     mc_hex_encode(who, e->requester.b, 32);
-    mc_hex_encode(pat, e->patient.b, 32);
     mc_hex_encode(tx, e->tx_id.b, 32);
     mc_hex_encode(node, node_key->b, 32);
     mc_fhir_instant(t, e->time_ms);
@@ -111,7 +110,6 @@ static json_t *audit_event(const struct mc_access_entry *e, const mc_pubkey *nod
                              mc__records_view_patient_reference(&e->patient, patient_record), "role",
                              "system", "http://terminology.hl7.org/CodeSystem/object-role", "code", "1");
     if (pent) json_array_append_new(entity, pent);
-    (void)pat;
     json_object_set_new(ev, "entity", entity);
     return ev;
 }
@@ -147,9 +145,8 @@ static int q_audit(void *ctx, struct mc_store *store, struct mc_app *app) {
 
 static json_t *consent(const mc_pubkey *patient, const struct mc_grant *g, uint64_t now_ms,
                        const char *patient_record) {
-    char id[65], pat[65], who[80];
+    char id[65], who[80];
     mc_hex_encode(id, g->id.b, 32);
-    mc_hex_encode(pat, patient->b, 32);
     if (g->kind == MC_GRANTEE_MEMBER) {
         char m[65];
         mc_hex_encode(m, g->member.b, 32);
@@ -158,7 +155,6 @@ static json_t *consent(const mc_pubkey *patient, const struct mc_grant *g, uint6
         snprintf(who, sizeof who, "%u", g->org);
     }
     bool active = !g->revoked_height && !(g->expiry_ms && g->expiry_ms <= now_ms);
-    (void)pat;
     json_t *c = json_pack(
         "{s:s, s:s, s:s, s:{s:s}, s:[{s:[{s:s, s:s}]}], s:o, s:{s:s, s:{s:{s:{s:s, s:s}}}}}",
         "resourceType", "Consent", "id", id, "status", active ? "active" : "inactive",

@@ -381,6 +381,22 @@ _Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
 /* State rows one GET /v1/state/patient answer proves per list (grants,
  * consents): each costs a proof of up to 256 hashes under the node lock. */
 #define MC_API_STATE_ROWS_MAX 256
+/* FHIR search parameters (src/api/fhir_search.h): values of one token
+ * list (code=a,b,c), date or _lastUpdated parameters of one search (two
+ * bound a range), _sort keys, bytes of one value (a system|code or a
+ * reference), bytes of the applied parameters the links repeat (within a
+ * URI a client can send, MC_API_RAW_URI_MAX), and the page size (_count). */
+#define MC_FHIR_SEARCH_VALUES_MAX 16
+#define MC_FHIR_SEARCH_DATES_MAX 4
+#define MC_FHIR_SEARCH_SORT_MAX 4
+#define MC_FHIR_SEARCH_VALUE_MAX 200
+#define MC_FHIR_SEARCH_LINK_MAX 2048
+#define MC_FHIR_SEARCH_COUNT_DEFAULT 100
+#define MC_FHIR_SEARCH_COUNT_MAX 1000
+/* A conditional reference of a transaction Bundle (src/api/
+ * fhir_conditional.h): its parameters and the bytes of one value. */
+#define MC_FHIR_COND_PARAMS_MAX 4
+#define MC_FHIR_COND_VALUE_MAX 256
 /* Records one FHIR search or /v1/records list looks at. */
 #define MC_API_RECORDS_SEARCH_MAX 1024
 /* Ciphertext bytes one listing page serves (GET /v1/records?content=1); the
@@ -441,6 +457,11 @@ _Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
 #define MC_CLI_LOAD_TXS_MAX 100000
 #define MC_CLI_LOAD_HEIGHTS_MAX 200000
 
+_Static_assert(MC_FHIR_SEARCH_COUNT_DEFAULT <= MC_FHIR_SEARCH_COUNT_MAX &&
+                   MC_FHIR_SEARCH_COUNT_MAX <= MC_API_RECORDS_SEARCH_MAX,
+               "a page holds at most what one search looks at");
+_Static_assert(MC_FHIR_SEARCH_LINK_MAX <= MC_API_RAW_URI_MAX, "the links repeat what a request carried");
+_Static_assert(MC_FHIR_SEARCH_VALUE_MAX < MC_FHIR_SEARCH_LINK_MAX, "one value fits the applied parameters");
 _Static_assert(MC_FHIR_RESOURCE_MAX <= MC_HTTP_BODY_MAX,
                "a single resource fits the body of a request");
 _Static_assert(MC_API_SEGMENT_MAX >= 64 && MC_API_SEGMENT_MAX <= MC_API_PATH_MAX,
