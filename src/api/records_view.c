@@ -54,7 +54,8 @@ int mc__records_view_parse_path(struct mc__records_view_path *fp, const char *pa
         snprintf(fp->id, sizeof fp->id, "%s", seg[1]);
     }
     if (k == 3) {
-        if (seg[2][0] != '$' || strlen(seg[2]) >= sizeof fp->op) return MC_ERR_NOT_FOUND;
+        if ((seg[2][0] != '$' && strcmp(seg[2], "_history")) || strlen(seg[2]) >= sizeof fp->op)
+            return MC_ERR_NOT_FOUND;
         snprintf(fp->op, sizeof fp->op, "%s", seg[2]);
     }
     if (k == 4) {
@@ -236,3 +237,74 @@ int mc__records_view_query_provenance(void *ctx, struct mc_store *store, struct 
 }
 
 /* Splits "[Type/]id[/_history/v]" or a generated Provenance id "id.v". */
+
+
+/* --- the patient's identity on the FHIR routes --- */
+
+struct q_head {
+    const char *id;
+    int rc;
+    struct mc_record_head h;
+};
+
+static int q_head(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_head *q = ctx;
+    q->rc = mc_records_get_head(mc_app_state(app), q->id, &q->h);
+    return 0;
+}
+
+int mc__records_view_resolve_patient(struct mc_node *node, const char *ref, mc_pubkey *out, bool *found) {
+    *found = false;
+    if (!ref || !ref[0]) return MC_ERR_MALFORMED;
+    const char *id = ref;
+    const char *p = strstr(ref, "/Patient/");
+    if (p) id = p + 9;
+    else if (strncmp(ref, "Patient/", 8) == 0) id = ref + 8;
+    else if (strchr(ref, '/')) return MC_ERR_MALFORMED; /* another type */
+    if (strlen(id) == 64 && mc_api_parse_pubkey(out, id) == 0) {
+        *found = true;
+        return 0;
+    }
+    if (!mc_record_id_valid(id)) return MC_ERR_MALFORMED;
+    struct q_head q = {.id = id};
+    int qrc = mc_node_query(node, q_head, &q);
+    if (qrc) return qrc;
+    if (q.rc == 0 && q.h.type == MC_FHIR_PATIENT && !q.h.erased) {
+        *out = q.h.patient;
+        *found = true;
+    }
+    return 0;
+}
+
+struct first_patient {
+    char *id;
+    bool found;
+};
+
+static int first_patient_row(void *ctx, const struct mc_record_head *h) {
+    struct first_patient *f = ctx;
+    if (h->type != MC_FHIR_PATIENT || h->erased) return 0;
+    snprintf(f->id, MC_RECORD_ID_MAX + 1, "%s", h->id);
+    f->found = true;
+    return 1;
+}
+
+bool mc__records_view_patient_record(struct mc_state *st, const mc_pubkey *patient,
+                                     char id[MC_RECORD_ID_MAX + 1]) {
+    struct first_patient f = {.id = id};
+    id[0] = 0;
+    int rc = mc_records_scan_patient(st, patient, first_patient_row, &f);
+    return f.found && rc >= 0;
+}
+
+json_t *mc__records_view_patient_reference(const mc_pubkey *patient, const char *record_id) {
+    char hx[65];
+    mc_hex_encode(hx, patient->b, 32);
+    json_t *r = json_pack("{s:{s:s, s:s}}", "identifier", "system", "urn:medchain:account", "value", hx);
+    if (r && record_id && record_id[0]) {
+        char ref[MC_RECORD_ID_MAX + 16];
+        snprintf(ref, sizeof ref, "Patient/%s", record_id);
+        json_object_set_new(r, "reference", json_string(ref));
+    }
+    return r;
+}

@@ -71,6 +71,8 @@ static const struct route {
      "RFC 6962 consistency proof between two headers' logs"},
     {"GET", {"v1", "state"}, mc__api_state, 0, "/v1/state?key=HEX",
      "a state row or its absence, proven against the latest header and its certificate"},
+    {"GET", {"v1", "state", "valsets"}, mc__api_state_valsets, 0, "/v1/state/valsets",
+     "each change of validators with the proof a light client follows it by"},
     {"GET", {"v1", "state", P}, mc__api_state, 0, "/v1/state/{key hex}",
      "the same for a key of at most 64 bytes"},
     {"GET", {"v1", "state", "account", P}, mc__api_state_account, 0, "/v1/state/account/{key}",

@@ -32,6 +32,10 @@ struct mc__api_request {
     /* Query argument by name, NULL when absent. */
     const char *(*arg)(void *ctx, const char *name);
     void *arg_ctx;
+    /* Calls fn(cls, name, value) for every query argument in the order
+     * sent (value NULL for a bare name) until fn returns non-zero; NULL
+     * when the arguments cannot be listed. */
+    void (*each_arg)(void *ctx, int (*fn)(void *cls, const char *name, const char *value), void *cls);
     /* The request target as sent, before percent-decoding (NULL when
      * unknown or longer than MC_API_RAW_URI_MAX): the Digital Link
      * resolver needs the undecoded path and query. */
@@ -155,6 +159,7 @@ MC__API_HANDLER(mc__api_consistency);  /* GET /v1/consistency?first=H1&second=H2
 MC__API_HANDLER(mc__api_state);         /* GET /v1/state?key=HEX, /v1/state/{key hex} */
 MC__API_HANDLER(mc__api_state_account); /* GET /v1/state/account/{key} */
 MC__API_HANDLER(mc__api_state_patient); /* GET /v1/state/patient/{key} */
+MC__API_HANDLER(mc__api_state_valsets); /* GET /v1/state/valsets */
 /* Membership routes (routes_identity.c). */
 MC__API_HANDLER(mc__api_account);      /* GET /v1/account/{key} */
 MC__API_HANDLER(mc__api_account_qr);   /* GET /v1/account/{key}/qr.svg */

@@ -10,7 +10,7 @@
  *   GET /v1/mrn/{mrn}                   any active member of the
  *       organisation: the patient it names in her organisation.
  *   GET /v1/mrn?patient=KEY             the patient's number in the
- *       signer's organisation.
+ *       signer's organisation ("mrn": null when she has none).
  *
  * The mapping is the organisation's private index: it is kept on its node
  * only (chain/local.h, space "mrn", key u32 org || number, owner u32 org ||
@@ -325,9 +325,8 @@ void mc__api_mrn_of(struct mc_node *node, const char *param, const struct mc__ap
         store_fail(res, rc);
         return;
     }
-    if (!f.have) {
-        mc__api_fail(res, 404, MC_ERR_NOT_FOUND, "this patient has no record number at %s", q.org_name);
-        return;
-    }
-    mc__reply_ok(res, 200, entry_json(f.mrn, q.a.org, q.org_name, &q.patient, &f.by));
+    json_t *o = f.have ? entry_json(f.mrn, q.a.org, q.org_name, &q.patient, &f.by)
+                       : json_pack("{s:n, s:I, s:o, s:o}", "mrn", "org", (json_int_t)q.a.org, "org_name",
+                                   mc_api_json_text(q.org_name), "patient", mc_api_json_pubkey(&q.patient));
+    mc__reply_ok(res, 200, o);
 }

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/fhir_reply.h"
+#include "api/json_exact.h"
 #include "api/httpsig.h"
 #include "api/json_view.h"
 #include "api/routes.h"
@@ -154,8 +156,13 @@ static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
                                  struct mc__api_response *res) {
     if (res->stream_read) return send_stream(r, conn, res);
     if (res->raw) return send_raw(r, conn, res);
+    /* Every error on a FHIR route is an OperationOutcome, also the ones
+     * this layer answers before a FHIR handler runs (404, 405, 413, 414). */
+    if (r && mc__fhir_reply_is_path(r->path)) mc__fhir_reply_from_error(res);
     unsigned status = res->status ? res->status : 500;
-    char *text = res->body ? json_dumps(res->body, JSON_COMPACT) : NULL;
+    /* Numbers a FHIR resource came with are written as they were
+     * (json_exact.h); any other body dumps as jansson does. */
+    char *text = res->body ? mc_json_exact_dump(res->body, JSON_COMPACT, NULL) : NULL;
     json_decref(res->body);
     res->body = NULL;
     struct MHD_Response *resp = NULL;
@@ -235,6 +242,24 @@ static const struct mc_static_file *web_file(const struct mc_api *api, struct MH
 
 static const char *query_arg(void *ctx, const char *name) {
     return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct arg_walk {
+    int (*fn)(void *cls, const char *name, const char *value);
+    void *cls;
+    bool stop;
+};
+
+static enum MHD_Result arg_visit(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    struct arg_walk *w = cls;
+    if (w->stop) return MHD_NO;
+    if (w->fn(w->cls, key, value)) w->stop = true;
+    return w->stop ? MHD_NO : MHD_YES;
+}
+
+static void each_arg(void *ctx, int (*fn)(void *cls, const char *name, const char *value), void *cls) {
+    struct arg_walk w = {fn, cls, false};
+    (void)MHD_get_connection_values(ctx, MHD_GET_ARGUMENT_KIND, arg_visit, &w);
 }
 
 static const char *header_value(void *ctx, const char *name) {
@@ -424,6 +449,7 @@ static void fill_request(struct mc_api *api, struct MHD_Connection *conn, struct
         .body = r->body.len ? r->body.data : NULL,
         .body_len = r->body.len,
         .arg = query_arg,
+        .each_arg = each_arg,
         .arg_ctx = conn,
         .raw_uri = r->raw_uri,
         .local_host = api->host,

@@ -31,6 +31,9 @@ static const char *const type_names[] = {NULL,
                                          "Claim",
                                          "ExplanationOfBenefit",
                                          "Provenance",
+                                         "Practitioner",
+                                         "Organization",
+                                         "Location",
                                          "Binary"};
 static const uint8_t type_category[] = {0,
                                         MC_CAT_DEMOGRAPHICS,
@@ -45,7 +48,12 @@ static const uint8_t type_category[] = {0,
                                         MC_CAT_FINANCIAL,
                                         MC_CAT_FINANCIAL,
                                         MC_CAT_PROVENANCE,
+                                        MC_CAT_ENCOUNTERS,
+                                        MC_CAT_ENCOUNTERS,
+                                        MC_CAT_ENCOUNTERS,
                                         MC_CAT_DOCUMENTS};
+_Static_assert(sizeof type_names / sizeof type_names[0] == MC_FHIR_TYPE_MAX + 1, "a name per type");
+_Static_assert(sizeof type_category / sizeof type_category[0] == MC_FHIR_TYPE_MAX + 1, "a category per type");
 static const char *const category_names[] = {"demographics", "encounters", "problems", "results",
                                              "medications", "documents", "financial", "provenance"};
 static const char *const purpose_codes[] = {NULL, "TREAT", "ETREAT", "BTG", "HRESCH", "PATRQT",

@@ -95,6 +95,11 @@ enum mc_fhir_type {
     MC_FHIR_CLAIM,
     MC_FHIR_EXPLANATION_OF_BENEFIT,
     MC_FHIR_PROVENANCE,
+    /* who and where care happened, as the patient's records name them
+     * (a transaction Bundle's conditional references resolve to these) */
+    MC_FHIR_PRACTITIONER,
+    MC_FHIR_ORGANIZATION,
+    MC_FHIR_LOCATION,
     /* An attachment's raw bytes (a PDF, an image), uploaded and read as a
      * stream; its ciphertext has crypto/stream.h's layout, not the
      * envelope's. */

@@ -82,6 +82,10 @@
  * blocks are cut at most this often. */
 #define MC_NODE_EMPTY_BLOCK_MS_MIN 100
 #define MC_NODE_EMPTY_BLOCK_MS_MAX 60000
+/* Keys (node and CLI) older than this many days draw a warning; config.json
+ * "key_max_age_days" and $MEDCHAIN_KEY_MAX_AGE_DAYS set it, up to a century. */
+#define MC_NODE_KEY_AGE_DAYS_DEFAULT 365
+#define MC_NODE_KEY_AGE_DAYS_MAX 36500
 #define MC_NODE_BLOCK_INTERVAL_MS_MIN 10
 #define MC_NODE_BLOCK_INTERVAL_MS_MAX 60000
 /* Transactions the node queues for its own signature (scan records of the
@@ -363,6 +367,17 @@ _Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
 #define MC_API_RAW_URI_MAX 4096
 /* Headers of one /v1/blocks answer. */
 #define MC_API_BLOCKS_LIMIT_MAX 100
+/* Fewest blocks whose transaction bytes a pruning node keeps: a restart
+ * re-purges the erasures of the latest 16 blocks (node.c) and a peer a few
+ * blocks behind syncs from any node. */
+#define MC_NODE_KEEP_BLOCKS_MIN 16
+/* Validator sets a light client follows from its trusted genesis (each
+ * change of validators is one; a longer history needs a newer trusted
+ * starting point), and the transitions one /v1/state/valsets answer lists. */
+#define MC_LIGHT_VALSETS_MAX 64
+/* A validator set's canonical bytes at most (chain/valset.h: u16 count, each
+ * pubkey, u64 power, str8 name). */
+#define MC_VALSET_BYTES_MAX (2 + MC_VALIDATORS_MAX * (32 + 8 + 1 + MC_NAME_MAX))
 /* State rows one GET /v1/state/patient answer proves per list (grants,
  * consents): each costs a proof of up to 256 hashes under the node lock. */
 #define MC_API_STATE_ROWS_MAX 256

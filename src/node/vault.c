@@ -19,7 +19,24 @@
 struct mc_vault {
     struct mc_node *node;
     struct mc_keypair *kp;   /* sodium_malloc, read-only once loaded */
+    struct mc_keypair *next; /* node_key.next.json, when a rotation is prepared */
 };
+
+int mc_vault_load_next(struct mc_vault *v, const char *key_path) {
+    if (v->next) return mc_err_set(MC_ERR_EXISTS, "the vault holds a next key already");
+    struct mc_keypair *kp = sodium_malloc(sizeof *kp);
+    if (!kp) return mc_err_set(MC_ERR_NOMEM, "no guarded memory for the next node key");
+    int rc = mc_keyfile_read(kp, key_path, NULL);
+    if (rc) {
+        sodium_free(kp);
+        return rc;
+    }
+    MC_ASSERT(sodium_mprotect_readonly(kp) == 0);
+    v->next = kp;
+    return 0;
+}
+
+const struct mc_keypair *mc__vault_next_signer(const struct mc_vault *v) { return v->next; }
 
 int mc_vault_create(struct mc_vault **out, struct mc_node *node, const char *key_path) {
     *out = NULL;
@@ -48,6 +65,10 @@ void mc_vault_destroy(struct mc_vault *v) {
     if (v->kp) {
         (void)sodium_mprotect_readwrite(v->kp);
         sodium_free(v->kp); /* wipes before freeing */
+    }
+    if (v->next) {
+        (void)sodium_mprotect_readwrite(v->next);
+        sodium_free(v->next);
     }
     free(v);
 }
@@ -128,6 +149,8 @@ int mc_vault_open_record(struct mc_vault *v, struct mc_buf *plain, const char *i
     }
     uint8_t key[MC_DATAKEY_BYTES], batch[MC_DATAKEY_BYTES];
     rc = mc_envelope_open_key(grant_key ? key : batch, sealed, v->kp);
+    /* sealed to the node's next key (a rotation under way or done) */
+    if (rc && v->next) rc = mc_envelope_open_key(grant_key ? key : batch, sealed, v->next);
     if (!rc && !grant_key) mc_record_data_key(key, batch, id, version);
     uint8_t ad[69];
     size_t adn = mc_record_ad(ad, id, version);

@@ -41,6 +41,11 @@ struct mc_vault;
  * MC_ERR_NOMEM. */
 MC_MUST_CHECK int mc_vault_create(struct mc_vault **out, struct mc_node *node,
                                   const char *key_path);
+/* Loads the key a rotation moves the node to (node_key.next.json) into
+ * guarded memory beside the first: the node signs with it from the height
+ * the ledger names (governance.h, node_rotate), and records sealed to
+ * either key open. */
+MC_MUST_CHECK int mc_vault_load_next(struct mc_vault *v, const char *key_path);
 /* Wipes and frees the key; NULL does nothing. */
 void mc_vault_destroy(struct mc_vault *v);
 

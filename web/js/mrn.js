@@ -27,12 +27,7 @@ export async function findByMrn(key, mrn) {
 
 // Her number in the signer's organisation, or null when she has none.
 export async function mrnOf(key, patientHex) {
-  try {
-    return (await signedFetch(key, `/v1/mrn?patient=${patientHex}`)).mrn;
-  } catch (e) {
-    if (e.status === 404) return null;
-    throw e;
-  }
+  return (await signedFetch(key, `/v1/mrn?patient=${patientHex}`)).mrn || null;
 }
 
 // The number typed with an invitation, until she is registered (this
