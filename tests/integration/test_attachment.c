@@ -385,10 +385,13 @@ static char *round_trip(struct acluster *c, const char *backend) {
             "%ld -> %ld kB (+%ld kB)\n",
             backend, total / 1e6, up_s, total / 1e6 / up_s, down_s, total / 1e6 / down_s, hwm0, hwm1, grew_kb);
     /* bounded: the object is 100 MB; a node holds a chunk, a piece or
-     * one S3 part per transfer, and its caches */
+     * one S3 part per transfer, and its caches. Not under AddressSanitizer
+     * (`make sanitize`), whose quarantine keeps freed memory resident. */
+#if !defined(__SANITIZE_ADDRESS__)
     cr_assert_lt(grew_kb, 48 * 1024, "the node's peak memory grew by %ld kB for a %llu-byte attachment", grew_kb,
                  (unsigned long long)total);
     if (total >= 100u * 1000 * 1000) cr_assert_lt(grew_kb * 1024, (long)(total / 2), "well below the object's size");
+#endif
 
     /* an upload cut off midway (the client goes away): nothing stored,
      * nothing anchored */
