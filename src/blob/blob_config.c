@@ -119,8 +119,10 @@ int mc_blob_open_home(struct mc_blob_store **out, const char *home, const char *
         return mc_blob_open(out, db_path);
     }
     if (strcmp(backend, "s3") != 0) {
+        /* the message before the document that holds backend goes */
+        rc = mc_err_set(MC_ERR_INVALID, "config.json: blob_store backend \"%.32s\" is not sqlite or s3", backend);
         json_decref(cfg);
-        return mc_err_set(MC_ERR_INVALID, "config.json: blob_store backend \"%s\" is not sqlite or s3", backend);
+        return rc;
     }
     struct mc_s3_config *c = sodium_malloc(sizeof *c);
     if (!c) {

@@ -936,7 +936,7 @@ static int s3be_sweep(void *be, const struct mc_blob_sweep *sw, uint64_t *found)
     }
     sqlite3_finalize(s);
     s = NULL;
-    if (!rc) qsort(x.c, x.n, sizeof *x.c, cmp_cand);
+    if (!rc && x.n) qsort(x.c, x.n, sizeof *x.c, cmp_cand);
     /* merge duplicates, read each one's index row */
     size_t m = 0;
     for (size_t i = 0; i < x.n && !rc; i++) {

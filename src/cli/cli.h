@@ -188,6 +188,7 @@ int mc_cli_cmd_record_add(int argc, char **argv);
 int mc_cli_cmd_record_import(int argc, char **argv);
 int mc_cli_cmd_record_amend(int argc, char **argv);
 int mc_cli_cmd_record_get(int argc, char **argv);
+int mc_cli_cmd_record_attach(int argc, char **argv);
 int mc_cli_cmd_record_list(int argc, char **argv);
 int mc_cli_cmd_record_export(int argc, char **argv);
 int mc_cli_cmd_record_erase(int argc, char **argv);

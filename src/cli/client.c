@@ -337,3 +337,111 @@ int mc_client_get_json(struct mc_client *c, const char *path, json_t **out) {
     mc_client_response_deinit(&r);
     return MC_OK;
 }
+
+/* --- transfers too large to hold --- */
+
+struct xfer {
+    FILE *up;
+    FILE *down;
+    CURL *h;
+    uint64_t written;
+    struct mc_buf *body;   /* a non-2xx answer */
+    bool write_failed;
+};
+
+static size_t xfer_read(char *buf, size_t size, size_t n, void *ctx) {
+    struct xfer *x = ctx;
+    size_t got = fread(buf, 1, size * n, x->up);
+    return got == 0 && ferror(x->up) ? CURL_READFUNC_ABORT : got;
+}
+
+static size_t xfer_write(char *p, size_t size, size_t n, void *ctx) {
+    struct xfer *x = ctx;
+    size_t len = size * n;
+    long st = 0;
+    curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &st);
+    if (x->down && st >= 200 && st < 300) {
+        if (fwrite(p, 1, len, x->down) != len) {
+            x->write_failed = true;
+            return 0;
+        }
+        x->written += len;
+        return len;
+    }
+    mc_buf_append(x->body, p, len);
+    return x->body->err ? 0 : len;
+}
+
+int mc_client_transfer_signed(struct mc_client *c, const char *method, const char *path, const char *content_type,
+                              FILE *upload, uint64_t upload_len, const uint8_t upload_sha[32], FILE *download,
+                              uint64_t *written, const struct mc_keypair *kp, struct mc_client_response *r) {
+    memset(r, 0, sizeof *r);
+    mc_buf_init(&r->body, MC_CLIENT_BODY_MAX);
+    if (written) *written = 0;
+    char url[MC_CLIENT_URL_MAX + 512];
+    int un = snprintf(url, sizeof url, "%s%s", c->base, path);
+    if (un < 0 || (size_t)un >= sizeof url) return mc_err_set(MC_ERR_INVALID, "URL too long");
+    uint8_t rnd[16];
+    char nonce[33];
+    randombytes_buf(rnd, sizeof rnd);
+    mc_hex_encode(nonce, rnd, sizeof rnd);
+    struct mc_httpsig_message m = {.method = method, .target_uri = url};
+    mc_hash h;
+    if (upload) memcpy(h.b, upload_sha, 32);
+    else mc_sha256(&h, "", 0);
+    struct mc_httpsig_signed sig;
+    int rc = mc_httpsig_sign_request_hashed(&sig, kp, &m, &h, NULL, 0, (int64_t)time(NULL), nonce);
+    if (rc) return mc_err_set(rc, "cannot sign the request (%s)", mc_strerror(rc));
+    char line[MC_HTTPSIG_HEADER_MAX + 64], ct[200];
+    struct curl_slist *headers = curl_slist_append(NULL, "Accept: */*");
+    snprintf(line, sizeof line, "Signature-Input: %s", sig.signature_input);
+    headers = curl_slist_append(headers, line);
+    snprintf(line, sizeof line, "Signature: %s", sig.signature);
+    headers = curl_slist_append(headers, line);
+    snprintf(line, sizeof line, "Content-Digest: %s", sig.content_digest);
+    headers = curl_slist_append(headers, line);
+    CURL *ch = c->curl;
+    curl_easy_reset(ch);
+    c->errbuf[0] = 0;
+    struct xfer x = {.up = upload, .down = download, .h = ch, .body = &r->body};
+    curl_easy_setopt(ch, CURLOPT_URL, url);
+    curl_easy_setopt(ch, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(ch, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(ch, CURLOPT_CONNECTTIMEOUT_MS, MC_CLIENT_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(ch, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(ch, CURLOPT_LOW_SPEED_TIME, (long)MC_CLIENT_STALL_S);
+    curl_easy_setopt(ch, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(ch, CURLOPT_USERAGENT, "medchain-cli/1");
+    curl_easy_setopt(ch, CURLOPT_WRITEFUNCTION, xfer_write);
+    curl_easy_setopt(ch, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(ch, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(ch, CURLOPT_HEADERDATA, r);
+    if (c->cacert[0]) curl_easy_setopt(ch, CURLOPT_CAINFO, c->cacert);
+    if (upload) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", content_type ? content_type : "application/octet-stream");
+        headers = curl_slist_append(headers, ct);
+        curl_easy_setopt(ch, CURLOPT_POST, 1L);
+        curl_easy_setopt(ch, CURLOPT_READFUNCTION, xfer_read);
+        curl_easy_setopt(ch, CURLOPT_READDATA, &x);
+        curl_easy_setopt(ch, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)upload_len);
+    } else {
+        curl_easy_setopt(ch, CURLOPT_HTTPGET, 1L);
+    }
+    curl_easy_setopt(ch, CURLOPT_HTTPHEADER, headers);
+    CURLcode cc = curl_easy_perform(ch);
+    curl_slist_free_all(headers);
+    curl_easy_setopt(ch, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_getinfo(ch, CURLINFO_RESPONSE_CODE, &r->status);
+    if (written) *written = x.written;
+    if (cc != CURLE_OK) {
+        const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
+        if (x.write_failed) return mc_err_set(MC_ERR_IO, "cannot write what %s sends: %s", c->base, strerror(errno));
+        if (cc == CURLE_PARTIAL_FILE || (r->status >= 200 && r->status < 300))
+            return mc_err_set(MC_ERR_IO, "the answer from %s ended early (%s): the node refused the rest", c->base,
+                              why);
+        return mc_err_set(MC_ERR_IO, "transfer with %s failed (%s)", c->base, why);
+    }
+    if (r->body.err) return mc_err_set(r->body.err, "cannot hold the answer from %s", c->base);
+    if (r->body.len) r->json = json_loadb((const char *)r->body.data, r->body.len, 0, NULL);
+    return MC_OK;
+}

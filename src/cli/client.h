@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "base/limits.h"
 #include "base/codec.h"
@@ -74,6 +76,19 @@ MC_MUST_CHECK int mc_client_request_signed(struct mc_client *c, const char *meth
                                            const struct mc_keypair *kp,
                                            const struct mc_client_header *extra, size_t nextra,
                                            struct mc_client_response *r);
+
+/* A signed transfer too large to hold in memory (an attachment). With
+ * upload set, its upload_len bytes (whose SHA-256 is upload_sha, which the
+ * signature covers) are the body, read as they are sent; with download
+ * set, a 2xx answer's body is written to it as it arrives, any size
+ * (*written counts it; an answer cut short is MC_ERR_IO), and any other
+ * answer lands in r as usual. No total timeout: a transfer that moves
+ * nothing for MC_CLIENT_STALL_S seconds fails. method is GET or POST. */
+#define MC_CLIENT_STALL_S 30
+MC_MUST_CHECK int mc_client_transfer_signed(struct mc_client *c, const char *method, const char *path,
+                                            const char *content_type, FILE *upload, uint64_t upload_len,
+                                            const uint8_t upload_sha[32], FILE *download, uint64_t *written,
+                                            const struct mc_keypair *kp, struct mc_client_response *r);
 
 /* The server's explanation of a failed response: its "message" (with the
  * "error" name in front when there is one), else the start of the body,

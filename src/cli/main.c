@@ -258,12 +258,20 @@ static const struct command commands[] = {
      "                       [--no-wait] [--timeout S]" READ_OPTS
      "  Every entry becomes a record in one anchor (all or nothing). Prints one\n"
      "  'record: Type/id/_history/1' line each, imported, anchor, status, height.\n"},
+    {"record attach", mc_cli_cmd_record_attach, "attach a document or image to a patient's record (clinician)",
+     "medchain record attach --key CLINICIAN_KEY (--patient HEX | --patient-key F) --file F\n"
+     "                       --content-type TYPE [--no-wait] [--timeout S]" READ_OPTS
+     "  Streams the file (up to 1 GiB, e.g. a PDF: --content-type application/pdf) to\n"
+     "  POST /fhir/Binary; the node encrypts it in chunks and anchors it. Prints id, size,\n"
+     "  anchor and, once committed, status. Point a DocumentReference at Binary/ID;\n"
+     "  read it back with 'record get Binary/ID --out F'.\n"},
     {"record get", mc_cli_cmd_record_get, "read a record (signed, logged)",
      "medchain record get TYPE/ID|ID --key READER_KEY [--version N] [--purpose P]\n"
      "                    [--break-glass REASON] [--out F] [--patient HEX]" READ_OPTS
      "  P: TREAT, ETREAT, BTG, HRESCH, PATRQT, HOPERAT. A bare ID is looked up in the\n"
      "  patient's list (the signer's own, or --patient's when an auditor). Prints the\n"
      "  resource as JSON; with --out writes it and prints id, version, access_tx.\n"
+     "  Binary/ID (an attachment) is streamed into --out, which it requires.\n"
      "  --break-glass: emergency access without a grant, flagged for review.\n"},
     {"record list", mc_cli_cmd_record_list, "list a patient's records (patient or auditor)",
      "medchain record list --key KEY [--patient HEX | --patient-key F] [--type T]" READ_OPTS

@@ -309,6 +309,8 @@ void mc_repl_destroy(struct mc_node *n) {
     }
     for (uint32_t i = 0; i < r->todo_count; i++) job_free(r->todo[i]);
     for (uint32_t i = 0; i < r->done_count; i++) job_free(r->done[i]);
+    /* partial downloads of streamed blobs: dropped (the store is still open) */
+    for (uint32_t i = 0; i < r->count; i++) mc_blob_writer_abort(r->want[i].writer);
     pthread_cond_destroy(&r->wcond);
     pthread_mutex_destroy(&r->qlock);
     free(r->want);

@@ -385,10 +385,13 @@ static char *round_trip(struct acluster *c, const char *backend) {
             "%ld -> %ld kB (+%ld kB)\n",
             backend, total / 1e6, up_s, total / 1e6 / up_s, down_s, total / 1e6 / down_s, hwm0, hwm1, grew_kb);
     /* bounded: the object is 100 MB; a node holds a chunk, a piece or
-     * one S3 part per transfer, and its caches */
+     * one S3 part per transfer, and its caches. Not under AddressSanitizer
+     * (`make sanitize`), whose quarantine keeps freed memory resident. */
+#if !defined(__SANITIZE_ADDRESS__)
     cr_assert_lt(grew_kb, 48 * 1024, "the node's peak memory grew by %ld kB for a %llu-byte attachment", grew_kb,
                  (unsigned long long)total);
     if (total >= 100u * 1000 * 1000) cr_assert_lt(grew_kb * 1024, (long)(total / 2), "well below the object's size");
+#endif
 
     /* an upload cut off midway (the client goes away): nothing stored,
      * nothing anchored */
@@ -568,6 +571,31 @@ Test(attachment, sqlite_100mb_round_trip_bounded_memory_tamper_interrupt, .timeo
             sleep_ms(50);
         cr_assert_eq(q_int(db_of(&c, 1), "SELECT count(*) FROM blobs WHERE size > 100000 AND size < 200000"), 1,
                      "node1 holds the small attachment");
+    }
+    /* the command line: record attach streams a file in, record get
+     * Binary/ID --out streams it back, byte for byte */
+    {
+        char *in = tu_path(c.dir, "scan.pdf"), *back = tu_path(c.dir, "scan-back.pdf");
+        FILE *f = fopen(in, "wb");
+        cr_assert_not_null(f);
+        static uint8_t buf[1 << 20];
+        for (int i = 0; i < 3; i++) {
+            gen(buf, sizeof buf, (uint64_t)i << 20);
+            cr_assert_eq(fwrite(buf, 1, sizeof buf, f), sizeof buf);
+        }
+        fclose(f);
+        char *out = cli_ok(&c, 0, "record attach --key %s --patient-key %s --file %s --content-type application/pdf",
+                           c.dr_path, c.pat_path, in);
+        cr_assert(strstr(out, "status: committed") && strstr(out, "size: 3145728"), "%s", out);
+        const char *idl = strstr(out, "id: ");
+        cr_assert_not_null(idl);
+        char bid[80];
+        snprintf(bid, sizeof bid, "%.*s", (int)strcspn(idl + 4, "\n"), idl + 4);
+        out = cli_ok(&c, 0, "record get Binary/%s --key %s --out %s", bid, c.pat_path, back);
+        cr_assert(strstr(out, "size: 3145728"), "%s", out);
+        char *cmp;
+        cr_assert_eq(tp_run(&cmp, "cmp %s %s", in, back), 0, "the same bytes: %s", cmp);
+        free(cmp);
     }
     cluster_stop(&c);
 }
