@@ -118,6 +118,16 @@ for (const [size, viewport] of SIZES) {
     assert.match(await admin.getAttribute('#member-link', 'href'), new RegExp(`^/join#invite=${code}$`));
     await admin.locator('#member-invitations li', { hasText: `${code} for ${name} (clinician)` }).waitFor();
 
+    if (size === 'desktop') {
+      // opened on the patient page by mistake, it says where it belongs
+      const wrong = await S.newPage(viewport);
+      await wrong.goto(`/patient#invite=${code}`);
+      await wrong.click('#key-create');
+      await wrong.locator('#invite-staff a', { hasText: 'Open it on the page for joining an organisation' }).waitFor();
+      assert.equal(await wrong.getAttribute('#invite-staff a', 'href'), `/join#invite=${code}`);
+      await wrong.context().close();
+    }
+
     // She opens the link on her own device and makes her key there.
     const grace = await S.newPage(viewport);
     let chooser = false;
