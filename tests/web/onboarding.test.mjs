@@ -261,3 +261,18 @@ for (const [size, viewport] of SIZES) {
     assert.deepEqual(ada.errors.filter((e) => !/status of 404/.test(e)), []);
   });
 }
+
+test('the CLI files and finds record numbers; another organisation finds nothing', { timeout: 60000 }, () => {
+  const { mc, pub } = S.net;
+  assert.match(mc('mrn', 'set', 'cli-77', '--patient-key', 'patient.json', '--key', 'ada.json'), /mrn: CLI-77/);
+  const found = mc('mrn', 'find', 'Cli-77', '--key', 'bob.json');
+  assert.match(found, new RegExp(`patient: ${pub('patient')}`));
+  assert.match(found, /organisation: St Mary's Hospital/);
+  assert.match(mc('mrn', 'find', '--patient', pub('patient'), '--key', 'aud.json'), /mrn: CLI-77/);
+  // Corner Pharmacy's pharmacist asks the same node: St Mary's index is not hers
+  assert.throws(() => mc('mrn', 'find', 'CLI-77', '--key', 'ph.json'), /HTTP 404: .*no patient of Corner Pharmacy has record number CLI-77/i);
+  assert.throws(() => mc('mrn', 'set', 'CLI-78', '--patient-key', 'patient.json', '--key', 'aud.json'),
+    /HTTP 403: .*only a clinician or admin of a provider organisation/i);
+  assert.throws(() => mc('mrn', 'find', 'CLI-77', '--key', 'patient.json'), /HTTP 403/);
+  assert.throws(() => mc('mrn', 'find', 'not valid!', '--key', 'bob.json'), /a record number is 1 to 32 letters/);
+});
