@@ -7,6 +7,8 @@
 #                   deps step first
 #   make test-s3    the records, research and node suites again with the blob
 #                   store on a throwaway Ceph RADOS Gateway
+#   make test-large 100 MB attachments through real nodes, on SQLite and on a
+#                   RADOS Gateway, with the nodes' peak memory measured
 #   make sanitize   the same tests built with ASan+UBSan
 #   make test-debug the same tests with debug assertions (MC_VERIFY, -DMC_DEBUG)
 #   make fuzz       libFuzzer targets, each run for FUZZ_SECONDS
@@ -31,7 +33,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
 # the deps step is an order-only prerequisite of every compile, and the
 # pkg-config flags are then read when a recipe runs (after the deps step), not
 # when this file is parsed (before it, on a fresh machine).
-DEPS_GOALS := test test-s3 demo sanitize e2e
+DEPS_GOALS := test test-s3 test-large demo sanitize e2e
 ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
 DEPS_FIRST := deps
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -58,7 +60,7 @@ LIB       := $(BUILD)/libmedchain.a
 BIN       := $(BUILD)/medchain
 TEST_BIN  := $(BUILD)/medchain-tests
 
-.PHONY: all deps test test-s3 test-debug unit sanitize fuzz fuzz-long bench demo demo-stop clean
+.PHONY: all deps test test-s3 test-large test-debug unit sanitize fuzz fuzz-long bench demo demo-stop clean
 all: $(BIN)
 
 deps:
@@ -75,6 +77,18 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS) $(LDFLAGS)
 
+# The same source as a later release, for the upgrade test
+# (tests/integration/test_upgrade.c): only the files that read MC_VERSION
+# differ. 999.0.0 is beyond any release this tree will be.
+MC_NEXT_VERSION := 999.0.0
+NEXT_BIN := $(BUILD)/medchain-next
+NEXT_OBJ := $(BUILD)/next/src/cli/main.o $(BUILD)/next/src/node/upgrade.o
+$(BUILD)/next/%.o: %.c | $(DEPS_FIRST)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DMC_VERSION='"$(MC_NEXT_VERSION)"' -MMD -MP -c $< -o $@
+$(NEXT_BIN): $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ)) $(NEXT_OBJ) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ)) $(NEXT_OBJ) $(LIB) $(PKG_LIBS) $(LDFLAGS)
+
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(PKG_LIBS) -lcriterion $(LDFLAGS)
 
@@ -82,17 +96,28 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB)
 # repository's test data (testdata/, see its README) through the environment.
 TESTDATA  ?= $(CURDIR)/testdata
 TEST_JOBS ?= 2
-TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_TESTDATA=$(TESTDATA) \
+TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_BIN_NEXT=$(abspath $(NEXT_BIN)) \
+             MEDCHAIN_TESTDATA=$(TESTDATA) \
              MEDCHAIN_ROOT=$(CURDIR) $(TEST_ENV_EXTRA)
 
-test: $(BIN) $(TEST_BIN)
-	$(TEST_ENV) $(TEST_BIN) --jobs=$(TEST_JOBS) $(TEST_ARGS)
+# Every FHIR answer the records tests receive is kept in FHIR_EMITTED and
+# then checked by an independent FHIR R4 validator (tests/fhir/validate.mjs,
+# the official R4 JSON schema; its npm packages come with make deps).
+FHIR_EMITTED ?= $(abspath $(BUILD))/fhir-emitted
+test: $(BIN) $(NEXT_BIN) $(TEST_BIN)
+	rm -rf $(FHIR_EMITTED) && mkdir -p $(FHIR_EMITTED)
+	$(TEST_ENV) MEDCHAIN_FHIR_CAPTURE=$(FHIR_EMITTED) $(TEST_BIN) --jobs=$(TEST_JOBS) $(TEST_ARGS)
+	node tests/fhir/validate.mjs --allow-empty $(FHIR_EMITTED)
 
 # Every in-process node of these suites keeps its ciphertext in a bucket of
 # a RADOS Gateway started by the test (tests/support/testutil.h).
 S3_SUITES := records|records_pending|records_slowloris|records_tls|gate_abuse|rules|synthea|verify_bound|research|research_synthea|deid|vault|tamper|node_txs|ledger
 test-s3: $(BIN) $(TEST_BIN)
 	MEDCHAIN_TEST_BLOBS=s3 $(TEST_ENV) $(TEST_BIN) --jobs=$(TEST_JOBS) --filter '@($(S3_SUITES))/*' $(TEST_ARGS)
+
+# The attachment suite at full size (plain `make test` runs it with 16 MB).
+test-large: $(BIN) $(TEST_BIN)
+	MEDCHAIN_TEST_ATTACHMENT_MB=100 $(TEST_ENV) $(TEST_BIN) --jobs=1 --filter 'attachment/*' $(TEST_ARGS)
 
 sanitize:
 	$(MAKE) BUILD=build-san OPT=-O1 \
@@ -123,13 +148,13 @@ bench: $(BIN) $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do MEDCHAIN_BIN=$(abspath $(BIN)) $$b || exit 1; done
 
 demo: $(BIN)
-	@bash scripts/demo.sh
+	@MEDCHAIN_BIN=$(abspath $(BIN)) bash scripts/demo.sh
 
 demo-stop:
-	@bash scripts/demo.sh stop
+	@MEDCHAIN_BIN=$(abspath $(BIN)) bash scripts/demo.sh stop
 
 clean:
 	rm -rf build build-san build-debug build-fuzz
 
 -include mk/*.mk
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(NEXT_OBJ:.o=.d)

@@ -61,6 +61,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (m.len == 0 || m.len > MC_BLOB_MAX) abort();
         mc_wire_encode_blob(&b, &m.hash, m.bytes, m.len);
         break;
+    case MC_WIRE_GET_BLOB_PART:
+        if (m.offset % MC_BLOB_PIECE) abort();
+        mc_wire_encode_get_blob_part(&b, &m.hash, m.offset);
+        break;
+    case MC_WIRE_BLOB_PART:
+        if (m.len == 0 || m.len > MC_BLOB_PIECE || m.offset + m.len > m.total) abort();
+        mc_wire_encode_blob_part(&b, &m.hash, m.offset, m.total, m.bytes, m.len);
+        break;
     default: check = false;
     }
     if (check) expect_same(&b, p, len);

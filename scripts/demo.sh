@@ -22,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-BIN=$ROOT/build/medchain
+BIN=${MEDCHAIN_BIN:-$ROOT/build/medchain} # the Makefile passes its own build
 DEMO=${MEDCHAIN_DEMO_DIR:-$ROOT/demo}
 case "$DEMO" in /*) ;; *) DEMO=$ROOT/$DEMO ;; esac
 NET=$DEMO/net

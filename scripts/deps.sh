@@ -24,6 +24,17 @@ web_npm() {
   (cd "$web" && npm ci --no-audit --no-fund && node vendor.mjs &&
    cp package-lock.json node_modules/.medchain-lock.json)
 }
+# The FHIR conformance tests' npm packages (tests/fhir/package-lock.json:
+# an R4 validator and a FHIR client), installed when the lock file changed.
+fhir_npm() {
+  local dir; dir="$(cd "$(dirname "$0")/../tests/fhir" && pwd)"
+  if cmp -s "$dir/package-lock.json" "$dir/node_modules/.medchain-lock.json"; then
+    echo "deps: FHIR test npm packages present"
+    return 0
+  fi
+  echo "deps: npm ci in tests/fhir/"
+  (cd "$dir" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.medchain-lock.json)
+}
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,6 +42,7 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#pkgs[@]} packages present"
   web_npm
+  fhir_npm
   exit 0
 fi
 echo "deps: installing ${missing[*]}"
@@ -40,3 +52,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 web_npm
+fhir_npm

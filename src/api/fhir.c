@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/json_exact.h"
 #include "app/records.h"
 
 static const char *const OBS_STATUS[] = {"registered", "preliminary", "final", "amended",
@@ -52,13 +53,13 @@ static void need_object(struct v *v, const char *elem) {
 
 static void need_string(struct v *v, const char *elem) {
     const json_t *e = need(v, elem);
-    if (e && (!json_is_string(e) || json_string_length(e) == 0)) fail(v, elem, "must be a non-empty string");
+    if (e && (!mc_json_exact_is_string(e) || json_string_length(e) == 0)) fail(v, elem, "must be a non-empty string");
 }
 
 static void need_code(struct v *v, const char *elem, const char *const *set) {
     const json_t *e = need(v, elem);
     if (!e || v->err) return;
-    if (!json_is_string(e)) {
+    if (!mc_json_exact_is_string(e)) {
         fail(v, elem, "must be a code (string)");
         return;
     }
@@ -76,7 +77,7 @@ static void need_reference(struct v *v, const char *elem) {
     const json_t *e = need(v, elem);
     if (!e || v->err) return;
     const json_t *r = json_is_object(e) ? json_object_get(e, "reference") : NULL;
-    if (!json_is_string(r) || json_string_length(r) == 0) fail(v, elem, "must be a Reference with a reference");
+    if (!mc_json_exact_is_string(r) || json_string_length(r) == 0) fail(v, elem, "must be a Reference with a reference");
 }
 
 /* A Reference that may identify its target by reference, identifier or
@@ -114,7 +115,7 @@ int mc_fhir_validate(const json_t *res, uint16_t *type, char *why, size_t why_si
     }
     struct v v = {.res = res, .type = rt, .why = why, .why_size = why_size};
     const json_t *id = json_object_get(res, "id");
-    if (id && (!json_is_string(id) || !mc_record_id_valid(json_string_value(id))))
+    if (id && (!mc_json_exact_is_string(id) || !mc_record_id_valid(json_string_value(id))))
         fail(&v, "id", "must match [A-Za-z0-9-.]{1,64}");
     const json_t *meta = json_object_get(res, "meta");
     if (meta && !json_is_object(meta)) fail(&v, "meta", "must be an object");
@@ -193,11 +194,18 @@ int mc_fhir_validate(const json_t *res, uint16_t *type, char *why, size_t why_si
         }
         const json_t *tg = json_object_get(res, "target");
         for (size_t i = 0; !v.err && json_is_array(tg) && i < json_array_size(tg); i++)
-            if (!json_is_string(json_object_get(json_array_get(tg, i), "reference")))
+            if (!mc_json_exact_is_string(json_object_get(json_array_get(tg, i), "reference")))
                 fail(&v, "target", "each target must be a Reference with a reference");
         break;
     }
-    case MC_FHIR_PATIENT: break;
+    case MC_FHIR_PATIENT:
+    case MC_FHIR_PRACTITIONER:
+    case MC_FHIR_ORGANIZATION:
+    case MC_FHIR_LOCATION: break;
+    case MC_FHIR_BINARY:
+        fail(&v, "data", "an attachment is uploaded as its raw bytes, streamed: POST /fhir/Binary?patient=KEY "
+                         "with the attachment's own Content-Type (not as JSON, nor inside a Bundle)");
+        break;
     default: break;
     }
     if (v.err) return v.err;
@@ -212,7 +220,10 @@ size_t mc_fhir_patient_refs(const json_t *res, uint16_t type, const char **out, 
     case MC_FHIR_IMMUNIZATION:
     case MC_FHIR_CLAIM:
     case MC_FHIR_EXPLANATION_OF_BENEFIT: elem = "patient"; break;
-    case MC_FHIR_PATIENT: return 0;
+    case MC_FHIR_PATIENT:
+    case MC_FHIR_PRACTITIONER:
+    case MC_FHIR_ORGANIZATION:
+    case MC_FHIR_LOCATION: return 0;
     case MC_FHIR_PROVENANCE: {
         const json_t *tg = json_object_get(res, "target");
         size_t n = 0;
@@ -236,7 +247,7 @@ size_t mc_fhir_rewrite_refs(json_t *v, const char *from, const char *to) {
         const char *key;
         json_t *val;
         json_object_foreach(v, key, val) {
-            if (strcmp(key, "reference") == 0 && json_is_string(val) &&
+            if (strcmp(key, "reference") == 0 && mc_json_exact_is_string(val) &&
                 strcmp(json_string_value(val), from) == 0) {
                 json_string_set(val, to);
                 n++;
@@ -302,4 +313,69 @@ int mc_fhir_parse_date(uint64_t *ms, const char *s) {
     if (t < 0) return MC_ERR_MALFORMED;
     *ms = (uint64_t)t * 1000;
     return 0;
+}
+
+/* --- a Bundle's directory (see fhir.h) --- */
+
+static bool has_identifier(const json_t *res, const char *sys, const char *val) {
+    const json_t *ids = json_object_get(res, "identifier");
+    for (size_t i = 0; json_is_array(ids) && i < json_array_size(ids); i++) {
+        const char *s = json_string_value(json_object_get(json_array_get(ids, i), "system"));
+        const char *v = json_string_value(json_object_get(json_array_get(ids, i), "value"));
+        if (s && v && !strcmp(s, sys) && !strcmp(v, val)) return true;
+    }
+    return false;
+}
+
+static void directory_walk(const json_t *v, const json_t *entries, json_t *seen, json_t *out) {
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) directory_walk(json_array_get(v, i), entries, seen, out);
+        return;
+    }
+    if (!json_is_object(v)) return;
+    const char *ref = json_string_value(json_object_get(v, "reference"));
+    static const char *const types[] = {"Practitioner", "Organization", "Location", NULL};
+    for (size_t t = 0; ref && types[t]; t++) {
+        size_t tn = strlen(types[t]);
+        if (strncmp(ref, types[t], tn) || strncmp(ref + tn, "?identifier=", 12) || json_object_get(seen, ref))
+            continue;
+        const char *q = ref + tn + 12, *bar = strchr(q, '|');
+        if (!bar || strchr(q, '&') || strchr(q, '%') || bar == q || !bar[1] || strlen(q) > 400) break;
+        char sys[400];
+        snprintf(sys, sizeof sys, "%.*s", (int)(bar - q), q);
+        json_object_set_new(seen, ref, json_true());
+        bool held = false;
+        for (size_t i = 0; !held && i < json_array_size(entries); i++) {
+            const json_t *r = json_object_get(json_array_get(entries, i), "resource");
+            const char *rt = json_string_value(json_object_get(r, "resourceType"));
+            held = rt && !strcmp(rt, types[t]) && has_identifier(r, sys, bar + 1);
+        }
+        if (held) break;
+        json_t *res = json_pack("{s:s, s:[{s:s, s:s}]}", "resourceType", types[t], "identifier", "system", sys,
+                                "value", bar + 1);
+        const char *display = json_string_value(json_object_get(v, "display"));
+        if (res && display && display[0])
+            json_object_set_new(res, "name", t == 0 ? json_pack("[{s:s}]", "text", display) : json_string(display));
+        json_t *e = res ? json_pack("{s:o, s:{s:s, s:s}}", "resource", res, "request", "method", "POST", "url", types[t])
+                        : NULL;
+        if (e) json_array_append_new(out, e);
+        break;
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach((json_t *)v, k, x) directory_walk(x, entries, seen, out);
+}
+
+json_t *mc_fhir_directory_entries(const json_t *bundle) {
+    json_t *out = json_array(), *seen = json_object();
+    if (!out || !seen) {
+        json_decref(out);
+        json_decref(seen);
+        return NULL;
+    }
+    const json_t *entries = json_object_get(bundle, "entry");
+    for (size_t i = 0; i < json_array_size(entries); i++)
+        directory_walk(json_object_get(json_array_get(entries, i), "resource"), entries, seen, out);
+    json_decref(seen);
+    return out;
 }

@@ -17,7 +17,7 @@
  *   ExplanationOfBenefit  status, type, use, patient, created, insurer, provider, outcome,
  *                         insurance[]
  *   Provenance            target[], recorded, agent[].who
- *   Patient               (no required elements)
+ *   Patient, Practitioner, Organization, Location   (no required elements)
  * "subject"/"patient" must be a Reference with a reference string.
  *
  * Pure functions over jansson values; thread-safe. */
@@ -41,12 +41,22 @@ MC_MUST_CHECK int mc_fhir_validate(const json_t *res, uint16_t *type, char *why,
 /* The Reference elements of res that must point at the record's patient:
  * Observation.subject, Immunization.patient, ... Up to max reference
  * strings into out (borrowed from res); returns the count. For Patient
- * none; for Provenance its targets (which must be records of the patient). */
+ * none (nor for Practitioner, Organization, Location); for Provenance its targets (which must be records of the patient). */
 size_t mc_fhir_patient_refs(const json_t *res, uint16_t type, const char **out, size_t max);
 
 /* Replaces every "reference": "<from>" string anywhere in v by `to`
  * (transaction Bundle reference resolution). Returns the number replaced. */
 size_t mc_fhir_rewrite_refs(json_t *v, const char *from, const char *to);
+
+/* The Practitioner, Organization and Location resources a transaction
+ * Bundle's conditional references ("Practitioner?identifier=system|value")
+ * name and its own entries do not hold, as Bundle entries to append (POST;
+ * the identifier, and the name the referencing element displays): what a
+ * client whose directory lives apart from its records (Synthea writes
+ * practitioners and hospitals to files of their own) sends along, so that
+ * every conditional reference resolves within the Bundle. A new array,
+ * empty when there is nothing to add; NULL when out of memory. */
+json_t *mc_fhir_directory_entries(const json_t *bundle);
 
 /* OperationOutcome with one issue. severity: fatal|error|warning|information;
  * code: an IssueType code (invalid, required, value, security, forbidden,

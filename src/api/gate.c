@@ -341,7 +341,8 @@ void mc__gate_check(struct mc__gate *g, struct mc_node *node, const struct mc__a
     struct mc_httpsig_message m = {.method = req->method, .target_uri = req->target_uri,
                                    .header = req->header, .header_ctx = req->header_ctx};
     int64_t now_s = (int64_t)time(NULL);
-    g->rc = mc_httpsig_verify_request(&g->v, &m, req->body, req->body_len, now_s);
+    g->rc = req->body_sha256 ? mc_httpsig_verify_request_hashed(&g->v, &m, req->body_sha256, now_s)
+                             : mc_httpsig_verify_request(&g->v, &m, req->body, req->body_len, now_s);
     g->have_sig = g->rc != MC_ERR_MALFORMED || !sodium_is_zero(g->v.sig, sizeof g->v.sig);
     if (g->rc) {
         char why[sizeof g->why];

@@ -464,7 +464,7 @@ void mc_httpsig_content_digest(char out[MC_CONTENT_DIGEST_LEN], const void *body
     snprintf(out, MC_CONTENT_DIGEST_LEN, "sha-256=:%s:", b64);
 }
 
-int mc_httpsig_check_digest(const char *header, const void *body, size_t len) {
+int mc_httpsig_digest_parse(const char *header, mc_hash *out) {
     if (!header) return mc_err_set(MC_ERR_MALFORMED, "no Content-Digest header");
     const char *p = strstr(header, "sha-256=:");
     if (!p || (p != header && p[-1] != ' ' && p[-1] != ','))
@@ -478,11 +478,23 @@ int mc_httpsig_check_digest(const char *header, const void *body, size_t len) {
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         n != 32)
         return mc_err_set(MC_ERR_MALFORMED, "Content-Digest sha-256 is not 32 bytes of base64");
-    mc_hash h;
-    mc_sha256(&h, body, len);
-    if (sodium_memcmp(h.b, got, 32) != 0)
+    memcpy(out->b, got, 32);
+    return 0;
+}
+
+static int check_digest_hash(const char *header, const mc_hash *h) {
+    mc_hash got;
+    int rc = mc_httpsig_digest_parse(header, &got);
+    if (rc) return rc;
+    if (sodium_memcmp(h->b, got.b, 32) != 0)
         return mc_err_set(MC_ERR_BAD_SIGNATURE, "the body does not match its Content-Digest");
     return 0;
+}
+
+int mc_httpsig_check_digest(const char *header, const void *body, size_t len) {
+    mc_hash h;
+    mc_sha256(&h, body, len);
+    return check_digest_hash(header, &h);
 }
 
 /* --- the profile --- */
@@ -495,6 +507,13 @@ static bool covers(const struct mc_httpsig_params *p, const char *c) {
 
 int mc_httpsig_verify_request(struct mc_httpsig_verified *out, const struct mc_httpsig_message *m,
                               const void *body, size_t len, int64_t now_s) {
+    mc_hash h;
+    mc_sha256(&h, body, len);
+    return mc_httpsig_verify_request_hashed(out, m, &h, now_s);
+}
+
+int mc_httpsig_verify_request_hashed(struct mc_httpsig_verified *out, const struct mc_httpsig_message *m,
+                                     const mc_hash *body_sha256, int64_t now_s) {
     memset(&out->key, 0, sizeof out->key);
     memset(out->sig, 0, sizeof out->sig);
     mc_buf_init(&out->base, 4 * 1024);
@@ -523,7 +542,7 @@ int mc_httpsig_verify_request(struct mc_httpsig_verified *out, const struct mc_h
     if (!covers(p, "content-digest"))
         return mc_err_set(MC_ERR_MALFORMED, "the signature must cover content-digest (also for an empty body)");
     const char *cd = m->header(m->header_ctx, "content-digest");
-    if ((rc = mc_httpsig_check_digest(cd, body, len))) return rc;
+    if ((rc = check_digest_hash(cd, body_sha256))) return rc;
     if (p->created > now_s + MC_HTTPSIG_WINDOW_S || p->created + MC_HTTPSIG_WINDOW_S < now_s)
         return mc_err_set(MC_ERR_INVALID, "the signature's created time is outside the %d s window",
                           MC_HTTPSIG_WINDOW_S);
@@ -552,9 +571,22 @@ int mc_httpsig_sign_request(struct mc_httpsig_signed *out, const struct mc_keypa
                             const struct mc_httpsig_message *m, const void *body, size_t len,
                             const char *const *extra, size_t nextra, int64_t created,
                             const char *nonce) {
+    mc_hash h;
+    mc_sha256(&h, body, len);
+    return mc_httpsig_sign_request_hashed(out, kp, m, &h, extra, nextra, created, nonce);
+}
+
+int mc_httpsig_sign_request_hashed(struct mc_httpsig_signed *out, const struct mc_keypair *kp,
+                                   const struct mc_httpsig_message *m, const mc_hash *body_sha256,
+                                   const char *const *extra, size_t nextra, int64_t created,
+                                   const char *nonce) {
     memset(out, 0, sizeof *out);
     if (nextra + 3 > MC_HTTPSIG_COMPONENTS_MAX) return MC_ERR_TOO_LARGE;
-    mc_httpsig_content_digest(out->content_digest, body, len);
+    {
+        char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+        sodium_bin2base64(b64, sizeof b64, body_sha256->b, 32, sodium_base64_VARIANT_ORIGINAL);
+        snprintf(out->content_digest, sizeof out->content_digest, "sha-256=:%s:", b64);
+    }
     struct mc_httpsig_params p;
     memset(&p, 0, sizeof p);
     snprintf(p.label, sizeof p.label, "sig1");

@@ -26,6 +26,7 @@
 
 #include "base/limits.h"
 #include "base/codec.h"
+#include "crypto/hash.h"
 #include "crypto/sign.h"
 
 /* Allowed clock difference for `created`. */
@@ -83,6 +84,10 @@ void mc_httpsig_content_digest(char out[MC_CONTENT_DIGEST_LEN], const void *body
  * MC_ERR_BAD_SIGNATURE when it does not match, MC_ERR_MALFORMED otherwise. */
 MC_MUST_CHECK int mc_httpsig_check_digest(const char *header, const void *body, size_t len);
 
+/* The sha-256 member of a Content-Digest header; MC_ERR_MALFORMED when
+ * there is none or it is not 32 bytes. */
+MC_MUST_CHECK int mc_httpsig_digest_parse(const char *header, mc_hash *out);
+
 struct mc_httpsig_verified {
     struct mc_httpsig_params params;
     mc_pubkey key;
@@ -102,6 +107,14 @@ MC_MUST_CHECK int mc_httpsig_verify_request(struct mc_httpsig_verified *out,
                                             const struct mc_httpsig_message *m, const void *body,
                                             size_t len, int64_t now_s);
 
+/* The same for a body that is not in memory (streamed): body_sha256 is its
+ * SHA-256, or for a body still arriving the digest the request declares
+ * (mc_httpsig_digest_parse), which the caller then compares with the
+ * body's once it has arrived. */
+MC_MUST_CHECK int mc_httpsig_verify_request_hashed(struct mc_httpsig_verified *out,
+                                                   const struct mc_httpsig_message *m,
+                                                   const mc_hash *body_sha256, int64_t now_s);
+
 /* Client side: the three headers' values for a request. */
 struct mc_httpsig_signed {
     char signature_input[MC_HTTPSIG_HEADER_MAX];
@@ -119,6 +132,14 @@ MC_MUST_CHECK int mc_httpsig_sign_request(struct mc_httpsig_signed *out,
                                           const struct mc_httpsig_message *m, const void *body,
                                           size_t len, const char *const *extra, size_t nextra,
                                           int64_t created, const char *nonce);
+
+/* The same for a body that is not in memory: body_sha256 is its SHA-256
+ * (a streamed upload). */
+MC_MUST_CHECK int mc_httpsig_sign_request_hashed(struct mc_httpsig_signed *out,
+                                                 const struct mc_keypair *kp,
+                                                 const struct mc_httpsig_message *m,
+                                                 const mc_hash *body_sha256, const char *const *extra,
+                                                 size_t nextra, int64_t created, const char *nonce);
 
 /* Remembers (key, nonce) of accepted signed requests for twice the
  * `created` window, for every private route alike: 0 when new (and now

@@ -60,6 +60,7 @@ unsigned mc_api_http_status(int err) {
     case MC_ERR_BAD_NONCE:
     case MC_ERR_STATE: return 409;
     case MC_ERR_TOO_LARGE: return 413;
+    case MC_ERR_MISDIRECTED: return 421;
     case MC_ERR_FULL:
     case MC_ERR_UNAVAILABLE:
     case MC_ERR_NOMEM: return 503;

@@ -54,7 +54,8 @@ int mc__records_view_parse_path(struct mc__records_view_path *fp, const char *pa
         snprintf(fp->id, sizeof fp->id, "%s", seg[1]);
     }
     if (k == 3) {
-        if (seg[2][0] != '$' || strlen(seg[2]) >= sizeof fp->op) return MC_ERR_NOT_FOUND;
+        if ((seg[2][0] != '$' && strcmp(seg[2], "_history")) || strlen(seg[2]) >= sizeof fp->op)
+            return MC_ERR_NOT_FOUND;
         snprintf(fp->op, sizeof fp->op, "%s", seg[2]);
     }
     if (k == 4) {
@@ -89,6 +90,32 @@ int mc__records_view_query_read(void *ctx, struct mc_store *store, struct mc_app
         r->have_batch_key = true;
     } else if (mc_records_get_grant_key(st, r->id, v, r->node_key, r->sealed) == 0) {
         r->via_grant = true;
+    } else {
+        /* no key here: name a node that holds one, preferring one of the
+         * requester's organisation (a grant to it seals keys to its nodes) */
+        struct mc_account req, acc;
+        uint32_t want_org = r->requester && mc_identity_get_account(st, r->requester, &req) == 0 ? req.org : 0;
+        mc_pubkey holders[MC_GRANT_KEYS_MAX + 1], pick;
+        size_t n = 0;
+        bool found = false;
+        if (mc_records_get_grant_recipients(st, r->id, v, holders, MC_GRANT_KEYS_MAX, &n)) n = 0;
+        for (size_t i = 0; i < n && !found; i++)
+            if (mc_identity_get_account(st, &holders[i], &acc) == 0 && acc.role == MC_ROLE_NODE &&
+                acc.status == MC_ACCOUNT_ACTIVE && want_org && acc.org == want_org) {
+                pick = holders[i];
+                found = true;
+            }
+        if (!found && mc_records_get_batch(st, &r->ver.batch, &b) == 0 && b.has_keys) {
+            pick = b.node;
+            found = true;
+        }
+        struct mc_org org;
+        if (found && mc_identity_get_account(st, &pick, &acc) == 0 && mc_identity_get_org(st, acc.org, &org) == 0) {
+            char hx[65];
+            mc_hex_encode(hx, pick.b, 32);
+            snprintf(r->elsewhere, sizeof r->elsewhere, "read it through the node of %.60s (organisation %u, node key %s)",
+                     org.name, (unsigned)org.id, hx);
+        }
     }
     return 0;
 }
@@ -99,6 +126,25 @@ int mc__records_view_query_read(void *ctx, struct mc_store *store, struct mc_app
 
 int mc__records_view_open(struct mc_node *node, const struct mc__records_view_read *r, struct mc_buf *plain) {
     const uint8_t *sealed = r->have_batch_key || r->via_grant ? r->sealed : NULL;
+    if (r->head.type == MC_FHIR_BINARY) {
+        /* in searches an attachment is its metadata (its first chunk
+         * opened): the bytes are read at /fhir/Binary/{id} */
+        struct mc_vault_download *d;
+        char type[MC_ATTACHMENT_TYPE_MAX + 1];
+        uint64_t size;
+        int rc = mc_vault_download_open(mc_node_vault(node), &d, r->id, r->version, &r->ver.ciphertext, r->ver.size,
+                                        sealed, r->via_grant, type, &size);
+        if (rc) return rc;
+        mc_vault_download_close(d);
+        json_t *j = json_pack("{s:s, s:s, s:s, s:I}", "resourceType", "Binary", "id", r->id, "contentType", type,
+                              "size", (json_int_t)size);
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        if (!text) return MC_ERR_NOMEM;
+        mc_buf_append(plain, text, strlen(text));
+        free(text);
+        return plain->err;
+    }
     return mc_vault_open_record(mc_node_vault(node), plain, r->id, r->version, &r->ver.ciphertext,
                                 sealed, r->via_grant, true);
 }
@@ -191,3 +237,74 @@ int mc__records_view_query_provenance(void *ctx, struct mc_store *store, struct 
 }
 
 /* Splits "[Type/]id[/_history/v]" or a generated Provenance id "id.v". */
+
+
+/* --- the patient's identity on the FHIR routes --- */
+
+struct q_head {
+    const char *id;
+    int rc;
+    struct mc_record_head h;
+};
+
+static int q_head(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_head *q = ctx;
+    q->rc = mc_records_get_head(mc_app_state(app), q->id, &q->h);
+    return 0;
+}
+
+int mc__records_view_resolve_patient(struct mc_node *node, const char *ref, mc_pubkey *out, bool *found) {
+    *found = false;
+    if (!ref || !ref[0]) return MC_ERR_MALFORMED;
+    const char *id = ref;
+    const char *p = strstr(ref, "/Patient/");
+    if (p) id = p + 9;
+    else if (strncmp(ref, "Patient/", 8) == 0) id = ref + 8;
+    else if (strchr(ref, '/')) return MC_ERR_MALFORMED; /* another type */
+    if (strlen(id) == 64 && mc_api_parse_pubkey(out, id) == 0) {
+        *found = true;
+        return 0;
+    }
+    if (!mc_record_id_valid(id)) return MC_ERR_MALFORMED;
+    struct q_head q = {.id = id};
+    int qrc = mc_node_query(node, q_head, &q);
+    if (qrc) return qrc;
+    if (q.rc == 0 && q.h.type == MC_FHIR_PATIENT && !q.h.erased) {
+        *out = q.h.patient;
+        *found = true;
+    }
+    return 0;
+}
+
+struct first_patient {
+    char *id;
+    bool found;
+};
+
+static int first_patient_row(void *ctx, const struct mc_record_head *h) {
+    struct first_patient *f = ctx;
+    if (h->type != MC_FHIR_PATIENT || h->erased) return 0;
+    snprintf(f->id, MC_RECORD_ID_MAX + 1, "%s", h->id);
+    f->found = true;
+    return 1;
+}
+
+bool mc__records_view_patient_record(struct mc_state *st, const mc_pubkey *patient,
+                                     char id[MC_RECORD_ID_MAX + 1]) {
+    struct first_patient f = {.id = id};
+    id[0] = 0;
+    int rc = mc_records_scan_patient(st, patient, first_patient_row, &f);
+    return f.found && rc >= 0;
+}
+
+json_t *mc__records_view_patient_reference(const mc_pubkey *patient, const char *record_id) {
+    char hx[65];
+    mc_hex_encode(hx, patient->b, 32);
+    json_t *r = json_pack("{s:{s:s, s:s}}", "identifier", "system", "urn:medchain:account", "value", hx);
+    if (r && record_id && record_id[0]) {
+        char ref[MC_RECORD_ID_MAX + 16];
+        snprintf(ref, sizeof ref, "Patient/%s", record_id);
+        json_object_set_new(r, "reference", json_string(ref));
+    }
+    return r;
+}

@@ -25,12 +25,30 @@ uint8_t mc__records_view_purpose(const struct mc__api_request *req);
 /* "HEX" or "Patient/HEX" -> key; MC_ERR_NOT_FOUND when v is NULL. */
 MC_MUST_CHECK int mc__records_view_parse_patient(mc_pubkey *out, const char *v);
 
-/* A /fhir path: Type[/id[/$op | /_history/v]]. */
+/* The patient a FHIR reference names: the account key (HEX, Patient/HEX)
+ * or a Patient record (Patient/<id>, <id>, or an absolute URL ending in
+ * /Patient/<id>). Returns 0 with *found telling whether it names a known
+ * patient, MC_ERR_MALFORMED when ref is no reference to a Patient, or the
+ * node query's error. */
+MC_MUST_CHECK int mc__records_view_resolve_patient(struct mc_node *node, const char *ref,
+                                                   mc_pubkey *out, bool *found);
+/* The id of the patient's Patient record (the first one stored that is not
+ * erased) into id; false when there is none. Call under the node lock
+ * (inside an mc_node_query callback). */
+bool mc__records_view_patient_record(struct mc_state *st, const mc_pubkey *patient,
+                                     char id[MC_RECORD_ID_MAX + 1]);
+/* The Reference to the patient every FHIR resource the node generates
+ * carries: {"reference": "Patient/<record id>"} when the patient has a
+ * Patient record, always with the account key as identifier
+ * (urn:medchain:account). */
+json_t *mc__records_view_patient_reference(const mc_pubkey *patient, const char *record_id);
+
+/* A /fhir path: Type[/id[/$op | /_history[/v]]]. */
 struct mc__records_view_path {
     char type[40];
     char id[MC_RECORD_ID_MAX + 1];
     uint32_t version; /* 0: current */
-    char op[24];      /* "$everything" */
+    char op[24];      /* "$everything", or "_history" (the instance's history) */
     int parts;
 };
 /* MC_ERR_NOT_FOUND when param is not such a path. */
@@ -55,6 +73,9 @@ struct mc__records_view_read {
     bool have_batch_key;           /* the batch key sealed to node_key found */
     bool via_grant;                /* a data key granted to node_key found */
     uint8_t sealed[MC_SEALED_KEY_BYTES];
+    /* when this node holds no key: where to read it instead (a node that
+     * holds one, of the requester's organisation when there is one) */
+    char elsewhere[200];
 };
 /* mc_node_query callback: head, policy decision, version, sealed key. */
 int mc__records_view_query_read(void *ctx, struct mc_store *store, struct mc_app *app);

@@ -42,6 +42,9 @@ static void h_index(struct mc_node *node, const char *param, const struct mc__ap
 #define P "*" /* a path parameter */
 #define REST "**" /* the rest of the path (one or more segments) as the parameter */
 
+/* stream is set only on streamed-body routes (the others leave it out) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct route {
     const char *method;
     const char *seg[PATH_SEGMENTS_MAX];
@@ -49,6 +52,7 @@ static const struct route {
     size_t body_max;
     const char *doc_path;
     const char *doc;
+    const struct mc__api_stream *stream;
 } routes[] = {
     {"GET", {NULL}, h_index, 0, "/", "this index"},
     {"GET", {"v1", "status"}, mc__api_status, 0, "/v1/status", "node status"},
@@ -67,6 +71,8 @@ static const struct route {
      "RFC 6962 consistency proof between two headers' logs"},
     {"GET", {"v1", "state"}, mc__api_state, 0, "/v1/state?key=HEX",
      "a state row or its absence, proven against the latest header and its certificate"},
+    {"GET", {"v1", "state", "valsets"}, mc__api_state_valsets, 0, "/v1/state/valsets",
+     "each change of validators with the proof a light client follows it by"},
     {"GET", {"v1", "state", P}, mc__api_state, 0, "/v1/state/{key hex}",
      "the same for a key of at most 64 bytes"},
     {"GET", {"v1", "state", "account", P}, mc__api_state_account, 0, "/v1/state/account/{key}",
@@ -116,6 +122,9 @@ static const struct route {
      "FHIR R4 CapabilityStatement"},
     {"POST", {"fhir"}, mc__api_fhir_root, MC_HTTP_BODY_MAX, "/fhir",
      "FHIR transaction Bundle: every entry becomes a record, atomically (signed)"},
+    {"POST", {"fhir", "Binary"}, NULL, MC_ATTACHMENT_MAX, "/fhir/Binary?patient=KEY",
+     "an attachment (PDF, image: its raw bytes with their Content-Type), streamed, encrypted in chunks (signed)",
+     &mc__api_fhir_binary_upload},
     {"GET", {"fhir", REST}, mc__api_fhir_get, 0, "/fhir/{type}[/{id}[/_history/{vid}]]",
      "FHIR read, vread, search (signed)"},
     {"POST", {"fhir", REST}, mc__api_fhir_post, MC_FHIR_RESOURCE_MAX, "/fhir/{type}",
@@ -138,6 +147,8 @@ static const struct route {
     {"GET", {"v1", "research", "verify", P}, mc__api_research_verify, 0, "/v1/research/verify/{id}",
      "trial verification: outcome switching, dataset changes, enrolment without consent"},
 };
+
+#pragma GCC diagnostic pop
 
 #define ROUTE_COUNT (sizeof routes / sizeof routes[0])
 
@@ -236,6 +247,7 @@ int mc__api_lookup(struct mc__api_match *m, struct mc__api_response *res, const 
             continue;
         }
         m->handler = r->handler;
+        m->stream = r->stream;
         m->body_max = r->body_max;
         if (param) {
             memcpy(m->param, param, param_len);

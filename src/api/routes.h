@@ -25,9 +25,17 @@ struct mc__api_request {
     const char *content_type;   /* NULL when absent */
     const uint8_t *body;        /* NULL when none */
     size_t body_len;
+    /* A streamed body (not in body): the SHA-256 the signature is checked
+     * against (the digest the request declares, while the body arrives;
+     * see mc__api_stream). NULL otherwise. */
+    const mc_hash *body_sha256;
     /* Query argument by name, NULL when absent. */
     const char *(*arg)(void *ctx, const char *name);
     void *arg_ctx;
+    /* Calls fn(cls, name, value) for every query argument in the order
+     * sent (value NULL for a bare name) until fn returns non-zero; NULL
+     * when the arguments cannot be listed. */
+    void (*each_arg)(void *ctx, int (*fn)(void *cls, const char *name, const char *value), void *cls);
     /* The request target as sent, before percent-decoding (NULL when
      * unknown or longer than MC_API_RAW_URI_MAX): the Digital Link
      * resolver needs the undecoded path and query. */
@@ -64,6 +72,37 @@ struct mc__api_response {
     char location[192];   /* Location header when non-empty */
     char etag[32];        /* ETag header when non-empty */
     char access_tx[65];   /* X-Medchain-Access-Tx: the access entry logged */
+    /* A streamed answer of stream_size bytes (an attachment) instead of
+     * body: stream_read(ctx, buf, max) fills buf with the next bytes and
+     * returns their count (> 0), or -1 on an error, which ends the
+     * response early (the client sees fewer bytes than Content-Length);
+     * stream_free(ctx) runs when the response is done. The server holds
+     * one block (MC_STREAM_CHUNK) at a time. */
+    long (*stream_read)(void *ctx, char *buf, size_t max);
+    void (*stream_free)(void *ctx);
+    void *stream_ctx;
+    uint64_t stream_size;
+    char stream_type[MC_ATTACHMENT_TYPE_MAX + 1];
+};
+
+/* A route whose request body is streamed to it instead of buffered (an
+ * attachment upload, up to MC_ATTACHMENT_MAX bytes):
+ *   begin  with the headers (req has no body; body_sha256 is the declared
+ *          Content-Digest, NULL when there is none): 0 to take the body,
+ *          with its state in *ctx; else res holds the answer;
+ *   data   each piece of the body as it arrives; non-zero stops feeding
+ *          (the rest of the body is read and discarded; end answers);
+ *   end    the body is complete: body_sha256 is the SHA-256 of every byte
+ *          received, body_len their count; frees ctx;
+ *   cancel the client went away before the end: drop everything; frees
+ *          ctx. */
+struct mc__api_stream {
+    int (*begin)(struct mc_node *node, const char *param, const struct mc__api_request *req, void **ctx,
+                 struct mc__api_response *res);
+    int (*data)(void *ctx, const uint8_t *bytes, size_t len);
+    void (*end)(struct mc_node *node, void *ctx, const struct mc__api_request *req, const mc_hash *body_sha256,
+                uint64_t body_len, struct mc__api_response *res);
+    void (*cancel)(void *ctx);
 };
 
 typedef void (*mc__api_handler)(struct mc_node *node, const char *param,
@@ -72,6 +111,7 @@ typedef void (*mc__api_handler)(struct mc_node *node, const char *param,
 
 struct mc__api_match {
     mc__api_handler handler;
+    const struct mc__api_stream *stream; /* a streamed-body route (handler NULL) */
     size_t body_max;      /* 0: the route takes no body */
     char param[MC_API_SEGMENT_MAX + 1];
 };
@@ -119,6 +159,7 @@ MC__API_HANDLER(mc__api_consistency);  /* GET /v1/consistency?first=H1&second=H2
 MC__API_HANDLER(mc__api_state);         /* GET /v1/state?key=HEX, /v1/state/{key hex} */
 MC__API_HANDLER(mc__api_state_account); /* GET /v1/state/account/{key} */
 MC__API_HANDLER(mc__api_state_patient); /* GET /v1/state/patient/{key} */
+MC__API_HANDLER(mc__api_state_valsets); /* GET /v1/state/valsets */
 /* Membership routes (routes_identity.c). */
 MC__API_HANDLER(mc__api_account);      /* GET /v1/account/{key} */
 MC__API_HANDLER(mc__api_account_qr);   /* GET /v1/account/{key}/qr.svg */
@@ -165,6 +206,25 @@ void mc__api_fhir_post(struct mc_node *node, const char *param, const struct mc_
                        struct mc__api_response *res);
 void mc__api_fhir_put(struct mc_node *node, const char *param, const struct mc__api_request *req,
                       struct mc__api_response *res);
+/* POST /fhir/Binary?patient=KEY: an attachment's raw bytes, streamed
+ * (routes_fhir_binary.c). */
+extern const struct mc__api_stream mc__api_fhir_binary_upload;
+/* GET /fhir/Binary/{id}[/_history/{v}]: the attachment streamed back, for
+ * a read the policy allowed and the log admitted (called by fhir_read with
+ * the record version read and the gate passed; routes_fhir_binary.c). */
+struct mc__records_view_read;
+struct mc__gate;
+struct mc__gate_access;
+void mc__api_fhir_binary_read(struct mc_node *node, const struct mc__records_view_read *r,
+                              const struct mc__gate *g, struct mc__gate_access *a, const struct mc__api_request *req,
+                              struct mc__api_response *res);
+/* The authoring rule for a write of the gate's signer for patient (the
+ * record amended: amend_id; NULL for a new one), a refusal logged and
+ * answered as an OperationOutcome (routes_fhir_write.c). 0: go on. */
+MC_MUST_CHECK int mc__api_fhir_authorise(struct mc_node *node, struct mc__api_response *res,
+                                         const struct mc__gate *g, struct mc__gate_access *a,
+                                         const mc_pubkey *patient);
+
 /* GET /fhir/AuditEvent (audit true) or /fhir/Consent searches
  * (routes_fhir_audit.c), dispatched by mc__api_fhir_get. */
 void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__api_request *req,

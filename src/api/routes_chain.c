@@ -262,6 +262,7 @@ void mc__api_tx(struct mc_node *node, const char *param, const struct mc__api_re
         o = mc__reply_with(o, "tx_hex", mc_api_json_hex(bytes.data, bytes.len));
     } else {
         o = mc__reply_with(o, "tx", json_null());
+        if (st.state == MC_TX_COMMITTED) o = mc__reply_with(o, "pruned", json_true());
     }
     mc__reply_ok(res, 200, o);
 out:
@@ -337,7 +338,7 @@ static int q_block(void *ctx, struct mc_store *store, struct mc_app *app) {
         mc_hash id;
         uint64_t log_index;
         mc_buf_reset(&txb);
-        rc = mc_store_get_tx(store, height, i, &txb, &id, &log_index);
+        rc = mc_store_get_tx(store, height, i, NULL, &id, &log_index);
         if (rc) {
             json_decref(commit);
             json_decref(last);
@@ -490,6 +491,11 @@ void mc__api_metrics(struct mc_node *node, const char *param, const struct mc__a
                       "# TYPE medchain_signature_verifications_total counter\n"
                       "medchain_signature_verifications_total %llu\n",
                   (unsigned long long)m.signature_verifications);
+    mc_buf_printf(&b, "# HELP medchain_node_key_age_days Days since the node key file was created (-1: the file does not say).\n"
+                      "# TYPE medchain_node_key_age_days gauge\nmedchain_node_key_age_days %lld\n"
+                      "# HELP medchain_node_key_too_old 1 when the node key is older than key_max_age_days: rotate it.\n"
+                      "# TYPE medchain_node_key_too_old gauge\nmedchain_node_key_too_old %d\n",
+                  (long long)m.node_key_age_days, m.node_key_age_days > (int64_t)m.key_max_age_days);
     mc_buf_printf(&b, "# HELP medchain_evidence_total Equivocations this node has seen.\n"
                       "# TYPE medchain_evidence_total counter\nmedchain_evidence_total %llu\n",
                   (unsigned long long)m.evidence_seen);

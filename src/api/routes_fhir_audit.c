@@ -11,6 +11,7 @@
 
 #include "api/fhir.h"
 #include "api/fhir_reply.h"
+#include "api/fhir_search.h"
 #include "api/gate.h"
 #include "api/records_view.h"
 #include "api/reply.h"
@@ -21,6 +22,25 @@
 
 /* --- AuditEvent and Consent --- */
 
+/* The patient's Patient record id, remembered for the patients seen last
+ * (an auditor's log names many patients, each many times). */
+struct patient_ids {
+    size_t n, next;
+    struct {
+        mc_pubkey key;
+        char id[MC_RECORD_ID_MAX + 1];
+    } slot[16];
+};
+
+static const char *patient_id(struct patient_ids *c, struct mc_state *st, const mc_pubkey *key) {
+    for (size_t i = 0; i < c->n; i++)
+        if (memcmp(c->slot[i].key.b, key->b, 32) == 0) return c->slot[i].id;
+    size_t k = c->n < 16 ? c->n++ : (c->next++ % 16);
+    c->slot[k].key = *key;
+    if (!mc__records_view_patient_record(st, key, c->slot[k].id)) c->slot[k].id[0] = 0;
+    return c->slot[k].id;
+}
+
 struct q_audit {
     const mc_pubkey *patient; /* NULL: all (auditors) */
     const mc_pubkey *requester;
@@ -29,19 +49,25 @@ struct q_audit {
     uint64_t from_ms, to_ms;
     struct mc_access_decision view;
     json_t *bundle;
+    const char *base;
     const mc_pubkey *node_key;
+    struct mc_state *st;
+    struct patient_ids ids;
     int rc;
 };
 
 /* Adds a generated resource (NULL: skipped) whose id is a transaction id. */
-static void add_entry(json_t *bundle, json_t *resource, const char *type, const mc_hash *id) {
+static void add_entry(json_t *bundle, const char *base, json_t *resource, const char *type,
+                      const mc_hash *id) {
     if (!resource) return;
     char hx[65];
     mc_hex_encode(hx, id->b, 32);
-    mc__fhir_reply_bundle_add(bundle, resource, type, hx, "match");
+    mc__fhir_reply_bundle_add(bundle, resource, base, type, hx, "match");
 }
 
-static json_t *audit_event(const struct mc_access_entry *e, const mc_pubkey *node_key) {
+
+static json_t *audit_event(const struct mc_access_entry *e, const mc_pubkey *node_key,
+                           const char *patient_record) {
     char who[65], pat[65], tx[65], node[65], t[32];
     mc_hex_encode(who, e->requester.b, 32);
     mc_hex_encode(pat, e->patient.b, 32);
@@ -69,6 +95,8 @@ static json_t *audit_event(const struct mc_access_entry *e, const mc_pubkey *nod
         "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code", mc_purpose_code(e->purpose ? e->purpose : MC_PURPOSE_TREAT),
         "source", "observer", "reference", "", "identifier", "system", "urn:medchain:node", "value", node);
     if (!ev) return NULL;
+    /* FHIR strings are never empty: an entry without a reason has none. */
+    if (!e->reason[0]) json_object_del(ev, "outcomeDesc");
     /* agent.who and source.observer carry identifiers, not references. */
     json_object_del(json_object_get(json_array_get(json_object_get(ev, "agent"), 0), "who"), "reference");
     json_object_del(json_object_get(json_object_get(ev, "source"), "observer"), "reference");
@@ -77,15 +105,13 @@ static json_t *audit_event(const struct mc_access_entry *e, const mc_pubkey *nod
                             "urn:medchain:record", "value", what[0] ? what : "(none)", "detail",
                             "type", "ledger-transaction", "valueString", tx);
     if (ent) json_array_append_new(entity, ent);
-    json_t *pent = json_pack("{s:{s:s}, s:{s:s}}", "what", "reference", "", "role", "code", "1");
-    if (pent) {
-        char ref[80];
-        snprintf(ref, sizeof ref, "Patient/%s", pat);
-        json_object_set_new(json_object_get(pent, "what"), "reference", json_string(ref));
-        json_object_set_new(pent, "role", json_pack("{s:s, s:s}", "system",
-                                                    "http://terminology.hl7.org/CodeSystem/object-role", "code", "1"));
-        json_array_append_new(entity, pent);
-    }
+    /* The patient as every FHIR route names her: her Patient record, with
+     * her account key as identifier. */
+    json_t *pent = json_pack("{s:o, s:{s:s, s:s}}", "what",
+                             mc__records_view_patient_reference(&e->patient, patient_record), "role",
+                             "system", "http://terminology.hl7.org/CodeSystem/object-role", "code", "1");
+    if (pent) json_array_append_new(entity, pent);
+    (void)pat;
     json_object_set_new(ev, "entity", entity);
     return ev;
 }
@@ -96,13 +122,15 @@ static int audit_row(void *ctx, const struct mc_access_entry *e) {
     if (q->from_ms && e->time_ms < q->from_ms) return 0;
     if (q->to_ms && e->time_ms >= q->to_ms) return 0;
     if (json_array_size(json_object_get(q->bundle, "entry")) >= 5000) return 1;
-    add_entry(q->bundle, audit_event(e, q->node_key), "AuditEvent", &e->tx_id);
+    add_entry(q->bundle, q->base, audit_event(e, q->node_key, patient_id(&q->ids, q->st, &e->patient)),
+              "AuditEvent", &e->tx_id);
     return 0;
 }
 
 static int q_audit(void *ctx, struct mc_store *store, struct mc_app *app) {
     struct q_audit *q = ctx;
     struct mc_state *st = mc_app_state(app);
+    q->st = st;
     if (q->patient) {
         mc_records_decide_patient_view(st, q->requester, q->patient, &q->view);
     } else {
@@ -117,7 +145,8 @@ static int q_audit(void *ctx, struct mc_store *store, struct mc_app *app) {
     return 0;
 }
 
-static json_t *consent(const mc_pubkey *patient, const struct mc_grant *g, uint64_t now_ms) {
+static json_t *consent(const mc_pubkey *patient, const struct mc_grant *g, uint64_t now_ms,
+                       const char *patient_record) {
     char id[65], pat[65], who[80];
     mc_hex_encode(id, g->id.b, 32);
     mc_hex_encode(pat, patient->b, 32);
@@ -129,13 +158,12 @@ static json_t *consent(const mc_pubkey *patient, const struct mc_grant *g, uint6
         snprintf(who, sizeof who, "%u", g->org);
     }
     bool active = !g->revoked_height && !(g->expiry_ms && g->expiry_ms <= now_ms);
-    char pref[80];
-    snprintf(pref, sizeof pref, "Patient/%s", pat);
+    (void)pat;
     json_t *c = json_pack(
-        "{s:s, s:s, s:s, s:{s:s}, s:[{s:[{s:s, s:s}]}], s:{s:s}, s:{s:s, s:{s:{s:{s:s, s:s}}}}}",
+        "{s:s, s:s, s:s, s:{s:s}, s:[{s:[{s:s, s:s}]}], s:o, s:{s:s, s:{s:{s:{s:s, s:s}}}}}",
         "resourceType", "Consent", "id", id, "status", active ? "active" : "inactive",
         "scope", "text", "patient-privacy", "category", "coding", "system", "http://loinc.org",
-        "code", "59284-0", "patient", "reference", pref,
+        "code", "59284-0", "patient", mc__records_view_patient_reference(patient, patient_record),
         "provision", "type", "permit", "actor", "reference", "identifier",
         "system", g->kind == MC_GRANTEE_MEMBER ? "urn:medchain:account" : "urn:medchain:org",
         "value", who);
@@ -176,18 +204,22 @@ struct q_consent {
     const mc_pubkey *patient, *requester;
     struct mc_access_decision view;
     json_t *bundle;
+    const char *base;
     uint64_t now_ms;
+    char patient_record[MC_RECORD_ID_MAX + 1];
 };
 
 static int consent_row(void *ctx, const mc_pubkey *patient, const struct mc_grant *g) {
     struct q_consent *q = ctx;
-    add_entry(q->bundle, consent(patient, g, q->now_ms), "Consent", &g->id);
+    add_entry(q->bundle, q->base, consent(patient, g, q->now_ms, q->patient_record), "Consent", &g->id);
     return 0;
 }
 
 static int q_consent(void *ctx, struct mc_store *store, struct mc_app *app) {
     struct q_consent *q = ctx;
     mc_records_decide_patient_view(mc_app_state(app), q->requester, q->patient, &q->view);
+    if (!mc__records_view_patient_record(mc_app_state(app), q->patient, q->patient_record))
+        q->patient_record[0] = 0;
     if (q->view.allowed && mc_records_scan_grants(mc_app_state(app), q->patient, consent_row, q))
         q->view.allowed = false;
     return 0;
@@ -195,12 +227,32 @@ static int q_consent(void *ctx, struct mc_store *store, struct mc_app *app) {
 
 void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__api_request *req,
                                   struct mc__api_response *res) {
+    static const char *const audit_params[] = {"patient", "agent", "date", "_format", NULL};
+    static const char *const consent_params[] = {"patient", "_format", NULL};
+    char bad[200];
+    if (mc__fhir_search_check_names(req, audit ? audit_params : consent_params, bad, sizeof bad)) {
+        mc__fhir_reply_fail(res, 400, MC_ERR_INVALID, "%s", bad);
+        return;
+    }
     mc_pubkey patient;
     const char *pa = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
-    bool has_patient = pa != NULL;
-    if (has_patient && mc__records_view_parse_patient(&patient, pa)) {
-        mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "patient must be a patient key (hex) or Patient/<key>");
-        return;
+    bool has_patient = pa != NULL, nobody = false;
+    char applied[600] = "";
+    if (has_patient) {
+        bool found;
+        int prc = mc__records_view_resolve_patient(node, pa, &patient, &found);
+        if (prc == MC_ERR_MALFORMED) {
+            mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED,
+                                "patient must be Patient/<id>, <id> or the patient's account key (hex)");
+            return;
+        }
+        if (prc) {
+            mc__fhir_reply_fail(res, mc__reply_query_status(prc), prc, "the node could not run the query");
+            return;
+        }
+        /* a reference to no patient matches nothing */
+        nobody = !found;
+        if (!mc__fhir_query_add(applied, sizeof applied, "patient", pa)) applied[0] = 0;
     }
     if (!audit && !has_patient) {
         mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "Consent search needs patient=");
@@ -209,11 +261,13 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
     struct q_audit qa = {.patient = has_patient ? &patient : NULL, .node_key = mc_vault_public_key(mc_node_vault(node))};
     if (audit) {
         const char *ag = req->arg ? req->arg(req->arg_ctx, "agent") : NULL;
-        if (ag && mc_api_parse_pubkey(&qa.agent, ag)) {
+        const char *ak = ag && strncmp(ag, "urn:medchain:account|", 21) == 0 ? ag + 21 : ag;
+        if (ag && mc_api_parse_pubkey(&qa.agent, ak)) {
             mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "agent must be an account key (hex)");
             return;
         }
         qa.has_agent = ag != NULL;
+        if (ag && !mc__fhir_query_add(applied, sizeof applied, "agent", ag)) applied[0] = 0;
         const char *date = req->arg ? req->arg(req->arg_ctx, "date") : NULL;
         if (date) {
             uint64_t ms;
@@ -222,6 +276,7 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
                 mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "date must be [ge|lt]YYYY[-MM[-DD]]");
                 return;
             }
+            if (!mc__fhir_query_add(applied, sizeof applied, "date", date)) applied[0] = 0;
             if (lt) qa.to_ms = ms;
             else if (ge) qa.from_ms = ms;
             else qa.from_ms = ms, qa.to_ms = ms + 86400000ULL;
@@ -229,7 +284,7 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
     }
     struct mc__gate s;
     mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
-    struct mc__gate_access a = {.patient = has_patient ? &patient : NULL, .action = MC_ACTION_AUDIT,
+    struct mc__gate_access a = {.patient = has_patient && !nobody ? &patient : NULL, .action = MC_ACTION_AUDIT,
                            .purpose = MC_PURPOSE_HOPERAT, .outcome = MC_OUTCOME_SECURITY};
     if (s.rc) {
         mc__gate_refuse_access(node, res, &s, &a, true, s.rc, s.why);
@@ -237,15 +292,21 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
         return;
     }
     json_t *b = mc__fhir_reply_bundle("searchset");
-    struct mc_access_decision view;
-    int qrc;
-    if (audit) {
+    char base[300];
+    mc__fhir_reply_base(req, base, sizeof base);
+    mc__fhir_reply_bundle_link(b, "self", base, audit ? "AuditEvent" : "Consent", applied);
+    struct mc_access_decision view = {.allowed = true, .purpose = MC_PURPOSE_HOPERAT};
+    int qrc = 0;
+    if (nobody) {
+        /* nothing to decide: no patient, no entries */
+    } else if (audit) {
         qa.requester = &s.v.key;
         qa.bundle = b;
+        qa.base = base;
         qrc = mc_node_query(node, q_audit, &qa);
         view = qa.view;
     } else {
-        struct q_consent qc = {.patient = &patient, .requester = &s.v.key, .bundle = b,
+        struct q_consent qc = {.patient = &patient, .requester = &s.v.key, .bundle = b, .base = base,
                                .now_ms = mc__records_view_block_time_ms(node)};
         qrc = mc_node_query(node, q_consent, &qc);
         view = qc.view;
@@ -268,7 +329,7 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
     a.outcome = MC_OUTCOME_SUCCESS;
     a.status = 200;
     a.purpose = view.purpose;
-    a.reason = audit ? "access log read" : "grants read";
+    a.reason = nobody ? "no such patient" : audit ? "access log read" : "grants read";
     mc_hash txid;
     int lrc = mc__gate_log_access(node, &s, &a, &txid);
     if (lrc) {

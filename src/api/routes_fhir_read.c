@@ -1,6 +1,6 @@
 /* FHIR reads: GET /fhir/{type}/{id}[/_history/{v}], searches by patient,
- * Patient/{key}/$everything, Provenance generated from the anchors, and
- * GET /fhir/metadata (the CapabilityStatement).
+ * instance history, Patient/{id}/$everything and Provenance generated from
+ * the anchors (the CapabilityStatement is routes_fhir_metadata.c).
  *
  * Every read passes the gate (gate.h), then the policy on the chain
  * decides (app/records.h) at the committed height; every read, search and
@@ -18,6 +18,7 @@
 
 #include "api/fhir.h"
 #include "api/fhir_reply.h"
+#include "api/fhir_search.h"
 #include "api/gate.h"
 #include "api/records_view.h"
 #include "api/reply.h"
@@ -62,14 +63,24 @@ static void fhir_read(struct mc_node *node, const struct mc__records_view_path *
         mc__gate_refuse_access(node, res, &s, &a, true, r.d.status == 410 ? MC_ERR_STATE : MC_ERR_FORBIDDEN, r.d.reason);
         goto out;
     }
+    if (r.head.type == MC_FHIR_BINARY) { /* an attachment: streamed back */
+        mc__api_fhir_binary_read(node, &r, &s, &a, req, res);
+        goto out;
+    }
     struct mc_buf plain;
     mc_buf_init(&plain, 0);
     int rc = mc__records_view_open(node, &r, &plain);
     if (rc) {
         a.outcome = rc == MC_ERR_TAMPERED ? MC_OUTCOME_SECURITY : MC_OUTCOME_REFUSED;
-        a.status = rc == MC_ERR_STATE ? 410 : rc == MC_ERR_UNAVAILABLE ? 503 : 500;
-        char why[300];
-        snprintf(why, sizeof why, "%s", mc_err_detail());
+        a.status = rc == MC_ERR_STATE         ? 410
+                   : rc == MC_ERR_UNAVAILABLE ? 503
+                   : rc == MC_ERR_MISDIRECTED ? 421 /* another node holds the key */
+                                              : 500;
+        char why[500];
+        if (rc == MC_ERR_MISDIRECTED && r.elsewhere[0])
+            snprintf(why, sizeof why, "%s; %s", mc_err_detail(), r.elsewhere);
+        else
+            snprintf(why, sizeof why, "%s", mc_err_detail());
         mc__gate_refuse_access(node, res, &s, &a, true, rc, why);
         sodium_memzero(plain.data, plain.cap);
         mc_buf_deinit(&plain);
@@ -110,6 +121,18 @@ static int q_list(void *ctx, struct mc_store *store, struct mc_app *app) {
     return 0;
 }
 
+
+struct q_patient_id {
+    const mc_pubkey *patient;
+    char id[MC_RECORD_ID_MAX + 1];
+    bool found;
+};
+
+static int q_patient_id(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_patient_id *q = ctx;
+    q->found = mc__records_view_patient_record(mc_app_state(app), q->patient, q->id);
+    return 0;
+}
 
 static int parse_target(const char *ref, char type[40], char id[MC_RECORD_ID_MAX + 1],
                         uint32_t *version) {
@@ -179,7 +202,10 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
                          .skip_policy = s.rc != 0};
     int qrc = mc_node_query(node, mc__records_view_query_read, &r);
     bool found = r.rc == 0 && (!type[0] || mc_records_type_from_name(type) == r.head.type);
-    struct mc__gate_access a = {.patient = found ? &r.head.patient : NULL, .id = id, .version = version,
+    /* (a search for a record that does not exist names none: the ledger
+     * takes a successful access only to an existing record) */
+    struct mc__gate_access a = {.patient = found ? &r.head.patient : NULL, .id = found || by_id ? id : NULL,
+                           .version = found || by_id ? version : 0,
                            .action = by_id ? MC_ACTION_READ : MC_ACTION_SEARCH, .purpose = r.purpose,
                            .outcome = MC_OUTCOME_SECURITY};
     json_t *b = NULL;
@@ -237,9 +263,13 @@ static void fhir_provenance(struct mc_node *node, const char *target, bool by_id
         goto out;
     }
     b = mc__fhir_reply_bundle("searchset");
+    char base[300], applied[300] = "";
+    mc__fhir_reply_base(req, base, sizeof base);
+    if (!mc__fhir_query_add(applied, sizeof applied, "target", target)) applied[0] = 0;
+    mc__fhir_reply_bundle_link(b, "self", base, "Provenance", applied);
     for (size_t i = 0; i < json_array_size(q.list); i++) {
         json_t *p = json_array_get(q.list, i);
-        mc__fhir_reply_bundle_add(b, json_incref(p), "Provenance", json_string_value(json_object_get(p, "id")), "match");
+        mc__fhir_reply_bundle_add(b, json_incref(p), base, "Provenance", json_string_value(json_object_get(p, "id")), "match");
     }
     json_decref(q.list);
     mc__fhir_reply_set(res, 200, b);
@@ -247,9 +277,32 @@ out:
     mc__gate_release(&s);
 }
 
-/* Search (type != 0) or $everything export (type 0, patient only). */
+/* The patient's Patient record, as an "include" entry of a search, when the
+ * requester may read it. */
+static void include_patient(struct mc_node *node, const struct mc__api_request *req, const mc_pubkey *patient,
+                            const struct mc__gate *s, uint8_t purpose, const char *base, json_t *b) {
+    struct q_patient_id qp = {.patient = patient};
+    if (mc_node_query(node, q_patient_id, &qp) || !qp.found) return;
+    struct mc__records_view_read r = {.id = qp.id, .requester = &s->v.key, .purpose = purpose,
+                                      .btg = mc__gate_header(req, "x-break-glass-reason"),
+                                      .now_ms = mc__records_view_block_time_ms(node),
+                                      .node_key = mc_vault_public_key(mc_node_vault(node))};
+    if (mc_node_query(node, mc__records_view_query_read, &r) || r.rc || !r.d.allowed) return;
+    struct mc_buf plain;
+    mc_buf_init(&plain, 0);
+    if (mc__records_view_open(node, &r, &plain) == 0) {
+        json_t *one = mc__fhir_reply_with_meta(plain.data, plain.len, r.version, r.ver.time_ms);
+        if (one) mc__fhir_reply_bundle_add(b, one, base, "Patient", r.id, "include");
+    }
+    sodium_memzero(plain.data, plain.cap);
+    mc_buf_deinit(&plain);
+}
+
+/* Search (sp: its parameters; patient NULL when the reference named no
+ * patient) or $everything export (sp NULL, type 0). */
 static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *patient, bool export,
-                        const struct mc__api_request *req, struct mc__api_response *res) {
+                        const struct mc__fhir_search *sp, const struct mc__api_request *req,
+                        struct mc__api_response *res) {
     struct mc__gate s;
     mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
     struct mc__gate_access a = {.patient = patient, .action = export ? MC_ACTION_EXPORT : MC_ACTION_SEARCH,
@@ -259,14 +312,19 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
         mc__gate_release(&s);
         return;
     }
-    struct q_list q = {.patient = patient, .requester = &s.v.key, .c = {.type = type}};
+    char base[300];
+    mc__fhir_reply_base(req, base, sizeof base);
+    const char *tname = export ? "Patient" : mc_records_type_name(type);
+    static const mc_pubkey nobody;
+    struct q_list q = {.patient = patient ? patient : &nobody, .requester = &s.v.key, .c = {.type = type}};
     q.c.ids = calloc(MC_API_RECORDS_SEARCH_MAX, sizeof *q.c.ids);
+    json_t *b = NULL;
     if (!q.c.ids) {
         mc__fhir_reply_fail(res, 503, MC_ERR_NOMEM, "out of memory");
         mc__gate_release(&s);
         return;
     }
-    int qrc = mc_node_query(node, q_list, &q);
+    int qrc = patient ? mc_node_query(node, q_list, &q) : 0;
     a.outcome = MC_OUTCOME_REFUSED;
     if (qrc) {
         a.status = (uint16_t)mc__reply_query_status(qrc);
@@ -278,7 +336,7 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
         mc__gate_refuse_access(node, res, &s, &a, true, MC_ERR_FORBIDDEN, "only the patient exports their records");
         goto out;
     }
-    json_t *b = mc__fhir_reply_bundle("searchset");
+    b = mc__fhir_reply_bundle("searchset");
     size_t allowed = 0;
     uint64_t now = mc__records_view_block_time_ms(node);
     /* A query that fails fails the whole answer: a partial bundle would
@@ -291,19 +349,23 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
         if (r.rc || !r.d.allowed) continue;
         if (r.d.break_glass) a.purpose = MC_PURPOSE_BTG;
         else if (!a.purpose) a.purpose = r.d.purpose;
+        allowed++;
         struct mc_buf plain;
         mc_buf_init(&plain, 0);
         if (mc__records_view_open(node, &r, &plain) == 0) {
             json_t *one = mc__fhir_reply_with_meta(plain.data, plain.len, r.version, r.ver.time_ms);
+            if (one && sp && !mc__fhir_search_match(sp, one, r.id, r.ver.time_ms)) {
+                json_decref(one);
+                one = NULL;
+            }
             if (one) {
-                mc__fhir_reply_bundle_add(b, one, mc_records_type_name(r.head.type), r.id, "match");
-                allowed++;
+                mc__fhir_reply_bundle_add(b, one, base, mc_records_type_name(r.head.type), r.id, "match");
                 if (export) {
                     struct mc__records_view_provenance qp = {.id = r.id, .list = json_array()};
                     qrc = mc_node_query(node, mc__records_view_query_provenance, &qp);
                     for (size_t k = 0; !qrc && k < json_array_size(qp.list); k++) {
                         json_t *p = json_array_get(qp.list, k);
-                        mc__fhir_reply_bundle_add(b, json_incref(p), "Provenance",
+                        mc__fhir_reply_bundle_add(b, json_incref(p), base, "Provenance",
                                         json_string_value(json_object_get(p, "id")), "include");
                     }
                     json_decref(qp.list);
@@ -314,18 +376,50 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
         mc_buf_deinit(&plain);
     }
     if (qrc) {
-        json_decref(b);
         a.status = (uint16_t)mc__reply_query_status(qrc);
         mc__gate_refuse_access(node, res, &s, &a, true, qrc, "the node could not run the query");
         goto out;
     }
-    char why[160];
-    snprintf(why, sizeof why, "%zu of %zu matching records served", allowed, q.c.n);
     if (q.c.n > 0 && allowed == 0) {
-        json_decref(b);
         a.status = 403;
         mc__gate_refuse_access(node, res, &s, &a, true, MC_ERR_FORBIDDEN, "no grant of the patient covers these records for the signer");
         goto out;
+    }
+    size_t total = (size_t)json_integer_value(json_object_get(b, "total"));
+    char why[160];
+    snprintf(why, sizeof why, "%zu of %zu records matched and served", total, q.c.n);
+    if (sp) {
+        /* order, then the page asked for */
+        json_t *entries = json_object_get(b, "entry");
+        mc__fhir_search_sort(sp, entries);
+        size_t from = sp->offset < total ? sp->offset : total;
+        size_t to = sp->summary_count ? from : (total - from > sp->count ? from + sp->count : total);
+        json_t *page = json_array();
+        for (size_t i = from; i < to; i++) json_array_append(page, json_array_get(entries, i));
+        json_object_set_new(b, "entry", page);
+        if (sp->include_patient && to > from && patient)
+            include_patient(node, req, patient, &s, a.purpose, base, b);
+        char link[MC_FHIR_SEARCH_LINK_MAX + 64], num[24];
+        snprintf(link, sizeof link, "%s", sp->applied);
+        if (sp->offset) {
+            snprintf(num, sizeof num, "%zu", sp->offset);
+            (void)mc__fhir_query_add(link, sizeof link, "_offset", num);
+        }
+        mc__fhir_reply_bundle_link(b, "self", base, tname, link);
+        if (!sp->summary_count && to < total) {
+            snprintf(link, sizeof link, "%s", sp->applied);
+            snprintf(num, sizeof num, "%zu", to);
+            (void)mc__fhir_query_add(link, sizeof link, "_offset", num);
+            mc__fhir_reply_bundle_link(b, "next", base, tname, link);
+        }
+        if (!sp->summary_count && from > 0) {
+            snprintf(link, sizeof link, "%s", sp->applied);
+            size_t prev = from > sp->count ? from - sp->count : 0;
+            snprintf(num, sizeof num, "%zu", prev);
+            if (prev) (void)mc__fhir_query_add(link, sizeof link, "_offset", num);
+            mc__fhir_reply_bundle_link(b, "previous", base, tname, link);
+        }
+        snprintf(why, sizeof why, "%zu of %zu records matched, %zu served", total, q.c.n, to - from);
     }
     a.outcome = MC_OUTCOME_SUCCESS;
     a.status = 200;
@@ -336,19 +430,120 @@ static void fhir_search(struct mc_node *node, uint16_t type, const mc_pubkey *pa
         snprintf(btg_why, sizeof btg_why, "%s (%s)", justification, why);
         a.reason = btg_why;
     } else {
-        a.reason = why;
+        a.reason = patient ? why : "no such patient";
     }
     mc_hash txid;
     int rc = mc__gate_log_access(node, &s, &a, &txid);
     if (rc) {
-        json_decref(b);
         mc__gate_refuse_unlogged(node, res, &s, &a, true, rc);
         goto out;
     }
     mc_hex_encode(res->access_tx, txid.b, 32);
     mc__fhir_reply_set(res, 200, b);
+    b = NULL;
 out:
+    json_decref(b);
     free(q.c.ids);
+    mc__gate_release(&s);
+}
+
+/* GET /fhir/{type}/{id}/_history: every version of the record the
+ * requester may read, newest first, as a history Bundle; one access entry. */
+static void fhir_history(struct mc_node *node, const struct mc__records_view_path *fp,
+                         const struct mc__api_request *req, struct mc__api_response *res) {
+    struct mc__gate s;
+    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    struct mc__records_view_read r = {.id = fp->id, .requester = &s.v.key,
+                         .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
+                         .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
+                         .skip_policy = s.rc != 0};
+    int qrc = mc_node_query(node, mc__records_view_query_read, &r);
+    struct mc__gate_access a = {.patient = r.rc == 0 || r.head.versions ? &r.head.patient : NULL,
+                           .id = fp->id, .action = MC_ACTION_VREAD, .purpose = r.purpose,
+                           .outcome = MC_OUTCOME_SECURITY};
+    json_t *b = NULL;
+    if (s.rc) {
+        mc__gate_refuse_access(node, res, &s, &a, true, s.rc, s.why);
+        goto out;
+    }
+    a.outcome = MC_OUTCOME_REFUSED;
+    if (qrc) {
+        a.status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, &s, &a, true, qrc, "the node could not run the query");
+        goto out;
+    }
+    if (r.rc || mc_records_type_from_name(fp->type) != r.head.type) {
+        a.status = 404;
+        mc__gate_refuse_access(node, res, &s, &a, true, MC_ERR_NOT_FOUND, "no such record");
+        goto out;
+    }
+    a.purpose = r.d.purpose;
+    if (!r.d.allowed) {
+        a.status = (uint16_t)r.d.status;
+        mc__gate_refuse_access(node, res, &s, &a, true, r.d.status == 410 ? MC_ERR_STATE : MC_ERR_FORBIDDEN, r.d.reason);
+        goto out;
+    }
+    char base[300];
+    mc__fhir_reply_base(req, base, sizeof base);
+    b = json_pack("{s:s, s:s, s:I, s:[]}", "resourceType", "Bundle", "type", "history", "total",
+                  (json_int_t)r.head.versions, "entry");
+    char self[MC_RECORD_ID_MAX + 64];
+    snprintf(self, sizeof self, "%s/_history", fp->id);
+    mc__fhir_reply_bundle_link(b, "self", base, fp->type, "");
+    json_t *links = json_object_get(b, "link");
+    char selfurl[700];
+    snprintf(selfurl, sizeof selfurl, "%s/%s/%s", base, fp->type, self);
+    json_object_set_new(json_array_get(links, 0), "url", json_string(selfurl));
+    int rc = 0;
+    for (uint32_t v = r.head.versions; v >= 1 && !rc; v--) {
+        struct mc__records_view_read rv = r;
+        rv.version = v;
+        if ((rc = mc_node_query(node, mc__records_view_query_read, &rv))) break;
+        if (rv.rc) {
+            rc = rv.rc;
+            break;
+        }
+        struct mc_buf plain;
+        mc_buf_init(&plain, 0);
+        rc = mc__records_view_open(node, &rv, &plain);
+        json_t *one = rc ? NULL : mc__fhir_reply_with_meta(plain.data, plain.len, v, rv.ver.time_ms);
+        sodium_memzero(plain.data, plain.cap);
+        mc_buf_deinit(&plain);
+        if (!rc && !one) rc = MC_ERR_TAMPERED;
+        if (rc) break;
+        char full[700], url[MC_RECORD_ID_MAX + 64], etag[24];
+        snprintf(full, sizeof full, "%s/%s/%s", base, fp->type, fp->id);
+        snprintf(url, sizeof url, "%s/%s", fp->type, fp->id);
+        snprintf(etag, sizeof etag, "W/\"%u\"", v);
+        json_array_append_new(json_object_get(b, "entry"),
+                              json_pack("{s:s, s:o, s:{s:s, s:s}, s:{s:s, s:s}}", "fullUrl", full, "resource", one,
+                                        "request", "method", v == 1 ? "POST" : "PUT", "url",
+                                        v == 1 ? fp->type : url, "response", "status",
+                                        v == 1 ? "201" : "200", "etag", etag));
+    }
+    if (rc) {
+        a.status = rc == MC_ERR_UNAVAILABLE ? 503 : 500;
+        a.outcome = rc == MC_ERR_TAMPERED ? MC_OUTCOME_SECURITY : MC_OUTCOME_REFUSED;
+        char why[300];
+        snprintf(why, sizeof why, "%s", mc_err_detail());
+        mc__gate_refuse_access(node, res, &s, &a, true, rc, why);
+        goto out;
+    }
+    a.outcome = MC_OUTCOME_SUCCESS;
+    a.status = 200;
+    char why[80];
+    snprintf(why, sizeof why, "history: %u versions served", r.head.versions);
+    a.reason = why;
+    mc_hash txid;
+    if ((rc = mc__gate_log_access(node, &s, &a, &txid))) {
+        mc__gate_refuse_unlogged(node, res, &s, &a, true, rc);
+        goto out;
+    }
+    mc_hex_encode(res->access_tx, txid.b, 32);
+    mc__fhir_reply_set(res, 200, b);
+    b = NULL;
+out:
+    json_decref(b);
     mc__gate_release(&s);
 }
 
@@ -370,91 +565,79 @@ void mc__api_fhir_get(struct mc_node *node, const char *param, const struct mc__
         return;
     }
     if (type == MC_FHIR_PROVENANCE && fp.parts == 1 && req->arg && req->arg(req->arg_ctx, "target")) {
+        static const char *const target_params[] = {"target", "_format", NULL};
+        char bad[200];
+        if (mc__fhir_search_check_names(req, target_params, bad, sizeof bad)) {
+            mc__fhir_reply_fail(res, 400, MC_ERR_INVALID, "%s", bad);
+            return;
+        }
         fhir_provenance(node, req->arg(req->arg_ctx, "target"), false, req, res);
         return;
     }
-    if (type == MC_FHIR_PROVENANCE && fp.parts == 2 && strchr(fp.id, '.')) {
+    /* A generated Provenance never changes: its one version is 1. */
+    if (type == MC_FHIR_PROVENANCE && strchr(fp.id, '.') &&
+        (fp.parts == 2 || (fp.parts == 4 && fp.version == 1))) {
         fhir_provenance(node, fp.id, true, req, res);
         return;
     }
+    if (fp.parts == 1 && !mc__fhir_search_served(type)) {
+        res->allow = "POST";
+        mc__fhir_reply_fail(res, 405, MC_ERR_INVALID, "%s is not searched here; it is read through the references of the records", fp.type);
+        return;
+    }
     if (fp.parts == 1) {
-        const char *pa = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
-        if (!pa) pa = req->arg ? req->arg(req->arg_ctx, "subject") : NULL;
-        mc_pubkey patient;
-        if (mc__records_view_parse_patient(&patient, pa)) {
-            mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "search needs patient=<patient key> (or Patient/<key>)");
+        struct mc__fhir_search *sp = malloc(sizeof *sp);
+        char why[300];
+        if (!sp) {
+            mc__fhir_reply_fail(res, 503, MC_ERR_NOMEM, "out of memory");
             return;
         }
-        fhir_search(node, type, &patient, false, req, res);
+        int prc = mc__fhir_search_parse(sp, type, req, why, sizeof why);
+        if (prc) {
+            mc__fhir_reply_fail(res, 400, prc, "%s", why);
+            free(sp);
+            return;
+        }
+        /* The records of one patient are searched: the one patient= (or
+         * subject=) names, or for Patient the one whose record _id names. */
+        const char *ref = sp->patient_ref[0] ? sp->patient_ref
+                          : type == MC_FHIR_PATIENT && sp->ids.n ? sp->ids.v[0].code : NULL;
+        if (!ref) {
+            mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "%s",
+                                type == MC_FHIR_PATIENT ? "a Patient search needs _id or identifier=urn:medchain:account|<key>"
+                                                        : "a search needs patient= (or subject=): Patient/<id> or the patient's key");
+            free(sp);
+            return;
+        }
+        mc_pubkey patient;
+        bool found;
+        prc = mc__records_view_resolve_patient(node, ref, &patient, &found);
+        if (prc) {
+            if (prc == MC_ERR_MALFORMED)
+                mc__fhir_reply_fail(res, 400, prc, "%s must be Patient/<id>, <id> or the patient's key", ref);
+            else
+                mc__fhir_reply_fail(res, mc__reply_query_status(prc), prc, "the node could not run the query");
+            free(sp);
+            return;
+        }
+        fhir_search(node, type, found ? &patient : NULL, false, sp, req, res);
+        free(sp);
+        return;
+    }
+    if (fp.parts == 3 && strcmp(fp.op, "_history") == 0) {
+        fhir_history(node, &fp, req, res);
         return;
     }
     if (fp.parts == 3) {
         mc_pubkey patient;
-        if (type != MC_FHIR_PATIENT || strcmp(fp.op, "$everything") || mc__records_view_parse_patient(&patient, fp.id)) {
-            mc__fhir_reply_fail(res, 404, MC_ERR_NOT_FOUND, "only Patient/<patient key>/$everything is supported");
+        bool found = false;
+        if (type != MC_FHIR_PATIENT || strcmp(fp.op, "$everything") ||
+            mc__records_view_resolve_patient(node, fp.id, &patient, &found) || !found) {
+            mc__fhir_reply_fail(res, 404, MC_ERR_NOT_FOUND, "only Patient/<id>/$everything is supported, for a known patient");
             return;
         }
-        fhir_search(node, 0, &patient, true, req, res);
+        fhir_search(node, 0, &patient, true, NULL, req, res);
         return;
     }
     fhir_read(node, &fp, req, res);
 }
-
-
-/* --- GET /fhir/metadata --- */
-
-void mc__api_fhir_metadata(struct mc_node *node, const char *param,
-                           const struct mc__api_request *req, struct mc__api_response *res) {
-    json_t *resources = json_array();
-    for (uint16_t t = 1; t <= MC_FHIR_TYPE_MAX; t++) {
-        json_t *inter = t == MC_FHIR_PROVENANCE
-                            ? json_pack("[{s:s},{s:s},{s:s}]", "code", "read", "code", "vread", "code", "search-type")
-                            : json_pack("[{s:s},{s:s},{s:s},{s:s},{s:s}]", "code", "read", "code", "vread",
-                                        "code", "search-type", "code", "create", "code", "update");
-        json_t *r = json_pack("{s:s, s:o, s:s, s:b, s:[{s:s, s:s}]}", "type", mc_records_type_name(t),
-                              "interaction", inter, "versioning", "versioned", "readHistory", 1,
-                              "searchParam", "name", "patient", "type", "reference");
-        if (t == MC_FHIR_PROVENANCE) {
-            json_array_append_new(json_object_get(r, "searchParam"),
-                                  json_pack("{s:s, s:s, s:s}", "name", "target", "type", "reference",
-                                            "documentation",
-                                            "Type/id or Type/id/_history/v: the ledger's provenance of "
-                                            "each version (authorship, amendments), id <record id>.<version>"));
-            json_object_set_new(r, "documentation",
-                                json_string("Stored Provenance (from transaction Bundles) is read, "
-                                            "vread and searched by patient; Provenance generated from "
-                                            "the record anchors is read as Provenance/<record id>.<version> "
-                                            "and searched by target, and included in Patient/$everything."));
-        }
-        if (t == MC_FHIR_PATIENT)
-            json_object_set_new(r, "operation", json_pack("[{s:s, s:s}]", "name", "everything", "definition",
-                                                          "http://hl7.org/fhir/OperationDefinition/Patient-everything"));
-        json_array_append_new(resources, r);
-    }
-    json_array_append_new(resources,
-                          json_pack("{s:s, s:[{s:s}], s:[{s:s, s:s},{s:s, s:s},{s:s, s:s}]}", "type",
-                                    "AuditEvent", "interaction", "code", "search-type", "searchParam",
-                                    "name", "patient", "type", "reference", "name", "agent", "type",
-                                    "token", "name", "date", "type", "date"));
-    json_array_append_new(resources,
-                          json_pack("{s:s, s:[{s:s}], s:[{s:s, s:s}]}", "type", "Consent", "interaction",
-                                    "code", "search-type", "searchParam", "name", "patient", "type",
-                                    "reference"));
-    char t[32];
-    mc_fhir_instant(t, mc__records_view_block_time_ms(node));
-    json_t *cs = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:{s:s, s:s},"
-        " s:[{s:s, s:{s:[{s:[{s:s, s:s}]}], s:s}, s:o, s:[{s:s}]}]}",
-        "resourceType", "CapabilityStatement", "status", "active", "date", t, "kind", "instance",
-        "fhirVersion", "4.0.1", "name", "MedchainRecords", "format", "application/fhir+json",
-        "software", "name", "medchain", "version", "0.1",
-        "rest", "mode", "server", "security", "service", "coding", "system",
-        "http://terminology.hl7.org/CodeSystem/restful-security-service", "code", "Certificates",
-        "description",
-        "Every request except /fhir/metadata is signed per RFC 9421 (ed25519, keyid = account key "
-        "in hex, covering @method, @target-uri, content-digest, created, nonce); private data only "
-        "over TLS or loopback; every read and refusal is logged on the ledger.",
-        "resource", resources, "interaction", "code", "transaction");
-    mc__fhir_reply_set(res, cs ? 200 : 503, cs ? cs : mc_fhir_outcome("error", "exception", "out of memory"));
-}
-

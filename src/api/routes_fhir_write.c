@@ -11,6 +11,7 @@
  * an OperationOutcome and writes nothing; a refused write is logged. */
 #include "api/routes.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +19,10 @@
 #include <time.h>
 
 #include "api/fhir.h"
+#include "api/fhir_conditional.h"
 #include "api/fhir_reply.h"
 #include "api/gate.h"
+#include "api/json_exact.h"
 #include "api/records_view.h"
 #include "api/reply.h"
 #include "app/identity.h"
@@ -162,6 +165,12 @@ static int authorise(struct mc_node *node, struct mc__api_response *res, const s
     return q->rc;
 }
 
+int mc__api_fhir_authorise(struct mc_node *node, struct mc__api_response *res, const struct mc__gate *g,
+                           struct mc__gate_access *a, const mc_pubkey *patient) {
+    struct q_author q;
+    return authorise(node, res, g, a, patient, NULL, &q);
+}
+
 /* Resolves a reference that must name the patient: "Patient/<key hex>", or
  * "Patient/<id>" of a Patient record of this patient (stored, or in local).
  * *ok says whether it does; the result is the node query's, non-zero when
@@ -196,13 +205,14 @@ static void random_id(char out[33]) {
 }
 
 static json_t *parse_body(const struct mc__api_request *req, struct mc__api_response *res) {
+    if (!mc__fhir_reply_json_body(req, res)) return NULL;
     if (!req->body || req->body_len == 0) {
         mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "the request has no body");
         return NULL;
     }
     json_error_t jerr;
-    json_t *doc = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!doc) mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "the body is not valid JSON (%s at line %d)", jerr.text, jerr.line);
+    json_t *doc = mc_json_exact_load((const char *)req->body, req->body_len, &jerr);
+    if (!doc) mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "the body is not valid JSON (%s near byte %d)", jerr.text, jerr.position);
     return doc;
 }
 
@@ -254,6 +264,57 @@ static int write_patient(struct mc_node *node, const struct mc__api_request *req
     return 0;
 }
 
+struct q_prec {
+    const mc_pubkey *patient;
+    char id[MC_RECORD_ID_MAX + 1];
+    bool found;
+};
+
+static int q_prec(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_prec *q = ctx;
+    q->found = mc__records_view_patient_record(mc_app_state(app), q->patient, q->id);
+    return 0;
+}
+
+/* One patient identity: a reference to the patient by her account key
+ * ("Patient/<key>") becomes one to her Patient record (record_id, or her
+ * stored one when NULL), when she has one. Returns the node query's
+ * error, else 0. */
+static int one_identity(struct mc_node *node, const mc_pubkey *patient, const char *record_id, json_t **docs,
+                        size_t n) {
+    struct q_prec q = {.patient = patient};
+    if (!record_id) {
+        int qrc = mc_node_query(node, q_prec, &q);
+        if (qrc) return qrc;
+        if (!q.found) return 0;
+        record_id = q.id;
+    }
+    char hx[65], from[80], to[MC_RECORD_ID_MAX + 16];
+    mc_hex_encode(hx, patient->b, 32);
+    snprintf(to, sizeof to, "Patient/%s", record_id);
+    for (int up = 0; up < 2; up++) {
+        snprintf(from, sizeof from, "Patient/%s", hx);
+        if (up)
+            for (char *c = from + 8; *c; c++) *c = (char)toupper((unsigned char)*c);
+        for (size_t i = 0; i < n; i++) mc_fhir_rewrite_refs(docs[i], from, to);
+    }
+    return 0;
+}
+
+/* W/"<n>" or "<n>" (an ETag as this server sends them) into *v. */
+static int parse_etag(const char *s, uint32_t *v) {
+    if (strncmp(s, "W/", 2) == 0) s += 2;
+    size_t n = strlen(s);
+    if (n < 3 || s[0] != '"' || s[n - 1] != '"' || n - 2 > 10) return MC_ERR_MALFORMED;
+    char d[12];
+    memcpy(d, s + 1, n - 2);
+    d[n - 2] = 0;
+    uint64_t x;
+    if (mc_api_parse_u64(&x, d) || x == 0 || x > UINT32_MAX) return MC_ERR_MALFORMED;
+    *v = (uint32_t)x;
+    return 0;
+}
+
 static void fhir_write(struct mc_node *node, const struct mc__records_view_path *fp, bool update,
                        const struct mc__api_request *req, struct mc__api_response *res) {
     struct mc__gate s;
@@ -293,6 +354,10 @@ static void fhir_write(struct mc_node *node, const struct mc__records_view_path 
     }
     struct q_author q;
     if (authorise(node, res, &s, &a, &patient, update ? fp->id : NULL, &q)) goto out;
+    if (type != MC_FHIR_PATIENT && (rc = one_identity(node, &patient, NULL, &doc, 1))) {
+        mc__fhir_reply_fail(res, mc__reply_query_status(rc), rc, "the node could not run the query");
+        goto out;
+    }
     struct new_rec rec = {.type = type, .version = 1};
     if (update) {
         if (q.head_rc || q.head.type != type || memcmp(q.head.patient.b, patient.b, 32)) {
@@ -302,6 +367,22 @@ static void fhir_write(struct mc_node *node, const struct mc__records_view_path 
         if (q.head.erased) {
             mc__fhir_reply_fail(res, 410, MC_ERR_STATE, "the record was erased");
             goto out;
+        }
+        /* A version-aware update (If-Match: W/"<version>") applies only
+         * over the version the client read; anything else is 412. */
+        const char *im = req->header ? req->header(req->header_ctx, "If-Match") : NULL;
+        if (im) {
+            uint32_t want;
+            if (parse_etag(im, &want)) {
+                mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "If-Match must be an ETag W/\"<version>\"");
+                goto out;
+            }
+            if (want != q.head.versions) {
+                mc__fhir_reply_fail(res, 412, MC_ERR_STATE,
+                                    "If-Match names version %u; the current version is %u", want,
+                                    q.head.versions);
+                goto out;
+            }
         }
         snprintf(rec.id, sizeof rec.id, "%s", fp->id);
         rec.version = q.head.versions + 1;
@@ -315,12 +396,11 @@ static void fhir_write(struct mc_node *node, const struct mc__records_view_path 
         json_object_del(meta, "lastUpdated");
         if (json_object_size(meta) == 0) json_object_del(doc, "meta");
     }
-    rec.json = json_dumps(doc, JSON_COMPACT);
+    rec.json = mc_json_exact_dump(doc, JSON_COMPACT, &rec.json_len);
     if (!rec.json) {
         mc__fhir_reply_fail(res, 503, MC_ERR_NOMEM, "out of memory");
         goto out;
     }
-    rec.json_len = strlen(rec.json);
     mc_hash txid;
     rc = anchor_records(node, &patient, &s, &rec, 1, &txid);
     sodium_memzero(rec.json, rec.json_len);
@@ -391,6 +471,80 @@ static int q_exists(void *ctx, struct mc_store *store, struct mc_app *app) {
     return 0;
 }
 
+/* The stored records of one type of the patient that the author may read
+ * (conditional references resolve among them). */
+struct stored_ctx {
+    struct mc_node *node;
+    const mc_pubkey *patient, *author;
+    const struct mc__api_request *req;
+};
+
+struct q_ids {
+    const mc_pubkey *patient;
+    struct mc__records_view_collect c;
+    int rc;
+};
+
+static int q_ids(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_ids *q = ctx;
+    q->rc = mc_records_scan_patient(mc_app_state(app), q->patient, mc__records_view_collect_row, &q->c);
+    return 0;
+}
+
+static json_t *stored_records(void *ctx, uint16_t type, int *rc) {
+    struct stored_ctx *sc = ctx;
+    struct q_ids q = {.patient = sc->patient, .c = {.type = type}};
+    q.c.ids = calloc(MC_API_RECORDS_SEARCH_MAX, sizeof *q.c.ids);
+    json_t *list = json_array();
+    *rc = q.c.ids && list ? mc_node_query(sc->node, q_ids, &q) : MC_ERR_NOMEM;
+    uint64_t now = mc__records_view_block_time_ms(sc->node);
+    for (size_t i = 0; !*rc && i < q.c.n; i++) {
+        struct mc__records_view_read r = {.id = q.c.ids[i], .requester = sc->author, .purpose = MC_PURPOSE_TREAT,
+                                          .now_ms = now, .node_key = mc_vault_public_key(mc_node_vault(sc->node))};
+        if ((*rc = mc_node_query(sc->node, mc__records_view_query_read, &r))) break;
+        if (r.rc || !r.d.allowed) continue;
+        struct mc_buf plain;
+        mc_buf_init(&plain, 0);
+        if (mc__records_view_open(sc->node, &r, &plain) == 0) {
+            json_t *one = mc_json_exact_load((const char *)plain.data, plain.len, NULL);
+            if (one) json_array_append_new(list, json_pack("{s:s, s:o}", "id", r.id, "resource", one));
+        }
+        sodium_memzero(plain.data, plain.cap);
+        mc_buf_deinit(&plain);
+    }
+    free(q.c.ids);
+    if (*rc) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+/* The one patient the Bundle's patient references name; MC_ERR_NOT_FOUND
+ * when none names a known patient, MC_ERR_INVALID when they disagree. */
+static int bundle_patient(struct mc_node *node, const json_t *entries, mc_pubkey *patient) {
+    bool have = false;
+    for (size_t i = 0; i < json_array_size(entries); i++) {
+        const json_t *r = json_object_get(json_array_get(entries, i), "resource");
+        uint16_t t = mc_records_type_from_name(json_string_value(json_object_get(r, "resourceType")));
+        if (!t || t == MC_FHIR_PROVENANCE) continue;
+        const char *refs[4];
+        size_t nr = mc_fhir_patient_refs(r, t, refs, 4);
+        for (size_t k = 0; k < nr; k++) {
+            if (strncmp(refs[k], "Patient/", 8) != 0) continue;
+            mc_pubkey key;
+            bool found;
+            int rc = mc__records_view_resolve_patient(node, refs[k], &key, &found);
+            if (rc == MC_ERR_MALFORMED || (!rc && !found)) continue;
+            if (rc) return rc;
+            if (have && memcmp(key.b, patient->b, 32)) return MC_ERR_INVALID;
+            *patient = key;
+            have = true;
+        }
+    }
+    return have ? 0 : MC_ERR_NOT_FOUND;
+}
+
 void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc__api_request *req,
                        struct mc__api_response *res) {
     struct mc__gate s;
@@ -419,9 +573,27 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
     }
     const char *pa = req->arg ? req->arg(req->arg_ctx, "patient") : NULL;
     mc_pubkey patient;
-    if (mc__records_view_parse_patient(&patient, pa)) {
-        mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "POST /fhir needs ?patient=<the patient's key>");
+    if (pa && mc__records_view_parse_patient(&patient, pa)) {
+        mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "?patient= must be the patient's key (hex)");
         goto out;
+    }
+    if (!pa) {
+        /* The patient is the one the entries' references name (her key, or
+         * her stored Patient record), as a plain FHIR client sends it. */
+        int prc = bundle_patient(node, entries, &patient);
+        if (prc == MC_ERR_NOT_FOUND) {
+            mc__fhir_reply_fail(res, 422, MC_ERR_INVALID,
+                                "name the patient: ?patient=<key>, or entries referencing Patient/<key> or her Patient record");
+            goto out;
+        }
+        if (prc == MC_ERR_INVALID) {
+            mc__fhir_reply_fail(res, 422, MC_ERR_INVALID, "the entries reference more than one patient");
+            goto out;
+        }
+        if (prc) {
+            mc__fhir_reply_fail(res, mc__reply_query_status(prc), prc, "the node could not run the query");
+            goto out;
+        }
     }
     recs = calloc(n, sizeof *recs);
     patient_ids = calloc(n, sizeof *patient_ids);
@@ -462,6 +634,51 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
         snprintf(to, sizeof to, "%s/%s", mc_records_type_name(recs[i].type), recs[i].id);
         for (size_t k = 0; k < n; k++)
             mc_fhir_rewrite_refs(json_object_get(json_array_get(entries, k), "resource"), full, to);
+    }
+    /* 2a. one patient identity: Patient/<key> becomes her Patient record
+     * (the Bundle's own, else her stored one) */
+    {
+        json_t **docs = calloc(n, sizeof *docs);
+        if (!docs) {
+            mc__fhir_reply_fail(res, 503, MC_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) docs[i] = json_object_get(json_array_get(entries, i), "resource");
+        int irc = one_identity(node, &patient, npat ? patient_ids[0] : NULL, docs, n);
+        free(docs);
+        if (irc) {
+            mc__fhir_reply_fail(res, mc__reply_query_status(irc), irc, "the node could not run the query");
+            goto out;
+        }
+    }
+    /* 2b. conditional references (Practitioner?identifier=...) */
+    {
+        struct mc__fhir_cond_entry *ce = calloc(n, sizeof *ce);
+        if (!ce) {
+            mc__fhir_reply_fail(res, 503, MC_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            ce[i] = (struct mc__fhir_cond_entry){json_object_get(json_array_get(entries, i), "resource"),
+                                                 recs[i].type, recs[i].id};
+        struct stored_ctx sc = {.node = node, .patient = &patient, .author = &s.v.key, .req = req};
+        size_t resolved;
+        const char *issue;
+        char why[400];
+        int crc = mc__fhir_conditional_resolve(ce, n, stored_records, &sc, &resolved, &issue, why, sizeof why);
+        free(ce);
+        if (crc == MC_ERR_NOT_FOUND || crc == MC_ERR_EXISTS) {
+            mc__fhir_reply_set(res, 412, mc_fhir_outcome("error", issue, why));
+            goto out;
+        }
+        if (crc == MC_ERR_MALFORMED) {
+            mc__fhir_reply_set(res, 400, mc_fhir_outcome("error", issue, why));
+            goto out;
+        }
+        if (crc) {
+            mc__fhir_reply_fail(res, mc__reply_query_status(crc), crc, "%s", why);
+            goto out;
+        }
     }
     /* 3. every entry concerns the patient */
     for (size_t i = 0; i < n; i++) {
@@ -516,9 +733,9 @@ void mc__api_fhir_root(struct mc_node *node, const char *param, const struct mc_
     /* 5. encrypt, store, anchor in one transaction */
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        recs[i].json = json_dumps(json_object_get(json_array_get(entries, i), "resource"), JSON_COMPACT);
+        recs[i].json = mc_json_exact_dump(json_object_get(json_array_get(entries, i), "resource"),
+                                          JSON_COMPACT, &recs[i].json_len);
         if (!recs[i].json) rc = MC_ERR_NOMEM;
-        else recs[i].json_len = strlen(recs[i].json);
     }
     mc_hash txid;
     if (!rc) rc = anchor_records(node, &patient, &s, recs, n, &txid);

@@ -480,7 +480,13 @@ void mc__api_records_sealed(struct mc_node *node, const char *param,
         char why[300];
         snprintf(why, sizeof why, "the ciphertext is not available: %s", mc_err_detail());
         a.outcome = rc == MC_ERR_TAMPERED ? MC_OUTCOME_SECURITY : MC_OUTCOME_REFUSED;
-        a.status = rc == MC_ERR_TAMPERED ? 500 : rc == MC_ERR_UNAVAILABLE ? 503 : 410;
+        a.status = rc == MC_ERR_TAMPERED      ? 500
+                   : rc == MC_ERR_UNAVAILABLE ? 503
+                   : rc == MC_ERR_TOO_LARGE   ? 413 /* an attachment: GET /fhir/Binary/{id} */
+                                              : 410;
+        if (rc == MC_ERR_TOO_LARGE)
+            snprintf(why, sizeof why, "an attachment's ciphertext is not served here: read it at /fhir/Binary/%s",
+                     r->id);
         mc__gate_refuse_access(node, res, &s, &a, false, rc, why);
         goto out;
     }

@@ -22,6 +22,7 @@
 #include "api/reply.h"
 #include "api/routes.h"
 #include "base/hex.h"
+#include "chain/light.h"
 #include "chain/smt.h"
 #include "chain/stateproof.h"
 #include "chain/store.h"
@@ -287,3 +288,70 @@ static void by_key(struct mc_node *node, const char *param, struct mc__api_respo
 
 MC__API_HANDLER(mc__api_state_account) { by_key(node, param, res, Q_ACCOUNT); }
 MC__API_HANDLER(mc__api_state_patient) { by_key(node, param, res, Q_PATIENT); }
+
+/* ---- GET /v1/state/valsets: how a light client follows the validators ---- */
+
+static int q_valsets(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct sq *q = ctx;
+    struct mc__api_response *res = q->res;
+    mc_err_clear();
+    struct mc_buf b, hb, cb;
+    mc_buf_init(&b, 0);
+    mc_buf_init(&hb, MC_BLOCK_BYTES_MAX);
+    mc_buf_init(&cb, MC_BLOCK_BYTES_MAX);
+    json_t *list = json_array();
+    int rc = mc_store_read_begin(store);
+    if (rc) {
+        mc__reply_node_error(res, rc, "cannot read the store");
+        goto done;
+    }
+    uint32_t n = 0;
+    rc = mc_store_meta_get(store, "valset_proofs", &b);
+    if (!rc && b.len == 4) n = (uint32_t)b.data[0] << 24 | (uint32_t)b.data[1] << 16 | (uint32_t)b.data[2] << 8 | b.data[3];
+    rc = rc == MC_ERR_NOT_FOUND ? 0 : rc;
+    for (uint32_t i = 0; !rc && i < n && i < MC_LIGHT_VALSETS_MAX; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "valset_proof/%u", i);
+        mc_buf_reset(&b);
+        if ((rc = mc_store_meta_get(store, name, &b))) break;
+        struct mc_dec d;
+        mc_dec_init(&d, b.data, b.len);
+        uint64_t height = mc_dec_u64(&d), from = mc_dec_u64(&d);
+        size_t rl = 0, pl = 0;
+        const uint8_t *row = mc_dec_bytes32(&d, &rl, MC_STATE_VALUE_MAX);
+        const uint8_t *proof = mc_dec_bytes32(&d, &pl, MC_STATEPROOF_MAX);
+        if (mc_dec_finish(&d) || !row || !proof) {
+            rc = mc_err_set(MC_ERR_TAMPERED, "a stored validator set proof does not decode");
+            break;
+        }
+        mc_buf_reset(&hb);
+        mc_buf_reset(&cb);
+        mc_hash hash;
+        if ((rc = mc_store_get_block_raw(store, height, &hash, &hb, NULL, &cb))) break;
+        json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "from", mc_api_json_u64(from), "height",
+                              mc_api_json_u64(height), "header_hex", mc_api_json_hex(hb.data, hb.len),
+                              "commit_hex", mc_api_json_hex(cb.data, cb.len), "row_hex",
+                              mc_api_json_hex(row, rl), "proof_hex", mc_api_json_hex(proof, pl));
+        if (!o || json_array_append_new(list, o)) rc = MC_ERR_NOMEM;
+    }
+    mc_store_read_end(store);
+    if (rc) {
+        mc__reply_node_error(res, rc, "cannot list the validator set changes");
+        goto done;
+    }
+    mc__reply_ok(res, 200, json_pack("{s:o}", "transitions", list));
+    list = NULL;
+done:
+    json_decref(list);
+    mc_buf_deinit(&b);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    return 0;
+}
+
+MC__API_HANDLER(mc__api_state_valsets) {
+    struct sq q = {.node = node, .res = res};
+    mc_err_clear();
+    int rc = mc_node_query(node, q_valsets, &q);
+    if (rc && !res->body) mc__reply_node_error(res, rc, "the node could not run the query");
+}

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,6 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/fhir_reply.h"
+#include "api/json_exact.h"
+#include "api/httpsig.h"
 #include "api/json_view.h"
 #include "api/routes.h"
 #include "api/static.h"
@@ -52,6 +56,10 @@ struct mc_api {
 
 struct request {
     bool started;           /* headers seen and routed */
+    void *sctx;             /* a streamed-body route's state until its end */
+    crypto_hash_sha256_state sh; /* of the streamed body */
+    mc_hash declared;       /* its declared Content-Digest */
+    bool has_declared;
     char *raw_uri;          /* as sent, before percent-decoding (or NULL) */
     char *target_uri;       /* scheme://Host + raw_uri, for RFC 9421 */
     struct mc__api_match match;
@@ -92,11 +100,69 @@ static enum MHD_Result send_raw(struct request *r, struct MHD_Connection *conn,
     return ret;
 }
 
+struct stream_resp {
+    long (*read)(void *ctx, char *buf, size_t max);
+    void (*free)(void *ctx);
+    void *ctx;
+};
+
+static ssize_t on_stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+    (void)pos;
+    struct stream_resp *sr = cls;
+    long n = sr->read(sr->ctx, buf, max);
+    return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void on_stream_free(void *cls) {
+    struct stream_resp *sr = cls;
+    sr->free(sr->ctx);
+    free(sr);
+}
+
+/* A streamed answer (an attachment): its bytes with their own type, never
+ * rendered by a browser as a page of this origin. */
+static enum MHD_Result send_stream(struct request *r, struct MHD_Connection *conn,
+                                   struct mc__api_response *res) {
+    json_decref(res->body);
+    res->body = NULL;
+    struct stream_resp *sr = malloc(sizeof *sr);
+    struct MHD_Response *resp = NULL;
+    if (sr) {
+        *sr = (struct stream_resp){res->stream_read, res->stream_free, res->stream_ctx};
+        resp = MHD_create_response_from_callback(res->stream_size, MC_STREAM_CHUNK, on_stream_read, sr,
+                                                 on_stream_free);
+        if (!resp) free(sr);
+    }
+    if (!resp) {
+        res->stream_free(res->stream_ctx);
+        res->stream_read = NULL;
+        return MHD_NO;
+    }
+    res->stream_read = NULL;
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, res->stream_type);
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    (void)MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; sandbox");
+    (void)MHD_add_response_header(resp, "Content-Disposition", "attachment");
+    if (res->etag[0]) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, res->etag);
+    if (res->access_tx[0]) (void)MHD_add_response_header(resp, "X-Medchain-Access-Tx", res->access_tx);
+    enum MHD_Result ret = MHD_queue_response(conn, res->status ? res->status : 200, resp);
+    MHD_destroy_response(resp);
+    if (r) r->status = res->status ? res->status : 200;
+    return ret;
+}
+
 static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
                                  struct mc__api_response *res) {
+    if (res->stream_read) return send_stream(r, conn, res);
     if (res->raw) return send_raw(r, conn, res);
+    /* Every error on a FHIR route is an OperationOutcome, also the ones
+     * this layer answers before a FHIR handler runs (404, 405, 413, 414). */
+    if (r && mc__fhir_reply_is_path(r->path)) mc__fhir_reply_from_error(res);
     unsigned status = res->status ? res->status : 500;
-    char *text = res->body ? json_dumps(res->body, JSON_COMPACT) : NULL;
+    /* Numbers a FHIR resource came with are written as they were
+     * (json_exact.h); any other body dumps as jansson does. */
+    char *text = res->body ? mc_json_exact_dump(res->body, JSON_COMPACT, NULL) : NULL;
     json_decref(res->body);
     res->body = NULL;
     struct MHD_Response *resp = NULL;
@@ -178,6 +244,24 @@ static const char *query_arg(void *ctx, const char *name) {
     return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct arg_walk {
+    int (*fn)(void *cls, const char *name, const char *value);
+    void *cls;
+    bool stop;
+};
+
+static enum MHD_Result arg_visit(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+    struct arg_walk *w = cls;
+    if (w->stop) return MHD_NO;
+    if (w->fn(w->cls, key, value)) w->stop = true;
+    return w->stop ? MHD_NO : MHD_YES;
+}
+
+static void each_arg(void *ctx, int (*fn)(void *cls, const char *name, const char *value), void *cls) {
+    struct arg_walk w = {fn, cls, false};
+    (void)MHD_get_connection_values(ctx, MHD_GET_ARGUMENT_KIND, arg_visit, &w);
+}
+
 static const char *header_value(void *ctx, const char *name) {
     return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
 }
@@ -226,6 +310,9 @@ static void copy_printable(char *out, size_t size, const char *in) {
     out[i] = 0;
 }
 
+static void fill_request(struct mc_api *api, struct MHD_Connection *conn, struct request *r, const char *method,
+                         const char *url, struct mc__api_request *out);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -245,6 +332,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const struct mc_static_file *sf = web_file(api, conn, method, url);
         if (sf) return send_static(r, conn, sf);
         if (mc__api_lookup(&r->match, &res, method, url)) return send_json(r, conn, &res);
+        if (r->match.stream) {
+            const char *cl =
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            uint64_t declared;
+            if (cl && (mc_api_parse_u64(&declared, cl) || declared > r->match.body_max)) {
+                mc__api_fail(&res, 0, MC_ERR_TOO_LARGE, "the body exceeds %zu bytes", r->match.body_max);
+                return send_json(r, conn, &res);
+            }
+            const char *cd = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Digest");
+            r->has_declared = cd && mc_httpsig_digest_parse(cd, &r->declared) == 0;
+            crypto_hash_sha256_init(&r->sh);
+            /* a stalled or vanished uploader frees its upload soon (the
+             * connection is closed when no byte came for this long) */
+            (void)MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)MC_API_UPLOAD_IDLE_S);
+            struct mc__api_request req;
+            fill_request(api, conn, r, method, url, &req);
+            if (r->match.stream->begin(api->node, r->match.param, &req, &r->sctx, &res)) {
+                r->sctx = NULL;
+                return send_json(r, conn, &res);
+            }
+            return MHD_YES;
+        }
         if (r->match.body_max) {
             const char *cl =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -259,6 +368,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
+    if (*upload_data_size && r->match.stream) { /* 2. a streamed body */
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        r->received += n;
+        if (r->received > r->match.body_max) {
+            r->too_large = true;
+            return r->received > r->match.body_max + MC_HTTP_BODY_MAX ? MHD_NO : MHD_YES;
+        }
+        crypto_hash_sha256_update(&r->sh, (const uint8_t *)upload_data, n);
+        if (r->sctx && r->match.stream->data(r->sctx, (const uint8_t *)upload_data, n)) {
+            /* the route failed (its end answers): the rest is discarded */
+        }
+        return MHD_YES;
+    }
     if (*upload_data_size) { /* 2. body */
         size_t n = *upload_data_size;
         *upload_data_size = 0;
@@ -275,6 +398,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     /* 3. complete */
+    if (r->match.stream) {
+        struct mc__api_request req;
+        fill_request(api, conn, r, method, url, &req);
+        void *ctx = r->sctx;
+        r->sctx = NULL;
+        if (!ctx) return MHD_YES; /* refused at the headers: answered then */
+        if (r->too_large) {
+            r->match.stream->cancel(ctx);
+            mc__api_fail(&res, 0, MC_ERR_TOO_LARGE, "the body exceeds %zu bytes", r->match.body_max);
+            return send_json(r, conn, &res);
+        }
+        mc_hash h;
+        crypto_hash_sha256_final(&r->sh, h.b);
+        r->match.stream->end(api->node, ctx, &req, &h, r->received, &res);
+        return send_json(r, conn, &res);
+    }
     if (r->too_large) {
         mc__api_fail(&res, 0, MC_ERR_TOO_LARGE, "the body exceeds %zu bytes", r->match.body_max);
         return send_json(r, conn, &res);
@@ -283,8 +422,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         mc__api_fail(&res, 0, r->body.err, "cannot hold the body");
         return send_json(r, conn, &res);
     }
+    struct mc__api_request req;
+    fill_request(api, conn, r, method, url, &req);
+    r->match.handler(api->node, r->match.param, &req, &res);
+    return send_json(r, conn, &res);
+}
+
+static void fill_request(struct mc_api *api, struct MHD_Connection *conn, struct request *r, const char *method,
+                         const char *url, struct mc__api_request *out) {
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    if (r->raw_uri && host && strlen(host) < 256) {
+    if (!r->target_uri && r->raw_uri && host && strlen(host) < 256) {
         size_t n = strlen(r->raw_uri) + strlen(host) + 16;
         r->target_uri = malloc(n);
         if (r->target_uri)
@@ -302,14 +449,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body = r->body.len ? r->body.data : NULL,
         .body_len = r->body.len,
         .arg = query_arg,
+        .each_arg = each_arg,
         .arg_ctx = conn,
         .raw_uri = r->raw_uri,
         .local_host = api->host,
         .local_port = api->port,
     };
     client_addr(conn, req.client_addr, sizeof req.client_addr);
-    r->match.handler(api->node, r->match.param, &req, &res);
-    return send_json(r, conn, &res);
+    if (r->match.stream) req.body_sha256 = r->has_declared ? &r->declared : NULL;
+    *out = req;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -325,6 +473,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     else
         mc_log_debug("api", "%s %s %u aborted (%d) after %lld us", r->method, r->path, r->status,
                      (int)toe, us);
+    if (r->sctx) r->match.stream->cancel(r->sctx); /* the client went away mid-upload */
+    r->sctx = NULL;
     mc_buf_deinit(&r->body);
     free(r->raw_uri);
     free(r->target_uri);

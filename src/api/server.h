@@ -28,6 +28,11 @@ _Static_assert(MC_API_CONNECTIONS_PER_CLIENT_MAX * 4 <= MC_API_CONNECTIONS_MAX,
                "several clients at their limit still fit");
 /* Seconds an idle connection is kept (a slow client's slots free up). */
 #define MC_API_TIMEOUT_S 30
+/* Seconds a streamed upload (an attachment) may send nothing before it is
+ * dropped with everything it stored: a client that went away mid-upload
+ * frees the store's pieces (or aborts the multipart upload) this soon. */
+#define MC_API_UPLOAD_IDLE_S 5
+_Static_assert(MC_API_UPLOAD_IDLE_S <= MC_API_TIMEOUT_S, "uploads are not kept longer than idle connections");
 
 struct mc_node;
 struct mc_api;

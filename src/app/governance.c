@@ -742,6 +742,8 @@ static int change_run(struct mc_state *st, const struct mc_genesis *g, uint64_t 
     return rc;
 }
 
+static int rotations_due(struct mc_state *st, const struct mc_genesis *g, uint64_t height);
+
 struct due_ctx {
     uint64_t *ids;
     uint32_t n, cap;
@@ -796,7 +798,124 @@ int mc_governance_begin_block(struct mc_state *st, const struct mc_genesis *g, u
         if (!rc) mc_state_tx_commit(st);
     }
     free(due.ids);
+    if (!rc) rc = rotations_due(st, g, height);
     return rc;
+}
+
+/* ---- node key rotations ---- */
+
+/* The rotations due at `height` (committed index rows "g/nr/" || u64 height
+ * || pubkey old -> pubkey new): the node's account moves to the new key now
+ * and the validator set of height + MC_GOV_VALSET_LEAD names the new key
+ * with the same power. One that can no longer happen (the node left, the
+ * key was taken) is dropped. Runs after the proposals of the block. */
+struct nr_ctx {
+    uint8_t (*keys)[64];
+    uint32_t n, cap;
+};
+
+static int nr_fn(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen) {
+    struct nr_ctx *c = ctx;
+    if (klen != 5 + 8 + 32 || vlen != 32) return mc_err_set(MC_ERR_TAMPERED, "rotation row is malformed");
+    if (c->n == c->cap) {
+        uint32_t cap = c->cap ? 2 * c->cap : 8;
+        uint8_t(*k)[64] = realloc(c->keys, cap * sizeof *k);
+        if (!k) return MC_ERR_NOMEM;
+        c->keys = k;
+        c->cap = cap;
+    }
+    memcpy(c->keys[c->n], key + 13, 32);
+    memcpy(c->keys[c->n] + 32, val, 32);
+    c->n++;
+    return 0;
+}
+
+static void nk_key(struct mc_key *k, const mc_pubkey *pk) {
+    mc_key_init(k, "g/nk/");
+    mc_key_add(k, pk->b, MC_PUBKEY_BYTES);
+}
+
+static int rotate_one(struct mc_state *st, const struct mc_genesis *g, uint64_t height,
+                      const mc_pubkey *old, const mc_pubkey *new_key) {
+    struct mc_account a;
+    int rc = mc_identity_get_account(st, old, &a);
+    if (rc == MC_ERR_NOT_FOUND) return 1;
+    if (rc) return rc;
+    uint8_t standing;
+    if ((rc = mc_governance_org_standing(st, a.org, &standing))) return rc;
+    if (a.role != MC_ROLE_NODE || a.status != MC_ACCOUNT_ACTIVE || standing != MC_ORG_ACTIVE) return 1;
+    struct mc_account taken;
+    rc = mc_identity_get_account(st, new_key, &taken);
+    if (rc == 0) return 1;
+    if (rc != MC_ERR_NOT_FOUND) return rc;
+    struct mc_account moved = a;
+    moved.key = *new_key;
+    moved.since_height = height;
+    memset(moved.successor.b, 0, sizeof moved.successor.b);
+    a.status = MC_ACCOUNT_ROTATED;
+    a.successor = *new_key;
+    a.since_height = height;
+    if ((rc = mc_identity_put_account(st, &a)) || (rc = mc_identity_put_account(st, &moved))) return rc;
+    struct mc_gov_valset *vs = malloc(sizeof *vs);
+    if (!vs) return MC_ERR_NOMEM;
+    rc = mc_governance_valset_latest(st, g, vs);
+    int i = rc ? -1 : mc_valset_find(&vs->vs, old);
+    if (i >= 0) {
+        vs->vs.v[i].pk = *new_key;
+        vs->from = height + MC_GOV_VALSET_LEAD;
+        rc = valset_put(st, vs);
+    }
+    free(vs);
+    return rc;
+}
+
+static int rotations_due(struct mc_state *st, const struct mc_genesis *g, uint64_t height) {
+    struct mc_key k;
+    mc_key_init(&k, "g/nr/");
+    mc_key_u64(&k, height);
+    struct nr_ctx c = {0};
+    int rc = mc_state_scan(st, k.b, k.n, nr_fn, &c);
+    for (uint32_t i = 0; !rc && i < c.n; i++) {
+        mc_pubkey old, new_key;
+        memcpy(old.b, c.keys[i], 32);
+        memcpy(new_key.b, c.keys[i] + 32, 32);
+        int r = rotate_one(st, g, height, &old, &new_key);
+        if (r < 0) {
+            rc = r;
+            break;
+        }
+        struct mc_key row = k, a, b;
+        mc_key_add(&row, old.b, 32);
+        nk_key(&a, &old);
+        nk_key(&b, &new_key);
+        if ((rc = mc_state_del(st, row.b, row.n)) || (rc = mc_state_del(st, a.b, a.n)) ||
+            (rc = mc_state_del(st, b.b, b.n)))
+            break;
+    }
+    free(c.keys);
+    return rc;
+}
+
+void mc_governance_rotation_sign(uint8_t sig[MC_SIG_BYTES], const struct mc_keypair *new_key,
+                                 const char *chain_id, const mc_pubkey *old_key) {
+    uint8_t m[64];
+    memcpy(m, old_key->b, 32);
+    memcpy(m + 32, new_key->pk.b, 32);
+    mc_sign(sig, new_key, MC_SIGN_ROTATE, chain_id, m, sizeof m);
+}
+
+int mc_governance_rotation_pending(struct mc_state *st, const mc_pubkey *key, uint64_t *at,
+                                   mc_pubkey *other) {
+    struct mc_key k;
+    nk_key(&k, key);
+    struct mc_buf v;
+    int rc = mc_row_get(st, &k, &v);
+    if (rc) return rc;
+    struct mc_dec d;
+    mc_dec_init(&d, v.data, v.len);
+    *at = mc_dec_u64(&d);
+    mc_dec_fixed(&d, other->b, 32);
+    return mc_row_finish(&d, &v, "pending rotation");
 }
 
 /* ---- transactions ---- */
@@ -885,6 +1004,61 @@ static int vote(struct mc_exec *ex, const struct mc_gov_payload *pl) {
     return proposal_put(ex->st, &p);
 }
 
+static int node_rotate(struct mc_exec *ex, const struct mc_gov_payload *pl) {
+    if (ex->sender.role != MC_ROLE_ADMIN)
+        return mc_err_set(MC_ERR_FORBIDDEN, "only an organisation admin rotates its nodes' keys (sender is %s)",
+                          mc_role_name(ex->sender.role));
+    int rc = org_must_be(ex->st, ex->sender.org, MC_ORG_ACTIVE);
+    if (rc) return rc;
+    struct mc_account node;
+    rc = mc_identity_get_account(ex->st, &pl->node, &node);
+    if (rc == MC_ERR_NOT_FOUND) return mc_err_set(rc, "no node has that key");
+    if (rc) return rc;
+    if (node.role != MC_ROLE_NODE) return mc_err_set(MC_ERR_INVALID, "the key is a %s's, not a node's", mc_role_name(node.role));
+    if (node.org != ex->sender.org)
+        return mc_err_set(MC_ERR_FORBIDDEN, "the node belongs to organisation %u, not the admin's (%u)",
+                          node.org, ex->sender.org);
+    if (node.status != MC_ACCOUNT_ACTIVE)
+        return mc_err_set(MC_ERR_STATE, "the node's key is %s", mc_account_status_name(node.status));
+    /* Decided at least one block before at - LEAD, so every node reads the
+     * set of `at` (with the new key) from committed state. */
+    if (pl->at_height < ex->height + MC_GOV_VALSET_LEAD + 1 || pl->at_height - ex->height > MC_GOV_HORIZON_MAX)
+        return mc_err_set(MC_ERR_INVALID, "a rotation takes effect %d to %d blocks ahead (height %llu or later)",
+                          MC_GOV_VALSET_LEAD + 1, MC_GOV_HORIZON_MAX,
+                          (unsigned long long)(ex->height + MC_GOV_VALSET_LEAD + 1));
+    uint8_t m[64];
+    memcpy(m, pl->node.b, 32);
+    memcpy(m + 32, pl->new_key.b, 32);
+    if (mc_sign_verify(pl->sig, &pl->new_key, MC_SIGN_ROTATE, ex->chain_id, m, sizeof m))
+        return mc_err_set(MC_ERR_BAD_SIGNATURE, "the new key's proof of possession does not verify");
+    if ((rc = key_is_free(ex->st, &pl->new_key, "new node"))) return rc;
+    uint64_t at;
+    mc_pubkey other;
+    for (int i = 0; i < 2; i++) {
+        rc = mc_governance_rotation_pending(ex->st, i ? &pl->new_key : &pl->node, &at, &other);
+        if (rc == 0)
+            return mc_err_set(MC_ERR_EXISTS, "a rotation %s that key is already pending (at height %llu)",
+                              i ? "to" : "of", (unsigned long long)at);
+        if (rc != MC_ERR_NOT_FOUND) return rc;
+    }
+    struct mc_key k;
+    mc_key_init(&k, "g/nr/");
+    mc_key_u64(&k, pl->at_height - MC_GOV_VALSET_LEAD);
+    mc_key_add(&k, pl->node.b, 32);
+    struct mc_buf v;
+    mc_buf_init(&v, 0);
+    mc_enc_fixed(&v, pl->new_key.b, 32);
+    if ((rc = mc_row_put(ex->st, &k, &v))) return rc;
+    for (int i = 0; i < 2; i++) {
+        nk_key(&k, i ? &pl->new_key : &pl->node);
+        mc_buf_init(&v, 0);
+        mc_enc_u64(&v, pl->at_height);
+        mc_enc_fixed(&v, (i ? pl->node : pl->new_key).b, 32);
+        if ((rc = mc_row_put(ex->st, &k, &v))) return rc;
+    }
+    return 0;
+}
+
 int mc_governance_execute(struct mc_exec *ex) {
     uint16_t type = ex->tx->type;
     struct mc_gov_payload p;
@@ -893,6 +1067,7 @@ int mc_governance_execute(struct mc_exec *ex) {
     switch (type) {
     case MC_TX_GOV_PROPOSE: return propose(ex, &p);
     case MC_TX_GOV_VOTE: return vote(ex, &p);
+    case MC_TX_NODE_ROTATE: return node_rotate(ex, &p);
     default: return mc_err_set(MC_ERR_INVALID, "not a governance transaction");
     }
 }

@@ -22,6 +22,16 @@
  *     stays on the chain. A suspended organisation can be reinstated; a
  *     removed one cannot.
  *
+ * Node keys (node_rotate): an organisation admin moves one of its nodes to
+ * a new key taking effect at height `at` (at least MC_GOV_VALSET_LEAD + 1
+ * blocks ahead; the new key proves possession by signing old || new). At
+ * the start of block at - MC_GOV_VALSET_LEAD the node's account moves to
+ * the new key (the old one is "rotated", its history stays) and, for a
+ * validator, the set of height `at` names the new key with the same power
+ * (no power moves, so the 1/3 rule does not apply): the validator signs up
+ * to at - 1 with the old key and from `at` with the new one, never both at
+ * one height. The network admits the new key from at - LEAD on.
+ *
  * Validator sets per height. A set decided in block h (a change applied at
  * its activation height h) is the set of heights h + MC_GOV_VALSET_LEAD on:
  * block h+1 is already being agreed by the old set when h commits, so the
@@ -43,7 +53,8 @@
  *   "g/vh/" || u64 from              -> the validator set row from that height
  *   "g/pa/" || u8 param              -> u64 value (absent: the built-in default)
  *   "g/up/" || u64 height || u64 id  -> | str8 name | str8 version |
- *   "g/nr/" || u64 height || pubkey  -> | pubkey new key |   (node_rotate)
+ *   "g/nr/" || u64 height || pubkey  -> | pubkey new key |   rotations due at height
+ *   "g/nk/" || pubkey                -> | u64 at | pubkey other key |   pending (both keys)
  * Validator set row: | u64 from | bytes32 valset | u16 n | n x u32 org |
  * Proposal record:   | u64 id | u32 org | pubkey proposer | u64 height |
  *                    | u64 deadline | u64 activation | u8 status | u32 yes |
@@ -147,6 +158,11 @@ MC_MUST_CHECK int mc_governance_upgrade_needed(struct mc_state *st, uint64_t hei
  * purpose MC_SIGN_ROTATE (the same proof rotate_key uses). */
 void mc_governance_rotation_sign(uint8_t sig[MC_SIG_BYTES], const struct mc_keypair *new_key,
                                  const char *chain_id, const mc_pubkey *old_key);
+
+/* A pending rotation of (or to) key: its height and the other key;
+ * MC_ERR_NOT_FOUND when there is none. */
+MC_MUST_CHECK int mc_governance_rotation_pending(struct mc_state *st, const mc_pubkey *key,
+                                                 uint64_t *at, mc_pubkey *other);
 
 /* At the start of block `height`: applies the passed proposals and the
  * node key rotations due at it (writes in the transaction overlay; the

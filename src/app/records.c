@@ -30,7 +30,11 @@ static const char *const type_names[] = {NULL,
                                          "Immunization",
                                          "Claim",
                                          "ExplanationOfBenefit",
-                                         "Provenance"};
+                                         "Provenance",
+                                         "Practitioner",
+                                         "Organization",
+                                         "Location",
+                                         "Binary"};
 static const uint8_t type_category[] = {0,
                                         MC_CAT_DEMOGRAPHICS,
                                         MC_CAT_ENCOUNTERS,
@@ -43,7 +47,13 @@ static const uint8_t type_category[] = {0,
                                         MC_CAT_MEDICATIONS,
                                         MC_CAT_FINANCIAL,
                                         MC_CAT_FINANCIAL,
-                                        MC_CAT_PROVENANCE};
+                                        MC_CAT_PROVENANCE,
+                                        MC_CAT_ENCOUNTERS,
+                                        MC_CAT_ENCOUNTERS,
+                                        MC_CAT_ENCOUNTERS,
+                                        MC_CAT_DOCUMENTS};
+_Static_assert(sizeof type_names / sizeof type_names[0] == MC_FHIR_TYPE_MAX + 1, "a name per type");
+_Static_assert(sizeof type_category / sizeof type_category[0] == MC_FHIR_TYPE_MAX + 1, "a category per type");
 static const char *const category_names[] = {"demographics", "encounters", "problems", "results",
                                              "medications", "documents", "financial", "provenance"};
 static const char *const purpose_codes[] = {NULL, "TREAT", "ETREAT", "BTG", "HRESCH", "PATRQT",
@@ -347,6 +357,16 @@ static int put_grant_keys(struct mc_state *st, const char *id, uint32_t ver,
         mc_enc_fixed(&v, gk->sealed[i], MC_SEALED_KEY_BYTES);
     }
     return mc_row_put(st, &k, &v);
+}
+
+int mc_records_get_grant_recipients(struct mc_state *st, const char *id, uint32_t ver, mc_pubkey *out, size_t max,
+                                    size_t *n) {
+    *n = 0;
+    struct grant_keys gk;
+    int rc = get_grant_keys(st, id, ver, &gk);
+    if (rc) return rc;
+    for (uint8_t i = 0; i < gk.n && *n < max; i++) out[(*n)++] = gk.to[i];
+    return 0;
 }
 
 int mc_records_get_grant_key(struct mc_state *st, const char *id, uint32_t ver,

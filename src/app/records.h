@@ -95,7 +95,16 @@ enum mc_fhir_type {
     MC_FHIR_CLAIM,
     MC_FHIR_EXPLANATION_OF_BENEFIT,
     MC_FHIR_PROVENANCE,
-    MC_FHIR_TYPE_MAX = MC_FHIR_PROVENANCE
+    /* who and where care happened, as the patient's records name them
+     * (a transaction Bundle's conditional references resolve to these) */
+    MC_FHIR_PRACTITIONER,
+    MC_FHIR_ORGANIZATION,
+    MC_FHIR_LOCATION,
+    /* An attachment's raw bytes (a PDF, an image), uploaded and read as a
+     * stream; its ciphertext has crypto/stream.h's layout, not the
+     * envelope's. */
+    MC_FHIR_BINARY,
+    MC_FHIR_TYPE_MAX = MC_FHIR_BINARY
 };
 
 /* Categories a grant names (bits). */
@@ -239,6 +248,10 @@ MC_MUST_CHECK int mc_records_get_batch(struct mc_state *st, const mc_hash *batch
 MC_MUST_CHECK int mc_records_get_grant_key(struct mc_state *st, const char *id, uint32_t version,
                                            const mc_pubkey *recipient,
                                            uint8_t sealed[MC_SEALED_KEY_BYTES]);
+/* The recipients of the version's granted keys (members, nodes), at most
+ * max of them into out; *n their count. */
+MC_MUST_CHECK int mc_records_get_grant_recipients(struct mc_state *st, const char *id, uint32_t version,
+                                                  mc_pubkey *out, size_t max, size_t *n);
 MC_MUST_CHECK int mc_records_get_break_glass(struct mc_state *st, const mc_hash *access_tx,
                                              struct mc_break_glass *out);
 

@@ -229,7 +229,12 @@ int mc_state_block_root(struct mc_state *st, mc_hash *out) {
     }
     mc_smt_sort(ch, n);
     struct mc_smt_io io = {.ctx = st, .get = tree_get, .put = tree_put, .del = tree_del};
-    int rc = mc_smt_update(&io, ch, n, out);
+    /* One read transaction for every node the update reads. */
+    int rc = mc_kv_read_begin(st->kv);
+    if (!rc) {
+        rc = mc_smt_update(&io, ch, n, out);
+        mc_kv_read_end(st->kv);
+    }
     free(ch);
     if (rc) overlay_clear(&st->tree);
     return rc;

@@ -29,6 +29,7 @@ static const struct { int code; const char *name; const char *text; } table[] = 
     {MC_ERR_STATE, "state", "operation not valid in the current state"},
     {MC_ERR_PASSPHRASE, "passphrase", "wrong or missing passphrase"},
     {MC_ERR_UNAVAILABLE, "unavailable", "a remote store cannot be reached"},
+    {MC_ERR_MISDIRECTED, "misdirected", "another node must serve this request"},
 };
 
 const char *mc_err_name(int err) {

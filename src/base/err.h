@@ -31,6 +31,7 @@ enum mc_err {
     MC_ERR_STATE = -18,       /* operation not valid in the current state */
     MC_ERR_PASSPHRASE = -19,  /* wrong passphrase or passphrase needed */
     MC_ERR_UNAVAILABLE = -20, /* a remote dependency (the object store) cannot be reached */
+    MC_ERR_MISDIRECTED = -21, /* another node must serve it (this one holds no key for the record) */
 };
 
 /* Short, stable name of the error class, e.g. "bad_signature". */

@@ -5,6 +5,8 @@
 #ifndef MC_BASE_LIMITS_H
 #define MC_BASE_LIMITS_H
 
+#include <stdint.h>
+
 /* Chain ids are short human names ("medchain-demo"). */
 #define MC_CHAIN_ID_MAX 64
 /* Names of organisations, members, validators. */
@@ -80,6 +82,10 @@
  * blocks are cut at most this often. */
 #define MC_NODE_EMPTY_BLOCK_MS_MIN 100
 #define MC_NODE_EMPTY_BLOCK_MS_MAX 60000
+/* Keys (node and CLI) older than this many days draw a warning; config.json
+ * "key_max_age_days" and $MEDCHAIN_KEY_MAX_AGE_DAYS set it, up to a century. */
+#define MC_NODE_KEY_AGE_DAYS_DEFAULT 365
+#define MC_NODE_KEY_AGE_DAYS_MAX 36500
 #define MC_NODE_BLOCK_INTERVAL_MS_MIN 10
 #define MC_NODE_BLOCK_INTERVAL_MS_MAX 60000
 /* Transactions the node queues for its own signature (scan records of the
@@ -112,6 +118,35 @@ _Static_assert(MC_NET_PREAUTH_PER_ADDR_MAX * 4 <= MC_NET_PREAUTH_CONNS_MAX,
 /* Record ciphertext (src/blob): an encrypted FHIR resource with the
  * envelope overhead fits with room to spare. */
 #define MC_BLOB_MAX (2 * 1024 * 1024)
+/* Large attachments (FHIR Binary: a scanned PDF, an image), streamed
+ * rather than held in memory (crypto/stream.h, blob.h's writer and reader):
+ *   MC_STREAM_CHUNK      plaintext bytes per encrypted chunk (secretstream
+ *                        message): what one step of an upload or a read
+ *                        decrypts, and the granularity at which a tampered
+ *                        chunk is refused;
+ *   MC_ATTACHMENT_MAX    the largest attachment (plaintext): a 100 MB scan
+ *                        fits ten times; its ciphertext size is a u32 of the
+ *                        anchor;
+ *   MC_ATTACHMENT_TYPE_MAX  length of its content type (a MIME type);
+ *   MC_BLOB_PIECE        bytes of one stored piece of a streamed blob: one
+ *                        SQLite row, one ranged GET of a read on S3, one
+ *                        replication message between nodes;
+ *   MC_S3_PART_BYTES     bytes of one part of an S3 multipart upload (S3
+ *                        demands at least 5 MiB for every part but the
+ *                        last): the one part an upload holds in memory;
+ *   MC_S3_PARTS_MAX      S3's limit on the parts of one upload. */
+#define MC_STREAM_CHUNK (64 * 1024)
+#define MC_ATTACHMENT_MAX (1024u * 1024 * 1024)
+#define MC_ATTACHMENT_TYPE_MAX 127
+#define MC_BLOB_PIECE (1024 * 1024)
+#define MC_S3_PART_BYTES (8 * 1024 * 1024)
+#define MC_S3_PARTS_MAX 10000
+/* The ciphertext of a maximal attachment: header, the metadata message and
+ * one 17-byte tag per chunk, the last one possibly empty. */
+#define MC_ATTACHMENT_CT_MAX                                                          \
+    ((uint64_t)MC_ATTACHMENT_MAX + 24 + (128 + 17) +                                 \
+     17 * ((uint64_t)MC_ATTACHMENT_MAX / MC_STREAM_CHUNK + 1))
+
 /* Ciphertext replication (src/node/replicate.c): blobs wanted from peers
  * (a resync of a long chain overflows: logged), repair requests waiting
  * for the loop, requests outstanding at once, and requests for one blob
@@ -197,6 +232,14 @@ _Static_assert(MC_HEADER_BYTES_MAX + MC_BLOCK_BYTES_MAX + MC_COMMIT_BYTES_MAX + 
                "a full block with its header and certificate fits one peer message");
 _Static_assert(MC_NET_MESSAGE_MAX <= MC_NET_SENDQ_BYTES, "a send queue holds a maximal message");
 _Static_assert(MC_BLOB_MAX + 1024 <= MC_NET_MESSAGE_MAX, "a blob fits one peer message");
+_Static_assert(MC_BLOB_PIECE + 1024 <= MC_NET_MESSAGE_MAX, "a piece of a streamed blob fits one peer message");
+_Static_assert(MC_S3_PART_BYTES >= 5 * 1024 * 1024, "S3 refuses parts under 5 MiB but the last");
+_Static_assert(MC_S3_PART_BYTES % MC_BLOB_PIECE == 0 && MC_BLOB_PIECE % MC_STREAM_CHUNK == 0,
+               "pieces and parts are whole multiples of each other");
+_Static_assert(MC_ATTACHMENT_CT_MAX / MC_S3_PART_BYTES + 1 <= MC_S3_PARTS_MAX,
+               "a maximal attachment fits S3's part count");
+_Static_assert(MC_ATTACHMENT_CT_MAX <= 0xffffffffu, "an attachment's ciphertext size is a u32 of the anchor");
+_Static_assert(MC_ATTACHMENT_MAX > MC_BLOB_MAX, "attachments are what a single blob cannot hold");
 _Static_assert(MC_BLOCK_BODY_RESERVE_BYTES + MC_TX_MAX <= MC_BLOCK_BYTES_MAX,
                "a block with its reserve holds a maximal transaction");
 _Static_assert(MC_NODE_GOSSIP_BYTES_MAX >= MC_TX_MAX + 4, "the gossip queue holds a transaction");
@@ -324,6 +367,17 @@ _Static_assert(MC_RESEARCH_OUTCOMES_MAX * (2 + MC_RESEARCH_TEXT_MAX) +
 #define MC_API_RAW_URI_MAX 4096
 /* Headers of one /v1/blocks answer. */
 #define MC_API_BLOCKS_LIMIT_MAX 100
+/* Fewest blocks whose transaction bytes a pruning node keeps: a restart
+ * re-purges the erasures of the latest 16 blocks (node.c) and a peer a few
+ * blocks behind syncs from any node. */
+#define MC_NODE_KEEP_BLOCKS_MIN 16
+/* Validator sets a light client follows from its trusted genesis (each
+ * change of validators is one; a longer history needs a newer trusted
+ * starting point), and the transitions one /v1/state/valsets answer lists. */
+#define MC_LIGHT_VALSETS_MAX 64
+/* A validator set's canonical bytes at most (chain/valset.h: u16 count, each
+ * pubkey, u64 power, str8 name). */
+#define MC_VALSET_BYTES_MAX (2 + MC_VALIDATORS_MAX * (32 + 8 + 1 + MC_NAME_MAX))
 /* State rows one GET /v1/state/patient answer proves per list (grants,
  * consents): each costs a proof of up to 256 hashes under the node lock. */
 #define MC_API_STATE_ROWS_MAX 256

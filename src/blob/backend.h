@@ -19,6 +19,22 @@ struct mc_blob_ops {
     void (*status)(void *be, struct mc_blob_status *st);
     int (*sweep)(void *be, const struct mc_blob_sweep *sw, uint64_t *found);
     void (*close)(void *be);
+
+    /* Streamed blobs (blob.h). The front hashes, buffers and bounds; an
+     * upload (up) gets its pieces in order, each put_piece bytes but the
+     * last (which is non-empty), then exactly one of wfinish or wabort,
+     * which free it. A reader (rd) is asked for get_piece bytes at a time
+     * at offsets that are multiples of get_piece (one more byte for the
+     * last, so a longer copy shows): rget appends what the store holds
+     * there, at most len bytes. get of a streamed blob is MC_ERR_TOO_LARGE. */
+    size_t put_piece, get_piece;
+    int (*wopen)(void *be, void **up);
+    int (*wput)(void *be, void *up, uint32_t seq, const void *bytes, size_t len);
+    int (*wfinish)(void *be, void *up, const mc_hash *id, uint64_t size, bool pending);
+    void (*wabort)(void *be, void *up);
+    int (*ropen)(void *be, const mc_hash *id, bool anchored, void **rd, uint64_t *size);
+    int (*rget)(void *be, void *rd, uint64_t off, size_t len, struct mc_buf *out);
+    void (*rclose)(void *be, void *rd);
 };
 
 /* Wraps an opened backend into a store (closing be on failure). */

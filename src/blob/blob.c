@@ -3,6 +3,7 @@
 #include "blob/blob.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,7 +73,6 @@ static int get(struct mc_blob_store *bs, const mc_hash *id, struct mc_buf *out, 
     struct mc_buf raw;
     mc_buf_init(&raw, 0);
     int rc = bs->ops->get(bs->be, id, &raw, anchored);
-    if (rc == MC_ERR_TOO_LARGE) rc = 0; /* more than any blob: cannot hash to id */
     if (!rc) {
         mc_hash h;
         mc_sha256(&h, raw.data, raw.len);
@@ -117,4 +117,208 @@ void mc_blob_status(struct mc_blob_store *bs, struct mc_blob_status *st) {
 int mc_blob_sweep(struct mc_blob_store *bs, const struct mc_blob_sweep *sw, uint64_t *found) {
     *found = 0;
     return bs->ops->sweep(bs->be, sw, found);
+}
+
+/* --- streamed blobs --- */
+
+struct mc_blob_writer {
+    struct mc_blob_store *bs;
+    void *up;
+    crypto_hash_sha256_state h;
+    uint8_t *piece;
+    size_t fill;
+    uint32_t seq;
+    uint64_t total;
+    bool pending;
+    int err;
+};
+
+int mc_blob_writer_open(struct mc_blob_store *bs, struct mc_blob_writer **out, bool pending) {
+    *out = NULL;
+    struct mc_blob_writer *w = calloc(1, sizeof *w);
+    if (!w) return MC_ERR_NOMEM;
+    w->piece = malloc(bs->ops->put_piece);
+    if (!w->piece) {
+        free(w);
+        return MC_ERR_NOMEM;
+    }
+    w->bs = bs;
+    w->pending = pending;
+    crypto_hash_sha256_init(&w->h);
+    int rc = bs->ops->wopen(bs->be, &w->up);
+    if (rc) {
+        free(w->piece);
+        free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+static int flush_piece(struct mc_blob_writer *w) {
+    int rc = w->bs->ops->wput(w->bs->be, w->up, w->seq, w->piece, w->fill);
+    if (!rc) {
+        w->seq++;
+        w->fill = 0;
+    }
+    return rc;
+}
+
+int mc_blob_writer_append(struct mc_blob_writer *w, const void *bytes, size_t len) {
+    if (w->err) return mc_err_set(w->err, "the upload failed before");
+    if (len > MC_ATTACHMENT_CT_MAX - w->total)
+        return w->err = mc_err_set(MC_ERR_TOO_LARGE, "a streamed blob exceeds %llu bytes",
+                                   (unsigned long long)MC_ATTACHMENT_CT_MAX);
+    crypto_hash_sha256_update(&w->h, bytes, len);
+    w->total += len;
+    const uint8_t *p = bytes;
+    size_t cap = w->bs->ops->put_piece;
+    while (len) {
+        /* a full piece is sent once more bytes follow: the last piece
+         * (sent by finish) is never empty */
+        if (w->fill == cap) {
+            int rc = flush_piece(w);
+            if (rc) return w->err = rc;
+        }
+        size_t n = cap - w->fill < len ? cap - w->fill : len;
+        memcpy(w->piece + w->fill, p, n);
+        w->fill += n;
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static void writer_free(struct mc_blob_writer *w) {
+    free(w->piece);
+    sodium_memzero(&w->h, sizeof w->h);
+    free(w);
+}
+
+void mc_blob_writer_abort(struct mc_blob_writer *w) {
+    if (!w) return;
+    w->bs->ops->wabort(w->bs->be, w->up);
+    writer_free(w);
+}
+
+int mc_blob_writer_finish(struct mc_blob_writer *w, mc_hash *id, uint64_t *size, const mc_hash *expect) {
+    int rc = w->err;
+    if (!rc && w->total == 0) rc = mc_err_set(MC_ERR_INVALID, "an empty upload stores nothing");
+    if (!rc) {
+        crypto_hash_sha256_final(&w->h, id->b);
+        *size = w->total;
+        if (expect && sodium_memcmp(expect->b, id->b, 32) != 0)
+            rc = mc_err_set(MC_ERR_TAMPERED, "the streamed bytes do not hash to the expected id");
+    }
+    if (!rc) rc = flush_piece(w);
+    if (rc) {
+        char why[300];
+        snprintf(why, sizeof why, "%s", mc_err_detail());
+        mc_blob_writer_abort(w);
+        return mc_err_set(rc, "%s", why);
+    }
+    rc = w->bs->ops->wfinish(w->bs->be, w->up, id, w->total, w->pending);
+    writer_free(w);
+    return rc;
+}
+
+struct mc_blob_reader {
+    struct mc_blob_store *bs;
+    void *rd;
+    mc_hash id;
+    crypto_hash_sha256_state h;
+    bool hashing;
+    uint64_t size, fetched;   /* bytes fetched from the store so far */
+    struct mc_buf piece;      /* the last fetched piece */
+    size_t used;              /* of it, already returned */
+};
+
+int mc_blob_reader_open(struct mc_blob_store *bs, struct mc_blob_reader **out, const mc_hash *id,
+                        bool anchored, uint64_t *size) {
+    *out = NULL;
+    *size = 0;
+    struct mc_blob_reader *r = calloc(1, sizeof *r);
+    if (!r) return MC_ERR_NOMEM;
+    r->bs = bs;
+    r->id = *id;
+    r->hashing = true;
+    crypto_hash_sha256_init(&r->h);
+    mc_buf_init(&r->piece, 0);
+    int rc = bs->ops->ropen(bs->be, id, anchored, &r->rd, &r->size);
+    if (rc) {
+        free(r);
+        return rc;
+    }
+    *size = r->size;
+    *out = r;
+    return 0;
+}
+
+static int tampered(struct mc_blob_reader *r, const char *what) {
+    sodium_memzero(r->piece.data, r->piece.cap);
+    r->piece.len = 0;
+    r->used = 0;
+    mc_log_warn("blob", "stored blob does not match its hash: altered in the %s store (%s)", r->bs->ops->name, what);
+    return mc_err_set(MC_ERR_TAMPERED, "stored ciphertext does not match its hash (altered in the %s store: %s)",
+                      r->bs->ops->name, what);
+}
+
+static int fetch(struct mc_blob_reader *r) {
+    size_t step = r->bs->ops->get_piece;
+    uint64_t left = r->size - r->fetched;
+    size_t want = left < step ? (size_t)left : step;
+    bool last = left <= step;
+    r->piece.len = 0;
+    r->used = 0;
+    int rc = r->bs->ops->rget(r->bs->be, r->rd, r->fetched, want + (last ? 1 : 0), &r->piece);
+    if (!rc) rc = r->piece.err;
+    if (rc) {
+        r->piece.len = 0;
+        return rc;
+    }
+    if (r->piece.len != want) return tampered(r, r->piece.len < want ? "shorter than recorded" : "longer than recorded");
+    r->fetched += want;
+    if (r->hashing) {
+        crypto_hash_sha256_update(&r->h, r->piece.data, r->piece.len);
+        if (last) {
+            mc_hash got;
+            crypto_hash_sha256_final(&r->h, got.b);
+            r->hashing = false;
+            if (sodium_memcmp(got.b, r->id.b, 32) != 0) return tampered(r, "hash mismatch");
+        }
+    }
+    return 0;
+}
+
+int mc_blob_reader_read(struct mc_blob_reader *r, void *buf, size_t cap, size_t *n) {
+    *n = 0;
+    if (r->used == r->piece.len) {
+        if (r->fetched == r->size) return 0;
+        int rc = fetch(r);
+        if (rc) return rc;
+    }
+    size_t k = r->piece.len - r->used;
+    if (k > cap) k = cap;
+    memcpy(buf, r->piece.data + r->used, k);
+    r->used += k;
+    *n = k;
+    return 0;
+}
+
+int mc_blob_reader_seek(struct mc_blob_reader *r, uint64_t offset) {
+    if (offset > r->size || offset % r->bs->ops->get_piece)
+        return mc_err_set(MC_ERR_INVALID, "a blob is read from whole pieces");
+    r->fetched = offset;
+    r->piece.len = 0;
+    r->used = 0;
+    r->hashing = false;
+    return 0;
+}
+
+void mc_blob_reader_close(struct mc_blob_reader *r) {
+    if (!r) return;
+    r->bs->ops->rclose(r->bs->be, r->rd);
+    if (r->piece.data) sodium_memzero(r->piece.data, r->piece.cap);
+    mc_buf_deinit(&r->piece);
+    free(r);
 }

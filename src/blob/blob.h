@@ -44,7 +44,8 @@
 #include "base/limits.h"
 #include "crypto/hash.h"
 
-/* The largest blob is MC_BLOB_MAX (base/limits.h). */
+/* The largest blob put or got whole is MC_BLOB_MAX (base/limits.h); larger
+ * ones (attachments) are streamed (see "streamed blobs" below). */
 
 struct mc_blob_store;
 struct mc_s3_config;
@@ -111,7 +112,8 @@ void mc_blob_status(struct mc_blob_store *bs, struct mc_blob_status *st);
  * grace_s seconds (an upload in flight is not one). anchored(ctx, id) says
  * whether the chain names id; pending blobs it names are committed
  * instead. report is called for each orphan (what: "pending", "unindexed",
- * "erased" for bytes left behind by an erasure); with remove the orphan's
+ * "erased" for bytes left behind by an erasure, "partial" for a streamed
+ * upload left unfinished, whose id is then all zero); with remove the orphan's
  * bytes (every version) and index entry are deleted. *found counts them. */
 struct mc_blob_sweep {
     bool (*anchored)(void *ctx, const mc_hash *id);
@@ -137,6 +139,56 @@ struct mc_blob_migration {
 MC_MUST_CHECK int mc_blob_migrate(struct mc_blob_store *dst, const char *sqlite_path, bool drop_local,
                                   void (*report)(void *ctx, const mc_hash *id, const char *what),
                                   void *ctx, struct mc_blob_migration *m);
+
+/* --- streamed blobs (large attachments) ---
+ *
+ * A blob of any size up to MC_ATTACHMENT_CT_MAX, written and read in
+ * order without ever being whole in memory: the SQLite backend stores it
+ * as rows of MC_BLOB_PIECE bytes (table blob_pieces), the S3 backend as
+ * one object made by a multipart upload of MC_S3_PART_BYTES parts. The
+ * id is the SHA-256 of all its bytes, computed as they pass; states
+ * (pending, live, purged), erasure and the sweep are those of any blob.
+ * A writer holds at most one piece or part; a reader one piece.
+ *
+ * An upload that fails or is abandoned (mc_blob_writer_abort, or a crash)
+ * leaves nothing servable: pieces written so far are deleted (the S3
+ * multipart upload aborted), and what a crash left is listed and removed
+ * by the sweep ("partial"). */
+struct mc_blob_writer;
+/* Starts an upload; pending as in mc_blob_put_pending. */
+MC_MUST_CHECK int mc_blob_writer_open(struct mc_blob_store *bs, struct mc_blob_writer **out, bool pending);
+/* Appends bytes (MC_ERR_TOO_LARGE past MC_ATTACHMENT_CT_MAX in all);
+ * store errors as mc_blob_put. After an error only abort is allowed. */
+MC_MUST_CHECK int mc_blob_writer_append(struct mc_blob_writer *w, const void *bytes, size_t len);
+/* Completes the upload and frees w: *id receives the SHA-256 of every byte
+ * appended and *size their count. With expect non-NULL, bytes that do not
+ * hash to *expect are not stored (MC_ERR_TAMPERED). MC_ERR_STATE when the
+ * id was purged; MC_ERR_INVALID for an empty upload. On any error nothing
+ * of the upload stays stored. */
+MC_MUST_CHECK int mc_blob_writer_finish(struct mc_blob_writer *w, mc_hash *id, uint64_t *size,
+                                        const mc_hash *expect);
+/* Drops the upload and everything it stored; frees w. NULL does nothing. */
+void mc_blob_writer_abort(struct mc_blob_writer *w);
+
+struct mc_blob_reader;
+/* Opens a blob (streamed or not) for reading in order; *size receives its
+ * length. anchored as in mc_blob_get_anchored. Errors as mc_blob_get. */
+MC_MUST_CHECK int mc_blob_reader_open(struct mc_blob_store *bs, struct mc_blob_reader **out,
+                                      const mc_hash *id, bool anchored, uint64_t *size);
+/* Reads up to cap bytes at the reader's position into buf (*n of them;
+ * 0 at the end). The SHA-256 of the bytes is checked as they pass: the
+ * read that reaches the end returns MC_ERR_TAMPERED (and none of its
+ * bytes) when they do not hash to the id, and a blob shorter or longer
+ * than its recorded size is MC_ERR_TAMPERED too, so a caller that holds
+ * back what it has not seen checked releases only verified bytes.
+ * MC_ERR_UNAVAILABLE when the store fails midway. */
+MC_MUST_CHECK int mc_blob_reader_read(struct mc_blob_reader *r, void *buf, size_t cap, size_t *n);
+/* Moves to offset (a multiple of MC_BLOB_PIECE, at most the size) without
+ * reading what is skipped; the hash is then not checked (replication
+ * serves pieces this way; the receiver checks the whole). */
+MC_MUST_CHECK int mc_blob_reader_seek(struct mc_blob_reader *r, uint64_t offset);
+/* NULL does nothing. */
+void mc_blob_reader_close(struct mc_blob_reader *r);
 
 /* Replication (fetching missing or damaged blobs from peers, hash
  * checked, then mc_blob_put) lives in the node: src/node/replicate.c. */

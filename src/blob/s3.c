@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/hex.h"
@@ -142,9 +143,41 @@ static void error_code(char out[64], const struct mc_buf *b) {
  * (already escaped). body may be NULL (no body). The answer's body goes
  * to out (capped at max) when the status is 2xx; *status gets the final
  * HTTP status. */
+struct extra {
+    const char *range;   /* "a-b": a ranged GET */
+    char *etag;          /* receives the ETag answered (quotes kept) */
+    size_t etag_cap;
+};
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
+    struct extra *x = ud;
+    size_t n = size * nmemb;
+    if (x && x->etag && n > 5 && strncasecmp(p, "etag:", 5) == 0) {
+        const char *v = p + 5;
+        size_t k = n - 5;
+        while (k && (*v == ' ' || *v == '\t')) v++, k--;
+        while (k && (v[k - 1] == '\r' || v[k - 1] == '\n' || v[k - 1] == ' ')) k--;
+        if (k < x->etag_cap) {
+            memcpy(x->etag, v, k);
+            x->etag[k] = 0;
+        }
+    }
+    return n;
+}
+
+static int request_x(struct mc_s3 *s, const char *method, const char *path_query, const void *body,
+                     size_t body_len, const char *payload_sha, struct mc_buf *out, size_t max,
+                     long *status, struct extra *x);
+
 static int request(struct mc_s3 *s, const char *method, const char *path_query, const void *body,
                    size_t body_len, const char *payload_sha, struct mc_buf *out, size_t max,
                    long *status) {
+    return request_x(s, method, path_query, body, body_len, payload_sha, out, max, status, NULL);
+}
+
+static int request_x(struct mc_s3 *s, const char *method, const char *path_query, const void *body,
+                     size_t body_len, const char *payload_sha, struct mc_buf *out, size_t max,
+                     long *status, struct extra *x) {
     char url[MC_S3_URL_MAX + 1024];
     int un = snprintf(url, sizeof url, "%s%s", s->cfg.endpoint, path_query);
     if (un < 0 || (size_t)un >= sizeof url) return mc_err_set(MC_ERR_INVALID, "S3 request URL too long");
@@ -178,11 +211,17 @@ static int request(struct mc_s3 *s, const char *method, const char *path_query, 
         if (s->cfg.ca_file[0]) curl_easy_setopt(h, CURLOPT_CAINFO, s->cfg.ca_file);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
-        if (strcmp(method, "PUT") == 0) {
+        if (x && x->etag) {
+            x->etag[0] = 0;
+            curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+            curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+        }
+        if (x && x->range) curl_easy_setopt(h, CURLOPT_RANGE, x->range);
+        if (strcmp(method, "PUT") == 0 || (strcmp(method, "POST") == 0 && body)) {
             /* The body as "post fields" under PUT: a Content-Length, and no
              * 100-continue round trip for bodies under 1 MiB (an upload
              * would wait for it on every request). */
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
             curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
         } else if (strcmp(method, "HEAD") == 0) {
@@ -215,6 +254,7 @@ static int request(struct mc_s3 *s, const char *method, const char *path_query, 
             error_code(code, &tail);
             if (out) out->len = out_len0;
             if (st == 404) rc = mc_err_set(MC_ERR_NOT_FOUND, "S3: %s", code[0] ? code : "not found");
+            else if (st == 416) rc = mc_err_set(MC_ERR_MALFORMED, "S3: the range is outside the object");
             else if (st == 401 || st == 403)
                 rc = mc_err_set(MC_ERR_FORBIDDEN, "object store refused the credentials or "
                                                   "signature (%ld %s)", st, code);
@@ -481,6 +521,181 @@ int mc_s3_list_versions(struct mc_s3 *s, const char *prefix,
         bool more = strcmp(trunc, "true") == 0 &&
                     xml_text(d, d + b.len, "NextKeyMarker", kmark, sizeof kmark) && kmark[0];
         if (more && !xml_text(d, d + b.len, "NextVersionIdMarker", vmark, sizeof vmark)) vmark[0] = 0;
+        mc_buf_deinit(&b);
+        if (rc || !more) return rc;
+    }
+}
+
+/* --- multipart upload and ranged reads --- */
+
+int mc_s3_get_range(struct mc_s3 *s, const char *key, uint64_t off, size_t len, struct mc_buf *out) {
+    char path[512];
+    int rc = object_path(path, sizeof path, s, key, NULL);
+    if (rc) return rc;
+    if (len == 0) return 0;
+    char range[64];
+    snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)off, (unsigned long long)(off + len - 1));
+    struct extra x = {.range = range};
+    long st;
+    size_t before = out->len;
+    rc = request_x(s, "GET", path, NULL, 0, EMPTY_SHA256, out, len, &st, &x);
+    /* a server that ignores Range answers 200 with the whole object: only
+     * a partial answer is the range asked for */
+    if (!rc && st != 206 && !(st == 200 && off == 0)) {
+        out->len = before;
+        rc = mc_err_set(MC_ERR_IO, "object store answered %ld to a ranged GET", st);
+    }
+    return rc;
+}
+
+int mc_s3_multipart_create(struct mc_s3 *s, const char *key, char upload_id[MC_S3_UPLOAD_ID_MAX + 1]) {
+    char path[512];
+    upload_id[0] = 0;
+    int rc = object_path(path, sizeof path, s, key, "uploads=");
+    if (rc) return rc;
+    long st;
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    rc = request(s, "POST", path, "", 0, EMPTY_SHA256, &b, 65536, &st);
+    if (!rc) {
+        const char *d = (const char *)b.data;
+        if (!d || !xml_text(d, d + b.len, "UploadId", upload_id, MC_S3_UPLOAD_ID_MAX + 1) || !upload_id[0])
+            rc = mc_err_set(MC_ERR_IO, "object store answered CreateMultipartUpload without an UploadId");
+    }
+    mc_buf_deinit(&b);
+    return rc;
+}
+
+static int upload_query(char *q, size_t cap, uint32_t part, const char *upload_id) {
+    char ev[MC_S3_UPLOAD_ID_MAX * 3 + 1];
+    int rc = q_escape(ev, sizeof ev, upload_id);
+    if (rc) return rc;
+    if (part) snprintf(q, cap, "partNumber=%u&uploadId=%s", part, ev);
+    else snprintf(q, cap, "uploadId=%s", ev);
+    return 0;
+}
+
+int mc_s3_multipart_put(struct mc_s3 *s, const char *key, const char *upload_id, uint32_t part,
+                        const void *bytes, size_t len, const mc_hash *sha256, char etag[MC_S3_ETAG_MAX + 1]) {
+    char q[MC_S3_UPLOAD_ID_MAX * 3 + 64], path[1024];
+    if (part == 0 || part > MC_S3_PARTS_MAX) return mc_err_set(MC_ERR_INVALID, "S3 part numbers are 1..%d", MC_S3_PARTS_MAX);
+    int rc = upload_query(q, sizeof q, part, upload_id);
+    if (!rc) rc = object_path(path, sizeof path, s, key, q);
+    if (rc) return rc;
+    char hx[65];
+    mc_hex_encode(hx, sha256->b, 32);
+    struct extra x = {.etag = etag, .etag_cap = MC_S3_ETAG_MAX + 1};
+    long st;
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    rc = request_x(s, "PUT", path, bytes, len, hx, &b, 65536, &st, &x);
+    mc_buf_deinit(&b);
+    if (!rc && !etag[0]) rc = mc_err_set(MC_ERR_IO, "object store answered UploadPart without an ETag");
+    return rc;
+}
+
+int mc_s3_multipart_complete(struct mc_s3 *s, const char *key, const char *upload_id,
+                             const char (*etags)[MC_S3_ETAG_MAX + 1], uint32_t n) {
+    char q[MC_S3_UPLOAD_ID_MAX * 3 + 64], path[1024];
+    int rc = upload_query(q, sizeof q, 0, upload_id);
+    if (!rc) rc = object_path(path, sizeof path, s, key, q);
+    if (rc) return rc;
+    struct mc_buf body;
+    mc_buf_init(&body, 0);
+    static const char head[] = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+    mc_buf_append(&body, head, sizeof head - 1);
+    for (uint32_t i = 0; i < n; i++) {
+        char part[MC_S3_ETAG_MAX * 6 + 96];
+        size_t k = (size_t)snprintf(part, sizeof part, "<Part><PartNumber>%u</PartNumber><ETag>", i + 1);
+        for (const char *p = etags[i]; *p && k + 8 < sizeof part; p++) {
+            if (*p == '"') k += (size_t)snprintf(part + k, sizeof part - k, "&quot;");
+            else if (*p == '&') k += (size_t)snprintf(part + k, sizeof part - k, "&amp;");
+            else if (*p == '<') k += (size_t)snprintf(part + k, sizeof part - k, "&lt;");
+            else part[k++] = *p;
+        }
+        k += (size_t)snprintf(part + k, sizeof part - k, "</ETag></Part>");
+        mc_buf_append(&body, part, k);
+    }
+    static const char tail[] = "</CompleteMultipartUpload>";
+    mc_buf_append(&body, tail, sizeof tail - 1);
+    if (body.err) {
+        rc = body.err;
+    } else {
+        mc_hash h;
+        mc_sha256(&h, body.data, body.len);
+        char hx[65];
+        mc_hex_encode(hx, h.b, 32);
+        long st;
+        struct mc_buf b;
+        mc_buf_init(&b, 0);
+        rc = request(s, "POST", path, body.data, body.len, hx, &b, 65536, &st);
+        /* S3 may answer 200 and still fail: the error is then the body */
+        if (!rc) {
+            char code[64];
+            error_code(code, &b);
+            const char *d = (const char *)b.data;
+            char etag[MC_S3_ETAG_MAX + 1];
+            if (code[0]) rc = mc_err_set(MC_ERR_IO, "object store could not complete the upload (%s)", code);
+            else if (!d || !xml_text(d, d + b.len, "ETag", etag, sizeof etag))
+                rc = mc_err_set(MC_ERR_IO, "object store answered CompleteMultipartUpload without a result");
+        }
+        mc_buf_deinit(&b);
+    }
+    mc_buf_deinit(&body);
+    return rc;
+}
+
+int mc_s3_multipart_abort(struct mc_s3 *s, const char *key, const char *upload_id) {
+    char q[MC_S3_UPLOAD_ID_MAX * 3 + 64], path[1024];
+    int rc = upload_query(q, sizeof q, 0, upload_id);
+    if (!rc) rc = object_path(path, sizeof path, s, key, q);
+    if (rc) return rc;
+    long st;
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    rc = request(s, "DELETE", path, NULL, 0, EMPTY_SHA256, &b, 65536, &st);
+    mc_buf_deinit(&b);
+    return rc == MC_ERR_NOT_FOUND ? 0 : rc; /* NoSuchUpload: already gone */
+}
+
+int mc_s3_list_uploads(struct mc_s3 *s, const char *prefix,
+                       int (*fn)(void *ctx, const char *key, const char *upload_id), void *ctx) {
+    char kmark[1024] = "", umark[MC_S3_UPLOAD_ID_MAX + 1] = "", eprefix[400], ek[3100], eu[3100];
+    int rc = q_escape(eprefix, sizeof eprefix, prefix);
+    if (rc) return rc;
+    uint64_t seen = 0;
+    for (;;) {
+        char path[8192];
+        if (kmark[0]) {
+            if ((rc = q_escape(ek, sizeof ek, kmark)) || (rc = q_escape(eu, sizeof eu, umark))) return rc;
+            snprintf(path, sizeof path, "/%s?key-marker=%s&prefix=%s&upload-id-marker=%s&uploads=", s->cfg.bucket, ek,
+                     eprefix, eu);
+        } else {
+            snprintf(path, sizeof path, "/%s?prefix=%s&uploads=", s->cfg.bucket, eprefix);
+        }
+        struct mc_buf b;
+        mc_buf_init(&b, 0);
+        long st;
+        rc = request(s, "GET", path, NULL, 0, EMPTY_SHA256, &b, MC_S3_PAGE_BYTES, &st);
+        if (rc) {
+            mc_buf_deinit(&b);
+            return rc;
+        }
+        const char *p = (const char *)b.data, *end = p + b.len, *a, *e;
+        while (!rc && p && xml_element(p, end, "Upload", &a, &e)) {
+            char key[1024], up[MC_S3_UPLOAD_ID_MAX + 1];
+            if (xml_text(a, e, "Key", key, sizeof key) && xml_text(a, e, "UploadId", up, sizeof up)) {
+                if (++seen > MC_S3_LIST_MAX) rc = mc_err_set(MC_ERR_TOO_LARGE, "more than %d uploads", MC_S3_LIST_MAX);
+                else rc = fn(ctx, key, up);
+            }
+            p = e;
+        }
+        char trunc[16] = "";
+        const char *d = (const char *)b.data;
+        (void)xml_text(d, d + b.len, "IsTruncated", trunc, sizeof trunc);
+        bool more = strcmp(trunc, "true") == 0 &&
+                    xml_text(d, d + b.len, "NextKeyMarker", kmark, sizeof kmark) && kmark[0];
+        if (more && !xml_text(d, d + b.len, "NextUploadIdMarker", umark, sizeof umark)) umark[0] = 0;
         mc_buf_deinit(&b);
         if (rc || !more) return rc;
     }

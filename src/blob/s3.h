@@ -74,4 +74,30 @@ MC_MUST_CHECK int mc_s3_list_versions(struct mc_s3 *s, const char *prefix,
                                       int (*fn)(void *ctx, const char *key, const char *version),
                                       void *ctx);
 
+/* Appends len bytes of the object from offset off (a ranged GET; the
+ * answer is capped at len). MC_ERR_MALFORMED when off is past its end. */
+MC_MUST_CHECK int mc_s3_get_range(struct mc_s3 *s, const char *key, uint64_t off, size_t len,
+                                  struct mc_buf *out);
+
+/* Multipart upload: create (the UploadId), put parts 1..MC_S3_PARTS_MAX
+ * in order (each but the last at least 5 MiB; sha256 as in mc_s3_put; the
+ * part's ETag is returned), complete with every ETag in order (the object
+ * appears whole, at once), or abort (the parts are deleted; an upload
+ * already gone is fine). */
+#define MC_S3_UPLOAD_ID_MAX 255
+#define MC_S3_ETAG_MAX 95
+MC_MUST_CHECK int mc_s3_multipart_create(struct mc_s3 *s, const char *key,
+                                         char upload_id[MC_S3_UPLOAD_ID_MAX + 1]);
+MC_MUST_CHECK int mc_s3_multipart_put(struct mc_s3 *s, const char *key, const char *upload_id, uint32_t part,
+                                      const void *bytes, size_t len, const mc_hash *sha256,
+                                      char etag[MC_S3_ETAG_MAX + 1]);
+MC_MUST_CHECK int mc_s3_multipart_complete(struct mc_s3 *s, const char *key, const char *upload_id,
+                                           const char (*etags)[MC_S3_ETAG_MAX + 1], uint32_t n);
+MC_MUST_CHECK int mc_s3_multipart_abort(struct mc_s3 *s, const char *key, const char *upload_id);
+/* Calls fn for every multipart upload in progress under prefix
+ * (ListMultipartUploads). */
+MC_MUST_CHECK int mc_s3_list_uploads(struct mc_s3 *s, const char *prefix,
+                                     int (*fn)(void *ctx, const char *key, const char *upload_id),
+                                     void *ctx);
+
 #endif

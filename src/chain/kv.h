@@ -20,6 +20,11 @@
  *   commit   makes every put and del of the batch durable at once, or none
  *            of them (on error the batch is rolled back).
  *   rollback discards the batch.
+ *   read_begin / read_end (optional, NULL: nothing to do) bracket a group
+ *            of gets so they share one snapshot and one acquisition of the
+ *            store's read lock (the state tree reads a few nodes per changed
+ *            row); they nest, and a read_begin that succeeded is matched by
+ *            one read_end.
  * Errors are negative mc_err codes (MC_ERR_DB, MC_ERR_NOMEM ...), with a
  * detail sentence in mc_err_detail(). One thread uses a handle at a time. */
 #ifndef MC_CHAIN_KV_H
@@ -43,6 +48,8 @@ struct mc_kv_ops {
     int (*del)(void *impl, const void *key, size_t key_len);
     int (*commit)(void *impl);
     void (*rollback)(void *impl);
+    int (*read_begin)(void *impl);
+    void (*read_end)(void *impl);
 };
 
 /* A key-value store: its functions and the implementation's handle. */
@@ -75,5 +82,13 @@ MC_MUST_CHECK static inline int mc_kv_del(struct mc_kv *kv, const void *key, siz
 MC_MUST_CHECK static inline int mc_kv_commit(struct mc_kv *kv) { return kv->ops->commit(kv->impl); }
 
 static inline void mc_kv_rollback(struct mc_kv *kv) { kv->ops->rollback(kv->impl); }
+
+MC_MUST_CHECK static inline int mc_kv_read_begin(struct mc_kv *kv) {
+    return kv->ops->read_begin ? kv->ops->read_begin(kv->impl) : 0;
+}
+
+static inline void mc_kv_read_end(struct mc_kv *kv) {
+    if (kv->ops->read_end) kv->ops->read_end(kv->impl);
+}
 
 #endif

@@ -18,13 +18,50 @@ int mc_light_init(struct mc_light *lc, const char *chain_id, const mc_hash *gene
         return mc_err_set(MC_ERR_INVALID, "the trusted validator set is empty");
     snprintf(lc->chain_id, sizeof lc->chain_id, "%s", chain_id);
     lc->genesis_hash = *genesis_hash;
-    lc->valset = *vs;
+    lc->sets[0].from = 1;
+    lc->sets[0].vs = *vs;
+    lc->count = 1;
     return 0;
 }
 
 const struct mc_valset *mc_light_valset_at(const struct mc_light *lc, uint64_t height) {
-    (void)height; /* validators are fixed by the genesis */
-    return &lc->valset;
+    uint32_t i = lc->count;
+    while (i > 1 && lc->sets[i - 1].from > height) i--;
+    return &lc->sets[i - 1].vs;
+}
+
+void mc_light_valset_key(uint8_t out[MC_LIGHT_VALSET_KEY_BYTES], uint64_t from) {
+    memcpy(out, "g/vh/", 5);
+    for (int i = 0; i < 8; i++) out[5 + i] = (uint8_t)(from >> (56 - 8 * i));
+}
+
+int mc_light_add_valset(struct mc_light *lc, const struct mc_header *h, const uint8_t *row,
+                        size_t row_len, const uint8_t *proof, size_t proof_len) {
+    struct mc_dec d;
+    mc_dec_init(&d, row, row_len);
+    uint64_t from = mc_dec_u64(&d);
+    size_t vl = 0;
+    const uint8_t *vb = mc_dec_bytes32(&d, &vl, MC_VALSET_BYTES_MAX);
+    if (d.err || !vb) return mc_err_set(MC_ERR_MALFORMED, "the validator set row does not decode");
+    if (lc->count >= MC_LIGHT_VALSETS_MAX)
+        return mc_err_set(MC_ERR_INVALID, "more than %d validator set changes: start from a newer trusted point",
+                          MC_LIGHT_VALSETS_MAX);
+    if (from <= lc->sets[lc->count - 1].from)
+        return mc_err_set(MC_ERR_INVALID, "validator set from height %llu is not after the last one held",
+                          (unsigned long long)from);
+    if (h->height >= from)
+        return mc_err_set(MC_ERR_INVALID, "the set from %llu must be proven at a header before it, not %llu",
+                          (unsigned long long)from, (unsigned long long)h->height);
+    uint8_t key[MC_LIGHT_VALSET_KEY_BYTES];
+    mc_light_valset_key(key, from);
+    int rc = mc_light_check_state(h, key, sizeof key, row, row_len, proof, proof_len);
+    if (rc) return rc;
+    struct mc_light_valset *n = &lc->sets[lc->count];
+    if (mc_valset_decode(&n->vs, vb, vl) || n->vs.count == 0)
+        return mc_err_set(MC_ERR_MALFORMED, "the validator set in the row does not decode");
+    n->from = from;
+    lc->count++;
+    return 0;
 }
 
 int mc_light_check_header(const struct mc_light *lc, const uint8_t *header, size_t header_len,

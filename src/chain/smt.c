@@ -20,15 +20,18 @@ static void node_rehash(struct node *n) {
     else if (n->kind == K_EMPTY) memset(&n->hash, 0, sizeof n->hash);
 }
 
+/* Path-major: the nodes on one path below a depth sit next to each other in
+ * the store's key order, so a changed row rewrites few pages of it. */
 static size_t node_key(uint8_t out[MC_SMT_NODE_KEY_MAX], unsigned depth, const mc_hash *path) {
     MC_ASSERT(depth <= MC_SMT_DEPTH);
     out[0] = MC_SMT_KEY_PREFIX;
-    out[1] = (uint8_t)(depth >> 8);
-    out[2] = (uint8_t)depth;
     size_t nb = (depth + 7) / 8;
-    memcpy(out + 3, path->b, nb);
-    if (depth % 8) out[3 + nb - 1] &= (uint8_t)(0xffu << (8 - depth % 8));
-    return 3 + nb;
+    memcpy(out + 1, path->b, nb);
+    memset(out + 1 + nb, 0, 32 - nb);
+    if (depth % 8) out[1 + nb - 1] &= (uint8_t)(0xffu << (8 - depth % 8));
+    out[33] = (uint8_t)(depth >> 8);
+    out[34] = (uint8_t)depth;
+    return MC_SMT_NODE_KEY_MAX;
 }
 
 static void set_bit(mc_hash *h, unsigned i, unsigned v) {

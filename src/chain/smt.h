@@ -9,8 +9,9 @@
  *
  * Node rows live in the same store as the state rows, under keys that start
  * with a zero byte, which no state key does (app/state.c refuses them):
- *   key   | 0x00 | u16 depth | ceil(depth / 8) bytes of the path, unused
- *         low bits zero |
+ *   key   | 0x00 | 32 bytes: the path, bits past depth zero | u16 depth |
+ *         (path first, so the nodes below a subtree are neighbours in the
+ *         store's key order and a changed row rewrites few of its pages)
  *   value | u8 kind | hash | hash |  kind 0: leaf (key hash, value hash);
  *                                    kind 1: internal (left, right hash)
  * An update of n changed rows reads and writes O(n log N) nodes for a tree
@@ -31,7 +32,7 @@
 /* First byte of every node key. */
 #define MC_SMT_KEY_PREFIX 0x00
 /* Bytes of a node key at most. */
-#define MC_SMT_NODE_KEY_MAX (3 + MC_SMT_DEPTH / 8)
+#define MC_SMT_NODE_KEY_MAX (1 + MC_SMT_DEPTH / 8 + 2)
 
 /* Where the nodes are read and written: get as mc_kv_get (MC_ERR_NOT_FOUND
  * when absent); put and del may be NULL for a read-only walk. */

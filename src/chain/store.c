@@ -448,6 +448,11 @@ int mc_store_get_tx(struct mc_store *s, uint64_t height, uint32_t index, struct 
     sqlite3_bind_int64(st, 2, index);
     int rc = sqlite3_step(st), ret = 0;
     if (rc == SQLITE_ROW) {
+        if (out && sqlite3_column_bytes(st, 0) == 0) {
+            sqlite3_reset(st);
+            return mc_err_set(MC_ERR_NOT_FOUND, "the bytes of transaction %u of block %llu were pruned",
+                              index, (unsigned long long)height);
+        }
         buf_put_column(out, st, 0);
         if (id) {
             if (sqlite3_column_bytes(st, 1) == 32) memcpy(id->b, sqlite3_column_blob(st, 1), 32);
@@ -462,6 +467,41 @@ int mc_store_get_tx(struct mc_store *s, uint64_t height, uint32_t index, struct 
     }
     sqlite3_reset(st);
     return ret;
+}
+
+int mc_store_pruned_below(struct mc_store *s, uint64_t *below) {
+    *below = 0;
+    struct mc_buf b;
+    mc_buf_init(&b, 16);
+    int rc = mc_store_meta_get(s, "pruned_below", &b);
+    if (!rc && b.len == 8)
+        for (int i = 0; i < 8; i++) *below = *below << 8 | b.data[i];
+    else if (!rc) rc = mc_err_set(MC_ERR_TAMPERED, "the pruning mark is not 8 bytes");
+    mc_buf_deinit(&b);
+    return rc == MC_ERR_NOT_FOUND ? 0 : rc;
+}
+
+int mc_store_prune(struct mc_store *s, uint64_t below) {
+    uint64_t was;
+    int rc = mc_store_pruned_below(s, &was);
+    if (rc || below <= was) return rc;
+    if ((rc = mc_store_begin(s))) return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "UPDATE txs SET bytes = x'' WHERE height >= ? AND height < ?", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = db_err(s, "prune");
+    } else {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)(was ? was : 1));
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)below);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = db_err(s, "prune");
+        sqlite3_finalize(st);
+    }
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(below >> (56 - 8 * i));
+    if (!rc) rc = mc_store_meta_put(s, "pruned_below", b, 8);
+    if (!rc) rc = mc_store_commit(s);
+    else mc_store_rollback(s);
+    return rc;
 }
 
 int mc_store_find_tx(struct mc_store *s, const mc_hash *id, uint64_t *height, uint32_t *index,
@@ -600,9 +640,13 @@ static int kv_commit(void *impl) {
     return rc;
 }
 
+static int kv_read_begin(void *impl) { return mc_store_read_begin(impl); }
+static void kv_read_end(void *impl) { mc_store_read_end(impl); }
+
 static const struct mc_kv_ops store_kv_ops = {
     .get = kv_get, .scan = kv_scan, .begin = kv_begin, .put = kv_put, .del = kv_del,
-    .commit = kv_commit, .rollback = kv_rollback,
+    .commit = kv_commit, .rollback = kv_rollback, .read_begin = kv_read_begin,
+    .read_end = kv_read_end,
 };
 
 struct mc_kv *mc_store_kv(struct mc_store *s) { return &s->kv; }

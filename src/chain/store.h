@@ -80,7 +80,17 @@ MC_MUST_CHECK int mc_store_get_header(struct mc_store *s, uint64_t height, struc
                                       mc_hash *hash);
 MC_MUST_CHECK int mc_store_get_commit(struct mc_store *s, uint64_t height, struct mc_commit *c);
 
-/* Transaction `index` of block `height`: bytes appended to out. */
+/* Pruning (an option of the node, default off): the bytes of every
+ * transaction of the blocks below `below` are dropped (their rows keep the
+ * id and log index; headers, certificates, log leaves and log subtrees
+ * stay), so the chain still verifies and every proof is still served.
+ * Monotonic: a lower mark than the current one does nothing.
+ * mc_store_pruned_below gives the mark (0: nothing pruned). */
+MC_MUST_CHECK int mc_store_prune(struct mc_store *s, uint64_t below);
+MC_MUST_CHECK int mc_store_pruned_below(struct mc_store *s, uint64_t *below);
+
+/* Transaction `index` of block `height`: bytes appended to out
+ * (MC_ERR_NOT_FOUND, "pruned", when out is given and they were pruned). */
 MC_MUST_CHECK int mc_store_get_tx(struct mc_store *s, uint64_t height, uint32_t index,
                                   struct mc_buf *out, mc_hash *id, uint64_t *log_index);
 /* Finds a committed block by its hash (indexed). MC_ERR_NOT_FOUND when none. */

@@ -96,6 +96,9 @@ void mc_cli_passphrase_free(char *p);
 int mc_cli_key_load(struct mc_keypair **out, const char *path, const char *passphrase_file,
                     const char *what);
 void mc_cli_key_free(struct mc_keypair *kp);
+/* Warns on stderr ("medchain: warning: ...") when the key file was created
+ * more than $MEDCHAIN_KEY_MAX_AGE_DAYS (default 365) days ago. */
+void mc_cli_key_age_warn(const char *path, const char *what);
 
 /* Reads a whole file (at most max bytes) into malloc'd memory. */
 int mc_cli_file_read(uint8_t **out, size_t *len, const char *path, size_t max);
@@ -197,6 +200,14 @@ int mc_cli_cmd_grant_list(int argc, char **argv);
 int mc_cli_cmd_access_log(int argc, char **argv);
 int mc_cli_cmd_breakglass_list(int argc, char **argv);
 int mc_cli_cmd_breakglass_close(int argc, char **argv);
+
+/* Consortium governance (cmd_gov.c). */
+int mc_cli_cmd_gov_propose(int argc, char **argv);
+int mc_cli_cmd_gov_vote(int argc, char **argv);
+int mc_cli_cmd_gov_rotate_node(int argc, char **argv);
+int mc_cli_cmd_gov_show(int argc, char **argv);
+int mc_cli_cmd_gov_list(int argc, char **argv);
+int mc_cli_cmd_gov_validators(int argc, char **argv);
 
 /* Prints a command's usage (from the command table in main.c) to stdout. */
 void mc_cli_usage(const char *command_words);

@@ -20,7 +20,10 @@ static void print_orphan(void *ctx, const mc_hash *id, const char *what, bool re
     (void)ctx;
     char hx[65];
     mc_hex_encode(hx, id->b, 32);
-    printf("orphan: %s %s%s\n", hx, what, removed ? " removed" : "");
+    /* a partial upload has no id yet (all zero) */
+    bool none = true;
+    for (int i = 0; i < 32; i++) none = none && id->b[i] == 0;
+    printf("orphan: %s %s%s\n", none ? "(upload)" : hx, what, removed ? " removed" : "");
 }
 
 /* Holds HOME/node.pid locked (the node must be stopped); the descriptor,

@@ -70,8 +70,43 @@ static int load_trust(struct trust *t, const char *path) {
     if (rc) return mc_cli_error(MC_CLI_FAIL, "the genesis cannot be trusted: %s", mc_cli_detail(rc));
     mc_hex_encode(t->genesis_hex, gh.b, 32);
     printf("trusted: genesis %.16s of chain %s, %u validators\n", t->genesis_hex, t->lc.chain_id,
-           t->lc.valset.count);
+           t->lc.sets[0].vs.count);
     return 0;
+}
+
+/* Follows every change of validators the node lists: each one's header by
+ * the set already trusted, then the new set's row by its proof. */
+static int follow_valsets(struct trust *t, struct mc_client *c) {
+    json_t *j = NULL;
+    mc_err_clear();
+    int rc = mc_client_get_json(c, "/v1/state/valsets", &j);
+    if (rc) return mc_cli_api_error(rc, "cannot fetch the validator set changes");
+    size_t i;
+    json_t *tr;
+    json_array_foreach(json_object_get(j, "transitions"), i, tr) {
+        size_t hl = 0, cl = 0, rl = 0, pl = 0;
+        uint8_t *hb = hex_field(tr, "header_hex", &hl, MC_BLOCK_BYTES_MAX);
+        uint8_t *cb = hex_field(tr, "commit_hex", &cl, MC_BLOCK_BYTES_MAX);
+        uint8_t *row = hex_field(tr, "row_hex", &rl, MC_STATE_VALUE_MAX);
+        uint8_t *pf = hex_field(tr, "proof_hex", &pl, MC_STATEPROOF_MAX);
+        struct mc_header h;
+        mc_hash hash;
+        mc_err_clear();
+        if (!hb || !cb || !row || !pf) rc = mc_cli_error(MC_CLI_FAIL, "refused: validator set change %zu is incomplete", i);
+        else if (mc_light_check_header(&t->lc, hb, hl, cb, cl, &h, &hash) ||
+                 mc_light_add_valset(&t->lc, &h, row, rl, pf, pl))
+            rc = mc_cli_error(MC_CLI_FAIL, "refused: validator set change %zu: %s", i, mc_err_detail());
+        free(hb);
+        free(cb);
+        free(row);
+        free(pf);
+        if (rc) break;
+        const struct mc_light_valset *n = &t->lc.sets[t->lc.count - 1];
+        printf("validators: from height %llu, %u validators, proven at header %llu certified by the previous set\n",
+               (unsigned long long)n->from, n->vs.count, (unsigned long long)h.height);
+    }
+    json_decref(j);
+    return rc;
 }
 
 /* Checks the answer's anchor: the header bytes by the certificate bytes. */
@@ -226,6 +261,7 @@ int mc_cli_cmd_light_pack(int argc, char **argv) {
     }
     uint8_t *unit_row = NULL, *lot_row = NULL;
     if (rc) goto out;
+    if ((rc = follow_valsets(&t, &c))) goto out;
     printf("verdict_said: %s\n", json_string_value(json_object_get(ans, "verdict")) ?: "(none)");
     json_t *sp = json_object_get(ans, "state_proofs");
     struct mc_header h;
@@ -310,6 +346,7 @@ int mc_cli_cmd_light_state(int argc, char **argv) {
         goto out;
     }
     struct mc_header h;
+    if ((rc = follow_valsets(&t, &c))) goto out;
     if ((rc = check_anchor(&t, json_object_get(ans, "anchor"), &h))) goto out;
     size_t vl = 0;
     v = check_row(&h, json_object_get(ans, "row"), key, klen, "row", &vl, &rc);

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/fhir.h"
+#include "api/json_exact.h"
 #include "app/records.h"
 
 #include "base/limits.h"
@@ -229,6 +231,15 @@ static int write_file(const char *path, const char *text) {
     return MC_CLI_OK;
 }
 
+/* The answer's JSON as the node sent it, numbers digit for digit (FHIR
+ * decimals keep their precision), indented; NULL when it is not JSON. */
+static char *exact_text(const struct mc_client_response *r, size_t indent) {
+    json_t *v = mc_json_exact_load((const char *)r->body.data, r->body.len, NULL);
+    char *text = v ? mc_json_exact_dump(v, JSON_INDENT(indent), NULL) : NULL;
+    json_decref(v);
+    return text;
+}
+
 /* --- record add / import --- */
 
 static int post_records(const struct mc_cli_args *a, const char *words, bool bundle,
@@ -250,7 +261,8 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
     size_t len = 0;
     if ((rc = mc_cli_file_read(&body, &len, file, MC_CLI_RECORD_FILE_MAX))) goto out;
     json_error_t jerr;
-    json_t *doc = json_loadb((const char *)body, len, 0, &jerr);
+    /* numbers keep their text (a resource is sent as it was written) */
+    json_t *doc = mc_json_exact_load((const char *)body, len, &jerr);
     char type[40];
     snprintf(type, sizeof type, "%s", jstr(doc, "resourceType") ? jstr(doc, "resourceType") : "");
     if (!type[0]) {
@@ -282,8 +294,7 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
         }
         json_object_set_new(doc, "id", json_string(aid));
         free(body);
-        body = (uint8_t *)json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        len = body ? strlen((char *)body) : 0;
+        body = (uint8_t *)mc_json_exact_dump(doc, JSON_COMPACT, &len);
         if (!body) {
             rc = mc_cli_error(MC_CLI_FAIL, "out of memory");
             json_decref(doc);
@@ -291,6 +302,23 @@ static int post_records(const struct mc_cli_args *a, const char *words, bool bun
         }
         snprintf(path, sizeof path, "/fhir/%s/%s?patient=%s", type, aid, phex);
     } else if (bundle) {
+        /* The practitioners, organisations and locations the Bundle's
+         * conditional references name travel with it, so each resolves in
+         * the Bundle (Synthea keeps them in files of their own). */
+        json_t *dir = mc_fhir_directory_entries(doc);
+        json_t *entries = json_object_get(doc, "entry");
+        if (dir && json_array_size(dir) && json_is_array(entries)) {
+            json_array_extend(entries, dir);
+            free(body);
+            body = (uint8_t *)mc_json_exact_dump(doc, JSON_COMPACT, &len);
+            if (!body) {
+                rc = mc_cli_error(MC_CLI_FAIL, "out of memory");
+                json_decref(dir);
+                json_decref(doc);
+                goto out;
+            }
+        }
+        json_decref(dir);
         snprintf(path, sizeof path, "/fhir?patient=%s", phex);
     } else {
         snprintf(path, sizeof path, "/fhir/%s?patient=%s", type, phex);
@@ -431,7 +459,7 @@ int mc_cli_cmd_record_get(int argc, char **argv) {
     char ctx[160];
     snprintf(ctx, sizeof ctx, "read of %s/%s refused", type, id);
     if ((rc = signed_call(&s.client, s.kp, "GET", path, NULL, 0, extra, nextra, &r, ctx))) goto out;
-    char *text = json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = exact_text(&r, 2);
     const char *out_path = mc_cli_arg(&a, "out");
     if (!text) {
         rc = mc_cli_error(MC_CLI_FAIL, "out of memory");
@@ -555,7 +583,7 @@ int mc_cli_cmd_record_export(int argc, char **argv) {
         if (mode && strcmp(mode, "include") == 0) provenance++;
         else records++;
     }
-    char *text = json_dumps(r.json, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    char *text = exact_text(&r, 1);
     rc = text ? write_file(mc_cli_arg(&a, "out"), text) : mc_cli_error(MC_CLI_FAIL, "out of memory");
     if (text) {
         sodium_memzero(text, strlen(text));

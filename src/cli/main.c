@@ -118,6 +118,38 @@ static const struct command commands[] = {
     {"key rotate", mc_cli_cmd_key_rotate, "move an account to a new key",
      "medchain key rotate --key OLD_KEY --new-key FILE [--new-passphrase-file F] [options]\n"
      SIGNER_OPTS},
+    {"gov propose", mc_cli_cmd_gov_propose, "propose a consortium change (organisation admin)",
+     "medchain gov propose KIND [fields] --key ADMIN_KEY [--deadline H|+N] [--activation H|+N]\n"
+     "  KIND and its fields:\n"
+     "    add-org --name NAME --org-kind KIND [--gln GLN] (--admin-pub HEX | --admin-key F)\n"
+     "    suspend-org | remove-org | reinstate-org --org ID\n"
+     "    add-validator --org ID --name NAME --power N (--node-pub HEX | --node-key F)\n"
+     "    add-node --org ID --name NAME (--node-pub HEX | --node-key F)\n"
+     "    remove-validator (--node-pub HEX | --node-key F)\n"
+     "    set-power --power N (--node-pub HEX | --node-key F)\n"
+     "    set-param --param NAME --value N   (block_txs, block_bytes, tx_bytes,\n"
+     "                                        timeout_propose|prevote|precommit)\n"
+     "    replace-admin --org ID (--admin-pub HEX | --admin-key F)\n"
+     "    upgrade --name NAME --version X.Y.Z --height H\n"
+     "  It passes when more than 2/3 of the active organisations vote yes by the\n"
+     "  deadline (default +20) and takes effect at the activation height (default\n"
+     "  deadline + 2); a validator set change is in force two heights later.\n"
+     SIGNER_OPTS},
+    {"gov vote", mc_cli_cmd_gov_vote, "vote on a proposal, once per organisation (admin)",
+     "medchain gov vote ID (--yes | --no) --key ADMIN_KEY [options]\n" SIGNER_OPTS},
+    {"gov rotate-node", mc_cli_cmd_gov_rotate_node, "move a node of your organisation to a new key at a height (admin)",
+     "medchain gov rotate-node (--node-pub HEX | --node-key F) --new-key F --key ADMIN_KEY\n"
+     "                         [--at H|+N] [--new-passphrase-file F] [options]\n"
+     "  From height --at (default +10, at least +3) the node signs with the new key; its\n"
+     "  account moves two heights before. Put the new key at HOME/node_key.next.json of\n"
+     "  the running node (it is picked up at the next block): no restart is needed.\n"
+     SIGNER_OPTS},
+    {"gov show", mc_cli_cmd_gov_show, "show a proposal and its votes",
+     "medchain gov show ID [--node URL]\n"},
+    {"gov list", mc_cli_cmd_gov_list, "list the newest proposals",
+     "medchain gov list [--node URL]\n"},
+    {"gov validators", mc_cli_cmd_gov_validators, "show the validator set of a height",
+     "medchain gov validators [--height H] [--node URL]\n"},
     {"tx submit", mc_cli_cmd_tx_submit, "submit a signed transaction from a file",
      "medchain tx submit --file F [--raw] [--node URL] [--no-wait] [--timeout S]\n"
      "  F holds the transaction as raw bytes or hex. It is posted as JSON {\"tx\": hex},\n"

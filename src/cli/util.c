@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sodium.h>
 
 #include "base/err.h"
@@ -99,7 +100,23 @@ int mc_cli_key_load(struct mc_keypair **out, const char *path, const char *passp
                             mc_cli_detail(rc));
     }
     *out = kp;
+    mc_cli_key_age_warn(path, what);
     return MC_CLI_OK;
+}
+
+void mc_cli_key_age_warn(const char *path, const char *what) {
+    int64_t created;
+    mc_err_clear();
+    if (mc_keyfile_created(path, &created)) return; /* an older file: no date */
+    int64_t max = MC_NODE_KEY_AGE_DAYS_DEFAULT;
+    const char *env = getenv("MEDCHAIN_KEY_MAX_AGE_DAYS");
+    uint64_t v;
+    if (env && mc_cli_parse_u64(env, &v) && v >= 1 && v <= MC_NODE_KEY_AGE_DAYS_MAX) max = (int64_t)v;
+    int64_t age = (int64_t)(time(NULL) / 86400) - created;
+    if (age > max)
+        fprintf(stderr, "medchain: warning: %s key %s was created %lld days ago, more than %lld "
+                        "($MEDCHAIN_KEY_MAX_AGE_DAYS): rotate it\n",
+                what, path, (long long)age, (long long)max);
 }
 
 void mc_cli_key_free(struct mc_keypair *kp) {

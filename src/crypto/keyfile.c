@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/assert.h"
@@ -146,6 +147,11 @@ int mc_keyfile_write(const char *path, const struct mc_keypair *kp, const char *
     char *dump = NULL;
     char pk_hex[2 * MC_PUBKEY_BYTES + 1];
     mc_hex_encode(pk_hex, kp->pk.b, MC_PUBKEY_BYTES);
+    char created[11];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof created, "%Y-%m-%d", &tm);
 
     crypto_sign_ed25519_sk_to_seed(s->seed, kp->sk);
     crypto_sign_seed_keypair(s->check.pk.b, s->check.sk, s->seed);
@@ -156,8 +162,8 @@ int mc_keyfile_write(const char *path, const struct mc_keypair *kp, const char *
 
     if (!passphrase || !*passphrase) {
         mc_hex_encode(s->seed_hex, s->seed, MC_SEED_BYTES);
-        doc = json_pack("{s:i, s:s, s:s}", "medchain_key", KEYFILE_VERSION, "public_key",
-                        pk_hex, "secret_seed", s->seed_hex);
+        doc = json_pack("{s:i, s:s, s:s, s:s}", "medchain_key", KEYFILE_VERSION, "public_key",
+                        pk_hex, "created", created, "secret_seed", s->seed_hex);
     } else {
         uint8_t salt[SALT_BYTES], nonce[NONCE_BYTES], sealed[SEALED_BYTES];
         char salt_hex[2 * SALT_BYTES + 1], nonce_hex[2 * NONCE_BYTES + 1],
@@ -172,8 +178,8 @@ int mc_keyfile_write(const char *path, const struct mc_keypair *kp, const char *
         mc_hex_encode(salt_hex, salt, sizeof salt);
         mc_hex_encode(nonce_hex, nonce, sizeof nonce);
         mc_hex_encode(sealed_hex, sealed, sizeof sealed);
-        doc = json_pack("{s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "medchain_key",
-                        KEYFILE_VERSION, "public_key", pk_hex, "kdf", KDF_NAME, "opslimit",
+        doc = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "medchain_key",
+                        KEYFILE_VERSION, "public_key", pk_hex, "created", created, "kdf", KDF_NAME, "opslimit",
                         (json_int_t)kdf_ops, "memlimit", (json_int_t)kdf_mem, "salt", salt_hex,
                         "nonce", nonce_hex, "sealed_seed", sealed_hex);
     }
@@ -211,6 +217,8 @@ struct keyfile {
     uint8_t salt[SALT_BYTES];
     uint8_t nonce[NONCE_BYTES];
     uint8_t sealed[SEALED_BYTES];
+    bool has_created;
+    int64_t created_days;
 };
 
 static int load_text(struct secrets *s, size_t *len_out, const char *path) {
@@ -267,10 +275,10 @@ static int uint_field(json_t *doc, const char *key, unsigned long long lo,
 
 /* Only the fields of the file's own form may appear. */
 static int check_fields(json_t *doc, bool encrypted, const char *path) {
-    static const char *plain[] = {"medchain_key", "public_key", "secret_seed", NULL};
-    static const char *sealed[] = {"medchain_key", "public_key", "kdf",   "opslimit",
-                                   "memlimit",     "salt",       "nonce", "sealed_seed",
-                                   NULL};
+    static const char *plain[] = {"medchain_key", "public_key", "created", "secret_seed", NULL};
+    static const char *sealed[] = {"medchain_key", "public_key", "created", "kdf",
+                                   "opslimit",     "memlimit",   "salt",    "nonce",
+                                   "sealed_seed",  NULL};
     const char **allowed = encrypted ? sealed : plain;
     const char *key;
     json_t *v;
@@ -310,6 +318,12 @@ static int parse(struct keyfile *kf, struct secrets *s, size_t len, const char *
     }
     kf->encrypted = has_sealed;
     if ((rc = check_fields(doc, kf->encrypted, path))) goto out;
+    json_t *cr = json_object_get(doc, "created");
+    if (cr && (!json_is_string(cr) || !mc_keyfile_date_days(json_string_value(cr), &kf->created_days))) {
+        rc = mc_err_set(MC_ERR_MALFORMED, "%s: \"created\" must be a date YYYY-MM-DD", path);
+        goto out;
+    }
+    kf->has_created = cr != NULL;
     if ((rc = hex_field(doc, "public_key", kf->pk.b, MC_PUBKEY_BYTES, path))) goto out;
 
     if (!kf->encrypted) {
@@ -378,6 +392,37 @@ int mc_keyfile_read(struct mc_keypair *kp, const char *path, const char *passphr
     /* parse() or the branch above left the checked key pair in s->check. */
     memcpy(kp, &s->check, sizeof *kp);
 out:
+    sodium_free(s);
+    return rc;
+}
+
+bool mc_keyfile_date_days(const char *s, int64_t *days) {
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (m == 2 && d == 29 && !leap) return false;
+    /* days from the civil date (proleptic Gregorian), 1970-01-01 = 0 */
+    int yy = m <= 2 ? y - 1 : y;
+    int era = yy / 400;
+    int yoe = yy - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    *days = (int64_t)era * 146097 + doe - 719468;
+    return true;
+}
+
+int mc_keyfile_created(const char *path, int64_t *days) {
+    struct secrets *s = sodium_malloc(sizeof *s);
+    if (!s) return mc_err_set(MC_ERR_NOMEM, "no memory for key material");
+    struct keyfile kf;
+    int rc = read_file(&kf, s, path);
+    if (!rc && !kf.has_created) rc = mc_err_set(MC_ERR_NOT_FOUND, "%s does not say when it was created", path);
+    if (!rc) *days = kf.created_days;
     sodium_free(s);
     return rc;
 }

@@ -1,17 +1,24 @@
 /* Key files: one Ed25519 key pair per file, JSON, written with mode 0600.
  *
  * Plain form:
- *   {"medchain_key":1,"public_key":"<hex32>","secret_seed":"<hex32>"}
+ *   {"medchain_key":1,"public_key":"<hex32>","created":"YYYY-MM-DD","secret_seed":"<hex32>"}
  * Passphrase form (Argon2id; INTERACTIVE limits unless
  * mc_keyfile_set_kdf_limits says otherwise; the seed sealed with
  * XChaCha20-Poly1305, the public key as associated data):
- *   {"medchain_key":1,"public_key":"<hex32>","kdf":"argon2id13",
+ *   {"medchain_key":1,"public_key":"<hex32>","created":"YYYY-MM-DD","kdf":"argon2id13",
  *    "opslimit":N,"memlimit":N,"salt":"<hex16>","nonce":"<hex24>",
  *    "sealed_seed":"<hex48>"}
+ *
+ * "created" is the UTC date the file was written (files from before it
+ * existed lack it and still read); the CLI and a node's /metrics warn about
+ * keys older than a configured age, so they get rotated.
  *
  * Reading checks that the seed really derives the stated public key. */
 #ifndef MC_CRYPTO_KEYFILE_H
 #define MC_CRYPTO_KEYFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "crypto/sign.h"
@@ -30,6 +37,12 @@ MC_MUST_CHECK int mc_keyfile_read(struct mc_keypair *kp, const char *path,
                                   const char *passphrase);
 /* Reads only the public key (no passphrase needed). */
 MC_MUST_CHECK int mc_keyfile_read_public(mc_pubkey *pk, const char *path);
+
+/* The file's creation date as days since 1970-01-01 (no passphrase
+ * needed); MC_ERR_NOT_FOUND for a file that does not carry one. */
+MC_MUST_CHECK int mc_keyfile_created(const char *path, int64_t *days);
+/* Parses a strict YYYY-MM-DD date (1970 on) into days since 1970-01-01. */
+bool mc_keyfile_date_days(const char *s, int64_t *days);
 
 /* KDF cost used when writing; tests lower it to stay fast. Not
  * thread-safe: set it at start-up. Aborts (misuse) outside the bounds that

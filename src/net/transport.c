@@ -619,6 +619,17 @@ uint32_t mc_net_peer_count(const struct mc_net *n) {
     return k;
 }
 
+void mc_net_set_key(struct mc_net *n, const struct mc_keypair *key) {
+    n->cfg.node_key = key;
+    /* Every connection was authenticated under the old key: close them
+     * all; dialed peers are redialed and the others dial us again. */
+    struct conn *next;
+    for (struct conn *c = n->conns; c; c = next) {
+        next = c->next;
+        conn_close(c, "our node key changed");
+    }
+}
+
 uint32_t mc_net_recheck(struct mc_net *n) {
     if (!n->cfg.is_member) return 0;
     mc_pubkey gone[MC_NET_PEERS_MAX];

@@ -72,6 +72,10 @@ MC_MUST_CHECK int mc_net_send(struct mc_net *n, const mc_pubkey *to, const void 
 /* Queues msg for every ready peer; returns how many got it. */
 uint32_t mc_net_broadcast(struct mc_net *n, const void *msg, size_t len);
 uint32_t mc_net_peer_count(const struct mc_net *n);
+/* From now on the handshake signs with key (borrowed, outlives the
+ * transport): a node key rotation. Closes every connection; they are made
+ * again under the new key. */
+void mc_net_set_key(struct mc_net *n, const struct mc_keypair *key);
 /* Asks the membership callback again about every authenticated peer and
  * disconnects the ones it now refuses (the membership changed); returns
  * how many were dropped. */

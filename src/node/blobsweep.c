@@ -67,6 +67,12 @@ int mc_node_blob_sweep(struct mc_node *n, bool remove, uint64_t grace_s,
     *found = 0;
     struct anchored_set a = {0};
     pthread_mutex_lock(&n->lock);
+    uint64_t pruned = 0;
+    a.rc = mc_store_pruned_below(n->store, &pruned);
+    if (!a.rc && pruned)
+        a.rc = mc_err_set(MC_ERR_STATE, "this node pruned the transactions below height %llu; the sweep "
+                          "needs every anchor to know which ciphertext is referenced",
+                          (unsigned long long)pruned);
     a.st = mc_app_state(n->app);
     for (uint64_t h = 1; h <= n->head.height && !a.rc; h++) {
         struct mc_header hd;

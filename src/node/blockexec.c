@@ -8,6 +8,9 @@
 
 #include "base/log.h"
 #include "crypto/merkle.h"
+#include "chain/light.h"
+#include "chain/smt.h"
+#include "chain/stateproof.h"
 
 void mc_blockexec_candidate_deinit(struct mc_candidate *c) {
     mc_buf_deinit(&c->header_bytes);
@@ -316,6 +319,81 @@ int mc_blockexec_validate(struct mc_app *app, const struct mc_genesis *g,
     return rc;
 }
 
+/* A change of validators decided in this block: the proof of its row
+ * ("g/vh/" || from) against this block's state root, kept in the store's
+ * metadata, so light clients can follow the change from a header the old
+ * set certified (chain/light.h, GET /v1/state/valsets). Metadata:
+ *   valset_proofs      | u32 n |
+ *   valset_proof/<i>   | u64 height | u64 from | bytes32 row | bytes32 proof |
+ * Called inside the block's SQL transaction, after its state is written. */
+static int record_valset_proof(struct mc_store *store, const struct mc_header *h) {
+    struct mc_kv *kv = mc_store_kv(store);
+    struct mc_buf row, b;
+    mc_buf_init(&row, 0);
+    mc_buf_init(&b, 0);
+    int rc = mc_kv_get(kv, "g/vs", 4, &row);
+    if (rc == MC_ERR_NOT_FOUND) {
+        rc = 0;
+        goto out;
+    }
+    if (rc || row.len < 8) {
+        if (!rc) rc = mc_err_set(MC_ERR_TAMPERED, "the validator set row is too short");
+        goto out;
+    }
+    uint64_t from = 0;
+    for (int i = 0; i < 8; i++) from = from << 8 | row.data[i];
+    uint32_t n = 0;
+    rc = mc_store_meta_get(store, "valset_proofs", &b);
+    if (!rc && b.len == 4) n = (uint32_t)b.data[0] << 24 | (uint32_t)b.data[1] << 16 | (uint32_t)b.data[2] << 8 | b.data[3];
+    else if (rc && rc != MC_ERR_NOT_FOUND) goto out;
+    rc = 0;
+    char name[48];
+    if (n > 0) {
+        snprintf(name, sizeof name, "valset_proof/%u", n - 1);
+        mc_buf_reset(&b);
+        if ((rc = mc_store_meta_get(store, name, &b))) goto out;
+        uint64_t last = 0;
+        for (int i = 8; i < 16 && b.len >= 16; i++) last = last << 8 | b.data[i];
+        if (from <= last) goto out; /* already recorded */
+    }
+    uint8_t key[MC_LIGHT_VALSET_KEY_BYTES];
+    mc_light_valset_key(key, from);
+    mc_buf_reset(&row);
+    if ((rc = mc_kv_get(kv, key, sizeof key, &row))) goto out;
+    struct mc_stateproof *p = malloc(sizeof *p);
+    if (!p) {
+        rc = MC_ERR_NOMEM;
+        goto out;
+    }
+    mc_hash kh;
+    mc_sha256(&kh, key, sizeof key);
+    struct mc_smt_io io;
+    mc_smt_io_kv(&io, kv);
+    rc = mc_smt_prove(&io, &kh, p);
+    if (!rc && mc_stateproof_verify(p, &h->state_hash, key, sizeof key, row.data, row.len))
+        rc = mc_err_set(MC_ERR_TAMPERED, "the validator set row does not prove against block %llu",
+                        (unsigned long long)h->height);
+    mc_buf_reset(&b);
+    mc_enc_u64(&b, h->height);
+    mc_enc_u64(&b, from);
+    mc_enc_bytes32(&b, row.data, row.len);
+    struct mc_buf pb;
+    mc_buf_init(&pb, 0);
+    mc_stateproof_encode(&pb, p);
+    mc_enc_bytes32(&b, pb.data, pb.len);
+    mc_buf_deinit(&pb);
+    free(p);
+    if (!rc) rc = b.err;
+    snprintf(name, sizeof name, "valset_proof/%u", n);
+    if (!rc) rc = mc_store_meta_put(store, name, b.data, b.len);
+    uint8_t cnt[4] = {(uint8_t)((n + 1) >> 24), (uint8_t)((n + 1) >> 16), (uint8_t)((n + 1) >> 8), (uint8_t)(n + 1)};
+    if (!rc) rc = mc_store_meta_put(store, "valset_proofs", cnt, 4);
+out:
+    mc_buf_deinit(&row);
+    mc_buf_deinit(&b);
+    return rc;
+}
+
 int mc_blockexec_commit(struct mc_store *store, struct mc_app *app, const struct mc_genesis *g,
                     struct mc_chain_head *head, const struct mc_candidate *c,
                     const struct mc_commit *cert, mc_verified_fn verified, void *ctx) {
@@ -340,6 +418,7 @@ int mc_blockexec_commit(struct mc_store *store, struct mc_app *app, const struct
         goto out;
     }
     rc = mc_app_commit_block(app);
+    if (!rc) rc = record_valset_proof(store, &c->header);
     if (!rc) rc = mc_store_put_block(store, &c->header, body.txs, body.count,
                                      body.has_last_commit ? &body.last_commit : NULL, cert,
                                      c->header.log_size - body.count);

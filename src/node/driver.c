@@ -212,7 +212,7 @@ static void build_value(struct mc_node *n) {
     }
     struct build_ctx bc = {n, cand};
     struct mc_candidate c;
-    int rc = mc_blockexec_build(n->app, &n->genesis, &n->head, &n->node_key->pk, mc_node__now_ms(), txs,
+    int rc = mc_blockexec_build(n->app, &n->genesis, &n->head, &n->consensus_key->pk, mc_node__now_ms(), txs,
                             k, on_rejected, &bc, &c);
     free(txs);
     free(cand);
@@ -341,7 +341,7 @@ static void process_output(struct mc_node *n) {
                 evil.has_block = !evil.has_block;
                 if (evil.has_block) memset(evil.block_hash.b, 0xEE, 32);
                 else memset(evil.block_hash.b, 0, 32);
-                mc_vote_sign(&evil, n->node_key, n->genesis.chain_id);
+                mc_vote_sign(&evil, n->consensus_key, n->genesis.chain_id);
                 struct mc_buf e;
                 mc_buf_init(&e, 0);
                 mc_wire_encode_vote(&e, &evil);
@@ -467,12 +467,14 @@ static int engine_start(struct mc_node *n) {
         rp = &restored;
     mc_buf_deinit(&b);
     struct mc_consensus_persist persist = {mc_driver__save_signed, n};
+    if (mc_node__upgrade_halt(n, mc_driver__height(n)))
+        return mc_err_set(MC_ERR_STATE, "%s", n->halt_reason);
     memset(d->cs, 0, sizeof *d->cs);
     int rc = mc_node__valset_refresh(n);
     if (rc) return mc_err_set(rc, "no validator set for height %llu: %s",
                               (unsigned long long)mc_driver__height(n), mc_err_detail());
     rc = mc_consensus_init(d->cs, &d->cfg, mc_node__valset(n),
-                               n->validator_index >= 0 ? n->node_key : NULL, mc_driver__height(n), rp,
+                               n->validator_index >= 0 ? n->consensus_key : NULL, mc_driver__height(n), rp,
                                &persist);
     if (rc) return mc_err_set(rc, "consensus cannot start at height %llu", (unsigned long long)mc_driver__height(n));
     d->started = true;
@@ -509,8 +511,22 @@ void mc_driver__restart_at_head(struct mc_node *n) {
 
 static void next_height(struct mc_node *n) {
     struct mc_driver *d = n->drv;
+    if (mc_node__upgrade_halt(n, mc_driver__height(n))) return; /* the loop stops */
     d->paused = false;
     d->q_len = 0;
+    /* This node joins or leaves the set, or its key rotation takes effect
+     * at this height: a fresh engine signs with the key of this height (the
+     * record of what it signed, at lower heights, carries over). */
+    const struct mc_keypair *key = n->validator_index >= 0 ? n->consensus_key : NULL;
+    if (key != d->cs->key) {
+        char hx[17] = "none";
+        if (key) mc_hex_encode(hx, key->pk.b, 8);
+        mc_log_info("driver", "height %llu: consensus signs with key %s (validator set or key changed)",
+                    (unsigned long long)mc_driver__height(n), hx);
+        if (engine_start(n)) mc_log_error("driver", "cannot restart consensus: %s", mc_err_detail());
+        replay_future(n);
+        return;
+    }
     int rc = mc_consensus_next_height(d->cs, &d->out, mc_node__valset(n));
     if (rc && rc != MC_ERR_IO) {
         mc_log_warn("driver", "engine would not move on (%s); restarting it", mc_err_name(rc));

@@ -39,6 +39,11 @@ void mc_driver__on_block(struct mc_node *n, const mc_pubkey *from, const struct 
     if (!d->syncing || m->height != n->head.height + 1 || memcmp(from->b, d->sync_peer.b, 32) != 0)
         return;
     d->syncing = false;
+    /* a height this build may not run: stop before it (upgrade.c) */
+    if (mc_node__upgrade_halt(n, n->head.height + 1)) {
+        uv_stop(&n->loop);
+        return;
+    }
     struct mc_candidate c;
     struct mc_commit cert;
     int rc = mc_blockexec_candidate_from_bytes(&c, m->block.header, m->block.header_len, m->block.body,

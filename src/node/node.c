@@ -38,8 +38,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include "app/identity.h"
 #include "app/records.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
@@ -170,6 +172,7 @@ static int load_config(struct mc_node *n) {
     snprintf(n->api_addr, sizeof n->api_addr, "127.0.0.1:7700");
     n->block_interval_ms = 100;
     n->empty_block_ms = 1000;
+    n->key_max_age_days = MC_NODE_KEY_AGE_DAYS_DEFAULT;
     n->gap_wait_ms = MC_MEMPOOL_GAP_WAIT_MS;
     json_error_t jerr;
     json_t *cfg = json_load_file(p, JSON_REJECT_DUPLICATES, &jerr);
@@ -212,6 +215,17 @@ static int load_config(struct mc_node *n) {
     json_t *gw = json_object_get(cfg, "mempool_gap_ms");
     if (json_is_integer(gw) && json_integer_value(gw) >= 100 && json_integer_value(gw) <= 3600000)
         n->gap_wait_ms = (uint32_t)json_integer_value(gw);
+    json_t *kb = json_object_get(cfg, "keep_blocks");
+    if (kb && !json_is_null(kb)) {
+        json_int_t k = json_is_integer(kb) ? json_integer_value(kb) : -1;
+        if (k != 0 && k < MC_NODE_KEEP_BLOCKS_MIN)
+            rc = mc_err_set(MC_ERR_INVALID, "config.json: \"keep_blocks\" is 0 (keep everything) or at least %d",
+                            MC_NODE_KEEP_BLOCKS_MIN);
+        else n->keep_blocks = (uint64_t)k;
+    }
+    json_t *ka = json_object_get(cfg, "key_max_age_days");
+    if (json_is_integer(ka) && json_integer_value(ka) >= 1 && json_integer_value(ka) <= MC_NODE_KEY_AGE_DAYS_MAX)
+        n->key_max_age_days = (uint32_t)json_integer_value(ka);
     json_t *iv = json_object_get(cfg, "block_interval_ms");
     if (json_is_integer(iv) && json_integer_value(iv) >= MC_NODE_BLOCK_INTERVAL_MS_MIN &&
         json_integer_value(iv) <= MC_NODE_BLOCK_INTERVAL_MS_MAX)
@@ -255,6 +269,22 @@ static int load_head(struct mc_node *n) {
     return 0;
 }
 
+/* Days the node key has existed, -1 when its file does not say. */
+static int64_t node_key_age(const struct mc_node *n) {
+    if (n->node_key_created < 0) return -1;
+    int64_t today = (int64_t)(time(NULL) / 86400);
+    return today > n->node_key_created ? today - n->node_key_created : 0;
+}
+
+static void node_key_age_warn(const struct mc_node *n) {
+    int64_t age = node_key_age(n);
+    if (age > (int64_t)n->key_max_age_days)
+        mc_log_warn("node", "the node key is %lld days old, more than key_max_age_days (%u): rotate it",
+                    (long long)age, n->key_max_age_days);
+}
+
+static bool node_key_follow(struct mc_node *n);
+
 int mc_node_open(struct mc_node **out, const char *home) {
     *out = NULL;
     struct mc_node *n = calloc(1, sizeof *n);
@@ -274,6 +304,11 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = path_join(p, sizeof p, home, "node_key.json");
     if (!rc) rc = mc_vault_create(&n->vault, n, p);
     if (!rc) n->node_key = mc__vault_signer(n->vault);
+    if (!rc && mc_keyfile_created(p, &n->node_key_created) != 0) n->node_key_created = -1;
+    /* A prepared rotation: the key the node moves to (governance.h). */
+    if (!rc) rc = path_join(p, sizeof p, home, "node_key.next.json");
+    if (!rc && access(p, F_OK) == 0) rc = mc_vault_load_next(n->vault, p);
+    if (!rc) node_key_age_warn(n);
     if (!rc) {
         mc_genesis_hash(&n->genesis, &n->genesis_hash);
         n->validator_index = -1;
@@ -300,6 +335,7 @@ int mc_node_open(struct mc_node **out, const char *home) {
     if (!rc) rc = mc_local_open(&n->local, p);
     if (!rc) rc = mc_mempool_create(&n->pool);
     if (!rc) rc = load_head(n);
+    if (!rc) node_key_follow(n);
     if (!rc) rc = mc_node__valset_refresh(n);
     if (!rc) purge_recent_erasures(n);
     if (!rc) rc = mc_driver_create(n);
@@ -779,6 +815,35 @@ static void purge_recent_erasures(struct mc_node *n) {
 
 const struct mc_valset *mc_node__valset(const struct mc_node *n) { return &n->vsets[n->vs_slot].vs; }
 
+/* The node's account key follows the ledger: once its key was rotated to
+ * the next key the vault holds, the node signs transactions and handshakes
+ * with the next key (the transport reconnects under it). Returns whether
+ * it switched. */
+static bool node_key_follow(struct mc_node *n) {
+    /* An operator prepares a rotation by writing node_key.next.json into the
+     * home folder of the running node: it is picked up at the next commit. */
+    if (!mc__vault_next_signer(n->vault)) {
+        char p[PATH_MAX];
+        if (path_join(p, sizeof p, n->home, "node_key.next.json") == 0 && access(p, F_OK) == 0) {
+            if (mc_vault_load_next(n->vault, p) == 0) mc_log_info("node", "loaded the next node key (%s)", p);
+            else mc_log_warn("node", "cannot load %s: %s", p, mc_err_detail());
+        }
+    }
+    const struct mc_keypair *next = mc__vault_next_signer(n->vault);
+    if (!next || n->node_key == next) return false;
+    struct mc_account a;
+    if (mc_identity_get_account(mc_app_state(n->app), &n->node_key->pk, &a) != 0 ||
+        a.status != MC_ACCOUNT_ROTATED || memcmp(a.successor.b, next->pk.b, 32) != 0)
+        return false;
+    n->node_key = next;
+    char hx[17];
+    mc_hex_encode(hx, next->pk.b, 8);
+    mc_log_info("node", "the node key was rotated on the ledger at height %llu: signing as %s... now",
+                (unsigned long long)a.since_height, hx);
+    if (n->net) mc_net_set_key(n->net, next);
+    return true;
+}
+
 int mc_node__valset_refresh(struct mc_node *n) {
     int other = 1 - n->vs_slot;
     int rc = mc_app_valset_at(n->app, n->head.height + 1, &n->vsets[other]);
@@ -794,13 +859,18 @@ int mc_node__valset_refresh(struct mc_node *n) {
         n->vs_slot = other;
     }
     n->vs_height = n->head.height + 1;
-    n->validator_index = mc_valset_find(mc_node__valset(n), &n->node_key->pk);
+    /* Sign heights from `at` on with the next key when the set names it
+     * (and heights before with the old one): never both at one height. */
+    const struct mc_keypair *nk = mc__vault_next_signer(n->vault);
+    n->consensus_key = nk && mc_valset_find(mc_node__valset(n), &nk->pk) >= 0 ? nk : mc__vault_signer(n->vault);
+    n->validator_index = mc_valset_find(mc_node__valset(n), &n->consensus_key->pk);
     return 0;
 }
 
 void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
-    /* The ledger decides the next height's validators and the membership:
-     * peers of an organisation removed in this block go now. */
+    /* The ledger decides our key, the next height's validators and the
+     * membership: peers of an organisation removed in this block go now. */
+    node_key_follow(n);
     if (mc_node__valset_refresh(n))
         mc_log_error("node", "cannot load the validator set of height %llu: %s",
                      (unsigned long long)n->head.height + 1, mc_err_detail());
@@ -819,6 +889,12 @@ void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
         mc_block_body_deinit(&body);
     }
     mc_mempool_compact(n->pool);
+    /* Pruning: drop the transaction bytes of blocks older than the last
+     * keep_blocks (headers, certificates and the log stay). */
+    if (n->keep_blocks && n->head.height > n->keep_blocks &&
+        mc_store_prune(n->store, n->head.height - n->keep_blocks + 1))
+        mc_log_warn("node", "cannot prune below height %llu: %s",
+                    (unsigned long long)(n->head.height - n->keep_blocks + 1), mc_err_detail());
     /* Recheck what is left against the new committed state. */
     if (check_rebuild(n)) mc_log_warn("node", "cannot rebuild the check state: %s", mc_err_detail());
     mempool_maintain(n);
@@ -852,6 +928,9 @@ static int tx_status_one(struct mc_node *n, const mc_hash *id, struct mc_tx_stat
     if (rc == 0) {
         out->state = MC_TX_COMMITTED;
         if (tx_bytes) rc = mc_store_get_tx(n->store, out->height, out->index, tx_bytes, NULL, NULL);
+        uint64_t below = 0;
+        if (rc == MC_ERR_NOT_FOUND && mc_store_pruned_below(n->store, &below) == 0 && out->height < below)
+            rc = 0; /* committed; its bytes were pruned (tx_bytes left empty) */
     } else if (rc == MC_ERR_NOT_FOUND) {
         rc = 0;
         const struct mc_mempool_tx *p = mc_mempool_get(n->pool, id);
@@ -915,6 +994,8 @@ void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *m) {
     m->latency_count = n->latency_count;
     m->evidence_seen = n->evidence_seen;
     m->is_validator = n->validator_index >= 0;
+    m->node_key_age_days = node_key_age(n);
+    m->key_max_age_days = n->key_max_age_days;
     pthread_mutex_unlock(&n->lock);
     m->signature_verifications = mc_sign_verify_count();
 }
@@ -978,6 +1059,7 @@ drop:
 static int produce_block(struct mc_node *n) {
     if (n->validator_index < 0 || mc_node__valset(n)->count != 1)
         return mc_err_set(MC_ERR_STATE, "only a single validator cuts blocks on its own");
+    if (mc_node__upgrade_halt(n, n->head.height + 1)) return mc_err_set(MC_ERR_STATE, "%s", n->halt_reason);
     mc_node__flush_outbox(n);
     mc_mempool_compact(n->pool);
     uint32_t pending = mc_mempool_size(n->pool);
@@ -994,7 +1076,7 @@ static int produce_block(struct mc_node *n) {
     for (uint32_t i = 0; i < k; i++) txs[i] = (struct mc_tx_ref){cand[i]->bytes, cand[i]->len};
     struct { struct mc_node *n; const struct mc_mempool_tx **cand; } bc = {n, cand};
     struct mc_candidate c;
-    int rc = mc_blockexec_build(n->app, &n->genesis, &n->head, &n->node_key->pk, now_ms(), txs, k,
+    int rc = mc_blockexec_build(n->app, &n->genesis, &n->head, &n->consensus_key->pk, now_ms(), txs, k,
                             mc_node__rejected, &bc, &c);
     free(txs);
     free(cand);
@@ -1007,7 +1089,7 @@ static int produce_block(struct mc_node *n) {
     struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = c.header.height, .round = 0,
                         .has_block = true, .block_hash = c.hash,
                         .validator = (uint16_t)n->validator_index};
-    mc_vote_sign(&v, n->node_key, n->genesis.chain_id);
+    mc_vote_sign(&v, n->consensus_key, n->genesis.chain_id);
     struct mc_commit cert;
     mc_commit_init(&cert, c.header.height, 0, &c.hash);
     rc = mc_commit_add(&cert, &v);
@@ -1036,7 +1118,8 @@ void mc_node__rejected(void *ctx, uint32_t index, int err, const char *reason) {
 
 int mc_node_commit_pending(struct mc_node *n) {
     pthread_mutex_lock(&n->lock);
-    int rc = n->fatal ? mc_err_set(n->fatal, "the node stopped after a store failure; restart it")
+    int rc = n->fatal ? mc_err_set(n->fatal, "%s", n->halt_reason[0] ? n->halt_reason
+                                                    : "the node stopped after a store failure; restart it")
                       : produce_block(n);
     pthread_mutex_unlock(&n->lock);
     return rc;
@@ -1057,7 +1140,8 @@ static void on_tick(uv_timer_t *t) {
 
 static void on_net_message(void *ctx, const mc_pubkey *from, const uint8_t *msg, size_t len) {
     struct mc_node *n = ctx;
-    if (len >= 1 && (msg[0] == MC_WIRE_GET_BLOB || msg[0] == MC_WIRE_BLOB)) {
+    if (len >= 1 && (msg[0] == MC_WIRE_GET_BLOB || msg[0] == MC_WIRE_BLOB || msg[0] == MC_WIRE_GET_BLOB_PART ||
+                     msg[0] == MC_WIRE_BLOB_PART)) {
         mc_node__lock(n);
         mc_repl_on_wire(n, from, msg, len);
         mc_node__unlock(n);
@@ -1172,6 +1256,7 @@ int mc_node_run(struct mc_node *n) {
     uv_timer_stop(&n->tick);
     uv_run(&n->loop, UV_RUN_NOWAIT);
     if (rc) return rc;
-    if (n->fatal) return mc_err_set(n->fatal, "node stopped after a store failure");
+    if (n->fatal) return mc_err_set(n->fatal, "%s", n->halt_reason[0] ? n->halt_reason
+                                                   : "node stopped after a store failure");
     return 0;
 }

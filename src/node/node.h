@@ -119,6 +119,8 @@ MC_MUST_CHECK int mc_node_query(struct mc_node *n, int (*fn)(void *ctx, struct m
                                                               struct mc_app *app),
                                 void *ctx);
 
+/* This build's version (MC_VERSION): what upgrade plans are checked against. */
+const char *mc_node_version(void);
 const struct mc_genesis *mc_node_genesis(const struct mc_node *n);
 
 /* Counters for /metrics. Commit latency is the time from a block's
@@ -135,6 +137,8 @@ struct mc_node_metrics {
     uint64_t signature_verifications;
     uint64_t evidence_seen;
     bool is_validator;
+    int64_t node_key_age_days;     /* -1: the key file carries no creation date */
+    uint32_t key_max_age_days;     /* config.json "key_max_age_days" (default 365) */
 };
 void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *out);
 

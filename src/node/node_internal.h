@@ -24,6 +24,7 @@ struct mc_tx;
 struct mc_vault;
 
 /* The vault's key pair, for signing inside src/node only (vault.c). */
+const struct mc_keypair *mc__vault_next_signer(const struct mc_vault *v);
 const struct mc_keypair *mc__vault_signer(const struct mc_vault *v);
 
 struct mc_node_peer {
@@ -45,6 +46,7 @@ struct mc_node {
     uint16_t p2p_port;
     bool has_p2p;
     uint32_t block_interval_ms;   /* pause between a commit and the next height */
+    uint64_t keep_blocks;         /* config "keep_blocks": 0 keeps every tx's bytes */
     uint32_t empty_block_ms;      /* how long a proposer waits for transactions */
     uint32_t peer_count_cfg;
     struct mc_node_peer peers[MC_NET_PEERS_MAX];
@@ -55,6 +57,8 @@ struct mc_node {
      * signing stays inside src/node. */
     struct mc_vault *vault;
     const struct mc_keypair *node_key;
+    int64_t node_key_created;      /* days since 1970 (node_key.json "created"), -1 unknown */
+    uint32_t key_max_age_days;     /* keys older than this draw a warning */
     /* The validator set of the height consensus runs at (head + 1), from
      * the ledger (mc_app_valset_at), reloaded after every commit; our index
      * in it or -1. Two slots: the engine borrows the current one while the
@@ -63,6 +67,9 @@ struct mc_node {
     int vs_slot;
     uint64_t vs_height;
     int validator_index;
+    /* The key consensus signs with at head + 1: the one of the two in the
+     * vault (node key, next key) that the set of that height names. */
+    const struct mc_keypair *consensus_key;
 
     struct mc_store *store;
     struct mc_app *app;
@@ -103,6 +110,7 @@ struct mc_node {
     uv_timer_t tick;
     bool running;
     int fatal;
+    char halt_reason[320];         /* why the node stopped on its own (upgrade.c) */
     struct mc_net *net;
     struct mc_driver *drv;
     struct mc_repl *repl;          /* blob replication (replicate.c) */
@@ -154,11 +162,18 @@ void mc_repl_on_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *ms
 /* Repair requests in, timeouts, requests out. */
 void mc_repl_tick(struct mc_node *n);
 void mc_repl_on_get_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id);
+void mc_repl_on_get_blob_part(struct mc_node *n, const mc_pubkey *from, const mc_hash *id, uint64_t offset);
+void mc_repl_on_blob_part(struct mc_node *n, const mc_pubkey *from, const mc_hash *id, uint64_t offset,
+                          uint64_t total, const uint8_t *bytes, size_t len);
 void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id,
                      const uint8_t *bytes, size_t len);
 
 /* node.c, used by the driver (lock held) */
 void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c);
+/* Whether this build may not run `height` (a passed upgrade plan requires
+ * a newer version): then the reason is logged and kept in halt_reason,
+ * n->fatal is set and the loop stops (upgrade.c). */
+bool mc_node__upgrade_halt(struct mc_node *n, uint64_t height);
 /* Loads the validator set of head + 1 (and our index in it). */
 MC_MUST_CHECK int mc_node__valset_refresh(struct mc_node *n);
 /* The validator set of head + 1, as last loaded. */

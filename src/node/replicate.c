@@ -26,6 +26,17 @@
  * answer, counts, adds the wanted blob). A full queue drops a serve (the
  * peer asks another after its timeout) and keeps a fetch wanted.
  *
+ * Streamed blobs (attachments above MC_BLOB_MAX, blob.h) travel piece by
+ * piece: GET_BLOB_PART asks for the MC_BLOB_PIECE bytes at an offset, and
+ * each BLOB_PART answer (offset and total as anchored) is appended by the
+ * worker to a streamed upload that the want keeps; the next piece is asked
+ * once the worker stored this one, of the same peer while it answers (a
+ * timeout moves on to another peer, at the same offset: the pieces of a
+ * blob are the same everywhere). The upload is completed only when the
+ * whole hashes to the anchored id; otherwise it is aborted and the blob
+ * fetched again from the start, from another peer. Memory per streamed
+ * want: one piece in flight and the store's own piece or part.
+ *
  * Everything else runs on the loop thread with the node lock held. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -55,6 +66,12 @@ struct want {
     uint64_t deadline_ms;
     uint32_t tries;
     uint32_t next_peer;        /* round-robin position among connected peers */
+    /* streamed (size > MC_BLOB_MAX): fetched piece by piece */
+    bool streamed;
+    bool storing;              /* a piece is with the worker */
+    bool moved_on;             /* the last peer timed out: the next piece of another */
+    uint64_t offset;           /* the next piece to ask for */
+    struct mc_blob_writer *writer; /* the upload so far (NULL before the first piece) */
 };
 
 struct repair_req {
@@ -63,7 +80,7 @@ struct repair_req {
     uint32_t version;
 };
 
-enum job_kind { JOB_SERVE, JOB_STORE, JOB_REPAIR };
+enum job_kind { JOB_SERVE, JOB_STORE, JOB_REPAIR, JOB_SERVE_PART, JOB_STORE_PART, JOB_ABORT };
 
 struct job {
     enum job_kind kind;
@@ -74,6 +91,11 @@ struct job {
     struct mc_buf bytes;          /* SERVE: out; STORE: in */
     int rc;
     char why[200];
+    /* parts of streamed blobs */
+    uint64_t offset, total;       /* SERVE_PART: in (total out); STORE_PART: in */
+    struct mc_blob_writer *writer;/* STORE_PART: in and out (NULL once finished or aborted); ABORT: in */
+    bool finished;                /* STORE_PART: the blob is complete and stored */
+    bool streamed;                /* REPAIR: the blob is a streamed one */
 };
 
 struct mc_repl {
@@ -100,15 +122,103 @@ struct mc_repl {
 
 static void job_free(struct job *j) {
     if (!j) return;
+    mc_blob_writer_abort(j->writer); /* only a job never run holds one here */
     mc_buf_deinit(&j->bytes);
     free(j);
 }
 
+/* One piece of a streamed blob at j->offset into j->bytes (unchecked: the
+ * receiver checks the whole against the anchor). */
+static int serve_part(struct mc_blob_store *bs, struct job *j) {
+    struct mc_blob_reader *r;
+    uint64_t size;
+    /* not anchored: a pending upload is never served */
+    int rc = mc_blob_reader_open(bs, &r, &j->ct, false, &size);
+    if (rc) return rc;
+    j->total = size;
+    if (size <= MC_BLOB_MAX || j->offset >= size) rc = mc_err_set(MC_ERR_NOT_FOUND, "no such piece");
+    if (!rc) rc = mc_blob_reader_seek(r, j->offset);
+    uint64_t want = size - j->offset < MC_BLOB_PIECE ? size - j->offset : MC_BLOB_PIECE;
+    uint8_t buf[16384];
+    while (!rc && j->bytes.len < want) {
+        size_t n, cap = want - j->bytes.len < sizeof buf ? (size_t)(want - j->bytes.len) : sizeof buf;
+        rc = mc_blob_reader_read(r, buf, cap, &n);
+        if (!rc && n == 0) rc = mc_err_set(MC_ERR_TAMPERED, "stored blob is shorter than recorded");
+        if (!rc) mc_buf_append(&j->bytes, buf, n);
+        if (!rc) rc = j->bytes.err;
+    }
+    mc_blob_reader_close(r);
+    return rc;
+}
+
+/* Appends a fetched piece; at the end, completes the upload if the whole
+ * hashes to the id asked for. On any failure the upload is aborted. */
+static int store_part(struct mc_blob_store *bs, struct job *j) {
+    int rc = 0;
+    if (!j->writer) rc = mc_blob_writer_open(bs, &j->writer, false);
+    if (!rc) rc = mc_blob_writer_append(j->writer, j->bytes.data, j->bytes.len);
+    if (!rc && j->offset + j->bytes.len == j->total) {
+        mc_hash got;
+        uint64_t size;
+        rc = mc_blob_writer_finish(j->writer, &got, &size, &j->ct);
+        j->writer = NULL;
+        j->finished = rc == 0;
+    }
+    if (rc && j->writer) {
+        mc_blob_writer_abort(j->writer);
+        j->writer = NULL;
+    }
+    return rc;
+}
+
+/* Whether a streamed blob's stored copy reads whole and hashes to its id. */
+static int reread_streamed(struct mc_blob_store *bs, const mc_hash *id) {
+    struct mc_blob_reader *r;
+    uint64_t size;
+    int rc = mc_blob_reader_open(bs, &r, id, true, &size);
+    if (rc) return rc;
+    uint8_t *buf = malloc(MC_BLOB_PIECE);
+    if (!buf) rc = MC_ERR_NOMEM;
+    for (size_t n = 1; !rc && n;) rc = mc_blob_reader_read(r, buf, MC_BLOB_PIECE, &n);
+    free(buf);
+    mc_blob_reader_close(r);
+    return rc;
+}
+
+/* A small attachment (within MC_BLOB_MAX) is stored streamed where it
+ * was uploaded, and asked for whole (GET_BLOB) by peers: read it through,
+ * hash checked (a pending one is not served). */
+static int read_small_streamed(struct mc_blob_store *bs, const mc_hash *id, struct mc_buf *out) {
+    struct mc_blob_reader *r;
+    uint64_t size;
+    int rc = mc_blob_reader_open(bs, &r, id, false, &size);
+    if (rc) return rc;
+    if (size > MC_BLOB_MAX) rc = mc_err_set(MC_ERR_TOO_LARGE, "asked whole, stored as a stream");
+    uint8_t buf[16384];
+    for (size_t n = 1; !rc && n;) {
+        rc = mc_blob_reader_read(r, buf, sizeof buf, &n);
+        if (!rc) mc_buf_append(out, buf, n);
+        if (!rc) rc = out->err;
+    }
+    mc_blob_reader_close(r);
+    if (rc) out->len = 0;
+    return rc;
+}
+
 static void run_job(struct mc_blob_store *bs, struct job *j) {
-    if (j->kind == JOB_SERVE) {
+    if (j->kind == JOB_SERVE_PART) {
+        j->rc = serve_part(bs, j);
+    } else if (j->kind == JOB_STORE_PART) {
+        j->rc = store_part(bs, j);
+    } else if (j->kind == JOB_ABORT) {
+        mc_blob_writer_abort(j->writer);
+        j->writer = NULL;
+        j->rc = 0;
+    } else if (j->kind == JOB_SERVE) {
         /* mc_blob_get refuses purged blobs, pending uploads and bytes that
          * do not hash to id: none is ever served */
         j->rc = mc_blob_get(bs, &j->ct, &j->bytes);
+        if (j->rc == MC_ERR_TOO_LARGE) j->rc = read_small_streamed(bs, &j->ct, &j->bytes);
     } else if (j->kind == JOB_STORE) {
         mc_hash stored;
         j->rc = mc_blob_put(bs, &stored, j->bytes.data, j->bytes.len);
@@ -119,6 +229,10 @@ static void run_job(struct mc_blob_store *bs, struct job *j) {
         mc_buf_init(&b, 0);
         j->rc = mc_blob_get_anchored(bs, &j->ct, &b);
         mc_buf_deinit(&b);
+        if (j->rc == MC_ERR_TOO_LARGE) { /* a streamed blob: read it through */
+            j->streamed = true;
+            j->rc = reread_streamed(bs, &j->ct);
+        }
     }
     if (j->rc) snprintf(j->why, sizeof j->why, "%s", mc_err_detail());
 }
@@ -151,7 +265,10 @@ static bool enqueue(struct mc_repl *r, struct job *j) {
         pthread_cond_signal(&r->wcond);
     }
     pthread_mutex_unlock(&r->qlock);
-    if (!ok) job_free(j);
+    if (!ok) {
+        j->writer = NULL; /* the caller keeps it (or leaves it to the sweep) */
+        job_free(j);
+    }
     return ok;
 }
 
@@ -207,8 +324,21 @@ static struct want *find(struct mc_repl *r, const mc_hash *ct) {
     return NULL;
 }
 
+static bool enqueue(struct mc_repl *r, struct job *j);
+static struct job *job_new(enum job_kind kind, const mc_hash *ct);
+
 static void remove_want(struct mc_repl *r, struct want *w) {
     if (w->in_flight && r->in_flight) r->in_flight--;
+    if (w->writer) {
+        /* the partial upload is dropped by the worker (a full queue leaves
+         * it to the sweep: never served either way) */
+        struct job *j = job_new(JOB_ABORT, &w->ct);
+        if (j) {
+            j->writer = w->writer;
+            if (!enqueue(r, j)) mc_log_warn("repl", "cannot drop a partial download now: the sweep removes it");
+        }
+        w->writer = NULL;
+    }
     *w = r->want[--r->count];
 }
 
@@ -228,6 +358,7 @@ static void add_want(struct mc_node *n, const mc_hash *ct, const char *id, uint3
     snprintf(w->id, sizeof w->id, "%s", id);
     w->version = version;
     w->size = size;
+    w->streamed = size > MC_BLOB_MAX;
     if (origin && memcmp(origin->b, n->node_key->pk.b, 32) != 0) {
         w->origin = *origin;
         w->has_origin = true;
@@ -249,7 +380,7 @@ static void on_anchored(void *ctx, const char *id, uint32_t version, const mc_ha
     if (mc_blob_commit(a->n->blobs, ct))
         mc_log_warn("repl", "cannot mark an anchored blob committed: %s", mc_err_detail());
     if (!a->n->repl || !a->n->has_p2p) return;
-    if (size == 0 || size > MC_BLOB_MAX || !needed(a->n, ct)) return;
+    if (size == 0 || size > MC_ATTACHMENT_CT_MAX || !needed(a->n, ct)) return;
     add_want(a->n, ct, id, version, size, a->sender);
 }
 
@@ -293,7 +424,9 @@ static void ask(struct mc_node *n, struct want *w) {
     struct mc_repl *r = n->repl;
     if (r->peer_count == 0 || !n->net) return;
     mc_pubkey to;
-    if (w->tries == 0 && w->has_origin && peer_up(r, &w->origin)) {
+    if (w->streamed && w->offset > 0 && !w->moved_on && peer_up(r, &w->asked)) {
+        to = w->asked; /* the next piece, of the peer that served the last */
+    } else if (w->tries == 0 && w->has_origin && peer_up(r, &w->origin)) {
         to = w->origin;
     } else {
         to = r->peers[w->next_peer++ % r->peer_count];
@@ -303,14 +436,16 @@ static void ask(struct mc_node *n, struct want *w) {
     }
     struct mc_buf b;
     mc_buf_init(&b, 0);
-    mc_wire_encode_get_blob(&b, &w->ct);
+    if (w->streamed) mc_wire_encode_get_blob_part(&b, &w->ct, w->offset);
+    else mc_wire_encode_get_blob(&b, &w->ct);
     if (!b.err && mc_net_send(n->net, &to, b.data, b.len) != 0) {
         /* the peer is gone or its queue is full: the timeout moves on */
     }
     mc_buf_deinit(&b);
+    bool next_piece = w->streamed && w->offset > 0 && !w->moved_on && memcmp(to.b, w->asked.b, 32) == 0;
     w->asked = to;
     w->in_flight = true;
-    w->tries++;
+    if (!next_piece) w->tries++; /* a try is a peer asked, not a piece */
     w->deadline_ms = mc_node__now_ms() + REPL_TIMEOUT_MS;
     r->in_flight++;
 }
@@ -329,7 +464,54 @@ static void drain_done(struct mc_node *n) {
         struct job *j = d[i];
         char hx[17];
         short_hex(hx, &j->ct);
-        if (j->kind == JOB_SERVE) {
+        if (j->kind == JOB_ABORT) {
+        } else if (j->kind == JOB_SERVE_PART) {
+            struct mc_buf w;
+            mc_buf_init(&w, 0);
+            if (j->rc == 0) {
+                mc_wire_encode_blob_part(&w, &j->ct, j->offset, j->total, j->bytes.data, j->bytes.len);
+                if (!w.err && n->net && mc_net_send(n->net, &j->peer, w.data, w.len) == 0 &&
+                    j->offset + j->bytes.len == j->total)
+                    r->served++;
+            }
+            mc_buf_deinit(&w);
+        } else if (j->kind == JOB_STORE_PART) {
+            struct want *w = find(r, &j->ct);
+            if (!w) { /* forgotten meanwhile (an erasure): drop what was stored */
+                if (j->writer) {
+                    struct job *a = job_new(JOB_ABORT, &j->ct);
+                    if (a) {
+                        a->writer = j->writer;
+                        j->writer = NULL;
+                        if (!enqueue(r, a)) mc_log_warn("repl", "cannot drop a partial download now");
+                    }
+                }
+            } else if (j->rc) {
+                mc_log_warn("repl", "streamed blob %s (record %s v%u): %s; fetching it again from another peer", hx,
+                            w->id, w->version, j->why);
+                if (j->rc == MC_ERR_TAMPERED) r->bad_peers++;
+                w->writer = NULL; /* aborted by the worker */
+                w->offset = 0;
+                w->storing = false;
+                w->in_flight = false;
+                if (r->in_flight) r->in_flight--;
+                w->asked = (mc_pubkey){{0}};
+            } else if (j->finished) {
+                r->fetched++;
+                mc_log_info("repl", "stored streamed blob %s (record %s v%u, %llu bytes) from a peer", hx, w->id,
+                            w->version, (unsigned long long)j->total);
+                w->storing = false;
+                remove_want(r, w);
+            } else {
+                w->writer = j->writer;
+                j->writer = NULL;
+                w->moved_on = false;
+                w->offset = j->offset + j->bytes.len;
+                w->storing = false;
+                w->in_flight = false;
+                if (r->in_flight) r->in_flight--;
+            }
+        } else if (j->kind == JOB_SERVE) {
             /* unknown blobs get no answer (the asker tries another peer) */
             struct mc_buf w;
             mc_buf_init(&w, 0);
@@ -349,7 +531,13 @@ static void drain_done(struct mc_node *n) {
         } else if (j->rc == MC_ERR_NOT_FOUND || j->rc == MC_ERR_TAMPERED) {
             mc_log_info("repl", "fetching a good copy of blob %s (record %s v%u) from a peer", hx, j->id,
                         j->version);
-            add_want(n, &j->ct, j->id, j->version, 0, NULL);
+            /* a streamed blob is asked piece by piece: its size from the chain */
+            uint32_t size = 0;
+            struct mc_record_version v;
+            if (j->streamed && mc_records_get_version(mc_app_state(n->app), j->id, j->version, &v) == 0 &&
+                memcmp(v.ciphertext.b, j->ct.b, 32) == 0)
+                size = v.size;
+            if (!j->streamed || size) add_want(n, &j->ct, j->id, j->version, size, NULL);
         }
         job_free(j);
     }
@@ -366,6 +554,15 @@ void mc_repl_tick(struct mc_node *n) {
     r->repair_count = 0;
     pthread_mutex_unlock(&r->qlock);
     for (uint32_t i = 0; i < qn; i++) {
+        /* already being fetched, or already being re-read: once is enough
+         * (a streamed blob's re-read is a whole read) */
+        if (find(r, &q[i].ct)) continue;
+        bool queued = false;
+        pthread_mutex_lock(&r->qlock);
+        for (uint32_t k = 0; k < r->todo_count && !queued; k++)
+            queued = r->todo[k]->kind == JOB_REPAIR && memcmp(r->todo[k]->ct.b, q[i].ct.b, 32) == 0;
+        pthread_mutex_unlock(&r->qlock);
+        if (queued) continue;
         struct job *j = job_new(JOB_REPAIR, &q[i].ct);
         if (!j) break;
         snprintf(j->id, sizeof j->id, "%s", q[i].id);
@@ -376,9 +573,14 @@ void mc_repl_tick(struct mc_node *n) {
     uint64_t now = mc_node__now_ms();
     for (uint32_t i = 0; i < r->count;) {
         struct want *w = &r->want[i];
+        if (w->storing) { /* a piece is with the worker */
+            i++;
+            continue;
+        }
         if (w->in_flight && now >= w->deadline_ms) {
             w->in_flight = false;
             r->in_flight--;
+            w->moved_on = true;
             if (w->tries >= MC_REPL_TRIES_MAX) {
                 char hx[17];
                 short_hex(hx, &w->ct);
@@ -459,6 +661,69 @@ void mc_repl_on_blob(struct mc_node *n, const mc_pubkey *from, const mc_hash *id
     remove_want(r, w);
 }
 
+void mc_repl_on_get_blob_part(struct mc_node *n, const mc_pubkey *from, const mc_hash *id, uint64_t offset) {
+    if (!n->repl) return;
+    struct job *j = job_new(JOB_SERVE_PART, id);
+    if (!j) return;
+    j->peer = *from;
+    j->offset = offset;
+    (void)enqueue(n->repl, j);
+}
+
+void mc_repl_on_blob_part(struct mc_node *n, const mc_pubkey *from, const mc_hash *id, uint64_t offset,
+                          uint64_t total, const uint8_t *bytes, size_t len) {
+    struct mc_repl *r = n->repl;
+    if (!r) return;
+    struct want *w = find(r, id);
+    /* only the piece asked for, of the peer asked, of the size anchored */
+    if (!w || !w->streamed || !w->in_flight || w->storing || offset != w->offset || total != w->size ||
+        memcmp(from->b, w->asked.b, 32) != 0)
+        return;
+    uint64_t want = total - offset < MC_BLOB_PIECE ? total - offset : MC_BLOB_PIECE;
+    char hx[17];
+    short_hex(hx, id);
+    if (len != want) {
+        mc_log_warn("repl", "peer sent a piece of blob %s of the wrong length: dropping it", hx);
+        r->bad_peers++;
+        if (n->net) mc_net_drop(n->net, from, "sent a blob piece of the wrong length");
+        w->in_flight = false;
+        r->in_flight--;
+        return;
+    }
+    if (offset == 0) { /* the chain must still name it live (see mc_repl_on_blob) */
+        struct mc_state *st = mc_app_state(n->app);
+        struct mc_record_head head;
+        struct mc_record_version v;
+        if (mc_records_get_head(st, w->id, &head) || head.erased ||
+            mc_records_get_version(st, w->id, w->version, &v) || memcmp(v.ciphertext.b, id->b, 32) != 0 ||
+            v.size != total) {
+            mc_log_info("repl", "blob %s is no longer anchored live (record %s erased?): not stored", hx, w->id);
+            remove_want(r, w);
+            return;
+        }
+    }
+    struct job *j = job_new(JOB_STORE_PART, id);
+    if (j) {
+        snprintf(j->id, sizeof j->id, "%s", w->id);
+        j->version = w->version;
+        j->offset = offset;
+        j->total = total;
+        j->writer = w->writer;
+        mc_buf_append(&j->bytes, bytes, len);
+    }
+    if (!j || j->bytes.err) {
+        if (j) j->writer = NULL;
+        job_free(j);
+        return; /* asked again after the timeout */
+    }
+    if (!enqueue(r, j)) {
+        w->deadline_ms = 0; /* the queue is full: ask again on a later tick */
+        return;
+    }
+    w->writer = NULL; /* with the job; back in drain_done */
+    w->storing = true;
+}
+
 int mc_node_request_blob(struct mc_node *n, const char *record_id, uint32_t version,
                          const mc_hash *ct) {
     struct mc_repl *r = n->repl;
@@ -489,4 +754,6 @@ void mc_repl_on_wire(struct mc_node *n, const mc_pubkey *from, const uint8_t *ms
     }
     if (m.type == MC_WIRE_GET_BLOB) mc_repl_on_get_blob(n, from, &m.hash);
     else if (m.type == MC_WIRE_BLOB) mc_repl_on_blob(n, from, &m.hash, m.bytes, m.len);
+    else if (m.type == MC_WIRE_GET_BLOB_PART) mc_repl_on_get_blob_part(n, from, &m.hash, m.offset);
+    else if (m.type == MC_WIRE_BLOB_PART) mc_repl_on_blob_part(n, from, &m.hash, m.offset, m.total, m.bytes, m.len);
 }

@@ -27,6 +27,7 @@
 
 #include "base/codec.h"
 #include "base/err.h"
+#include "base/limits.h"
 #include "crypto/envelope.h"
 #include "crypto/hash.h"
 #include "crypto/sign.h"
@@ -40,6 +41,11 @@ struct mc_vault;
  * MC_ERR_NOMEM. */
 MC_MUST_CHECK int mc_vault_create(struct mc_vault **out, struct mc_node *node,
                                   const char *key_path);
+/* Loads the key a rotation moves the node to (node_key.next.json) into
+ * guarded memory beside the first: the node signs with it from the height
+ * the ledger names (governance.h, node_rotate), and records sealed to
+ * either key open. */
+MC_MUST_CHECK int mc_vault_load_next(struct mc_vault *v, const char *key_path);
 /* Wipes and frees the key; NULL does nothing. */
 void mc_vault_destroy(struct mc_vault *v);
 
@@ -83,12 +89,58 @@ MC_MUST_CHECK int mc_vault_load_ciphertext(struct mc_vault *v, struct mc_buf *ct
 /* Fetches, checks and decrypts a record version into plain (the caller
  * wipes plain when done). sealed is the key sealed to this node: the batch
  * key (grant_key false) or the version's granted data key (grant_key
- * true); NULL when the node holds none. Errors: MC_ERR_CRYPTO (no key, or
- * a key or ciphertext that does not open), those of
- * mc_vault_load_ciphertext. */
+ * true); NULL when the node holds none. Errors: MC_ERR_MISDIRECTED (no
+ * key: another node must serve it), MC_ERR_CRYPTO (a key or ciphertext
+ * that does not open), those of mc_vault_load_ciphertext. */
 MC_MUST_CHECK int mc_vault_open_record(struct mc_vault *v, struct mc_buf *plain, const char *id,
                                        uint32_t version, const mc_hash *ciphertext,
                                        const uint8_t *sealed, bool grant_key, bool repair);
+
+/* --- large attachments (FHIR Binary), sealed and opened chunk by chunk ---
+ *
+ * The ciphertext layout is crypto/stream.h's, under the version's data key
+ * (so grants work as for any record) with the record's associated data;
+ * it goes to the blob store as a streamed blob (blob.h), pending until its
+ * anchor commits. Memory per upload or read: one chunk of plaintext and
+ * the blob store's piece or part, whatever the attachment's size. */
+struct mc_vault_upload;
+/* Starts sealing a new record version (id, version) of content_type: draws
+ * its batch key and opens a streamed upload. MC_ERR_INVALID for a content
+ * type stream.h refuses; store errors. */
+MC_MUST_CHECK int mc_vault_upload_begin(struct mc_vault *v, struct mc_vault_upload **out, const char *id,
+                                        uint32_t version, const char *content_type);
+/* Encrypts and stores the next plaintext bytes (any split).
+ * MC_ERR_TOO_LARGE past MC_ATTACHMENT_MAX; store errors (then only abort). */
+MC_MUST_CHECK int mc_vault_upload_write(struct mc_vault_upload *u, const void *plain, size_t len);
+/* Ends the stream, completes the upload and seals the batch key to the
+ * patient and to this node; ciphertext and size receive what the anchor
+ * records. Frees u; on error nothing stays stored. */
+MC_MUST_CHECK int mc_vault_upload_finish(struct mc_vault_upload *u, const mc_pubkey *patient,
+                                         uint8_t sealed_patient[MC_SEALED_KEY_BYTES],
+                                         uint8_t sealed_node[MC_SEALED_KEY_BYTES], mc_hash *ciphertext,
+                                         uint32_t *size, uint64_t *plain_size);
+/* Drops an upload and what it stored (a client that went away); frees u.
+ * NULL does nothing. */
+void mc_vault_upload_abort(struct mc_vault_upload *u);
+
+struct mc_vault_download;
+/* Opens a stored attachment (ciphertext and size from its anchor; sealed
+ * and grant_key as in mc_vault_open_record) and authenticates its first
+ * message: content_type and plain_size are known before any plaintext is
+ * read. Errors: those of mc_vault_open_record; MC_ERR_TAMPERED when the
+ * stored bytes are not the anchored layout. */
+MC_MUST_CHECK int mc_vault_download_open(struct mc_vault *v, struct mc_vault_download **out, const char *id,
+                                         uint32_t version, const mc_hash *ciphertext, uint32_t size,
+                                         const uint8_t *sealed, bool grant_key,
+                                         char content_type[MC_ATTACHMENT_TYPE_MAX + 1], uint64_t *plain_size);
+/* The next plaintext bytes, at most cap (*n; 0 at the end). Each chunk is
+ * authenticated before any of it is returned, and the last only once the
+ * whole ciphertext hashed to its anchor. A chunk that does not open, or
+ * bytes that do not hash to the anchor, are MC_ERR_TAMPERED: logged, a
+ * good copy is fetched from a peer, and nothing more is returned. */
+MC_MUST_CHECK int mc_vault_download_read(struct mc_vault_download *d, uint8_t *out, size_t cap, size_t *n);
+/* Wipes and frees; NULL does nothing. */
+void mc_vault_download_close(struct mc_vault_download *d);
 
 /* The node's research secret: keys the per-study pseudonyms of research
  * datasets (api/deid.h). BLAKE2b keyed by the node's seed over the domain

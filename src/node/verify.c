@@ -1,6 +1,8 @@
 /* Full-chain verification (contract in verify.h). */
 #include "node/verify.h"
 
+#include "chain/smt.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,46 @@ static int compare_state(sqlite3 *a, sqlite3 *b, struct mc_verify_report *r, uin
     return verdict;
 }
 
+/* A pruned chain's state: the root of its rows, computed from the rows
+ * alone (mc_smt_root_of), and the root of its stored tree must both be the
+ * latest header's state root. Returns 1 on a mismatch, -1 on an error. */
+static int check_state_root(struct mc_store *s, struct mc_verify_report *r, uint64_t height) {
+    struct mc_header hd;
+    if (mc_store_get_header(s, height, &hd, NULL)) return -1;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(mc_store_db(s), "SELECT key, value FROM state WHERE key >= x'01'", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    size_t n = 0, cap = 1024;
+    struct mc_smt_change *rows = malloc(cap * sizeof *rows);
+    int v = rows ? 0 : -1;
+    while (!v && sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            struct mc_smt_change *m = realloc(rows, 2 * cap * sizeof *rows);
+            if (!m) { v = -1; break; }
+            rows = m;
+            cap *= 2;
+        }
+        mc_sha256(&rows[n].key_hash, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        mc_sha256(&rows[n].value_hash, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+        rows[n++].present = true;
+    }
+    sqlite3_finalize(st);
+    mc_hash root, stored;
+    if (!v) {
+        r->state_rows_checked = n;
+        mc_smt_sort(rows, n);
+        if (mc_smt_root_of(rows, n, &root)) v = bad(r, height, "state", "two state rows share a key hash");
+        else if (memcmp(root.b, hd.state_hash.b, 32))
+            v = bad(r, height, "state", "the stored rows do not hash to the latest header's state root");
+    }
+    struct mc_smt_io io;
+    mc_smt_io_kv(&io, mc_store_kv(s));
+    if (!v && (mc_smt_root(&io, &stored) || memcmp(stored.b, hd.state_hash.b, 32)))
+        v = bad(r, height, "state tree", "the stored state tree's root is not the latest header's state root");
+    free(rows);
+    return v;
+}
+
 /* The block holding ledger log leaf `index`, for the report (0 if none). */
 static uint64_t height_of_leaf(sqlite3 *db, uint64_t index) {
     int64_t h = count_rows(db, "SELECT coalesce(max(height),0) FROM txs WHERE log_index=?",
@@ -132,8 +174,9 @@ static int check_log_nodes(struct mc_store *s, struct mc_verify_report *r, uint6
 /* Checks block h; returns 1 on a mismatch (report filled), -1 on an error
  * that stops verification, 0 when the block is good. */
 static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_app *app,
-                       const struct mc_genesis *g, uint64_t h, mc_hash *prev_hash,
-                       uint64_t *prev_time, struct mc_verify_report *r) {
+                       struct mc_app *vapp, uint64_t pruned, const struct mc_genesis *g,
+                       uint64_t h, mc_hash *prev_hash, uint64_t *prev_time,
+                       struct mc_verify_report *r) {
     struct mc_buf hb, lcb, cb, txb;
     mc_buf_init(&hb, 0);
     mc_buf_init(&lcb, 0);
@@ -144,6 +187,7 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
     struct mc_commit cert, last;
     struct mc_tx_ref *txs = NULL;
     uint8_t **owned = NULL;
+    mc_hash *leaves = NULL;
     struct mc_gov_valset *vs = NULL;
     int v = 0;
     uint32_t n = 0;
@@ -159,7 +203,7 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
     /* The re-executed ledger (state after h - 1) names the validator sets
      * of h and h - 1 (genesis or governance). */
     vs = malloc(sizeof *vs);
-    if (!vs || mc_app_valset_at(app, h, vs)) { v = -1; goto out; }
+    if (!vs || mc_app_valset_at(vapp, h, vs)) { v = -1; goto out; }
     mc_hash vh;
     mc_valset_hash(&vs->vs, &vh);
     if (memcmp(vh.b, hd.valset_hash.b, 32)) { v = bad(r, h, "header", "validator set hash does not match the ledger's set of this height"); goto out; }
@@ -174,7 +218,7 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
         if (mc_commit_decode(&last, lcb.data, lcb.len)) { v = bad(r, h, "previous certificate", "carried certificate does not decode"); goto out; }
         mc_commit_hash(&last, &lh);
         if (memcmp(lh.b, hd.last_commit_hash.b, 32)) { v = bad(r, h, "previous certificate", "carried certificate does not match the header"); goto out; }
-        if (mc_app_valset_at(app, h - 1, vs)) { v = -1; goto out; }
+        if (mc_app_valset_at(vapp, h - 1, vs)) { v = -1; goto out; }
         if (mc_commit_verify(&last, &vs->vs, g->chain_id, h - 1, prev_hash)) { v = bad(r, h, "previous certificate", "%s", mc_err_detail()); goto out; }
     }
     int64_t rows = count_rows(mc_store_db(s), "SELECT count(*) FROM txs WHERE height=?", (int64_t)h);
@@ -182,7 +226,8 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
     n = hd.tx_count;
     txs = calloc(n ? n : 1, sizeof *txs);
     owned = calloc(n ? n : 1, sizeof *owned);
-    if (!txs || !owned) { v = -1; goto out; }
+    leaves = calloc(n ? n : 1, sizeof *leaves);
+    if (!txs || !owned || !leaves) { v = -1; goto out; }
     uint64_t log_start = hd.log_size - n;
     if (hd.log_size < n) { v = bad(r, h, "header", "log size smaller than the block's transactions"); goto out; }
     for (uint32_t i = 0; i < n; i++) {
@@ -191,6 +236,15 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
         mc_hash id, want;
         uint64_t li;
         mc_buf_reset(&txb);
+        if (h < pruned) {
+            /* bytes pruned: the row's id and log index, and the log leaf
+             * (which the block's tx_root is checked against below) */
+            if (mc_store_get_tx(s, h, i, NULL, &id, &li)) { v = bad(r, h, obj, "transaction row is missing"); goto out; }
+            if (li != log_start + i) { v = bad(r, h, obj, "log index %llu, expected %llu", (unsigned long long)li, (unsigned long long)(log_start + i)); goto out; }
+            if (mc_store_log_leaf(s, li, &leaves[i])) { v = bad(r, h, "log leaf", "ledger log leaf %llu is missing", (unsigned long long)li); goto out; }
+            r->txs_checked++;
+            continue;
+        }
         if (mc_store_get_tx(s, h, i, &txb, &id, &li)) { v = bad(r, h, obj, "transaction is missing"); goto out; }
         mc_tx_id(&want, txb.data, txb.len);
         if (memcmp(id.b, want.b, 32)) { v = bad(r, h, obj, "stored transaction id does not match its bytes"); goto out; }
@@ -204,6 +258,7 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
             v = bad(r, h, "log leaf", "ledger log leaf %llu does not match transaction %u", (unsigned long long)li, i);
             goto out;
         }
+        leaves[i] = leaf;
         owned[i] = malloc(txb.len ? txb.len : 1);
         if (!owned[i]) { v = -1; goto out; }
         memcpy(owned[i], txb.data, txb.len);
@@ -212,8 +267,15 @@ static int check_block(struct mc_store *s, struct mc_store *scratch, struct mc_a
         r->txs_checked++;
     }
     mc_hash root;
-    mc_block_tx_root(&root, txs, n);
+    mc_merkle_root_array(&root, leaves, n);
     if (memcmp(root.b, hd.tx_root.b, 32)) { v = bad(r, h, "tx root", "transactions do not hash to the header's root"); goto out; }
+    if (pruned) {
+        /* A pruned chain cannot be re-executed from genesis: its state is
+         * checked against the latest header's state root instead. */
+        *prev_hash = hash;
+        *prev_time = hd.time_ms;
+        goto out;
+    }
     /* Re-execute. */
     if (mc_app_begin_block(app, h, hd.time_ms)) { v = -1; goto out; }
     for (uint32_t i = 0; i < n; i++) {
@@ -250,6 +312,7 @@ out:
         for (uint32_t i = 0; i < n; i++) free(owned[i]);
     free(owned);
     free(txs);
+    free(leaves);
     free(vs);
     mc_buf_deinit(&hb);
     mc_buf_deinit(&lcb);
@@ -282,6 +345,19 @@ int mc_verify_chain(struct mc_store *s, const struct mc_genesis *g, struct mc_ve
         mc_store_close(scratch);
         return rc;
     }
+    /* A pruning node (store.h) kept no bytes below `pruned`: its blocks are
+     * checked without re-execution, the validator sets come from its own
+     * latest state (every set's row stays there), and its state is checked
+     * against the latest header's state root. */
+    uint64_t pruned = 0;
+    struct mc_app *tipapp = NULL;
+    rc = mc_store_pruned_below(s, &pruned);
+    if (!rc && pruned) rc = mc_blockexec_app_open(&tipapp, s, g);
+    if (rc) {
+        mc_app_close(app);
+        mc_store_close(scratch);
+        return rc;
+    }
     mc_buf_init(&b, 0);
     mc_hash s0;
     mc_app_state_hash(app, &s0);
@@ -298,7 +374,7 @@ int mc_verify_chain(struct mc_store *s, const struct mc_genesis *g, struct mc_ve
     mc_hash prev = gh;
     uint64_t prev_time = 0;
     for (uint64_t h = 1; r->ok && !rc && h <= height; h++) {
-        int v = check_block(s, scratch, app, g, h, &prev, &prev_time, r);
+        int v = check_block(s, scratch, app, tipapp ? tipapp : app, pruned, g, h, &prev, &prev_time, r);
         if (v < 0) rc = mc_err_set(MC_ERR_DB, "verification stopped at height %llu: %s", (unsigned long long)h, mc_err_detail());
         if (v == 0) r->heights_checked++;
     }
@@ -312,10 +388,15 @@ int mc_verify_chain(struct mc_store *s, const struct mc_genesis *g, struct mc_ve
         int v = check_log_nodes(s, r, height);
         if (v < 0) rc = mc_err_set(MC_ERR_DB, "log node check failed: %s", mc_err_detail());
     }
-    if (r->ok && !rc) {
+    if (r->ok && !rc && !pruned) {
         int v = compare_state(mc_store_db(s), mc_store_db(scratch), r, height);
         if (v < 0) rc = mc_err_set(MC_ERR_DB, "state comparison failed");
     }
+    if (r->ok && !rc && pruned) {
+        int v = check_state_root(s, r, height);
+        if (v < 0) rc = mc_err_set(MC_ERR_DB, "state root check failed: %s", mc_err_detail());
+    }
+    mc_app_close(tipapp);
     mc_app_close(app);
     mc_store_close(scratch);
     return rc;

@@ -80,6 +80,20 @@ int mc_wire_decode(struct mc_wire_msg *m, const void *p, size_t len) {
         m->bytes = mc_dec_bytes32(&d, &m->len, MC_BLOB_MAX);
         if (!d.err && m->len == 0) mc_dec_fail(&d, MC_ERR_MALFORMED);
         break;
+    case MC_WIRE_GET_BLOB_PART:
+        mc_dec_fixed(&d, m->hash.b, 32);
+        m->offset = mc_dec_u64(&d);
+        if (!d.err && (m->offset % MC_BLOB_PIECE || m->offset >= MC_ATTACHMENT_CT_MAX)) mc_dec_fail(&d, MC_ERR_MALFORMED);
+        break;
+    case MC_WIRE_BLOB_PART:
+        mc_dec_fixed(&d, m->hash.b, 32);
+        m->offset = mc_dec_u64(&d);
+        m->total = mc_dec_u64(&d);
+        m->bytes = mc_dec_bytes32(&d, &m->len, MC_BLOB_PIECE);
+        if (!d.err && (m->len == 0 || m->offset % MC_BLOB_PIECE || m->total > MC_ATTACHMENT_CT_MAX ||
+                       m->offset + m->len > m->total))
+            mc_dec_fail(&d, MC_ERR_MALFORMED);
+        break;
     default:
         mc_dec_fail(&d, MC_ERR_MALFORMED);
     }
@@ -140,5 +154,20 @@ void mc_wire_encode_get_blob(struct mc_buf *b, const mc_hash *id) {
 void mc_wire_encode_blob(struct mc_buf *b, const mc_hash *id, const uint8_t *bytes, size_t len) {
     mc_enc_u8(b, MC_WIRE_BLOB);
     mc_enc_fixed(b, id->b, 32);
+    mc_enc_bytes32(b, bytes, len);
+}
+
+void mc_wire_encode_get_blob_part(struct mc_buf *b, const mc_hash *id, uint64_t offset) {
+    mc_enc_u8(b, MC_WIRE_GET_BLOB_PART);
+    mc_enc_fixed(b, id->b, 32);
+    mc_enc_u64(b, offset);
+}
+
+void mc_wire_encode_blob_part(struct mc_buf *b, const mc_hash *id, uint64_t offset, uint64_t total,
+                              const uint8_t *bytes, size_t len) {
+    mc_enc_u8(b, MC_WIRE_BLOB_PART);
+    mc_enc_fixed(b, id->b, 32);
+    mc_enc_u64(b, offset);
+    mc_enc_u64(b, total);
     mc_enc_bytes32(b, bytes, len);
 }

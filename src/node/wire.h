@@ -12,6 +12,10 @@
  *   NO_BLOCK  8  | u64 height |                      (answer: not stored here)
  *   GET_BLOB  9  | blob id 32 |                        (ask for a record's ciphertext)
  *   BLOB     10  | blob id 32 | u32 len | ciphertext | (1..MC_BLOB_MAX bytes)
+ *   GET_BLOB_PART 11  | blob id 32 | u64 offset |     (a piece of a streamed blob)
+ *   BLOB_PART     12  | blob id 32 | u64 offset | u64 total | u32 len | bytes |
+ *                     (1..MC_BLOB_PIECE bytes at offset, a multiple of
+ *                     MC_BLOB_PIECE, of a blob of total bytes)
  *
  * where block is | u32 len | header | u32 len | body | (chain/block.h). */
 #ifndef MC_NODE_WIRE_H
@@ -35,6 +39,8 @@ enum mc_wire_type {
     MC_WIRE_NO_BLOCK = 8,
     MC_WIRE_GET_BLOB = 9,
     MC_WIRE_BLOB = 10,
+    MC_WIRE_GET_BLOB_PART = 11,
+    MC_WIRE_BLOB_PART = 12,
 };
 
 /* A block as exchanged: header and body bytes (borrowed when decoded). */
@@ -55,6 +61,7 @@ struct mc_wire_msg {
     struct mc_wire_block block;    /* PROPOSAL, BLOCK */
     const uint8_t *bytes;          /* TX bytes, BLOCK commit bytes, BLOB ciphertext */
     size_t len;
+    uint64_t offset, total;        /* GET_BLOB_PART, BLOB_PART */
 };
 
 /* Strict decode; pointers borrow from p. */
@@ -73,5 +80,8 @@ void mc_wire_encode_block(struct mc_buf *b, uint64_t height, const struct mc_wir
 void mc_wire_encode_evidence(struct mc_buf *b, const struct mc_evidence *e);
 void mc_wire_encode_get_blob(struct mc_buf *b, const mc_hash *id);
 void mc_wire_encode_blob(struct mc_buf *b, const mc_hash *id, const uint8_t *bytes, size_t len);
+void mc_wire_encode_get_blob_part(struct mc_buf *b, const mc_hash *id, uint64_t offset);
+void mc_wire_encode_blob_part(struct mc_buf *b, const mc_hash *id, uint64_t offset, uint64_t total,
+                              const uint8_t *bytes, size_t len);
 
 #endif

@@ -524,3 +524,75 @@ Test(governance, payloads_round_trip_and_decode_strictly) {
     uint8_t v[9] = {0, 0, 0, 0, 0, 0, 0, 1, 2}; /* approve must be 0 or 1 */
     cr_assert_neq(mc_gov_payload_decode(&q, MC_TX_GOV_VOTE, v, 9), 0);
 }
+
+static int rotate_node(struct gw *w, struct person *admin, const mc_pubkey *node,
+                       const struct mc_keypair *new_key, uint64_t at, bool good_proof) {
+    struct mc_gov_payload pl = {.type = MC_TX_NODE_ROTATE, .node = *node, .new_key = new_key->pk,
+                                .at_height = at};
+    mc_governance_rotation_sign(pl.sig, new_key, CHAIN, node);
+    if (!good_proof) pl.sig[5] ^= 1;
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    cr_assert_eq(mc_gov_payload_encode(&b, &pl), 0);
+    int rc = send(w, admin, MC_TX_NODE_ROTATE, &b);
+    mc_buf_deinit(&b);
+    return rc;
+}
+
+Test(governance, a_node_key_rotates_at_a_height) {
+    struct gw w;
+    start(&w);
+    struct mc_keypair fresh;
+    mc_keypair_generate(&fresh);
+    uint64_t at = 10;
+    const mc_pubkey *node2 = &w.node[2].kp.pk;
+    cr_assert_eq(rotate_node(&w, &w.admin[1], node2, &fresh, at, true), MC_ERR_FORBIDDEN);
+    cr_assert(strstr(mc_err_detail(), "belongs to organisation 2"), "%s", mc_err_detail());
+    cr_assert_eq(rotate_node(&w, &w.node[2], node2, &fresh, at, true), MC_ERR_FORBIDDEN);
+    cr_assert_eq(rotate_node(&w, &w.admin[2], node2, &fresh, w.height + 1 + MC_GOV_VALSET_LEAD, true),
+                 MC_ERR_INVALID, "too soon for the set of its height");
+    cr_assert_eq(rotate_node(&w, &w.admin[2], node2, &fresh, at, false), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(rotate_node(&w, &w.admin[2], node2, &w.node[3].kp, at, true), MC_ERR_EXISTS,
+                 "the new key is an account already");
+    cr_assert_eq(rotate_node(&w, &w.admin[2], node2, &fresh, at, true), 0, "%s", mc_err_detail());
+    struct mc_keypair other;
+    mc_keypair_generate(&other);
+    cr_assert_eq(rotate_node(&w, &w.admin[2], node2, &other, at + 1, true), MC_ERR_EXISTS);
+    cr_assert(strstr(mc_err_detail(), "already pending (at height 10)"), "%s", mc_err_detail());
+    /* Until at - LEAD nothing moves. */
+    until(&w, at - MC_GOV_VALSET_LEAD - 1);
+    struct mc_state *st = mc_app_state(w.app);
+    cr_assert(mc_governance_node_active(st, node2));
+    cr_assert(!mc_governance_node_active(st, &fresh.pk));
+    until(&w, at - MC_GOV_VALSET_LEAD);
+    /* The account moved; the old key is rotated away, its history kept. */
+    struct mc_account old, moved;
+    cr_assert_eq(mc_identity_get_account(st, node2, &old), 0);
+    cr_assert_eq(old.status, MC_ACCOUNT_ROTATED);
+    cr_assert_eq(memcmp(old.successor.b, fresh.pk.b, 32), 0);
+    cr_assert_eq(mc_identity_get_account(st, &fresh.pk, &moved), 0);
+    cr_assert_eq(moved.role, MC_ROLE_NODE);
+    cr_assert_eq(moved.org, 2);
+    cr_assert(mc_governance_node_active(st, &fresh.pk));
+    cr_assert(!mc_governance_node_active(st, node2));
+    /* Heights before `at` keep the old key; `at` has the new one, same power. */
+    struct mc_gov_valset before = valset_at(&w, at - 1), after = valset_at(&w, at);
+    cr_assert_eq(mc_valset_find(&before.vs, &fresh.pk), -1);
+    int i = mc_valset_find(&after.vs, &fresh.pk);
+    cr_assert_eq(i, mc_valset_find(&before.vs, node2), "same index");
+    cr_assert_eq(after.vs.v[i].power, 10);
+    cr_assert_eq(after.vs.total_power, before.vs.total_power);
+    cr_assert_eq(after.org[i], 2);
+    uint64_t pend;
+    mc_pubkey o;
+    cr_assert_eq(mc_governance_rotation_pending(st, node2, &pend, &o), MC_ERR_NOT_FOUND);
+    /* The old key can no longer send. */
+    struct mc_gov_change c = {.kind = MC_GOV_SET_PARAM, .param = MC_GOV_PARAM_BLOCK_TXS, .value = 9};
+    struct mc_gov_payload pl = {.type = MC_TX_GOV_PROPOSE, .deadline = 40, .activation = 42, .change = c};
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    cr_assert_eq(mc_gov_payload_encode(&b, &pl), 0);
+    cr_assert_eq(send(&w, &w.node[2], MC_TX_GOV_PROPOSE, &b), MC_ERR_REVOKED);
+    mc_buf_deinit(&b);
+    stop(&w);
+}

@@ -404,6 +404,15 @@ Test(blob_s3, migrate_from_sqlite_is_verified_and_resumable, .timeout = 60) {
     cr_assert_eq(mc_blob_put(sq, &bid, "second blob", 11), 0);
     cr_assert_eq(mc_blob_put(sq, &gone, "erased blob", 11), 0);
     cr_assert_eq(mc_blob_purge(sq, &gone), 0);
+    /* and a streamed one (an attachment), in SQLite pieces */
+    struct mc_blob_writer *w;
+    cr_assert_eq(mc_blob_writer_open(sq, &w, false), 0);
+    static uint8_t big[3 * 1024 * 1024 + 5];
+    for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 7 + (i >> 12));
+    cr_assert_eq(mc_blob_writer_append(w, big, sizeof big), 0);
+    mc_hash sid;
+    uint64_t ssize;
+    cr_assert_eq(mc_blob_writer_finish(w, &sid, &ssize, NULL), 0, "%s", mc_err_detail());
     mc_blob_close(sq);
     char *out;
     /* the config still says SQLite: refused */
@@ -414,11 +423,11 @@ Test(blob_s3, migrate_from_sqlite_is_verified_and_resumable, .timeout = 60) {
     tp_rgw_configure_node(&rgw, home, "migrated");
     rc = tp_run(&out, "%s blobs migrate --home %s 2>&1", tp_bin(), home);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "moved: 2") && strstr(out, "erased: 1") && strstr(out, "local copies: kept"), "%s", out);
+    cr_assert(strstr(out, "moved: 3") && strstr(out, "erased: 1") && strstr(out, "local copies: kept"), "%s", out);
     free(out);
     rc = tp_run(&out, "%s blobs migrate --home %s 2>&1", tp_bin(), home);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "moved: 0") && strstr(out, "already there: 2"), "resumes: %s", out);
+    cr_assert(strstr(out, "moved: 0") && strstr(out, "already there: 3"), "resumes: %s", out);
     free(out);
 
     /* a damaged local copy is not moved */
@@ -457,6 +466,20 @@ Test(blob_s3, migrate_from_sqlite_is_verified_and_resumable, .timeout = 60) {
     cr_assert_eq(mc_blob_get(bs, &bid, &b), 0);
     cr_assert_eq(mc_blob_get(bs, &gone, &b), MC_ERR_STATE);
     cr_assert_eq(mc_blob_get(bs, &bad, &b), MC_ERR_NOT_FOUND);
+    /* the streamed blob is one multipart object in the bucket, read back whole */
+    struct mc_blob_reader *r;
+    uint64_t rsize;
+    cr_assert_eq(mc_blob_reader_open(bs, &r, &sid, false, &rsize), 0, "%s", mc_err_detail());
+    cr_assert_eq(rsize, sizeof big);
+    static uint8_t back[sizeof big];
+    size_t got = 0, n = 1;
+    while (n) {
+        cr_assert_eq(mc_blob_reader_read(r, back + got, sizeof back - got, &n), 0, "%s", mc_err_detail());
+        got += n;
+    }
+    mc_blob_reader_close(r);
+    cr_assert_eq(got, sizeof big);
+    cr_assert_eq(memcmp(back, big, sizeof big), 0);
     mc_buf_deinit(&b);
     mc_blob_close(bs);
     cr_assert_eq(sqlite3_open(db, &s), SQLITE_OK);
@@ -464,6 +487,191 @@ Test(blob_s3, migrate_from_sqlite_is_verified_and_resumable, .timeout = 60) {
     cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
     cr_assert_eq(sqlite3_column_int(q, 0), 0);
     sqlite3_finalize(q);
+    cr_assert_eq(sqlite3_prepare_v2(s, "SELECT count(*) FROM blob_pieces", -1, &q, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(q, 0), 0, "the local pieces are dropped too");
+    sqlite3_finalize(q);
     sqlite3_close(s);
+    tp_rgw_stop(&rgw);
+}
+
+/* --- streamed blobs on S3: multipart upload, ranged reads --- */
+
+static void sfill(uint8_t *p, size_t n, uint64_t off) {
+    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)((off + i) * 2654435761u >> 13);
+}
+
+/* Streams total bytes of sfill() into a writer; returns the append error
+ * (0 when all went). */
+static int stream_in(struct mc_blob_writer *w, uint64_t total) {
+    static uint8_t buf[1 << 20];
+    for (uint64_t off = 0; off < total;) {
+        size_t k = total - off < sizeof buf ? (size_t)(total - off) : sizeof buf;
+        sfill(buf, k, off);
+        int rc = mc_blob_writer_append(w, buf, k);
+        if (rc) return rc;
+        off += k;
+    }
+    return 0;
+}
+
+static int stream_out(struct mc_blob_store *bs, const mc_hash *id, uint64_t *got, bool check) {
+    struct mc_blob_reader *r;
+    uint64_t size;
+    *got = 0;
+    int rc = mc_blob_reader_open(bs, &r, id, true, &size);
+    if (rc) return rc;
+    static uint8_t buf[65536], exp[65536];
+    for (;;) {
+        size_t n;
+        if ((rc = mc_blob_reader_read(r, buf, sizeof buf, &n)) || !n) break;
+        sfill(exp, n, *got);
+        if (check) cr_assert_eq(memcmp(buf, exp, n), 0, "bytes at %llu", (unsigned long long)*got);
+        *got += n;
+    }
+    mc_blob_reader_close(r);
+    return rc;
+}
+
+static int count_upload(void *ctx, const char *key, const char *up) {
+    (void)key;
+    (void)up;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+struct mp_keys {
+    int n;
+    char key[4][96];
+};
+
+static int note_mp_key(void *ctx, const char *key) {
+    struct mp_keys *k = ctx;
+    if (k->n < 4) snprintf(k->key[k->n], sizeof k->key[0], "%s", key);
+    k->n++;
+    return 0;
+}
+
+Test(blob_s3, streamed_multipart_round_trip_tamper_abort_and_erasure, .timeout = 120) {
+    mc_crypto_init();
+    struct tp_rgw rgw;
+    tp_rgw_start(&rgw);
+    char *db = tu_path(tu_tmpdir("blob-s3mp"), "index.db");
+    struct mc_s3_config cfg;
+    tp_rgw_config(&rgw, &cfg, "blobs-mp");
+    cfg.timeout_ms = 20000;
+    struct mc_blob_store *bs;
+    cr_assert_eq(mc_blob_open_s3(&bs, db, &cfg, "n0/"), 0, "%s", mc_err_detail());
+    struct mc_s3 *s3;
+    cr_assert_eq(mc_s3_open(&s3, &cfg), 0);
+
+    /* three parts (two of MC_S3_PART_BYTES, one short): one object */
+    uint64_t total = 2 * MC_S3_PART_BYTES + 12345;
+    struct mc_blob_writer *w;
+    cr_assert_eq(mc_blob_writer_open(bs, &w, false), 0, "%s", mc_err_detail());
+    int ups = 0;
+    cr_assert_eq(mc_s3_list_uploads(s3, "n0/mp/", count_upload, &ups), 0, "%s", mc_err_detail());
+    cr_assert_eq(ups, 1, "a multipart upload in progress");
+    cr_assert_eq(stream_in(w, total), 0, "%s", mc_err_detail());
+    mc_hash id;
+    uint64_t size;
+    cr_assert_eq(mc_blob_writer_finish(w, &id, &size, NULL), 0, "%s", mc_err_detail());
+    cr_assert_eq(size, total);
+    ups = 0;
+    cr_assert_eq(mc_s3_list_uploads(s3, "n0/mp/", count_upload, &ups), 0);
+    cr_assert_eq(ups, 0, "completed");
+    struct mp_keys k = {0};
+    cr_assert_eq(mc_s3_list(s3, "n0/mp/", note_mp_key, &k), 0);
+    cr_assert_eq(k.n, 1, "one object holds it whole");
+    uint64_t got;
+    cr_assert_eq(stream_out(bs, &id, &got, true), 0, "%s", mc_err_detail());
+    cr_assert_eq(got, total);
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    cr_assert_eq(mc_blob_get(bs, &id, &b), MC_ERR_TOO_LARGE, "never got whole");
+
+    /* the object replaced in the bucket by other bytes of the same length:
+     * the read that reaches the end refuses */
+    uint8_t *other = malloc(total);
+    sfill(other, total, 1);
+    mc_hash oh;
+    mc_sha256(&oh, other, total);
+    cr_assert_eq(mc_s3_put(s3, k.key[0], other, total, &oh), 0, "%s", mc_err_detail());
+    cr_assert_eq(stream_out(bs, &id, &got, false), MC_ERR_TAMPERED);
+    cr_assert_lt(got, total, "the last piece is not served");
+    /* and shorter than indexed */
+    cr_assert_eq(mc_s3_put(s3, k.key[0], other, 1000, &oh), MC_ERR_IO, "the gateway checks the payload hash");
+    mc_hash sh;
+    mc_sha256(&sh, other, 1000);
+    cr_assert_eq(mc_s3_put(s3, k.key[0], other, 1000, &sh), 0);
+    cr_assert_eq(stream_out(bs, &id, &got, false), MC_ERR_TAMPERED, "shorter");
+    free(other);
+    /* repaired by a new upload of the good bytes; the bad object goes */
+    cr_assert_eq(mc_blob_writer_open(bs, &w, false), 0);
+    cr_assert_eq(stream_in(w, total), 0);
+    mc_hash again;
+    cr_assert_eq(mc_blob_writer_finish(w, &again, &size, &id), 0, "%s", mc_err_detail());
+    cr_assert_eq(stream_out(bs, &id, &got, true), 0, "repaired: %s", mc_err_detail());
+    memset(&k, 0, sizeof k);
+    cr_assert_eq(mc_s3_list(s3, "n0/mp/", note_mp_key, &k), 0);
+    cr_assert_eq(k.n, 1, "the damaged object was deleted");
+
+    /* an abandoned upload: aborted, nothing listed, nothing indexed */
+    cr_assert_eq(mc_blob_writer_open(bs, &w, true), 0);
+    cr_assert_eq(stream_in(w, MC_S3_PART_BYTES + 5), 0);
+    mc_blob_writer_abort(w);
+    ups = 0;
+    cr_assert_eq(mc_s3_list_uploads(s3, "n0/mp/", count_upload, &ups), 0);
+    cr_assert_eq(ups, 0, "the multipart upload was aborted");
+
+    /* the gateway stopped mid-upload: the append fails (bounded), the
+     * abort cannot reach the store, so the sweep aborts it later */
+    cr_assert_eq(mc_blob_writer_open(bs, &w, true), 0);
+    cr_assert_eq(stream_in(w, MC_S3_PART_BYTES + 5), 0, "one part sent");
+    tp_rgw_gateway_stop(&rgw);
+    int rc = stream_in(w, MC_S3_PART_BYTES);
+    cr_assert_eq(rc, MC_ERR_UNAVAILABLE, "%d %s", rc, mc_err_detail());
+    mc_blob_writer_abort(w);
+    tp_rgw_gateway_start(&rgw);
+    struct timespec ts = {0, 600 * 1000000L}; /* past the cooldown */
+    nanosleep(&ts, NULL);
+    /* the erasure thread aborts it once the gateway answers again */
+    for (int i = 0; i < 400; i++) {
+        ups = 0;
+        cr_assert_eq(mc_s3_list_uploads(s3, "n0/mp/", count_upload, &ups), 0, "%s", mc_err_detail());
+        if (ups == 0) break;
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+    }
+    cr_assert_eq(ups, 0, "the upload the outage left is aborted in the background");
+    /* one a crash left with no index row (the index lost): the sweep */
+    char up[MC_S3_UPLOAD_ID_MAX + 1];
+    cr_assert_eq(mc_s3_multipart_create(s3, "n0/mp/00112233445566778899aabbccddeeff", up), 0, "%s", mc_err_detail());
+    struct orphans o = {0};
+    struct sweep_ctx ctx = {id, &o};
+    struct mc_blob_sweep sw = {never_anchored, note_orphan, &ctx, true, 0};
+    uint64_t found;
+    cr_assert_eq(mc_blob_sweep(bs, &sw, &found), 0, "%s", mc_err_detail());
+    cr_assert_geq(found, 1);
+    cr_assert_str_eq(o.what[0], "partial");
+    ups = 0;
+    cr_assert_eq(mc_s3_list_uploads(s3, "n0/mp/", count_upload, &ups), 0);
+    cr_assert_eq(ups, 0, "the sweep aborted it");
+    cr_assert_eq(stream_out(bs, &id, &got, true), 0, "live blobs stay");
+
+    /* erasure deletes the object (a completed upload is one object) */
+    cr_assert_eq(mc_blob_purge(bs, &id), 0);
+    for (int i = 0; i < 100; i++) {
+        struct mc_blob_status st;
+        mc_blob_status(bs, &st);
+        if (st.purges_pending == 0) break;
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+    }
+    memset(&k, 0, sizeof k);
+    cr_assert_eq(mc_s3_list(s3, "n0/mp/", note_mp_key, &k), 0);
+    cr_assert_eq(k.n, 0, "erased from the bucket");
+    cr_assert_eq(stream_out(bs, &id, &got, true), MC_ERR_STATE);
+    mc_buf_deinit(&b);
+    mc_s3_close(s3);
+    mc_blob_close(bs);
     tp_rgw_stop(&rgw);
 }

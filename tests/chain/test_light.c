@@ -100,34 +100,41 @@ static void prove(struct world *w, const struct mc_key *k, struct mc_buf *out) {
     mc_stateproof_encode(out, &p);
 }
 
-/* Header at height 5 with this state root; its bytes and a certificate
- * signed by the validators in `signers` (bit i: validator i). */
-static void certify(const mc_hash *root, unsigned signers, struct mc_buf *hb, struct mc_buf *cb) {
+/* Header at `height` with this state root under validator set `set` (keys
+ * ks), its bytes and a certificate signed by the validators in `signers`
+ * (bit i: validator i). */
+static void certify_at(const mc_hash *root, uint64_t height, const struct mc_valset *set,
+                       const struct mc_keypair *ks, unsigned signers, struct mc_buf *hb,
+                       struct mc_buf *cb) {
     struct mc_header h;
     memset(&h, 0, sizeof h);
     snprintf(h.chain_id, sizeof h.chain_id, CHAIN);
-    h.height = 5;
-    h.time_ms = 1700000005000ull;
+    h.height = height;
+    h.time_ms = 1700000000000ull + height;
     memset(h.prev.b, 3, 32);
     h.state_hash = *root;
-    mc_valset_hash(&vs, &h.valset_hash);
-    h.proposer = keys[0].pk;
+    mc_valset_hash(set, &h.valset_hash);
+    h.proposer = ks[0].pk;
     mc_buf_init(hb, 0);
     mc_header_encode(hb, &h);
     mc_hash hash;
     mc_sha256(&hash, hb->data, hb->len);
     struct mc_commit *c = calloc(1, sizeof *c);
-    mc_commit_init(c, 5, 0, &hash);
-    for (int i = 0; i < NV; i++) {
+    mc_commit_init(c, height, 0, &hash);
+    for (uint32_t i = 0; i < set->count; i++) {
         if (!(signers & (1u << i))) continue;
-        struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = 5, .round = 0, .has_block = true,
+        struct mc_vote v = {.type = MC_VOTE_PRECOMMIT, .height = height, .round = 0, .has_block = true,
                             .block_hash = hash, .validator = (uint16_t)i};
-        mc_vote_sign(&v, &keys[i], CHAIN);
+        mc_vote_sign(&v, &ks[i], CHAIN);
         cr_assert_eq(mc_commit_add(c, &v), 0);
     }
     mc_buf_init(cb, 0);
     mc_commit_encode(cb, c);
     free(c);
+}
+
+static void certify(const mc_hash *root, unsigned signers, struct mc_buf *hb, struct mc_buf *cb) {
+    certify_at(root, 5, &vs, keys, signers, hb, cb);
 }
 
 Test(light, honest_answers_are_accepted) {
@@ -268,4 +275,102 @@ Test(light, header_one_must_follow_the_trusted_genesis) {
     cr_assert_eq(mc_light_check_header(&lc, hb.data, hb.len, (const uint8_t *)"", 0, &h, &hash),
                  MC_ERR_INVALID);
     mc_buf_deinit(&hb);
+}
+
+/* Governance replaced the validators from height 100 on: the client trusts
+ * the new set only through its row, proven at a header the old set
+ * certified; then headers from 100 on need the new set's signatures. */
+Test(light, follows_a_change_of_validators_only_by_proof) {
+    struct mc_keypair nk[NV];
+    struct mc_valset nvs;
+    memset(&nvs, 0, sizeof nvs);
+    for (int i = 0; i < NV; i++) {
+        uint8_t seed[MC_SEED_BYTES];
+        memset(seed, 0x70 + i, sizeof seed);
+        mc_keypair_from_seed(&nk[i], seed);
+        char name[16];
+        snprintf(name, sizeof name, "n%d", i);
+        cr_assert_eq(mc_valset_add(&nvs, &nk[i].pk, 10, name), 0);
+    }
+    /* the row as app/governance.c writes it */
+    struct mc_buf row, vb;
+    mc_buf_init(&row, 0);
+    mc_buf_init(&vb, 0);
+    mc_valset_encode(&vb, &nvs);
+    mc_enc_u64(&row, 100);
+    mc_enc_bytes32(&row, vb.data, vb.len);
+    mc_enc_u16(&row, NV);
+    for (int i = 0; i < NV; i++) mc_enc_u32(&row, 1);
+    uint8_t key[MC_LIGHT_VALSET_KEY_BYTES];
+    mc_light_valset_key(key, 100);
+    struct world w;
+    world_init(&w, true);
+    cr_assert_eq(mc_state_put(w.st, key, sizeof key, row.data, row.len), 0);
+    mc_state_tx_commit(w.st);
+    cr_assert_eq(mc_state_block_root(w.st, &w.root), 0);
+    cr_assert_eq(mc_state_block_flush(w.st), 0);
+    struct mc_smt_io io;
+    mc_smt_io_kv(&io, tu_memkv_kv(w.mem));
+    mc_hash kh;
+    mc_sha256(&kh, key, sizeof key);
+    struct mc_stateproof p;
+    cr_assert_eq(mc_smt_prove(&io, &kh, &p), 0);
+    struct mc_buf pb;
+    mc_buf_init(&pb, 0);
+    mc_stateproof_encode(&pb, &p);
+
+    struct mc_light l;
+    cr_assert_eq(mc_light_init(&l, CHAIN, &genesis, &vs), 0);
+    struct mc_buf hb, cb;
+    struct mc_header h;
+    mc_hash hash;
+    /* before: a header at 100 signed by the new set is refused */
+    certify_at(&w.root, 100, &nvs, nk, 0xf, &hb, &cb);
+    cr_assert_neq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    /* the row proven at a header of 98 certified by the new set: not yet trusted */
+    certify_at(&w.root, 98, &nvs, nk, 0xf, &hb, &cb);
+    cr_assert_neq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    /* the row at 98 certified by the old set */
+    certify_at(&w.root, 98, &vs, keys, 0xf, &hb, &cb);
+    cr_assert_eq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0, "%s", mc_err_detail());
+    /* a changed byte of the row (the set inside) does not prove */
+    row.data[row.len - 1] ^= 1;
+    cr_assert_neq(mc_light_add_valset(&l, &h, row.data, row.len, pb.data, pb.len), 0);
+    row.data[row.len - 1] ^= 1;
+    cr_assert_eq(mc_light_add_valset(&l, &h, row.data, row.len, pb.data, pb.len), 0, "%s", mc_err_detail());
+    cr_assert_eq(l.count, 2);
+    /* the same change again is out of order */
+    cr_assert_eq(mc_light_add_valset(&l, &h, row.data, row.len, pb.data, pb.len), MC_ERR_INVALID);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    /* 99 is still the old set's, 100 the new set's */
+    certify_at(&w.root, 99, &vs, keys, 0xf, &hb, &cb);
+    cr_assert_eq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    certify_at(&w.root, 100, &nvs, nk, 0xf, &hb, &cb);
+    cr_assert_eq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0, "%s", mc_err_detail());
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    certify_at(&w.root, 100, &vs, keys, 0xf, &hb, &cb);
+    cr_assert_neq(mc_light_check_header(&l, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0,
+                  "the old set no longer certifies");
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    /* a row proven at or after its own height is refused */
+    struct mc_light l2;
+    cr_assert_eq(mc_light_init(&l2, CHAIN, &genesis, &vs), 0);
+    certify_at(&w.root, 100, &vs, keys, 0xf, &hb, &cb);
+    cr_assert_eq(mc_light_check_header(&l2, hb.data, hb.len, cb.data, cb.len, &h, &hash), 0);
+    cr_assert_eq(mc_light_add_valset(&l2, &h, row.data, row.len, pb.data, pb.len), MC_ERR_INVALID);
+    mc_buf_deinit(&hb);
+    mc_buf_deinit(&cb);
+    mc_buf_deinit(&pb);
+    mc_buf_deinit(&row);
+    mc_buf_deinit(&vb);
+    world_deinit(&w);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/limits.h"
@@ -274,4 +275,44 @@ Test(keyfile, hostile_kdf_limits_and_size) {
     memcpy(big, "{}", 2);
     write_text(tmp("big.json"), big);
     cr_assert_eq(mc_keyfile_read(&got, tmp("big.json"), NULL), MC_ERR_TOO_LARGE);
+}
+
+/* Key files carry the day they were written; the CLI and a node's /metrics
+ * compare it with the allowed age. Older files without it still read; a
+ * malformed date is refused like any other damaged field. */
+Test(keyfile, creation_date) {
+    struct mc_keypair kp, got;
+    keypair(&kp, 11);
+    char p[128];
+    snprintf(p, sizeof p, "%s", tmp("dated.json"));
+    cr_assert_eq(mc_keyfile_write(p, &kp, NULL), 0, "%s", mc_err_detail());
+    int64_t days;
+    cr_assert_eq(mc_keyfile_created(p, &days), 0, "%s", mc_err_detail());
+    int64_t today = (int64_t)(time(NULL) / 86400);
+    cr_assert(days == today || days == today - 1, "created %lld, today %lld", (long long)days, (long long)today);
+    cr_assert_eq(mc_keyfile_write(tmp("dated-sealed.json"), &kp, "pw"), 0);
+    cr_assert_eq(mc_keyfile_created(tmp("dated-sealed.json"), &days), 0, "no passphrase needed");
+    /* An older file (no "created") reads, and says it has no date. */
+    char text[MC_KEYFILE_MAX];
+    read_text(p, text, sizeof text);
+    char *c = strstr(text, "\"created\":\"");
+    cr_assert_not_null(c);
+    char old[MC_KEYFILE_MAX];
+    snprintf(old, sizeof old, "%.*s%s", (int)(c - text), text, c + strlen("\"created\":\"YYYY-MM-DD\","));
+    write_text(tmp("undated.json"), old);
+    cr_assert_eq(mc_keyfile_read(&got, tmp("undated.json"), NULL), 0, "%s", mc_err_detail());
+    cr_assert_eq(mc_keyfile_created(tmp("undated.json"), &days), MC_ERR_NOT_FOUND);
+    /* A damaged date is refused. */
+    snprintf(old, sizeof old, "%.*s\"created\":\"2026-02-30\",%s", (int)(c - text), text,
+             c + strlen("\"created\":\"YYYY-MM-DD\","));
+    write_text(tmp("baddate.json"), old);
+    cr_assert_eq(mc_keyfile_read(&got, tmp("baddate.json"), NULL), MC_ERR_MALFORMED);
+    /* Dates are strict and counted from 1970-01-01. */
+    cr_assert(mc_keyfile_date_days("1970-01-01", &days) && days == 0);
+    cr_assert(mc_keyfile_date_days("2000-03-01", &days) && days == 11017);
+    cr_assert(mc_keyfile_date_days("2024-02-29", &days));
+    cr_assert(!mc_keyfile_date_days("2023-02-29", &days));
+    cr_assert(!mc_keyfile_date_days("2024-13-01", &days));
+    cr_assert(!mc_keyfile_date_days("2024-1-01", &days));
+    cr_assert(!mc_keyfile_date_days("1969-12-31", &days));
 }

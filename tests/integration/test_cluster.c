@@ -497,7 +497,7 @@ Test(cluster, a_peer_serving_a_bad_block_is_dropped, .timeout = 60) {
  * and every transaction reported committed before the backup is in it. */
 Test(cluster, a_backup_under_load_restores_verified_and_rejoins, .timeout = 150) {
     struct cluster c;
-    cluster_create(&c, "backup", 13);
+    cluster_create(&c, "backup", 9);
     for (int i = 0; i < NODES; i++) start(&c, i);
     char *ids[30];
     for (int k = 0; k < 30; k++) ids[k] = submit(&c, k % NODES);

@@ -5,11 +5,13 @@
  * with a founding validator down, which needs its vote); then a founding
  * organisation is removed and its node is dropped and refused at the
  * handshake. Transactions commit throughout, every node agrees on every
- * block hash, and `medchain verify` passes on every node. */
+ * block hash, and `medchain verify` passes on every node. And an upgrade
+ * plan stops the old binary at its height while the next release carries on. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,7 +23,10 @@
 #include "crypto/keyfile.h"
 
 #define NODES 5
-#define REGION 13 /* port region (test_cluster.c 0..7, _blobs 8, _lock 11, _s3 12) */
+/* port regions (test_cluster.c 0..7, _blobs 8, _lock 11, _s3 12) */
+#define REGION_JOIN 13
+#define REGION_UPGRADE 14
+#define REGION_ROTATE 15
 #define CHAIN "medchain-gov"
 
 struct net {
@@ -50,11 +55,23 @@ static void put_config(struct net *c, int i, const char *key, json_t *v) {
     json_decref(cfg);
 }
 
-static void net_create(struct net *c) {
+/* Rewrites a plain key file's creation date (as if written that day). */
+static void backdate_key(const char *path, const char *date) {
+    json_t *k = json_load_file(path, 0, NULL);
+    cr_assert_not_null(k, "%s", path);
+    json_object_set_new(k, "created", json_string(date));
+    char *out;
+    cr_assert_eq(tp_run(&out, "chmod 600 %s", path), 0);
+    free(out);
+    cr_assert_eq(json_dump_file(k, path, JSON_COMPACT), 0);
+    json_decref(k);
+}
+
+static void net_create(struct net *c, const char *tag, int region) {
     mc_crypto_init();
     memset(c, 0, sizeof *c);
-    c->dir = tu_path(tu_tmpdir("gov"), "net");
-    int api = tp_free_run(NODES, 2 * REGION), p2p = tp_free_run(NODES, 2 * REGION + 1);
+    c->dir = tu_path(tu_tmpdir(tag), "net");
+    int api = tp_free_run(NODES, 2 * region), p2p = tp_free_run(NODES, 2 * region + 1);
     char *out;
     cr_assert_eq(tp_run(&out, "%s testnet --validators 4 --dir %s --api-port %d --p2p-port %d "
                               "--chain-id " CHAIN, tp_bin(), c->dir, api, p2p), 0, "%s", out);
@@ -86,6 +103,8 @@ static void net_create(struct net *c) {
     struct mc_keypair nk;
     cr_assert_eq(mc_keyfile_read(&nk, kp, NULL), 0);
     c->node_key[4] = nk.pk;
+    /* The newcomer's key is old: its /metrics says so. */
+    backdate_key(kp, "2020-01-01");
     json_t *peers = json_array();
     for (int i = 0; i < 4; i++) {
         char addr[64], hex[65];
@@ -102,6 +121,16 @@ static void net_create(struct net *c) {
     snprintf(path, sizeof path, "%s/config.json", h4);
     cr_assert_eq(json_dump_file(cfg, path, JSON_INDENT(2)), 0);
     json_decref(cfg);
+}
+
+static char *metrics(struct net *c, int i) {
+    char url[128];
+    snprintf(url, sizeof url, "%s/metrics", c->url[i]);
+    struct tp_resp r = tp_http("GET", url, NULL, 0, NULL);
+    cr_assert_eq(r.status, 200);
+    char *body = tu_keep(strdup(r.body));
+    tp_resp_free(&r);
+    return body;
 }
 
 static void start(struct net *c, int i) { c->pid[i] = tp_node_start(home_of(c, i), c->api[i]); }
@@ -255,7 +284,7 @@ static bool log_has(struct net *c, int i, const char *what) {
 
 Test(cluster_gov, a_fifth_organisation_joins_and_a_founder_leaves, .timeout = 300) {
     struct net c;
-    net_create(&c);
+    net_create(&c, "gov", REGION_JOIN);
     for (int i = 0; i < 4; i++) start(&c, i);
     cr_assert(wait_height(&c, 0, 2, 30));
     /* Before the vote the fifth node is a stranger: refused. */
@@ -263,6 +292,12 @@ Test(cluster_gov, a_fifth_organisation_joins_and_a_founder_leaves, .timeout = 30
     sleep(2);
     cr_assert_eq(status_u64(&c, 4, "peers"), 0, "nobody admits a node the ledger does not name");
     cr_assert_eq(height(&c, 4), 0);
+    /* Key age: node4's key file says 2020-01-01, node0's is new. */
+    cr_assert(strstr(metrics(&c, 4), "medchain_node_key_too_old 1\n"), "%s", metrics(&c, 4));
+    cr_assert(strstr(metrics(&c, 0), "medchain_node_key_age_days 0\n") ||
+              strstr(metrics(&c, 0), "medchain_node_key_age_days 1\n"));
+    cr_assert(strstr(metrics(&c, 0), "medchain_node_key_too_old 0\n"));
+    cr_assert(log_has(&c, 4, "more than key_max_age_days (365): rotate it"));
 
     /* 1. The consortium admits Riverside Clinic (3 of 4 approve). */
     struct mc_gov_change add = {.kind = MC_GOV_ADD_ORG, .org_kind = MC_ORG_CLINIC, .key = c.admin[5].pk};
@@ -334,11 +369,194 @@ Test(cluster_gov, a_fifth_organisation_joins_and_a_founder_leaves, .timeout = 30
             cr_assert_str_eq(got, ref, "node %d disagrees at height %llu", i, (unsigned long long)k);
         }
     }
+    /* A light client holding only the genesis follows both changes of
+     * validators by their proofs and checks the latest header and a row. */
+    {
+        char *out;
+        cr_assert_eq(tp_run(&out, "%s light state --genesis %s/genesis.json --key 672f6f726773 --node %s",
+                            tp_bin(), home_of(&c, 0), c.url[4]), 0, "%s", out);
+        cr_assert(strstr(out, "validators: from height") && strstr(out, "row: proven present"), "%s", out);
+        const char *second = strstr(out, "validators: from height");
+        cr_assert(second && strstr(second + 1, "validators: from height"), "two changes followed: %s", out);
+        free(out);
+    }
     for (int i = 0; i < NODES; i++) stop(&c, i);
     for (int i = 0; i < NODES; i++) {
         char *out;
         cr_assert_eq(tp_run(&out, "%s verify --home %s", tp_bin(), home_of(&c, i)), 0,
                      "verify on node %d: %s", i, out);
+        free(out);
+    }
+}
+
+/* An upgrade plan stops the old binary before its height, with the
+ * version it needs; the next release (build/medchain-next, the same source
+ * as version 999.0.0) carries on, and a replaced node resumes where it
+ * stopped. */
+Test(cluster_gov, an_upgrade_plan_stops_old_binaries_and_new_ones_carry_on, .timeout = 300) {
+    struct net c;
+    net_create(&c, "upgrade", REGION_UPGRADE);
+    for (int i = 0; i < 4; i++) start(&c, i);
+    cr_assert(wait_height(&c, 0, 2, 30));
+    uint64_t u = height(&c, 0) + 26;
+    struct mc_gov_change up = {.kind = MC_GOV_UPGRADE, .height = u};
+    snprintf(up.name, sizeof up.name, "next release");
+    snprintf(up.version, sizeof up.version, "999.0.0");
+    int three[] = {1, 2, 3};
+    uint64_t pid;
+    uint64_t act = decide(&c, 0, 1, &up, three, 3, &pid);
+    cr_assert_lt(act, u);
+    /* Nodes 2 and 3 move to the next release before the height. */
+    for (int i = 2; i < 4; i++) {
+        stop(&c, i);
+        c.pid[i] = tp_node_start_bin(tp_bin_next(), home_of(&c, i), c.api[i]);
+    }
+    cr_assert(wait_height(&c, 2, act + 1, 60));
+    assert_applied(&c, 2, pid);
+    /* Nodes 0 and 1 still run 0.2.0: they stop by themselves before u. */
+    for (int i = 0; i < 2; i++) {
+        int status = 0;
+        cr_assert(tp_wait_exit(c.pid[i], 90, &status), "node %d stops at the upgrade height", i);
+        c.pid[i] = 0;
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0, "and says it failed (status %d)", status);
+        char what[160];
+        snprintf(what, sizeof what, "requires medchain 999.0.0 from height %llu", (unsigned long long)u);
+        cr_assert(log_has(&c, i, what), "node %d names the required version", i);
+    }
+    /* Two of four cannot commit u: the chain waits at u - 1. */
+    sleep(2);
+    cr_assert_eq(height(&c, 2), u - 1, "nothing is committed at the upgrade height without a quorum");
+    /* Node 0's binary is replaced: it resumes at u and, with 3 of 4, so does the chain. */
+    c.pid[0] = tp_node_start_bin(tp_bin_next(), home_of(&c, 0), c.api[0]);
+    cr_assert(wait_height(&c, 2, u + 2, 60), "the new release carries on past %llu", (unsigned long long)u);
+    c.pid[1] = tp_node_start_bin(tp_bin_next(), home_of(&c, 1), c.api[1]);
+    char *id = load_tx(&c, 1);
+    for (int i = 0; i < 4; i++) wait_committed(&c, i, id, 40);
+    uint64_t h = height(&c, 1);
+    for (uint64_t k = 1; k <= h; k++) {
+        char ref[65], got[65];
+        block_hash(&c, 0, k, ref);
+        for (int i = 1; i < 4; i++) {
+            if (!wait_height(&c, i, k, 20)) cr_assert_fail("node %d reaches %llu", i, (unsigned long long)k);
+            block_hash(&c, i, k, got);
+            cr_assert_str_eq(got, ref, "node %d disagrees at height %llu", i, (unsigned long long)k);
+        }
+    }
+    for (int i = 0; i < 4; i++) stop(&c, i);
+    for (int i = 0; i < 4; i++) {
+        char *out;
+        cr_assert_eq(tp_run(&out, "%s verify --home %s", tp_bin_next(), home_of(&c, i)), 0,
+                     "verify on node %d: %s", i, out);
+        free(out);
+    }
+}
+
+/* The CLI warns about a key older than the allowed age when it signs with
+ * it (the node need not be reachable for the warning). */
+Test(cluster_gov, the_cli_warns_about_an_old_key) {
+    mc_crypto_init();
+    char *dir = tu_tmpdir("oldkey"), *out;
+    char *k = tu_path(dir, "old.json");
+    cr_assert_eq(tp_run(&out, "%s keygen --out %s", tp_bin(), k), 0, "%s", out);
+    free(out);
+    int rc = tp_run(&out, "%s gov vote 1 --yes --key %s --node http://127.0.0.1:9", tp_bin(), k);
+    cr_assert_neq(rc, 0);
+    cr_assert_null(strstr(out, "warning"), "a new key draws no warning: %s", out);
+    free(out);
+    backdate_key(k, "2021-06-01");
+    rc = tp_run(&out, "%s gov vote 1 --yes --key %s --node http://127.0.0.1:9", tp_bin(), k);
+    cr_assert_neq(rc, 0, "the node is not there");
+    cr_assert(strstr(out, "medchain: warning: sender key") && strstr(out, "days ago, more than 365"), "%s", out);
+    free(out);
+    rc = tp_run(&out, "MEDCHAIN_KEY_MAX_AGE_DAYS=36500 %s gov vote 1 --yes --key %s --node http://127.0.0.1:9",
+                tp_bin(), k);
+    cr_assert_null(strstr(out, "warning"), "within the configured age: %s", out);
+    free(out);
+}
+
+static bool cert_signed_by(struct net *c, int via, uint64_t h, const char *key_hex) {
+    char path[64];
+    snprintf(path, sizeof path, "/v1/block/%llu", (unsigned long long)h);
+    json_t *b = get(c, via, path);
+    cr_assert_not_null(b);
+    json_t *sigs = json_object_get(json_object_get(b, "commit"), "signatures");
+    bool found = false;
+    for (size_t i = 0; i < json_array_size(sigs); i++) {
+        const char *k = json_string_value(json_object_get(json_array_get(sigs, i), "node_key"));
+        if (k && strcmp(k, key_hex) == 0) found = true;
+    }
+    json_decref(b);
+    return found;
+}
+
+static void validator_key_at(struct net *c, int via, uint64_t h, int index, char out[65]) {
+    char path[64];
+    snprintf(path, sizeof path, "/v1/validators?height=%llu", (unsigned long long)h);
+    json_t *v = get(c, via, path);
+    cr_assert_not_null(v);
+    snprintf(out, 65, "%s", json_string_value(json_object_get(json_array_get(json_object_get(v, "validators"),
+                                                                              (size_t)index), "node_key")));
+    json_decref(v);
+}
+
+/* A validator moves to a new key under load, without a restart: its
+ * admin's node_rotate names the height, the operator drops the new key
+ * into the running node's home. With another validator down, every height
+ * needs its precommit, so the chain committing straight through the
+ * rotation height shows it signed each one, with the old key below it and
+ * the new key from it; no evidence of a double signature appears. */
+Test(cluster_gov, a_validator_rotates_its_key_under_load, .timeout = 300) {
+    struct net c;
+    net_create(&c, "rotate", REGION_ROTATE);
+    for (int i = 0; i < 4; i++) start(&c, i);
+    cr_assert(wait_height(&c, 0, 2, 30));
+    char *h2 = home_of(&c, 2), *out;
+    cr_assert_eq(tp_run(&out, "%s keygen --out %s/node_key.next.json", tp_bin(), h2), 0, "%s", out);
+    free(out);
+    char nk_path[700];
+    snprintf(nk_path, sizeof nk_path, "%s/node_key.next.json", h2);
+    mc_pubkey next;
+    cr_assert_eq(mc_keyfile_read_public(&next, nk_path), 0);
+    char old_hex[65], new_hex[65];
+    mc_hex_encode(old_hex, c.node_key[2].b, 32);
+    mc_hex_encode(new_hex, next.b, 32);
+    cr_assert_eq(tp_run(&out, "%s gov rotate-node --node-key %s/node_key.json --new-key %s --key %s/admin_key.json "
+                              "--at +14 --node %s", tp_bin(), h2, nk_path, h2, c.url[0]), 0, "%s", out);
+    char *at_s = strstr(out, "at: ");
+    cr_assert_not_null(at_s, "%s", out);
+    uint64_t at = strtoull(at_s + 4, NULL, 10);
+    free(out);
+    /* node0 goes down: 3 of 4 validators are needed for every height. */
+    cr_assert(wait_height(&c, 1, at - 5, 60));
+    stop(&c, 0);
+    char *last = NULL;
+    for (int k = 0; height(&c, 1) < at + 4 && k < 600; k++) {
+        last = load_tx(&c, 1);
+        usleep(100000);
+    }
+    wait_committed(&c, 1, last, 40);
+    cr_assert_geq(height(&c, 1), at + 4, "the chain committed through the rotation height");
+    char key[65];
+    validator_key_at(&c, 1, at - 1, 2, key);
+    cr_assert_str_eq(key, old_hex, "heights before the rotation keep the old key");
+    validator_key_at(&c, 1, at, 2, key);
+    cr_assert_str_eq(key, new_hex, "the rotation height names the new key");
+    for (uint64_t h = at - 3; h <= at + 3; h++)
+        cr_assert(cert_signed_by(&c, 1, h, h < at ? old_hex : new_hex), "node2 signed height %llu with the %s key",
+                  (unsigned long long)h, h < at ? "old" : "new");
+    json_t *st = get(&c, 2, "/v1/status");
+    cr_assert_str_eq(json_string_value(json_object_get(st, "node_key")), new_hex, "node2 now speaks as its new key");
+    json_decref(st);
+    json_t *ev = get(&c, 1, "/v1/evidence");
+    cr_assert_not_null(ev);
+    cr_assert_eq(json_array_size(json_object_get(ev, "evidence")), 0, "no double signature");
+    json_decref(ev);
+    start(&c, 0);
+    uint64_t h = height(&c, 1);
+    cr_assert(wait_height(&c, 0, h, 40));
+    for (int i = 0; i < 4; i++) stop(&c, i);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(tp_run(&out, "%s verify --home %s", tp_bin(), home_of(&c, i)), 0, "verify on node %d: %s", i, out);
         free(out);
     }
 }

@@ -150,7 +150,9 @@ static char *observation(struct rnode *n, const char *name, const char *patient_
     char body[1024];
     snprintf(body, sizeof body,
              "{\"resourceType\":\"Observation\",%s\"code\":{\"text\":\"%s\"},"
-             "\"subject\":{\"reference\":\"Patient/%s\"},\"valueString\":\"%s\"}",
+             "\"subject\":{\"reference\":\"Patient/%s\"},\"valueString\":\"%s\","
+             "\"component\":[{\"code\":{\"text\":\"a\"},\"valueQuantity\":{\"value\":0.010}},"
+             "{\"code\":{\"text\":\"b\"},\"valueQuantity\":{\"value\":123456789.123456789}}]}",
              with_status ? "\"status\":\"final\"," : "", marker, patient_hex, marker);
     return write_text(n, name, body);
 }
@@ -208,6 +210,8 @@ Test(records_cli, patient_clinician_auditor_journey, .timeout = 60) {
     /* reads: patient, author allowed; ungranted clinician, researcher, stranger refused */
     out = ok(cli(&n, "record get %s --key %s", id, pat), "patient get (bare id)");
     cr_assert(strstr(out, "glucose-marker-1"));
+    /* decimals come back as they were written, through the node and the CLI */
+    cr_assert(strstr(out, "\"value\": 0.010") && strstr(out, "\"value\": 123456789.123456789"), "%s", out);
     out = ok(cli(&n, "record get Observation/%s --key %s", id, dr), "author get");
     cr_assert(strstr(out, "\"resourceType\": \"Observation\""));
     refused(cli(&n, "record get Observation/%s --key %s", id, dr2), "403", "ungranted clinician");

@@ -43,10 +43,10 @@ Test(vault, seal_and_open_a_batch) {
     mc_buf_reset(&plain);
 
     /* The patient's sealed key is not this node's; another version's
-     * associated data does not open; no key at all is refused. */
+     * associated data does not open; no key at all is refused (another node must serve it). */
     cr_assert_eq(mc_vault_open_record(v, &plain, "obs-1", 1, &r.ciphertext, sp, false, false), MC_ERR_CRYPTO);
     cr_assert_eq(mc_vault_open_record(v, &plain, "obs-1", 2, &r.ciphertext, sn, false, false), MC_ERR_CRYPTO);
-    cr_assert_eq(mc_vault_open_record(v, &plain, "obs-1", 1, &r.ciphertext, NULL, false, false), MC_ERR_CRYPTO);
+    cr_assert_eq(mc_vault_open_record(v, &plain, "obs-1", 1, &r.ciphertext, NULL, false, false), MC_ERR_MISDIRECTED);
 
     /* The patient opens the batch key and grants the version's data key
      * back to the node: the grant path opens too. */

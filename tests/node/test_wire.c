@@ -1,4 +1,5 @@
-/* The blob messages of node/wire.h (GET_BLOB 9, BLOB 10): round trips and
+/* The blob messages of node/wire.h (GET_BLOB 9, BLOB 10, GET_BLOB_PART 11,
+ * BLOB_PART 12): round trips and
  * strict decoding; and the anchor accessor replication relies on. */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -60,9 +61,52 @@ Test(wire, blob_round_trip_and_strict) {
     mc_enc_u32(&b, MC_BLOB_MAX + 1);
     cr_assert_neq(mc_wire_decode(&m, b.data, b.len), 0, "over the limit");
     mc_buf_deinit(&b);
-    /* type 11 is unknown */
-    uint8_t unknown[33] = {11};
+    /* type 13 is unknown */
+    uint8_t unknown[33] = {13};
     cr_assert_neq(mc_wire_decode(&m, unknown, sizeof unknown), 0);
+}
+
+/* The pieces of streamed blobs (GET_BLOB_PART 11, BLOB_PART 12): round
+ * trips; offsets off a piece boundary, empty or oversized pieces, and a
+ * piece past the total are malformed. */
+Test(wire, blob_parts_round_trip_and_strict) {
+    mc_hash id = some_id();
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    mc_wire_encode_get_blob_part(&b, &id, 3 * (uint64_t)MC_BLOB_PIECE);
+    struct mc_wire_msg m;
+    cr_assert_eq(mc_wire_decode(&m, b.data, b.len), 0);
+    cr_assert_eq(m.type, MC_WIRE_GET_BLOB_PART);
+    cr_assert_eq(m.offset, 3 * (uint64_t)MC_BLOB_PIECE);
+    cr_assert_eq(memcmp(m.hash.b, id.b, 32), 0);
+    mc_buf_reset(&b);
+    mc_wire_encode_get_blob_part(&b, &id, 12345);
+    cr_assert_neq(mc_wire_decode(&m, b.data, b.len), 0, "not a piece boundary");
+    mc_buf_reset(&b);
+    const uint8_t piece[] = "piece bytes";
+    uint64_t total = 2 * (uint64_t)MC_BLOB_PIECE + sizeof piece;
+    mc_wire_encode_blob_part(&b, &id, 2 * (uint64_t)MC_BLOB_PIECE, total, piece, sizeof piece);
+    cr_assert_eq(mc_wire_decode(&m, b.data, b.len), 0);
+    cr_assert_eq(m.type, MC_WIRE_BLOB_PART);
+    cr_assert_eq(m.offset, 2 * (uint64_t)MC_BLOB_PIECE);
+    cr_assert_eq(m.total, total);
+    cr_assert_eq(m.len, sizeof piece);
+    cr_assert_eq(memcmp(m.bytes, piece, sizeof piece), 0);
+    cr_assert_neq(mc_wire_decode(&m, b.data, b.len - 1), 0, "truncated");
+    mc_buf_reset(&b);
+    mc_wire_encode_blob_part(&b, &id, 2 * (uint64_t)MC_BLOB_PIECE, total - 1, piece, sizeof piece);
+    cr_assert_neq(mc_wire_decode(&m, b.data, b.len), 0, "past the total");
+    mc_buf_reset(&b);
+    mc_wire_encode_blob_part(&b, &id, 0, total, piece, 0);
+    cr_assert_neq(mc_wire_decode(&m, b.data, b.len), 0, "empty");
+    mc_buf_reset(&b);
+    mc_enc_u8(&b, MC_WIRE_BLOB_PART);
+    mc_enc_fixed(&b, id.b, 32);
+    mc_enc_u64(&b, 0);
+    mc_enc_u64(&b, total);
+    mc_enc_u32(&b, MC_BLOB_PIECE + 1);
+    cr_assert_neq(mc_wire_decode(&m, b.data, b.len), 0, "a piece over MC_BLOB_PIECE");
+    mc_buf_deinit(&b);
 }
 
 struct seen {

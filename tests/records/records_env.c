@@ -4,11 +4,13 @@
 #include <criterion/criterion.h>
 #include <ctype.h>
 #include <curl/curl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api/httpsig.h"
 #include "api/server.h"
@@ -90,15 +92,40 @@ static size_t on_body(char *p, size_t s, size_t n, void *ctx) {
     return s * n;
 }
 
+/* The value of header line p (n bytes) when it is name's, into out. */
+static void header_value(const char *p, size_t n, const char *name, char *out, size_t size) {
+    size_t k = strlen(name);
+    if (n < k + 2 || strncasecmp(p, name, k) != 0 || p[k] != ':') return;
+    size_t b = k + 1, e = n;
+    while (b < e && p[b] == ' ') b++;
+    while (e > b && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' ')) e--;
+    snprintf(out, size, "%.*s", (int)(e - b), p + b);
+}
+
 static size_t on_header(char *p, size_t s, size_t n, void *ctx) {
     struct rq *r = ctx;
-    const char *name = "X-Medchain-Access-Tx: ";
-    size_t k = strlen(name);
-    if (s * n >= k + 64 && strncasecmp(p, name, k) == 0) {
-        memcpy(r->access_tx, p + k, 64);
-        r->access_tx[64] = 0;
-    }
+    header_value(p, s * n, "X-Medchain-Access-Tx", r->access_tx, sizeof r->access_tx);
+    header_value(p, s * n, "ETag", r->etag, sizeof r->etag);
+    header_value(p, s * n, "Content-Type", r->content_type, sizeof r->content_type);
+    header_value(p, s * n, "Location", r->location, sizeof r->location);
     return s * n;
+}
+
+/* Writes a FHIR answer into MEDCHAIN_FHIR_CAPTURE (see records_env.h). */
+static void capture(const struct rq *r, const char *method, const char *path) {
+    const char *dir = getenv("MEDCHAIN_FHIR_CAPTURE");
+    if (!dir || !dir[0] || !r->body || strncmp(r->content_type, "application/fhir+json", 21) != 0) return;
+    static unsigned counter;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&lock);
+    unsigned k = ++counter;
+    pthread_mutex_unlock(&lock);
+    char file[1024];
+    snprintf(file, sizeof file, "%s/%ld-%u.json", dir, (long)getpid(), k);
+    FILE *f = fopen(file, "wb");
+    cr_assert_not_null(f, "cannot write %s (%s %s)", file, method, path);
+    cr_assert_eq(fwrite(r->body, 1, r->len, f), r->len);
+    fclose(f);
 }
 
 struct hv {
@@ -219,7 +246,8 @@ struct rq env_req(struct env *e, const struct mc_keypair *kp, const char *method
         snprintf(line, sizeof line, "Host: %s", opt->host);
         hl = curl_slist_append(hl, line);
     }
-    hl = curl_slist_append(hl, "Content-Type: application/fhir+json");
+    snprintf(line, sizeof line, "Content-Type: %s", opt->content_type ? opt->content_type : "application/fhir+json");
+    hl = curl_slist_append(hl, line);
     hl = curl_slist_append(hl, "Expect:");
     if (!opt->unsigned_request) {
         snprintf(line, sizeof line, "Signature-Input: %s", sig.signature_input);
@@ -250,6 +278,7 @@ struct rq env_req(struct env *e, const struct mc_keypair *kp, const char *method
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
     if (r.body) r.json = json_loads(r.body, 0, NULL);
+    capture(&r, method, path);
     return r;
 }
 

@@ -32,6 +32,9 @@ struct rq {
     size_t len;
     json_t *json;           /* parsed body or NULL */
     char access_tx[65];
+    char etag[40];          /* ETag header, "" when none */
+    char content_type[64];  /* Content-Type header, "" when none */
+    char location[200];     /* Location header, "" when none */
 };
 void rq_free(struct rq *r);
 
@@ -46,9 +49,13 @@ struct rq_opt {
     const char *host;           /* sign for (and send as Host) this authority */
     bool keyid_upper;           /* the keyid's hex digits in upper case */
     bool no_content_digest;     /* a signature that leaves content-digest out */
+    const char *content_type;   /* instead of application/fhir+json */
 };
 
-/* A signed request to the env's API. path includes any query. */
+/* A signed request to the env's API. path includes any query. Every FHIR
+ * answer (Content-Type application/fhir+json) is also written to the
+ * folder MEDCHAIN_FHIR_CAPTURE names, when set: `make test` runs the
+ * independent R4 validator over them (tests/fhir/validate.mjs). */
 struct rq env_req(struct env *e, const struct mc_keypair *kp, const char *method, const char *path,
                   const char *body, const struct rq_opt *opt);
 /* Submits a transaction signed by kp with payload; asserts admission. */

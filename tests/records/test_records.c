@@ -430,16 +430,47 @@ Test(records, capability_statement_matches_routes, .timeout = 60) {
     cr_assert_str_eq(json_string_value(json_object_get(r.json, "fhirVersion")), "4.0.1");
     json_t *rest = json_array_get(json_object_get(r.json, "rest"), 0);
     json_t *res = json_object_get(rest, "resource");
-    /* Every listed type answers a signed search by patient with a Bundle;
-     * and a type not listed answers 404. */
+    /* R4 cpb-14: an instance's statement has its implementation. */
+    cr_assert_str_eq(json_string_value(json_object_get(r.json, "kind")), "instance");
+    cr_assert(json_is_string(json_object_get(json_object_get(r.json, "implementation"), "url")));
+    /* Every search parameter listed is accepted under strict handling
+     * (each with a patient, and for Patient with an _id), answering a
+     * Bundle; a type not listed answers 404. */
+    char *obs = env_observation(e.patient_hex, "cap-marker");
+    free(env_create(&e, &e.doc, "Observation", obs));
+    free(obs);
+    tu_commit(&e.t);
     for (size_t i = 0; i < json_array_size(res); i++) {
         const char *type = json_string_value(json_object_get(json_array_get(res, i), "type"));
-        char path[200];
-        snprintf(path, sizeof path, "/fhir/%s?patient=%s", type, e.patient_hex);
-        struct rq s = env_req(&e, &e.patient, "GET", path, NULL, NULL);
-        cr_expect_eq(s.status, 200, "%s: %ld %s", type, s.status, s.body);
-        cr_expect_str_eq(json_string_value(json_object_get(s.json, "resourceType")), "Bundle");
-        rq_free(&s);
+        json_t *params = json_object_get(json_array_get(res, i), "searchParam");
+        bool searched = false;
+        json_t *inter0 = json_object_get(json_array_get(res, i), "interaction");
+        for (size_t k = 0; k < json_array_size(inter0); k++)
+            searched |= !strcmp(json_string_value(json_object_get(json_array_get(inter0, k), "code")), "search-type");
+        cr_assert(!searched || json_array_size(params) > 0, "%s lists no search parameter", type);
+        cr_assert(searched || json_array_size(params) == 0, "%s lists parameters but no search", type);
+        for (size_t k = 0; k < json_array_size(params); k++) {
+            const char *name = json_string_value(json_object_get(json_array_get(params, k), "name"));
+            const char *ptype = json_string_value(json_object_get(json_array_get(params, k), "type"));
+            if (!strcmp(type, "Patient")) cr_expect(strcmp(name, "patient"), "R4 defines no Patient?patient");
+            const char *value = !strcmp(ptype, "date") ? "ge2000-01-01"
+                                : !strcmp(ptype, "reference") ? e.patient_hex
+                                : !strcmp(name, "agent") ? e.patient_hex : "final";
+            char path[400];
+            if (!strcmp(type, "Patient"))
+                snprintf(path, sizeof path, "/fhir/Patient?_id=%s&%s=%s", e.patient_hex, name, value);
+            else if (!strcmp(name, "target"))
+                snprintf(path, sizeof path, "/fhir/Provenance?target=Observation/nothing");
+            else if (!strcmp(ptype, "reference"))
+                snprintf(path, sizeof path, "/fhir/%s?%s=%s", type, name, value);
+            else
+                snprintf(path, sizeof path, "/fhir/%s?patient=%s&%s=%s", type, e.patient_hex, name, value);
+            struct rq_opt strict = {.headers = {"Prefer: handling=strict"}};
+            struct rq s = env_req(&e, &e.patient, "GET", path, NULL, &strict);
+            cr_expect_eq(s.status, 200, "%s: %ld %s", path, s.status, s.body);
+            cr_expect_str_eq(json_string_value(json_object_get(s.json, "resourceType")), "Bundle", "%s", path);
+            rq_free(&s);
+        }
         /* create where listed */
         json_t *inter = json_object_get(json_array_get(res, i), "interaction");
         bool create = false;

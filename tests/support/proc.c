@@ -98,7 +98,23 @@ void tp_resp_free(struct tp_resp *r) {
     r->body = NULL;
 }
 
-pid_t tp_node_start(const char *home, int port) {
+pid_t tp_node_start(const char *home, int port) { return tp_node_start_bin(tp_bin(), home, port); }
+
+const char *tp_bin_next(void) {
+    const char *b = getenv("MEDCHAIN_BIN_NEXT");
+    return b ? b : "build/medchain-next";
+}
+
+bool tp_wait_exit(pid_t pid, int seconds, int *status) {
+    for (int i = 0; i < seconds * 20; i++) {
+        if (waitpid(pid, status, WNOHANG) == pid) return true;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+pid_t tp_node_start_bin(const char *bin, const char *home, int port) {
     char api[64], log[1024];
     snprintf(api, sizeof api, "127.0.0.1:%d", port);
     snprintf(log, sizeof log, "%s/node.log", home);
@@ -112,7 +128,7 @@ pid_t tp_node_start(const char *home, int port) {
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        execl(tp_bin(), tp_bin(), "node", "--home", home, "--api", api, (char *)NULL);
+        execl(bin, bin, "node", "--home", home, "--api", api, (char *)NULL);
         _exit(127);
     }
     char url[128];

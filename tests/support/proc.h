@@ -23,6 +23,12 @@ int tp_free_run(int n, int region);
 /* Starts `medchain node --home HOME --api 127.0.0.1:PORT`, output appended
  * to HOME/node.log; waits until /v1/status answers (asserts within 10 s). */
 pid_t tp_node_start(const char *home, int port);
+/* The same with another binary (e.g. tp_bin_next()). */
+pid_t tp_node_start_bin(const char *bin, const char *home, int port);
+/* The build of the next release ($MEDCHAIN_BIN_NEXT, build/medchain-next). */
+const char *tp_bin_next(void);
+/* Waits up to `seconds` for the process to exit by itself and reaps it. */
+bool tp_wait_exit(pid_t pid, int seconds, int *status);
 /* Sends sig and reaps the process. */
 void tp_kill(pid_t pid, int sig);
 

@@ -88,7 +88,7 @@ for (const [size, viewport] of SIZES) {
       // One card a validator, each value labelled by its column.
       const labels = await page.locator('#validators-table tbody tr').first().locator('td')
         .evaluateAll((tds) => tds.map((td) => getComputedStyle(td, '::before').content));
-      assert.deepEqual(labels, ['"Validator"', '"Organisation"', '"Power"', '"Latest block"', '"Node key"']);
+      assert.deepEqual(labels, ['"Validator"', '"Organisation"', '"Power"', '"Block"', '"Node key"']);
       assert.match(await page.locator('#validators-table tbody tr').first().innerText(), /St Mary's Hospital/);
       await page.locator('#validators-table').scrollIntoViewIfNeeded();
       await screenShot(page, 'explorer-validators-phone');

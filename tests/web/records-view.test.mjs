@@ -15,6 +15,11 @@ import { loadKey, overflowX, root, screenShot, setup, SIZES } from './harness.mj
 const BUNDLE = join(root, 'testdata/synthea/Bob965_Keeling57_3f6fd0bb-6cd3-eb3f-4401-cd38ace25f2b.json');
 const synthea = JSON.parse(readFileSync(BUNDLE, 'utf8')).entry.map((e) => e.resource);
 const count = (t) => synthea.filter((r) => r.resourceType === t).length;
+// The practitioners, organisations and locations its conditional references
+// name: `medchain record import` sends one of each along (Synthea keeps them
+// in files of their own), each a record of the patient without a date.
+const DIRECTORY = ['Practitioner', 'Organization', 'Location'];
+const directory = new Set(readFileSync(BUNDLE, 'utf8').match(/"(Practitioner|Organization|Location)\?identifier=[^"]+"/g)).size;
 
 const S = setup({
   prepare: (net) => {
@@ -57,7 +62,7 @@ async function openPortal(viewport) {
 for (const [size, viewport] of SIZES) {
   test(`records in words (${size}): summary first, then a timeline by visit, newest first, filterable`, { timeout: 300000 }, async () => {
     const page = await openPortal(viewport);
-    const total = 238 + 5; // the bundle, four records added here and the consortium's asthma
+    const total = 238 + directory + 5; // the bundle, its directory, four records added here and the consortium's asthma
     assert.equal(await page.locator('#record-list li.decrypted').count(), total);
 
     // The summary comes before the timeline and says what matters.
@@ -82,8 +87,13 @@ for (const [size, viewport] of SIZES) {
     for (let i = 1; i < ms.length; i++) assert.ok(ms[i - 1] >= ms[i], `group ${i} (${groups[i].date}) after ${groups[i - 1].date}`);
     assert.deepEqual([groups[0].date, groups[0].items[0].type], ['2026-03-03', 'Condition'], 'the newest record (the 2026 asthma) comes first');
     assert.deepEqual([groups[1].date, groups[1].items[0].type], ['2025-11-03T09:30:00Z', 'Observation'], 'then the 2025 HbA1c');
-    assert.equal(groups.at(-1).items[0].type, 'Patient', 'undated records come last');
-    const dated = groups.flatMap((g) => g.items).filter((x) => x.type !== 'Patient');
+    // Undated records come last: the Patient and the directory, one group each.
+    const undated = groups.slice(groups.length - 1 - directory);
+    assert.ok(undated.every((g) => !g.date && g.items.length === 1), 'undated records come last');
+    assert.deepEqual(undated.map((g) => g.items[0].type).sort(),
+      ['Patient', ...DIRECTORY.flatMap((t) => Array(new Set(readFileSync(BUNDLE, 'utf8')
+        .match(new RegExp(`"${t}\\?identifier=[^"]+"`, 'g'))).size).fill(t))].sort());
+    const dated = groups.flatMap((g) => g.items).filter((x) => x.type !== 'Patient' && !DIRECTORY.includes(x.type));
     assert.ok(dated.every((x) => x.date && !x.date.startsWith(today)), 'no record is dated by the day it was imported');
     // Every record of a visit group belongs to that visit, and visits hold
     // their observations, reports, claims and vaccinations.

@@ -99,8 +99,9 @@ export async function generateKey() {
 // form's own fields, exact hex lengths, the KDF cost within the bounds the
 // CLI accepts, and the seed must give the stated public key.
 
-const PLAIN_FIELDS = ['medchain_key', 'public_key', 'secret_seed'];
-const SEALED_FIELDS = ['medchain_key', 'public_key', 'kdf', 'opslimit', 'memlimit', 'salt', 'nonce', 'sealed_seed'];
+// "created" (YYYY-MM-DD, optional: older files lack it) is the day the file was written.
+const PLAIN_FIELDS = ['medchain_key', 'public_key', 'created', 'secret_seed'];
+const SEALED_FIELDS = ['medchain_key', 'public_key', 'created', 'kdf', 'opslimit', 'memlimit', 'salt', 'nonce', 'sealed_seed'];
 const OPS_MIN = 1;
 const OPS_MAX = 16; // 4 x crypto_pwhash_OPSLIMIT_SENSITIVE
 const MEM_MIN = 8192;
@@ -127,6 +128,9 @@ export function parseKeyFile(text) {
   if (encrypted === ('secret_seed' in j)) throw new Error('this key file is damaged: it needs exactly one of secret_seed, sealed_seed');
   const allowed = encrypted ? SEALED_FIELDS : PLAIN_FIELDS;
   for (const k of Object.keys(j)) if (!allowed.includes(k)) throw new Error(`this key file is damaged: unexpected field "${k}"`);
+  if ('created' in j && (typeof j.created !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(j.created))) {
+    throw new Error('this key file is damaged: "created" must be a date YYYY-MM-DD');
+  }
   const pk = hexField(j, 'public_key', 32);
   if (!encrypted) return { pk, encrypted, seed: hexField(j, 'secret_seed', 32) };
   if (j.kdf !== 'argon2id13') throw new Error('this key file uses a key derivation this page does not know ("kdf" must be "argon2id13")');

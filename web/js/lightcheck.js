@@ -5,10 +5,12 @@
 // state row, or a key's absence, only with a proof that leads to that
 // header's state root (src/chain/stateproof.h).
 //
-// Where the validator set comes from: GET /v1/validators, whose canonical
-// hash must be the header's valset_hash; the first set seen is pinned on
-// this device (localStorage), so a node that later shows another set is
-// refused. Say so to the reader: the page trusts the set it first saw.
+// Where the validator set comes from: the genesis set (GET
+// /v1/validators?height=1), pinned on this device the first time it is seen
+// (localStorage), so a node that later shows another genesis set is refused;
+// then each change of validators (GET /v1/state/valsets) is followed only by
+// its proof: the new set's row proven in the state of a header the set
+// already trusted certified. Say so to the reader.
 import { get } from './api.js';
 import { Reader } from './codec.js';
 import { decodeHeader } from './header.js';
@@ -109,26 +111,58 @@ export async function checkRow(row, key, stateRoot) {
   return value;
 }
 
+// Canonical validator set bytes (as in a governance row) to the list form.
+function decodeValset(bytes) {
+  const r = new Reader(bytes);
+  const n = r.u16();
+  const list = [];
+  for (let i = 0; i < n; i++) list.push({ node_key: hex(r.fixed(32)), power: r.u64().toString(), name: r.str8() });
+  r.done();
+  return list;
+}
+
+// The trusted sets: [{from, validators}], from the genesis set by proofs.
+async function trustedSets(steps) {
+  const g = await get('/v1/validators?height=1');
+  const gh = await valsetHash(g.validators);
+  let pinned = null;
+  try { pinned = localStorage.getItem(PIN); } catch (e) { /* private mode */ }
+  if (pinned && pinned !== gh) throw new Error('this node shows a genesis validator set other than the one this device trusted first');
+  if (!pinned) try { localStorage.setItem(PIN, gh); } catch (e) { /* not kept */ }
+  steps.push(`Genesis validator set ${gh.slice(0, 12)}… (${pinned ? 'the one this device trusted first' : 'first seen now: pinned on this device'})`);
+  const sets = [{ from: 1, validators: g.validators }];
+  const at = (height) => sets.filter((x) => x.from <= height).pop().validators;
+  const { transitions } = await get('/v1/state/valsets');
+  for (const t of transitions) {
+    const hdr = await decodeHeader(t.header_hex);
+    const vs = at(hdr.height);
+    if ((await valsetHash(vs)) !== hdr.valset_hash) throw new Error(`header ${hdr.height} names a validator set not followed`);
+    await checkCertificate(t.commit_hex, hdr, vs);
+    const row = unhex(t.row_hex);
+    const r = new Reader(row);
+    const from = Number(r.u64());
+    const vb = r.fixed(r.u32());
+    if (from <= sets[sets.length - 1].from || hdr.height >= from) throw new Error('a validator set change is out of order');
+    const key = concat(enc.encode('g/vh/'), u64be(from));
+    await checkRow({ key_hex: hex(key), present: true, value_hex: t.row_hex, proof_hex: t.proof_hex }, key, hdr.state_hash);
+    sets.push({ from, validators: decodeValset(vb) });
+    steps.push(`Validators from block ${from}: proven at block ${hdr.height}, certified by the set before`);
+  }
+  return at;
+}
+
 // Checks an answer's anchor: header bytes, validator set, certificate.
 // Returns { hdr, steps } or throws with the reason.
 export async function checkAnchor(anchor) {
+  const steps = [];
+  const at = await trustedSets(steps);
   const hdr = await decodeHeader(anchor.header_hex);
-  const vs = await get('/v1/validators');
-  const vh = await valsetHash(vs.validators);
-  if (vh !== hdr.valset_hash) throw new Error('the validator set does not match the header');
-  let pinned = null;
-  try { pinned = localStorage.getItem(PIN); } catch (e) { /* private mode */ }
-  if (pinned && pinned !== vh) throw new Error('this node shows a validator set other than the one this device trusted first');
-  if (!pinned) try { localStorage.setItem(PIN, vh); } catch (e) { /* not kept */ }
-  const c = await checkCertificate(anchor.commit_hex, hdr, vs.validators);
-  return {
-    hdr,
-    steps: [
-      `Header ${hdr.height} decoded from its bytes; it hashes to ${hdr.hash.slice(0, 12)}…`,
-      `Its certificate: all ${c.count} signatures verified in your browser, power ${c.power} of ${c.total} (more than 2/3)`,
-      `Validator set ${vh.slice(0, 12)}… (${pinned ? 'the one this device trusted first' : 'first seen now: pinned on this device'})`,
-    ],
-  };
+  const vs = at(hdr.height);
+  if ((await valsetHash(vs)) !== hdr.valset_hash) throw new Error('the header names a validator set this page does not trust');
+  const c = await checkCertificate(anchor.commit_hex, hdr, vs);
+  steps.push(`Header ${hdr.height} decoded from its bytes; it hashes to ${hdr.hash.slice(0, 12)}…`,
+    `Its certificate: all ${c.count} signatures verified in your browser, power ${c.power} of ${c.total} (more than 2/3)`);
+  return { hdr, steps };
 }
 
 function gtinLot(prefix, gtin, text) { return concat(enc.encode(prefix), enc.encode(gtin), enc.encode(text)); }

@@ -177,7 +177,9 @@ show('#rtype', h('option', { value: '*' }, 'Everything I may read: summary and t
 
 // One signed, logged search of one type: { ok, status, why, resources, logged }.
 async function search(pk, type, purpose, reason) {
-  const res = await signedFetch(me.key, `/fhir/${type}?patient=${pk}`, { purpose, breakGlass: reason || undefined, raw: true });
+  // (R4 defines no patient parameter on Patient: her account key is her identifier)
+  const who = type === 'Patient' ? `identifier=urn:medchain:account%7C${pk}` : `patient=${pk}`;
+  const res = await signedFetch(me.key, `/fhir/${type}?${who}`, { purpose, breakGlass: reason || undefined, raw: true });
   const body = await res.json().catch(() => ({}));
   const why = body.issue && body.issue[0] ? body.issue[0].diagnostics : body.message;
   return { type, ok: res.ok, status: res.status, why, resources: res.ok ? (body.entry || []).map((e) => e.resource) : [],

@@ -1,5 +1,6 @@
 // Explorer: the node's verify report, blocks (paged older/newer, empty
-// ones hidden on request), validators, a search by height, block hash or
+// ones hidden on request), the validator set of any height, governance
+// proposals with their votes, a search by height, block hash or
 // transaction id, and a transaction with its inclusion proof checked in the
 // browser. Times are relative ("5 minutes ago") with the clock time and the
 // reader's time zone named. Only the routes of docs/API.md are used: a
@@ -135,18 +136,92 @@ function pageTo(top) {
   return blocks();
 }
 
-async function validators() {
-  const [v, latest] = await Promise.all([get('/v1/validators'), get('/v1/block/latest').catch(() => null)]);
-  const signed = new Set(((latest && latest.commit && latest.commit.signatures) || []).map((s) => s.validator));
-  show('#validators', h('table.stack#validators-table',
-    h('caption.muted', `Total voting power ${v.total_power}; a block is final with more than two thirds.`),
-    h('thead', h('tr', ['Validator', 'Organisation', 'Power', 'Latest block', 'Node key'].map((t) => h('th', { scope: 'col' }, t)))),
+// The validator set of a height (the latest block's by default), with who
+// signed that block's certificate: indices are those of that height's set.
+async function validators(height) {
+  const latest = await get('/v1/block/latest').catch(() => null);
+  const at = height || (latest ? latest.height : 0);
+  const v = await get(at ? `/v1/validators?height=${at}` : '/v1/validators');
+  const block = !at ? null : latest && latest.height === at ? latest : await get(`/v1/block/${at}`).catch(() => null);
+  const signed = new Set(((block && block.commit && block.commit.signatures) || []).map((s) => s.validator));
+  show('#validators', h('table.stack#validators-table', { 'data-height': String(v.height) },
+    h('caption.muted', `Validator set of height ${v.height} (in force from height ${v.from}). ` +
+      `Total voting power ${v.total_power}; a block is final with more than two thirds.`),
+    h('thead', h('tr', ['Validator', 'Organisation', 'Power', block ? `Block ${block.height}` : 'Block', 'Node key'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', v.validators.map((x) => h('tr',
       h('td', { 'data-label': 'Validator' }, x.name), h('td', { 'data-label': 'Organisation' }, x.org_name || String(x.org)),
       h('td', { 'data-label': 'Power' }, String(x.power)),
-      h('td', { 'data-label': 'Latest block' }, latest ? (signed.has(x.index) ? h('span.badge.ok', 'signed') : h('span.badge.warn', 'no signature')) : '–'),
+      h('td', { 'data-label': 'Block' }, block ? (signed.has(x.index) ? h('span.badge.ok', 'signed') : h('span.badge.warn', 'no signature')) : '–'),
       h('td.mono', { 'data-label': 'Node key' }, short(x.node_key, 10)))))));
 }
+
+// ---- governance ----------------------------------------------------------
+
+// One line saying what a proposal changes.
+function changeText(c) {
+  switch (c.kind) {
+    case 'add_org': return `Admit ${c.name} (${c.org_kind})`;
+    case 'suspend_org': return `Suspend organisation ${c.org}`;
+    case 'remove_org': return `Remove organisation ${c.org}`;
+    case 'reinstate_org': return `Reinstate organisation ${c.org}`;
+    case 'add_validator': return `Add validator ${c.name} of organisation ${c.org}, power ${c.power}`;
+    case 'add_node': return `Add node ${c.name} of organisation ${c.org}`;
+    case 'remove_validator': return `Remove validator ${short(c.node_key, 10)}`;
+    case 'set_power': return `Set the power of ${short(c.node_key, 10)} to ${c.power}`;
+    case 'set_param': return `Set ${c.param} to ${c.value}`;
+    case 'replace_admin': return `Replace the admin key of organisation ${c.org}`;
+    case 'upgrade': return `Upgrade "${c.name}": version ${c.version} from height ${c.height}`;
+    default: return c.kind;
+  }
+}
+
+const STATUS_BADGE = { open: 'warn', passed: 'ok', applied: 'ok', failed: 'bad', expired: 'bad' };
+
+function statusBadge(s) { return h(`span.badge.${STATUS_BADGE[s] || 'warn'}`, s); }
+
+async function governance() {
+  const g = await get('/v1/gov/proposals');
+  if (!g.proposals.length) {
+    show('#gov', h('p', 'No proposal yet: the organisations and validators are those of the genesis.'));
+    return;
+  }
+  show('#gov', h('table.stack#gov-table',
+    h('caption.muted', `${g.count} proposals; the newest first.`),
+    h('thead', h('tr', ['Proposal', 'Change', 'Status', 'Votes', 'Deadline', 'Takes effect'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', g.proposals.map((p) => h('tr', { 'data-id': String(p.id) },
+      h('td', { 'data-label': 'Proposal' }, h('a', { href: `#proposal=${p.id}` }, `#${p.id}`)),
+      h('td', { 'data-label': 'Change' }, changeText(p.change)),
+      h('td', { 'data-label': 'Status' }, statusBadge(p.status)),
+      h('td', { 'data-label': 'Votes' }, `${p.yes} yes, ${p.no} no of ${p.electorate}`),
+      h('td', { 'data-label': 'Deadline' }, `height ${p.deadline}`),
+      h('td', { 'data-label': 'Takes effect' }, `height ${p.activation}`))))));
+}
+
+async function showProposal(id) {
+  const p = await get(`/v1/gov/proposals/${id}`);
+  const names = await Promise.all(p.votes.map((v) => orgName(v.org)));
+  show('#proposal', h('section.card', { 'aria-label': `Proposal ${p.id}` },
+    h('h3', `Proposal #${p.id}: `, changeText(p.change), ' ', statusBadge(p.status)),
+    p.note ? note('bad', `It could not take effect: ${p.note}`) : null,
+    h('dl.kv',
+      h('dt', 'Proposed by'), h('dd', `${await orgName(p.org)} at height ${p.height}`),
+      h('dt', 'Votes'), h('dd', `${p.yes} yes and ${p.no} no; ${p.electorate} organisations active; more than two thirds must approve`),
+      h('dt', 'Deadline'), h('dd', `height ${p.deadline}`),
+      h('dt', 'Takes effect'), h('dd', `height ${p.activation}`)),
+    h('table.stack#votes-table',
+      h('thead', h('tr', ['Organisation', 'Vote', 'Height'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', p.votes.map((v, i) => h('tr',
+        h('td', { 'data-label': 'Organisation' }, names[i]),
+        h('td', { 'data-label': 'Vote' }, v.approve ? h('span.badge.ok', 'yes') : h('span.badge.bad', 'no')),
+        h('td', { 'data-label': 'Height' }, String(v.height))))))));
+  $('#proposal').scrollIntoView({ block: 'nearest' });
+}
+
+$('#val-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const v = $('#val-height').value.trim();
+  validators(v ? Number(v) : 0).catch((e) => show('#validators', note('bad', e.message)));
+});
 
 async function showBlock(height) {
   const out = $('#block');
@@ -270,11 +345,11 @@ async function showGtin(g) {
 }
 
 function route() {
-  const m = /^#(tx|block|account|org|gtin)=([0-9a-zA-Z]+)$/.exec(location.hash);
+  const m = /^#(tx|block|account|org|gtin|proposal)=([0-9a-zA-Z]+)$/.exec(location.hash);
   if (!m) return;
   const [, kind, v] = m;
-  const out = kind === 'tx' ? '#tx' : kind === 'block' ? '#block' : '#found';
-  const p = kind === 'tx' ? showTx(v.toLowerCase()) : kind === 'block' ? showBlock(Number(v))
+  const out = kind === 'tx' ? '#tx' : kind === 'block' ? '#block' : kind === 'proposal' ? '#proposal' : '#found';
+  const p = kind === 'proposal' ? showProposal(Number(v)) : kind === 'tx' ? showTx(v.toLowerCase()) : kind === 'block' ? showBlock(Number(v))
     : kind === 'account' ? showAccount(v.toLowerCase()) : kind === 'org' ? showOrg(Number(v)) : showGtin(v);
   p.catch((e) => show(out, note('bad', e.message)));
 }
@@ -370,6 +445,6 @@ pager($('#blocks-latest'), () => pageTo(null));
 action($('#verify-again'), $('#verify'), verifyStatus);
 window.addEventListener('hashchange', route);
 
-Promise.all([verifyStatus(), nodeStatus(), blocks(), validators()])
+Promise.all([verifyStatus(), nodeStatus(), blocks(), validators(), governance()])
   .catch((e) => show('#status', note('bad', `The node does not answer: ${e.message}`)));
 route();
