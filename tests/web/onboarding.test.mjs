@@ -164,6 +164,17 @@ for (const [size, viewport] of SIZES) {
     await grace.locator('.keypanel .who', { hasText: `${name} — clinician at St Mary's Hospital` }).waitFor();
     await grace.locator('#work:not(.hidden)').waitFor();
     assert.equal(chooser, false, 'she never chose a key file');
+    // Her admin can revoke her from the same page, with a reason.
+    const line = admin.locator('#member-directory li', { hasText: `${name}, clinician` });
+    const key = await line.getAttribute('data-key');
+    await line.locator('details.revoke summary').click();
+    await line.locator('input.revoke-reason').fill('left the hospital');
+    await line.locator('button[data-revoke]').click();
+    await admin.locator('#member-directory li', { hasText: 'Dr Ada Lovelace' }).waitFor();
+    await admin.waitForFunction((n) => ![...document.querySelectorAll('#member-directory li')].some((li) => li.textContent.includes(n)), name);
+    assert.equal((await (await fetch(`${S.net.url}/v1/account/${key}`)).json()).status, 'revoked');
+    assert.equal(await admin.locator('#member-directory li', { hasText: 'admin of St Mary' }).locator('button[data-revoke]').count(), 0,
+      'an admin is not offered to revoke an admin');
     // a used invitation cannot be accepted again
     const again = await fetch(`${S.net.url}/v1/invitations/${code}`);
     assert.equal(again.status, 200);
