@@ -90,7 +90,7 @@ struct clone {
 
 __attribute__((noinline)) static char *make_in(struct clone *c, int *rc, const char *target) {
     char *out;
-    *rc = tp_run(&out, "cd '%s' && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u MEDCHAIN_TESTDATA "
+    *rc = tp_run(&out, "cd '%s' && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u BUILD -u MEDCHAIN_TESTDATA "
                        "-u MEDCHAIN_BIN %s make -j2 --no-print-directory %s 2>&1",
                  c->dir, c->env, target);
     return out;
