@@ -222,8 +222,12 @@ static bool parse_create(struct invite *v, const struct mc__api_request *req, st
             json_decref(doc);
             return false;
         }
-        if (n == 0 || n >= MC_NAME_MAX) {
-            mc__api_fail(res, 400, MC_ERR_MALFORMED, "name is her display name, 1 to %d bytes", MC_NAME_MAX - 1);
+        bool printable = true;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f) printable = false;
+        if (n == 0 || n >= MC_NAME_MAX || !printable) {
+            mc__api_fail(res, 400, MC_ERR_MALFORMED, "name is her display name, 1 to %d bytes without control characters",
+                         MC_NAME_MAX - 1);
             json_decref(doc);
             return false;
         }

@@ -132,6 +132,8 @@ int mc_cli_cmd_invite_create(int argc, char **argv);
 int mc_cli_cmd_invite_list(int argc, char **argv);
 int mc_cli_cmd_invite_accept(int argc, char **argv);
 int mc_cli_cmd_invite_register(int argc, char **argv);
+int mc_cli_cmd_mrn_set(int argc, char **argv);
+int mc_cli_cmd_mrn_find(int argc, char **argv);
 int mc_cli_cmd_key_rotate(int argc, char **argv);
 int mc_cli_cmd_tx_submit(int argc, char **argv);
 int mc_cli_cmd_tx_build(int argc, char **argv);

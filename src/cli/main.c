@@ -105,6 +105,11 @@ static const struct command commands[] = {
      "medchain invite accept CODE --member-key FILE [--member-passphrase-file F] [--node URL]\n"},
     {"invite register", mc_cli_cmd_invite_register, "register the patient, or enroll the member, who accepted",
      "medchain invite register CODE --key INVITER_KEY [--role ROLE] [--name NAME] [--node URL]\n" SIGNER_OPTS},
+    {"mrn set", mc_cli_cmd_mrn_set, "file your organisation's record number of a patient (clinician)",
+     "medchain mrn set MRN (--patient HEX | --patient-key FILE) --key CLINICIAN_KEY [--node URL]\n"
+     "  Kept on your organisation's node only, never on the ledger.\n"},
+    {"mrn find", mc_cli_cmd_mrn_find, "the patient with a record number, or her number (member)",
+     "medchain mrn find (MRN | --patient HEX) --key MEMBER_KEY [--node URL]\n"},
     {"patient register", mc_cli_cmd_patient_register, "register a patient's key (clinician)",
      "medchain patient register --key CLINICIAN_KEY --patient-key FILE\n"
      "                          [--patient-passphrase-file F] [options]\n"

@@ -220,7 +220,8 @@ Test(invite, member_joins_by_invitation_across_restarts, .timeout = 90) {
                          "{\"for\":\"member\",\"role\":\"admin\",\"name\":\"X\"}",
                          "{\"for\":\"member\",\"role\":\"patient\",\"name\":\"X\"}",
                          "{\"for\":\"member\",\"role\":\"clinician\",\"name\":\"  \"}",
-                         "{\"for\":\"member\",\"role\":\"clinician\"}", "{\"for\":\"robot\"}", "[]", NULL};
+                         "{\"for\":\"member\",\"role\":\"clinician\"}", "{\"for\":\"robot\"}", "[]",
+                         "{\"for\":\"member\",\"role\":\"clinician\",\"name\":\"Dr\\nX\"}", NULL};
     for (int i = 0; bad[i]; i++) {
         r = env_req(&e, &e.t.admin, "POST", "/v1/invitations", bad[i], NULL);
         cr_assert_eq(r.status, 400, "%s: %s", bad[i], r.body);

@@ -118,6 +118,16 @@ for (const [size, viewport] of SIZES) {
     assert.match(await admin.getAttribute('#member-link', 'href'), new RegExp(`^/join#invite=${code}$`));
     await admin.locator('#member-invitations li', { hasText: `${code} for ${name} (clinician)` }).waitFor();
 
+    if (size === 'desktop') {
+      // opened on the patient page by mistake, it says where it belongs
+      const wrong = await S.newPage(viewport);
+      await wrong.goto(`/patient#invite=${code}`);
+      await wrong.click('#key-create');
+      await wrong.locator('#invite-staff a', { hasText: 'Open it on the page for joining an organisation' }).waitFor();
+      assert.equal(await wrong.getAttribute('#invite-staff a', 'href'), `/join#invite=${code}`);
+      await wrong.context().close();
+    }
+
     // She opens the link on her own device and makes her key there.
     const grace = await S.newPage(viewport);
     let chooser = false;
@@ -154,6 +164,17 @@ for (const [size, viewport] of SIZES) {
     await grace.locator('.keypanel .who', { hasText: `${name} — clinician at St Mary's Hospital` }).waitFor();
     await grace.locator('#work:not(.hidden)').waitFor();
     assert.equal(chooser, false, 'she never chose a key file');
+    // Her admin can revoke her from the same page, with a reason.
+    const line = admin.locator('#member-directory li', { hasText: `${name}, clinician` });
+    const key = await line.getAttribute('data-key');
+    await line.locator('details.revoke summary').click();
+    await line.locator('input.revoke-reason').fill('left the hospital');
+    await line.locator('button[data-revoke]').click();
+    await admin.locator('#member-directory li', { hasText: 'Dr Ada Lovelace' }).waitFor();
+    await admin.waitForFunction((n) => ![...document.querySelectorAll('#member-directory li')].some((li) => li.textContent.includes(n)), name);
+    assert.equal((await (await fetch(`${S.net.url}/v1/account/${key}`)).json()).status, 'revoked');
+    assert.equal(await admin.locator('#member-directory li', { hasText: 'admin of St Mary' }).locator('button[data-revoke]').count(), 0,
+      'an admin is not offered to revoke an admin');
     // a used invitation cannot be accepted again
     const again = await fetch(`${S.net.url}/v1/invitations/${code}`);
     assert.equal(again.status, 200);
@@ -251,3 +272,18 @@ for (const [size, viewport] of SIZES) {
     assert.deepEqual(ada.errors.filter((e) => !/status of 404/.test(e)), []);
   });
 }
+
+test('the CLI files and finds record numbers; another organisation finds nothing', { timeout: 60000 }, () => {
+  const { mc, pub } = S.net;
+  assert.match(mc('mrn', 'set', 'cli-77', '--patient-key', 'patient.json', '--key', 'ada.json'), /mrn: CLI-77/);
+  const found = mc('mrn', 'find', 'Cli-77', '--key', 'bob.json');
+  assert.match(found, new RegExp(`patient: ${pub('patient')}`));
+  assert.match(found, /organisation: St Mary's Hospital/);
+  assert.match(mc('mrn', 'find', '--patient', pub('patient'), '--key', 'aud.json'), /mrn: CLI-77/);
+  // Corner Pharmacy's pharmacist asks the same node: St Mary's index is not hers
+  assert.throws(() => mc('mrn', 'find', 'CLI-77', '--key', 'ph.json'), /HTTP 404: .*no patient of Corner Pharmacy has record number CLI-77/i);
+  assert.throws(() => mc('mrn', 'set', 'CLI-78', '--patient-key', 'patient.json', '--key', 'aud.json'),
+    /HTTP 403: .*only a clinician or admin of a provider organisation/i);
+  assert.throws(() => mc('mrn', 'find', 'CLI-77', '--key', 'patient.json'), /HTTP 403/);
+  assert.throws(() => mc('mrn', 'find', 'not valid!', '--key', 'bob.json'), /a record number is 1 to 32 letters/);
+});

@@ -399,7 +399,7 @@ test('research: a patient consents in the page, a researcher\'s dataset has her 
 });
 
 test('every main page loads without script errors, on a phone too', async () => {
-  for (const [path, name] of [['/', 'home'], ['/research', 'research-signed-out'], ['/patient', 'patient-signed-out']]) {
+  for (const [path, name] of [['/', 'home'], ['/research', 'research-signed-out'], ['/patient', 'patient-signed-out'], ['/admin', 'admin-signed-out'], ['/join', 'join-signed-out']]) {
     const page = await newPage({ width: 390, height: 844 });
     await page.goto(path);
     await page.locator('footer.site').getByText(/Chain medchain-web/).waitFor();

@@ -139,3 +139,11 @@ export async function enrollInvited(key, inv, role, name) {
   if (!(await memberAcceptanceValid(key, inv))) throw new Error('her acceptance does not verify for your key: do not enrol this key');
   return submit(key, TX.enroll_member, new Writer().fixed(unhex(inv.member), 32).u8(ROLES[role]).str8(n).bytes());
 }
+
+// revoke_member: | pubkey member | str8 reason |, sent by the admin (her
+// key stops working at once; what she did stays on the ledger).
+export async function revokeMember(key, memberHex, reason) {
+  const r = String(reason || '').trim();
+  if (!r || enc.encode(r).length > 255) throw new Error('Give a reason (1 to 255 bytes): it is kept on the ledger.');
+  return submit(key, TX.revoke_member, new Writer().fixed(unhex(memberHex), 32).str8(r).bytes());
+}

@@ -2,12 +2,13 @@
 // The admin names the new member and her role; the member's key is made in
 // her own browser (/join), which signs her acceptance; the admin compares
 // the match code both pages show, and her page signs enroll_member. The
-// organisation's members are listed from the directory.
+// organisation's members are listed from the directory, each (but admins)
+// with a revocation (revoke_member, with a reason).
 import { layout } from '../layout.js';
 import { keyPanel } from '../keypanel.js';
 import { orgs } from '../api.js';
 import { searchDirectory } from '../directory.js';
-import { ROLE_TEXT, createMemberInvitation, enrollInvited, myInvitations, rolesFor } from '../invite.js';
+import { ROLE_TEXT, createMemberInvitation, enrollInvited, myInvitations, revokeMember, rolesFor } from '../invite.js';
 import { $, action, h, note, show } from '../util.js';
 
 layout();
@@ -51,11 +52,30 @@ async function invitations() {
   })) : h('p.muted', 'No open invitations.'));
 }
 
+// One member's line; members other than admins can be revoked (with a
+// reason, on the ledger): her key stops working at once.
+function memberLine(m) {
+  const li = h('li', { 'data-key': m.key }, h('strong', m.name || 'Without a name'), `, ${ROLE_TEXT[m.role] || m.role}`);
+  if (m.role === 'admin' || m.key === me.key.pkHex) return li;
+  const id = `revoke-${m.key.slice(0, 16)}`;
+  const reason = h('input.revoke-reason', { id, type: 'text', autocomplete: 'off', maxlength: 255 });
+  const go = h('button.danger', { type: 'button', 'data-revoke': m.key }, `Revoke ${m.name || 'this member'}`);
+  const msg = h('span', { 'aria-live': 'polite' });
+  action(go, msg, async () => {
+    show(msg, h('span.muted', ' Signing the revocation…'));
+    const t = await revokeMember(me.key, m.key, reason.value);
+    show(msg, h('span.note.ok', ` Revoked (block ${t.height}).`));
+    await members();
+  });
+  li.append(h('details.revoke', h('summary', 'Revoke'), h('label', { for: id }, 'Why (kept on the ledger, e.g. "left the hospital")'),
+    reason, go, msg));
+  return li;
+}
+
 async function members() {
   const r = await searchDirectory('', { org: org.id });
-  show('#members', r.members.length ? h('ul.log#member-directory', r.members.map((m) =>
-    h('li', h('strong', m.name || 'Without a name'), `, ${ROLE_TEXT[m.role] || m.role}`))) : h('p.muted', 'No members yet.'),
-  r.more ? h('p.muted', 'More members than shown here.') : null);
+  show('#members', r.members.length ? h('ul.log#member-directory', r.members.map(memberLine)) : h('p.muted', 'No members yet.'),
+    r.more ? h('p.muted', 'More members than shown here.') : null);
 }
 
 $('#member-form').addEventListener('submit', (ev) => ev.preventDefault());

@@ -61,6 +61,11 @@ async function onboarding(k) {
     if (!code) throw new Error('An invitation code has 12 letters and digits, like ABCD-EFGH-JKMN.');
     inviteCode = code;
     const inv = await showInvitation(code);
+    if (inv.for === 'member') {
+      show(msg, h('div.note.warn#invite-staff', h('p', 'This invitation is for a new member of staff, not a patient. '),
+        h('a', { href: `/join#invite=${code}` }, 'Open it on the page for joining an organisation')));
+      return;
+    }
     const who = `${inv.inviter_name || 'A clinician'}${inv.org_name ? ` at ${inv.org_name}` : ''}`;
     const yes = h('button#invite-accept', { type: 'button' }, `Join: let ${inv.inviter_name || 'them'} register me`);
     show(msg, h('div.note.info', h('p#invite-who', `${who} invites you to keep your health records here.`),
