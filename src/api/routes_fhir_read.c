@@ -29,40 +29,53 @@
 
 /* --- GET /fhir/{type}/{id}[/_history/{v}] --- */
 
+/* One record read, judged: the gate's verdict, the query, the record's
+ * existence and type, then the policy at the committed height. On a refusal
+ * the answer and its access entry are written (mc__gate_refuse_access) and
+ * false comes back; on true, r holds the record and a its access entry. */
+static bool read_admitted(struct mc_node *node, struct mc__gate *s, const struct mc__records_view_path *fp,
+                          const struct mc__api_request *req, struct mc__api_response *res, uint8_t action,
+                          struct mc__records_view_read *r, struct mc__gate_access *a) {
+    mc__gate_check(s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
+    *r = (struct mc__records_view_read){.id = fp->id, .version = fp->version, .requester = &s->v.key,
+                         .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
+                         .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
+                         .skip_policy = s->rc != 0};
+    int qrc = mc_node_query(node, mc__records_view_query_read, r);
+    *a = (struct mc__gate_access){.patient = r->rc == 0 || r->head.versions ? &r->head.patient : NULL,
+                           .id = fp->id, .version = fp->version, .action = action,
+                           .purpose = r->purpose, .outcome = MC_OUTCOME_SECURITY};
+    if (s->rc) {
+        mc__gate_refuse_access(node, res, s, a, true, s->rc, s->why);
+        return false;
+    }
+    a->outcome = MC_OUTCOME_REFUSED;
+    if (qrc) {
+        a->status = (uint16_t)mc__reply_query_status(qrc);
+        mc__gate_refuse_access(node, res, s, a, true, qrc, "the node could not run the query");
+        return false;
+    }
+    if (r->rc || mc_records_type_from_name(fp->type) != r->head.type) {
+        a->status = 404;
+        mc__gate_refuse_access(node, res, s, a, true, MC_ERR_NOT_FOUND, "no such record");
+        return false;
+    }
+    a->purpose = r->d.purpose;
+    if (!r->d.allowed) {
+        a->status = (uint16_t)r->d.status;
+        mc__gate_refuse_access(node, res, s, a, true, r->d.status == 410 ? MC_ERR_STATE : MC_ERR_FORBIDDEN,
+                               r->d.reason);
+        return false;
+    }
+    return true;
+}
+
 static void fhir_read(struct mc_node *node, const struct mc__records_view_path *fp,
                       const struct mc__api_request *req, struct mc__api_response *res) {
     struct mc__gate s;
-    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
-    struct mc__records_view_read r = {.id = fp->id, .version = fp->version, .requester = &s.v.key,
-                         .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
-                         .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
-                         .skip_policy = s.rc != 0};
-    int qrc = mc_node_query(node, mc__records_view_query_read, &r);
-    uint8_t action = fp->version ? MC_ACTION_VREAD : MC_ACTION_READ;
-    struct mc__gate_access a = {.patient = r.rc == 0 || r.head.versions ? &r.head.patient : NULL,
-                           .id = fp->id, .version = fp->version, .action = action,
-                           .purpose = r.purpose, .outcome = MC_OUTCOME_SECURITY};
-    if (s.rc) {
-        mc__gate_refuse_access(node, res, &s, &a, true, s.rc, s.why);
-        goto out;
-    }
-    a.outcome = MC_OUTCOME_REFUSED;
-    if (qrc) {
-        a.status = (uint16_t)mc__reply_query_status(qrc);
-        mc__gate_refuse_access(node, res, &s, &a, true, qrc, "the node could not run the query");
-        goto out;
-    }
-    if (r.rc || mc_records_type_from_name(fp->type) != r.head.type) {
-        a.status = 404;
-        mc__gate_refuse_access(node, res, &s, &a, true, MC_ERR_NOT_FOUND, "no such record");
-        goto out;
-    }
-    a.purpose = r.d.purpose;
-    if (!r.d.allowed) {
-        a.status = (uint16_t)r.d.status;
-        mc__gate_refuse_access(node, res, &s, &a, true, r.d.status == 410 ? MC_ERR_STATE : MC_ERR_FORBIDDEN, r.d.reason);
-        goto out;
-    }
+    struct mc__records_view_read r;
+    struct mc__gate_access a;
+    if (!read_admitted(node, &s, fp, req, res, fp->version ? MC_ACTION_VREAD : MC_ACTION_READ, &r, &a)) goto out;
     if (r.head.type == MC_FHIR_BINARY) { /* an attachment: streamed back */
         mc__api_fhir_binary_read(node, &r, &s, &a, req, res);
         goto out;
@@ -452,37 +465,12 @@ out:
 static void fhir_history(struct mc_node *node, const struct mc__records_view_path *fp,
                          const struct mc__api_request *req, struct mc__api_response *res) {
     struct mc__gate s;
-    mc__gate_check(&s, node, req, mc__gate_records_headers, MC__GATE_RECORDS_HEADERS);
-    struct mc__records_view_read r = {.id = fp->id, .requester = &s.v.key,
-                         .purpose = mc__records_view_purpose(req), .btg = mc__gate_header(req, "x-break-glass-reason"),
-                         .now_ms = mc__records_view_block_time_ms(node), .node_key = mc_vault_public_key(mc_node_vault(node)),
-                         .skip_policy = s.rc != 0};
-    int qrc = mc_node_query(node, mc__records_view_query_read, &r);
-    struct mc__gate_access a = {.patient = r.rc == 0 || r.head.versions ? &r.head.patient : NULL,
-                           .id = fp->id, .action = MC_ACTION_VREAD, .purpose = r.purpose,
-                           .outcome = MC_OUTCOME_SECURITY};
+    struct mc__records_view_read r;
+    struct mc__gate_access a;
     json_t *b = NULL;
-    if (s.rc) {
-        mc__gate_refuse_access(node, res, &s, &a, true, s.rc, s.why);
-        goto out;
-    }
-    a.outcome = MC_OUTCOME_REFUSED;
-    if (qrc) {
-        a.status = (uint16_t)mc__reply_query_status(qrc);
-        mc__gate_refuse_access(node, res, &s, &a, true, qrc, "the node could not run the query");
-        goto out;
-    }
-    if (r.rc || mc_records_type_from_name(fp->type) != r.head.type) {
-        a.status = 404;
-        mc__gate_refuse_access(node, res, &s, &a, true, MC_ERR_NOT_FOUND, "no such record");
-        goto out;
-    }
-    a.purpose = r.d.purpose;
-    if (!r.d.allowed) {
-        a.status = (uint16_t)r.d.status;
-        mc__gate_refuse_access(node, res, &s, &a, true, r.d.status == 410 ? MC_ERR_STATE : MC_ERR_FORBIDDEN, r.d.reason);
-        goto out;
-    }
+    struct mc__records_view_path whole = *fp;
+    whole.version = 0; /* every version: the record as a whole is judged */
+    if (!read_admitted(node, &s, &whole, req, res, MC_ACTION_VREAD, &r, &a)) goto out;
     char base[300];
     mc__fhir_reply_base(req, base, sizeof base);
     b = json_pack("{s:s, s:s, s:I, s:[]}", "resourceType", "Bundle", "type", "history", "total",

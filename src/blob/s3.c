@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/assert.h"
 #include "base/hex.h"
 #include "base/log.h"
 
@@ -480,20 +481,33 @@ int mc_s3_list(struct mc_s3 *s, const char *prefix, int (*fn)(void *ctx, const c
     }
 }
 
-int mc_s3_list_versions(struct mc_s3 *s, const char *prefix,
-                        int (*fn)(void *ctx, const char *key, const char *version), void *ctx) {
-    char kmark[1024] = "", vmark[1024] = "", eprefix[400], ek[3100], ev[3100];
+/* A listing paged by key marker and a second marker (object versions,
+ * multipart uploads): every element of the given names with its Key and
+ * its id child goes to fn, pages followed until the listing ends. */
+struct marked_listing {
+    const char *query;       /* "versions" or "uploads" */
+    const char *marker;      /* the second marker's query parameter */
+    const char *next_marker; /* ... and the element naming its next value */
+    const char *const *elements;
+    int n_elements;
+    const char *id;          /* the child element holding the id */
+    const char *what;
+};
+
+static int list_marked(struct mc_s3 *s, const struct marked_listing *l, const char *prefix,
+                       int (*fn)(void *ctx, const char *key, const char *id), void *ctx) {
+    char kmark[1024] = "", imark[1024] = "", eprefix[400], ek[3100], ei[3100];
     int rc = q_escape(eprefix, sizeof eprefix, prefix);
     if (rc) return rc;
     uint64_t seen = 0;
     for (;;) {
         char path[8192];
         if (kmark[0]) {
-            if ((rc = q_escape(ek, sizeof ek, kmark)) || (rc = q_escape(ev, sizeof ev, vmark))) return rc;
-            snprintf(path, sizeof path, "/%s?key-marker=%s&prefix=%s&version-id-marker=%s&versions=",
-                     s->cfg.bucket, ek, eprefix, ev);
+            if ((rc = q_escape(ek, sizeof ek, kmark)) || (rc = q_escape(ei, sizeof ei, imark))) return rc;
+            snprintf(path, sizeof path, "/%s?key-marker=%s&prefix=%s&%s=%s&%s=", s->cfg.bucket, ek, eprefix,
+                     l->marker, ei, l->query);
         } else {
-            snprintf(path, sizeof path, "/%s?prefix=%s&versions=", s->cfg.bucket, eprefix);
+            snprintf(path, sizeof path, "/%s?prefix=%s&%s=", s->cfg.bucket, eprefix, l->query);
         }
         struct mc_buf b;
         mc_buf_init(&b, 0);
@@ -503,14 +517,13 @@ int mc_s3_list_versions(struct mc_s3 *s, const char *prefix,
             mc_buf_deinit(&b);
             return rc;
         }
-        static const char *const kinds[] = {"Version", "DeleteMarker"};
-        for (int kind = 0; kind < 2 && !rc; kind++) {
+        for (int k = 0; k < l->n_elements && !rc; k++) {
             const char *p = (const char *)b.data, *end = p + b.len, *a, *e;
-            while (!rc && xml_element(p, end, kinds[kind], &a, &e)) {
-                char key[1024], ver[1024];
-                if (xml_text(a, e, "Key", key, sizeof key) && xml_text(a, e, "VersionId", ver, sizeof ver)) {
-                    if (++seen > MC_S3_LIST_MAX) rc = mc_err_set(MC_ERR_TOO_LARGE, "more than %d versions", MC_S3_LIST_MAX);
-                    else rc = fn(ctx, key, ver);
+            while (!rc && xml_element(p, end, l->elements[k], &a, &e)) {
+                char key[1024], id[1024];
+                if (xml_text(a, e, "Key", key, sizeof key) && xml_text(a, e, l->id, id, sizeof id)) {
+                    if (++seen > MC_S3_LIST_MAX) rc = mc_err_set(MC_ERR_TOO_LARGE, "more than %d %s", MC_S3_LIST_MAX, l->what);
+                    else rc = fn(ctx, key, id);
                 }
                 p = e;
             }
@@ -520,10 +533,18 @@ int mc_s3_list_versions(struct mc_s3 *s, const char *prefix,
         (void)xml_text(d, d + b.len, "IsTruncated", trunc, sizeof trunc);
         bool more = strcmp(trunc, "true") == 0 &&
                     xml_text(d, d + b.len, "NextKeyMarker", kmark, sizeof kmark) && kmark[0];
-        if (more && !xml_text(d, d + b.len, "NextVersionIdMarker", vmark, sizeof vmark)) vmark[0] = 0;
+        if (more && !xml_text(d, d + b.len, l->next_marker, imark, sizeof imark)) imark[0] = 0;
         mc_buf_deinit(&b);
         if (rc || !more) return rc;
     }
+}
+
+int mc_s3_list_versions(struct mc_s3 *s, const char *prefix,
+                        int (*fn)(void *ctx, const char *key, const char *version), void *ctx) {
+    static const char *const kinds[] = {"Version", "DeleteMarker"};
+    static const struct marked_listing l = {"versions", "version-id-marker", "NextVersionIdMarker", kinds, 2,
+                                            "VersionId", "versions"};
+    return list_marked(s, &l, prefix, fn, ctx);
 }
 
 /* --- multipart upload and ranged reads --- */
@@ -660,43 +681,8 @@ int mc_s3_multipart_abort(struct mc_s3 *s, const char *key, const char *upload_i
 
 int mc_s3_list_uploads(struct mc_s3 *s, const char *prefix,
                        int (*fn)(void *ctx, const char *key, const char *upload_id), void *ctx) {
-    char kmark[1024] = "", umark[MC_S3_UPLOAD_ID_MAX + 1] = "", eprefix[400], ek[3100], eu[3100];
-    int rc = q_escape(eprefix, sizeof eprefix, prefix);
-    if (rc) return rc;
-    uint64_t seen = 0;
-    for (;;) {
-        char path[8192];
-        if (kmark[0]) {
-            if ((rc = q_escape(ek, sizeof ek, kmark)) || (rc = q_escape(eu, sizeof eu, umark))) return rc;
-            snprintf(path, sizeof path, "/%s?key-marker=%s&prefix=%s&upload-id-marker=%s&uploads=", s->cfg.bucket, ek,
-                     eprefix, eu);
-        } else {
-            snprintf(path, sizeof path, "/%s?prefix=%s&uploads=", s->cfg.bucket, eprefix);
-        }
-        struct mc_buf b;
-        mc_buf_init(&b, 0);
-        long st;
-        rc = request(s, "GET", path, NULL, 0, EMPTY_SHA256, &b, MC_S3_PAGE_BYTES, &st);
-        if (rc) {
-            mc_buf_deinit(&b);
-            return rc;
-        }
-        const char *p = (const char *)b.data, *end = p + b.len, *a, *e;
-        while (!rc && p && xml_element(p, end, "Upload", &a, &e)) {
-            char key[1024], up[MC_S3_UPLOAD_ID_MAX + 1];
-            if (xml_text(a, e, "Key", key, sizeof key) && xml_text(a, e, "UploadId", up, sizeof up)) {
-                if (++seen > MC_S3_LIST_MAX) rc = mc_err_set(MC_ERR_TOO_LARGE, "more than %d uploads", MC_S3_LIST_MAX);
-                else rc = fn(ctx, key, up);
-            }
-            p = e;
-        }
-        char trunc[16] = "";
-        const char *d = (const char *)b.data;
-        (void)xml_text(d, d + b.len, "IsTruncated", trunc, sizeof trunc);
-        bool more = strcmp(trunc, "true") == 0 &&
-                    xml_text(d, d + b.len, "NextKeyMarker", kmark, sizeof kmark) && kmark[0];
-        if (more && !xml_text(d, d + b.len, "NextUploadIdMarker", umark, sizeof umark)) umark[0] = 0;
-        mc_buf_deinit(&b);
-        if (rc || !more) return rc;
-    }
+    static const char *const kinds[] = {"Upload"};
+    static const struct marked_listing l = {"uploads", "upload-id-marker", "NextUploadIdMarker", kinds, 1,
+                                            "UploadId", "uploads"};
+    return list_marked(s, &l, prefix, fn, ctx);
 }

@@ -373,6 +373,12 @@ Test(fhir_search, history_and_one_patient_identity, .timeout = 90) {
     r = env_req(&f.e, &f.e.patient, "GET", "/fhir/Observation/no-such-thing/_history", NULL, NULL);
     cr_expect_eq(r.status, 404);
     rq_free(&r);
+    /* a member the patient never granted gets no history, only an OperationOutcome */
+    r = env_req(&f.e, &f.e.doc2, "GET", path, NULL, NULL);
+    cr_expect_eq(r.status, 403, "%s", r.body);
+    cr_expect_str_eq(json_string_value(json_object_get(r.json, "resourceType")), "OperationOutcome");
+    cr_expect_null(json_object_get(r.json, "entry"));
+    rq_free(&r);
     /* AuditEvent and Consent name the patient by her Patient record */
     uint8_t g[512];
     size_t gl = env_grant_payload(g, MC_GRANTEE_MEMBER, &f.e.doc2.pk, 0, MC_CAT_RESULTS, 0);
