@@ -89,6 +89,13 @@ $(BUILD)/next/%.o: %.c | $(DEPS_FIRST)
 $(NEXT_BIN): $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ)) $(NEXT_OBJ) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(filter-out $(BUILD)/obj/src/cli/main.o,$(CLI_OBJ)) $(NEXT_OBJ) $(LIB) $(PKG_LIBS) $(LDFLAGS)
 
+# A disk that fills up, preloaded into a node process by
+# tests/integration/test_store_resume.c (never linked into medchain).
+DISKFULL_SO := $(BUILD)/test-diskfull.so
+$(DISKFULL_SO): tests/support/preload/diskfull.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -O2 -g $(WARN) -shared -fPIC -o $@ $< -ldl
+
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(PKG_LIBS) -lcriterion $(LDFLAGS)
 
@@ -97,6 +104,7 @@ $(TEST_BIN): $(TEST_OBJ) $(LIB)
 TESTDATA  ?= $(CURDIR)/testdata
 TEST_JOBS ?= 2
 TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_BIN_NEXT=$(abspath $(NEXT_BIN)) \
+             MEDCHAIN_DISKFULL_SO=$(abspath $(DISKFULL_SO)) \
              MEDCHAIN_TESTDATA=$(TESTDATA) \
              MEDCHAIN_ROOT=$(CURDIR) $(TEST_ENV_EXTRA)
 
@@ -104,7 +112,7 @@ TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_BIN_NEXT=$(abspath $(NEXT_B
 # then checked by an independent FHIR R4 validator (tests/fhir/validate.mjs,
 # the official R4 JSON schema; its npm packages come with make deps).
 FHIR_EMITTED ?= $(abspath $(BUILD))/fhir-emitted
-test: $(BIN) $(NEXT_BIN) $(TEST_BIN)
+test: $(BIN) $(NEXT_BIN) $(TEST_BIN) $(DISKFULL_SO)
 	rm -rf $(FHIR_EMITTED) && mkdir -p $(FHIR_EMITTED)
 	$(TEST_ENV) MEDCHAIN_FHIR_CAPTURE=$(FHIR_EMITTED) $(TEST_BIN) --jobs=$(TEST_JOBS) $(TEST_ARGS)
 	node tests/fhir/validate.mjs --allow-empty $(FHIR_EMITTED)

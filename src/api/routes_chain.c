@@ -497,6 +497,9 @@ void mc__api_metrics(struct mc_node *node, const char *param, const struct mc__a
                       "# HELP medchain_node_key_too_old 1 when the node key is older than key_max_age_days: rotate it.\n"
                       "# TYPE medchain_node_key_too_old gauge\nmedchain_node_key_too_old %d\n",
                   (long long)m.node_key_age_days, m.node_key_age_days > (int64_t)m.key_max_age_days);
+    mc_buf_printf(&b, "# HELP medchain_store_recoveries_total Times this node process reopened its home after a store fault (a full disk, an I/O error).\n"
+                      "# TYPE medchain_store_recoveries_total counter\nmedchain_store_recoveries_total %u\n",
+                  m.store_recoveries);
     mc_buf_printf(&b, "# HELP medchain_evidence_total Equivocations this node has seen.\n"
                       "# TYPE medchain_evidence_total counter\nmedchain_evidence_total %llu\n",
                   (unsigned long long)m.evidence_seen);

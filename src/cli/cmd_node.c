@@ -2,11 +2,14 @@
  * `medchain init`, `node`, `keygen` and `verify`. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/server.h"
@@ -21,6 +24,10 @@
 #include "node/verify.h"
 
 #define PATH_BYTES 4096
+/* The pause before the home is opened again after a store fault: doubles
+ * from the first to the last, then stays there. */
+#define MC_NODE_STORE_RETRY_FIRST_MS 1000L
+#define MC_NODE_STORE_RETRY_MAX_MS 30000L
 
 static int home_path(char *out, const char *home, const char *name) {
     int n = snprintf(out, PATH_BYTES, "%s/%s", home, name);
@@ -177,6 +184,68 @@ static char *read_pem(const char *path) {
     return buf;
 }
 
+/* One life of the node in this process: open the home, serve the API,
+ * run until a stop or a fault, close. *port 0 picks a port, which is then
+ * kept for later lives. *store_failed says whether the run ended because
+ * the store failed (mc_node_store_failed). */
+static int serve(const char *home, const char *api_arg, const char *host, uint16_t *port, const char *cert,
+                 const char *key, uint32_t recoveries, bool *store_failed) {
+    *store_failed = false;
+    struct mc_node *n = NULL;
+    mc_err_clear();
+    int rc = mc_node_open(&n, home);
+    if (rc) {
+        *store_failed = recoveries > 0 && (rc == MC_ERR_DB || rc == MC_ERR_IO);
+        return mc_cli_error(MC_CLI_FAIL, "cannot open node at %s: %s", home, mc_cli_detail(rc));
+    }
+    mc_node_set_store_recoveries(n, recoveries);
+    char hbuf[256];
+    const char *addr = api_arg ? api_arg : mc_node_api_addr(n);
+    if (!api_arg) {
+        if (split_host_port(hbuf, sizeof hbuf, port, addr)) {
+            mc_node_close(n);
+            return mc_cli_error(MC_CLI_FAIL, "the api address '%s' in %s/config.json is not HOST:PORT", addr, home);
+        }
+        host = hbuf;
+    }
+    struct mc_api *api = NULL;
+    mc_err_clear();
+    rc = mc_api_start_tls(&api, n, host, *port, cert, key);
+    if (rc) {
+        mc_node_close(n);
+        return mc_cli_error(MC_CLI_FAIL, "cannot serve the API on %s: %s", addr, mc_cli_detail(rc));
+    }
+    *port = mc_api_port(api);
+    /* Machine-readable: tests wait for this line (port 0 picks one). */
+    printf("node: %s\n", home);
+    printf("api: %s://%s%s%s:%u\n", cert ? "https" : "http", strchr(host, ':') && host[0] != '[' ? "[" : "", host,
+           strchr(host, ':') && host[0] != '[' ? "]" : "", (unsigned)*port);
+    fflush(stdout);
+    mc_err_clear();
+    rc = mc_node_run(n);
+    mc_api_stop(api);
+    *store_failed = rc && mc_node_store_failed(n);
+    mc_node_close(n);
+    if (rc) return mc_cli_error(MC_CLI_FAIL, "node stopped: %s", mc_cli_detail(rc));
+    return MC_CLI_OK;
+}
+
+/* Waits ms milliseconds for SIGINT or SIGTERM; true when one came. */
+static bool stop_signal_within(long ms) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigset_t old;
+    sigprocmask(SIG_BLOCK, &set, &old);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    int sig;
+    do sig = sigtimedwait(&set, NULL, &ts);
+    while (sig < 0 && errno == EINTR);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return sig > 0;
+}
+
 int mc_cli_cmd_node(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {{"home", true}, {"api", true}, {"tls-cert", true},
                                              {"tls-key", true}};
@@ -191,59 +260,46 @@ int mc_cli_cmd_node(int argc, char **argv) {
                                                        : MC_LOG_INFO);
     const char *home = mc_cli_arg(&a, "home");
     const char *api_arg = mc_cli_arg(&a, "api");
-    char host[256];
-    uint16_t port;
+    char host[256] = "";
+    uint16_t port = 0;
     if (api_arg && split_host_port(host, sizeof host, &port, api_arg))
         return mc_cli_error(MC_CLI_USAGE, "--api must be HOST:PORT, e.g. 127.0.0.1:7700 or [::1]:7700");
+    char *cert = NULL, *key = NULL;
+    const char *cert_path = mc_cli_arg(&a, "tls-cert"), *key_path = mc_cli_arg(&a, "tls-key");
+    if ((cert_path != NULL) != (key_path != NULL))
+        return mc_cli_error(MC_CLI_USAGE, "--tls-cert and --tls-key go together");
     if (home_lock(home) < 0) return MC_CLI_FAIL;
 #ifdef MC_TEST_FORGET_LAST_TXS
     forget_last_txs(home);
 #endif
-    struct mc_node *n = NULL;
-    mc_err_clear();
-    int rc = mc_node_open(&n, home);
-    if (rc) return mc_cli_error(MC_CLI_FAIL, "cannot open node at %s: %s", home, mc_cli_detail(rc));
-    const char *addr = api_arg ? api_arg : mc_node_api_addr(n);
-    if (!api_arg && split_host_port(host, sizeof host, &port, addr)) {
-        mc_node_close(n);
-        return mc_cli_error(MC_CLI_FAIL, "the api address '%s' in %s/config.json is not HOST:PORT",
-                            addr, home);
-    }
-    struct mc_api *api = NULL;
-    char *cert = NULL, *key = NULL;
-    const char *cert_path = mc_cli_arg(&a, "tls-cert"), *key_path = mc_cli_arg(&a, "tls-key");
-    if ((cert_path != NULL) != (key_path != NULL)) {
-        mc_node_close(n);
-        return mc_cli_error(MC_CLI_USAGE, "--tls-cert and --tls-key go together");
-    }
     if (cert_path && (!(cert = read_pem(cert_path)) || !(key = read_pem(key_path)))) {
         free(cert);
-        mc_node_close(n);
         return mc_cli_error(MC_CLI_FAIL, "cannot read the TLS certificate or key (PEM, at most 64 kB)");
     }
-    mc_err_clear();
-    rc = mc_api_start_tls(&api, n, host, port, cert, key);
-    if (rc) {
-        free(cert);
-        if (key) sodium_memzero(key, strlen(key));
-        free(key);
-        mc_node_close(n);
-        return mc_cli_error(MC_CLI_FAIL, "cannot serve the API on %s: %s", addr, mc_cli_detail(rc));
+    /* A store that fails under the node (a full disk, an I/O error) stops
+     * it: its memory may disagree with its disk (node.c). The process does
+     * not exit then. It closes the node and opens the home again, as a
+     * restart would, after a pause that doubles from 1 s to 30 s, until
+     * the store works again; while the fault lasts the node stops again at
+     * its first write. A stop signal during the pause ends the process.
+     * Any other reason to stop (a signal, an upgrade halt, a bad
+     * configuration) ends it as before. */
+    uint32_t recoveries = 0;
+    long pause_ms = MC_NODE_STORE_RETRY_FIRST_MS;
+    int rc;
+    for (;;) {
+        bool store_failed;
+        rc = serve(home, api_arg, api_arg ? host : NULL, &port, cert, key, recoveries, &store_failed);
+        if (!store_failed) break;
+        mc_log_error("node", "the store failed (see above); the node opens %s again in %ld ms", home, pause_ms);
+        if (stop_signal_within(pause_ms)) break;
+        recoveries++;
+        pause_ms = pause_ms * 2 > MC_NODE_STORE_RETRY_MAX_MS ? MC_NODE_STORE_RETRY_MAX_MS : pause_ms * 2;
     }
-    /* Machine-readable: tests wait for this line (port 0 picks one). */
-    printf("node: %s\n", home);
-    printf("api: %s://%s%s%s:%u\n", cert ? "https" : "http", strchr(host, ':') && host[0] != '[' ? "[" : "", host,
-           strchr(host, ':') && host[0] != '[' ? "]" : "", (unsigned)mc_api_port(api));
-    fflush(stdout);
-    mc_err_clear();
-    rc = mc_node_run(n);
-    mc_api_stop(api);
     free(cert);
     if (key) sodium_memzero(key, strlen(key));
     free(key);
-    mc_node_close(n);
-    if (rc) return mc_cli_error(MC_CLI_FAIL, "node stopped: %s", mc_cli_detail(rc));
-    return MC_CLI_OK;
+    return rc;
 }
 
 int mc_cli_cmd_keygen(int argc, char **argv) {

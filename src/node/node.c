@@ -12,9 +12,10 @@
  * execute the decided block against the application, check that it
  * reproduces the header, then one SQL transaction: state rows, block,
  * transactions, log leaves. A crash before that commits loses nothing that
- * was reported committed; a failure of the store is fatal for the process
- * (the node restarts from the last committed block rather than run with
- * memory that disagrees with its disk).
+ * was reported committed; a failure of the store stops the node (it starts
+ * again from the last committed block rather than run with memory that
+ * disagrees with its disk: `medchain node` reopens the home by itself,
+ * mc_node_store_failed).
  *
  * Admission: a submitted transaction passes the stateless checks, then the
  * committed-state checks (mc_app_check_tx), then takes its place from the
@@ -996,8 +997,19 @@ void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *m) {
     m->is_validator = n->validator_index >= 0;
     m->node_key_age_days = node_key_age(n);
     m->key_max_age_days = n->key_max_age_days;
+    m->store_recoveries = n->store_recoveries;
     pthread_mutex_unlock(&n->lock);
     m->signature_verifications = mc_sign_verify_count();
+}
+
+bool mc_node_store_failed(const struct mc_node *n) {
+    return n->fatal == MC_ERR_DB || n->fatal == MC_ERR_IO;
+}
+
+void mc_node_set_store_recoveries(struct mc_node *n, uint32_t count) {
+    pthread_mutex_lock(&n->lock);
+    n->store_recoveries = count;
+    pthread_mutex_unlock(&n->lock);
 }
 
 int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct mc_app *),

@@ -139,8 +139,19 @@ struct mc_node_metrics {
     bool is_validator;
     int64_t node_key_age_days;     /* -1: the key file carries no creation date */
     uint32_t key_max_age_days;     /* config.json "key_max_age_days" (default 365) */
+    uint32_t store_recoveries;     /* times this process reopened the home after a store fault */
 };
 void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *out);
+
+/* Whether mc_node_run ended because the store failed under the node (a
+ * write, sync or read of the database failed: a full disk, an I/O error),
+ * as opposed to a stop, an upgrade halt or a bad configuration. The node
+ * cannot go on from its memory then, but a reopen of the home (a new
+ * mc_node_open) can, once the fault clears. */
+bool mc_node_store_failed(const struct mc_node *n);
+/* Tells the node how often its process has reopened the home after a store
+ * fault (reported in /metrics). */
+void mc_node_set_store_recoveries(struct mc_node *n, uint32_t count);
 
 /* --- records support (issue 5) --- */
 

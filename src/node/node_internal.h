@@ -59,6 +59,7 @@ struct mc_node {
     const struct mc_keypair *node_key;
     int64_t node_key_created;      /* days since 1970 (node_key.json "created"), -1 unknown */
     uint32_t key_max_age_days;     /* keys older than this draw a warning */
+    uint32_t store_recoveries;     /* mc_node_set_store_recoveries */
     /* The validator set of the height consensus runs at (head + 1), from
      * the ledger (mc_app_valset_at), reloaded after every commit; our index
      * in it or -1. Two slots: the engine borrows the current one while the
