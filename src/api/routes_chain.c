@@ -497,6 +497,12 @@ void mc__api_metrics(struct mc_node *node, const char *param, const struct mc__a
                       "# HELP medchain_node_key_too_old 1 when the node key is older than key_max_age_days: rotate it.\n"
                       "# TYPE medchain_node_key_too_old gauge\nmedchain_node_key_too_old %d\n",
                   (long long)m.node_key_age_days, m.node_key_age_days > (int64_t)m.key_max_age_days);
+    mc_buf_printf(&b, "# HELP medchain_consensus_timeout_ms Base timeout of a consensus step now (the engine's default or the ledger parameter).\n"
+                      "# TYPE medchain_consensus_timeout_ms gauge\n"
+                      "medchain_consensus_timeout_ms{step=\"propose\"} %u\n"
+                      "medchain_consensus_timeout_ms{step=\"prevote\"} %u\n"
+                      "medchain_consensus_timeout_ms{step=\"precommit\"} %u\n",
+                  m.timeout_ms[0], m.timeout_ms[1], m.timeout_ms[2]);
     mc_buf_printf(&b, "# HELP medchain_store_recoveries_total Times this node process reopened its home after a store fault (a full disk, an I/O error).\n"
                       "# TYPE medchain_store_recoveries_total counter\nmedchain_store_recoveries_total %u\n",
                   m.store_recoveries);

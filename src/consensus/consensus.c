@@ -29,6 +29,15 @@ void mc_consensus_config_default(struct mc_consensus_config *cfg, const char *ch
     cfg->precommit_timeout_delta_ms = 500;
 }
 
+void mc_consensus_set_timeouts(struct mc_consensus *c, const struct mc_consensus_config *cfg) {
+    c->cfg.propose_timeout_ms = cfg->propose_timeout_ms;
+    c->cfg.propose_timeout_delta_ms = cfg->propose_timeout_delta_ms;
+    c->cfg.prevote_timeout_ms = cfg->prevote_timeout_ms;
+    c->cfg.prevote_timeout_delta_ms = cfg->prevote_timeout_delta_ms;
+    c->cfg.precommit_timeout_ms = cfg->precommit_timeout_ms;
+    c->cfg.precommit_timeout_delta_ms = cfg->precommit_timeout_delta_ms;
+}
+
 uint64_t mc_consensus_timeout_ms(const struct mc_consensus_config *cfg, uint8_t kind,
                                  uint32_t round) {
     uint64_t base, delta;

@@ -307,6 +307,10 @@ MC_MUST_CHECK int mc_consensus_init(struct mc_consensus *c, const struct mc_cons
                                     const struct mc_consensus_persist *persist);
 /* Enters the first round of the height (the restored round after restart). */
 MC_MUST_CHECK int mc_consensus_start(struct mc_consensus *c, struct mc_consensus_output *out);
+/* Replaces the base and delta timeouts (cfg's chain id is ignored); the
+ * timers the engine asks for from then on use them. Timeouts only pace the
+ * rounds, never what is decided, so nodes may differ in them safely. */
+void mc_consensus_set_timeouts(struct mc_consensus *c, const struct mc_consensus_config *cfg);
 /* After a decision: moves to height + 1 with validator set vs (borrowed). */
 MC_MUST_CHECK int mc_consensus_next_height(struct mc_consensus *c, struct mc_consensus_output *out,
                                            const struct mc_valset *vs);

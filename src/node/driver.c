@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app.h"
+#include "app/governance_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 #include "base/log.h"
@@ -455,6 +457,37 @@ static void replay_future(struct mc_node *n) {
     free(msgs);
 }
 
+/* The consensus timeouts of the height about to start: the engine's
+ * defaults, with the base of each step replaced by its ledger parameter
+ * where governance set one (timeout_propose, _prevote, _precommit; 0 means
+ * not set). Read from the committed state, so every node paces the height
+ * alike. Logs a change. */
+static void ledger_timeouts(struct mc_node *n) {
+    struct mc_driver *d = n->drv;
+    struct mc_consensus_config cfg;
+    mc_consensus_config_default(&cfg, n->genesis.chain_id);
+    static const uint8_t params[3] = {MC_GOV_PARAM_TIMEOUT_PROPOSE, MC_GOV_PARAM_TIMEOUT_PREVOTE,
+                                      MC_GOV_PARAM_TIMEOUT_PRECOMMIT};
+    uint32_t *base[3] = {&cfg.propose_timeout_ms, &cfg.prevote_timeout_ms, &cfg.precommit_timeout_ms};
+    for (int i = 0; i < 3; i++) {
+        uint64_t v = 0;
+        if (mc_app_param(n->app, params[i], &v) == 0 && v > 0 && v <= UINT32_MAX) *base[i] = (uint32_t)v;
+    }
+    if (cfg.propose_timeout_ms != d->cfg.propose_timeout_ms || cfg.prevote_timeout_ms != d->cfg.prevote_timeout_ms ||
+        cfg.precommit_timeout_ms != d->cfg.precommit_timeout_ms)
+        mc_log_info("driver", "height %llu: consensus timeouts propose %u ms, prevote %u ms, precommit %u ms",
+                    (unsigned long long)mc_driver__height(n), cfg.propose_timeout_ms, cfg.prevote_timeout_ms,
+                    cfg.precommit_timeout_ms);
+    d->cfg = cfg;
+}
+
+void mc_driver_timeouts(const struct mc_node *n, uint32_t out[3]) {
+    struct mc_consensus_config cfg;
+    if (n->drv) cfg = n->drv->cfg;
+    else mc_consensus_config_default(&cfg, n->genesis.chain_id);
+    out[0] = cfg.propose_timeout_ms, out[1] = cfg.prevote_timeout_ms, out[2] = cfg.precommit_timeout_ms;
+}
+
 /* (Re)starts the engine at head.height + 1 from the persisted record. */
 static int engine_start(struct mc_node *n) {
     struct mc_driver *d = n->drv;
@@ -470,6 +503,7 @@ static int engine_start(struct mc_node *n) {
     if (mc_node__upgrade_halt(n, mc_driver__height(n)))
         return mc_err_set(MC_ERR_STATE, "%s", n->halt_reason);
     memset(d->cs, 0, sizeof *d->cs);
+    ledger_timeouts(n);
     int rc = mc_node__valset_refresh(n);
     if (rc) return mc_err_set(rc, "no validator set for height %llu: %s",
                               (unsigned long long)mc_driver__height(n), mc_err_detail());
@@ -527,6 +561,8 @@ static void next_height(struct mc_node *n) {
         replay_future(n);
         return;
     }
+    ledger_timeouts(n);
+    mc_consensus_set_timeouts(d->cs, &d->cfg);
     int rc = mc_consensus_next_height(d->cs, &d->out, mc_node__valset(n));
     if (rc && rc != MC_ERR_IO) {
         mc_log_warn("driver", "engine would not move on (%s); restarting it", mc_err_name(rc));

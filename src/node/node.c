@@ -998,6 +998,7 @@ void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *m) {
     m->node_key_age_days = node_key_age(n);
     m->key_max_age_days = n->key_max_age_days;
     m->store_recoveries = n->store_recoveries;
+    mc_driver_timeouts(n, m->timeout_ms);
     pthread_mutex_unlock(&n->lock);
     m->signature_verifications = mc_sign_verify_count();
 }

@@ -140,6 +140,7 @@ struct mc_node_metrics {
     int64_t node_key_age_days;     /* -1: the key file carries no creation date */
     uint32_t key_max_age_days;     /* config.json "key_max_age_days" (default 365) */
     uint32_t store_recoveries;     /* times this process reopened the home after a store fault */
+    uint32_t timeout_ms[3];        /* consensus base timeouts now: propose, prevote, precommit */
 };
 void mc_node_metrics(struct mc_node *n, struct mc_node_metrics *out);
 

@@ -140,6 +140,8 @@ void mc_driver_destroy(struct mc_node *n);
 MC_MUST_CHECK int mc_driver_start(struct mc_node *n);
 /* Periodic work on the loop thread (lock not held). */
 void mc_driver_tick(struct mc_node *n);
+/* The base timeouts (ms: propose, prevote, precommit) the engine uses now. */
+void mc_driver_timeouts(const struct mc_node *n, uint32_t out[3]);
 /* Transport callbacks (loop thread, lock not held). */
 void mc_driver_on_message(void *ctx, const mc_pubkey *from, const uint8_t *msg, size_t len);
 void mc_driver_on_peer(void *ctx, const mc_pubkey *key, bool up);

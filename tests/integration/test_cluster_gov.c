@@ -27,6 +27,7 @@
 #define REGION_JOIN 13
 #define REGION_UPGRADE 14
 #define REGION_ROTATE 15
+#define REGION_TIMEOUTS 19
 #define CHAIN "medchain-gov"
 
 struct net {
@@ -561,4 +562,53 @@ Test(cluster_gov, a_validator_rotates_its_key_under_load, .timeout = 300) {
         cr_assert_eq(tp_run(&out, "%s verify --home %s", tp_bin(), home_of(&c, i)), 0, "verify on node %d: %s", i, out);
         free(out);
     }
+}
+
+static uint64_t block_time_ms(struct net *c, int i, uint64_t h) {
+    char path[64];
+    snprintf(path, sizeof path, "/v1/block/%llu", (unsigned long long)h);
+    json_t *j = get(c, i, path);
+    cr_assert_not_null(j, "node %d has block %llu", i, (unsigned long long)h);
+    json_t *t = json_object_get(json_object_get(j, "header"), "time_ms");
+    if (!t) t = json_object_get(j, "time_ms");
+    cr_assert(json_is_integer(t), "block %llu has a time", (unsigned long long)h);
+    uint64_t v = (uint64_t)json_integer_value(t);
+    json_decref(j);
+    return v;
+}
+
+/* A consensus timeout set by vote paces the rounds of every node from its
+ * activation height: with one validator of four down, each height it would
+ * propose waits the whole propose timeout before another round commits it,
+ * so a gap between block times of at least the new timeout (7 s, where the
+ * default is 3 s) shows the nodes use it. /metrics reports it too. */
+Test(cluster_gov, a_consensus_timeout_set_by_vote_paces_the_rounds, .timeout = 300) {
+    struct net c;
+    net_create(&c, "timeouts", REGION_TIMEOUTS);
+    for (int i = 0; i < 4; i++) start(&c, i);
+    cr_assert(wait_height(&c, 0, 2, 30));
+    cr_assert_not_null(strstr(metrics(&c, 0), "medchain_consensus_timeout_ms{step=\"propose\"} 3000\n"),
+                       "the default propose timeout first");
+    struct mc_gov_change ch = {.kind = MC_GOV_SET_PARAM, .param = MC_GOV_PARAM_TIMEOUT_PROPOSE, .value = 7000};
+    int three[] = {1, 2, 3};
+    uint64_t pid;
+    uint64_t act = decide(&c, 0, 1, &ch, three, 3, &pid);
+    cr_assert(wait_height(&c, 0, act + 1, 60));
+    assert_applied(&c, 0, pid);
+    for (int i = 0; i < 4; i++) {
+        cr_assert(wait_height(&c, i, act + 1, 30));
+        cr_assert_not_null(strstr(metrics(&c, i), "medchain_consensus_timeout_ms{step=\"propose\"} 7000\n"),
+                           "node %d paces its rounds with the ledger's timeout", i);
+    }
+    stop(&c, 3);
+    uint64_t from = height(&c, 0);
+    cr_assert(wait_height(&c, 0, from + 6, 120), "three validators of four go on committing");
+    uint64_t widest = 0;
+    for (uint64_t h = from + 1; h <= from + 6; h++) {
+        uint64_t a = block_time_ms(&c, 0, h - 1), b = block_time_ms(&c, 0, h);
+        if (b > a && b - a > widest) widest = b - a;
+    }
+    cr_assert_geq(widest, 6900, "a height proposed by the stopped validator waits the 7 s timeout "
+                                "(widest gap between blocks %llu ms)", (unsigned long long)widest);
+    for (int i = 0; i < 3; i++) stop(&c, i);
 }
