@@ -2,6 +2,7 @@
 # Builds and runs every libFuzzer target.
 #
 #   scripts/fuzz.sh [SECONDS]      (default 20 seconds per target)
+#   FUZZ_TARGETS="fuzz_api fuzz_fhir" scripts/fuzz.sh 3600   (only those)
 #
 # Every fuzz/fuzz_<name>.c is a target: it is linked with clang
 # (-fsanitize=fuzzer,address,undefined) against all library sources
@@ -50,6 +51,14 @@ fi
 
 targets=(fuzz/fuzz_*.c)
 if [ ! -e "${targets[0]}" ]; then echo "fuzz: no targets under fuzz/" >&2; exit 1; fi
+# FUZZ_TARGETS="fuzz_api fuzz_fhir" runs only those (all by default).
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+  targets=()
+  for name in $FUZZ_TARGETS; do
+    if [ ! -f "fuzz/$name.c" ]; then echo "fuzz: no target fuzz/$name.c" >&2; exit 2; fi
+    targets+=("fuzz/$name.c")
+  done
+fi
 
 failed=()
 for t in "${targets[@]}"; do
