@@ -818,10 +818,17 @@ static int access(struct mc_exec *ex, const struct mc_records_payload *p, int dr
     mc_hash sig_hash = {{0}};
     if (sig_len) mc_sha256(&sig_hash, sig, sig_len);
     if (outcome == MC_OUTCOME_SUCCESS) {
-        /* A served request must be provably the requester's, and used once. */
+        /* A served request must be provably the requester's, and used once.
+         * The requester must be an account of the ledger, but need not be
+         * active any more: the serving node judged the read against the
+         * state it knew, and a revocation that reached the proposer first
+         * can land ahead of the entry in the same or an earlier block. The
+         * read was served all the same, so its entry is kept (the revocation
+         * is on the chain beside it for the auditor); refusing it would
+         * leave a served read on no ledger. */
         struct mc_account a;
-        if (mc_identity_get_account(ex->st, &requester, &a) || a.status != MC_ACCOUNT_ACTIVE)
-            return mc_err_set(MC_ERR_FORBIDDEN, "a successful access needs an active requester");
+        if (mc_identity_get_account(ex->st, &requester, &a))
+            return mc_err_set(MC_ERR_FORBIDDEN, "a successful access needs a requester known to the ledger");
         if (sig_len != MC_SIG_BYTES || !mc_records_sigbase_names_key(base, base_len, &requester) ||
             mc_ed25519_verify_raw(sig, &requester, base, base_len))
             return mc_err_set(MC_ERR_BAD_SIGNATURE, "the requester's signature does not verify");

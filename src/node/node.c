@@ -44,6 +44,7 @@
 
 #include "app/identity.h"
 #include "app/records.h"
+#include "app/records_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 #include "blob/blob.h"
@@ -649,10 +650,30 @@ static int admit(struct mc_node *n, const mc_hash *id, const struct mc_tx *tx, c
  * nonce is the next one the check state expects, and it is executed there
  * first: a transaction its block would reject is refused now and takes no
  * nonce, so it cannot strand the ones after it. */
+/* A served read's entry is logged only for a requester who is still an
+ * active member counting what is pending here (a revocation admitted but
+ * not yet in a block): the ledger keeps an entry whose requester a
+ * revocation ordered first has revoked meanwhile (records.c, access), so
+ * this node's own rule is the stricter one, and the read is refused
+ * instead. */
+static int own_access_allowed(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len) {
+    if (type != MC_TX_RECORD_ACCESS) return 0;
+    struct mc_records_payload *p = malloc(sizeof *p); /* 145 kB: not on a server thread's stack */
+    if (!p) return MC_ERR_NOMEM;
+    int rc = 0;
+    struct mc_account a;
+    if (mc_records_payload_decode(p, type, payload, len) == 0 && p->outcome == MC_OUTCOME_SUCCESS &&
+        check_account(n, &p->requester, &a) == 0 && a.status != MC_ACCOUNT_ACTIVE)
+        rc = mc_err_set(MC_ERR_REVOKED, "the requester's account is revoked (the revocation may still be pending)");
+    free(p);
+    return rc;
+}
+
 static int submit_local_locked(struct mc_node *n, uint16_t type, const uint8_t *payload, size_t len,
                                mc_hash *id_out) {
     int rc = check_ensure(n);
     if (rc) return rc;
+    if ((rc = own_access_allowed(n, type, payload, len))) return rc;
     struct mc_account me;
     if (check_account(n, &n->node_key->pk, &me))
         return mc_err_set(MC_ERR_UNKNOWN_ACCOUNT, "this node has no account on the ledger");
