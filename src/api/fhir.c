@@ -1,6 +1,8 @@
 /* FHIR R4 validation, OperationOutcome and references (see fhir.h). */
 #include "api/fhir.h"
 
+#include "api/json_view.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -262,9 +264,12 @@ size_t mc_fhir_rewrite_refs(json_t *v, const char *from, const char *to) {
 }
 
 json_t *mc_fhir_outcome(const char *severity, const char *code, const char *diagnostics) {
-    return json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "resourceType", "OperationOutcome", "issue",
+    /* The diagnostics may quote what a client sent (a parse error names the
+     * bytes it stopped at), which need not be UTF-8: mc_api_json_text
+     * replaces what is not, so an error always has its OperationOutcome. */
+    return json_pack("{s:s, s:[{s:s, s:s, s:o}]}", "resourceType", "OperationOutcome", "issue",
                      "severity", severity, "code", code, "diagnostics",
-                     diagnostics && diagnostics[0] ? diagnostics : "error");
+                     mc_api_json_text(diagnostics && diagnostics[0] ? diagnostics : "error"));
 }
 
 const char *mc_fhir_issue_code(int err) {

@@ -51,6 +51,11 @@ Test(fhir_errors, every_error_is_an_operation_outcome, .timeout = 90) {
 
     r = env_req(&e, &e.doc, "POST", "/fhir/Observation", "{\"resourceType\":", NULL);
     assert_outcome("400 body not JSON", &r, 400, "invalid");
+    /* A parse error that quotes bytes which are not UTF-8 (found by
+     * fuzz_api: the OperationOutcome could not be built and the answer had
+     * no body) */
+    r = env_req(&e, &e.doc, "POST", "/fhir/Patient", "{\"s\\u000\xc8\xb6" "1es4", NULL);
+    assert_outcome("400 body not JSON, not UTF-8", &r, 400, "invalid");
     snprintf(path, sizeof path, "/fhir/Observation/%s", id);
     struct rq_opt unsigned_req = {.unsigned_request = true};
     r = env_req(&e, &e.patient, "GET", path, NULL, &unsigned_req);
