@@ -252,6 +252,9 @@ static struct entry **sorted_tree(struct mc_state *st, size_t *n_out) {
     return v;
 }
 
+int mc_state_read_begin(struct mc_state *st) { return mc_kv_read_begin(st->kv); }
+void mc_state_read_end(struct mc_state *st) { mc_kv_read_end(st->kv); }
+
 int mc_state_block_flush(struct mc_state *st) {
     size_t n, tn;
     struct entry **v = sorted_block(st, &n);

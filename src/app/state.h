@@ -57,6 +57,12 @@ void mc_state_tx_abort(struct mc_state *st);
  * last transaction of the block and before mc_state_block_flush. */
 MC_MUST_CHECK int mc_state_block_root(struct mc_state *st, mc_hash *out);
 MC_MUST_CHECK int mc_state_block_flush(struct mc_state *st);
+/* Bracket a group of reads (a block's execution, an admission check) so
+ * they share one snapshot of the store and its read lock (kv.h read_begin):
+ * they nest, a read_begin that succeeded is matched by one read_end, and
+ * none may be open when the block is flushed. */
+MC_MUST_CHECK int mc_state_read_begin(struct mc_state *st);
+void mc_state_read_end(struct mc_state *st);
 void mc_state_block_abort(struct mc_state *st);
 
 /* Iterates the committed rows whose key starts with prefix, in key

@@ -414,6 +414,11 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
     uint64_t h;
     uint32_t idx;
     uint64_t next_nonce = 0;
+    /* The admission's reads share one snapshot and one read lock. */
+    if ((rc = mc_store_read_begin(n->store))) {
+        pthread_mutex_unlock(&n->lock);
+        return rc;
+    }
     if (mc_store_find_tx(n->store, &id, &h, &idx, NULL) == 0)
         rc = mc_err_set(MC_ERR_EXISTS, "transaction already committed at height %llu", (unsigned long long)h);
     else if (mc_mempool_contains(n->pool, &id))
@@ -426,6 +431,7 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
             rc = admit(n, &id, &tx, bytes, len);
         if (!rc) journal_append(n, bytes, len);
     }
+    mc_store_read_end(n->store);
     pthread_mutex_unlock(&n->lock);
     if (rc == 0 && gossip) gossip_queue(n, bytes, len);
     return rc;
@@ -781,7 +787,11 @@ int mc_node_submit_signed(struct mc_node *n, uint16_t type, const uint8_t *paylo
                           mc_hash *id_out) {
     mc_err_clear();
     pthread_mutex_lock(&n->lock);
-    int rc = submit_local_locked(n, type, payload, len, id_out);
+    int rc = mc_store_read_begin(n->store);
+    if (!rc) {
+        rc = submit_local_locked(n, type, payload, len, id_out);
+        mc_store_read_end(n->store);
+    }
     pthread_mutex_unlock(&n->lock);
     return rc;
 }
@@ -792,9 +802,12 @@ int mc_node_submit_signed_many(struct mc_node *n, uint16_t type, const uint8_t *
     *admitted = 0;
     int rc = 0;
     pthread_mutex_lock(&n->lock);
-    for (size_t i = 0; i < count && !rc; i++) {
-        rc = submit_local_locked(n, type, payloads[i], lens[i], &ids_out[i]);
-        if (!rc) (*admitted)++;
+    if (!(rc = mc_store_read_begin(n->store))) {
+        for (size_t i = 0; i < count && !rc; i++) {
+            rc = submit_local_locked(n, type, payloads[i], lens[i], &ids_out[i]);
+            if (!rc) (*admitted)++;
+        }
+        mc_store_read_end(n->store);
     }
     pthread_mutex_unlock(&n->lock);
     return rc;
@@ -1037,7 +1050,12 @@ void mc_node_set_store_recoveries(struct mc_node *n, uint32_t count) {
 int mc_node_query(struct mc_node *n, int (*fn)(void *, struct mc_store *, struct mc_app *),
                   void *ctx) {
     pthread_mutex_lock(&n->lock);
-    int rc = fn(ctx, n->store, n->app);
+    /* one snapshot and one read lock for all the query's reads */
+    int rc = mc_store_read_begin(n->store);
+    if (!rc) {
+        rc = fn(ctx, n->store, n->app);
+        mc_store_read_end(n->store);
+    }
     pthread_mutex_unlock(&n->lock);
     return rc;
 }
