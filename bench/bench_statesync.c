@@ -242,7 +242,7 @@ int main(void) {
            (double)bytes / 1e6);
     printf("  block sync (replay every block)   %8.2f s\n", replay_s);
     printf("  state sync (snapshot, then blocks) %7.2f s   %.1fx faster\n", sync_s, replay_s / sync_s);
-    printf("  bound: reading the state rows from SQLite %.2f s; SHA-256 %.0f MB/s (the rows hashed twice: %.2f s)\n",
+    printf("  bound: reading the state rows from SQLite %.3f s; SHA-256 %.0f MB/s (the rows hashed twice: %.3f s)\n",
            read_s, sha, 2.0 * (double)bytes / 1e6 / sha);
     snprintf(cmd, sizeof cmd, "rm -rf %.*s", (int)(strlen(dir) - 4), dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
