@@ -265,8 +265,10 @@ int mc_node_genesis_load(struct mc_genesis *g, const char *path) {
 static int load_head(struct mc_node *n) {
     int rc = mc_blockexec_head_load(&n->head, n->store, &n->genesis);
     if (rc) return mc_err_set(rc, "cannot load the chain head: %s", mc_err_detail());
-    uint64_t logsize;
-    if (!mc_store_log_size(n->store, &logsize)) n->txs_committed = logsize;
+    /* the ledger log's size, from the state's frontier: a state-synced
+     * store holds no log leaf below its snapshot (statesync.c) */
+    mc_hash logroot;
+    mc_app_log(n->app, &n->txs_committed, &logroot);
     return 0;
 }
 
