@@ -190,6 +190,7 @@ int mc_snapshots_create(struct mc_node *n) {
         return rc;
     }
     list_load(s);
+    list_prune(s); /* "snapshot_keep" may have been lowered */
     n->snaps = s;
     return 0;
 }

@@ -409,11 +409,25 @@ static bool ss_is_member(void *ctx, const mc_pubkey *key) {
     return mc_governance_node_active(mc_app_state(s->n->app), key);
 }
 
+static void request_chunk(struct ss *s);
+static void request_header(struct ss *s);
+
 static void ss_on_peer(void *ctx, const mc_pubkey *key, bool up) {
     struct ss *s = ctx;
     int i = peer_index(s, key);
     if (i < 0) return;
     s->peers[i].up = up;
+    if (!up && i == s->req_peer && (s->phase == HEADER || s->phase == CHUNKS)) {
+        /* the peer asked went away: ask another now */
+        if (s->phase == HEADER) {
+            s->header_tried[i] = true;
+            request_header(s);
+        } else {
+            s->offers[s->cur].bad[i] = true;
+            request_chunk(s);
+        }
+        return;
+    }
     if (!up || s->phase == DONE) return;
     struct mc_buf w;
     mc_buf_init(&w, 0);
