@@ -308,7 +308,12 @@ static int q_block(void *ctx, struct mc_store *store, struct mc_app *app) {
     mc_err_clear();
     int rc = mc_store_get_block_raw(store, height, &hash, &hb, &lcb, &cb);
     if (rc == MC_ERR_NOT_FOUND) {
-        mc__api_fail(res, 0, rc, "no block at height %llu", (unsigned long long)height);
+        uint64_t synced = mc__reply_state_synced_from(store);
+        if (height < synced)
+            mc__api_fail(res, 0, rc, "this node state-synced at height %llu and holds no block below it",
+                         (unsigned long long)synced);
+        else
+            mc__api_fail(res, 0, rc, "no block at height %llu", (unsigned long long)height);
         goto out;
     }
     if (!rc) rc = hb.err ? hb.err : lcb.err ? lcb.err : cb.err;
@@ -335,6 +340,13 @@ static int q_block(void *ctx, struct mc_store *store, struct mc_app *app) {
                                       ? "a stored certificate of block %llu does not decode"
                                       : "out of memory viewing block %llu",
                      (unsigned long long)height);
+        goto out;
+    }
+    if (h.tx_count && height == mc__reply_state_synced_from(store)) {
+        json_decref(commit);
+        json_decref(last);
+        mc__api_fail(res, 0, MC_ERR_NOT_FOUND, "this node state-synced at height %llu: it holds that "
+                     "block's header and certificate, not its transactions", (unsigned long long)height);
         goto out;
     }
     txs = json_array();

@@ -216,6 +216,24 @@ static void assert_agrees_after(struct net *c, uint64_t from) {
     snprintf(path, sizeof path, "/v1/block/%llu", (unsigned long long)(from - 1));
     json_t *j = get(c, 3, path);
     cr_assert_null(j, "a block below the snapshot is not served");
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", c->url[3], path);
+    struct tp_resp r = tp_http("GET", url, NULL, 0, NULL);
+    cr_assert_eq(r.status, 404);
+    cr_assert(strstr(r.body, "state-synced at height"), "it says why: %s", r.body);
+    tp_resp_free(&r);
+    /* a log consistency proof from a height it does not hold: refused, saying why */
+    snprintf(url, sizeof url, "%s/v1/consistency?first=1&second=%llu", c->url[3], (unsigned long long)more);
+    r = tp_http("GET", url, NULL, 0, NULL);
+    cr_assert_eq(r.status, 404, "%s", r.body);
+    cr_assert(strstr(r.body, "state-synced at height"), "%s", r.body);
+    tp_resp_free(&r);
+    /* the snapshot's own block: header and certificate only */
+    snprintf(url, sizeof url, "%s/v1/block/%llu", c->url[3], (unsigned long long)from);
+    r = tp_http("GET", url, NULL, 0, NULL);
+    cr_assert(r.status == 200 || r.status == 404, "%d %s", r.status, r.body);
+    if (r.status == 404) cr_assert(strstr(r.body, "not its transactions"), "%s", r.body);
+    tp_resp_free(&r);
 }
 
 static void verify_says_synced(struct net *c, uint64_t from) {
