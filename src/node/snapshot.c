@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct mc_snapshots {
     bool busy;
     bool have_thread;
     pthread_t thread;
+    atomic_bool stop;              /* the node is closing: the writer gives up */
 };
 
 int mc_snapshot_config_load(struct mc_snapshot_config *c, const char *home) {
@@ -209,6 +211,7 @@ void mc_snapshots_wait(struct mc_node *n) {
 void mc_snapshots_destroy(struct mc_node *n) {
     struct mc_snapshots *s = n->snaps;
     if (!s) return;
+    atomic_store(&s->stop, true);
     mc_snapshots_wait(n);
     for (uint32_t i = 0; i < s->count; i++) mc_buf_deinit(&s->list[i].manifest);
     pthread_mutex_destroy(&s->mu);
@@ -316,6 +319,10 @@ static int write_snapshot(struct mc_snapshots *s, uint64_t *height_out) {
     }
     int step;
     while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        if (atomic_load(&s->stop)) {
+            rc = mc_err_set(MC_ERR_STATE, "the node is stopping");
+            break;
+        }
         const uint8_t *k = sqlite3_column_blob(q, 0), *v = sqlite3_column_blob(q, 1);
         size_t kl = (size_t)sqlite3_column_bytes(q, 0), vl = (size_t)sqlite3_column_bytes(q, 1);
         rc = mc_snapshot_chunker_add(&ch, k, kl, v ? v : (const uint8_t *)"", vl);
