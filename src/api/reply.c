@@ -85,11 +85,26 @@ struct mc_gov_valset *mc__reply_valset_at(struct mc_app *app, uint64_t height) {
 
 /* Loads a stored header, answering 404 for a height not stored and 500
  * for anything else. Returns 0 or the error (res filled). */
+uint64_t mc__reply_state_synced_from(struct mc_store *store) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    uint64_t h = 0;
+    if (mc_store_meta_get(store, "state_sync", &b) == 0 && b.len == 40)
+        for (int i = 0; i < 8; i++) h = h << 8 | b.data[i];
+    mc_buf_deinit(&b);
+    return h;
+}
+
 int mc__reply_load_header(struct mc_store *store, struct mc__api_response *res, uint64_t height,
                        struct mc_header *h, mc_hash *hash) {
     mc_err_clear();
     int rc = mc_store_get_header(store, height, h, hash);
-    if (rc == MC_ERR_NOT_FOUND) {
+    uint64_t synced = rc == MC_ERR_NOT_FOUND ? mc__reply_state_synced_from(store) : 0;
+    if (rc == MC_ERR_NOT_FOUND && height < synced) {
+        mc__api_fail(res, 0, rc, "this node state-synced at height %llu and holds no block below it "
+                     "(height %llu): ask a node that holds every block", (unsigned long long)synced,
+                     (unsigned long long)height);
+    } else if (rc == MC_ERR_NOT_FOUND) {
         mc__api_fail(res, 0, rc, "no block at height %llu", (unsigned long long)height);
     } else if (rc) {
         mc__reply_node_error(res, rc == MC_ERR_MALFORMED ? MC_ERR_TAMPERED : rc,

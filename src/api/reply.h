@@ -37,7 +37,12 @@ MC_MUST_CHECK int mc__reply_height_param(const char *param, uint64_t *height, bo
 /* The validator set of a stored height (the one that signed its
  * certificate), malloc'd; NULL when it cannot be read. */
 struct mc_gov_valset *mc__reply_valset_at(struct mc_app *app, uint64_t height);
-/* Loads a stored header: 404 for a height not stored, 500 otherwise.
+/* The height a state-synced node restored its state at (meta "state_sync",
+ * node/statesync.c): it holds no block below it, and that one without its
+ * transactions. 0 for a node that holds every block. */
+uint64_t mc__reply_state_synced_from(struct mc_store *store);
+/* Loads a stored header: 404 for a height not stored (saying so when it
+ * lies below a state-synced node's snapshot), 500 otherwise.
  * Returns 0 or the error (res filled). */
 int mc__reply_load_header(struct mc_store *store, struct mc__api_response *res, uint64_t height,
                           struct mc_header *h, mc_hash *hash);

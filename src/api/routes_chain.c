@@ -43,7 +43,7 @@ void mc__api_status(struct mc_node *node, const char *param, const struct mc__ap
                               (int)bst.available, "errors", mc_api_json_u64(bst.errors),
                               "erasures_pending", mc_api_json_u64(bst.purges_pending),
                               "last_error", mc_api_json_text(bst.last_error));
-    mc__reply_ok(res, 200, mc__reply_with(
+    json_t *st =
        json_pack("{s:o, s:o, s:o, s:o, s:I, s:b, s:o, s:I, s:o, s:o, s:o}",
                  "chain_id", mc_api_json_text(s.chain_id),
                  "height", mc_api_json_u64(s.height),
@@ -55,7 +55,11 @@ void mc__api_status(struct mc_node *node, const char *param, const struct mc__ap
                  "mempool_size", (json_int_t)s.mempool_size,
                  "log_size", mc_api_json_u64(s.log_size),
                  "log_root", mc_api_json_hash(&s.log_root),
-                 "txs_committed", mc_api_json_u64(s.txs_committed)), "blob_store", blobs));
+                 "txs_committed", mc_api_json_u64(s.txs_committed));
+    /* a state-synced node holds no block below this height (docs/STATE.md) */
+    if (st) json_object_set_new(st, "state_synced_from",
+                                s.state_synced_from ? mc_api_json_u64(s.state_synced_from) : json_null());
+    mc__reply_ok(res, 200, mc__reply_with(st, "blob_store", blobs));
 }
 
 /* --- POST /v1/tx --- */
@@ -304,7 +308,12 @@ static int q_block(void *ctx, struct mc_store *store, struct mc_app *app) {
     mc_err_clear();
     int rc = mc_store_get_block_raw(store, height, &hash, &hb, &lcb, &cb);
     if (rc == MC_ERR_NOT_FOUND) {
-        mc__api_fail(res, 0, rc, "no block at height %llu", (unsigned long long)height);
+        uint64_t synced = mc__reply_state_synced_from(store);
+        if (height < synced)
+            mc__api_fail(res, 0, rc, "this node state-synced at height %llu and holds no block below it",
+                         (unsigned long long)synced);
+        else
+            mc__api_fail(res, 0, rc, "no block at height %llu", (unsigned long long)height);
         goto out;
     }
     if (!rc) rc = hb.err ? hb.err : lcb.err ? lcb.err : cb.err;
@@ -331,6 +340,13 @@ static int q_block(void *ctx, struct mc_store *store, struct mc_app *app) {
                                       ? "a stored certificate of block %llu does not decode"
                                       : "out of memory viewing block %llu",
                      (unsigned long long)height);
+        goto out;
+    }
+    if (h.tx_count && height == mc__reply_state_synced_from(store)) {
+        json_decref(commit);
+        json_decref(last);
+        mc__api_fail(res, 0, MC_ERR_NOT_FOUND, "this node state-synced at height %llu: it holds that "
+                     "block's header and certificate, not its transactions", (unsigned long long)height);
         goto out;
     }
     txs = json_array();

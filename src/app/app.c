@@ -83,6 +83,16 @@ static int load_log(struct mc_app *app) {
     return rc;
 }
 
+int mc_app_log_frontier(struct mc_kv *kv, struct mc_merkle_frontier *f) {
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    int rc = mc_kv_get(kv, LOG_KEY, sizeof LOG_KEY - 1, &b);
+    if (!rc) rc = mc_merkle_frontier_decode(f, b.data, b.len);
+    if (rc) rc = mc_err_set(MC_ERR_TAMPERED, "ledger log frontier missing or corrupt in state");
+    mc_buf_deinit(&b);
+    return rc;
+}
+
 int mc_app_write_genesis(struct mc_kv *kv, const struct mc_genesis *g, mc_hash *state_hash) {
     struct mc_buf probe;
     mc_buf_init(&probe, 0);

@@ -77,6 +77,10 @@ struct mc_state *mc_app_state(struct mc_app *app);
 uint64_t mc_app_height(const struct mc_app *app);
 void mc_app_state_hash(const struct mc_app *app, mc_hash *out);
 void mc_app_log(const struct mc_app *app, uint64_t *size, mc_hash *root);
+/* The ledger log's frontier as the state in kv holds it (a state restored
+ * from a snapshot seeds the store's log with it). */
+struct mc_merkle_frontier;
+MC_MUST_CHECK int mc_app_log_frontier(struct mc_kv *kv, struct mc_merkle_frontier *f);
 
 /* The validator set of `height` (governance.h) from committed state: the
  * set that proposes, votes on and certifies that block. Valid for heights

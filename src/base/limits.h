@@ -520,4 +520,25 @@ _Static_assert(MC_INVITES_PER_MEMBER <= MC_INVITES_MAX, "one inviter fits the no
 #define MC_MRN_RATE_SLOTS 1024
 _Static_assert(MC_MRN_MAX < MC_NAME_MAX, "a record number is shorter than a name");
 
+
+/* Snapshots of the state (chain/snapshot.h, node/snapshot.c, node/statesync.c).
+ * A chunk holds whole state rows and at most MC_SNAPSHOT_CHUNK_MAX bytes (a
+ * peer sends it in one message, the receiver hashes it before it decodes
+ * it); a manifest names at most MC_SNAPSHOT_CHUNKS_MAX chunks (16 GiB of
+ * state); a node keeps at most MC_SNAPSHOT_KEEP_MAX snapshots on disk and
+ * lists them all in one answer. MC_SNAPSHOT_ROWS_MAX bounds the rows a
+ * restoring node holds in memory to check them against the root. */
+#define MC_SNAPSHOT_CHUNK_MAX (1024 * 1024)
+#define MC_SNAPSHOT_CHUNKS_MAX 16384
+#define MC_SNAPSHOT_KEEP_MAX 4
+#define MC_SNAPSHOT_ROWS_MAX (64ull * 1024 * 1024)
+#define MC_SNAPSHOT_MANIFEST_MAX (4 + 1 + 8 + 32 + 32 + 8 + 4 + MC_SNAPSHOT_CHUNKS_MAX * 32)
+_Static_assert(4 + 2 + MC_STATE_KEY_MAX + 4 + MC_STATE_VALUE_MAX <= MC_SNAPSHOT_CHUNK_MAX,
+               "a maximal state row fits one snapshot chunk");
+_Static_assert(MC_SNAPSHOT_CHUNK_MAX + 64 <= MC_NET_MESSAGE_MAX, "a snapshot chunk fits one peer message");
+_Static_assert(1 + 1 + MC_SNAPSHOT_KEEP_MAX * (4 + MC_SNAPSHOT_MANIFEST_MAX) <= MC_NET_MESSAGE_MAX,
+               "the list of a node's snapshots fits one peer message");
+/* Validator set changes one VALSETS answer carries: those a light client follows. */
+#define MC_SNAPSHOT_VALSETS_MAX MC_LIGHT_VALSETS_MAX
+
 #endif

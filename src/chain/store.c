@@ -297,7 +297,13 @@ static uint64_t log_nodes_expected(uint64_t size) {
  * log's size implies. O(n) once; a matching count costs one count(*). */
 static int log_nodes_sync(struct mc_store *s) {
     uint64_t size = 0;
-    int rc = mc_store_log_size(s, &size);
+    struct mc_buf base;
+    mc_buf_init(&base, 0);
+    int rc = mc_store_meta_get(s, "log_base", &base);
+    mc_buf_deinit(&base);
+    if (rc == 0) return 0; /* a log seeded from a frontier: no leaves below its base to rebuild from */
+    if (rc != MC_ERR_NOT_FOUND) return rc;
+    rc = mc_store_log_size(s, &size);
     if (rc) return rc;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM log_nodes", -1, &st, NULL) != SQLITE_OK)
@@ -345,6 +351,36 @@ static int log_nodes_sync(struct mc_store *s) {
         return rc;
     }
     return mc_store_commit(s);
+}
+
+int mc_store_log_seed(struct mc_store *s, const struct mc_merkle_frontier *f) {
+    uint64_t size = 0;
+    int rc = mc_store_log_size(s, &size);
+    if (rc) return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM log_nodes", -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, "count log nodes");
+    uint64_t nodes = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 1;
+    sqlite3_finalize(st);
+    if (size || nodes) return mc_err_set(MC_ERR_STATE, "the ledger log is not empty");
+    /* bit l of the size set: the subtree of 2^l leaves ending the log's
+     * first size - (size mod 2^l) leaves, at index (size >> l) - 1 */
+    for (unsigned l = 0; l < 64 && !rc; l++) {
+        if (!(f->size >> l & 1)) continue;
+        uint64_t idx = (f->size >> l) - 1;
+        if (l == 0) {
+            st = s->put_log;
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)idx);
+            sqlite3_bind_blob(st, 2, f->nodes[0].b, 32, SQLITE_STATIC);
+            rc = step_done(s, st, "put log");
+        } else {
+            rc = put_node(s, l, idx, &f->nodes[l]);
+        }
+    }
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(f->size >> (56 - 8 * i));
+    if (!rc) rc = mc_store_meta_put(s, "log_base", b, 8);
+    return rc;
 }
 
 static int encode_commit(struct mc_buf *b, const struct mc_commit *c) {

@@ -112,6 +112,16 @@ MC_MUST_CHECK int mc_store_log_node(void *store, unsigned level, uint64_t index,
 /* Number of log leaves stored. */
 MC_MUST_CHECK int mc_store_log_size(struct mc_store *s, uint64_t *size);
 
+/* Seeds an empty ledger log with a frontier (crypto/merkle.h): the hashes
+ * of the complete subtrees its leaves so far form, the left siblings every
+ * later leaf needs. For a node restored from a state snapshot, which holds
+ * no earlier leaf: leaves and subtrees below the frontier's size stay
+ * absent (their proofs are NOT_FOUND), later ones are stored as usual.
+ * Records meta "log_base" (u64 size). Inside begin/commit; MC_ERR_STATE
+ * when the log is not empty. */
+struct mc_merkle_frontier;
+MC_MUST_CHECK int mc_store_log_seed(struct mc_store *s, const struct mc_merkle_frontier *f);
+
 /* Detail of the last SQLite error on this handle. */
 const char *mc_store_errmsg(struct mc_store *s);
 

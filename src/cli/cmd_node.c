@@ -383,6 +383,11 @@ int mc_cli_cmd_verify(int argc, char **argv) {
                             report.object[0] ? report.object : "?",
                             report.detail[0] ? report.detail : "mismatch");
     }
+    if (report.from_height)
+        printf("verify: state-synced at height %llu: the blocks below it are not held here and were not "
+               "checked; block %llu's header and certificate, every later block and the state against the "
+               "latest state root were\n",
+               (unsigned long long)report.from_height, (unsigned long long)report.from_height);
     printf("verify: OK \u2014 %llu blocks, %llu transactions, %llu state rows checked\n",
            (unsigned long long)report.heights_checked, (unsigned long long)report.txs_checked,
            (unsigned long long)report.state_rows_checked);

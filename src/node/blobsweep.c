@@ -73,6 +73,10 @@ int mc_node_blob_sweep(struct mc_node *n, bool remove, uint64_t grace_s,
         a.rc = mc_err_set(MC_ERR_STATE, "this node pruned the transactions below height %llu; the sweep "
                           "needs every anchor to know which ciphertext is referenced",
                           (unsigned long long)pruned);
+    if (!a.rc && n->state_synced_from)
+        a.rc = mc_err_set(MC_ERR_STATE, "this node state-synced at height %llu and holds no earlier "
+                          "transaction; the sweep needs every anchor to know which ciphertext is referenced",
+                          (unsigned long long)n->state_synced_from);
     a.st = mc_app_state(n->app);
     for (uint64_t h = 1; h <= n->head.height && !a.rc; h++) {
         struct mc_header hd;

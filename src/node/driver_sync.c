@@ -90,7 +90,9 @@ void mc_driver__on_get_block(struct mc_node *n, const mc_pubkey *from, uint64_t 
     mc_buf_init(&bb, MC_BLOCK_BYTES_MAX);
     mc_buf_init(&cb, 0);
     mc_buf_init(&w, 0);
-    if (height >= 1 && height <= n->head.height && mc_blockexec_load(n->store, height, &hb, &bb, &cb) == 0) {
+    /* a state-synced node holds no block below its snapshot's height, and
+     * that one only as a header and certificate (statesync.c) */
+    if (height > n->state_synced_from && height <= n->head.height && mc_blockexec_load(n->store, height, &hb, &bb, &cb) == 0) {
         struct mc_wire_block blk = {hb.data, hb.len, bb.data, bb.len};
         mc_wire_encode_block(&w, height, &blk, cb.data, cb.len);
     } else {

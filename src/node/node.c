@@ -55,6 +55,7 @@
 #include "node/journal.h"
 #include "node/mempool.h"
 #include "node/node_internal.h"
+#include "node/snapshot.h"
 #include "node/wire.h"
 #include "node/vault.h"
 #include "consensus/consensus.h"
@@ -266,8 +267,10 @@ int mc_node_genesis_load(struct mc_genesis *g, const char *path) {
 static int load_head(struct mc_node *n) {
     int rc = mc_blockexec_head_load(&n->head, n->store, &n->genesis);
     if (rc) return mc_err_set(rc, "cannot load the chain head: %s", mc_err_detail());
-    uint64_t logsize;
-    if (!mc_store_log_size(n->store, &logsize)) n->txs_committed = logsize;
+    /* the ledger log's size, from the state's frontier: a state-synced
+     * store holds no log leaf below its snapshot (statesync.c) */
+    mc_hash logroot;
+    mc_app_log(n->app, &n->txs_committed, &logroot);
     return 0;
 }
 
@@ -332,6 +335,8 @@ int mc_node_open(struct mc_node **out, const char *home) {
         mc_buf_deinit(&gh);
     }
     if (!rc) rc = mc_blockexec_app_open(&n->app, n->store, &n->genesis);
+    if (!rc) rc = mc_snapshots_create(n);
+    if (!rc) rc = mc_statesync_run(n); /* an empty store may restore a peer's snapshot */
     if (!rc) rc = path_join(p, sizeof p, home, "data/chain.db");
     if (!rc) rc = mc_blob_open_home(&n->blobs, home, p);
     if (!rc) rc = mc_local_open(&n->local, p);
@@ -357,6 +362,7 @@ static void close_handle(uv_handle_t *h, void *arg) {
 
 void mc_node_close(struct mc_node *n) {
     if (!n) return;
+    mc_snapshots_destroy(n);
     mc_driver_destroy(n);
     mc_repl_destroy(n);
     uv_walk(&n->loop, close_handle, NULL);
@@ -910,6 +916,7 @@ void mc_node__after_commit(struct mc_node *n, const struct mc_candidate *c) {
         mc_log_error("node", "cannot load the validator set of height %llu: %s",
                      (unsigned long long)n->head.height + 1, mc_err_detail());
     if (n->net) mc_net_recheck(n->net);
+    mc_snapshots_after_commit(n);
     struct mc_block_body body;
     if (mc_block_body_decode(&body, c->body_bytes.data, c->body_bytes.len) == 0) {
         for (uint32_t i = 0; i < body.count; i++) {
@@ -1013,6 +1020,7 @@ void mc_node_status(struct mc_node *n, struct mc_node_status *out) {
     out->mempool_size = mc_mempool_size(n->pool) + mc_mempool_queued_count(n->pool);
     mc_app_log(n->app, &out->log_size, &out->log_root);
     out->txs_committed = n->txs_committed;
+    out->state_synced_from = n->state_synced_from;
     pthread_mutex_unlock(&n->lock);
 }
 
@@ -1196,6 +1204,12 @@ static void on_net_message(void *ctx, const mc_pubkey *from, const uint8_t *msg,
                      msg[0] == MC_WIRE_BLOB_PART)) {
         mc_node__lock(n);
         mc_repl_on_wire(n, from, msg, len);
+        mc_node__unlock(n);
+        return;
+    }
+    if (len >= 1 && mc_wire_is_snap(msg[0])) {
+        mc_node__lock(n);
+        mc_snapshots_on_wire(n, from, msg, len);
         mc_node__unlock(n);
         return;
     }

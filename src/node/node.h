@@ -108,6 +108,7 @@ struct mc_node_status {
     uint64_t log_size;
     mc_hash log_root;
     uint64_t txs_committed;
+    uint64_t state_synced_from;   /* the height state sync restored (0: none) */
 };
 void mc_node_status(struct mc_node *n, struct mc_node_status *out);
 

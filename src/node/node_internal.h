@@ -20,6 +20,7 @@
 struct mc_driver;
 struct mc_journal;
 struct mc_repl;
+struct mc_snapshots;
 struct mc_tx;
 struct mc_vault;
 
@@ -115,6 +116,8 @@ struct mc_node {
     struct mc_net *net;
     struct mc_driver *drv;
     struct mc_repl *repl;          /* blob replication (replicate.c) */
+    struct mc_snapshots *snaps;    /* snapshots written and served (snapshot.c) */
+    uint64_t state_synced_from;    /* the height state sync restored, 0: none (statesync.c) */
 
     /* metrics */
     uint64_t latency_buckets[MC_NODE_LATENCY_BUCKETS + 1];

@@ -23,6 +23,12 @@ struct mc_verify_report {
     uint64_t txs_checked;
     uint64_t state_rows_checked;
     uint64_t log_nodes_checked; /* cached subtree hashes recomputed from leaves */
+    /* A state-synced store holds no block below this height (0: checked
+     * from genesis): its blocks are checked from there (that block's header
+     * and certificate, then each later block), its state against the
+     * latest header's state root, and the log's cached subtrees not at all
+     * (their leaves below the snapshot are not held). */
+    uint64_t from_height;
     int ok;                 /* 1 when everything matched */
     uint64_t bad_height;    /* first height that failed (0: genesis/state) */
     char object[64];        /* "header", "certificate", "tx 3", "state row", ... */

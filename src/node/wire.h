@@ -17,13 +17,30 @@
  *                     (1..MC_BLOB_PIECE bytes at offset, a multiple of
  *                     MC_BLOB_PIECE, of a blob of total bytes)
  *
+ * State sync (node/snapshot.c serves, node/statesync.c asks; decoded by
+ * mc_wire_snap_decode, wire_snapshot.c; formats of manifests and chunks in
+ * chain/snapshot.h):
+ *   GET_SNAPSHOTS 13  | (empty) |
+ *   SNAPSHOTS     14  | u8 count (<= MC_SNAPSHOT_KEEP_MAX) | count x bytes32 manifest |
+ *   GET_CHUNK     15  | u64 height | u32 index |
+ *   CHUNK         16  | u64 height | u32 index | bytes32 chunk (1..MC_SNAPSHOT_CHUNK_MAX) |
+ *   NO_CHUNK      17  | u64 height | u32 index |        (answer: not held here)
+ *   GET_VALSETS   18  | (empty) |
+ *   VALSETS       19  | u8 count (<= MC_SNAPSHOT_VALSETS_MAX) | count x
+ *                     ( u64 height | u64 from | bytes32 row | bytes32 proof |
+ *                       bytes32 header | bytes32 commit certificate | )
+ *                     (each change of validators: its row's proof against
+ *                     the header of `height`, as GET /v1/state/valsets)
+ *
  * where block is | u32 len | header | u32 len | body | (chain/block.h). */
 #ifndef MC_NODE_WIRE_H
 #define MC_NODE_WIRE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/codec.h"
+#include "base/limits.h"
 #include "chain/block.h"
 #include "consensus/evidence.h"
 #include "consensus/proposal.h"
@@ -41,6 +58,13 @@ enum mc_wire_type {
     MC_WIRE_BLOB = 10,
     MC_WIRE_GET_BLOB_PART = 11,
     MC_WIRE_BLOB_PART = 12,
+    MC_WIRE_GET_SNAPSHOTS = 13,
+    MC_WIRE_SNAPSHOTS = 14,
+    MC_WIRE_GET_CHUNK = 15,
+    MC_WIRE_CHUNK = 16,
+    MC_WIRE_NO_CHUNK = 17,
+    MC_WIRE_GET_VALSETS = 18,
+    MC_WIRE_VALSETS = 19,
 };
 
 /* A block as exchanged: header and body bytes (borrowed when decoded). */
@@ -83,5 +107,41 @@ void mc_wire_encode_blob(struct mc_buf *b, const mc_hash *id, const uint8_t *byt
 void mc_wire_encode_get_blob_part(struct mc_buf *b, const mc_hash *id, uint64_t offset);
 void mc_wire_encode_blob_part(struct mc_buf *b, const mc_hash *id, uint64_t offset, uint64_t total,
                               const uint8_t *bytes, size_t len);
+
+/* ---- state sync messages (13..19) ---- */
+
+static inline bool mc_wire_is_snap(uint8_t type) {
+    return type >= MC_WIRE_GET_SNAPSHOTS && type <= MC_WIRE_VALSETS;
+}
+
+struct mc_wire_valset_change {
+    uint64_t height, from;
+    const uint8_t *row, *proof, *header, *commit;
+    size_t row_len, proof_len, header_len, commit_len;
+};
+
+struct mc_wire_snap {
+    uint8_t type;
+    uint64_t height;                 /* GET_CHUNK, CHUNK, NO_CHUNK */
+    uint32_t index;
+    const uint8_t *bytes;            /* CHUNK */
+    size_t len;
+    uint32_t count;                  /* SNAPSHOTS, VALSETS */
+    const uint8_t *manifest[MC_SNAPSHOT_KEEP_MAX];
+    size_t manifest_len[MC_SNAPSHOT_KEEP_MAX];
+    struct mc_wire_valset_change vs[MC_SNAPSHOT_VALSETS_MAX];
+};
+
+/* Strict decode of a state sync message; pointers borrow from p. */
+MC_MUST_CHECK int mc_wire_snap_decode(struct mc_wire_snap *m, const void *p, size_t len);
+void mc_wire_encode_get_snapshots(struct mc_buf *b);
+/* manifests: count encoded manifests (chain/snapshot.h). */
+void mc_wire_encode_snapshots(struct mc_buf *b, uint32_t count, const struct mc_buf *manifests);
+void mc_wire_encode_get_chunk(struct mc_buf *b, uint64_t height, uint32_t index);
+void mc_wire_encode_chunk(struct mc_buf *b, uint64_t height, uint32_t index, const uint8_t *chunk,
+                          size_t len);
+void mc_wire_encode_no_chunk(struct mc_buf *b, uint64_t height, uint32_t index);
+void mc_wire_encode_get_valsets(struct mc_buf *b);
+void mc_wire_encode_valsets(struct mc_buf *b, uint32_t count, const struct mc_wire_valset_change *vs);
 
 #endif

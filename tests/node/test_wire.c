@@ -1,4 +1,4 @@
-/* The blob messages of node/wire.h (GET_BLOB 9, BLOB 10, GET_BLOB_PART 11,
+/* The blob and state sync messages of node/wire.h (GET_BLOB 9, BLOB 10, GET_BLOB_PART 11,
  * BLOB_PART 12): round trips and
  * strict decoding; and the anchor accessor replication relies on. */
 #include <criterion/criterion.h>
@@ -161,4 +161,73 @@ Test(wire, anchored_blobs_reads_every_entry) {
     cr_assert_neq(mc_records_anchored_blobs(p.data, p.len - 1, on_entry, &s), 0, "truncated");
     cr_assert_eq(s.n, 1);
     mc_buf_deinit(&p);
+}
+
+/* State sync messages (13..19): round trips, and declared lengths past
+ * their limits or trailing bytes refused. */
+Test(wire, state_sync_messages_round_trip_and_are_bounded) {
+    static struct mc_wire_snap m;
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    uint8_t chunk[100];
+    memset(chunk, 7, sizeof chunk);
+    mc_wire_encode_chunk(&b, 42, 3, chunk, sizeof chunk);
+    cr_assert_eq(mc_wire_snap_decode(&m, b.data, b.len), 0);
+    cr_assert_eq(m.type, MC_WIRE_CHUNK);
+    cr_assert_eq(m.height, 42);
+    cr_assert_eq(m.index, 3);
+    cr_assert_eq(m.len, sizeof chunk);
+    mc_enc_u8(&b, 0);
+    cr_assert_neq(mc_wire_snap_decode(&m, b.data, b.len), 0, "trailing byte");
+    /* a chunk declared over the limit */
+    mc_buf_reset(&b);
+    mc_enc_u8(&b, MC_WIRE_CHUNK);
+    mc_enc_u64(&b, 1);
+    mc_enc_u32(&b, 0);
+    mc_enc_u32(&b, MC_SNAPSHOT_CHUNK_MAX + 1);
+    cr_assert_neq(mc_wire_snap_decode(&m, b.data, b.len), 0);
+    /* more manifests than a node keeps */
+    mc_buf_reset(&b);
+    mc_enc_u8(&b, MC_WIRE_SNAPSHOTS);
+    mc_enc_u8(&b, MC_SNAPSHOT_KEEP_MAX + 1);
+    cr_assert_neq(mc_wire_snap_decode(&m, b.data, b.len), 0);
+    /* a list of two */
+    struct mc_buf man[2];
+    mc_buf_init(&man[0], 0);
+    mc_buf_init(&man[1], 0);
+    mc_buf_append(&man[0], "abc", 3);
+    mc_buf_append(&man[1], "de", 2);
+    mc_buf_reset(&b);
+    mc_wire_encode_snapshots(&b, 2, man);
+    cr_assert_eq(mc_wire_snap_decode(&m, b.data, b.len), 0);
+    cr_assert_eq(m.count, 2);
+    cr_assert_eq(m.manifest_len[1], 2);
+    cr_assert_eq(memcmp(m.manifest[0], "abc", 3), 0);
+    /* requests */
+    mc_buf_reset(&b);
+    mc_wire_encode_get_chunk(&b, 9, 1);
+    cr_assert_eq(mc_wire_snap_decode(&m, b.data, b.len), 0);
+    cr_assert_eq(m.type, MC_WIRE_GET_CHUNK);
+    cr_assert_neq(mc_wire_snap_decode(&m, b.data, b.len - 1), 0, "truncated");
+    mc_buf_reset(&b);
+    mc_wire_encode_get_snapshots(&b);
+    cr_assert_eq(mc_wire_snap_decode(&m, b.data, b.len), 0);
+    cr_assert(mc_wire_is_snap(b.data[0]));
+    cr_assert(!mc_wire_is_snap(MC_WIRE_BLOCK));
+    /* a change of validators with an empty proof is malformed */
+    struct mc_wire_valset_change v = {.height = 3, .from = 5, .row = (const uint8_t *)"r", .row_len = 1,
+                                      .proof = (const uint8_t *)"p", .proof_len = 1,
+                                      .header = (const uint8_t *)"h", .header_len = 1,
+                                      .commit = (const uint8_t *)"c", .commit_len = 1};
+    mc_buf_reset(&b);
+    mc_wire_encode_valsets(&b, 1, &v);
+    cr_assert_eq(mc_wire_snap_decode(&m, b.data, b.len), 0);
+    cr_assert_eq(m.vs[0].from, 5);
+    v.proof_len = 0;
+    mc_buf_reset(&b);
+    mc_wire_encode_valsets(&b, 1, &v);
+    cr_assert_neq(mc_wire_snap_decode(&m, b.data, b.len), 0);
+    mc_buf_deinit(&man[0]);
+    mc_buf_deinit(&man[1]);
+    mc_buf_deinit(&b);
 }
