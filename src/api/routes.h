@@ -143,6 +143,10 @@ json_t *mc__api_log_inclusion(struct mc_store *store, uint64_t log_index,
     void name(struct mc_node *node, const char *param, const struct mc__api_request *req, \
               struct mc__api_response *res)
 
+/* SMART Backend Services (routes_smart.c). */
+MC__API_HANDLER(mc__api_smart_configuration); /* GET /.well-known/smart-configuration */
+MC__API_HANDLER(mc__api_smart_token);         /* POST /auth/token */
+
 /* Chain routes (routes_chain.c). */
 MC__API_HANDLER(mc__api_status);       /* GET /v1/status */
 MC__API_HANDLER(mc__api_submit);       /* POST /v1/tx */

@@ -12,6 +12,7 @@
  * Memory per connection is thus at most the route's body bound plus
  * libmicrohttpd's per-connection pool (MEMORY_PER_CONNECTION). */
 #include "api/server.h"
+#include "api/smart_tokens.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -605,6 +606,7 @@ void mc_api_stop(struct mc_api *api) {
     if (api->daemon) MHD_stop_daemon(api->daemon);
     /* what was refused since the last summary is written before the end */
     if (api->node) mc_api_flush_refusal_summaries(api->node);
+    if (api->node) mc__smart_forget_node(api->node); /* its tokens end with it */
     mc_static_destroy(api->web);
     free(api);
 }

@@ -127,7 +127,8 @@ enum mc_access_action {
     MC_ACTION_EXPORT,
     MC_ACTION_AUDIT,
     MC_ACTION_CREATE,
-    MC_ACTION_MAX = MC_ACTION_CREATE
+    MC_ACTION_TOKEN, /* a SMART token request (app/smart.h), refused */
+    MC_ACTION_MAX = MC_ACTION_TOKEN
 };
 
 /* HL7 v3 PurposeOfUse codes. */
