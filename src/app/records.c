@@ -462,6 +462,27 @@ int mc_records_scan_patient(struct mc_state *st, const mc_pubkey *patient,
     return mc_state_scan(st, k.b, k.n, scan_patient_row, &s);
 }
 
+struct patients_ctx {
+    mc_pubkey last;
+    bool have;
+    int (*fn)(void *ctx, const mc_pubkey *patient);
+    void *ctx;
+};
+
+static int scan_patients_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
+    struct patients_ctx *s = c;
+    if (kn < 3 + 32) return 0;
+    if (s->have && memcmp(s->last.b, k + 3, 32) == 0) return 0;
+    memcpy(s->last.b, k + 3, 32);
+    s->have = true;
+    return s->fn(s->ctx, &s->last) != 0;
+}
+
+int mc_records_scan_patients(struct mc_state *st, int (*fn)(void *ctx, const mc_pubkey *patient), void *ctx) {
+    struct patients_ctx s = {.fn = fn, .ctx = ctx};
+    return mc_state_scan(st, "rp/", 3, scan_patients_row, &s);
+}
+
 static int scan_grant_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
     struct scan_ctx *s = c;
     if (kn != 3 + 32 + 32) return 0;

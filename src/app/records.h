@@ -260,6 +260,9 @@ MC_MUST_CHECK int mc_records_get_break_glass(struct mc_state *st, const mc_hash 
 MC_MUST_CHECK int mc_records_scan_patient(struct mc_state *st, const mc_pubkey *patient,
                                           int (*fn)(void *ctx, const struct mc_record_head *h),
                                           void *ctx);
+/* Every patient with records, once each, in key order. */
+MC_MUST_CHECK int mc_records_scan_patients(struct mc_state *st, int (*fn)(void *ctx, const mc_pubkey *patient),
+                                           void *ctx);
 MC_MUST_CHECK int mc_records_scan_grants(struct mc_state *st, const mc_pubkey *patient,
                                          int (*fn)(void *ctx, const mc_pubkey *patient,
                                                    const struct mc_grant *g),

@@ -577,6 +577,8 @@ _Static_assert(22 + 9 + MC_SMART_CLIENT_ID_MAX + 6 + MC_SMART_JTI_MAX + 11 + 64 
 #define MC_BULK_TTL_S_DEFAULT 3600
 #define MC_BULK_TTL_S_MAX (7 * 24 * 3600)
 #define MC_BULK_TYPES_ARG_MAX 512
+/* Patients one export walks (a node's whole population at most). */
+#define MC_BULK_PATIENTS_MAX 1000000
 _Static_assert(MC_BULK_JOBS_PER_CLIENT <= MC_BULK_JOBS_MAX, "one client fits the job table");
 
 #endif
