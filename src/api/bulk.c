@@ -199,6 +199,13 @@ static int export_patient(struct job *j, const mc_pubkey *patient, char (*ids)[M
     struct q_ids q = {.patient = patient, .c = {.ids = ids}};
     int rc = mc_node_query(j->node, q_ids, &q);
     if (rc || q.rc) return rc ? rc : q.rc;
+    if (q.c.n == MC_API_RECORDS_SEARCH_MAX) {
+        char hx[65], why[200];
+        mc_hex_encode(hx, patient->b, 32);
+        snprintf(why, sizeof why, "patient %s has more than %d records: only the first %d (in id order) are exported", hx,
+                 MC_API_RECORDS_SEARCH_MAX, MC_API_RECORDS_SEARCH_MAX);
+        job_error(j, why);
+    }
     struct mc_buf lines[MC_FHIR_TYPE_MAX + 1];
     size_t counts[MC_FHIR_TYPE_MAX + 1];
     for (int t = 0; t <= MC_FHIR_TYPE_MAX; t++) {
