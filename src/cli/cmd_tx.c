@@ -1,6 +1,6 @@
 /* Commands that build, sign and submit transactions:
- * `member enroll|revoke`, `patient register`, `key rotate`, `tx submit`,
- * `tx build`.
+ * `member enroll|revoke`, `patient register`, `key rotate`, `smart register|revoke`
+ * (SMART system clients, docs/SMART.md), `tx submit`, `tx build`.
  *
  * A signed command runs the same steps: read the sender's key, ask the node
  * for the chain id (GET /v1/status) and the sender's last nonce (GET
@@ -13,6 +13,8 @@
  *   height: <n>
  */
 #include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include <time.h>
 
 #include "app/identity.h"
+#include "app/smart_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 #include "base/limits.h"
@@ -368,6 +371,95 @@ int mc_cli_cmd_member_revoke(int argc, char **argv) {
         rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the revocation");
     else
         rc = sign_and_submit(&s, MC_TX_REVOKE_MEMBER, &payload);
+    mc_buf_deinit(&payload);
+    signer_deinit(&s);
+    return rc;
+}
+
+/* The Ed25519 public key of a SMART client: --client-pub HEX, or --jwk FILE
+ * holding its OKP JWK ({"kty":"OKP","crv":"Ed25519","x":...}; a private
+ * JWK's "d" is ignored). */
+static int client_key(mc_pubkey *out, const struct mc_cli_args *a, const char *words) {
+    const char *hex = mc_cli_arg(a, "client-pub"), *file = mc_cli_arg(a, "jwk");
+    if (!hex == !file) return mc_cli_error(MC_CLI_USAGE, "%s: give --jwk FILE or --client-pub HEX", words);
+    if (hex) {
+        if (strlen(hex) != 64 || mc_hex_decode(out->b, 32, hex))
+            return mc_cli_error(MC_CLI_USAGE, "--client-pub must be 64 hex digits");
+        return 0;
+    }
+    uint8_t *text = NULL;
+    size_t len = 0;
+    int rc = mc_cli_file_read(&text, &len, file, MC_KEYFILE_MAX);
+    if (rc) return rc;
+    json_t *j = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+    free(text);
+    const char *kty = json_string_value(json_object_get(j, "kty")), *crv = json_string_value(json_object_get(j, "crv"));
+    const char *x = json_string_value(json_object_get(j, "x"));
+    size_t n = 0;
+    const char *end = NULL;
+    rc = 0;
+    if (!kty || strcmp(kty, "OKP") || !crv || strcmp(crv, "Ed25519") || !x ||
+        sodium_base642bin(out->b, 32, x, strlen(x), NULL, &n, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) ||
+        n != 32 || end != x + strlen(x))
+        rc = mc_cli_error(MC_CLI_FAIL, "%s is not an Ed25519 JWK (kty OKP, crv Ed25519, x: 32 bytes in base64url)", file);
+    json_decref(j);
+    return rc;
+}
+
+int mc_cli_cmd_smart_register(int argc, char **argv) {
+    static const struct mc_cli_opt spec[] = {
+        SIGNER_SPEC, {"client-id", true}, {"jwk", true}, {"client-pub", true}, {"name", true},
+    };
+    static const char words[] = "smart register";
+    struct mc_cli_args a;
+    MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
+    if (mc_cli_require(&a, words, "client-id")) return MC_CLI_USAGE;
+    struct mc_smart_payload p;
+    memset(&p, 0, sizeof p);
+    p.type = MC_TX_SMART_CLIENT;
+    const char *id = mc_cli_arg(&a, "client-id"), *name = mc_cli_arg(&a, "name");
+    if (!mc_smart_client_id_valid(id))
+        return mc_cli_error(MC_CLI_USAGE, "--client-id is 1 to %d of letters, digits, '-', '.', '_'", MC_SMART_CLIENT_ID_MAX);
+    if (name && strlen(name) > MC_SMART_CLIENT_NAME_MAX)
+        return mc_cli_error(MC_CLI_USAGE, "--name must be at most %d bytes", MC_SMART_CLIENT_NAME_MAX);
+    mc_pubkey key;
+    int rc = client_key(&key, &a, words);
+    if (rc) return rc;
+    snprintf(p.client, sizeof p.client, "%s", id);
+    snprintf(p.name, sizeof p.name, "%s", name ? name : "");
+    p.alg = MC_SMART_ALG_EDDSA;
+    p.key = key.b;
+    p.key_len = 32;
+    struct signer s;
+    if ((rc = signer_open(&s, &a, words))) return rc;
+    struct mc_buf payload;
+    mc_buf_init(&payload, 0);
+    if (mc_smart_payload_encode(&payload, &p)) rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the registration");
+    else rc = sign_and_submit(&s, MC_TX_SMART_CLIENT, &payload);
+    mc_buf_deinit(&payload);
+    signer_deinit(&s);
+    return rc;
+}
+
+int mc_cli_cmd_smart_revoke(int argc, char **argv) {
+    static const struct mc_cli_opt spec[] = {SIGNER_SPEC, {"client-id", true}};
+    static const char words[] = "smart revoke";
+    struct mc_cli_args a;
+    MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
+    if (mc_cli_require(&a, words, "client-id")) return MC_CLI_USAGE;
+    const char *id = mc_cli_arg(&a, "client-id");
+    if (!mc_smart_client_id_valid(id)) return mc_cli_error(MC_CLI_USAGE, "--client-id is not a client id");
+    struct mc_smart_payload p;
+    memset(&p, 0, sizeof p);
+    p.type = MC_TX_SMART_CLIENT_REVOKE;
+    snprintf(p.client, sizeof p.client, "%s", id);
+    struct signer s;
+    int rc = signer_open(&s, &a, words);
+    if (rc) return rc;
+    struct mc_buf payload;
+    mc_buf_init(&payload, 0);
+    if (mc_smart_payload_encode(&payload, &p)) rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the revocation");
+    else rc = sign_and_submit(&s, MC_TX_SMART_CLIENT_REVOKE, &payload);
     mc_buf_deinit(&payload);
     signer_deinit(&s);
     return rc;
