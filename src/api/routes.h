@@ -74,7 +74,7 @@ struct mc__api_response {
     char access_tx[65];   /* X-Medchain-Access-Tx: the access entry logged */
     /* Bulk Data (bulk.c): Content-Location of an accepted export, and
      * X-Progress (with Retry-After) of one still running; "" when none. */
-    char content_location[320];
+    char content_location[400];
     char progress[64];
     /* A streamed answer of stream_size bytes (an attachment) instead of
      * body: stream_read(ctx, buf, max) fills buf with the next bytes and
