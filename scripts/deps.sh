@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libsodium-dev libsqlite3-dev libuv1-dev libmicrohttpd-dev libjansson-dev
-      libqrencode-dev libcurl4-gnutls-dev libcriterion-dev faketime
+      libqrencode-dev libcurl4-gnutls-dev libssl-dev libcriterion-dev faketime
       sqlite3 curl python3 zbar-tools libxml2-utils openssl chromium nodejs
       git iproute2 procps
       ceph-mon ceph-osd radosgw ceph-common)

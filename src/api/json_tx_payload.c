@@ -176,14 +176,20 @@ static json_t *smart_view(uint16_t type, const uint8_t *payload, size_t len) {
     if (mc_smart_payload_decode(p, type, payload, len) == 0) {
         switch (type) {
         case MC_TX_SMART_CLIENT: {
-            char x[64];
-            size_t xl = 0;
-            x[0] = 0;
-            if (p->key_len == 32)
-                sodium_bin2base64(x, sizeof x, p->key, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING), xl = strlen(x);
-            o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s#}, s:s}", "client", p->client, "alg",
-                          mc_smart_alg_name(p->alg) ? mc_smart_alg_name(p->alg) : "unknown", "jwk", "kty", "OKP", "crv",
-                          "Ed25519", "x", x, xl, "name", p->name);
+            /* the key as a public JWK (RFC 8037 OKP, RFC 7518 EC) */
+            char x[96] = "", y[96] = "";
+            json_t *jwk = json_null();
+            if (p->alg == MC_SMART_ALG_EDDSA && p->key_len == 32) {
+                sodium_bin2base64(x, sizeof x, p->key, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                jwk = json_pack("{s:s, s:s, s:s}", "kty", "OKP", "crv", "Ed25519", "x", x);
+            } else if (p->alg == MC_SMART_ALG_ES384 && p->key_len == 97) {
+                sodium_bin2base64(x, sizeof x, p->key + 1, 48, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                sodium_bin2base64(y, sizeof y, p->key + 49, 48, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                jwk = json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-384", "x", x, "y", y);
+            }
+            o = json_pack("{s:s, s:s, s:o, s:s}", "client", p->client, "alg",
+                          mc_smart_alg_name(p->alg) ? mc_smart_alg_name(p->alg) : "unknown", "jwk", jwk ? jwk : json_null(),
+                          "name", p->name);
             break;
         }
         case MC_TX_SMART_CLIENT_REVOKE: o = json_pack("{s:s}", "client", p->client); break;

@@ -56,9 +56,9 @@ void mc__api_smart_configuration(struct mc_node *node, const char *param, const 
     json_t *scopes = json_array();
     for (size_t i = 0; scopes_supported[i]; i++) json_array_append_new(scopes, json_string(scopes_supported[i]));
     json_t *body = json_pack(
-        "{s:s, s:[s], s:[s], s:[s], s:o, s:[s, s, s], s:s}", "token_endpoint", token,
+        "{s:s, s:[s], s:[s, s], s:[s], s:o, s:[s, s, s], s:s}", "token_endpoint", token,
         "token_endpoint_auth_methods_supported", "private_key_jwt", "token_endpoint_auth_signing_alg_values_supported",
-        "EdDSA", "grant_types_supported", "client_credentials", "scopes_supported", scopes, "capabilities",
+        "EdDSA", "ES384", "grant_types_supported", "client_credentials", "scopes_supported", scopes, "capabilities",
         "client-confidential-asymmetric", "permission-v2", "permission-v1", "registration_endpoint_documentation",
         "a member registers a system client with a smart_client transaction (docs/SMART.md)");
     mc__reply_ok(res, 200, body);

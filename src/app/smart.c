@@ -14,8 +14,21 @@
 #include "app/txtypes.h"
 #include "base/assert.h"
 #include "base/hex.h"
+#include "crypto/es384.h"
 
-const char *mc_smart_alg_name(uint8_t alg) { return alg == MC_SMART_ALG_EDDSA ? "EdDSA" : NULL; }
+const char *mc_smart_alg_name(uint8_t alg) {
+    return alg == MC_SMART_ALG_EDDSA ? "EdDSA" : alg == MC_SMART_ALG_ES384 ? "ES384" : NULL;
+}
+
+size_t mc_smart_alg_key_len(uint8_t alg) {
+    return alg == MC_SMART_ALG_EDDSA ? 32 : alg == MC_SMART_ALG_ES384 ? MC_ES384_KEY_BYTES : 0;
+}
+
+bool mc_smart_key_valid(uint8_t alg, const uint8_t *key, size_t len) {
+    if (len == 0 || len != mc_smart_alg_key_len(alg)) return false;
+    if (alg == MC_SMART_ALG_EDDSA) return crypto_core_ed25519_is_valid_point(key) == 1;
+    return mc_es384_key_valid(key);
+}
 
 bool mc_smart_client_id_valid(const char *id) {
     size_t n = 0;
@@ -43,7 +56,7 @@ static int put_client(struct mc_state *st, const struct mc_smart_client *c) {
     mc_buf_init(&v, 0);
     mc_enc_fixed(&v, c->owner.b, 32);
     mc_enc_u8(&v, c->alg);
-    mc_enc_bytes8(&v, c->key.b, 32);
+    mc_enc_bytes8(&v, c->key, c->key_len);
     mc_enc_str8(&v, c->name);
     mc_enc_u64(&v, c->height);
     mc_enc_u64(&v, c->revoked_height);
@@ -64,9 +77,13 @@ int mc_smart_get_client(struct mc_state *st, const char *id, struct mc_smart_cli
     mc_dec_fixed(&d, out->owner.b, 32);
     out->alg = mc_dec_u8(&d);
     size_t kn = 0;
-    const uint8_t *kb = mc_dec_bytes8(&d, &kn, 32);
-    if (kb && kn == 32) memcpy(out->key.b, kb, 32);
-    else mc_dec_fail(&d, MC_ERR_MALFORMED);
+    const uint8_t *kb = mc_dec_bytes8(&d, &kn, MC_SMART_KEY_MAX);
+    if (kb && kn && kn == mc_smart_alg_key_len(out->alg)) {
+        memcpy(out->key, kb, kn);
+        out->key_len = kn;
+    } else {
+        mc_dec_fail(&d, MC_ERR_MALFORMED);
+    }
     mc_dec_str8(&d, out->name, sizeof out->name);
     out->height = mc_dec_u64(&d);
     out->revoked_height = mc_dec_u64(&d);
@@ -220,8 +237,16 @@ int mc_smart_assertion_verify(const struct mc_smart_assertion *a, const char *jw
     if (!alg || strcmp(alg, a->alg) != 0)
         return mc_err_set(MC_ERR_BAD_SIGNATURE, "the assertion is signed with %s; the client registered %s", a->alg,
                           alg ? alg : "another algorithm");
-    if (a->sig_len != MC_SIG_BYTES ||
-        mc_ed25519_verify_raw(a->sig, &c->key, (const uint8_t *)jws, a->signing_len))
+    bool ok;
+    if (c->alg == MC_SMART_ALG_EDDSA) {
+        mc_pubkey pk;
+        memcpy(pk.b, c->key, 32);
+        ok = a->sig_len == MC_SIG_BYTES && mc_ed25519_verify_raw(a->sig, &pk, (const uint8_t *)jws, a->signing_len) == 0;
+    } else {
+        ok = a->sig_len == MC_ES384_SIG_BYTES &&
+             mc_es384_verify(c->key, (const uint8_t *)jws, a->signing_len, a->sig) == 0;
+    }
+    if (!ok)
         return mc_err_set(MC_ERR_BAD_SIGNATURE, "the client assertion's signature does not verify under the client's key");
     return 0;
 }
@@ -405,10 +430,11 @@ static int exec_client(struct mc_exec *ex, const struct mc_smart_payload *p) {
         return mc_err_set(MC_ERR_FORBIDDEN, "only an active member of an organisation registers a system client");
     if (!mc_smart_client_id_valid(p->client))
         return mc_err_set(MC_ERR_INVALID, "a client id is 1 to %d of letters, digits, '-', '.', '_'", MC_SMART_CLIENT_ID_MAX);
-    if (p->alg != MC_SMART_ALG_EDDSA || p->key_len != 32)
-        return mc_err_set(MC_ERR_INVALID, "a client key is an Ed25519 public key (alg EdDSA, 32 bytes)");
-    if (crypto_core_ed25519_is_valid_point(p->key) != 1)
-        return mc_err_set(MC_ERR_INVALID, "the client key is not a valid Ed25519 point");
+    if (!mc_smart_alg_name(p->alg) || p->key_len != mc_smart_alg_key_len(p->alg))
+        return mc_err_set(MC_ERR_INVALID,
+                          "a client key is an Ed25519 key (alg EdDSA, 32 bytes) or a P-384 point (alg ES384, 97 bytes)");
+    if (!mc_smart_key_valid(p->alg, p->key, p->key_len))
+        return mc_err_set(MC_ERR_INVALID, "the client key is not a valid %s public key", mc_smart_alg_name(p->alg));
     struct mc_smart_client c;
     int rc = mc_smart_get_client(ex->st, p->client, &c);
     if (rc == 0) return mc_err_set(MC_ERR_EXISTS, "client '%s' is already registered", p->client);
@@ -417,7 +443,8 @@ static int exec_client(struct mc_exec *ex, const struct mc_smart_payload *p) {
     snprintf(c.id, sizeof c.id, "%s", p->client);
     c.owner = s->key;
     c.alg = p->alg;
-    memcpy(c.key.b, p->key, 32);
+    memcpy(c.key, p->key, p->key_len);
+    c.key_len = p->key_len;
     snprintf(c.name, sizeof c.name, "%s", p->name);
     c.height = ex->height;
     return put_client(ex->st, &c);

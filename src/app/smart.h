@@ -5,8 +5,9 @@
  * Transactions (payload codec: app/smart_payload.h):
  *
  *   smart_client (60, signed by an active member of an organisation)
- *     | str8 client id | u8 alg (1 EdDSA/Ed25519) | bytes8 public key (32) |
- *     | str8 name |
+ *     | str8 client id | u8 alg | bytes8 public key | str8 name |
+ *     alg 1 EdDSA: an Ed25519 key (32 bytes); alg 2 ES384: a P-384 point,
+ *     uncompressed (0x04 || X || Y, 97 bytes).
  *     registers a system client acting for its sender (the owner). The
  *     client id is new on the chain ([A-Za-z0-9._-]{1,64}).
  *   smart_client_revoke (61, signed by the owner or an admin of the
@@ -53,9 +54,16 @@
 #include "crypto/hash.h"
 #include "crypto/sign.h"
 
-enum mc_smart_alg { MC_SMART_ALG_EDDSA = 1 };
+enum mc_smart_alg { MC_SMART_ALG_EDDSA = 1, MC_SMART_ALG_ES384 = 2 };
 
-/* "EdDSA" for MC_SMART_ALG_EDDSA, else NULL. */
+/* The key bytes of each algorithm (a fact of its format): 32, 97; the
+ * largest. 0 for an unknown algorithm. */
+#define MC_SMART_KEY_MAX 97
+size_t mc_smart_alg_key_len(uint8_t alg);
+/* Whether key (len bytes) is a valid public key of alg. */
+bool mc_smart_key_valid(uint8_t alg, const uint8_t *key, size_t len);
+
+/* "EdDSA", "ES384", else NULL. */
 const char *mc_smart_alg_name(uint8_t alg);
 
 /* A client id: 1..MC_SMART_CLIENT_ID_MAX of [A-Za-z0-9._-]. */
@@ -65,7 +73,8 @@ struct mc_smart_client {
     char id[MC_SMART_CLIENT_ID_MAX + 1];
     mc_pubkey owner;
     uint8_t alg;
-    mc_pubkey key; /* Ed25519 */
+    uint8_t key[MC_SMART_KEY_MAX]; /* mc_smart_alg_key_len(alg) bytes */
+    size_t key_len;
     char name[MC_SMART_CLIENT_NAME_MAX + 1];
     uint64_t height, revoked_height;
 };
@@ -96,7 +105,7 @@ struct mc_smart_assertion {
     char jti[MC_SMART_JTI_MAX + 1];
     int64_t exp;                        /* seconds since the epoch */
     size_t signing_len;                 /* header.payload: the first bytes */
-    uint8_t sig[MC_SIG_BYTES];
+    uint8_t sig[96];                    /* Ed25519 64, ES384 R || S 96 */
     size_t sig_len;
 };
 

@@ -376,15 +376,26 @@ int mc_cli_cmd_member_revoke(int argc, char **argv) {
     return rc;
 }
 
-/* The Ed25519 public key of a SMART client: --client-pub HEX, or --jwk FILE
- * holding its OKP JWK ({"kty":"OKP","crv":"Ed25519","x":...}; a private
- * JWK's "d" is ignored). */
-static int client_key(mc_pubkey *out, const struct mc_cli_args *a, const char *words) {
+/* base64url without padding of exactly n bytes into out. */
+static bool b64url_exact(uint8_t *out, size_t n, const char *s) {
+    size_t got = 0;
+    const char *end = NULL;
+    return s && sodium_base642bin(out, n, s, strlen(s), NULL, &got, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+           got == n && end == s + strlen(s);
+}
+
+/* The public key of a SMART client: --client-pub HEX (Ed25519), or --jwk
+ * FILE holding its public JWK: OKP Ed25519 (x) or EC P-384 (x, y); a
+ * private JWK's "d" is ignored. */
+static int client_key(uint8_t *alg, uint8_t key[MC_SMART_KEY_MAX], size_t *key_len, const struct mc_cli_args *a,
+                      const char *words) {
     const char *hex = mc_cli_arg(a, "client-pub"), *file = mc_cli_arg(a, "jwk");
     if (!hex == !file) return mc_cli_error(MC_CLI_USAGE, "%s: give --jwk FILE or --client-pub HEX", words);
     if (hex) {
-        if (strlen(hex) != 64 || mc_hex_decode(out->b, 32, hex))
-            return mc_cli_error(MC_CLI_USAGE, "--client-pub must be 64 hex digits");
+        if (strlen(hex) != 64 || mc_hex_decode(key, 32, hex))
+            return mc_cli_error(MC_CLI_USAGE, "--client-pub must be 64 hex digits (an Ed25519 key)");
+        *alg = MC_SMART_ALG_EDDSA;
+        *key_len = 32;
         return 0;
     }
     uint8_t *text = NULL;
@@ -394,14 +405,19 @@ static int client_key(mc_pubkey *out, const struct mc_cli_args *a, const char *w
     json_t *j = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
     free(text);
     const char *kty = json_string_value(json_object_get(j, "kty")), *crv = json_string_value(json_object_get(j, "crv"));
-    const char *x = json_string_value(json_object_get(j, "x"));
-    size_t n = 0;
-    const char *end = NULL;
+    const char *x = json_string_value(json_object_get(j, "x")), *y = json_string_value(json_object_get(j, "y"));
     rc = 0;
-    if (!kty || strcmp(kty, "OKP") || !crv || strcmp(crv, "Ed25519") || !x ||
-        sodium_base642bin(out->b, 32, x, strlen(x), NULL, &n, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) ||
-        n != 32 || end != x + strlen(x))
-        rc = mc_cli_error(MC_CLI_FAIL, "%s is not an Ed25519 JWK (kty OKP, crv Ed25519, x: 32 bytes in base64url)", file);
+    if (kty && crv && !strcmp(kty, "OKP") && !strcmp(crv, "Ed25519") && b64url_exact(key, 32, x)) {
+        *alg = MC_SMART_ALG_EDDSA;
+        *key_len = 32;
+    } else if (kty && crv && !strcmp(kty, "EC") && !strcmp(crv, "P-384") && b64url_exact(key + 1, 48, x) &&
+               b64url_exact(key + 49, 48, y)) {
+        key[0] = 0x04;
+        *alg = MC_SMART_ALG_ES384;
+        *key_len = 97;
+    } else {
+        rc = mc_cli_error(MC_CLI_FAIL, "%s is not an Ed25519 (OKP) or P-384 (EC) public JWK", file);
+    }
     json_decref(j);
     return rc;
 }
@@ -422,14 +438,12 @@ int mc_cli_cmd_smart_register(int argc, char **argv) {
         return mc_cli_error(MC_CLI_USAGE, "--client-id is 1 to %d of letters, digits, '-', '.', '_'", MC_SMART_CLIENT_ID_MAX);
     if (name && strlen(name) > MC_SMART_CLIENT_NAME_MAX)
         return mc_cli_error(MC_CLI_USAGE, "--name must be at most %d bytes", MC_SMART_CLIENT_NAME_MAX);
-    mc_pubkey key;
-    int rc = client_key(&key, &a, words);
+    uint8_t key[MC_SMART_KEY_MAX];
+    int rc = client_key(&p.alg, key, &p.key_len, &a, words);
     if (rc) return rc;
     snprintf(p.client, sizeof p.client, "%s", id);
     snprintf(p.name, sizeof p.name, "%s", name ? name : "");
-    p.alg = MC_SMART_ALG_EDDSA;
-    p.key = key.b;
-    p.key_len = 32;
+    p.key = key;
     struct signer s;
     if ((rc = signer_open(&s, &a, words))) return rc;
     struct mc_buf payload;

@@ -6,7 +6,8 @@
 //
 // Run by tests/smart/test_smart_client.c with MEDCHAIN_SMART_BASE (the
 // node's origin), MEDCHAIN_SMART_CLIENT_ID, MEDCHAIN_SMART_CLIENT_JWK (the
-// private OKP JWK), MEDCHAIN_SMART_OBSERVATION (an Observation the client's
+// private OKP JWK), MEDCHAIN_SMART_EC_CLIENT_ID and MEDCHAIN_SMART_EC_JWK (a
+// second client's private P-384 JWK, signing ES384), MEDCHAIN_SMART_OBSERVATION (an Observation the client's
 // owner may read) and MEDCHAIN_SMART_PATIENT_KEY.
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
@@ -29,13 +30,13 @@ function valid(resource) {
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function assertion(tokenUrl, jti) {
-  const key = await importJWK(jwk, 'EdDSA');
+async function assertion(tokenUrl, jti, id = clientId, key = jwk, alg = 'EdDSA') {
+  const signingKey = await importJWK(key, alg);
   return new SignJWT({})
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
-    .setIssuer(clientId).setSubject(clientId).setAudience(tokenUrl)
+    .setProtectedHeader({ alg, typ: 'JWT' })
+    .setIssuer(id).setSubject(id).setAudience(tokenUrl)
     .setIssuedAt().setExpirationTime('4m').setJti(jti)
-    .sign(key);
+    .sign(signingKey);
 }
 
 async function tokenRequest(tokenUrl, jwt, scope) {
@@ -109,4 +110,27 @@ test('jose signs the assertion, fhir-kit-client reads with the token, the ledger
     return true;
   });
   console.log(`smart client: token ${granted.body.scope}, read logged in ${accessTx}`);
+});
+
+test('an ES384 client: jose signs with its P-384 key, fhir-kit-client reads with the token', async () => {
+  const ecId = process.env.MEDCHAIN_SMART_EC_CLIENT_ID;
+  const ecJwk = JSON.parse(process.env.MEDCHAIN_SMART_EC_JWK || 'null');
+  assert.ok(ecId && ecJwk, 'run through tests/smart/test_smart_client.c');
+  const config = await (await fetch(`${origin}/.well-known/smart-configuration`)).json();
+  assert.ok(config.token_endpoint_auth_signing_alg_values_supported.includes('ES384'));
+  const jti = randomUUID();
+  const jwt = await assertion(config.token_endpoint, jti, ecId, ecJwk, 'ES384');
+  const granted = await tokenRequest(config.token_endpoint, jwt, 'system/Observation.rs');
+  assert.equal(granted.status, 200, JSON.stringify(granted.body));
+  const fhir = new Client({ baseUrl: `${origin}/fhir`, bearerToken: granted.body.access_token });
+  const obs = valid(await fhir.read({ resourceType: 'Observation', id: observation }));
+  const accessTx = Client.httpFor(obs).response.headers.get('x-medchain-access-tx');
+  const entry = await committedTx(accessTx);
+  assert.equal(entry.tx.payload.bearer.jti, jti);
+  assert.equal(entry.tx.payload.bearer.client, ecId);
+  // The same claims signed by the EdDSA client's key are not this client's.
+  const forged = await assertion(config.token_endpoint, randomUUID(), ecId, jwk, 'EdDSA');
+  const refused = await tokenRequest(config.token_endpoint, forged, 'system/Observation.rs');
+  assert.equal(refused.status, 401);
+  assert.equal(refused.body.error, 'invalid_client');
 });

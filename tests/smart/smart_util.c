@@ -2,6 +2,10 @@
 #include "smart_util.h"
 
 #include <criterion/criterion.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +16,18 @@
 #include "app/txtypes.h"
 
 void su_register(struct env *e, const struct mc_keypair *owner, uint64_t *nonce, const char *id, const mc_pubkey *pk) {
+    su_register_alg(e, owner, nonce, id, MC_SMART_ALG_EDDSA, pk->b, 32);
+}
+
+void su_register_alg(struct env *e, const struct mc_keypair *owner, uint64_t *nonce, const char *id, uint8_t alg,
+                     const uint8_t *key, size_t key_len) {
     struct mc_smart_payload p;
     memset(&p, 0, sizeof p);
     p.type = MC_TX_SMART_CLIENT;
     snprintf(p.client, sizeof p.client, "%s", id);
-    p.alg = MC_SMART_ALG_EDDSA;
-    p.key = pk->b;
-    p.key_len = 32;
+    p.alg = alg;
+    p.key = key;
+    p.key_len = key_len;
     snprintf(p.name, sizeof p.name, "test client %s", id);
     struct mc_buf b;
     mc_buf_init(&b, 0);
@@ -110,4 +119,51 @@ struct rq su_tx(struct env *e, const char *hex) {
     struct rq r = env_req(e, &e->stranger, "GET", path, NULL, &o);
     cr_assert_eq(r.status, 200, "GET %s: %ld %s", path, r.status, r.body);
     return r;
+}
+
+void *su_es384_keygen(uint8_t pub[97], uint8_t d[48]) {
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    cr_assert_not_null(k);
+    size_t n = 0;
+    cr_assert_eq(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pub, 97, &n), 1);
+    cr_assert_eq(n, 97);
+    cr_assert_eq(pub[0], 4);
+    if (d) {
+        BIGNUM *bn = NULL;
+        cr_assert_eq(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &bn), 1);
+        cr_assert_eq(BN_bn2binpad(bn, d, 48), 48);
+        BN_clear_free(bn);
+    }
+    return k;
+}
+
+void su_es384_free(void *key) { EVP_PKEY_free(key); }
+
+char *su_jws_es384(void *key, const char *header, const char *claims) {
+    size_t cap = 4 * (strlen(header) + strlen(claims)) + 256;
+    char *out = malloc(cap), *h = malloc(cap), *c = malloc(cap);
+    cr_assert(out && h && c);
+    b64url(h, cap, header, strlen(header));
+    b64url(c, cap, claims, strlen(claims));
+    snprintf(out, cap, "%s.%s", h, c);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char der[160];
+    size_t dl = sizeof der;
+    cr_assert_eq(EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, key), 1);
+    cr_assert_eq(EVP_DigestSign(md, der, &dl, (const unsigned char *)out, strlen(out)), 1);
+    EVP_MD_CTX_free(md);
+    const unsigned char *dp = der;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &dp, (long)dl);
+    cr_assert_not_null(es);
+    uint8_t rs[96];
+    cr_assert_eq(BN_bn2binpad(ECDSA_SIG_get0_r(es), rs, 48), 48);
+    cr_assert_eq(BN_bn2binpad(ECDSA_SIG_get0_s(es), rs + 48, 48), 48);
+    ECDSA_SIG_free(es);
+    char s[160];
+    b64url(s, sizeof s, rs, sizeof rs);
+    strcat(out, ".");
+    strcat(out, s);
+    free(h);
+    free(c);
+    return out;
 }

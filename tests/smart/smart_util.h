@@ -10,6 +10,16 @@
 void su_register(struct env *e, const struct mc_keypair *owner, uint64_t *nonce, const char *id, const mc_pubkey *pk);
 /* Submits a smart_client_revoke; asserts admission. */
 void su_revoke(struct env *e, const struct mc_keypair *by, uint64_t *nonce, const char *id);
+/* An ES384 (P-384) client key made with libcrypto: pub gets the
+ * uncompressed point (97 bytes), d (when not NULL) the private scalar (48
+ * bytes). Free with su_es384_free. */
+void *su_es384_keygen(uint8_t pub[97], uint8_t d[48]);
+void su_es384_free(void *key);
+/* A compact JWS (malloc'd) signed with ES384 (R || S) by key. */
+char *su_jws_es384(void *key, const char *header, const char *claims);
+/* su_register with an algorithm and key of any length. */
+void su_register_alg(struct env *e, const struct mc_keypair *owner, uint64_t *nonce, const char *id, uint8_t alg,
+                     const uint8_t *key, size_t key_len);
 /* A compact JWS (malloc'd) of header and claims (JSON text) signed by kp. */
 char *su_jws(const struct mc_keypair *kp, const char *header, const char *claims);
 /* A client assertion: iss = sub = client, aud, exp = now + exp_in_s, jti. */

@@ -670,3 +670,86 @@ Test(smart, scopes_parse_strictly) {
     big[sizeof big - 1] = 0;
     cr_assert_eq(mc_smart_scopes_parse(big, s, 8, &n, &dropped), MC_ERR_TOO_LARGE);
 }
+
+Test(smart, es384_clients_sign_assertions_with_p384, .timeout = 120) {
+    struct fx f;
+    fx_start(&f, "smart-es384");
+    struct env *e = &f.e;
+    uint8_t pub[97];
+    void *key = su_es384_keygen(pub, NULL);
+    su_register_alg(e, &e->doc2, &f.doc2_nonce, "ec-client", MC_SMART_ALG_ES384, pub, sizeof pub);
+    tu_commit(&e->t);
+    char aud[128], claims[512];
+    su_token_url(e, aud, sizeof aud);
+    snprintf(claims, sizeof claims, "{\"iss\":\"ec-client\",\"sub\":\"ec-client\",\"aud\":\"%s\",\"exp\":%lld,\"jti\":\"ec-1\"}",
+             aud, (long long)time(NULL) + 200);
+    char *a = su_jws_es384(key, "{\"alg\":\"ES384\",\"typ\":\"JWT\"}", claims);
+    struct rq r = su_token(e, a, "system/Observation.rs");
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    char *token = strdup(json_string_value(json_object_get(r.json, "access_token")));
+    rq_free(&r);
+    char path[200];
+    snprintf(path, sizeof path, "/fhir/Observation/%s", f.obs1);
+    r = su_bearer(e, token, path);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    rq_free(&r);
+    tu_commit(&e->t);
+    free(a);
+    /* a flipped bit of the signature, an EdDSA assertion for it, an ES384
+     * assertion for an EdDSA client: refused */
+    snprintf(claims, sizeof claims, "{\"iss\":\"ec-client\",\"sub\":\"ec-client\",\"aud\":\"%s\",\"exp\":%lld,\"jti\":\"ec-2\"}",
+             aud, (long long)time(NULL) + 200);
+    a = su_jws_es384(key, "{\"alg\":\"ES384\"}", claims);
+    char *last = a + strlen(a) - 3;
+    *last = *last == 'A' ? 'B' : 'A';
+    r = su_token(e, a, "system/Observation.rs");
+    cr_assert_eq(r.status, 401, "a tampered ES384 signature: %ld %s", r.status, r.body);
+    rq_free(&r);
+    free(a);
+    a = su_jws(&f.client_kp, "{\"alg\":\"EdDSA\"}", claims);
+    r = su_token(e, a, "system/Observation.rs");
+    cr_assert_eq(r.status, 401);
+    rq_free(&r);
+    free(a);
+    snprintf(claims, sizeof claims, "{\"iss\":\"ehr-sync\",\"sub\":\"ehr-sync\",\"aud\":\"%s\",\"exp\":%lld,\"jti\":\"ec-3\"}",
+             aud, (long long)time(NULL) + 200);
+    a = su_jws_es384(key, "{\"alg\":\"ES384\"}", claims);
+    r = su_token(e, a, "system/Observation.rs");
+    cr_assert_eq(r.status, 401, "an ES384 assertion for an EdDSA client");
+    rq_free(&r);
+    free(a);
+    /* the ledger re-verifies: a token entry whose ES384 assertion was
+     * altered is refused */
+    snprintf(claims, sizeof claims, "{\"iss\":\"ec-client\",\"sub\":\"ec-client\",\"aud\":\"%s\",\"exp\":%lld,\"jti\":\"ec-4\"}",
+             aud, (long long)time(NULL) + 200);
+    a = su_jws_es384(key, "{\"alg\":\"ES384\"}", claims);
+    mc_hash tx;
+    uint64_t now = (uint64_t)time(NULL) * 1000;
+    char *bad = strdup(a);
+    bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
+    cr_assert_eq(submit_token(e, "ec-client", bad, "system/Observation.rs", now + 60000, &tx), MC_ERR_BAD_SIGNATURE);
+    cr_assert_eq(submit_token(e, "ec-client", a, "system/Observation.rs", now + 60000, &tx), 0, "%s", mc_err_detail());
+    free(bad);
+    free(a);
+    /* a key that is not a point of P-384 is not registered */
+    pub[40] ^= 1;
+    struct mc_smart_payload p;
+    memset(&p, 0, sizeof p);
+    p.type = MC_TX_SMART_CLIENT;
+    snprintf(p.client, sizeof p.client, "bad-ec");
+    p.alg = MC_SMART_ALG_ES384;
+    p.key = pub;
+    p.key_len = sizeof pub;
+    struct mc_buf b;
+    mc_buf_init(&b, 0);
+    cr_assert_eq(mc_smart_payload_encode(&b, &p), 0);
+    size_t len;
+    uint8_t *txb = tu_tx(&len, e->t.chain_id, MC_TX_SMART_CLIENT, &e->doc2, f.doc2_nonce + 1, b.data, b.len);
+    mc_hash id;
+    cr_assert_eq(mc_node_submit(e->t.node, txb, len, &id), MC_ERR_INVALID);
+    free(txb);
+    mc_buf_deinit(&b);
+    free(token);
+    su_es384_free(key);
+    fx_stop(&f);
+}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "app/records.h"
+#include "app/smart.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 #include "smart_util.h"
@@ -49,6 +50,15 @@ Test(smart_client, jose_and_fhir_kit_client_read_with_a_bearer_token, .timeout =
     mc_keypair_generate(&ck);
     uint64_t n2 = 0;
     su_register(&e, &e.doc2, &n2, "lab-integration", &ck.pk);
+    uint8_t ec_pub[97], ec_d[48];
+    void *ec = su_es384_keygen(ec_pub, ec_d);
+    su_register_alg(&e, &e.doc2, &n2, "lab-integration-ec", MC_SMART_ALG_ES384, ec_pub, sizeof ec_pub);
+    char ex[80], ey[80], ed[80];
+    sodium_bin2base64(ex, sizeof ex, ec_pub + 1, 48, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(ey, sizeof ey, ec_pub + 49, 48, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(ed, sizeof ed, ec_d, 48, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(ec_d, sizeof ec_d);
+    su_es384_free(ec);
     tu_commit(&e.t);
     char d[64], x[64];
     sodium_bin2base64(d, sizeof d, ck.sk, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -61,10 +71,13 @@ Test(smart_client, jose_and_fhir_kit_client_read_with_a_bearer_token, .timeout =
     snprintf(cmd, sizeof cmd,
              "cd '%s' && MEDCHAIN_SMART_BASE=http://127.0.0.1:%u MEDCHAIN_SMART_CLIENT_ID=lab-integration "
              "MEDCHAIN_SMART_CLIENT_JWK='{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"d\":\"%s\",\"x\":\"%s\"}' "
+             "MEDCHAIN_SMART_EC_CLIENT_ID=lab-integration-ec "
+             "MEDCHAIN_SMART_EC_JWK='{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"%s\",\"y\":\"%s\",\"d\":\"%s\"}' "
              "MEDCHAIN_SMART_OBSERVATION=%s MEDCHAIN_SMART_PATIENT_KEY=%s "
              "node --test --test-reporter=spec tests/smart/client.test.mjs >'%s' 2>&1",
-             root, (unsigned)e.port, d, x, obs, e.patient_hex, log);
+             root, (unsigned)e.port, d, x, ex, ey, ed, obs, e.patient_hex, log);
     sodium_memzero(d, sizeof d);
+    sodium_memzero(ed, sizeof ed);
     struct committer c = {.e = &e};
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, commit_loop, &c), 0);
