@@ -1,7 +1,8 @@
 /* libFuzzer target for the transaction payload codecs of app/: records
  * (types 50-55, records_payload.h), supply (20-29, supply_payload.h; 30,
  * supply_product.h),
- * identity (1-4, identity_payload.h) and research (90-97, research.h).
+ * identity (1-4, identity_payload.h), SMART (60-62, smart_payload.h) and
+ * research (90-97, research.h).
  *
  * The first byte picks the type. Properties, per type: nothing crashes; a
  * payload x that decodes re-encodes to exactly the input bytes (one
@@ -18,6 +19,7 @@
 #include "app/identity_payload.h"
 #include "app/records_payload.h"
 #include "app/research.h"
+#include "app/smart_payload.h"
 #include "app/supply_payload.h"
 #include "app/supply_product.h"
 #include "app/txtypes.h"
@@ -39,6 +41,7 @@ static const uint16_t types[] = {
     MC_TX_DRUG_PRODUCT,
     MC_TX_STUDY_REGISTER,    MC_TX_RESEARCH_CONSENT,  MC_TX_RESEARCH_QUERY,   MC_TX_TRIAL_ENROL,
     MC_TX_TRIAL_AMEND,       MC_TX_TRIAL_CLOSE,       MC_TX_TRIAL_LOCK,       MC_TX_TRIAL_RESULTS,
+    MC_TX_SMART_CLIENT,      MC_TX_SMART_CLIENT_REVOKE, MC_TX_SMART_TOKEN,
 };
 #define TYPE_COUNT (sizeof types / sizeof types[0])
 
@@ -67,7 +70,12 @@ static int res_enc(struct mc_buf *b, const void *p) {
     return b->err;
 }
 
+static int smart_dec(void *o, uint16_t t, const uint8_t *p, size_t n) { return mc_smart_payload_decode(o, t, p, n); }
+static int smart_enc(struct mc_buf *b, const void *p) { return mc_smart_payload_encode(b, p); }
+
 static const struct family *family_of(uint16_t type) {
+    static const struct family smart = {sizeof(struct mc_smart_payload), smart_dec, smart_enc, true};
+    if (type >= MC_TX_SMART_CLIENT && type <= MC_TX_SMART_TOKEN) return &smart;
     static const struct family rec = {sizeof(struct mc_records_payload), rec_dec, rec_enc, true};
     static const struct family sup = {sizeof(struct mc_supply_payload), sup_dec, sup_enc, false};
     static const struct family ident = {sizeof(struct mc_identity_payload), id_dec, id_enc, false};
@@ -88,9 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static void *x, *y;
     if (!x) {
         x = malloc(sizeof(struct mc_supply_payload) + sizeof(struct mc_records_payload) +
-                   sizeof(struct mc_research_payload));
+                   sizeof(struct mc_research_payload) + sizeof(struct mc_smart_payload));
         y = malloc(sizeof(struct mc_supply_payload) + sizeof(struct mc_records_payload) +
-                   sizeof(struct mc_research_payload));
+                   sizeof(struct mc_research_payload) + sizeof(struct mc_smart_payload));
         if (!x || !y) abort();
     }
     if (f->decode(x, type, data + 1, size - 1) != 0) return 0;

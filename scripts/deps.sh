@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libsodium-dev libsqlite3-dev libuv1-dev libmicrohttpd-dev libjansson-dev
-      libqrencode-dev libcurl4-gnutls-dev libcriterion-dev faketime
+      libqrencode-dev libcurl4-gnutls-dev libssl-dev libcriterion-dev faketime
       sqlite3 curl python3 zbar-tools libxml2-utils openssl chromium nodejs
       git iproute2 procps
       ceph-mon ceph-osd radosgw ceph-common)
@@ -35,6 +35,17 @@ fhir_npm() {
   echo "deps: npm ci in tests/fhir/"
   (cd "$dir" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.medchain-lock.json)
 }
+# The SMART tests' npm packages (tests/smart/package-lock.json: a JOSE
+# library that signs client assertions, a FHIR client), when it changed.
+smart_npm() {
+  local dir; dir="$(cd "$(dirname "$0")/../tests/smart" && pwd)"
+  if cmp -s "$dir/package-lock.json" "$dir/node_modules/.medchain-lock.json"; then
+    echo "deps: SMART test npm packages present"
+    return 0
+  fi
+  echo "deps: npm ci in tests/smart/"
+  (cd "$dir" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.medchain-lock.json)
+}
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -43,6 +54,7 @@ if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#pkgs[@]} packages present"
   web_npm
   fhir_npm
+  smart_npm
   exit 0
 fi
 echo "deps: installing ${missing[*]}"
@@ -53,3 +65,4 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 web_npm
 fhir_npm
+smart_npm

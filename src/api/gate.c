@@ -15,6 +15,7 @@
 #include "app/research.h"
 #include "app/txtypes.h"
 #include "app/identity.h"
+#include "app/smart.h"
 #include "base/hex.h"
 #include "base/log.h"
 #include "node/node.h"
@@ -213,6 +214,13 @@ static void count_unauthenticated(struct mc_node *node, const mc_pubkey *patient
 
 void mc_api_flush_refusal_summaries(struct mc_node *node) { summaries_flush(node, true); }
 
+bool mc__gate_throttled(const char *client_addr) { return client_throttled(client_addr); }
+
+void mc__gate_count_refusal(struct mc_node *node, const char *client_addr, unsigned status) {
+    client_spend(client_addr);
+    count_unauthenticated(node, NULL, NULL, status);
+}
+
 /* ---- the signed target names this node ---- */
 
 static bool loopback_name(const char *h) {
@@ -309,6 +317,88 @@ static void deny_unknown(struct mc__gate *g, struct mc_node *node, const struct 
     client_spend(req->client_addr);
 }
 
+/* ---- SMART bearer tokens (gate.h) ---- */
+
+struct q_bearer {
+    const struct mc__smart_token *t;
+    bool client_found, revoked, owner_found;
+    struct mc_account owner;
+};
+
+static int q_bearer(void *ctx, struct mc_store *store, struct mc_app *app) {
+    struct q_bearer *q = ctx;
+    struct mc_smart_client c;
+    q->client_found = mc_smart_get_client(mc_app_state(app), q->t->client, &c) == 0;
+    q->revoked = q->client_found && c.revoked_height != 0;
+    q->owner_found = mc_identity_get_account(mc_app_state(app), &q->t->owner, &q->owner) == 0;
+    return 0;
+}
+
+/* The resource type of a FHIR path (/fhir/<Type>[/...]) and whether the
+ * request is a search (no id); false when the path names none. An
+ * operation of its own ($export and its status) checks its scopes there. */
+static bool fhir_path_type(const char *path, char type[40], bool *search, bool *operation) {
+    *operation = false;
+    if (strncmp(path, "/fhir/", 6) != 0) return false;
+    const char *t = path + 6;
+    size_t n = strcspn(t, "/");
+    if (n == 0 || n >= 40) return false;
+    memcpy(type, t, n);
+    type[n] = 0;
+    const char *last = strrchr(path, '/') + 1;
+    *operation = type[0] == '$' || strncmp(last, "$export", 7) == 0;
+    *search = t[n] == 0 || (t[n] == '/' && t[n + 1] == 0);
+    return true;
+}
+
+static void bearer_check(struct mc__gate *g, struct mc_node *node, const struct mc__api_request *req,
+                         const char *token) {
+    if (!req->secure) {
+        deny_unknown(g, node, req, MC_ERR_FORBIDDEN, 403, "private data is served only over TLS (or on loopback)");
+        return;
+    }
+    char type[40];
+    bool search = false, operation = false;
+    bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0 ||
+               (strcmp(req->method, "DELETE") == 0 && req->path && strstr(req->path, "/$export-status/"));
+    if (!get || !req->path || !fhir_path_type(req->path, type, &search, &operation)) {
+        deny_unknown(g, node, req, MC_ERR_BAD_SIGNATURE, 401,
+                     "a bearer token serves FHIR reads only; sign other requests per RFC 9421");
+        return;
+    }
+    struct mc__smart_token *t = &g->token;
+    if (strlen(token) > 128 || mc__smart_token_find(node, token, now_ms(), t)) {
+        deny_unknown(g, node, req, MC_ERR_BAD_SIGNATURE, 401, "the bearer token is unknown or expired");
+        return;
+    }
+    struct q_bearer q = {.t = t};
+    if (mc_node_query(node, q_bearer, &q) || !q.client_found || !q.owner_found) {
+        deny_unknown(g, node, req, MC_ERR_UNAVAILABLE, 503, "the node could not check the token's client");
+        return;
+    }
+    g->bearer = true;
+    g->known = true;
+    g->v.key = t->owner;
+    char text[MC_SIGBASE_MAX];
+    size_t tn = mc_smart_bearer_format(text, t->client, t->jti, &t->tx, &t->assertion);
+    mc_buf_append(&g->v.base, text, tn);
+    if (q.revoked) {
+        deny(g, MC_ERR_BAD_SIGNATURE, 401, "the token's client was revoked");
+        return;
+    }
+    if (mc__gate_header(req, "x-break-glass-reason")) {
+        deny(g, MC_ERR_FORBIDDEN, 403, "break-glass access is not available through a token");
+        return;
+    }
+    if (operation) return;
+    uint8_t perm = search ? MC_SMART_PERM_SEARCH : MC_SMART_PERM_READ;
+    if (!mc__smart_token_covers(t, type, perm) || !mc_smart_role_allows(q.owner.role, type)) {
+        char why[160];
+        snprintf(why, sizeof why, "the token's scopes do not cover %s of %s", search ? "search" : "read", type);
+        deny(g, MC_ERR_FORBIDDEN, 403, why);
+    }
+}
+
 void mc__gate_check(struct mc__gate *g, struct mc_node *node, const struct mc__api_request *req,
                     const char *const *must_cover, size_t n) {
     memset(g, 0, sizeof *g);
@@ -322,6 +412,11 @@ void mc__gate_check(struct mc__gate *g, struct mc_node *node, const struct mc__a
     if (client_throttled(req->client_addr) && !claims_known_key(node, req)) {
         deny_unknown(g, node, req, MC_ERR_FULL, 429,
                      "too many refused requests from this address; retry later with a valid signature");
+        return;
+    }
+    const char *authz = mc__gate_header(req, "authorization");
+    if (authz && strncasecmp(authz, "Bearer ", 7) == 0 && !mc__gate_header(req, "signature-input")) {
+        bearer_check(g, node, req, authz + 7);
         return;
     }
     if (!req->secure) {

@@ -23,7 +23,15 @@
  * requester's signature base and signature, by the node's own signed
  * transaction: a record_access entry for records routes, a research_query
  * entry for dataset queries. "No log, no data": a route serves private
- * data only once its success entry was admitted. */
+ * data only once its success entry was admitted.
+ *
+ * Instead of a signature, a GET of a FHIR route may carry
+ * "Authorization: Bearer <token>", a SMART Backend Services token this
+ * node issued (routes_smart.c, docs/SMART.md): over TLS or loopback, live,
+ * of a client not revoked, and with a scope (within its owner's role)
+ * covering the resource type and interaction (403 otherwise, logged as the
+ * owner's). An unknown or expired token counts as a request without a
+ * known signer. */
 #ifndef MC_API_GATE_H
 #define MC_API_GATE_H
 
@@ -32,6 +40,7 @@
 
 #include "api/httpsig.h"
 #include "api/routes.h"
+#include "api/smart_tokens.h"
 #include "crypto/hash.h"
 
 /* The verdict of the gate on one request. */
@@ -44,6 +53,11 @@ struct mc__gate {
     bool known;                   /* the signer is an account on the ledger */
     bool counted;                 /* a refusal without a known signer was counted */
     struct mc_node *node;         /* set by a refusal without a known signer */
+    /* A SMART bearer token instead of a signature (FHIR reads only): v.key
+     * is the token's owner, v.base the bearer text its access entries
+     * carry (app/smart.h), token what the node holds of it. */
+    bool bearer;
+    struct mc__smart_token token;
 };
 
 /* Headers of the records routes that must be signed when present. */
@@ -56,6 +70,12 @@ extern const char *const mc__gate_records_headers[];
 void mc__gate_check(struct mc__gate *g, struct mc_node *node, const struct mc__api_request *req,
                     const char *const *must_cover, size_t n);
 void mc__gate_release(struct mc__gate *g);
+
+/* For routes outside the gate (the SMART token endpoint): whether the
+ * address ran up its allowance of refusals without a known signer, and
+ * counting one such refusal (into the summary of nobody). */
+bool mc__gate_throttled(const char *client_addr);
+void mc__gate_count_refusal(struct mc_node *node, const char *client_addr, unsigned status);
 
 /* Request header by name, NULL when absent. */
 const char *mc__gate_header(const struct mc__api_request *req, const char *name);

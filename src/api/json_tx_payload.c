@@ -7,12 +7,15 @@
  * signature bases are shown by size, not repeated. */
 #include "api/json_view.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/records.h"
 #include "app/records_payload.h"
 #include "app/research.h"
+#include "app/smart.h"
+#include "app/smart_payload.h"
 #include "app/supply.h"
 #include "app/supply_payload.h"
 #include "app/supply_product.h"
@@ -100,6 +103,15 @@ static json_t *records_view(uint16_t type, const uint8_t *payload, size_t len) {
                           mc_purpose_code(p->purpose) ? mc_purpose_code(p->purpose) : "", "outcome",
                           p->outcome == MC_OUTCOME_SUCCESS ? "allowed" : "refused", "status", (json_int_t)p->status,
                           "reason", p->reason);
+            if (o && mc_smart_bearer_is(p->base, p->base_len)) {
+                /* a read through a SMART token: which token, which assertion */
+                char client[MC_SMART_CLIENT_ID_MAX + 1], jti[MC_SMART_JTI_MAX + 1];
+                mc_hash tx, ah;
+                if (mc_smart_bearer_parse(p->base, p->base_len, client, jti, &tx, &ah) == 0)
+                    json_object_set_new(o, "bearer",
+                                        json_pack("{s:s, s:s, s:o, s:o}", "client", client, "jti", jti, "token_tx",
+                                                  mc_api_json_hash(&tx), "assertion_sha256", mc_api_json_hash(&ah)));
+            }
             break;
         case MC_TX_RECORD_GRANT: {
             json_t *cats = json_array();
@@ -157,7 +169,49 @@ static json_t *research_view(uint16_t type, const uint8_t *payload, size_t len) 
     return o ? o : json_null();
 }
 
+static json_t *smart_view(uint16_t type, const uint8_t *payload, size_t len) {
+    struct mc_smart_payload *p = malloc(sizeof *p);
+    if (!p) return NULL;
+    json_t *o = json_null();
+    if (mc_smart_payload_decode(p, type, payload, len) == 0) {
+        switch (type) {
+        case MC_TX_SMART_CLIENT: {
+            /* the key as a public JWK (RFC 8037 OKP, RFC 7518 EC) */
+            char x[96] = "", y[96] = "";
+            json_t *jwk = json_null();
+            if (p->alg == MC_SMART_ALG_EDDSA && p->key_len == 32) {
+                sodium_bin2base64(x, sizeof x, p->key, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                jwk = json_pack("{s:s, s:s, s:s}", "kty", "OKP", "crv", "Ed25519", "x", x);
+            } else if (p->alg == MC_SMART_ALG_ES384 && p->key_len == 97) {
+                sodium_bin2base64(x, sizeof x, p->key + 1, 48, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                sodium_bin2base64(y, sizeof y, p->key + 49, 48, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+                jwk = json_pack("{s:s, s:s, s:s, s:s}", "kty", "EC", "crv", "P-384", "x", x, "y", y);
+            }
+            o = json_pack("{s:s, s:s, s:o, s:s}", "client", p->client, "alg",
+                          mc_smart_alg_name(p->alg) ? mc_smart_alg_name(p->alg) : "unknown", "jwk", jwk ? jwk : json_null(),
+                          "name", p->name);
+            break;
+        }
+        case MC_TX_SMART_CLIENT_REVOKE: o = json_pack("{s:s}", "client", p->client); break;
+        case MC_TX_SMART_TOKEN: {
+            /* the client's signed assertion, whole: the evidence behind every
+             * read made with the token */
+            mc_hash ah;
+            mc_sha256(&ah, p->assertion, p->assertion_len);
+            o = json_pack("{s:s, s:s#, s:o, s:s, s:I}", "client", p->client, "assertion", (const char *)p->assertion,
+                          p->assertion_len, "assertion_sha256", mc_api_json_hash(&ah), "scope", p->scope, "expiry_ms",
+                          (json_int_t)p->expiry_ms);
+            break;
+        }
+        default: break;
+        }
+    }
+    free(p);
+    return o ? o : json_null();
+}
+
 json_t *mc__api_json_domain_payload(uint16_t type, const uint8_t *payload, size_t len) {
+    if (type >= MC_TX_SMART_CLIENT && type <= MC_TX_SMART_TOKEN) return smart_view(type, payload, len);
     if ((type >= MC_TX_DRUG_COMMISSION && type <= MC_TX_DRUG_SCAN) || type == MC_TX_DRUG_PRODUCT)
         return supply_view(type, payload, len);
     if (type >= MC_TX_RECORD_ANCHOR && type <= MC_TX_RECORD_REVIEW) return records_view(type, payload, len);

@@ -72,6 +72,10 @@ struct mc__api_response {
     char location[192];   /* Location header when non-empty */
     char etag[32];        /* ETag header when non-empty */
     char access_tx[65];   /* X-Medchain-Access-Tx: the access entry logged */
+    /* Bulk Data (bulk.c): Content-Location of an accepted export, and
+     * X-Progress (with Retry-After) of one still running; "" when none. */
+    char content_location[400];
+    char progress[64];
     /* A streamed answer of stream_size bytes (an attachment) instead of
      * body: stream_read(ctx, buf, max) fills buf with the next bytes and
      * returns their count (> 0), or -1 on an error, which ends the
@@ -142,6 +146,21 @@ json_t *mc__api_log_inclusion(struct mc_store *store, uint64_t log_index,
 #define MC__API_HANDLER(name)                                                          \
     void name(struct mc_node *node, const char *param, const struct mc__api_request *req, \
               struct mc__api_response *res)
+
+/* SMART Backend Services (routes_smart.c). */
+MC__API_HANDLER(mc__api_smart_configuration); /* GET /.well-known/smart-configuration */
+MC__API_HANDLER(mc__api_smart_token);         /* POST /auth/token */
+
+/* Bulk Data export (bulk.c). */
+MC__API_HANDLER(mc__api_bulk_export);         /* GET /fhir/$export */
+MC__API_HANDLER(mc__api_bulk_export_patient); /* GET /fhir/Patient/$export */
+MC__API_HANDLER(mc__api_bulk_export_group);   /* GET /fhir/Group/{id}/$export */
+MC__API_HANDLER(mc__api_bulk_status);         /* GET /fhir/$export-status/{job} */
+MC__API_HANDLER(mc__api_bulk_cancel);         /* DELETE /fhir/$export-status/{job} */
+MC__API_HANDLER(mc__api_bulk_file);           /* GET /fhir/$export-file/{job}-{Type}.ndjson */
+/* Cancels the node's exports, waits for their threads, deletes every
+ * output (the API stopping). */
+void mc__api_bulk_stop(struct mc_node *node);
 
 /* Chain routes (routes_chain.c). */
 MC__API_HANDLER(mc__api_status);       /* GET /v1/status */

@@ -149,5 +149,30 @@ void mc__api_fhir_metadata(struct mc_node *node, const char *param,
         "and _include; under Prefer: handling=strict an unknown parameter is refused, otherwise "
         "it is ignored and left out of the self link.",
         "resource", resources, "interaction", "code", "transaction");
+    json_t *security = json_object_get(json_array_get(json_object_get(cs, "rest"), 0), "security");
+    if (security) {
+        /* SMART Backend Services (routes_smart.c): the token endpoint, and
+         * the service code the SMART App Launch IG defines */
+        char origin[300];
+        snprintf(origin, sizeof origin, "%s", base);
+        size_t bl = strlen(origin);
+        if (bl >= 5 && strcmp(origin + bl - 5, "/fhir") == 0) origin[bl - 5] = 0;
+        char token[340];
+        snprintf(token, sizeof token, "%s/auth/token", origin);
+        json_array_append_new(json_object_get(security, "service"),
+                              json_pack("{s:[{s:s, s:s}], s:s}", "coding", "system",
+                                        "http://terminology.hl7.org/CodeSystem/restful-security-service", "code",
+                                        "SMART-on-FHIR", "text", "SMART Backend Services (client_credentials, private_key_jwt)"));
+        json_object_set_new(security, "extension",
+                            json_pack("[{s:s, s:[{s:s, s:s}]}]", "url",
+                                      "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                                      "extension", "url", "token", "valueUri", token));
+        char desc[1400];
+        snprintf(desc, sizeof desc, "%s Reads and searches also take Authorization: Bearer with a SMART Backend "
+                 "Services token (discovery: %s/.well-known/smart-configuration; system read scopes); "
+                 "such reads follow the same policy and are logged on the ledger with the token's jti.",
+                 json_string_value(json_object_get(security, "description")), base);
+        json_object_set_new(security, "description", json_string(desc));
+    }
     mc__fhir_reply_set(res, cs ? 200 : 503, cs ? cs : mc_fhir_outcome("error", "exception", "out of memory"));
 }

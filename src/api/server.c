@@ -12,6 +12,8 @@
  * Memory per connection is thus at most the route's body bound plus
  * libmicrohttpd's per-connection pool (MEMORY_PER_CONNECTION). */
 #include "api/server.h"
+#include "api/smart_tokens.h"
+#include "node/exports.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -188,6 +190,11 @@ static enum MHD_Result send_json(struct request *r, struct MHD_Connection *conn,
     if (res->location[0]) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, res->location);
     if (res->etag[0]) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, res->etag);
     if (res->access_tx[0]) (void)MHD_add_response_header(resp, "X-Medchain-Access-Tx", res->access_tx);
+    if (res->content_location[0]) (void)MHD_add_response_header(resp, "Content-Location", res->content_location);
+    if (res->progress[0]) {
+        (void)MHD_add_response_header(resp, "X-Progress", res->progress);
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    }
     (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (res->allow) (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, res->allow);
@@ -541,6 +548,7 @@ int mc_api_start_tls(struct mc_api **out, struct mc_node *node, const char *host
     struct mc_api *api = calloc(1, sizeof *api);
     if (!api) return mc_err_set(MC_ERR_NOMEM, "out of memory starting the API");
     api->node = node;
+    mc_exports_clear(node); /* outputs of exports from an earlier run */
     api->tls = tls;
     char web_root[512];
     if (mc_static_default_root(web_root, sizeof web_root) == 0 &&
@@ -605,6 +613,8 @@ void mc_api_stop(struct mc_api *api) {
     if (api->daemon) MHD_stop_daemon(api->daemon);
     /* what was refused since the last summary is written before the end */
     if (api->node) mc_api_flush_refusal_summaries(api->node);
+    if (api->node) mc__api_bulk_stop(api->node);     /* exports end, their files deleted */
+    if (api->node) mc__smart_forget_node(api->node); /* its tokens end with it */
     mc_static_destroy(api->web);
     free(api);
 }

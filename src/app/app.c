@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/records.h"
+#include "app/smart.h"
 #include "app/research.h"
 #include "app/supply.h"
 #include "app/supply_product.h"
@@ -210,6 +211,9 @@ static int execute(struct mc_app *app, struct mc_exec *ex) {
     case MC_TX_RECORD_REVOKE:
     case MC_TX_RECORD_ERASE:
     case MC_TX_RECORD_REVIEW: return mc_records_execute(ex);
+    case MC_TX_SMART_CLIENT:
+    case MC_TX_SMART_CLIENT_REVOKE:
+    case MC_TX_SMART_TOKEN: return mc_smart_execute(ex);
     case MC_TX_DRUG_COMMISSION:
     case MC_TX_DRUG_AGGREGATE:
     case MC_TX_DRUG_DISAGGREGATE:

@@ -2,6 +2,7 @@
  * records.h). Everything here is deterministic: block height and time come
  * from struct mc_exec, iteration is in key order, no randomness. */
 #include "app/row.h"
+#include "app/smart.h"
 #include "app/records.h"
 
 #include <sodium.h>
@@ -59,7 +60,7 @@ static const char *const category_names[] = {"demographics", "encounters", "prob
 static const char *const purpose_codes[] = {NULL, "TREAT", "ETREAT", "BTG", "HRESCH", "PATRQT",
                                             "HOPERAT"};
 static const char *const action_names[] = {NULL, "read", "vread", "search", "export", "audit",
-                                           "create"};
+                                           "create", "token"};
 
 const char *mc_records_type_name(uint16_t t) {
     return t >= 1 && t <= MC_FHIR_TYPE_MAX ? type_names[t] : NULL;
@@ -461,6 +462,27 @@ int mc_records_scan_patient(struct mc_state *st, const mc_pubkey *patient,
     return mc_state_scan(st, k.b, k.n, scan_patient_row, &s);
 }
 
+struct patients_ctx {
+    mc_pubkey last;
+    bool have;
+    int (*fn)(void *ctx, const mc_pubkey *patient);
+    void *ctx;
+};
+
+static int scan_patients_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
+    struct patients_ctx *s = c;
+    if (kn < 3 + 32) return 0;
+    if (s->have && memcmp(s->last.b, k + 3, 32) == 0) return 0;
+    memcpy(s->last.b, k + 3, 32);
+    s->have = true;
+    return s->fn(s->ctx, &s->last) != 0;
+}
+
+int mc_records_scan_patients(struct mc_state *st, int (*fn)(void *ctx, const mc_pubkey *patient), void *ctx) {
+    struct patients_ctx s = {.fn = fn, .ctx = ctx};
+    return mc_state_scan(st, "rp/", 3, scan_patients_row, &s);
+}
+
 static int scan_grant_row(void *c, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn) {
     struct scan_ctx *s = c;
     if (kn != 3 + 32 + 32) return 0;
@@ -829,10 +851,18 @@ static int access(struct mc_exec *ex, const struct mc_records_payload *p, int dr
         struct mc_account a;
         if (mc_identity_get_account(ex->st, &requester, &a))
             return mc_err_set(MC_ERR_FORBIDDEN, "a successful access needs a requester known to the ledger");
-        if (sig_len != MC_SIG_BYTES || !mc_records_sigbase_names_key(base, base_len, &requester) ||
-            mc_ed25519_verify_raw(sig, &requester, base, base_len))
-            return mc_err_set(MC_ERR_BAD_SIGNATURE, "the requester's signature does not verify");
-        if ((rc = mc_row_use_once(ex->st, "rs/", &sig_hash, ex->height))) return rc;
+        if (mc_smart_bearer_is(base, base_len)) {
+            /* a read through a SMART token (app/smart.h): the token on the
+             * ledger is the requester's, of an active client, unexpired;
+             * one token serves many reads */
+            if (sig_len != 0) return mc_err_set(MC_ERR_INVALID, "a bearer access entry carries no signature");
+            if ((rc = mc_smart_bearer_check(ex->st, base, base_len, &requester, ex->time_ms))) return rc;
+        } else {
+            if (sig_len != MC_SIG_BYTES || !mc_records_sigbase_names_key(base, base_len, &requester) ||
+                mc_ed25519_verify_raw(sig, &requester, base, base_len))
+                return mc_err_set(MC_ERR_BAD_SIGNATURE, "the requester's signature does not verify");
+            if ((rc = mc_row_use_once(ex->st, "rs/", &sig_hash, ex->height))) return rc;
+        }
         if (id[0]) {
             struct mc_record_head h;
             if (mc_records_get_head(ex->st, id, &h) || memcmp(h.patient.b, patient.b, 32))

@@ -127,7 +127,8 @@ enum mc_access_action {
     MC_ACTION_EXPORT,
     MC_ACTION_AUDIT,
     MC_ACTION_CREATE,
-    MC_ACTION_MAX = MC_ACTION_CREATE
+    MC_ACTION_TOKEN, /* a SMART token request (app/smart.h), refused */
+    MC_ACTION_MAX = MC_ACTION_TOKEN
 };
 
 /* HL7 v3 PurposeOfUse codes. */
@@ -259,6 +260,9 @@ MC_MUST_CHECK int mc_records_get_break_glass(struct mc_state *st, const mc_hash 
 MC_MUST_CHECK int mc_records_scan_patient(struct mc_state *st, const mc_pubkey *patient,
                                           int (*fn)(void *ctx, const struct mc_record_head *h),
                                           void *ctx);
+/* Every patient with records, once each, in key order. */
+MC_MUST_CHECK int mc_records_scan_patients(struct mc_state *st, int (*fn)(void *ctx, const mc_pubkey *patient),
+                                           void *ctx);
 MC_MUST_CHECK int mc_records_scan_grants(struct mc_state *st, const mc_pubkey *patient,
                                          int (*fn)(void *ctx, const mc_pubkey *patient,
                                                    const struct mc_grant *g),

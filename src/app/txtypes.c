@@ -27,6 +27,12 @@ static const struct { uint16_t type; const char *name; size_t payload_max; } typ
     {MC_TX_RECORD_REVOKE, "record_revoke", 32},
     {MC_TX_RECORD_ERASE, "record_erase", 2 + 512 * 65},
     {MC_TX_RECORD_REVIEW, "record_review", 32 + 256},
+    /* SMART (app/smart.h): client id str8, key bytes8, name str8; a token
+     * entry's assertion and scope str16. */
+    {MC_TX_SMART_CLIENT, "smart_client", (1 + MC_SMART_CLIENT_ID_MAX) + 1 + (1 + 255) + (1 + MC_SMART_CLIENT_NAME_MAX)},
+    {MC_TX_SMART_CLIENT_REVOKE, "smart_client_revoke", 1 + MC_SMART_CLIENT_ID_MAX},
+    {MC_TX_SMART_TOKEN, "smart_token",
+     (1 + MC_SMART_CLIENT_ID_MAX) + (2 + MC_SMART_ASSERTION_MAX) + (2 + MC_SMART_SCOPE_MAX) + 8},
     /* Supply chain: strings are str8 (gtin 15, serial/lot 21, sscc 19 bytes
      * with their prefixes), items 1 + 15 + 21 bytes. */
     {MC_TX_DRUG_COMMISSION, "drug_commission", 15 + 21 + 4 + 2 + MC_SUPPLY_SERIALS_PER_TX_MAX * 21},

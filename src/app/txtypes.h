@@ -27,6 +27,10 @@ enum mc_tx_type {
     MC_TX_RECORD_REVOKE = 53,   /* patient revokes a grant */
     MC_TX_RECORD_ERASE = 54,    /* patient erases records (GDPR Art. 17) */
     MC_TX_RECORD_REVIEW = 55,   /* auditor closes a break-glass access */
+    /* SMART Backend Services, 60-62 (layouts in app/smart.h). */
+    MC_TX_SMART_CLIENT = 60,        /* member registers a system client (its public key) */
+    MC_TX_SMART_CLIENT_REVOKE = 61, /* owner or org admin revokes a client */
+    MC_TX_SMART_TOKEN = 62,         /* node logs a token it issued, with the client's assertion */
     /* Drug supply chain, 20-49 (payloads in app/supply.h). */
     MC_TX_DRUG_COMMISSION = 20,   /* manufacturer commissions serials of a lot */
     MC_TX_DRUG_AGGREGATE = 21,    /* owner packs units/containers into a container */

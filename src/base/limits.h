@@ -541,4 +541,65 @@ _Static_assert(1 + 1 + MC_SNAPSHOT_KEEP_MAX * (4 + MC_SNAPSHOT_MANIFEST_MAX) <= 
 /* Validator set changes one VALSETS answer carries: those a light client follows. */
 #define MC_SNAPSHOT_VALSETS_MAX MC_LIGHT_VALSETS_MAX
 
+/* SMART Backend Services (app/smart.h, api/smart_tokens.c, docs/SMART.md).
+ *   MC_SMART_CLIENT_ID_MAX   a client id: letters, digits, '-', '.', '_';
+ *   MC_SMART_CLIENT_NAME_MAX a client's display name;
+ *   MC_SMART_ASSERTION_MAX   a client assertion (compact JWS): a signed
+ *                            EdDSA JWT of the five claims is ~400 bytes;
+ *   MC_SMART_JTI_MAX         an assertion's jti (a UUID is 36);
+ *   MC_SMART_SCOPE_MAX       a scope string, asked or granted;
+ *   MC_SMART_SCOPES_MAX      scopes in one token;
+ *   MC_SMART_FORM_MAX        the token request body (form-encoded: the
+ *                            assertion, the scope and the fixed fields);
+ *   MC_SMART_ASSERTION_TTL_S an assertion's exp is at most this far ahead
+ *                            of the node's clock (SMART: five minutes);
+ *   MC_SMART_TOKEN_TTL_MS    a token's lifetime;
+ *   MC_SMART_LEDGER_SLACK_MS how much later than the assertion's exp (the
+ *                            token's issue) or the token's expiry (a read)
+ *                            a block may carry the entry: block times lag
+ *                            the node's clock by a block or two;
+ *   MC_SMART_TOKENS_MAX      live tokens one node holds (a full table
+ *                            refuses new tokens: 503), per client too;
+ *   MC_SMART_JTI_SLOTS       the node's replay store of assertion ids, kept
+ *                            for the assertion lifetime (a full store
+ *                            refuses: 503, never "let through"); the ledger
+ *                            also refuses a jti used before, chain-wide. */
+#define MC_SMART_CLIENT_ID_MAX 64
+#define MC_SMART_CLIENT_NAME_MAX 128
+#define MC_SMART_ASSERTION_MAX 2048
+#define MC_SMART_JTI_MAX 128
+#define MC_SMART_SCOPE_MAX 512
+#define MC_SMART_SCOPES_MAX 32
+#define MC_SMART_FORM_MAX (3 * MC_SMART_ASSERTION_MAX + 3 * MC_SMART_SCOPE_MAX + 512)
+#define MC_SMART_ASSERTION_TTL_S 300
+#define MC_SMART_TOKEN_TTL_MS (300ull * 1000)
+#define MC_SMART_LEDGER_SLACK_MS (120ull * 1000)
+#define MC_SMART_TOKENS_MAX 4096
+#define MC_SMART_TOKENS_PER_CLIENT 64
+#define MC_SMART_JTI_SLOTS 16384
+_Static_assert(MC_SMART_TOKENS_PER_CLIENT * 16 <= MC_SMART_TOKENS_MAX,
+               "one client fills at most a sixteenth of the token table");
+_Static_assert(2 + MC_SMART_CLIENT_ID_MAX + 2 + MC_SMART_ASSERTION_MAX + 2 + MC_SMART_SCOPE_MAX + 8 <=
+                   MC_TX_PAYLOAD_MAX,
+               "a token entry fits a transaction");
+/* The text an access entry by bearer token carries instead of a request
+ * signature base (app/smart.h) fits the base's bound. */
+_Static_assert(22 + 9 + MC_SMART_CLIENT_ID_MAX + 6 + MC_SMART_JTI_MAX + 11 + 64 + 19 + 64 + 4 <=
+                   MC_SIGBASE_MAX,
+               "a bearer access base fits an access entry");
+
+/* Bulk Data export (api/bulk.c, docs/SMART.md): jobs at once on one node
+ * and per client, output bytes of one job (every file), and the default
+ * time an output stays before it is deleted (config.json
+ * "bulk_output_ttl_s", at most MC_BULK_TTL_S_MAX). */
+#define MC_BULK_JOBS_MAX 16
+#define MC_BULK_JOBS_PER_CLIENT 2
+#define MC_BULK_OUTPUT_MAX (256ull * 1024 * 1024)
+#define MC_BULK_TTL_S_DEFAULT 3600
+#define MC_BULK_TTL_S_MAX (7 * 24 * 3600)
+#define MC_BULK_TYPES_ARG_MAX 512
+/* Patients one export walks (a node's whole population at most). */
+#define MC_BULK_PATIENTS_MAX 1000000
+_Static_assert(MC_BULK_JOBS_PER_CLIENT <= MC_BULK_JOBS_MAX, "one client fits the job table");
+
 #endif

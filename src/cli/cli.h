@@ -127,6 +127,8 @@ int mc_cli_cmd_blobs_migrate(int argc, char **argv);
 
 int mc_cli_cmd_member_enroll(int argc, char **argv);
 int mc_cli_cmd_member_revoke(int argc, char **argv);
+int mc_cli_cmd_smart_register(int argc, char **argv);
+int mc_cli_cmd_smart_revoke(int argc, char **argv);
 int mc_cli_cmd_patient_register(int argc, char **argv);
 int mc_cli_cmd_invite_create(int argc, char **argv);
 int mc_cli_cmd_invite_list(int argc, char **argv);

@@ -1,6 +1,6 @@
 /* Commands that build, sign and submit transactions:
- * `member enroll|revoke`, `patient register`, `key rotate`, `tx submit`,
- * `tx build`.
+ * `member enroll|revoke`, `patient register`, `key rotate`, `smart register|revoke`
+ * (SMART system clients, docs/SMART.md), `tx submit`, `tx build`.
  *
  * A signed command runs the same steps: read the sender's key, ask the node
  * for the chain id (GET /v1/status) and the sender's last nonce (GET
@@ -13,6 +13,8 @@
  *   height: <n>
  */
 #include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include <time.h>
 
 #include "app/identity.h"
+#include "app/smart_payload.h"
 #include "app/txtypes.h"
 #include "base/hex.h"
 #include "base/limits.h"
@@ -368,6 +371,109 @@ int mc_cli_cmd_member_revoke(int argc, char **argv) {
         rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the revocation");
     else
         rc = sign_and_submit(&s, MC_TX_REVOKE_MEMBER, &payload);
+    mc_buf_deinit(&payload);
+    signer_deinit(&s);
+    return rc;
+}
+
+/* base64url without padding of exactly n bytes into out. */
+static bool b64url_exact(uint8_t *out, size_t n, const char *s) {
+    size_t got = 0;
+    const char *end = NULL;
+    return s && sodium_base642bin(out, n, s, strlen(s), NULL, &got, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+           got == n && end == s + strlen(s);
+}
+
+/* The public key of a SMART client: --client-pub HEX (Ed25519), or --jwk
+ * FILE holding its public JWK: OKP Ed25519 (x) or EC P-384 (x, y); a
+ * private JWK's "d" is ignored. */
+static int client_key(uint8_t *alg, uint8_t key[MC_SMART_KEY_MAX], size_t *key_len, const struct mc_cli_args *a,
+                      const char *words) {
+    const char *hex = mc_cli_arg(a, "client-pub"), *file = mc_cli_arg(a, "jwk");
+    if (!hex == !file) return mc_cli_error(MC_CLI_USAGE, "%s: give --jwk FILE or --client-pub HEX", words);
+    if (hex) {
+        if (strlen(hex) != 64 || mc_hex_decode(key, 32, hex))
+            return mc_cli_error(MC_CLI_USAGE, "--client-pub must be 64 hex digits (an Ed25519 key)");
+        *alg = MC_SMART_ALG_EDDSA;
+        *key_len = 32;
+        return 0;
+    }
+    uint8_t *text = NULL;
+    size_t len = 0;
+    int rc = mc_cli_file_read(&text, &len, file, MC_KEYFILE_MAX);
+    if (rc) return rc;
+    json_t *j = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+    free(text);
+    const char *kty = json_string_value(json_object_get(j, "kty")), *crv = json_string_value(json_object_get(j, "crv"));
+    const char *x = json_string_value(json_object_get(j, "x")), *y = json_string_value(json_object_get(j, "y"));
+    rc = 0;
+    if (kty && crv && !strcmp(kty, "OKP") && !strcmp(crv, "Ed25519") && b64url_exact(key, 32, x)) {
+        *alg = MC_SMART_ALG_EDDSA;
+        *key_len = 32;
+    } else if (kty && crv && !strcmp(kty, "EC") && !strcmp(crv, "P-384") && b64url_exact(key + 1, 48, x) &&
+               b64url_exact(key + 49, 48, y)) {
+        key[0] = 0x04;
+        *alg = MC_SMART_ALG_ES384;
+        *key_len = 97;
+    } else {
+        rc = mc_cli_error(MC_CLI_FAIL, "%s is not an Ed25519 (OKP) or P-384 (EC) public JWK", file);
+    }
+    json_decref(j);
+    return rc;
+}
+
+int mc_cli_cmd_smart_register(int argc, char **argv) {
+    static const struct mc_cli_opt spec[] = {
+        SIGNER_SPEC, {"client-id", true}, {"jwk", true}, {"client-pub", true}, {"name", true},
+    };
+    static const char words[] = "smart register";
+    struct mc_cli_args a;
+    MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
+    if (mc_cli_require(&a, words, "client-id")) return MC_CLI_USAGE;
+    struct mc_smart_payload p;
+    memset(&p, 0, sizeof p);
+    p.type = MC_TX_SMART_CLIENT;
+    const char *id = mc_cli_arg(&a, "client-id"), *name = mc_cli_arg(&a, "name");
+    if (!mc_smart_client_id_valid(id))
+        return mc_cli_error(MC_CLI_USAGE, "--client-id is 1 to %d of letters, digits, '-', '.', '_'", MC_SMART_CLIENT_ID_MAX);
+    if (name && strlen(name) > MC_SMART_CLIENT_NAME_MAX)
+        return mc_cli_error(MC_CLI_USAGE, "--name must be at most %d bytes", MC_SMART_CLIENT_NAME_MAX);
+    uint8_t key[MC_SMART_KEY_MAX];
+    int rc = client_key(&p.alg, key, &p.key_len, &a, words);
+    if (rc) return rc;
+    snprintf(p.client, sizeof p.client, "%s", id);
+    snprintf(p.name, sizeof p.name, "%s", name ? name : "");
+    p.key = key;
+    struct signer s;
+    if ((rc = signer_open(&s, &a, words))) return rc;
+    struct mc_buf payload;
+    mc_buf_init(&payload, 0);
+    if (mc_smart_payload_encode(&payload, &p)) rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the registration");
+    else rc = sign_and_submit(&s, MC_TX_SMART_CLIENT, &payload);
+    mc_buf_deinit(&payload);
+    signer_deinit(&s);
+    return rc;
+}
+
+int mc_cli_cmd_smart_revoke(int argc, char **argv) {
+    static const struct mc_cli_opt spec[] = {SIGNER_SPEC, {"client-id", true}};
+    static const char words[] = "smart revoke";
+    struct mc_cli_args a;
+    MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
+    if (mc_cli_require(&a, words, "client-id")) return MC_CLI_USAGE;
+    const char *id = mc_cli_arg(&a, "client-id");
+    if (!mc_smart_client_id_valid(id)) return mc_cli_error(MC_CLI_USAGE, "--client-id is not a client id");
+    struct mc_smart_payload p;
+    memset(&p, 0, sizeof p);
+    p.type = MC_TX_SMART_CLIENT_REVOKE;
+    snprintf(p.client, sizeof p.client, "%s", id);
+    struct signer s;
+    int rc = signer_open(&s, &a, words);
+    if (rc) return rc;
+    struct mc_buf payload;
+    mc_buf_init(&payload, 0);
+    if (mc_smart_payload_encode(&payload, &p)) rc = mc_cli_error(MC_CLI_FAIL, "cannot encode the revocation");
+    else rc = sign_and_submit(&s, MC_TX_SMART_CLIENT_REVOKE, &payload);
     mc_buf_deinit(&payload);
     signer_deinit(&s);
     return rc;

@@ -95,6 +95,13 @@ static const struct command commands[] = {
     {"member revoke", mc_cli_cmd_member_revoke, "revoke a member (organisation admin)",
      "medchain member revoke --key ADMIN_KEY (--member-pub HEX | --member-key FILE)\n"
      "                       [--reason TEXT] [options]\n" SIGNER_OPTS},
+    {"smart register", mc_cli_cmd_smart_register, "register a SMART Backend Services system client (member)",
+     "medchain smart register --key MEMBER_KEY --client-id ID (--jwk FILE | --client-pub HEX)\n"
+     "                        [--name TEXT] [options]\n"
+     "  FILE: the client's public JWK: Ed25519 (kty OKP) or P-384 (kty EC). The client signs\n"
+     "  private_key_jwt assertions (EdDSA or ES384) for POST /auth/token (docs/SMART.md).\n" SIGNER_OPTS},
+    {"smart revoke", mc_cli_cmd_smart_revoke, "revoke a system client (its owner or an admin of the owner's organisation)",
+     "medchain smart revoke --key KEY --client-id ID [options]\n" SIGNER_OPTS},
     {"invite create", mc_cli_cmd_invite_create, "invite a patient (clinician) or a member (admin): a one-time code",
      "medchain invite create --key CLINICIAN_KEY [--node URL]\n"
      "medchain invite create --key ADMIN_KEY --member --role ROLE --name NAME [--node URL]\n"},

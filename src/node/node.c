@@ -175,6 +175,7 @@ static int load_config(struct mc_node *n) {
     snprintf(n->api_addr, sizeof n->api_addr, "127.0.0.1:7700");
     n->block_interval_ms = 100;
     n->empty_block_ms = 1000;
+    n->bulk_ttl_s = MC_BULK_TTL_S_DEFAULT;
     n->key_max_age_days = MC_NODE_KEY_AGE_DAYS_DEFAULT;
     n->gap_wait_ms = MC_MEMPOOL_GAP_WAIT_MS;
     json_error_t jerr;
@@ -210,6 +211,13 @@ static int load_config(struct mc_node *n) {
                                             "(at most %d bytes in all)", MC_NODE_API_HOSTS_BYTES - 1);
         else
             snprintf(n->api_hosts + used, sizeof n->api_hosts - used, "%s%s", used ? "," : "", h);
+    }
+    json_t *bt = json_object_get(cfg, "bulk_output_ttl_s");
+    if (!rc && bt) {
+        if (!json_is_integer(bt) || json_integer_value(bt) < 1 || json_integer_value(bt) > MC_BULK_TTL_S_MAX)
+            rc = mc_err_set(MC_ERR_INVALID, "config.json: \"bulk_output_ttl_s\" is 1 to %d seconds", MC_BULK_TTL_S_MAX);
+        else
+            n->bulk_ttl_s = (uint32_t)json_integer_value(bt);
     }
     json_t *eb = json_object_get(cfg, "empty_block_ms");
     if (json_is_integer(eb) && json_integer_value(eb) >= MC_NODE_EMPTY_BLOCK_MS_MIN &&
@@ -390,6 +398,7 @@ const struct mc_genesis *mc_node_genesis(const struct mc_node *n) { return &n->g
 const char *mc_node_api_addr(const struct mc_node *n) { return n->api_addr; }
 const char *mc_node_api_hosts(const struct mc_node *n) { return n->api_hosts; }
 const char *mc_node_home(const struct mc_node *n) { return n->home; }
+uint32_t mc_node_bulk_ttl_s(const struct mc_node *n) { return n->bulk_ttl_s; }
 
 static void gossip_queue(struct mc_node *n, const uint8_t *tx, size_t len);
 

@@ -69,6 +69,9 @@ const char *mc_node_api_addr(const struct mc_node *n);
 const char *mc_node_api_hosts(const struct mc_node *n);
 /* The node's home folder. */
 const char *mc_node_home(const struct mc_node *n);
+/* How long a Bulk Data export's output files stay (config.json
+ * "bulk_output_ttl_s", 1 to MC_BULK_TTL_S_MAX; default MC_BULK_TTL_S_DEFAULT). */
+uint32_t mc_node_bulk_ttl_s(const struct mc_node *n);
 
 /* --- thread-safe interface used by the API --- */
 

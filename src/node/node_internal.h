@@ -43,6 +43,7 @@ struct mc_node {
     /* config.json "api_hosts": the authorities (host:port) clients address
      * this node by, comma-separated; "" when not configured. */
     char api_hosts[MC_NODE_API_HOSTS_BYTES];
+    uint32_t bulk_ttl_s; /* config.json "bulk_output_ttl_s" (api/bulk.c) */
     char p2p_host[64];
     uint16_t p2p_port;
     bool has_p2p;

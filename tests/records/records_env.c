@@ -108,6 +108,8 @@ static size_t on_header(char *p, size_t s, size_t n, void *ctx) {
     header_value(p, s * n, "ETag", r->etag, sizeof r->etag);
     header_value(p, s * n, "Content-Type", r->content_type, sizeof r->content_type);
     header_value(p, s * n, "Location", r->location, sizeof r->location);
+    header_value(p, s * n, "Content-Location", r->content_location, sizeof r->content_location);
+    header_value(p, s * n, "X-Progress", r->progress, sizeof r->progress);
     return s * n;
 }
 

@@ -35,6 +35,8 @@ struct rq {
     char etag[40];          /* ETag header, "" when none */
     char content_type[64];  /* Content-Type header, "" when none */
     char location[200];     /* Location header, "" when none */
+    char content_location[400]; /* Content-Location header (Bulk Data), "" when none */
+    char progress[64];      /* X-Progress header (Bulk Data), "" when none */
 };
 void rq_free(struct rq *r);
 
