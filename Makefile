@@ -22,7 +22,7 @@
 # fuzz/fuzz_*.c is a fuzz target, every bench/bench_*.c a benchmark. Extra
 # targets of a subsystem live in mk/<name>.mk.
 
-PKGS      := libsodium sqlite3 libuv libmicrohttpd jansson libqrencode libcurl
+PKGS      := libsodium sqlite3 libuv libmicrohttpd jansson libqrencode libcurl gnutls
 CC        ?= cc
 BUILD     ?= build
 OPT       ?= -O2

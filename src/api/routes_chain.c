@@ -43,7 +43,7 @@ void mc__api_status(struct mc_node *node, const char *param, const struct mc__ap
                               (int)bst.available, "errors", mc_api_json_u64(bst.errors),
                               "erasures_pending", mc_api_json_u64(bst.purges_pending),
                               "last_error", mc_api_json_text(bst.last_error));
-    mc__reply_ok(res, 200, mc__reply_with(
+    mc__reply_ok(res, 200, mc__reply_with(mc__reply_with(
        json_pack("{s:o, s:o, s:o, s:o, s:I, s:b, s:o, s:I, s:o, s:o, s:o}",
                  "chain_id", mc_api_json_text(s.chain_id),
                  "height", mc_api_json_u64(s.height),
@@ -55,7 +55,8 @@ void mc__api_status(struct mc_node *node, const char *param, const struct mc__ap
                  "mempool_size", (json_int_t)s.mempool_size,
                  "log_size", mc_api_json_u64(s.log_size),
                  "log_root", mc_api_json_hash(&s.log_root),
-                 "txs_committed", mc_api_json_u64(s.txs_committed)), "blob_store", blobs));
+                 "txs_committed", mc_api_json_u64(s.txs_committed)), "blob_store", blobs),
+                                   "audit_export", mc__feeds_status_json(node)));
 }
 
 /* --- POST /v1/tx --- */
@@ -530,6 +531,7 @@ void mc__api_metrics(struct mc_node *node, const char *param, const struct mc__a
                   bs.backend, bs.available ? 1 : 0, (unsigned long long)bs.errors, (unsigned long long)bs.requests,
                   (unsigned long long)(bs.request_ms / 1000), (unsigned long long)(bs.request_ms % 1000),
                   (unsigned long long)bs.purges_pending);
+    mc__feeds_metrics(node, &b);
     if (b.err) {
         mc_buf_deinit(&b);
         mc__api_fail(res, 0, MC_ERR_NOMEM, NULL);

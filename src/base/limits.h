@@ -91,6 +91,12 @@
 /* Transactions the node queues for its own signature (scan records of the
  * public verify endpoint); beyond this the record is dropped. */
 #define MC_NODE_OUTBOX_MAX 1024
+/* The audit syslog exporter (node/auditexport.h): messages in one batch
+ * (one TLS connection, acknowledged as a whole), and blocks one pass looks
+ * through (so a long run of blocks without access entries still moves the
+ * cursor in bounded steps). */
+#define MC_AUDIT_BATCH_MAX 256
+#define MC_AUDIT_BLOCKS_PER_PASS 1000
 /* Bytes of admitted transactions waiting to be gossiped to peers. */
 #define MC_NODE_GOSSIP_BYTES_MAX (16 * 1024 * 1024)
 /* Nodes of one generated test network (`medchain testnet`). */

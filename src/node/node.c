@@ -52,6 +52,7 @@
 #include "crypto/keyfile.h"
 #include "node/journal.h"
 #include "node/mempool.h"
+#include "node/auditexport.h"
 #include "node/node_internal.h"
 #include "node/wire.h"
 #include "node/vault.h"
@@ -432,6 +433,11 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
 struct mc_blob_store *mc_node_blobs(struct mc_node *n) { return n->blobs; }
 struct mc_local *mc_node_local(struct mc_node *n) { return n->local; }
 struct mc_vault *mc_node_vault(struct mc_node *n) { return n->vault; }
+void mc_node_audit_status(struct mc_node *n, struct mc_auditexport_status *out) {
+    pthread_mutex_lock(&n->lock);
+    mc_auditexport_status(n->audit, out);
+    pthread_mutex_unlock(&n->lock);
+}
 
 /* ---- the check state (see node_internal.h) ----
  *
@@ -1233,6 +1239,13 @@ int mc_node_run(struct mc_node *n) {
             rc = mc_net_dial(n->net, n->peers[i].host, n->peers[i].port);
     }
     n->running = true;
+    /* Off the consensus path, on its own thread: the audit exporter
+     * (config.json "audit_syslog"). */
+    struct mc_auditexport *audit = NULL;
+    if (!rc) rc = mc_auditexport_start(&audit, n->home);
+    pthread_mutex_lock(&n->lock);
+    n->audit = audit;
+    pthread_mutex_unlock(&n->lock);
     if (!rc) {
         mc_node__lock(n);
         rc = mc_driver_start(n);
@@ -1249,6 +1262,10 @@ int mc_node_run(struct mc_node *n) {
         uv_run(&n->loop, UV_RUN_DEFAULT);
     }
     n->running = false;
+    pthread_mutex_lock(&n->lock);
+    n->audit = NULL;
+    pthread_mutex_unlock(&n->lock);
+    mc_auditexport_stop(audit);
     if (n->net) {
         mc_net_stop(n->net);
         n->net = NULL;
