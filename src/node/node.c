@@ -54,6 +54,7 @@
 #include "node/mempool.h"
 #include "node/auditexport.h"
 #include "node/node_internal.h"
+#include "node/notify.h"
 #include "node/wire.h"
 #include "node/vault.h"
 #include "consensus/consensus.h"
@@ -1239,13 +1240,14 @@ int mc_node_run(struct mc_node *n) {
             rc = mc_net_dial(n->net, n->peers[i].host, n->peers[i].port);
     }
     n->running = true;
-    /* Off the consensus path, on its own thread: the audit exporter
-     * (config.json "audit_syslog"). */
+    /* Off the consensus path, each on its own thread: the audit exporter
+     * (config.json "audit_syslog") and the Subscription deliveries. */
     struct mc_auditexport *audit = NULL;
     if (!rc) rc = mc_auditexport_start(&audit, n->home);
     pthread_mutex_lock(&n->lock);
     n->audit = audit;
     pthread_mutex_unlock(&n->lock);
+    if (!rc) rc = mc_notify_start(&n->notify, n);
     if (!rc) {
         mc_node__lock(n);
         rc = mc_driver_start(n);
@@ -1262,6 +1264,8 @@ int mc_node_run(struct mc_node *n) {
         uv_run(&n->loop, UV_RUN_DEFAULT);
     }
     n->running = false;
+    mc_notify_stop(n->notify);
+    n->notify = NULL;
     pthread_mutex_lock(&n->lock);
     n->audit = NULL;
     pthread_mutex_unlock(&n->lock);
