@@ -1,8 +1,8 @@
 /* Node-local rows: what a node keeps for itself in its own database and
  * never puts on the ledger (not consensus state: never hashed, never
  * replicated, never part of a state root). Today: open invitations
- * (api/routes_invite.c) and an organisation's record-number index
- * (api/routes_mrn.c).
+ * (api/routes_invite.c), an organisation's record-number index
+ * (api/routes_mrn.c) and FHIR Subscriptions (node/subscription.h).
  *
  * One table in the node's database file (data/chain.db), beside the chain
  * store's tables:

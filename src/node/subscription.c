@@ -47,7 +47,7 @@ int mc_subscription_decode(struct mc_subscription *s, const uint8_t *p, size_t n
     mc_dec_fixed(&d, s->id, 16);
     mc_dec_fixed(&d, s->owner.b, 32);
     s->topics = mc_dec_u8(&d);
-    s->has_patient = mc_dec_u8(&d) != 0;
+    s->has_patient = mc_dec_bool(&d);
     mc_dec_fixed(&d, s->patient.b, 32);
     s->payload = mc_dec_u8(&d);
     mc_dec_str16(&d, s->endpoint, sizeof s->endpoint);
@@ -118,6 +118,9 @@ static bool grantee(struct mc_state *st, const mc_pubkey *who, const struct mc_g
 bool mc_subscription_visible(struct mc_state *st, const struct mc_subscription *s, const struct mc_sub_event *e,
                              uint64_t now_ms) {
     if (s->has_patient && memcmp(s->patient.b, e->patient.b, 32) != 0) return false;
+    /* a subscriber revoked or rotated away hears of nothing */
+    struct mc_account me;
+    if (mc_identity_get_account(st, &s->owner, &me) || me.status != MC_ACCOUNT_ACTIVE) return false;
     if (e->kind == MC_SUB_EV_RECORD_CREATED || e->kind == MC_SUB_EV_RECORD_AMENDED) {
         if (!(s->topics & MC_SUB_TOPIC_RECORDS)) return false;
         struct mc_record_head h;

@@ -8,7 +8,8 @@
  *   urn:medchain:topic:all       both
  * with an optional filter to one patient ("patient=KEY"). An event is
  * delivered only when the subscriber may see it under the read policy at
- * delivery time (the latest committed state): a record event when
+ * delivery time (the latest committed state), her account still active: a
+ * record event when
  * mc_records_decide allows the subscriber to read that record (without
  * break-glass); a grant or revocation when the subscriber is the patient,
  * an auditor (mc_records_decide_patient_view) or the grantee (the member

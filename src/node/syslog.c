@@ -16,7 +16,8 @@ static int message(struct mc_buf *m, const struct mc_balp_access *a, uint64_t he
         size_t i;
         json_array_foreach(ents, i, en) json_object_del(en, "query");
     }
-    char *js = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    /* insertion order: the same entry always gives the same bytes */
+    char *js = json_dumps(ev, JSON_COMPACT);
     json_decref(ev);
     if (!js) return MC_ERR_NOMEM;
     char t[32], tx[65];

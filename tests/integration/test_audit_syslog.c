@@ -113,6 +113,11 @@ static void make_pki(const char *dir) {
        dir);
 }
 
+/* Debian installs it in /usr/sbin, which a user's PATH may lack. */
+static const char *rsyslogd(void) {
+    return access("/usr/sbin/rsyslogd", X_OK) == 0 ? "/usr/sbin/rsyslogd" : "rsyslogd";
+}
+
 static void rs_config(struct as *a) {
     char *conf = tu_path(a->rsdir, "rsyslog.conf");
     FILE *f = fopen(conf, "w");
@@ -130,7 +135,7 @@ static void rs_config(struct as *a) {
             "action(type=\"omfile\" file=\"%s/audit.log\" template=\"audit\")\n",
             a->rsdir, a->rsdir, a->rsdir, a->rsdir, a->rs_port, a->rsdir);
     fclose(f);
-    sh("mkdir -p %s/work && rsyslogd -N1 -f %s 2>&1", a->rsdir, conf);
+    sh("mkdir -p %s/work && %s -N1 -f %s 2>&1", a->rsdir, rsyslogd(), conf);
 }
 
 static void rs_start(struct as *a) {
@@ -145,7 +150,7 @@ static void rs_start(struct as *a) {
         FILE *o = freopen(log, "a", stdout);
         (void)o;
         dup2(1, 2);
-        execlp("rsyslogd", "rsyslogd", "-n", "-f", conf, "-i", pidf, (char *)NULL);
+        execlp(rsyslogd(), "rsyslogd", "-n", "-f", conf, "-i", pidf, (char *)NULL);
         _exit(127);
     }
     a->rs = pid;
