@@ -4,6 +4,7 @@
  *
  *   subscription create --key K --endpoint URL [--topic records|consents|all]
  *                       [--patient HEX] [--payload id-only|empty] [--reason TEXT]
+ *                       [--end INSTANT]   (after it the subscription is off)
  *   subscription list   --key K [--json]   (--json: the searchset Bundle as served)
  *   subscription status ID --key K     ($status: status, events delivered, last error)
  *   subscription delete ID --key K
@@ -75,7 +76,7 @@ static int id_arg(const struct mc_cli_args *a, char out[33]) {
 
 int mc_cli_cmd_subscription_create(int argc, char **argv) {
     static const struct mc_cli_opt spec[] = {OPTS, {"endpoint", true}, {"topic", true}, {"patient", true},
-                                             {"payload", true}, {"reason", true}};
+                                             {"payload", true}, {"reason", true}, {"end", true}};
     static const char words[] = "subscription create";
     struct mc_cli_args a;
     MC_CLI_PARSE_OR_RETURN(&a, words, spec, 0, argc, argv);
@@ -94,6 +95,8 @@ int mc_cli_cmd_subscription_create(int argc, char **argv) {
                             "application/fhir+json", "_payload", "extension", "url",
                             "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content",
                             "valueCode", payload);
+    /* the node checks the instant */
+    if (mc_cli_arg(&a, "end")) json_object_set_new(sub, "end", json_string(mc_cli_arg(&a, "end")));
     const char *ph = mc_cli_arg(&a, "patient");
     if (ph) {
         uint8_t k[32];

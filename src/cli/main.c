@@ -111,7 +111,8 @@ static const struct command commands[] = {
     {"subscription create", mc_cli_cmd_subscription_create,
      "FHIR Subscription to record and consent events, rest-hook (any account)",
      "medchain subscription create --key KEY --endpoint URL [--topic records|consents|all]\n"
-     "                             [--patient HEX] [--payload id-only|empty] [--reason TEXT] [--node URL]\n"},
+     "                             [--patient HEX] [--payload id-only|empty] [--reason TEXT] [--end INSTANT]\n"
+     "                             [--node URL]\n"},
     {"subscription list", mc_cli_cmd_subscription_list, "your subscriptions on this node",
      "medchain subscription list --key KEY [--json] [--node URL]\n"},
     {"subscription status", mc_cli_cmd_subscription_status, "a subscription's $status",

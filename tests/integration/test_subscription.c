@@ -303,6 +303,10 @@ Test(subscription, every_notification_arrives_and_none_leaks, .timeout = 180) {
     int dead = tp_free_port();
     out = cli(&n, "subscription create --key %s --endpoint http://127.0.0.1:%d/gone --topic consents", dr2, dead);
     char *dead_sub = tp_field(out, "subscription");
+    /* one that ended is off; a bad end is refused */
+    out = cli(&n, "subscription create --key %s --endpoint %s --topic records --end 2001-01-01T00:00:00Z", dr3, hook_url);
+    char *ended = tp_field(out, "subscription");
+    cli_refused(&n, "instant", "subscription create --key %s --endpoint %s --end yesterday", dr3, hook_url);
     /* someone else cannot see it */
     cli_refused(&n, "404", "subscription status %s --key %s", sub, dr3);
 
@@ -428,6 +432,8 @@ Test(subscription, every_notification_arrives_and_none_leaks, .timeout = 180) {
         cr_assert_lt(i, 150, "a subscription failing past its retry window is not in error: %s", out);
         tp_sleep_ms(100);
     }
+    out = cli(&n, "subscription status %s --key %s", ended, dr3);
+    cr_assert_str_eq(tp_field(out, "status"), "off", "%s", out);
     json_t *list = subscription_json(&n, dr2);
     char *text = json_dumps(list, JSON_INDENT(1));
     capture_text("list", text);
