@@ -23,7 +23,7 @@
 # fuzz/fuzz_*.c is a fuzz target, every bench/bench_*.c a benchmark. Extra
 # targets of a subsystem live in mk/<name>.mk.
 
-PKGS      := libsodium sqlite3 libuv libmicrohttpd jansson libqrencode libcurl libcrypto
+PKGS      := libsodium sqlite3 libuv libmicrohttpd jansson libqrencode libcurl libcrypto gnutls
 CC        ?= cc
 BUILD     ?= build
 OPT       ?= -O2

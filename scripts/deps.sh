@@ -7,6 +7,7 @@ pkgs=(build-essential pkg-config clang libclang-rt-14-dev
       libqrencode-dev libcurl4-gnutls-dev libssl-dev libcriterion-dev faketime
       sqlite3 curl python3 zbar-tools libxml2-utils openssl chromium nodejs
       git iproute2 procps
+      libgnutls28-dev rsyslog rsyslog-gnutls gnutls-bin
       ceph-mon ceph-osd radosgw ceph-common)
 # npm ships inside some nodejs builds (NodeSource); Debian's is separate.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

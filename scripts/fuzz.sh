@@ -18,7 +18,7 @@ secs="${1:-20}"
 case "$secs" in ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2;; esac
 cd "$(dirname "$0")/.."
 
-PKGS="libsodium sqlite3 libuv libmicrohttpd jansson libqrencode libcurl libcrypto"
+PKGS="libsodium sqlite3 libuv libmicrohttpd jansson libqrencode libcurl libcrypto gnutls"
 CC="${FUZZ_CC:-clang}"
 OUT=build-fuzz
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"

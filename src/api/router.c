@@ -142,6 +142,18 @@ static const struct route {
     {"POST", {"fhir", "Binary"}, NULL, MC_ATTACHMENT_MAX, "/fhir/Binary?patient=KEY",
      "an attachment (PDF, image: its raw bytes with their Content-Type), streamed, encrypted in chunks (signed)",
      &mc__api_fhir_binary_upload},
+    /* FHIR Subscriptions (routes_fhir_subscription.c), before the generic
+     * FHIR routes */
+    {"POST", {"fhir", "Subscription"}, mc__api_subscription_create, MC_SUB_BODY_MAX, "/fhir/Subscription",
+     "subscribe to record and consent events, rest-hook, id-only or empty (signed)"},
+    {"GET", {"fhir", "Subscription"}, mc__api_subscription_search, 0, "/fhir/Subscription",
+     "the signer's subscriptions (signed)"},
+    {"GET", {"fhir", "Subscription", P}, mc__api_subscription_read, 0, "/fhir/Subscription/{id}",
+     "one subscription with its status (signed: its owner)"},
+    {"DELETE", {"fhir", "Subscription", P}, mc__api_subscription_delete, 0, "/fhir/Subscription/{id}",
+     "remove a subscription (signed: its owner)"},
+    {"GET", {"fhir", "Subscription", P, "$status"}, mc__api_subscription_status, 0,
+     "/fhir/Subscription/{id}/$status", "the subscription's status, events delivered and last error (signed)"},
     {"GET", {"fhir", REST}, mc__api_fhir_get, 0, "/fhir/{type}[/{id}[/_history/{vid}]]",
      "FHIR read, vread, search (signed)"},
     {"POST", {"fhir", REST}, mc__api_fhir_post, MC_FHIR_RESOURCE_MAX, "/fhir/{type}",

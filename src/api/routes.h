@@ -171,6 +171,16 @@ MC__API_HANDLER(mc__api_block);        /* GET /v1/block/{height|latest} */
 MC__API_HANDLER(mc__api_blocks);       /* GET /v1/blocks?from=H&limit=N */
 MC__API_HANDLER(mc__api_evidence);     /* GET /v1/evidence */
 MC__API_HANDLER(mc__api_metrics);      /* GET /metrics */
+/* FHIR Subscriptions (routes_fhir_subscription.c). */
+MC__API_HANDLER(mc__api_subscription_create);
+MC__API_HANDLER(mc__api_subscription_search);
+MC__API_HANDLER(mc__api_subscription_read);
+MC__API_HANDLER(mc__api_subscription_delete);
+MC__API_HANDLER(mc__api_subscription_status);
+/* The outbound feeds' status (routes_feeds.c): the "audit_export" object
+ * of /v1/status and the lines of /metrics. */
+json_t *mc__feeds_status_json(struct mc_node *node);
+void mc__feeds_metrics(struct mc_node *node, struct mc_buf *b);
 /* Proof routes (routes_proof.c). */
 MC__API_HANDLER(mc__api_proof);        /* GET /v1/proof/{id}?height=H */
 MC__API_HANDLER(mc__api_consistency);  /* GET /v1/consistency?first=H1&second=H2 */

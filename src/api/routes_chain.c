@@ -59,7 +59,8 @@ void mc__api_status(struct mc_node *node, const char *param, const struct mc__ap
     /* a state-synced node holds no block below this height (docs/STATE.md) */
     if (st) json_object_set_new(st, "state_synced_from",
                                 s.state_synced_from ? mc_api_json_u64(s.state_synced_from) : json_null());
-    mc__reply_ok(res, 200, mc__reply_with(st, "blob_store", blobs));
+    mc__reply_ok(res, 200, mc__reply_with(mc__reply_with(st, "blob_store", blobs), "audit_export",
+                                          mc__feeds_status_json(node)));
 }
 
 /* --- POST /v1/tx --- */
@@ -555,6 +556,7 @@ void mc__api_metrics(struct mc_node *node, const char *param, const struct mc__a
                   bs.backend, bs.available ? 1 : 0, (unsigned long long)bs.errors, (unsigned long long)bs.requests,
                   (unsigned long long)(bs.request_ms / 1000), (unsigned long long)(bs.request_ms % 1000),
                   (unsigned long long)bs.purges_pending);
+    mc__feeds_metrics(node, &b);
     if (b.err) {
         mc_buf_deinit(&b);
         mc__api_fail(res, 0, MC_ERR_NOMEM, NULL);

@@ -18,6 +18,9 @@
 #include "app/identity.h"
 #include "app/records.h"
 #include "base/hex.h"
+#include "chain/store.h"
+#include "chain/tx.h"
+#include "node/balp.h"
 #include "node/vault.h"
 
 /* --- AuditEvent and Consent --- */
@@ -50,8 +53,8 @@ struct q_audit {
     struct mc_access_decision view;
     json_t *bundle;
     const char *base;
-    const mc_pubkey *node_key;
     struct mc_state *st;
+    struct mc_store *store;
     struct patient_ids ids;
     int rc;
 };
@@ -66,51 +69,28 @@ static void add_entry(json_t *bundle, const char *base, json_t *resource, const 
 }
 
 
-static json_t *audit_event(const struct mc_access_entry *e, const mc_pubkey *node_key,
-                           const char *patient_record) {
-    char who[65], tx[65], node[65], t[32];
-    mc_hex_encode(who, e->requester.b, 32);
-    mc_hex_encode(tx, e->tx_id.b, 32);
-    mc_hex_encode(node, node_key->b, 32);
-    mc_fhir_instant(t, e->time_ms);
-    const char *action = e->action == MC_ACTION_CREATE ? "C" : e->action == MC_ACTION_EXPORT ? "R"
-                                                                                             : e->action == MC_ACTION_SEARCH ? "E" : "R";
-    char outcome[4];
-    snprintf(outcome, sizeof outcome, "%u", e->outcome);
-    char what[128];
-    snprintf(what, sizeof what, "%s", e->id[0] ? e->id : "");
-    json_t *ev = json_pack(
-        "{s:s, s:s, s:{s:s, s:s, s:s}, s:[{s:s, s:s}], s:s, s:s, s:s, s:s,"
-        " s:[{s:{s:s, s:{s:s, s:s}}, s:b, s:[{s:[{s:s, s:s}]}]}],"
-        " s:{s:{s:s, s:{s:s, s:s}}}}",
-        "resourceType", "AuditEvent", "id", tx,
-        "type", "system", "http://terminology.hl7.org/CodeSystem/audit-event-type", "code", "rest",
-        "display", "RESTful Operation",
-        "subtype", "system", "http://hl7.org/fhir/restful-interaction", "code",
-        e->action == MC_ACTION_SEARCH ? "search-type" : e->action == MC_ACTION_CREATE ? "create" : e->action == MC_ACTION_VREAD ? "vread" : "read",
-        "action", action, "recorded", t, "outcome", outcome, "outcomeDesc", e->reason,
-        "agent", "who", "reference", "", "identifier", "system", "urn:medchain:account", "value", who,
-        "requestor", 1, "purposeOfUse", "coding", "system",
-        "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code", mc_purpose_code(e->purpose ? e->purpose : MC_PURPOSE_TREAT),
-        "source", "observer", "reference", "", "identifier", "system", "urn:medchain:node", "value", node);
-    if (!ev) return NULL;
-    /* FHIR strings are never empty: an entry without a reason has none. */
-    if (!e->reason[0]) json_object_del(ev, "outcomeDesc");
-    /* agent.who and source.observer carry identifiers, not references. */
-    json_object_del(json_object_get(json_array_get(json_object_get(ev, "agent"), 0), "who"), "reference");
-    json_object_del(json_object_get(json_object_get(ev, "source"), "observer"), "reference");
-    json_t *entity = json_array();
-    json_t *ent = json_pack("{s:{s:{s:s, s:s}}, s:[{s:s, s:s}]}", "what", "identifier", "system",
-                            "urn:medchain:record", "value", what[0] ? what : "(none)", "detail",
-                            "type", "ledger-transaction", "valueString", tx);
-    if (ent) json_array_append_new(entity, ent);
-    /* The patient as every FHIR route names her: her Patient record, with
-     * her account key as identifier. */
-    json_t *pent = json_pack("{s:o, s:{s:s, s:s}}", "what",
-                             mc__records_view_patient_reference(&e->patient, patient_record), "role",
-                             "system", "http://terminology.hl7.org/CodeSystem/object-role", "code", "1");
-    if (pent) json_array_append_new(entity, pent);
-    json_object_set_new(ev, "entity", entity);
+/* The entry as a BALP AuditEvent (node/balp.h), with its request's method,
+ * address and target and its recording node read from the transaction
+ * (when its bytes were pruned, without them). */
+static json_t *audit_event(struct mc_store *store, const struct mc_access_entry *e, const char *patient_record) {
+    struct mc_balp_access *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    uint64_t h, li;
+    uint32_t idx;
+    struct mc_buf raw;
+    mc_buf_init(&raw, MC_TX_MAX);
+    struct mc_tx tx;
+    if (mc_store_find_tx(store, &e->tx_id, &h, &idx, &li) == 0 &&
+        mc_store_get_tx(store, h, idx, &raw, NULL, NULL) == 0 && mc_tx_decode(&tx, raw.data, raw.len) == 0 &&
+        mc_balp_from_tx(a, &tx, &e->tx_id, e->height, e->time_ms) == 0) {
+        a->e = *e; /* the row as the state keeps it */
+    } else {
+        memset(a, 0, sizeof *a);
+        a->e = *e;
+    }
+    mc_buf_deinit(&raw);
+    json_t *ev = mc_balp_audit_event(a, patient_record);
+    free(a);
     return ev;
 }
 
@@ -120,7 +100,7 @@ static int audit_row(void *ctx, const struct mc_access_entry *e) {
     if (q->from_ms && e->time_ms < q->from_ms) return 0;
     if (q->to_ms && e->time_ms >= q->to_ms) return 0;
     if (json_array_size(json_object_get(q->bundle, "entry")) >= 5000) return 1;
-    add_entry(q->bundle, q->base, audit_event(e, q->node_key, patient_id(&q->ids, q->st, &e->patient)),
+    add_entry(q->bundle, q->base, audit_event(q->store, e, patient_id(&q->ids, q->st, &e->patient)),
               "AuditEvent", &e->tx_id);
     return 0;
 }
@@ -129,6 +109,7 @@ static int q_audit(void *ctx, struct mc_store *store, struct mc_app *app) {
     struct q_audit *q = ctx;
     struct mc_state *st = mc_app_state(app);
     q->st = st;
+    q->store = store;
     if (q->patient) {
         mc_records_decide_patient_view(st, q->requester, q->patient, &q->view);
     } else {
@@ -254,7 +235,7 @@ void mc__api_fhir_audit_view(struct mc_node *node, bool audit, const struct mc__
         mc__fhir_reply_fail(res, 400, MC_ERR_MALFORMED, "Consent search needs patient=");
         return;
     }
-    struct q_audit qa = {.patient = has_patient ? &patient : NULL, .node_key = mc_vault_public_key(mc_node_vault(node))};
+    struct q_audit qa = {.patient = has_patient ? &patient : NULL};
     if (audit) {
         const char *ag = req->arg ? req->arg(req->arg_ctx, "agent") : NULL;
         const char *ak = ag && strncmp(ag, "urn:medchain:account|", 21) == 0 ? ag + 21 : ag;

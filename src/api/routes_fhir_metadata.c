@@ -129,6 +129,19 @@ void mc__api_fhir_metadata(struct mc_node *node, const char *param,
                           json_pack("{s:s, s:o, s:[{s:s, s:s, s:s}]}", "type", "Consent", "interaction",
                                     interactions(search), "searchParam", "name", "patient", "type",
                                     "reference", "documentation", "the patient's grants"));
+    /* Subscriptions (routes_fhir_subscription.c): the signer's own */
+    static const char *const sub_ia[] = {"create", "read", "delete", NULL};
+    json_t *sub = json_pack("{s:s, s:o, s:[s], s:s}", "type", "Subscription", "interaction", interactions(sub_ia),
+                            "supportedProfile",
+                            "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription",
+                            "documentation",
+                            "rest-hook, topics urn:medchain:topic:records, :consents, :all; payload id-only or "
+                            "empty; Subscription/{id}/$status; GET Subscription lists the signer's own");
+    if (sub)
+        json_object_set_new(sub, "operation",
+                            json_pack("[{s:s, s:s}]", "name", "status", "definition",
+                                      "http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status"));
+    json_array_append_new(resources, sub);
     char t[32], base[300];
     mc_fhir_instant(t, mc__records_view_block_time_ms(node));
     mc__fhir_reply_base(req, base, sizeof base);

@@ -91,6 +91,27 @@
 /* Transactions the node queues for its own signature (scan records of the
  * public verify endpoint); beyond this the record is dropped. */
 #define MC_NODE_OUTBOX_MAX 1024
+/* The audit syslog exporter (node/auditexport.h): messages in one batch
+ * (one TLS connection, acknowledged as a whole), and blocks one pass looks
+ * through (so a long run of blocks without access entries still moves the
+ * cursor in bounded steps). */
+#define MC_AUDIT_BATCH_MAX 256
+#define MC_AUDIT_BLOCKS_PER_PASS 1000
+/* FHIR Subscriptions (node/subscription.h, node/notify.h), node-local:
+ * subscriptions of one account and of the whole node (each is one row and
+ * one cursor the delivery thread walks); the rest-hook URL; the client's
+ * reason text; events in one notification; transactions one pass of one
+ * subscription looks through (bounded work under the node lock); the
+ * create request's body. Nothing is queued in memory: the ledger is the
+ * queue and each subscription keeps a cursor into it. */
+#define MC_SUBS_PER_ACCOUNT 8
+#define MC_SUBS_MAX 1024
+#define MC_SUB_ENDPOINT_MAX 512
+#define MC_SUB_REASON_MAX 256
+#define MC_SUB_BATCH_MAX 16
+#define MC_SUB_SCAN_TXS 500
+#define MC_SUB_BODY_MAX 8192
+_Static_assert(MC_SUBS_PER_ACCOUNT <= MC_SUBS_MAX, "one account's subscriptions fit the node's");
 /* Bytes of admitted transactions waiting to be gossiped to peers. */
 #define MC_NODE_GOSSIP_BYTES_MAX (16 * 1024 * 1024)
 /* Nodes of one generated test network (`medchain testnet`). */

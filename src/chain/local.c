@@ -222,17 +222,21 @@ int mc_local_list(struct mc_local *l, const char *space, const uint8_t *owner, s
                   size_t max, mc_local_row_fn fn, void *ctx) {
     pthread_mutex_lock(&l->lock);
     sqlite3_stmt *st;
+    /* owner NULL: every owner's rows */
     int rc = prep(l, &st,
-                  "SELECT key, value, expires_ms FROM node_local WHERE space=? AND owner=? AND " LIVE
-                  " ORDER BY key LIMIT ?");
+                  owner ? "SELECT key, value, expires_ms FROM node_local WHERE space=? AND owner=? AND " LIVE
+                          " ORDER BY key LIMIT ?"
+                        : "SELECT key, value, expires_ms FROM node_local WHERE space=? AND " LIVE
+                          " ORDER BY key LIMIT ?");
     if (rc) {
         pthread_mutex_unlock(&l->lock);
         return rc;
     }
-    sqlite3_bind_text(st, 1, space, -1, SQLITE_TRANSIENT);
-    bind_blob(st, 2, owner, owner_len);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)max);
+    int k = 1;
+    sqlite3_bind_text(st, k++, space, -1, SQLITE_TRANSIENT);
+    if (owner) bind_blob(st, k++, owner, owner_len);
+    sqlite3_bind_int64(st, k++, (sqlite3_int64)now);
+    sqlite3_bind_int64(st, k, (sqlite3_int64)max);
     /* Copies first, callbacks after: fn may call back into this handle. */
     struct item { uint8_t *key, *val; size_t kn, vn; uint64_t exp; } *items = calloc(max ? max : 1, sizeof *items);
     size_t n = 0;

@@ -1,8 +1,8 @@
 /* Node-local rows: what a node keeps for itself in its own database and
  * never puts on the ledger (not consensus state: never hashed, never
  * replicated, never part of a state root). Today: open invitations
- * (api/routes_invite.c) and an organisation's record-number index
- * (api/routes_mrn.c).
+ * (api/routes_invite.c), an organisation's record-number index
+ * (api/routes_mrn.c) and FHIR Subscriptions (node/subscription.h).
  *
  * One table in the node's database file (data/chain.db), beside the chain
  * store's tables:
@@ -71,8 +71,9 @@ MC_MUST_CHECK int mc_local_swap(struct mc_local *l, const char *space, const uin
                                 uint64_t now_ms, const uint8_t *expect, size_t expect_len, const uint8_t *val,
                                 size_t val_len);
 
-/* Calls fn for each live row of owner in the space (at most max, ordered
- * by key); stops at fn's first non-zero return, which it returns. */
+/* Calls fn for each live row of owner in the space (owner NULL: of every
+ * owner; at most max, ordered by key); stops at fn's first non-zero
+ * return, which it returns. */
 typedef int (*mc_local_row_fn)(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
                                size_t value_len, uint64_t expires_ms);
 MC_MUST_CHECK int mc_local_list(struct mc_local *l, const char *space, const uint8_t *owner, size_t owner_len,

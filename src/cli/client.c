@@ -207,6 +207,8 @@ static int perform(struct mc_client *c, const char *method, const char *path,
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     } else {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        /* DELETE and the like: no body, their own method */
+        if (strcmp(method, "GET") != 0) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 

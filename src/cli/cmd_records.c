@@ -1094,7 +1094,7 @@ int mc_cli_cmd_grant_add(int argc, char **argv) {
         p->categories = cats;
         p->expiry_ms = until;
         p->count = (uint16_t)count;
-        memcpy(p->keys, keys + from, count * sizeof *keys);
+        if (count) memcpy(p->keys, keys + from, count * sizeof *keys); /* --no-keys: none */
         rc = submit_payload(&a, words, p);
     }
 out:

@@ -115,6 +115,17 @@ static const struct command commands[] = {
     {"mrn set", mc_cli_cmd_mrn_set, "file your organisation's record number of a patient (clinician)",
      "medchain mrn set MRN (--patient HEX | --patient-key FILE) --key CLINICIAN_KEY [--node URL]\n"
      "  Kept on your organisation's node only, never on the ledger.\n"},
+    {"subscription create", mc_cli_cmd_subscription_create,
+     "FHIR Subscription to record and consent events, rest-hook (any account)",
+     "medchain subscription create --key KEY --endpoint URL [--topic records|consents|all]\n"
+     "                             [--patient HEX] [--payload id-only|empty] [--reason TEXT] [--end INSTANT]\n"
+     "                             [--node URL]\n"},
+    {"subscription list", mc_cli_cmd_subscription_list, "your subscriptions on this node",
+     "medchain subscription list --key KEY [--json] [--node URL]\n"},
+    {"subscription status", mc_cli_cmd_subscription_status, "a subscription's $status",
+     "medchain subscription status ID --key KEY [--node URL]\n"},
+    {"subscription delete", mc_cli_cmd_subscription_delete, "remove a subscription",
+     "medchain subscription delete ID --key KEY [--node URL]\n"},
     {"mrn find", mc_cli_cmd_mrn_find, "the patient with a record number, or her number (member)",
      "medchain mrn find (MRN | --patient HEX) --key MEMBER_KEY [--node URL]\n"},
     {"patient register", mc_cli_cmd_patient_register, "register a patient's key (clinician)",

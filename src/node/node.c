@@ -54,8 +54,10 @@
 #include "crypto/keyfile.h"
 #include "node/journal.h"
 #include "node/mempool.h"
+#include "node/auditexport.h"
 #include "node/node_internal.h"
 #include "node/snapshot.h"
+#include "node/notify.h"
 #include "node/wire.h"
 #include "node/vault.h"
 #include "consensus/consensus.h"
@@ -455,6 +457,11 @@ static int submit(struct mc_node *n, const uint8_t *bytes, size_t len, mc_hash *
 struct mc_blob_store *mc_node_blobs(struct mc_node *n) { return n->blobs; }
 struct mc_local *mc_node_local(struct mc_node *n) { return n->local; }
 struct mc_vault *mc_node_vault(struct mc_node *n) { return n->vault; }
+void mc_node_audit_status(struct mc_node *n, struct mc_auditexport_status *out) {
+    pthread_mutex_lock(&n->lock);
+    mc_auditexport_status(n->audit, out);
+    pthread_mutex_unlock(&n->lock);
+}
 
 /* ---- the check state (see node_internal.h) ----
  *
@@ -1308,6 +1315,14 @@ int mc_node_run(struct mc_node *n) {
             rc = mc_net_dial(n->net, n->peers[i].host, n->peers[i].port);
     }
     n->running = true;
+    /* Off the consensus path, each on its own thread: the audit exporter
+     * (config.json "audit_syslog") and the Subscription deliveries. */
+    struct mc_auditexport *audit = NULL;
+    if (!rc) rc = mc_auditexport_start(&audit, n->home);
+    pthread_mutex_lock(&n->lock);
+    n->audit = audit;
+    pthread_mutex_unlock(&n->lock);
+    if (!rc) rc = mc_notify_start(&n->notify, n);
     if (!rc) {
         mc_node__lock(n);
         rc = mc_driver_start(n);
@@ -1324,6 +1339,12 @@ int mc_node_run(struct mc_node *n) {
         uv_run(&n->loop, UV_RUN_DEFAULT);
     }
     n->running = false;
+    mc_notify_stop(n->notify);
+    n->notify = NULL;
+    pthread_mutex_lock(&n->lock);
+    n->audit = NULL;
+    pthread_mutex_unlock(&n->lock);
+    mc_auditexport_stop(audit);
     if (n->net) {
         mc_net_stop(n->net);
         n->net = NULL;

@@ -191,6 +191,11 @@ struct mc_vault;
  * derives the research secret; the node's secret key never leaves it.
  * Valid until mc_node_close; thread-safe. */
 struct mc_vault *mc_node_vault(struct mc_node *n);
+struct mc_auditexport_status;
+/* The status of the audit syslog exporter (node/auditexport.h), which
+ * mc_node_run starts from config.json and stops before it returns;
+ * "disabled" when not configured or not running. */
+void mc_node_audit_status(struct mc_node *n, struct mc_auditexport_status *out);
 /* Builds a transaction of the given type signed by the node's key, with
  * the node account's next nonce, and admits it now, like mc_node_submit
  * (same errors; the detail in mc_err_detail()); *id_out gets its id. Unlike

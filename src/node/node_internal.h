@@ -17,7 +17,9 @@
 #include "node/mempool.h"
 #include "node/node.h"
 
+struct mc_auditexport;
 struct mc_driver;
+struct mc_notify;
 struct mc_journal;
 struct mc_repl;
 struct mc_snapshots;
@@ -79,6 +81,8 @@ struct mc_node {
     struct mc_mempool *pool;
     struct mc_blob_store *blobs;
     struct mc_local *local;        /* node-local rows (chain/local.h) */
+    struct mc_auditexport *audit;  /* the audit syslog exporter while running (auditexport.h) */
+    struct mc_notify *notify;      /* Subscription deliveries while running (notify.h) */
     pthread_mutex_t lock;          /* store, app, mempool, head, driver */
     struct mc_chain_head head;
     uint64_t txs_committed;
