@@ -97,6 +97,16 @@ $(DISKFULL_SO): tests/support/preload/diskfull.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) -O2 -g $(WARN) -shared -fPIC -o $@ $< -ldl
 
+# A dishonest snapshot server (src/node/snapshot.c, MC_TEST_CORRUPT_SNAPSHOTS),
+# run as one peer by tests/integration/test_statesync.c.
+CORRUPT_DIR := $(BUILD)/test-corrupt-snapshots
+CORRUPT_BIN := $(CORRUPT_DIR)/medchain
+$(CORRUPT_DIR)/snapshot.o: src/node/snapshot.c $(wildcard src/*/*.h) | $(DEPS_FIRST)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DMC_TEST_CORRUPT_SNAPSHOTS -c $< -o $@
+$(CORRUPT_BIN): $(CORRUPT_DIR)/snapshot.o $(CLI_OBJ) $(filter-out $(BUILD)/obj/src/node/snapshot.o,$(LIB_OBJ))
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(PKG_LIBS) -lcriterion $(LDFLAGS)
 
@@ -106,6 +116,7 @@ TESTDATA  ?= $(CURDIR)/testdata
 TEST_JOBS ?= 2
 TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_BIN_NEXT=$(abspath $(NEXT_BIN)) \
              MEDCHAIN_DISKFULL_SO=$(abspath $(DISKFULL_SO)) \
+             MEDCHAIN_BIN_CORRUPT_SNAPSHOTS=$(abspath $(CORRUPT_BIN)) \
              MEDCHAIN_TESTDATA=$(TESTDATA) \
              MEDCHAIN_ROOT=$(CURDIR) $(TEST_ENV_EXTRA)
 
@@ -113,7 +124,7 @@ TEST_ENV   = MEDCHAIN_BIN=$(abspath $(BIN)) MEDCHAIN_BIN_NEXT=$(abspath $(NEXT_B
 # then checked by an independent FHIR R4 validator (tests/fhir/validate.mjs,
 # the official R4 JSON schema; its npm packages come with make deps).
 FHIR_EMITTED ?= $(abspath $(BUILD))/fhir-emitted
-test: $(BIN) $(NEXT_BIN) $(TEST_BIN) $(DISKFULL_SO)
+test: $(BIN) $(NEXT_BIN) $(TEST_BIN) $(DISKFULL_SO) $(CORRUPT_BIN)
 	rm -rf $(FHIR_EMITTED) && mkdir -p $(FHIR_EMITTED)
 	$(TEST_ENV) MEDCHAIN_FHIR_CAPTURE=$(FHIR_EMITTED) $(TEST_BIN) --jobs=$(TEST_JOBS) $(TEST_ARGS)
 	node tests/fhir/validate.mjs --allow-empty $(FHIR_EMITTED)

@@ -64,8 +64,9 @@ int mc_snapshot_config_load(struct mc_snapshot_config *c, const char *home) {
         if (!json_is_boolean(v)) rc = mc_err_set(MC_ERR_INVALID, "config.json: \"state_sync\" is true or false");
         else c->state_sync = json_is_true(v);
     }
-    v = json_object_get(cfg, "test_corrupt_snapshot_chunks");
-    if (!rc && v) c->test_corrupt = json_is_true(v);
+#ifdef MC_TEST_CORRUPT_SNAPSHOTS
+    c->test_corrupt = true; /* a test build only: a dishonest peer (Makefile) */
+#endif
     json_decref(cfg);
     return rc;
 }

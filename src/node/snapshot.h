@@ -10,9 +10,9 @@
  *   "state_sync": true       a node whose store holds no block restores the
  *                            state from a peer's snapshot before it starts
  *                            (statesync.c), then block-syncs from there
- *   "test_corrupt_snapshot_chunks": true
- *                            FOR TESTS ONLY: this node serves every chunk
- *                            with one byte changed (a dishonest peer)
+ *   A test build (-DMC_TEST_CORRUPT_SNAPSHOTS, make test's
+ *   medchain-corrupt-snapshots) serves every chunk with one byte changed:
+ *   the dishonest peer of tests/integration/test_statesync.c.
  *
  * Snapshots are node-local and never part of consensus. The writer runs on
  * its own thread with its own read-only connection to the database, in one
@@ -36,7 +36,7 @@ struct mc_snapshot_config {
     uint64_t interval;
     uint32_t keep;
     bool state_sync;
-    bool test_corrupt;
+    bool test_corrupt;              /* MC_TEST_CORRUPT_SNAPSHOTS builds only */
 };
 
 /* Reads the keys above from HOME/config.json (MC_ERR_INVALID with a detail

@@ -32,6 +32,7 @@ struct net {
     char url[NODES][64];
     struct mc_keypair admin;
     uint64_t nonce;
+    const char *bin[NODES]; /* the binary a node runs; NULL: the one under test */
 };
 
 static struct net *live;
@@ -78,7 +79,18 @@ static void net_create(struct net *c, const char *tag, int region) {
     cr_assert_eq(mc_keyfile_read(&c->admin, kp, NULL), 0);
 }
 
-static void start(struct net *c, int i) { c->pid[i] = tp_node_start(home_of(c, i), c->api[i]); }
+static void start(struct net *c, int i) {
+    c->pid[i] = tp_node_start_bin(c->bin[i] ? c->bin[i] : tp_bin(), home_of(c, i), c->api[i]);
+}
+
+/* A build whose snapshot server changes a byte of every chunk it sends (a
+ * dishonest peer; src/node/snapshot.c, MC_TEST_CORRUPT_SNAPSHOTS), built by
+ * make test and named by $MEDCHAIN_BIN_CORRUPT_SNAPSHOTS. */
+static const char *corrupt_bin(void) {
+    const char *b = getenv("MEDCHAIN_BIN_CORRUPT_SNAPSHOTS");
+    cr_assert(b && access(b, X_OK) == 0, "MEDCHAIN_BIN_CORRUPT_SNAPSHOTS names the corrupting build (make test builds it)");
+    return b;
+}
 
 static void stop(struct net *c, int i) {
     tp_kill(c->pid[i], SIGTERM); /* waits for it */
@@ -285,7 +297,7 @@ Test(statesync, restores_from_a_peer_snapshot_despite_a_corrupting_peer, .timeou
     struct net c;
     net_create(&c, "ss-restore", REGION_RESTORE);
     /* node0, the first peer node3 asks, changes a byte of every chunk it serves */
-    config_set(&c, 0, "test_corrupt_snapshot_chunks", json_true());
+    c.bin[0] = corrupt_bin();
     grow(&c, 2);
     uint64_t latest;
     snapshots_on(&c, 1, &latest);
